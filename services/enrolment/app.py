@@ -1,0 +1,25 @@
+"""The enrolment service: organisations, projects, enterprises, calls, lifecycle, training."""
+
+from fastapi import FastAPI
+
+from services.enrolment.db import changes
+from services.enrolment.enterprises.router import router as enterprises_router
+from services.enrolment.organisations.router import router as organisations_router
+from services.enrolment.settings import EnrolmentSettings
+from shared.db import Database
+from shared.service_app import create_service_app
+
+
+def create_app(settings: EnrolmentSettings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or EnrolmentSettings()
+    return create_service_app(
+        title="SCORE enrolment",
+        description=(
+            "Organisations, projects, enterprises, calls for expression of interest with "
+            "explained eligibility, the enrolment lifecycle, consent, cohorts and trainers."
+        ),
+        settings=settings,
+        changes=changes,
+        routers=[organisations_router, enterprises_router],
+        database=database,
+    )

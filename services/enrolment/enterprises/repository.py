@@ -1,0 +1,129 @@
+"""Enterprise queries; every read applies the caller's tenancy."""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
+from services.enrolment.enterprises.naming import normalise_registration_number
+from services.enrolment.tenancy import enterprise_visible
+from shared.identity import Principal
+from shared.pagination import PageRequest
+
+
+class EnterpriseRepository:
+    async def get(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> Enterprise | None:
+        statement = select(Enterprise).where(
+            Enterprise.id == enterprise_id, enterprise_visible(principal)
+        )
+        return (await session.exec(statement)).first()
+
+    async def get_many(
+        self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
+    ) -> list[Enterprise]:
+        statement = select(Enterprise).where(
+            col(Enterprise.id).in_(ids), enterprise_visible(principal)
+        )
+        return list((await session.exec(statement)).all())
+
+    async def get_all(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        country: str | None = None,
+        partner_id: UUID | None = None,
+        sub_sector: str | None = None,
+        possible_duplicates: bool | None = None,
+    ) -> list[Enterprise]:
+        statement = select(Enterprise).where(enterprise_visible(principal))
+        if page.after is not None:
+            statement = statement.where(col(Enterprise.id) > page.after)
+        if country is not None:
+            statement = statement.where(Enterprise.country == country.upper())
+        if partner_id is not None:
+            statement = statement.where(Enterprise.partner_id == partner_id)
+        if sub_sector is not None:
+            statement = statement.where(Enterprise.sub_sector == sub_sector)
+        if possible_duplicates is not None:
+            flagged = col(Enterprise.possible_duplicate_of_id).is_not(None)
+            statement = statement.where(flagged if possible_duplicates else ~flagged)
+        statement = statement.order_by(col(Enterprise.id)).limit(page.limit + 1)
+        return list((await session.exec(statement)).all())
+
+    async def find_duplicate(
+        self,
+        session: AsyncSession,
+        *,
+        country: str,
+        normalised_name: str,
+        registration_number: str | None,
+        exclude_id: UUID | None = None,
+    ) -> tuple[Enterprise, str] | None:
+        """The earliest enterprise this one likely duplicates, and why (across all tenants)."""
+        same_name = and_(
+            col(Enterprise.country) == country, col(Enterprise.normalised_name) == normalised_name
+        )
+        conditions: list[ColumnElement[bool]] = [same_name]
+        normalised_number = (
+            normalise_registration_number(registration_number) if registration_number else ""
+        )
+        if normalised_number:
+            stored = func.regexp_replace(
+                func.upper(Enterprise.registration_number), "[^A-Z0-9]", "", "g"
+            )
+            conditions.append(and_(col(Enterprise.country) == country, stored == normalised_number))
+        statement = select(Enterprise).where(or_(*conditions))
+        if exclude_id is not None:
+            statement = statement.where(Enterprise.id != exclude_id)
+        match = (await session.exec(statement.order_by(col(Enterprise.id)).limit(1))).first()
+        if match is None:
+            return None
+        same_number = (
+            bool(normalised_number)
+            and match.registration_number is not None
+            and (normalise_registration_number(match.registration_number) == normalised_number)
+        )
+        reason = "same registration number" if same_number else "same name in the same country"
+        return match, reason
+
+    async def buyer_ids(self, session: AsyncSession, enterprise_id: UUID) -> list[UUID]:
+        rows = await session.exec(
+            select(EnterpriseBuyer.buyer_id)
+            .where(EnterpriseBuyer.enterprise_id == enterprise_id)
+            .order_by(col(EnterpriseBuyer.buyer_id))
+        )
+        return list(rows.all())
+
+    async def buyer_ids_for(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, list[UUID]]:
+        rows = await session.exec(
+            select(EnterpriseBuyer.enterprise_id, EnterpriseBuyer.buyer_id)
+            .where(col(EnterpriseBuyer.enterprise_id).in_(enterprise_ids))
+            .order_by(col(EnterpriseBuyer.buyer_id))
+        )
+        result: dict[UUID, list[UUID]] = {enterprise_id: [] for enterprise_id in enterprise_ids}
+        for enterprise_id, buyer_id in rows.all():
+            result[enterprise_id].append(buyer_id)
+        return result
+
+    async def replace_buyers(
+        self, session: AsyncSession, enterprise_id: UUID, buyer_ids: Sequence[UUID]
+    ) -> None:
+        await session.execute(
+            delete(EnterpriseBuyer).where(col(EnterpriseBuyer.enterprise_id) == enterprise_id)
+        )
+        session.add_all(
+            EnterpriseBuyer(enterprise_id=enterprise_id, buyer_id=buyer_id)
+            for buyer_id in dict.fromkeys(buyer_ids)
+        )
+
+
+enterprise_repository = EnterpriseRepository()

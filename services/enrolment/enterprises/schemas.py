@@ -1,0 +1,115 @@
+"""Enterprise request and response contracts."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from shared.enums import Ownership
+from shared.geo import CountryCode
+
+Headcount = Annotated[int, Field(ge=0, le=1_000_000)]
+Slug = Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[a-z0-9_]+$")]
+
+
+class EnterpriseProfile(BaseModel):
+    """The profile eligibility is judged on (domain.md: sector, workforce, key staff ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=200)
+    registration_number: str | None = Field(default=None, max_length=100)
+    country: CountryCode
+    city: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    sector: Slug = Field(examples=["textile"])
+    sub_sector: Slug | None = Field(default=None, examples=["ready_made_garments"])
+    ownership: Ownership | None = None
+    women_led: bool | None = None
+    workforce_total: Headcount | None = None
+    workforce_permanent: Headcount | None = None
+    workforce_female: Headcount | None = None
+    workforce_male: Headcount | None = None
+    has_hr_officer: bool | None = None
+    has_compliance_officer: bool | None = None
+    has_industrial_engineer: bool | None = None
+    ceo_name: str | None = Field(default=None, max_length=200)
+    contact_email: str | None = Field(default=None, max_length=200)
+    buyer_ids: list[UUID] = Field(default_factory=list, description="Lead buyers supplied")
+
+    # Declared after workforce_total, so info.data already holds the validated total.
+    @field_validator("workforce_permanent", "workforce_female", "workforce_male")
+    @classmethod
+    def _part_within_total(cls, value: int | None, info: ValidationInfo) -> int | None:
+        total = info.data.get("workforce_total")
+        if value is not None and total is not None and value > total:
+            raise PydanticCustomError(
+                "part_exceeds_total",
+                "{field} ({value}) cannot exceed workforce_total ({total})",
+                {"field": info.field_name, "value": value, "total": total},
+            )
+        return value
+
+    @field_validator("workforce_male")
+    @classmethod
+    def _sexes_within_total(cls, value: int | None, info: ValidationInfo) -> int | None:
+        total, female = info.data.get("workforce_total"), info.data.get("workforce_female")
+        if None not in (value, total, female) and value + female > total:  # type: ignore[operator]
+            raise PydanticCustomError(
+                "parts_exceed_total",
+                "workforce_female + workforce_male ({sum}) cannot exceed workforce_total ({total})",
+                {"sum": value + female, "total": total},  # type: ignore[operator]
+            )
+        return value
+
+
+class EnterpriseCreate(EnterpriseProfile):
+    partner_id: UUID | None = Field(
+        default=None,
+        description="Recruiting implementation partner; partner staff may omit it (their own)",
+    )
+
+
+class EnterpriseUpdate(BaseModel):
+    """A partial update; unspecified fields keep their value. Checked against the result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    registration_number: str | None = Field(default=None, max_length=100)
+    country: CountryCode | None = None
+    city: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    sector: Slug | None = None
+    sub_sector: Slug | None = None
+    ownership: Ownership | None = None
+    women_led: bool | None = None
+    workforce_total: Headcount | None = None
+    workforce_permanent: Headcount | None = None
+    workforce_female: Headcount | None = None
+    workforce_male: Headcount | None = None
+    has_hr_officer: bool | None = None
+    has_compliance_officer: bool | None = None
+    has_industrial_engineer: bool | None = None
+    ceo_name: str | None = Field(default=None, max_length=200)
+    contact_email: str | None = Field(default=None, max_length=200)
+    buyer_ids: list[UUID] | None = None
+
+
+class EnterprisePublic(EnterpriseProfile):
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+    id: UUID
+    partner_id: UUID | None
+    possible_duplicate_of_id: UUID | None
+    duplicate_reason: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def build(cls, enterprise: object, buyer_ids: list[UUID]) -> "EnterprisePublic":
+        data = {k: getattr(enterprise, k) for k in cls.model_fields if k != "buyer_ids"}
+        # Stored rows were validated on the way in; skip re-validation (and its cross-checks).
+        return cls.model_construct(**data, buyer_ids=buyer_ids)

@@ -1,0 +1,242 @@
+"""Enterprise registration and profile updates, with duplicate detection."""
+
+from collections.abc import Sequence
+from typing import TypeVar
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.db import changes, utcnow
+from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.enterprises.naming import normalise_name
+from services.enrolment.enterprises.repository import enterprise_repository
+from services.enrolment.enterprises.schemas import (
+    EnterpriseCreate,
+    EnterpriseProfile,
+    EnterprisePublic,
+    EnterpriseUpdate,
+)
+from services.enrolment.organisations.models import Organisation
+from shared.enums import OrganisationKind, Role
+from shared.events import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
+from shared.identity import Principal
+from shared.pagination import Page, PageRequest, make_page
+from shared.problems import Forbidden, InvalidInput, NotFound, field_error, invalid_from_pydantic
+
+E = TypeVar("E", bound=EnterpriseSnapshot)
+
+_PROFILE_FIELDS = [name for name in EnterpriseProfile.model_fields if name != "buyer_ids"]
+
+
+class EnterpriseService:
+    async def get_or_404(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> Enterprise:
+        enterprise = await enterprise_repository.get(session, enterprise_id, principal=principal)
+        if enterprise is None:
+            raise NotFound(f"Enterprise {enterprise_id} not found")
+        return enterprise
+
+    async def get(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> EnterprisePublic:
+        enterprise = await self.get_or_404(session, enterprise_id, principal=principal)
+        buyers = await enterprise_repository.buyer_ids(session, enterprise.id)
+        return EnterprisePublic.build(enterprise, buyers)
+
+    async def get_many(
+        self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
+    ) -> list[EnterprisePublic]:
+        enterprises = await enterprise_repository.get_many(session, ids, principal=principal)
+        buyers = await enterprise_repository.buyer_ids_for(session, [e.id for e in enterprises])
+        return [EnterprisePublic.build(e, buyers[e.id]) for e in enterprises]
+
+    async def get_all(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        country: str | None = None,
+        partner_id: UUID | None = None,
+        sub_sector: str | None = None,
+        possible_duplicates: bool | None = None,
+    ) -> Page[EnterprisePublic]:
+        rows = await enterprise_repository.get_all(
+            session,
+            principal=principal,
+            page=page,
+            country=country,
+            partner_id=partner_id,
+            sub_sector=sub_sector,
+            possible_duplicates=possible_duplicates,
+        )
+        buyers = await enterprise_repository.buyer_ids_for(session, [e.id for e in rows])
+        items = [EnterprisePublic.build(e, buyers[e.id]) for e in rows]
+        return make_page(items, page.limit, lambda item: item.id)
+
+    async def create(
+        self, session: AsyncSession, data: EnterpriseCreate, *, principal: Principal
+    ) -> EnterprisePublic:
+        partner_id = self._partner_for_new_enterprise(data.partner_id, principal)
+        await self._check_organisations(session, partner_id=partner_id, buyer_ids=data.buyer_ids)
+        enterprise = Enterprise(
+            **data.model_dump(include=set(_PROFILE_FIELDS)),
+            normalised_name=normalise_name(data.name),
+            partner_id=partner_id,
+        )
+        await self._flag_duplicate(session, enterprise)
+        session.add(enterprise)
+        await session.flush()
+        await enterprise_repository.replace_buyers(session, enterprise.id, data.buyer_ids)
+        public = EnterprisePublic.build(enterprise, list(dict.fromkeys(data.buyer_ids)))
+        await changes.emit(session, _snapshot(EnterpriseRegistered, public), principal=principal)
+        await changes.audit(
+            session,
+            principal=principal,
+            action="enterprise.registered",
+            entity_type="enterprise",
+            entity_id=enterprise.id,
+            after=public,
+        )
+        return public
+
+    async def update(
+        self,
+        session: AsyncSession,
+        enterprise_id: UUID,
+        data: EnterpriseUpdate,
+        *,
+        principal: Principal,
+    ) -> EnterprisePublic:
+        enterprise = await self.get_or_404(session, enterprise_id, principal=principal)
+        if principal.role in (Role.trainer, Role.lead_buyer):
+            raise Forbidden(f"A {principal.role.value} cannot change an enterprise profile")
+        before = EnterprisePublic.build(
+            enterprise, await enterprise_repository.buyer_ids(session, enterprise.id)
+        )
+        changed = data.model_dump(exclude_unset=True)
+        merged = before.model_dump(include={*_PROFILE_FIELDS, "buyer_ids"}) | changed
+        try:
+            # Cross-field rules (permanent <= total ...) judge the profile after the change.
+            profile = EnterpriseProfile.model_validate(merged)
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc) from exc
+        if "buyer_ids" in changed:
+            await self._check_organisations(session, partner_id=None, buyer_ids=profile.buyer_ids)
+        for field in _PROFILE_FIELDS:
+            setattr(enterprise, field, getattr(profile, field))
+        enterprise.normalised_name = normalise_name(profile.name)
+        enterprise.updated_at = utcnow()
+        if {"name", "registration_number", "country"} & changed.keys():
+            enterprise.possible_duplicate_of_id = None
+            enterprise.duplicate_reason = None
+            await self._flag_duplicate(session, enterprise)
+        session.add(enterprise)
+        if "buyer_ids" in changed:
+            await enterprise_repository.replace_buyers(session, enterprise.id, profile.buyer_ids)
+        await session.flush()
+        after = EnterprisePublic.build(enterprise, list(dict.fromkeys(profile.buyer_ids)))
+        await changes.emit(session, _snapshot(EnterpriseUpdated, after), principal=principal)
+        await changes.audit(
+            session,
+            principal=principal,
+            action="enterprise.updated",
+            entity_type="enterprise",
+            entity_id=enterprise.id,
+            before=before,
+            after=after,
+        )
+        # The profile is what eligibility is judged on: open applications follow it.
+        from services.enrolment.calls.service import application_service
+
+        await application_service.reevaluate_for_enterprise(
+            session, enterprise_id=enterprise.id, principal=principal
+        )
+        return after
+
+    def _partner_for_new_enterprise(
+        self, requested: UUID | None, principal: Principal
+    ) -> UUID | None:
+        match principal.role:
+            case Role.partner_staff:
+                if requested is not None and requested != principal.organisation_id:
+                    raise InvalidInput(
+                        "Partner staff register enterprises for their own organisation",
+                        errors=[
+                            field_error(
+                                "body.partner_id",
+                                "own_organisation",
+                                "must be your organisation or omitted",
+                                str(requested),
+                            )
+                        ],
+                    )
+                return principal.organisation_id
+            case Role.ilo_global | Role.programme_manager | Role.service:
+                return requested
+        raise Forbidden(f"A {principal.role.value} cannot register enterprises")
+
+    async def _check_organisations(
+        self, session: AsyncSession, *, partner_id: UUID | None, buyer_ids: Sequence[UUID]
+    ) -> None:
+        wanted = {*buyer_ids, *([partner_id] if partner_id else [])}
+        if not wanted:
+            return
+        kinds = dict(
+            (
+                await session.exec(
+                    select(Organisation.id, Organisation.kind).where(
+                        col(Organisation.id).in_(wanted)
+                    )
+                )
+            ).all()
+        )
+        errors = []
+        if (
+            partner_id is not None
+            and kinds.get(partner_id) != OrganisationKind.implementation_partner
+        ):
+            errors.append(
+                field_error(
+                    "body.partner_id",
+                    "implementation_partner",
+                    "must be an existing implementation partner",
+                    str(partner_id),
+                )
+            )
+        for index, buyer_id in enumerate(buyer_ids):
+            if kinds.get(buyer_id) != OrganisationKind.lead_buyer:
+                errors.append(
+                    field_error(
+                        f"body.buyer_ids.{index}",
+                        "lead_buyer",
+                        "must be an existing lead buyer organisation",
+                        str(buyer_id),
+                    )
+                )
+        if errors:
+            raise InvalidInput("Unknown or wrong-kind organisations referenced", errors=errors)
+
+    async def _flag_duplicate(self, session: AsyncSession, enterprise: Enterprise) -> None:
+        found = await enterprise_repository.find_duplicate(
+            session,
+            country=enterprise.country,
+            normalised_name=enterprise.normalised_name,
+            registration_number=enterprise.registration_number,
+            exclude_id=enterprise.id,
+        )
+        if found is not None:
+            original, reason = found
+            enterprise.possible_duplicate_of_id = original.id
+            enterprise.duplicate_reason = reason
+
+
+def _snapshot(event: type[E], public: EnterprisePublic) -> E:
+    fields = public.model_dump(include=set(EnterpriseSnapshot.model_fields))
+    return event.model_validate({**fields, "enterprise_id": public.id})
+
+
+enterprise_service = EnterpriseService()

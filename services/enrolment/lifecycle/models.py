@@ -1,0 +1,68 @@
+"""An enterprise's journey in a project, its transitions, and consent to share with buyers."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Field
+
+from services.enrolment.db import Table, created_at_field, enum_field, timestamp_field
+from shared.enums import ConsentStatus, LifecycleStage
+from shared.ids import new_id
+
+
+class Enrolment(Table, table=True):
+    """One enterprise in one project, at one lifecycle stage."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("project_id", "enterprise_id"),)
+
+    id: UUID = Field(default_factory=new_id, primary_key=True)
+    project_id: UUID = Field(foreign_key="project.id", index=True)
+    enterprise_id: UUID = Field(foreign_key="enterprise.id", index=True)
+    stage: LifecycleStage = enum_field(index=True)
+    # Reference to the signed programme consent form (document id, file name ...).
+    consent_form_reference: str | None = Field(default=None, sa_type=String(200))
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = timestamp_field()
+
+
+class StageTransition(Table, table=True):
+    __tablename__ = "stage_transition"
+
+    id: UUID = Field(default_factory=new_id, primary_key=True)
+    enrolment_id: UUID = Field(foreign_key="enrolment.id", index=True, ondelete="CASCADE")
+    from_stage: LifecycleStage | None = Field(default=None, sa_type=String(40))
+    to_stage: LifecycleStage = enum_field()
+    reason: str | None = None
+    actor: str = Field(sa_type=String(200))
+    at: datetime = created_at_field()
+
+
+class Consent(Table, table=True):
+    """Whether an enterprise shares its SCORE status with one named buyer (opt-in)."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("enterprise_id", "buyer_id"),)
+
+    id: UUID = Field(default_factory=new_id, primary_key=True)
+    enterprise_id: UUID = Field(foreign_key="enterprise.id", index=True)
+    buyer_id: UUID = Field(foreign_key="organisation.id", index=True)
+    status: ConsentStatus = enum_field()
+    scope: str = Field(default="supplier_status", sa_type=String(60))
+    given_at: datetime | None = timestamp_field()
+    withdrawn_at: datetime | None = timestamp_field()
+    updated_at: datetime = created_at_field()
+
+
+class ConsentEvent(Table, table=True):
+    """History of a consent: every give and withdraw, by whom and why."""
+
+    __tablename__ = "consent_event"
+
+    id: UUID = Field(default_factory=new_id, primary_key=True)
+    consent_id: UUID = Field(foreign_key="consent.id", index=True, ondelete="CASCADE")
+    status: ConsentStatus = enum_field()
+    actor: str = Field(sa_type=String(200))
+    reason: str | None = None
+    at: datetime = created_at_field()

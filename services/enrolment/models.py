@@ -1,0 +1,48 @@
+"""Every enrolment table, imported in one place for Alembic and the test fixtures."""
+
+from services.enrolment.calls.models import Application, Call, CriteriaVersion
+from services.enrolment.db import metadata, plumbing
+from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
+from services.enrolment.lifecycle.models import Consent, ConsentEvent, Enrolment, StageTransition
+from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
+from services.enrolment.training.models import (
+    Attendance,
+    ClassroomSession,
+    Cohort,
+    CohortEnterprise,
+    CohortTrainer,
+    ConsultingVisit,
+    ModuleProgress,
+    Participant,
+    Trainer,
+    TrainerCertification,
+    TrainingModule,
+)
+
+__all__ = [
+    "Application",
+    "Attendance",
+    "Call",
+    "ClassroomSession",
+    "Cohort",
+    "CohortEnterprise",
+    "CohortTrainer",
+    "Consent",
+    "ConsentEvent",
+    "ConsultingVisit",
+    "CriteriaVersion",
+    "Enrolment",
+    "Enterprise",
+    "EnterpriseBuyer",
+    "ModuleProgress",
+    "Organisation",
+    "Participant",
+    "Project",
+    "ProjectOrganisation",
+    "StageTransition",
+    "Trainer",
+    "TrainerCertification",
+    "TrainingModule",
+    "metadata",
+    "plumbing",
+]

@@ -1,0 +1,201 @@
+"""Organisations and projects: created by the ILO, readable within tenancy."""
+
+from collections import defaultdict
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.db import changes
+from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
+from services.enrolment.organisations.schemas import (
+    OrganisationCreate,
+    OrganisationPublic,
+    ProjectCreate,
+    ProjectPublic,
+)
+from services.enrolment.tenancy import project_visible
+from shared.enums import OrganisationKind, Role
+from shared.identity import Principal
+from shared.pagination import Page, PageRequest, make_page
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
+
+
+def _require_ilo(principal: Principal, action: str) -> None:
+    if principal.role is not Role.ilo_global:
+        raise Forbidden(f"Only the ILO global team can {action}")
+
+
+class OrganisationService:
+    async def create(
+        self, session: AsyncSession, data: OrganisationCreate, *, principal: Principal
+    ) -> OrganisationPublic:
+        _require_ilo(principal, "register organisations")
+        existing = await session.exec(select(Organisation).where(Organisation.name == data.name))
+        if existing.first() is not None:
+            raise Conflict(
+                f"An organisation named '{data.name}' already exists",
+                errors=[field_error("body.name", "unique", "already registered", data.name)],
+            )
+        organisation = Organisation(**data.model_dump())
+        session.add(organisation)
+        await session.flush()
+        public = OrganisationPublic.model_validate(organisation)
+        await changes.audit(
+            session,
+            principal=principal,
+            action="organisation.created",
+            entity_type="organisation",
+            entity_id=organisation.id,
+            after=public,
+        )
+        return public
+
+    async def get_all(
+        self,
+        session: AsyncSession,
+        *,
+        page: PageRequest,
+        kind: OrganisationKind | None = None,
+    ) -> Page[OrganisationPublic]:
+        # Who the partners, buyers and funders are is public programme information.
+        statement = select(Organisation)
+        if kind is not None:
+            statement = statement.where(Organisation.kind == kind)
+        if page.after is not None:
+            statement = statement.where(col(Organisation.id) > page.after)
+        rows = (
+            await session.exec(statement.order_by(col(Organisation.id)).limit(page.limit + 1))
+        ).all()
+        return make_page(
+            [OrganisationPublic.model_validate(r) for r in rows], page.limit, lambda o: o.id
+        )
+
+    async def get(self, session: AsyncSession, organisation_id: UUID) -> OrganisationPublic:
+        organisation = await session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise NotFound(f"Organisation {organisation_id} not found")
+        return OrganisationPublic.model_validate(organisation)
+
+
+class ProjectService:
+    async def create(
+        self, session: AsyncSession, data: ProjectCreate, *, principal: Principal
+    ) -> ProjectPublic:
+        _require_ilo(principal, "create projects")
+        await self._check_kinds(
+            session, data.partner_ids, OrganisationKind.implementation_partner, "partner_ids"
+        )
+        await self._check_kinds(session, data.funder_ids, None, "funder_ids")
+        project = Project(**data.model_dump(exclude={"partner_ids", "funder_ids"}))
+        session.add(project)
+        await session.flush()
+        session.add_all(
+            [
+                ProjectOrganisation(project_id=project.id, organisation_id=o, relation="partner")
+                for o in dict.fromkeys(data.partner_ids)
+            ]
+            + [
+                ProjectOrganisation(project_id=project.id, organisation_id=o, relation="funder")
+                for o in dict.fromkeys(data.funder_ids)
+            ]
+        )
+        await session.flush()
+        public = (await self._publish(session, [project]))[0]
+        await changes.audit(
+            session,
+            principal=principal,
+            action="project.created",
+            entity_type="project",
+            entity_id=project.id,
+            after=public,
+        )
+        return public
+
+    async def get_or_404(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
+    ) -> Project:
+        project = (
+            await session.exec(
+                select(Project).where(Project.id == project_id, project_visible(principal))
+            )
+        ).first()
+        if project is None:
+            raise NotFound(f"Project {project_id} not found")
+        return project
+
+    async def get(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
+    ) -> ProjectPublic:
+        return (
+            await self._publish(
+                session, [await self.get_or_404(session, project_id, principal=principal)]
+            )
+        )[0]
+
+    async def get_all(
+        self, session: AsyncSession, *, principal: Principal, page: PageRequest
+    ) -> Page[ProjectPublic]:
+        statement = select(Project).where(project_visible(principal))
+        if page.after is not None:
+            statement = statement.where(col(Project.id) > page.after)
+        rows = list(
+            (await session.exec(statement.order_by(col(Project.id)).limit(page.limit + 1))).all()
+        )
+        return make_page(await self._publish(session, rows), page.limit, lambda p: p.id)
+
+    async def partner_ids(self, session: AsyncSession, project_id: UUID) -> list[UUID]:
+        rows = await session.exec(
+            select(ProjectOrganisation.organisation_id).where(
+                ProjectOrganisation.project_id == project_id,
+                ProjectOrganisation.relation == "partner",
+            )
+        )
+        return list(rows.all())
+
+    async def _publish(self, session: AsyncSession, projects: list[Project]) -> list[ProjectPublic]:
+        links: dict[tuple[UUID, str], list[UUID]] = defaultdict(list)
+        rows = await session.exec(
+            select(ProjectOrganisation).where(
+                col(ProjectOrganisation.project_id).in_([p.id for p in projects])
+            )
+        )
+        for link in rows.all():
+            links[(link.project_id, link.relation)].append(link.organisation_id)
+        return [
+            ProjectPublic(
+                **p.model_dump(),
+                partner_ids=links[(p.id, "partner")],
+                funder_ids=links[(p.id, "funder")],
+            )
+            for p in projects
+        ]
+
+    async def _check_kinds(
+        self, session: AsyncSession, ids: list[UUID], kind: OrganisationKind | None, field: str
+    ) -> None:
+        if not ids:
+            return
+        kinds = dict(
+            (
+                await session.exec(
+                    select(Organisation.id, Organisation.kind).where(col(Organisation.id).in_(ids))
+                )
+            ).all()
+        )
+        errors = [
+            field_error(
+                f"body.{field}.{i}",
+                "organisation",
+                f"must be an existing {(kind or 'organisation').replace('_', ' ')}",
+                str(o),
+            )
+            for i, o in enumerate(ids)
+            if o not in kinds or (kind is not None and kinds[o] != kind)
+        ]
+        if errors:
+            raise InvalidInput("Unknown or wrong-kind organisations referenced", errors=errors)
+
+
+organisation_service = OrganisationService()
+project_service = ProjectService()

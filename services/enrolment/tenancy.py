@@ -1,0 +1,136 @@
+"""Tenancy as a rule of every query: which rows a principal may see.
+
+Each function returns a SQL condition to put in a WHERE clause. Repositories always apply
+one, so an object outside the caller's tenancy behaves exactly like a missing one (404).
+"""
+
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, false, true
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from services.enrolment.calls.models import Call
+from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.lifecycle.models import Consent, Enrolment
+from services.enrolment.organisations.models import Project, ProjectOrganisation
+from services.enrolment.training.models import (
+    Cohort,
+    CohortEnterprise,
+    CohortTrainer,
+    Trainer,
+)
+from shared.enums import ConsentStatus, Role
+from shared.identity import Principal
+
+
+def _trainer_cohort_ids(principal: Principal) -> SelectOfScalar[UUID]:
+    return select(CohortTrainer.cohort_id).where(CohortTrainer.trainer_id == principal.trainer_id)
+
+
+def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
+    """Ids of the enterprises the principal may see, or None for "all of them"."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return None
+        case Role.programme_manager:
+            return select(Enrolment.enterprise_id).where(
+                Enrolment.project_id == principal.project_id
+            )
+        case Role.partner_staff:
+            return select(Enterprise.id).where(Enterprise.partner_id == principal.organisation_id)
+        case Role.trainer:
+            return select(CohortEnterprise.enterprise_id).where(
+                col(CohortEnterprise.cohort_id).in_(_trainer_cohort_ids(principal))
+            )
+        case Role.enterprise_user:
+            return select(Enterprise.id).where(Enterprise.id == principal.enterprise_id)
+        case Role.lead_buyer:
+            # A buyer sees a supplier only while the supplier consents to share with it.
+            return select(Consent.enterprise_id).where(
+                Consent.buyer_id == principal.organisation_id,
+                Consent.status == ConsentStatus.given,
+            )
+    return select(Enterprise.id).where(false())
+
+
+def enterprise_visible(principal: Principal) -> ColumnElement[bool]:
+    ids = visible_enterprise_ids(principal)
+    return true() if ids is None else col(Enterprise.id).in_(ids)
+
+
+def project_visible(principal: Principal) -> ColumnElement[bool]:
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(Project.id) == principal.project_id
+        case Role.partner_staff | Role.lead_buyer:
+            return col(Project.id).in_(
+                select(ProjectOrganisation.project_id).where(
+                    ProjectOrganisation.organisation_id == principal.organisation_id
+                )
+            )
+        case Role.enterprise_user:
+            return col(Project.id).in_(
+                select(Enrolment.project_id).where(
+                    Enrolment.enterprise_id == principal.enterprise_id
+                )
+            )
+        case Role.trainer:
+            return col(Project.id).in_(
+                select(Cohort.project_id).where(col(Cohort.id).in_(_trainer_cohort_ids(principal)))
+            )
+    return false()
+
+
+def call_visible(principal: Principal) -> ColumnElement[bool]:
+    """Calls for expression of interest are public announcements: any caller may read them."""
+    del principal
+    return col(Call.id).is_not(None)
+
+
+def cohort_visible(principal: Principal) -> ColumnElement[bool]:
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(Cohort.project_id) == principal.project_id
+        case Role.partner_staff:
+            return col(Cohort.partner_id) == principal.organisation_id
+        case Role.trainer:
+            return col(Cohort.id).in_(_trainer_cohort_ids(principal))
+        case Role.enterprise_user:
+            return col(Cohort.id).in_(
+                select(CohortEnterprise.cohort_id).where(
+                    CohortEnterprise.enterprise_id == principal.enterprise_id
+                )
+            )
+    return false()
+
+
+def trainer_visible(principal: Principal) -> ColumnElement[bool]:
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(Trainer.id).in_(
+                select(CohortTrainer.trainer_id)
+                .join(Cohort, col(Cohort.id) == col(CohortTrainer.cohort_id))
+                .where(Cohort.project_id == principal.project_id)
+            )
+        case Role.partner_staff:
+            return col(Trainer.organisation_id) == principal.organisation_id
+        case Role.trainer:
+            return col(Trainer.id) == principal.trainer_id
+    return false()
+
+
+def can_manage_enterprise_data(principal: Principal) -> bool:
+    """Roles that may change enterprise records at all (tenancy still narrows which)."""
+    return principal.role in (
+        Role.ilo_global,
+        Role.programme_manager,
+        Role.partner_staff,
+        Role.enterprise_user,
+    )

@@ -1,0 +1,59 @@
+"""The embedded Postgres: a real server from the ``pgserver`` wheel, for machines with no URL.
+
+Production points each service at a server by URL; development and tests get one local
+server under the data folder, with one database per service.
+"""
+
+import logging
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+
+with warnings.catch_warnings():
+    # pgserver probes XDG_RUNTIME_DIR at import and warns when a server machine has none.
+    warnings.simplefilter("ignore")
+    import pgserver
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_server(pgdata: Path, *, stop_on_exit: bool = True) -> str:
+    """Start (or join) the server under ``pgdata``; returns the directory of its socket.
+
+    pgserver counts the processes holding the server and stops it when the last one
+    exits, unless ``stop_on_exit`` is false.
+    """
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+    query = parse_qs(urlsplit(server.get_uri()).query)
+    return str(query["host"][0])
+
+
+def embedded_url(socket_dir: str, database: str) -> str:
+    return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    """asyncpg wants a plain libpq URL, SQLAlchemy one with its driver name."""
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def with_database(sqlalchemy_url: str, database: str) -> str:
+    parts = urlsplit(sqlalchemy_url)
+    return parts._replace(path=f"/{database}").geturl()
+
+
+async def ensure_database(sqlalchemy_url: str) -> None:
+    """Create the URL's database if it does not exist yet (connecting to ``postgres``)."""
+    name = urlsplit(sqlalchemy_url).path.lstrip("/")
+    admin = await asyncpg.connect(asyncpg_dsn(with_database(sqlalchemy_url, "postgres")))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            log.info("creating database %s", name)
+            # Identifiers cannot be bound parameters; the name is quoted by Postgres' rules.
+            await admin.execute(f'CREATE DATABASE "{name.replace(chr(34), chr(34) * 2)}"')
+    finally:
+        await admin.close()

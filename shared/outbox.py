@@ -1,0 +1,132 @@
+"""Transactional outbox and audit trail: a write, its event and its audit entry commit together.
+
+Each producing service serves its outbox as an ordered feed (``/events``) that consumers
+long-poll with the last position they applied.
+"""
+
+import asyncio
+import time
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func, insert, select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import SessionDep
+from shared.events import EventEnvelope, EventFeedPage, EventPayload
+from shared.identity import CurrentPrincipal, Principal
+from shared.ids import new_id
+from shared.plumbing import Plumbing
+from shared.problems import NotFound
+
+# Any constant works; it only has to be the same for every writer of one database.
+_OUTBOX_LOCK_KEY = 0x5C0_7E0B
+_POLL_INTERVAL = 0.2
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.role.value}:{principal.subject}"
+
+
+def _jsonable(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+class ChangeLog:
+    """Records what a service changed: events for other services, audit entries for people."""
+
+    def __init__(self, plumbing: Plumbing) -> None:
+        self.plumbing = plumbing
+
+    async def emit(
+        self, session: AsyncSession, payload: EventPayload, *, principal: Principal
+    ) -> None:
+        # Serialise event writers until commit: positions then become visible strictly in
+        # order, so a consumer that has read position N can never later miss N-1.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
+        await session.execute(
+            insert(self.plumbing.outbox).values(
+                event_id=new_id(),
+                event_type=payload.event_type,
+                version=payload.version,
+                aggregate_type=payload.aggregate_type,
+                aggregate_id=payload.aggregate_id(),
+                actor=_actor(principal),
+                payload=payload.model_dump(mode="json"),
+            )
+        )
+
+    async def audit(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        action: str,
+        entity_type: str,
+        entity_id: UUID,
+        before: BaseModel | dict[str, Any] | None = None,
+        after: BaseModel | dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        await session.execute(
+            insert(self.plumbing.audit).values(
+                actor=_actor(principal),
+                actor_role=principal.role.value,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=_jsonable(before),
+                after=_jsonable(after),
+                reason=reason,
+            )
+        )
+
+    async def read_feed(
+        self, session: AsyncSession, *, after: int, limit: int, wait: float
+    ) -> EventFeedPage:
+        """Events after ``after`` in position order; waits up to ``wait`` seconds for one."""
+        outbox = self.plumbing.outbox
+        deadline = time.monotonic() + wait
+        while True:
+            rows = (
+                await session.execute(
+                    select(outbox)
+                    .where(outbox.c.position > after)
+                    .order_by(outbox.c.position)
+                    .limit(limit)
+                )
+            ).mappings()
+            events = [EventEnvelope.model_validate(dict(row)) for row in rows]
+            if events or time.monotonic() >= deadline:
+                head = await session.scalar(select(func.coalesce(func.max(outbox.c.position), 0)))
+                last = events[-1].position if events else after
+                return EventFeedPage(events=events, last_position=last, head_position=head or 0)
+            # End the read transaction so the next poll sees newly committed events.
+            await session.commit()
+            await asyncio.sleep(_POLL_INTERVAL)
+
+
+def event_feed_router(changes: ChangeLog, *, max_wait: float = 25.0) -> APIRouter:
+    """``GET /events``: the service's outbox as a feed, for other services and the ILO."""
+    router = APIRouter(tags=["events"])
+
+    @router.get("/events", response_model=EventFeedPage, summary="Event feed (long-polling)")
+    async def read_events(
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        after: Annotated[int, Query(ge=0, description="Last position already applied")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        wait: Annotated[float, Query(ge=0, description="Seconds to wait for an event")] = 0,
+    ) -> EventFeedPage:
+        if not principal.is_global:
+            # The feed carries every tenant's events; to others it does not exist.
+            raise NotFound("No such resource")
+        return await changes.read_feed(session, after=after, limit=limit, wait=min(wait, max_wait))
+
+    return router

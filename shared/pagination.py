@@ -1,0 +1,61 @@
+"""Cursor pagination over time-ordered ids: stable under inserts, no OFFSET scans."""
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+
+from shared.problems import InvalidInput, field_error
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page"
+    )
+
+
+class PageRequest(BaseModel):
+    after: UUID | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def encode_cursor(last_id: UUID) -> str:
+    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> UUID:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return UUID(bytes=raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(
+            "The cursor is not one this API issued",
+            errors=[field_error("query.cursor", "cursor", "not a valid cursor", cursor)],
+        ) from exc
+
+
+def page_request(
+    cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> PageRequest:
+    return PageRequest(after=decode_cursor(cursor) if cursor else None, limit=limit)
+
+
+PageParams = Annotated[PageRequest, Depends(page_request)]
+
+
+def make_page(rows: Sequence[T], limit: int, id_of: Callable[[T], UUID]) -> Page[T]:
+    """Repositories fetch ``limit + 1`` rows; the extra one only tells that a next page exists."""
+    items = list(rows[:limit])
+    next_cursor = encode_cursor(id_of(items[-1])) if len(rows) > limit and items else None
+    return Page[T](items=items, next_cursor=next_cursor)

@@ -1,0 +1,167 @@
+"""RFC 9457 problem details: domain errors and the handlers that render them."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://score.ilo.org/problems/"
+
+
+class Problem(Exception):
+    """A domain error with a stable type URI; raise it anywhere, the handler renders it."""
+
+    status: int = 400
+    type_slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extensions = extensions
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.type_slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+class Unauthenticated(Problem):
+    status = 401
+    type_slug = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(Problem):
+    status = 403
+    type_slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(Problem):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(Problem):
+    status = 422
+    type_slug = "validation-error"
+    title = "Invalid input"
+
+
+class TransitionNotAllowed(Problem):
+    status = 409
+    type_slug = "transition-not-allowed"
+    title = "Transition not allowed"
+
+
+class DeadlinePassed(Problem):
+    status = 409
+    type_slug = "deadline-passed"
+    title = "Deadline passed"
+
+
+def field_error(field: str, rule: str, message: str, value: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"field": field, "rule": rule, "message": message}
+    if value is not None:
+        error["value"] = value
+    return error
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    # "body.workforce.total" reads better than ['body', 'workforce', 'total'].
+    return ".".join(str(part) for part in loc)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def validation_problem(exc: RequestValidationError) -> InvalidInput:
+    errors = [
+        field_error(
+            _location(tuple(err.get("loc", ()))),
+            str(err.get("type", "invalid")),
+            str(err.get("msg", "invalid value")),
+            _jsonable(err.get("input")) if not isinstance(err.get("input"), dict) else None,
+        )
+        for err in exc.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return InvalidInput(f"The request has {len(errors)} invalid field(s): {fields}", errors=errors)
+
+
+def _response(problem: Problem, request: Request) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return JSONResponse(
+        problem.body(instance=request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return _response(exc, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return _response(validation_problem(exc), request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = Problem(str(exc.detail))
+        problem.status = exc.status_code
+        problem.title = {404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "HTTP error"
+        )
+        problem.type_slug = "http-error"
+        return _response(problem, request)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def invalid_from_pydantic(exc: Any, *, prefix: str = "body") -> InvalidInput:
+    """Render a pydantic ``ValidationError`` raised inside a service like a request error."""
+    errors = [
+        field_error(
+            ".".join([prefix, *(str(part) for part in err.get("loc", ()))]),
+            str(err.get("type", "invalid")),
+            str(err.get("msg", "invalid value")),
+        )
+        for err in exc.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return InvalidInput(f"The request has {len(errors)} invalid field(s): {fields}", errors=errors)

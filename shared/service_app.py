@@ -1,0 +1,64 @@
+"""What every service app has: settings, database, problem details, health, event feed."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from shared.db import Database, resolve_database_url
+from shared.outbox import ChangeLog, event_feed_router
+from shared.problems import install_problem_handlers
+from shared.settings import ServiceSettings
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    changes: ChangeLog,
+    routers: Sequence[APIRouter],
+    database: Database | None = None,
+    extra_setup: Callable[[FastAPI], None] | None = None,
+) -> FastAPI:
+    """Build a service app. ``database`` is given by tests; otherwise resolved at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "database", None) is None:
+            owned = Database(await resolve_database_url(settings))
+            app.state.database = owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await owned.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", tags=["health"], summary="The database answers")
+    async def readyz() -> Any:
+        try:
+            async with app.state.database.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports any failure, it never raises
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return {"status": "ready", "service": settings.service_name}
+
+    for router in routers:
+        app.include_router(router)
+    app.include_router(event_feed_router(changes, max_wait=settings.feed_max_wait))
+    if extra_setup is not None:
+        extra_setup(app)
+    return app

@@ -1,0 +1,80 @@
+"""Settings base: environment variables only, one prefix per service.
+
+Platform-wide values (environment, identity secret, data folder) use the ``SCORE_`` prefix
+so every service reads the same ones; each service adds its own prefix for the rest.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Refused as a secret anywhere but development, so a forgotten variable cannot ship.
+DEVELOPMENT_IDENTITY_SECRET = "development-only-identity-secret-change-me"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCORE_", extra="ignore")
+
+    environment: Environment = Environment.development
+    identity_secret: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_SECRET)
+    identity_issuer: str = "score-gateway"
+    identity_audience: str = "score-services"
+    # Seconds an identity token stays valid; the gateway re-issues one per request.
+    identity_token_ttl: int = Field(default=300, gt=0)
+    data_dir: Path = Field(default_factory=lambda: _project_root() / ".score")
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Self:
+        if (
+            self.environment is not Environment.development
+            and self.identity_secret.get_secret_value() == DEVELOPMENT_IDENTITY_SECRET
+        ):
+            raise ValueError(
+                "SCORE_IDENTITY_SECRET is left at its development default; "
+                f"set a real secret for the {self.environment.value} environment"
+            )
+        if len(self.identity_secret.get_secret_value()) < 32:
+            raise ValueError("SCORE_IDENTITY_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings; subclasses set ``env_prefix`` and ``service_name``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    # A full SQLAlchemy URL (postgresql+asyncpg://...). Unset: the embedded Postgres is used.
+    database_url: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Long-poll ceiling of the event feed, in seconds.
+    feed_max_wait: float = Field(default=25.0, ge=0)
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @model_validator(mode="after")
+    def _refuse_embedded_database_in_production(self) -> Self:
+        if self.platform.environment is Environment.production and self.database_url is None:
+            prefix = str(self.model_config.get("env_prefix", ""))
+            raise ValueError(
+                f"{prefix}DATABASE_URL is required in production; "
+                "the embedded Postgres is for development and tests only"
+            )
+        return self

@@ -1,0 +1,70 @@
+"""Test fixtures: a real embedded Postgres, schemas built by the Alembic migrations,
+one rolled-back transaction per test, and real signed identity tokens."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import Database
+from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
+from shared.migrate import upgrade_async
+
+
+@pytest.fixture(scope="session")
+def pg_socket_dir() -> Iterator[str]:
+    """One Postgres server for the whole run, from the pgserver wheel (or SCORE_TEST_PG_DIR)."""
+    configured = os.environ.get("SCORE_TEST_PG_DIR")
+    root = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="score-pg-"))
+    yield start_embedded_server(root / "pgdata")
+    if not configured:
+        # pgserver stops the server when this process exits; the data can go with it.
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def migrated_database_url(socket_dir: str, service: str, name: str) -> str:
+    url = embedded_url(socket_dir, name)
+    await ensure_database(url)
+    await upgrade_async(service, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def enrolment_url(pg_socket_dir: str) -> str:
+    return await migrated_database_url(pg_socket_dir, "enrolment", "test_enrolment")
+
+
+@pytest.fixture(scope="session")
+async def enrolment_engine(enrolment_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(enrolment_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back when the test ends.
+
+    Commits made by the code under test become savepoint releases, so each test sees its
+    own writes and leaves nothing behind.
+    """
+    async with enrolment_engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def enrolment_database(enrolment_url: str) -> Database:
+    return Database(enrolment_url, pool_size=2)
