@@ -10,7 +10,9 @@ from shared.db import Database
 from shared.service_app import create_service_app
 
 
-def create_app(settings: EnrolmentSettings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: EnrolmentSettings | None = None, database: Database | None = None
+) -> FastAPI:
     settings = settings or EnrolmentSettings()
     return create_service_app(
         title="SCORE enrolment",

@@ -9,7 +9,7 @@ from services.enrolment.db import plumbing
 from services.enrolment.enterprises.models import Enterprise
 from shared.enums import Role
 from shared.identity import Principal
-from tests.enrolment.conftest import Api, World, garment_factory, register
+from tests.enrolment.support import Api, World, garment_factory, register
 
 
 async def count(session: AsyncSession, table: object) -> int:
@@ -91,7 +91,9 @@ async def test_same_registration_number_is_flagged_as_possible_duplicate(
     assert second["possible_duplicate_of_id"] == first["id"]
     assert second["duplicate_reason"] == "same registration number"
     assert first["possible_duplicate_of_id"] is None
-    flagged = await api.get("/enterprises", params={"possible_duplicates": "true"}, as_=world.efp_staff)
+    flagged = await api.get(
+        "/enterprises", params={"possible_duplicates": "true"}, as_=world.efp_staff
+    )
     assert [e["id"] for e in flagged.json()["items"]] == [second["id"]]
 
 
@@ -101,9 +103,7 @@ async def test_same_normalised_name_in_same_country_is_flagged_not_merged(
     suffix = uuid4().hex[:6]
     first = await register(api, world.efp_staff, name=f"Acme Textiles {suffix} (Pvt.) Ltd.")
     second = await register(api, world.efp_staff, name=f"ACME TEXTILES {suffix}")
-    elsewhere = await register(
-        api, world.mdpi_staff, name=f"Acme Textiles {suffix}", country="GH"
-    )
+    elsewhere = await register(api, world.mdpi_staff, name=f"Acme Textiles {suffix}", country="GH")
     assert second["possible_duplicate_of_id"] == first["id"]
     assert second["duplicate_reason"] == "same name in the same country"
     assert elsewhere["possible_duplicate_of_id"] is None
