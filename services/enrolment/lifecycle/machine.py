@@ -1,0 +1,81 @@
+"""The lifecycle of an enterprise in a project as an explicit state machine (domain.md).
+
+Screening stages are set by evaluating an application and shortlisting by the call's
+shortlist; people move an enterprise through the rest. Withdrawal and dropping are
+possible from any stage that is not final.
+"""
+
+from dataclasses import dataclass
+
+from shared.enums import LifecycleStage as S
+
+# Stages only the platform sets (from an application's evaluation or a call's shortlist).
+SYSTEM_STAGES = frozenset({S.eligible, S.ineligible, S.needs_information, S.shortlisted})
+
+FINAL_STAGES = frozenset({S.alumni, S.withdrawn, S.dropped})
+
+_EXITS = (S.withdrawn, S.dropped)
+
+TRANSITIONS: dict[S, tuple[S, ...]] = {
+    S.expression_of_interest: (S.eligible, S.ineligible, S.needs_information),
+    # Re-screening after a profile update may move between the three outcomes.
+    S.needs_information: (S.eligible, S.ineligible),
+    S.ineligible: (S.eligible, S.needs_information),
+    S.eligible: (S.shortlisted, S.ineligible, S.needs_information),
+    S.shortlisted: (S.initial_assessment,),
+    S.initial_assessment: (S.baseline_assessment,),
+    S.baseline_assessment: (S.consent_signed,),
+    # Level 1 (Module 1 short course) needs the signed consent form first.
+    S.consent_signed: (S.level1,),
+    S.level1: (S.level1_completed,),
+    S.level1_completed: (S.level2_interest, S.alumni),
+    S.level2_interest: (S.comprehensive_baseline,),
+    S.comprehensive_baseline: (S.level2_shortlisted,),
+    S.level2_shortlisted: (S.level2,),
+    S.level2: (S.level2_completed,),
+    S.level2_completed: (S.alumni,),
+    S.alumni: (),
+    S.withdrawn: (),
+    S.dropped: (),
+}
+
+
+def allowed_next(stage: S) -> tuple[S, ...]:
+    forward = TRANSITIONS[stage]
+    return forward if stage in FINAL_STAGES else (*forward, *_EXITS)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a transition cannot happen; rendered as a 409 problem naming the stages."""
+
+    detail: str
+    current: S
+    allowed: tuple[S, ...]
+
+
+def check_transition(
+    current: S, target: S, *, by_system: bool, consent_form_reference: str | None
+) -> Refusal | None:
+    allowed = allowed_next(current)
+    if target not in allowed:
+        names = ", ".join(s.value for s in allowed) or "none (final stage)"
+        return Refusal(
+            f"Cannot move from {current.value} to {target.value}; allowed next stages: {names}",
+            current,
+            allowed,
+        )
+    if target in SYSTEM_STAGES and not by_system:
+        return Refusal(
+            f"{target.value} is set by evaluating the application or shortlisting the call, "
+            "not by hand",
+            current,
+            allowed,
+        )
+    if target is S.consent_signed and not consent_form_reference:
+        return Refusal(
+            "Moving to consent_signed needs the signed consent form (consent_form_reference)",
+            current,
+            allowed,
+        )
+    return None
