@@ -2,10 +2,14 @@
 
 from fastapi import FastAPI
 
+from services.enrolment.calls.router import router as calls_router
 from services.enrolment.db import changes
 from services.enrolment.enterprises.router import router as enterprises_router
+from services.enrolment.graphql.schema import router as graphql_router
+from services.enrolment.lifecycle.router import router as lifecycle_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.training.router import router as training_router
 from shared.db import Database
 from shared.service_app import create_service_app
 
@@ -22,6 +26,13 @@ def create_app(
         ),
         settings=settings,
         changes=changes,
-        routers=[organisations_router, enterprises_router],
+        routers=[
+            organisations_router,
+            enterprises_router,
+            calls_router,
+            lifecycle_router,
+            training_router,
+            graphql_router,
+        ],
         database=database,
     )

@@ -1,8 +1,8 @@
 """initial enrolment schema
 
-Revision ID: 50366dfee56f
+Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:17:43.800586
+Create Date: 2026-11-22 03:23:11.226734
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "50366dfee56f"
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,5 @@
+"""The enrolment GraphQL federation subgraph, mounted at /graphql."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
