@@ -70,7 +70,7 @@ class FeedConsumer:
     async def fetch(self, after: int, *, wait: float) -> EventFeedPage:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(httpx.TransportError),
-            wait=wait_exponential_jitter(initial=0.2, max=5),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5),
             stop=stop_after_attempt(5),
             reraise=True,
         ):

@@ -45,6 +45,11 @@ def allowed_next(stage: S) -> tuple[S, ...]:
     return forward if stage in FINAL_STAGES else (*forward, *_EXITS)
 
 
+def people_next(stage: S) -> tuple[S, ...]:
+    """The next stages a person may choose (screening outcomes are the platform's to set)."""
+    return tuple(s for s in allowed_next(stage) if s not in SYSTEM_STAGES)
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why a transition cannot happen; rendered as a 409 problem naming the stages."""
@@ -57,24 +62,26 @@ class Refusal:
 def check_transition(
     current: S, target: S, *, by_system: bool, consent_form_reference: str | None
 ) -> Refusal | None:
-    allowed = allowed_next(current)
-    if target not in allowed:
-        names = ", ".join(s.value for s in allowed) or "none (final stage)"
+    # A person is told only the stages they could actually choose, or the error would
+    # invite them to try a screening outcome that is then refused too.
+    allowed = allowed_next(current) if by_system else people_next(current)
+    names = ", ".join(s.value for s in allowed) or f"none ({current.value} is a final stage)"
+    where = f"current stage {current.value}; allowed next stages: {names}"
+    if target not in allowed_next(current):
         return Refusal(
-            f"Cannot move from {current.value} to {target.value}; allowed next stages: {names}",
-            current,
-            allowed,
+            f"Cannot move from {current.value} to {target.value}: {where}", current, allowed
         )
     if target in SYSTEM_STAGES and not by_system:
         return Refusal(
             f"{target.value} is set by evaluating the application or shortlisting the call, "
-            "not by hand",
+            f"not by hand: {where}",
             current,
             allowed,
         )
     if target is S.consent_signed and not consent_form_reference:
         return Refusal(
-            "Moving to consent_signed needs the signed consent form (consent_form_reference)",
+            "Moving to consent_signed needs the signed consent form (consent_form_reference): "
+            + where,
             current,
             allowed,
         )

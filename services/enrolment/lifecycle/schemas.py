@@ -1,0 +1,159 @@
+"""Enrolment, stage transition and consent contracts."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from services.enrolment.lifecycle.machine import FINAL_STAGES, people_next
+from shared.enums import ConsentStatus, LifecycleStage
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+FormReference = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+# Leaving the programme is a decision someone must be able to explain later.
+_EXITS_NEEDING_REASON = frozenset({LifecycleStage.withdrawn, LifecycleStage.dropped})
+
+
+class EnrolmentCreate(BaseModel):
+    """An enterprise's expression of interest in a project, registered without a call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: UUID
+    enterprise_id: UUID
+    reason: Reason | None = Field(default=None, examples=["Referred by the buyer's sourcing team"])
+
+
+class TransitionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_stage: LifecycleStage
+    reason: Reason | None = Field(default=None, validate_default=True)
+    consent_form_reference: FormReference | None = Field(
+        default=None,
+        validate_default=True,
+        description="The signed programme consent form; required for (and only for) "
+        "consent_signed",
+        examples=["CF-2018-PK-0042.pdf"],
+    )
+
+    # Declared after to_stage, so info.data holds the validated target (absent if invalid).
+    @field_validator("reason")
+    @classmethod
+    def _reason_for_exits(cls, value: str | None, info: ValidationInfo) -> str | None:
+        target = info.data.get("to_stage")
+        if value is None and target in _EXITS_NEEDING_REASON:
+            raise PydanticCustomError(
+                "reason_required",
+                "a reason is required when moving to {stage}",
+                {"stage": target.value},
+            )
+        return value
+
+    @field_validator("consent_form_reference")
+    @classmethod
+    def _form_only_when_signing(cls, value: str | None, info: ValidationInfo) -> str | None:
+        target = info.data.get("to_stage")
+        if value is not None and target is not None and target is not LifecycleStage.consent_signed:
+            # Silently overwriting the recorded form on an unrelated move would lose it.
+            raise PydanticCustomError(
+                "consent_signed_only",
+                "consent_form_reference is only accepted when moving to consent_signed",
+            )
+        return value
+
+
+class EnrolmentPublic(BaseModel):
+    id: UUID
+    project_id: UUID
+    enterprise_id: UUID
+    stage: LifecycleStage
+    final: bool = Field(description="The enterprise has left the lifecycle (alumni/withdrawn/...)")
+    allowed_next_stages: list[LifecycleStage] = Field(
+        description="Stages a person may move the enrolment to next (screening outcomes, set "
+        "by evaluating applications, are not listed)"
+    )
+    consent_form_reference: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    stage_since: datetime
+
+    @classmethod
+    def build(cls, enrolment: object) -> "EnrolmentPublic":
+        # Stored as text: the column gives back a str, the machine speaks enum.
+        stage = LifecycleStage(getattr(enrolment, "stage"))  # noqa: B009
+        created_at: datetime = getattr(enrolment, "created_at")  # noqa: B009
+        updated_at: datetime | None = getattr(enrolment, "updated_at")  # noqa: B009
+        return cls(
+            id=getattr(enrolment, "id"),  # noqa: B009
+            project_id=getattr(enrolment, "project_id"),  # noqa: B009
+            enterprise_id=getattr(enrolment, "enterprise_id"),  # noqa: B009
+            stage=stage,
+            final=stage in FINAL_STAGES,
+            allowed_next_stages=list(people_next(stage)),
+            consent_form_reference=getattr(enrolment, "consent_form_reference"),  # noqa: B009
+            created_at=created_at,
+            updated_at=updated_at,
+            stage_since=updated_at or created_at,
+        )
+
+
+class StageTransitionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    enrolment_id: UUID
+    from_stage: LifecycleStage | None = Field(description="null for the enrolment's creation")
+    to_stage: LifecycleStage
+    reason: str | None
+    actor: str = Field(description="Who: role and subject of the caller", examples=["x:y"])
+    at: datetime
+
+
+ConsentScope = Literal["supplier_status"]
+
+
+class ConsentGive(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer_id: UUID = Field(description="The lead buyer the enterprise shares its status with")
+    scope: ConsentScope = Field(
+        default="supplier_status",
+        description="What is shared: the supplier status (stage, modules, EIT, key indicators)",
+    )
+    reason: Reason | None = None
+
+
+class ConsentWithdraw(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class ConsentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    enterprise_id: UUID
+    buyer_id: UUID
+    status: ConsentStatus
+    scope: str
+    given_at: datetime | None
+    withdrawn_at: datetime | None
+    updated_at: datetime
+
+
+class ConsentEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    consent_id: UUID
+    status: ConsentStatus
+    actor: str = Field(description="Who: role and subject of the caller")
+    reason: str | None
+    at: datetime
