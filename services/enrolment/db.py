@@ -1,12 +1,13 @@
 """The enrolment service's table registry, plumbing tables and change log."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
+from shared.idempotency import Idempotency, idempotency_dependency
 from shared.outbox import ChangeLog
 from shared.plumbing import plumbing_tables
 
@@ -14,6 +15,9 @@ registry = service_registry()
 metadata = registry.metadata
 plumbing = plumbing_tables(metadata)
 changes = ChangeLog(plumbing)
+
+# Declare on POST endpoints that partner systems retry.
+Idempotent = Annotated[Idempotency, idempotency_dependency(plumbing)]
 
 
 class Table(SQLModel, registry=registry):

@@ -37,7 +37,8 @@ class Api:
     async def request(
         self, method: str, url: str, *, as_: Principal = ILO, **kwargs: Any
     ) -> httpx.Response:
-        return await self.client.request(method, url, headers=headers_for(as_), **kwargs)
+        headers = {**headers_for(as_), **kwargs.pop("headers", {})}
+        return await self.client.request(method, url, headers=headers, **kwargs)
 
     async def get(self, url: str, *, as_: Principal = ILO, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, as_=as_, **kwargs)

@@ -194,3 +194,25 @@ async def test_registration_and_update_emit_events_and_audit(
     update = next(e for e in entries if e.action == "enterprise.updated")
     assert update.before["city"] == "Karachi"
     assert update.after["city"] == "Lahore"
+
+
+async def test_retried_registration_with_idempotency_key_creates_one_enterprise(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    body = garment_factory()
+    headers_key = {"Idempotency-Key": f"efp-import-{uuid4()}"}
+    before = await count(enrolment_session, Enterprise)
+    first = await api.post("/enterprises", json=body, as_=world.efp_staff, headers=headers_key)
+    retry = await api.post("/enterprises", json=body, as_=world.efp_staff, headers=headers_key)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert await count(enrolment_session, Enterprise) == before + 1
+    reused = await api.post(
+        "/enterprises",
+        json=garment_factory(name="Another Mill"),
+        as_=world.efp_staff,
+        headers=headers_key,
+    )
+    assert reused.status_code == 409
+    assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"

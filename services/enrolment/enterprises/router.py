@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
+from services.enrolment.db import Idempotent
 from services.enrolment.enterprises.schemas import (
     EnterpriseCreate,
     EnterprisePublic,
@@ -24,9 +25,15 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
     summary="Register an enterprise (likely duplicates are flagged, not merged)",
 )
 async def register_enterprise(
-    body: EnterpriseCreate, session: SessionDep, principal: CurrentPrincipal
+    body: EnterpriseCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: Idempotent,
 ) -> EnterprisePublic:
-    return await enterprise_service.create(session, body, principal=principal)
+    return await idempotency.run(  # type: ignore[no-any-return]
+        lambda: enterprise_service.create(session, body, principal=principal),
+        status_code=status.HTTP_201_CREATED,
+    )
 
 
 @router.get("", summary="List the enterprises you may see")
