@@ -49,7 +49,7 @@ class Idempotency:
         # Same caller + key: the second request waits here until the first commits.
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:scope, 0))"),
-            {"scope": f"{self.principal.subject}\x00{self.key}"},
+            {"scope": f"{self.principal.subject}\n{self.key}"},
         )
         stored = (
             await self.session.execute(
