@@ -1,0 +1,150 @@
+"""The demo data set behind `score seed --demo`: realistic, fictional enterprises in the
+shape of the SCORE programme (seeds 000-004), loaded through the service layer so every
+record has its events and audit trail like real data."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import select
+
+from services.enrolment.enterprises.schemas import EnterpriseCreate
+from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.organisations.models import Organisation
+from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
+from services.enrolment.organisations.service import organisation_service, project_service
+from shared.db import Database
+from shared.enums import OrganisationKind, Role
+from shared.identity import Principal
+
+LOADER = Principal(subject="demo-loader", role=Role.ilo_global)
+
+ORGANISATIONS: list[dict[str, Any]] = [
+    {"name": "Employers' Federation of Pakistan", "short_name": "EFP",
+     "kind": OrganisationKind.implementation_partner, "country": "PK"},
+    {"name": "Management Development and Productivity Institute", "short_name": "MDPI",
+     "kind": OrganisationKind.implementation_partner, "country": "GH"},
+    {"name": "National Productivity and Competitiveness Council", "short_name": "NPCC",
+     "kind": OrganisationKind.implementation_partner, "country": "MU"},
+    {"name": "Inditex", "short_name": "Inditex", "kind": OrganisationKind.lead_buyer,
+     "country": "ES"},
+    {"name": "Adidas", "short_name": "Adidas", "kind": OrganisationKind.lead_buyer,
+     "country": "DE"},
+    {"name": "European Union", "short_name": "EU", "kind": OrganisationKind.funder,
+     "country": "BE"},
+    {"name": "Swiss State Secretariat for Economic Affairs", "short_name": "SECO",
+     "kind": OrganisationKind.funder, "country": "CH"},
+    {"name": "Norwegian Agency for Development Cooperation", "short_name": "NORAD",
+     "kind": OrganisationKind.funder, "country": "NO"},
+]  # fmt: skip
+
+# (partner, project, profile): the Pakistan ones span every eligibility outcome.
+ENTERPRISES: list[tuple[str, str, dict[str, Any]]] = [
+    ("EFP", "ILES Pakistan", {"name": "Indus Knitwear (Pvt) Ltd", "city": "Karachi",
+     "sub_sector": "ready_made_garments", "workforce_total": 850, "workforce_permanent": 640,
+     "workforce_female": 310, "workforce_male": 540, "registration_number": "KHI-0001931",
+     "has_hr_officer": True, "has_compliance_officer": True, "has_industrial_engineer": True,
+     "buyers": ["Inditex"]}),
+    ("EFP", "ILES Pakistan", {"name": "Crescent Denim Dyeing", "city": "Karachi",
+     "sub_sector": "dyeing_woven", "workforce_total": 420, "workforce_permanent": 300,
+     "workforce_female": 60, "workforce_male": 360, "has_hr_officer": True,
+     "has_compliance_officer": False, "has_industrial_engineer": True, "buyers": ["Adidas"]}),
+    ("EFP", "ILES Pakistan", {"name": "Korangi Apparel Industries", "city": "Karachi",
+     "sub_sector": "ready_made_garments", "workforce_total": 1200, "workforce_permanent": 1000,
+     "workforce_female": 520, "workforce_male": 680, "has_hr_officer": True,
+     "has_compliance_officer": True, "has_industrial_engineer": True,
+     "buyers": ["Inditex", "Adidas"]}),
+    ("EFP", "ILES Pakistan", {"name": "Port Qasim Garments", "city": "Karachi",
+     "sub_sector": "ready_made_garments", "workforce_total": 600, "workforce_permanent": 450,
+     "workforce_female": 250, "workforce_male": 350, "has_hr_officer": True,
+     "has_compliance_officer": True, "has_industrial_engineer": False}),
+    ("EFP", "ILES Pakistan", {"name": "Sialkot Stitchers", "city": "Sialkot",
+     "sub_sector": "ready_made_garments", "workforce_total": 250, "workforce_permanent": 200,
+     "workforce_female": 90, "workforce_male": 160}),
+    ("EFP", "ILES Pakistan", {"name": "Lahore Leather Works", "city": "Lahore",
+     "sub_sector": "leather", "workforce_total": 500, "workforce_permanent": 400}),
+    ("EFP", "ILES Pakistan", {"name": "Hub Textile Processing", "city": "Hub",
+     "sub_sector": "dyeing_knitwear", "workforce_total": 320, "workforce_permanent": 70}),
+    ("EFP", "ILES Pakistan", {"name": "Faisalabad Fabrics", "city": "Faisalabad",
+     "sub_sector": "dyeing_knitwear", "workforce_total": 380}),
+    ("MDPI", "SCORE Ghana Phase III", {"name": "Accra Recycling Works", "city": "Accra",
+     "sector": "waste", "sub_sector": "recycling", "women_led": True, "workforce_total": 85,
+     "workforce_permanent": 60, "workforce_female": 40, "workforce_male": 45}),
+    ("MDPI", "SCORE Ghana Phase III", {"name": "Kumasi Food Processors", "city": "Kumasi",
+     "sector": "food", "sub_sector": "food_processing", "women_led": False,
+     "workforce_total": 140, "workforce_permanent": 110, "workforce_female": 70,
+     "workforce_male": 70}),
+    ("MDPI", "SCORE Ghana Phase III", {"name": "Tema Packaging", "city": "Tema",
+     "sector": "manufacturing", "sub_sector": "packaging", "women_led": True,
+     "workforce_total": 95, "workforce_permanent": 80}),
+    ("NPCC", "SCORE Mauritius", {"name": "Port Louis Garments", "city": "Port Louis",
+     "sub_sector": "ready_made_garments", "workforce_total": 310, "workforce_permanent": 280,
+     "workforce_female": 200, "workforce_male": 110}),
+    ("NPCC", "SCORE Mauritius", {"name": "Curepipe Hotel and Spa", "city": "Curepipe",
+     "sector": "tourism", "sub_sector": "hotel", "workforce_total": 120,
+     "workforce_permanent": 95, "workforce_female": 55, "workforce_male": 65}),
+]  # fmt: skip
+
+PROJECTS: list[dict[str, Any]] = [
+    {"name": "ILES Pakistan", "country": "PK", "start_date": date(2017, 1, 1),
+     "end_date": date(2022, 12, 31), "partners": ["EFP"], "funders": ["EU"]},
+    {"name": "SCORE Ghana Phase III", "country": "GH", "start_date": date(2017, 7, 1),
+     "end_date": date(2021, 6, 30), "partners": ["MDPI"], "funders": ["SECO", "NORAD"]},
+    {"name": "SCORE Mauritius", "country": "MU", "start_date": date(2020, 1, 1),
+     "end_date": date(2024, 12, 31), "partners": ["NPCC"], "funders": ["SECO"]},
+]  # fmt: skip
+
+
+async def load_demo(url: str) -> dict[str, int]:
+    """Load the demo once; a second run finds EFP already there and changes nothing."""
+    database = Database(url, pool_size=2)
+    try:
+        async with database.transaction() as session:
+            already = await session.exec(
+                select(Organisation).where(Organisation.name == ORGANISATIONS[0]["name"])
+            )
+            if already.first() is not None:
+                return {"already loaded": 1}
+            orgs: dict[str, UUID] = {}
+            for org in ORGANISATIONS:
+                created = await organisation_service.create(
+                    session, OrganisationCreate(**org), principal=LOADER
+                )
+                orgs[org["short_name"]] = created.id
+            projects: dict[str, UUID] = {}
+            for project in PROJECTS:
+                body = ProjectCreate(
+                    name=project["name"],
+                    country=project["country"],
+                    start_date=project["start_date"],
+                    end_date=project["end_date"],
+                    partner_ids=[orgs[p] for p in project["partners"]],
+                    funder_ids=[orgs[f] for f in project["funders"]],
+                )
+                projects[project["name"]] = (
+                    await project_service.create(session, body, principal=LOADER)
+                ).id
+            enterprises: dict[str, UUID] = {}
+            for partner, _project, profile in ENTERPRISES:
+                staff = Principal(
+                    subject=f"{partner.lower()}-demo",
+                    role=Role.partner_staff,
+                    organisation_id=orgs[partner],
+                )
+                fields = {k: v for k, v in profile.items() if k != "buyers"}
+                country = next(p["country"] for p in PROJECTS if p["partners"] == [partner])
+                body_enterprise = EnterpriseCreate(
+                    **{"sector": "textile", "country": country, **fields},
+                    buyer_ids=[orgs[b] for b in profile.get("buyers", [])],
+                )
+                created_enterprise = await enterprise_service.create(
+                    session, body_enterprise, principal=staff
+                )
+                enterprises[profile["name"]] = created_enterprise.id
+            return {
+                "organisations": len(orgs),
+                "projects": len(projects),
+                "enterprises": len(enterprises),
+            }
+    finally:
+        await database.dispose()
