@@ -75,6 +75,6 @@ def test_development_secret_is_refused_outside_development() -> None:
 def test_embedded_database_is_refused_in_production() -> None:
     from services.enrolment.settings import EnrolmentSettings
 
+    production = PlatformSettings(environment=Environment.production, identity_secret=SECRET)
     with pytest.raises(ValidationError, match="SCORE_ENROLMENT_DATABASE_URL is required"):
-        production = PlatformSettings(environment=Environment.production, identity_secret=SECRET)
         EnrolmentSettings(platform=production)
