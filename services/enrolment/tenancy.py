@@ -6,7 +6,7 @@ one, so an object outside the caller's tenancy behaves exactly like a missing on
 
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, and_, false, true
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -57,6 +57,21 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
 def enterprise_visible(principal: Principal) -> ColumnElement[bool]:
     ids = visible_enterprise_ids(principal)
     return true() if ids is None else col(Enterprise.id).in_(ids)
+
+
+def enrolment_visible(principal: Principal) -> ColumnElement[bool]:
+    """An enrolment is visible with its enterprise; a programme manager's only in their project.
+
+    Without the project rule a manager would see the enterprise's enrolments in other
+    countries' projects, because the enterprise itself is visible to them.
+    """
+    ids = visible_enterprise_ids(principal)
+    condition: ColumnElement[bool] = (
+        true() if ids is None else col(Enrolment.enterprise_id).in_(ids)
+    )
+    if principal.role is Role.programme_manager:
+        condition = and_(condition, col(Enrolment.project_id) == principal.project_id)
+    return condition
 
 
 def project_visible(principal: Principal) -> ColumnElement[bool]:

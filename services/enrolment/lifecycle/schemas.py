@@ -4,10 +4,18 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from services.enrolment.lifecycle.machine import FINAL_STAGES, people_next
+from services.enrolment.lifecycle.models import Enrolment
 from shared.enums import ConsentStatus, LifecycleStage
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -37,8 +45,7 @@ class TransitionCreate(BaseModel):
     consent_form_reference: FormReference | None = Field(
         default=None,
         validate_default=True,
-        description="The signed programme consent form; required for (and only for) "
-        "consent_signed",
+        description="The signed programme consent form; required for (and only for) consent_signed",
         examples=["CF-2018-PK-0042.pdf"],
     )
 
@@ -84,22 +91,20 @@ class EnrolmentPublic(BaseModel):
     stage_since: datetime
 
     @classmethod
-    def build(cls, enrolment: object) -> "EnrolmentPublic":
+    def build(cls, enrolment: Enrolment) -> "EnrolmentPublic":
         # Stored as text: the column gives back a str, the machine speaks enum.
-        stage = LifecycleStage(getattr(enrolment, "stage"))  # noqa: B009
-        created_at: datetime = getattr(enrolment, "created_at")  # noqa: B009
-        updated_at: datetime | None = getattr(enrolment, "updated_at")  # noqa: B009
+        stage = LifecycleStage(enrolment.stage)
         return cls(
-            id=getattr(enrolment, "id"),  # noqa: B009
-            project_id=getattr(enrolment, "project_id"),  # noqa: B009
-            enterprise_id=getattr(enrolment, "enterprise_id"),  # noqa: B009
+            id=enrolment.id,
+            project_id=enrolment.project_id,
+            enterprise_id=enrolment.enterprise_id,
             stage=stage,
             final=stage in FINAL_STAGES,
             allowed_next_stages=list(people_next(stage)),
-            consent_form_reference=getattr(enrolment, "consent_form_reference"),  # noqa: B009
-            created_at=created_at,
-            updated_at=updated_at,
-            stage_since=updated_at or created_at,
+            consent_form_reference=enrolment.consent_form_reference,
+            created_at=enrolment.created_at,
+            updated_at=enrolment.updated_at,
+            stage_since=enrolment.updated_at or enrolment.created_at,
         )
 
 
@@ -111,7 +116,9 @@ class StageTransitionPublic(BaseModel):
     from_stage: LifecycleStage | None = Field(description="null for the enrolment's creation")
     to_stage: LifecycleStage
     reason: str | None
-    actor: str = Field(description="Who: role and subject of the caller", examples=["x:y"])
+    actor: str = Field(
+        description="Who: role and subject of the caller", examples=["partner_staff:efp-officer"]
+    )
     at: datetime
 
 

@@ -2,24 +2,170 @@
 
 from uuid import UUID
 
-from sqlmodel import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes, utcnow
 from services.enrolment.enterprises.models import Enterprise
 from services.enrolment.lifecycle.machine import check_transition
 from services.enrolment.lifecycle.models import Enrolment, StageTransition
-from shared.enums import LifecycleStage
+from services.enrolment.lifecycle.repository import enrolment_repository
+from services.enrolment.lifecycle.schemas import (
+    EnrolmentCreate,
+    EnrolmentPublic,
+    StageTransitionPublic,
+    TransitionCreate,
+)
+from shared.enums import LifecycleStage, Role
 from shared.events import StageChanged
 from shared.identity import Principal
-from shared.problems import TransitionNotAllowed
+from shared.ids import new_id
+from shared.pagination import Page, PageRequest, make_page
+from shared.problems import Forbidden, InvalidInput, NotFound, TransitionNotAllowed, field_error
+
+# Who moves enterprises through the programme; tenancy narrows it to the manager's project
+# and the partner's own enterprises.
+_STAGE_SETTERS = frozenset({Role.ilo_global, Role.programme_manager, Role.partner_staff})
 
 
 def _actor(principal: Principal) -> str:
     return f"{principal.role.value}:{principal.subject}"
 
 
+def _require_stage_setter(principal: Principal, action: str) -> None:
+    if principal.role not in _STAGE_SETTERS:
+        raise Forbidden(f"A {principal.role.value} cannot {action}")
+
+
 class LifecycleService:
+    async def get_or_404(
+        self,
+        session: AsyncSession,
+        enrolment_id: UUID,
+        *,
+        principal: Principal,
+        lock: bool = False,
+    ) -> Enrolment:
+        enrolment = await enrolment_repository.get(
+            session, enrolment_id, principal=principal, lock=lock
+        )
+        if enrolment is None:
+            raise NotFound(f"Enrolment {enrolment_id} not found")
+        return enrolment
+
+    async def get(
+        self, session: AsyncSession, enrolment_id: UUID, *, principal: Principal
+    ) -> EnrolmentPublic:
+        enrolment = await self.get_or_404(session, enrolment_id, principal=principal)
+        return EnrolmentPublic.build(enrolment)
+
+    async def get_all(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        project_id: UUID | None = None,
+        enterprise_id: UUID | None = None,
+        stage: LifecycleStage | None = None,
+    ) -> Page[EnrolmentPublic]:
+        rows = await enrolment_repository.get_all(
+            session,
+            principal=principal,
+            page=page,
+            project_id=project_id,
+            enterprise_id=enterprise_id,
+            stage=stage,
+        )
+        return make_page([EnrolmentPublic.build(e) for e in rows], page.limit, lambda e: e.id)
+
+    async def get_transitions(
+        self,
+        session: AsyncSession,
+        enrolment_id: UUID,
+        *,
+        principal: Principal,
+        page: PageRequest,
+    ) -> Page[StageTransitionPublic]:
+        enrolment = await self.get_or_404(session, enrolment_id, principal=principal)
+        rows = await enrolment_repository.transitions(session, enrolment.id, page=page)
+        return make_page(
+            [StageTransitionPublic.model_validate(t) for t in rows], page.limit, lambda t: t.id
+        )
+
+    async def create(
+        self, session: AsyncSession, data: EnrolmentCreate, *, principal: Principal
+    ) -> tuple[EnrolmentPublic, bool]:
+        """Register an expression of interest without a call; the existing one if present.
+
+        Returns the enrolment and whether it was created by this call.
+        """
+        _require_stage_setter(principal, "register an expression of interest")
+        # Same answer for "does not exist" and "not yours": no existence leak.
+        errors = []
+        if not await enrolment_repository.project_visible(
+            session, data.project_id, principal=principal
+        ):
+            errors.append(
+                field_error(
+                    "body.project_id",
+                    "visible_project",
+                    "must be a project you manage or take part in",
+                    str(data.project_id),
+                )
+            )
+        elif not await enrolment_repository.enterprise_enrollable(
+            session, data.enterprise_id, project_id=data.project_id, principal=principal
+        ):
+            errors.append(
+                field_error(
+                    "body.enterprise_id",
+                    "enrollable_enterprise",
+                    "must be an enterprise you may enrol in this project",
+                    str(data.enterprise_id),
+                )
+            )
+        if errors:
+            raise InvalidInput(
+                "The enrolment references an unknown project or enterprise", errors=errors
+            )
+        before = await enrolment_repository.find(
+            session, project_id=data.project_id, enterprise_id=data.enterprise_id
+        )
+        if before is not None:
+            return EnrolmentPublic.build(before), False
+        enrolment = await self.ensure_enrolment(
+            session,
+            project_id=data.project_id,
+            enterprise_id=data.enterprise_id,
+            principal=principal,
+            reason=data.reason,
+        )
+        return EnrolmentPublic.build(enrolment), True
+
+    async def change_stage(
+        self,
+        session: AsyncSession,
+        enrolment_id: UUID,
+        data: TransitionCreate,
+        *,
+        principal: Principal,
+    ) -> EnrolmentPublic:
+        """A person moves the enrolment on; the machine refuses what the programme forbids."""
+        enrolment = await self.get_or_404(session, enrolment_id, principal=principal, lock=True)
+        _require_stage_setter(principal, "change an enrolment's stage")
+        enrolment = await self.transition(
+            session,
+            enrolment,
+            data.to_stage,
+            principal=principal,
+            reason=data.reason,
+            consent_form_reference=data.consent_form_reference,
+            by_system=False,
+        )
+        return EnrolmentPublic.build(enrolment)
+
     async def ensure_enrolment(
         self,
         session: AsyncSession,
@@ -29,24 +175,33 @@ class LifecycleService:
         principal: Principal,
         reason: str | None = None,
     ) -> Enrolment:
-        """The enterprise's enrolment in the project, created at expression_of_interest."""
-        existing = (
-            await session.exec(
-                select(Enrolment).where(
-                    Enrolment.project_id == project_id, Enrolment.enterprise_id == enterprise_id
-                )
+        """The enterprise's enrolment in the project, created at expression_of_interest.
+
+        Insert-or-nothing, then read: two first requests for the same pair at once both
+        get the one enrolment instead of one of them failing on the unique constraint.
+        """
+        inserted = await session.execute(
+            insert(Enrolment)
+            .values(
+                id=new_id(),
+                project_id=project_id,
+                enterprise_id=enterprise_id,
+                stage=LifecycleStage.expression_of_interest.value,
+                created_at=utcnow(),
             )
-        ).first()
-        if existing is not None:
-            return existing
-        enrolment = Enrolment(
-            project_id=project_id,
-            enterprise_id=enterprise_id,
-            stage=LifecycleStage.expression_of_interest,
+            .on_conflict_do_nothing(index_elements=["project_id", "enterprise_id"])
+            .returning(col(Enrolment.id))
         )
-        session.add(enrolment)
-        await session.flush()
-        await self._record(session, enrolment, None, principal=principal, reason=reason)
+        created_id = inserted.scalar_one_or_none()
+        enrolment = (
+            await session.exec(
+                select(Enrolment)
+                .where(Enrolment.project_id == project_id, Enrolment.enterprise_id == enterprise_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        if created_id is not None:
+            await self._record(session, enrolment, None, principal=principal, reason=reason)
         return enrolment
 
     async def transition(
