@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.enrolment.support import Api, World, register
-from tests.enrolment.test_calls import (
+from tests.enrolment.calls_support import (
     DECLARED,
     apply,
     criterion,
@@ -15,6 +14,7 @@ from tests.enrolment.test_calls import (
     pakistan_criteria,
     stage_of,
 )
+from tests.enrolment.support import Api, World, register
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,157 @@
 """The enrolment GraphQL federation subgraph, mounted at /graphql."""
 
-from fastapi import APIRouter
+import strawberry
+from graphql import GraphQLError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types import ExecutionContext
 
-router = APIRouter()
+from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.graphql.context import GraphQLContext, get_context
+from services.enrolment.graphql.errors import (
+    MaskUnexpectedErrors,
+    ProblemCodes,
+    is_expected,
+    parse_country,
+    parse_id,
+)
+from services.enrolment.graphql.types import (
+    Enterprise,
+    EnterpriseConnection,
+    Info,
+    Organisation,
+    OrganisationConnection,
+    Project,
+    ProjectConnection,
+)
+from services.enrolment.organisations.service import organisation_service, project_service
+from shared import enums
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
+from shared.problems import InvalidInput, NotFound, field_error
+
+
+def _page(first: int, after: str | None) -> PageRequest:
+    """The REST cursor semantics, with errors naming the GraphQL arguments."""
+    if not 1 <= first <= MAX_LIMIT:
+        raise InvalidInput(
+            f"first must be between 1 and {MAX_LIMIT}",
+            errors=[field_error("first", "range", f"must be 1..{MAX_LIMIT}", first)],
+        )
+    if after is None:
+        return PageRequest(limit=first)
+    try:
+        return PageRequest(after=decode_cursor(after), limit=first)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            "The cursor is not one this API issued",
+            errors=[field_error("after", "cursor", "not a valid cursor", after)],
+        ) from exc
+
+
+async def _enterprise(info: Info, id: strawberry.ID) -> Enterprise | None:
+    found = await info.context.loaders.enterprise.load(parse_id(id, "id"))
+    return None if found is None else Enterprise.from_model(found)
+
+
+async def _enterprises(
+    info: Info, first: int = DEFAULT_LIMIT, after: str | None = None, country: str | None = None
+) -> EnterpriseConnection:
+    page = _page(first, after)
+    country_code = parse_country(country, "country") if country is not None else None
+    context = info.context
+    async with context.database() as session:
+        result = await enterprise_service.get_all(
+            session, principal=context.principal, page=page, country=country_code
+        )
+    # Later references to these ids in the same operation need no query.
+    context.loaders.enterprise.prime_many({item.id: item for item in result.items})
+    return EnterpriseConnection(
+        items=[Enterprise.from_model(item) for item in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+async def _organisations(
+    info: Info,
+    kind: enums.OrganisationKind | None = None,
+    first: int = DEFAULT_LIMIT,
+    after: str | None = None,
+) -> OrganisationConnection:
+    page = _page(first, after)
+    async with info.context.database() as session:
+        result = await organisation_service.get_all(session, page=page, kind=kind)
+    return OrganisationConnection(
+        items=[Organisation.from_model(item) for item in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+async def _projects(
+    info: Info, first: int = DEFAULT_LIMIT, after: str | None = None
+) -> ProjectConnection:
+    page = _page(first, after)
+    context = info.context
+    async with context.database() as session:
+        result = await project_service.get_all(session, principal=context.principal, page=page)
+    return ProjectConnection(
+        items=[Project.from_model(item) for item in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+async def _project(info: Info, id: strawberry.ID) -> Project | None:
+    project_id = parse_id(id, "id")
+    context = info.context
+    try:
+        async with context.database() as session:
+            found = await project_service.get(session, project_id, principal=context.principal)
+    except NotFound:
+        return None
+    return Project.from_model(found)
+
+
+@strawberry.type
+class Query:
+    enterprise: Enterprise | None = strawberry.field(
+        resolver=_enterprise,
+        description="One enterprise; null when it does not exist or is not yours",
+    )
+    enterprises: EnterpriseConnection = strawberry.field(
+        resolver=_enterprises, description="The enterprises you may see, oldest first"
+    )
+    organisations: OrganisationConnection = strawberry.field(
+        resolver=_organisations,
+        description="Partners, lead buyers and funders (public programme facts)",
+    )
+    projects: ProjectConnection = strawberry.field(
+        resolver=_projects, description="The projects you may see"
+    )
+    project: Project | None = strawberry.field(
+        resolver=_project, description="One project; null when it does not exist or is not yours"
+    )
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with a traceback; a 404 or a bad cursor is not news.
+        super().process_errors([e for e in errors if not is_expected(e)], execution_context)
+
+
+schema = SubgraphSchema(
+    query=Query,
+    # The gateway composes the Federation v2 subset (@key, _entities, _service, ...);
+    # pinned so a Strawberry upgrade cannot move the @link the gateway checks.
+    federation_version="2.0",
+    extensions=[ProblemCodes, MaskUnexpectedErrors],
+)
+
+router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    schema,
+    path="/graphql",
+    context_getter=get_context,
+    # Every request needs an identity token a browser IDE cannot send; the gateway
+    # serves the IDE for the composed graph.
+    graphql_ide=None,
+    tags=["graphql"],
+)

@@ -1,0 +1,173 @@
+"""GraphQL types of the enrolment subgraph, built from the service layer's public models."""
+
+from datetime import date, datetime
+from typing import Self
+from uuid import UUID
+
+import strawberry
+
+from services.enrolment.enterprises.schemas import EnterprisePublic
+from services.enrolment.graphql.context import GraphQLContext
+from services.enrolment.graphql.errors import parse_id
+from services.enrolment.lifecycle.schemas import EnrolmentPublic
+from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
+from shared import enums
+
+Info = strawberry.Info[GraphQLContext, None]
+
+# Registered as they are, so GraphQL speaks the same values as REST and the events.
+strawberry.enum(enums.LifecycleStage)
+strawberry.enum(enums.OrganisationKind)
+
+
+def _id(value: UUID) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def _optional_id(value: UUID | None) -> strawberry.ID | None:
+    return None if value is None else _id(value)
+
+
+@strawberry.type(description="An enterprise's enrolment in one project")
+class EnterpriseEnrolment:
+    id: strawberry.ID
+    project_id: strawberry.ID
+    stage: enums.LifecycleStage
+    stage_since: datetime = strawberry.field(description="When it reached its current stage")
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def from_model(cls, enrolment: EnrolmentPublic) -> Self:
+        return cls(
+            id=_id(enrolment.id),
+            project_id=_id(enrolment.project_id),
+            stage=enrolment.stage,
+            stage_since=enrolment.stage_since,
+            created_at=enrolment.created_at,
+            updated_at=enrolment.updated_at,
+        )
+
+
+async def _enrolments(root: "Enterprise", info: Info) -> list[EnterpriseEnrolment]:
+    rows = await info.context.loaders.enrolments.load(UUID(root.id))
+    return [EnterpriseEnrolment.from_model(row) for row in rows]
+
+
+@strawberry.federation.type(keys=["id"], description="An SME that SCORE trains")
+class Enterprise:
+    id: strawberry.ID
+    name: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2")
+    city: str | None
+    sector: str
+    sub_sector: str | None
+    women_led: bool | None
+    workforce_total: int | None
+    workforce_permanent: int | None
+    workforce_female: int | None
+    workforce_male: int | None
+    partner_id: strawberry.ID | None = strawberry.field(
+        description="The implementation partner that recruited the enterprise"
+    )
+    possible_duplicate_of_id: strawberry.ID | None
+    buyer_ids: list[strawberry.ID] = strawberry.field(description="Lead buyers supplied")
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def from_model(cls, enterprise: EnterprisePublic) -> Self:
+        return cls(
+            id=_id(enterprise.id),
+            name=enterprise.name,
+            country=enterprise.country,
+            city=enterprise.city,
+            sector=enterprise.sector,
+            sub_sector=enterprise.sub_sector,
+            women_led=enterprise.women_led,
+            workforce_total=enterprise.workforce_total,
+            workforce_permanent=enterprise.workforce_permanent,
+            workforce_female=enterprise.workforce_female,
+            workforce_male=enterprise.workforce_male,
+            partner_id=_optional_id(enterprise.partner_id),
+            possible_duplicate_of_id=_optional_id(enterprise.possible_duplicate_of_id),
+            buyer_ids=[_id(buyer_id) for buyer_id in enterprise.buyer_ids],
+            created_at=enterprise.created_at,
+            updated_at=enterprise.updated_at,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        # Called with the representation's fields as keyword arguments, hence `id`.
+        enterprise = await info.context.loaders.enterprise.load(parse_id(id, "id"))
+        return None if enterprise is None else cls.from_model(enterprise)
+
+    enrolments: list[EnterpriseEnrolment] = strawberry.field(
+        resolver=_enrolments, description="Its enrolments in the projects you may see"
+    )
+
+
+@strawberry.type
+class EnterpriseConnection:
+    items: list[Enterprise]
+    next_cursor: str | None = strawberry.field(
+        description="Pass as `after` to get the next page; null on the last page"
+    )
+
+
+@strawberry.type(description="An implementation partner, lead buyer, funder or the ILO")
+class Organisation:
+    id: strawberry.ID
+    name: str
+    short_name: str | None
+    kind: enums.OrganisationKind
+    country: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, organisation: OrganisationPublic) -> Self:
+        return cls(
+            id=_id(organisation.id),
+            name=organisation.name,
+            short_name=organisation.short_name,
+            kind=enums.OrganisationKind(organisation.kind),
+            country=organisation.country,
+            created_at=organisation.created_at,
+        )
+
+
+@strawberry.type
+class OrganisationConnection:
+    items: list[Organisation]
+    next_cursor: str | None
+
+
+@strawberry.type(description="A SCORE project in one country")
+class Project:
+    id: strawberry.ID
+    name: str
+    country: str
+    start_date: date | None
+    end_date: date | None
+    partner_ids: list[strawberry.ID]
+    funder_ids: list[strawberry.ID]
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, project: ProjectPublic) -> Self:
+        return cls(
+            id=_id(project.id),
+            name=project.name,
+            country=project.country,
+            start_date=project.start_date,
+            end_date=project.end_date,
+            partner_ids=[_id(o) for o in project.partner_ids],
+            funder_ids=[_id(o) for o in project.funder_ids],
+            created_at=project.created_at,
+        )
+
+
+@strawberry.type
+class ProjectConnection:
+    items: list[Project]
+    next_cursor: str | None
