@@ -2,19 +2,34 @@
 shape of the SCORE programme (seeds 000-004), loaded through the service layer so every
 record has its events and audit trail like real data."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.calls.models import Application, Call
+from services.enrolment.calls.presets import load_preset
+from services.enrolment.calls.rules import CriterionSpec
+from services.enrolment.calls.schemas import (
+    ApplicationAnswers,
+    ApplicationCreate,
+    CallCreate,
+    ShortlistRequest,
+)
+from services.enrolment.calls.service import application_service, call_service
 from services.enrolment.enterprises.schemas import EnterpriseCreate
 from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.lifecycle.consent import consent_service
+from services.enrolment.lifecycle.schemas import ConsentGive, ConsentWithdraw
+from services.enrolment.lifecycle.service import lifecycle_service
 from services.enrolment.organisations.models import Organisation
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared.db import Database
-from shared.enums import OrganisationKind, Role
+from shared.enums import LifecycleStage, OrganisationKind, Role
 from shared.identity import Principal
 
 LOADER = Principal(subject="demo-loader", role=Role.ilo_global)
@@ -95,6 +110,46 @@ PROJECTS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+ALL_YES = {
+    "willing_to_share_order_status": True,
+    "willing_to_share_baseline_data": True,
+    "ceo_attends_workshops": True,
+}
+# Declarations per enterprise where they differ from ALL_YES.
+ANSWERS: dict[str, dict[str, bool]] = {
+    "Crescent Denim Dyeing": {**ALL_YES, "willing_to_hire_key_staff": True},
+    "Port Qasim Garments": {**ALL_YES, "willing_to_hire_key_staff": True},
+    "Faisalabad Fabrics": {"willing_to_share_order_status": True},
+}
+
+S = LifecycleStage
+_LEVEL1 = [S.initial_assessment, S.baseline_assessment, S.consent_signed, S.level1]
+# Where each shortlisted Pakistan enterprise stands today (seed 000/001: alumni and new batch).
+JOURNEYS: dict[str, list[LifecycleStage]] = {
+    "Indus Knitwear (Pvt) Ltd": _LEVEL1,
+    "Korangi Apparel Industries": [
+        *_LEVEL1, S.level1_completed, S.level2_interest, S.comprehensive_baseline,
+        S.level2_shortlisted, S.level2,
+    ],
+    "Port Qasim Garments": [*_LEVEL1, S.level1_completed, S.alumni],
+    "Crescent Denim Dyeing": [S.initial_assessment],
+}  # fmt: skip
+
+GHANA_PRIORITIES = [
+    CriterionSpec.model_validate(c)
+    for c in (
+        {"key": "women_led", "label": "Women-led business", "kind": "priority", "weight": 2,
+         "rule": {"type": "is_true", "field": "women_led"}},
+        {"key": "waste_or_recycling", "label": "Waste management or recycling", "kind":
+         "priority", "weight": 3, "rule": {"type": "value_in", "field": "sub_sector",
+                                            "allowed": ["waste_management", "recycling"]}},
+    )
+]  # fmt: skip
+
+# The 2018 Pakistan call closed on 10 August 2018 (seed 002), Pakistan time.
+PAKISTAN_2018_DEADLINE = datetime(2018, 8, 10, 18, 59, tzinfo=UTC)
+
+
 async def load_demo(url: str) -> dict[str, int]:
     """Load the demo once; a second run finds EFP already there and changes nothing."""
     database = Database(url, pool_size=2)
@@ -126,7 +181,7 @@ async def load_demo(url: str) -> dict[str, int]:
                 ).id
             enterprises: dict[str, UUID] = {}
             for partner, _project, profile in ENTERPRISES:
-                staff = Principal(
+                registrar = Principal(
                     subject=f"{partner.lower()}-demo",
                     role=Role.partner_staff,
                     organisation_id=orgs[partner],
@@ -138,13 +193,156 @@ async def load_demo(url: str) -> dict[str, int]:
                     buyer_ids=[orgs[b] for b in profile.get("buyers", [])],
                 )
                 created_enterprise = await enterprise_service.create(
-                    session, body_enterprise, principal=staff
+                    session, body_enterprise, principal=registrar
                 )
                 enterprises[profile["name"]] = created_enterprise.id
-            return {
+            staff = {
+                short: Principal(
+                    subject=f"{short.lower()}-demo",
+                    role=Role.partner_staff,
+                    organisation_id=orgs[short],
+                )
+                for short in ("EFP", "MDPI", "NPCC")
+            }
+            counts = {
                 "organisations": len(orgs),
                 "projects": len(projects),
                 "enterprises": len(enterprises),
             }
+            counts |= await _calls_and_journeys(session, projects, enterprises, orgs, staff)
+            return counts
     finally:
         await database.dispose()
+
+
+async def _calls_and_journeys(
+    session: AsyncSession,
+    projects: dict[str, UUID],
+    enterprises: dict[str, UUID],
+    orgs: dict[str, UUID],
+    staff: dict[str, Principal],
+) -> dict[str, int]:
+    """The 2018 Pakistan call and a Ghana call, applications, shortlists, stages, consent."""
+    now = datetime.now(UTC)
+    pakistan_call = await call_service.create(
+        session,
+        CallCreate(
+            project_id=projects["ILES Pakistan"],
+            title="SCORE Training: Call for Expression of Interest (Pakistan 2018)",
+            description="Garment and textile units in Karachi with 300+ workers.",
+            deadline=now + timedelta(days=1),
+            capacity=4,
+            criteria=load_preset("pakistan_2018"),
+        ),
+        principal=staff["EFP"],
+    )
+    pakistan_names = [
+        name for partner, _, p in ENTERPRISES if partner == "EFP" for name in [p["name"]]
+    ]
+    for name in pakistan_names:
+        await application_service.create(
+            session,
+            pakistan_call.id,
+            ApplicationCreate(
+                enterprise_id=enterprises[name],
+                answers=ApplicationAnswers.model_validate(ANSWERS.get(name, ALL_YES)),
+            ),
+            principal=staff["EFP"],
+        )
+    await call_service.shortlist(
+        session, pakistan_call.id, ShortlistRequest(), principal=staff["EFP"]
+    )
+
+    ghana_call = await call_service.create(
+        session,
+        CallCreate(
+            project_id=projects["SCORE Ghana Phase III"],
+            title="SCORE Ghana Phase III: green and women-led enterprises",
+            deadline=now + timedelta(days=90),
+            capacity=2,
+            criteria=GHANA_PRIORITIES,
+        ),
+        principal=staff["MDPI"],
+    )
+    for partner, _, profile in ENTERPRISES:
+        if partner == "MDPI":
+            await application_service.create(
+                session,
+                ghana_call.id,
+                ApplicationCreate(enterprise_id=enterprises[profile["name"]]),
+                principal=staff["MDPI"],
+            )
+    await call_service.shortlist(
+        session, ghana_call.id, ShortlistRequest(), principal=staff["MDPI"]
+    )
+
+    transitions = 0
+    for name, stages in JOURNEYS.items():
+        enrolment = await lifecycle_service.ensure_enrolment(
+            session,
+            project_id=projects["ILES Pakistan"],
+            enterprise_id=enterprises[name],
+            principal=staff["EFP"],
+        )
+        for stage in stages:
+            await lifecycle_service.transition(
+                session,
+                enrolment,
+                stage,
+                principal=staff["EFP"],
+                reason="demo journey",
+                consent_form_reference=(
+                    f"consent-form/{name.split()[0].lower()}-2018.pdf"
+                    if stage is S.consent_signed
+                    else None
+                ),
+            )
+            transitions += 1
+    for name in ("Port Louis Garments", "Curepipe Hotel and Spa"):
+        await lifecycle_service.ensure_enrolment(
+            session,
+            project_id=projects["SCORE Mauritius"],
+            enterprise_id=enterprises[name],
+            principal=staff["NPCC"],
+            reason="recruited at the NPCC mobilisation event",
+        )
+
+    consents = [
+        ("Indus Knitwear (Pvt) Ltd", "Inditex"),
+        ("Korangi Apparel Industries", "Inditex"),
+        ("Korangi Apparel Industries", "Adidas"),
+        ("Crescent Denim Dyeing", "Adidas"),
+    ]
+    for name, buyer in consents:
+        await consent_service.give(
+            session,
+            enterprises[name],
+            ConsentGive(buyer_id=orgs[buyer], reason="signed at the consent form meeting"),
+            principal=staff["EFP"],
+        )
+    # A withdrawn consent, so the history and the buyer's view show one.
+    await consent_service.withdraw(
+        session,
+        enterprises["Crescent Denim Dyeing"],
+        orgs["Adidas"],
+        ConsentWithdraw(reason="the enterprise asked to stop sharing during the audit season"),
+        principal=staff["EFP"],
+    )
+
+    # The 2018 call is history: once its applications are in, give it its real dates.
+    await session.execute(
+        update(Call)
+        .where(col(Call.id) == pakistan_call.id)
+        .values(opens_on=date(2018, 7, 16), deadline=PAKISTAN_2018_DEADLINE)
+    )
+    await session.execute(
+        update(Application)
+        .where(col(Application.call_id) == pakistan_call.id)
+        .values(submitted_at=PAKISTAN_2018_DEADLINE - timedelta(days=10))
+    )
+    return {
+        "calls": 2,
+        "applications": len(pakistan_names) + 3,
+        "stage transitions": transitions,
+        "consents": len(consents),
+    }

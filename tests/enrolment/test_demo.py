@@ -1,0 +1,67 @@
+"""The demo data set loads, tells a coherent SCORE story, and loads only once."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from services.enrolment.app import create_app
+from services.enrolment.demo import load_demo
+from services.enrolment.settings import EnrolmentSettings
+from shared.db import Database
+from shared.enums import Role
+from shared.identity import Principal
+from tests.conftest import migrated_database_url
+from tests.enrolment.support import ILO, Api, platform_settings
+
+
+@pytest.fixture(scope="module")
+async def demo_api(pg_socket_dir: str) -> AsyncIterator[Api]:
+    url = await migrated_database_url(pg_socket_dir, "enrolment", "test_enrolment_demo")
+    first = await load_demo(url)
+    assert first["enterprises"] == 13
+    assert await load_demo(url) == {"already loaded": 1}
+    database = Database(url, pool_size=2)
+    app = create_app(EnrolmentSettings(platform=platform_settings()), database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo.test") as client:
+        yield Api(client)
+    await database.dispose()
+
+
+async def items(api: Api, url: str, as_: Principal = ILO) -> list[dict[str, Any]]:
+    response = await api.get(url, params={"limit": 500}, as_=as_)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+async def test_demo_pakistan_call_explains_each_outcome(demo_api: Api) -> None:
+    enterprises = {e["name"]: e for e in await items(demo_api, "/enterprises")}
+    [call] = [c for c in await items(demo_api, "/calls") if "Pakistan 2018" in c["title"]]
+    assert call["deadline"].startswith("2018-08-10")
+    assert call["is_open"] is False
+    applications = {
+        a["enterprise_id"]: a for a in await items(demo_api, f"/calls/{call['id']}/applications")
+    }
+    sialkot = applications[enterprises["Sialkot Stitchers"]["id"]]
+    assert sialkot["outcome"] == "ineligible"
+    faisalabad = applications[enterprises["Faisalabad Fabrics"]["id"]]
+    assert faisalabad["outcome"] == "needs_information"
+    shortlisted = {a["enterprise_id"] for a in applications.values() if a["shortlisted"]}
+    assert len(shortlisted) == 4
+
+
+async def test_demo_enterprises_are_at_different_stages(demo_api: Api) -> None:
+    stages = {e["stage"] for e in await items(demo_api, "/enrolments")}
+    assert {"level1", "level2", "alumni", "initial_assessment", "ineligible"} <= stages
+
+
+async def test_demo_buyer_sees_only_consenting_suppliers(demo_api: Api) -> None:
+    organisations = {o["short_name"]: o["id"] for o in await items(demo_api, "/organisations")}
+    adidas = Principal(
+        subject="adidas", role=Role.lead_buyer, organisation_id=organisations["Adidas"]
+    )
+    visible = {e["name"] for e in await items(demo_api, "/enterprises", as_=adidas)}
+    # Crescent withdrew its consent to Adidas; Korangi still shares.
+    assert visible == {"Korangi Apparel Industries"}
