@@ -1,0 +1,37 @@
+"""The enrolment schema comes only from migrations, and they match the models."""
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.enrolment.models import metadata
+from services.enrolment.training.catalogue import STANDARD_MODULES
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, parent: type_ != "table" or name in metadata.tables,
+        },
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def test_migrations_match_the_models(enrolment_engine: AsyncEngine) -> None:
+    async with enrolment_engine.connect() as connection:
+        differences = await connection.run_sync(_diff)
+    assert differences == [], "models changed without a migration: " + repr(differences)
+
+
+async def test_migrated_database_has_the_standard_module_catalogue(
+    enrolment_engine: AsyncEngine,
+) -> None:
+    async with enrolment_engine.connect() as connection:
+        codes = set((await connection.execute(text("SELECT code FROM training_module"))).scalars())
+    assert {module.code for module in STANDARD_MODULES} <= codes
+    assert "workplace_cooperation" in codes
