@@ -28,8 +28,35 @@ from services.enrolment.lifecycle.service import lifecycle_service
 from services.enrolment.organisations.models import Organisation
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
+from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.training.cohorts import cohort_service
+from services.enrolment.training.delivery import (
+    classroom_service,
+    participant_service,
+    progress_service,
+    visit_service,
+)
+from services.enrolment.training.schemas import (
+    AttendanceMark,
+    CertificationPut,
+    ClassroomSessionCreate,
+    CohortCreate,
+    ConsultingVisitCreate,
+    ParticipantCreate,
+    ProgressUpdate,
+    TrainerCreate,
+)
+from services.enrolment.training.trainers import trainer_service
 from shared.db import Database
-from shared.enums import LifecycleStage, OrganisationKind, Role
+from shared.enums import (
+    CertificationLevel,
+    DeliveryMode,
+    LifecycleStage,
+    OrganisationKind,
+    ParticipantRole,
+    Role,
+    Sex,
+)
 from shared.identity import Principal
 
 LOADER = Principal(subject="demo-loader", role=Role.ilo_global)
@@ -210,6 +237,7 @@ async def load_demo(url: str) -> dict[str, int]:
                 "enterprises": len(enterprises),
             }
             counts |= await _calls_and_journeys(session, projects, enterprises, orgs, staff)
+            counts |= await _training(session, projects, enterprises, staff)
             return counts
     finally:
         await database.dispose()
@@ -346,3 +374,142 @@ async def _calls_and_journeys(
         "stage transitions": transitions,
         "consents": len(consents),
     }
+
+
+# (partner, name, sex, country, certification in Module 1 or None for a candidate)
+TRAINERS: list[tuple[str, str, Sex, str, CertificationLevel]] = [
+    ("EFP", "Ayesha Siddiqui", Sex.female, "PK", CertificationLevel.expert),
+    ("EFP", "Farhan Qureshi", Sex.male, "PK", CertificationLevel.certified),
+    ("EFP", "Sana Baig", Sex.female, "PK", CertificationLevel.candidate),
+    ("MDPI", "Akosua Mensah", Sex.female, "GH", CertificationLevel.certified),
+    ("MDPI", "Kwame Owusu", Sex.male, "GH", CertificationLevel.candidate),
+    ("NPCC", "Priya Ramgoolam", Sex.female, "MU", CertificationLevel.certified),
+]
+
+KARACHI_BATCH = [
+    "Indus Knitwear (Pvt) Ltd",
+    "Korangi Apparel Industries",
+    "Port Qasim Garments",
+    "Crescent Denim Dyeing",
+]
+MODULE_1 = "workplace_cooperation"
+
+
+async def _training(
+    session: AsyncSession,
+    projects: dict[str, UUID],
+    enterprises: dict[str, UUID],
+    staff: dict[str, Principal],
+) -> dict[str, int]:
+    """Trainers and their certification, and the Karachi Module 1 batch delivered in full."""
+    trainers: dict[str, UUID] = {}
+    for partner, name, sex, country, level in TRAINERS:
+        trainer = await trainer_service.create(
+            session, TrainerCreate(name=name, sex=sex, country=country), principal=staff[partner]
+        )
+        trainers[name] = trainer.id
+        steps = {
+            CertificationLevel.candidate: [CertificationLevel.candidate],
+            CertificationLevel.certified: [CertificationLevel.certified],
+            CertificationLevel.expert: [CertificationLevel.certified, CertificationLevel.expert],
+        }[level]
+        for step in steps:
+            await trainer_service.certify(
+                session,
+                trainer.id,
+                MODULE_1,
+                CertificationPut(
+                    level=step,
+                    tot_completed_on=date(2017, 3, 10) if step != "candidate" else None,
+                    toe_completed_on=date(2017, 11, 20) if step != "candidate" else None,
+                ),
+                principal=staff[partner],
+            )
+
+    efp = staff["EFP"]
+    cohort = await cohort_service.create(
+        session,
+        CohortCreate(
+            project_id=projects["ILES Pakistan"],
+            module_code=MODULE_1,
+            name="Karachi batch 1: Workplace Cooperation",
+            start_date=date(2018, 10, 2),
+            end_date=date(2019, 2, 15),
+            trainer_ids=[trainers["Ayesha Siddiqui"], trainers["Farhan Qureshi"]],
+            enterprise_ids=[enterprises[name] for name in KARACHI_BATCH],
+        ),
+        principal=efp,
+        recommended_max=EnrolmentSettings().cohort_recommended_max,
+    )
+    participants: list[UUID] = []
+    for index, name in enumerate(KARACHI_BATCH):
+        # Two managers and two workers each; mixed sexes as SCORE asks of enterprises.
+        people = [
+            (ParticipantRole.manager, Sex.male, "Production Manager"),
+            (ParticipantRole.manager, Sex.female, "HR Manager"),
+            (ParticipantRole.worker, Sex.female, "Sewing Operator"),
+            (ParticipantRole.worker, Sex.male if index % 2 else Sex.female, "Line Supervisor"),
+        ]
+        for number, (role, sex, title) in enumerate(people, start=1):
+            participant = await participant_service.create(
+                session,
+                cohort.id,
+                ParticipantCreate(
+                    enterprise_id=enterprises[name],
+                    name=f"{name.split()[0]} participant {number}",
+                    role=role,
+                    sex=sex,
+                    position_title=title,
+                ),
+                principal=efp,
+            )
+            participants.append(participant.id)
+    # The Pakistan short course has three classroom days.
+    for day in (1, 2, 3):
+        classroom = await classroom_service.create(
+            session,
+            cohort.id,
+            ClassroomSessionCreate(
+                day_number=day,
+                held_on=date(2018, 10, 1 + day),
+                topic=["Workplace cooperation", "Suggestion schemes", "5S and EITs"][day - 1],
+            ),
+            principal=efp,
+        )
+        await classroom_service.record_attendance(
+            session,
+            classroom.id,
+            [
+                AttendanceMark(participant_id=p, present=not (day == 3 and i % 7 == 0))
+                for i, p in enumerate(participants)
+            ],
+            principal=efp,
+        )
+    for index, name in enumerate(KARACHI_BATCH):
+        await visit_service.create(
+            session,
+            cohort.id,
+            ConsultingVisitCreate(
+                enterprise_id=enterprises[name],
+                trainer_id=trainers["Ayesha Siddiqui" if index % 2 else "Farhan Qureshi"],
+                visited_on=date(2018, 11, 5 + index),
+                delivery_mode=DeliveryMode.on_site if index < 3 else DeliveryMode.virtual,
+                duration_hours=4,
+                notes="EIT formed; 5S started in the cutting section",
+            ),
+            principal=efp,
+        )
+    progress = {
+        "Korangi Apparel Industries": ("completed", date(2019, 2, 15)),
+        "Port Qasim Garments": ("completed", date(2019, 2, 15)),
+        "Indus Knitwear (Pvt) Ltd": ("classroom_completed", None),
+    }
+    for name, (status, completed_on) in progress.items():
+        await progress_service.update(
+            session,
+            cohort.id,
+            enterprises[name],
+            ProgressUpdate.model_validate({"status": status, "completed_on": completed_on}),
+            principal=efp,
+        )
+    return {"trainers": len(trainers), "cohorts": 1, "participants": len(participants)}

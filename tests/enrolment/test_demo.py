@@ -65,3 +65,18 @@ async def test_demo_buyer_sees_only_consenting_suppliers(demo_api: Api) -> None:
     visible = {e["name"] for e in await items(demo_api, "/enterprises", as_=adidas)}
     # Crescent withdrew its consent to Adidas; Korangi still shares.
     assert visible == {"Korangi Apparel Industries"}
+
+
+async def test_demo_karachi_batch_was_delivered(demo_api: Api) -> None:
+    enterprises = {e["name"]: e["id"] for e in await items(demo_api, "/enterprises")}
+    [cohort] = await items(demo_api, "/cohorts")
+    assert len(cohort["enterprise_ids"]) == 4
+    participants = await demo_api.get(f"/cohorts/{cohort['id']}/participants")
+    assert participants.status_code == 200, participants.text
+    korangi = await demo_api.get(
+        f"/enterprises/{enterprises['Korangi Apparel Industries']}/progress"
+    )
+    statuses = {p["module_code"]: p["status"] for p in korangi.json()}
+    assert statuses["workplace_cooperation"] == "completed"
+    trainers = await items(demo_api, "/trainers")
+    assert {t["sex"] for t in trainers} == {"female", "male"}
