@@ -3,11 +3,13 @@
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Select
+from sqlalchemy.orm import Mapped
 
 from shared.problems import InvalidInput, field_error
 
@@ -59,3 +61,13 @@ def make_page(rows: Sequence[T], limit: int, id_of: Callable[[T], UUID]) -> Page
     items = list(rows[:limit])
     next_cursor = encode_cursor(id_of(items[-1])) if len(rows) > limit and items else None
     return Page[T](items=items, next_cursor=next_cursor)
+
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def keyset_page(statement: SelectT, id_column: Mapped[UUID], page: PageRequest) -> SelectT:
+    """Rows after the cursor in id order, plus one so ``make_page`` can tell a next page exists."""
+    if page.after is not None:
+        statement = statement.where(id_column > page.after)
+    return statement.order_by(id_column).limit(page.limit + 1)

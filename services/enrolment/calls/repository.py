@@ -15,7 +15,7 @@ from services.enrolment.organisations.models import ProjectOrganisation
 from services.enrolment.tenancy import call_visible, visible_enterprise_ids
 from shared.enums import ApplicationOutcome, Role
 from shared.identity import Principal
-from shared.pagination import PageRequest
+from shared.pagination import PageRequest, keyset_page
 
 ApplicationOrder = Literal["submitted", "ranked"]
 
@@ -74,8 +74,6 @@ class CallRepository:
         is_open: bool | None = None,
     ) -> list[Call]:
         statement = select(Call).where(call_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Call.id) > page.after)
         if project_id is not None:
             statement = statement.where(Call.project_id == project_id)
         if is_open is not None:
@@ -84,7 +82,7 @@ class CallRepository:
                 or_(col(Call.opens_on).is_(None), col(Call.opens_on) <= now.date()),
             )
             statement = statement.where(accepting if is_open else ~accepting)
-        statement = statement.order_by(col(Call.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Call.id), page)
         return list((await session.exec(statement)).all())
 
     async def criteria_version(
@@ -184,8 +182,6 @@ class ApplicationRepository:
                 )
             statement = statement.order_by(*_rank_order())
         else:
-            if page.after is not None:
-                statement = statement.where(col(Application.id) > page.after)
             statement = statement.order_by(col(Application.id))
         return list((await session.exec(statement.limit(page.limit + 1))).all())
 

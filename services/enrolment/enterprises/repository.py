@@ -11,7 +11,7 @@ from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.enterprises.naming import normalise_registration_number
 from services.enrolment.tenancy import enterprise_visible
 from shared.identity import Principal
-from shared.pagination import PageRequest
+from shared.pagination import PageRequest, keyset_page
 
 
 class EnterpriseRepository:
@@ -43,8 +43,6 @@ class EnterpriseRepository:
         possible_duplicates: bool | None = None,
     ) -> list[Enterprise]:
         statement = select(Enterprise).where(enterprise_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Enterprise.id) > page.after)
         if country is not None:
             statement = statement.where(Enterprise.country == country.upper())
         if partner_id is not None:
@@ -54,7 +52,7 @@ class EnterpriseRepository:
         if possible_duplicates is not None:
             flagged = col(Enterprise.possible_duplicate_of_id).is_not(None)
             statement = statement.where(flagged if possible_duplicates else ~flagged)
-        statement = statement.order_by(col(Enterprise.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Enterprise.id), page)
         return list((await session.exec(statement)).all())
 
     async def find_duplicate(

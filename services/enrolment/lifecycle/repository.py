@@ -17,7 +17,7 @@ from services.enrolment.tenancy import (
 )
 from shared.enums import ConsentStatus, LifecycleStage, OrganisationKind, Role
 from shared.identity import Principal
-from shared.pagination import PageRequest
+from shared.pagination import PageRequest, keyset_page
 
 
 class EnrolmentRepository:
@@ -58,15 +58,13 @@ class EnrolmentRepository:
         stage: LifecycleStage | None = None,
     ) -> list[Enrolment]:
         statement = select(Enrolment).where(enrolment_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Enrolment.id) > page.after)
         if project_id is not None:
             statement = statement.where(Enrolment.project_id == project_id)
         if enterprise_id is not None:
             statement = statement.where(Enrolment.enterprise_id == enterprise_id)
         if stage is not None:
             statement = statement.where(Enrolment.stage == stage)
-        statement = statement.order_by(col(Enrolment.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Enrolment.id), page)
         return list((await session.exec(statement)).all())
 
     async def transitions(
@@ -74,9 +72,7 @@ class EnrolmentRepository:
     ) -> list[StageTransition]:
         # Ids are UUIDv7, monotonic in this process: id order is the order they happened.
         statement = select(StageTransition).where(StageTransition.enrolment_id == enrolment_id)
-        if page.after is not None:
-            statement = statement.where(col(StageTransition.id) > page.after)
-        statement = statement.order_by(col(StageTransition.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(StageTransition.id), page)
         return list((await session.exec(statement)).all())
 
     async def project_visible(
@@ -137,9 +133,7 @@ class ConsentRepository:
         statement = select(Consent).where(Consent.enterprise_id == enterprise_id)
         if buyer_id is not None:
             statement = statement.where(Consent.buyer_id == buyer_id)
-        if page.after is not None:
-            statement = statement.where(col(Consent.id) > page.after)
-        statement = statement.order_by(col(Consent.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Consent.id), page)
         return list((await session.exec(statement)).all())
 
     async def insert_given_if_absent(self, session: AsyncSession, consent: Consent) -> bool:
@@ -164,9 +158,7 @@ class ConsentRepository:
         self, session: AsyncSession, consent_id: UUID, *, page: PageRequest
     ) -> list[ConsentEvent]:
         statement = select(ConsentEvent).where(ConsentEvent.consent_id == consent_id)
-        if page.after is not None:
-            statement = statement.where(col(ConsentEvent.id) > page.after)
-        statement = statement.order_by(col(ConsentEvent.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(ConsentEvent.id), page)
         return list((await session.exec(statement)).all())
 
     async def is_lead_buyer(self, session: AsyncSession, organisation_id: UUID) -> bool:

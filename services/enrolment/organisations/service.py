@@ -17,7 +17,7 @@ from services.enrolment.organisations.schemas import (
 from services.enrolment.tenancy import project_visible
 from shared.enums import OrganisationKind, Role
 from shared.identity import Principal
-from shared.pagination import Page, PageRequest, make_page
+from shared.pagination import Page, PageRequest, keyset_page, make_page
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
 
 
@@ -62,11 +62,7 @@ class OrganisationService:
         statement = select(Organisation)
         if kind is not None:
             statement = statement.where(Organisation.kind == kind)
-        if page.after is not None:
-            statement = statement.where(col(Organisation.id) > page.after)
-        rows = (
-            await session.exec(statement.order_by(col(Organisation.id)).limit(page.limit + 1))
-        ).all()
+        rows = (await session.exec(keyset_page(statement, col(Organisation.id), page))).all()
         return make_page(
             [OrganisationPublic.model_validate(r) for r in rows], page.limit, lambda o: o.id
         )
@@ -137,11 +133,7 @@ class ProjectService:
         self, session: AsyncSession, *, principal: Principal, page: PageRequest
     ) -> Page[ProjectPublic]:
         statement = select(Project).where(project_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Project.id) > page.after)
-        rows = list(
-            (await session.exec(statement.order_by(col(Project.id)).limit(page.limit + 1))).all()
-        )
+        rows = list((await session.exec(keyset_page(statement, col(Project.id), page))).all())
         return make_page(await self._publish(session, rows), page.limit, lambda p: p.id)
 
     async def partner_ids(self, session: AsyncSession, project_id: UUID) -> list[UUID]:

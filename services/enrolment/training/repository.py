@@ -32,7 +32,7 @@ from services.enrolment.training.models import (
 )
 from shared.enums import LifecycleStage
 from shared.identity import Principal
-from shared.pagination import PageRequest
+from shared.pagination import PageRequest, keyset_page
 
 
 class ModuleRepository:
@@ -74,13 +74,11 @@ class TrainerRepository:
         country: str | None = None,
     ) -> list[Trainer]:
         statement = select(Trainer).where(trainer_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Trainer.id) > page.after)
         if organisation_id is not None:
             statement = statement.where(Trainer.organisation_id == organisation_id)
         if country is not None:
             statement = statement.where(Trainer.country == country.upper())
-        statement = statement.order_by(col(Trainer.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Trainer.id), page)
         return list((await session.exec(statement)).all())
 
     async def get_many_unscoped(
@@ -134,8 +132,6 @@ class CohortRepository:
         partner_id: UUID | None = None,
     ) -> list[Cohort]:
         statement = select(Cohort).where(cohort_visible(principal))
-        if page.after is not None:
-            statement = statement.where(col(Cohort.id) > page.after)
         if project_id is not None:
             statement = statement.where(Cohort.project_id == project_id)
         if partner_id is not None:
@@ -146,7 +142,7 @@ class CohortRepository:
                     select(TrainingModule.id).where(TrainingModule.code == module_code)
                 )
             )
-        statement = statement.order_by(col(Cohort.id)).limit(page.limit + 1)
+        statement = keyset_page(statement, col(Cohort.id), page)
         return list((await session.exec(statement)).all())
 
     async def enterprise_ids_for(
