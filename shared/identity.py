@@ -50,6 +50,11 @@ class Principal(BaseModel):
         return self
 
     @property
+    def actor(self) -> str:
+        """How history and audit name the caller: "role:subject"."""
+        return f"{self.role.value}:{self.subject}"
+
+    @property
     def is_global(self) -> bool:
         return self.role in (Role.ilo_global, Role.service)
 

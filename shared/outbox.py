@@ -26,10 +26,6 @@ _OUTBOX_LOCK_KEY = 0x5C0_7E0B
 _POLL_INTERVAL = 0.2
 
 
-def _actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.subject}"
-
-
 def _jsonable(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -57,7 +53,7 @@ class ChangeLog:
                 version=payload.version,
                 aggregate_type=payload.aggregate_type,
                 aggregate_id=payload.aggregate_id(),
-                actor=_actor(principal),
+                actor=principal.actor,
                 payload=payload.model_dump(mode="json"),
             )
         )
@@ -76,7 +72,7 @@ class ChangeLog:
     ) -> None:
         await session.execute(
             insert(self.plumbing.audit).values(
-                actor=_actor(principal),
+                actor=principal.actor,
                 actor_role=principal.role.value,
                 action=action,
                 entity_type=entity_type,

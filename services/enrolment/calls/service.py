@@ -76,10 +76,6 @@ _CRITERIA = TypeAdapter(list[CriterionSpec])
 _RESULTS = TypeAdapter(list[CriterionResult])
 
 
-def _actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.subject}"
-
-
 def _is_open(call: Call) -> bool:
     now = utcnow()
     return now <= call.deadline and (call.opens_on is None or call.opens_on <= now.date())
@@ -709,7 +705,7 @@ class CallService:
             call_id=call.id,
             version=call.current_criteria_version,
             criteria=[c.model_dump(mode="json") for c in criteria],
-            created_by=_actor(principal),
+            created_by=principal.actor,
         )
         session.add(version)
         await session.flush()

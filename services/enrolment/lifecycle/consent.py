@@ -29,10 +29,6 @@ from shared.problems import Forbidden, InvalidInput, NotFound, field_error
 _CONSENT_CHANGERS = frozenset({Role.enterprise_user, Role.partner_staff, Role.ilo_global})
 
 
-def _actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.subject}"
-
-
 class ConsentService:
     async def _enterprise_or_404(
         self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
@@ -212,9 +208,7 @@ class ConsentService:
     ) -> None:
         status = ConsentStatus(consent.status)
         session.add(
-            ConsentEvent(
-                consent_id=consent.id, status=status, actor=_actor(principal), reason=reason
-            )
+            ConsentEvent(consent_id=consent.id, status=status, actor=principal.actor, reason=reason)
         )
         await session.flush()
         await changes.emit(

@@ -29,10 +29,6 @@ from shared.problems import Forbidden, InvalidInput, NotFound, TransitionNotAllo
 _STAGE_SETTERS = frozenset({Role.ilo_global, Role.programme_manager, Role.partner_staff})
 
 
-def _actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.subject}"
-
-
 def _require_stage_setter(principal: Principal, action: str) -> None:
     if principal.role not in _STAGE_SETTERS:
         raise Forbidden(f"A {principal.role.value} cannot {action}")
@@ -261,7 +257,7 @@ class LifecycleService:
                 from_stage=previous,
                 to_stage=enrolment.stage,
                 reason=reason,
-                actor=_actor(principal),
+                actor=principal.actor,
             )
         )
         partner_id = (
