@@ -78,9 +78,22 @@ def up(
     urls = _database_urls(stop_on_exit=True)
     _migrate(urls)
     processes: list[tuple[ServiceEntry, int, subprocess.Popen[bytes]]] = []
+    ports = {service.name: service.settings().port for service in SERVICES}
+    # Each service learns where the others listen (e.g. SCORE_INDICATORS_ENROLMENT_URL),
+    # unless the environment already says.
+    peers = {
+        f"{service.env_prefix}{other.upper()}_URL": f"http://127.0.0.1:{port}"
+        for service in SERVICES
+        for other, port in ports.items()
+        if other != service.name
+    }
     for service in SERVICES:
-        port = service.settings().port
-        env = {**os.environ, f"{service.env_prefix}DATABASE_URL": urls[service.name]}
+        port = ports[service.name]
+        env = {
+            **peers,
+            **os.environ,
+            f"{service.env_prefix}DATABASE_URL": urls[service.name],
+        }
         command = [
             sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
             "--host", host, "--port", str(port), "--no-access-log",

@@ -17,9 +17,14 @@ class ServiceEntry:
             from services.enrolment.settings import EnrolmentSettings
 
             return EnrolmentSettings()
+        if self.name == "indicators":
+            from services.indicators.settings import IndicatorsSettings
+
+            return IndicatorsSettings()
         raise LookupError(self.name)
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("enrolment", "services.enrolment.app:create_app", "SCORE_ENROLMENT_"),
+    ServiceEntry("indicators", "services.indicators.app:create_app", "SCORE_INDICATORS_"),
 )

@@ -8,6 +8,8 @@ event it committed. Handlers must only write to the consumer's own database.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 import httpx
 from sqlalchemy import func, select
@@ -20,7 +22,6 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from shared.db import Database
 from shared.events import EventEnvelope, EventFeedPage
 from shared.plumbing import Plumbing
 
@@ -29,13 +30,21 @@ log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 
 
+class SessionSource(Protocol):
+    """Where the consumer writes: a ``Database``, or in tests a rolled-back session."""
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    def sessions(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
 class FeedConsumer:
     def __init__(
         self,
         *,
         name: str,
         feed_url: str,
-        database: Database,
+        database: SessionSource,
         plumbing: Plumbing,
         handler: Handler,
         token: Callable[[], str],
@@ -53,6 +62,8 @@ class FeedConsumer:
         self.batch_size = batch_size
         self.wait = wait
         self.head_position = 0
+        # Events fetched or known to be waiting and not applied yet, as of the last fetch.
+        self.pending = 0
 
     async def position(self) -> int:
         async with self.database.sessions() as session:
@@ -63,9 +74,9 @@ class FeedConsumer:
             )
             return int(value or 0)
 
-    async def lag(self) -> int:
+    def lag(self) -> int:
         """Events the feed has that this consumer has not applied yet (as of the last fetch)."""
-        return max(0, self.head_position - await self.position())
+        return self.pending
 
     async def fetch(self, after: int, *, wait: float) -> EventFeedPage:
         async for attempt in AsyncRetrying(
@@ -83,6 +94,7 @@ class FeedConsumer:
                 response.raise_for_status()
         page = EventFeedPage.model_validate_json(response.content)
         self.head_position = page.head_position
+        self.pending = page.remaining + len(page.events)
         return page
 
     async def apply(self, event: EventEnvelope) -> bool:
@@ -114,6 +126,7 @@ class FeedConsumer:
         applied = 0
         for event in page.events:
             applied += await self.apply(event)
+            self.pending -= 1
         return applied
 
     async def run_until_caught_up(self) -> int:

@@ -47,8 +47,10 @@ class EventFeedPage(BaseModel):
     events: list[EventEnvelope]
     # The position to pass as ``after`` next time (unchanged when no event came).
     last_position: int
-    # The newest position in the feed; ``head_position - last_position`` is the lag.
+    # The newest position in the feed.
     head_position: int
+    # Events after ``last_position`` not in this page (positions have gaps: count, not subtract).
+    remaining: int
 
 
 # --- enrolment -----------------------------------------------------------------------

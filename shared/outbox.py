@@ -100,9 +100,18 @@ class ChangeLog:
             ).mappings()
             events = [EventEnvelope.model_validate(dict(row)) for row in rows]
             if events or time.monotonic() >= deadline:
-                head = await session.scalar(select(func.coalesce(func.max(outbox.c.position), 0)))
                 last = events[-1].position if events else after
-                return EventFeedPage(events=events, last_position=last, head_position=head or 0)
+                head, remaining = (
+                    await session.execute(
+                        select(
+                            func.coalesce(func.max(outbox.c.position), 0),
+                            func.count().filter(outbox.c.position > last),
+                        )
+                    )
+                ).one()
+                return EventFeedPage(
+                    events=events, last_position=last, head_position=head, remaining=remaining
+                )
             # End the read transaction so the next poll sees newly committed events.
             await session.commit()
             await asyncio.sleep(_POLL_INTERVAL)

@@ -1,6 +1,8 @@
 """What every service app has: settings, database, problem details, health, event feed."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +15,8 @@ from shared.outbox import ChangeLog, event_feed_router
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
 
+BackgroundWork = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
+
 
 def create_service_app(
     *,
@@ -23,8 +27,13 @@ def create_service_app(
     routers: Sequence[APIRouter],
     database: Database | None = None,
     extra_setup: Callable[[FastAPI], None] | None = None,
+    background: Sequence[BackgroundWork] = (),
 ) -> FastAPI:
-    """Build a service app. ``database`` is given by tests; otherwise resolved at start-up."""
+    """Build a service app. ``database`` is given by tests; otherwise resolved at start-up.
+
+    ``background`` work (event consumers) runs for the app's lifetime once the database is
+    ready, and is asked to stop (then cancelled) at shutdown.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,9 +41,16 @@ def create_service_app(
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
             app.state.database = owned
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:
             yield
         finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owned is not None:
                 await owned.dispose()
 

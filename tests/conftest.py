@@ -5,15 +5,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.migrate import upgrade_async
+
+# Fixtures of each service, usable from every test folder (indicators tests need enrolment's).
+pytest_plugins = ["tests.enrolment.fixtures", "tests.indicators.fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +59,38 @@ async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[Asyn
     """
     async with enrolment_engine.connect() as connection:
         transaction = await connection.begin()
-        session = AsyncSession(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
+        session = savepoint_session(connection)
         try:
             yield session
         finally:
             await session.close()
             await transaction.rollback()
+
+
+class SessionSource:
+    """A consumer's ``Database`` stand-in over a test's rolled-back session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        try:
+            yield self.session
+            await self.session.commit()
+        except BaseException:
+            await self.session.rollback()
+            raise
+
+    @asynccontextmanager
+    async def sessions(self) -> AsyncIterator[AsyncSession]:
+        yield self.session
+
+
+def savepoint_session(connection: AsyncConnection) -> AsyncSession:
+    return AsyncSession(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,10 @@
 """The enrolment service's table registry, plumbing tables and change log."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from sqlalchemy import DateTime, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
+from shared.columns import created_at_field, enum_field, timestamp_field, utcnow
 from shared.db import service_registry
 from shared.idempotency import Idempotency, idempotency_dependency
 from shared.outbox import ChangeLog
@@ -24,18 +23,15 @@ class Table(SQLModel, registry=registry):
     """Base of every enrolment table model (keeps them off SQLModel's global metadata)."""
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def created_at_field() -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
-
-
-def timestamp_field(*, nullable: bool = True) -> Any:
-    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
-
-
-def enum_field(*, max_length: int = 40, index: bool = False, default: Any = ...) -> Any:
-    # Enums stored as text with a check in Python: adding a value needs no ALTER TYPE.
-    return Field(default=default, sa_type=String(max_length), index=index, nullable=False)
+__all__ = [
+    "Idempotent",
+    "Table",
+    "changes",
+    "created_at_field",
+    "enum_field",
+    "metadata",
+    "plumbing",
+    "registry",
+    "timestamp_field",
+    "utcnow",
+]

@@ -1,4 +1,5 @@
-"""Enrolment test fixtures: the real app over ASGI and a small tenant world."""
+"""Enrolment fixtures (a pytest plugin, so other services' tests can use them too): the real
+enrolment app over ASGI and a small tenant world."""
 
 from collections.abc import AsyncIterator
 from uuid import UUID

@@ -1,0 +1,66 @@
+"""The indicators service: catalogue, captured values with review and audit, imports,
+Enterprise Improvement Teams, improvement projects and satisfaction."""
+
+import asyncio
+
+from fastapi import FastAPI
+
+from services.indicators.catalogue.router import router as catalogue_router
+from services.indicators.db import changes, plumbing
+from services.indicators.graphql.schema import router as graphql_router
+from services.indicators.implementation.router import router as implementation_router
+from services.indicators.imports.router import router as imports_router
+from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
+from services.indicators.replica.router import router as replica_router
+from services.indicators.settings import IndicatorsSettings
+from services.indicators.values.router import router as values_router
+from shared.consumer import FeedConsumer
+from shared.db import Database
+from shared.enums import Role
+from shared.identity import Principal, issue_token
+from shared.service_app import create_service_app
+
+SERVICE_PRINCIPAL = Principal(subject="indicators-service", role=Role.service)
+
+
+def enrolment_consumer(app: FastAPI, settings: IndicatorsSettings) -> FeedConsumer:
+    return FeedConsumer(
+        name=CONSUMER_NAME,
+        feed_url=f"{settings.enrolment_url.rstrip('/')}/events",
+        database=app.state.database,
+        plumbing=plumbing,
+        handler=apply_enrolment_event,
+        token=lambda: issue_token(SERVICE_PRINCIPAL, settings.platform),
+    )
+
+
+def create_app(
+    settings: IndicatorsSettings | None = None, database: Database | None = None
+) -> FastAPI:
+    settings = settings or IndicatorsSettings()
+
+    async def consume_enrolment(app: FastAPI, stop: asyncio.Event) -> None:
+        consumer = enrolment_consumer(app, settings)
+        app.state.enrolment_consumer = consumer
+        await consumer.run_forever(stop)
+
+    return create_service_app(
+        title="SCORE indicators",
+        description=(
+            "The indicator catalogue, baseline / endline / monthly values with validation, "
+            "review and audit, bulk import and export, Enterprise Improvement Teams, "
+            "improvement projects and satisfaction surveys."
+        ),
+        settings=settings,
+        changes=changes,
+        routers=[
+            catalogue_router,
+            values_router,
+            imports_router,
+            implementation_router,
+            replica_router,
+            graphql_router,
+        ],
+        database=database,
+        background=[consume_enrolment] if settings.consume_enrolment else [],
+    )

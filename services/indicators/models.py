@@ -1,0 +1,36 @@
+"""Every indicators table, imported in one place for Alembic and the test fixtures."""
+
+from services.indicators.catalogue.models import Indicator, IndicatorVersion
+from services.indicators.db import metadata, plumbing
+from services.indicators.implementation.models import (
+    ImprovementProject,
+    ImprovementTeam,
+    ImprovementTeamMeeting,
+    ImprovementTeamMember,
+    SatisfactionResponse,
+)
+from services.indicators.replica.models import (
+    ReplicaCohort,
+    ReplicaConsent,
+    ReplicaEnrolment,
+    ReplicaEnterprise,
+)
+from services.indicators.values.models import IndicatorValue, MeasurementRound
+
+__all__ = [
+    "ImprovementProject",
+    "ImprovementTeam",
+    "ImprovementTeamMeeting",
+    "ImprovementTeamMember",
+    "Indicator",
+    "IndicatorValue",
+    "IndicatorVersion",
+    "MeasurementRound",
+    "ReplicaCohort",
+    "ReplicaConsent",
+    "ReplicaEnrolment",
+    "ReplicaEnterprise",
+    "SatisfactionResponse",
+    "metadata",
+    "plumbing",
+]

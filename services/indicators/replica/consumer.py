@@ -1,0 +1,95 @@
+"""Applies enrolment's events to the local replica; every handler is an idempotent upsert."""
+
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.replica.models import (
+    ReplicaCohort,
+    ReplicaConsent,
+    ReplicaEnrolment,
+    ReplicaEnterprise,
+)
+from shared.columns import utcnow
+from shared.events import (
+    CohortChanged,
+    ConsentChanged,
+    EnterpriseSnapshot,
+    EventEnvelope,
+    StageChanged,
+    parse_payload,
+)
+
+CONSUMER_NAME = "indicators.enrolment-replica"
+
+
+async def _upsert(session: AsyncSession, model: Any, values: dict[str, Any]) -> None:
+    statement = insert(model).values(**values, updated_at=utcnow())
+    updates = {k: statement.excluded[k] for k in values if k != "id"} | {
+        "updated_at": statement.excluded.updated_at
+    }
+    await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
+
+
+async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = parse_payload(envelope)
+    match payload:
+        case EnterpriseSnapshot():
+            await _upsert(
+                session,
+                ReplicaEnterprise,
+                {
+                    "id": payload.enterprise_id,
+                    "name": payload.name,
+                    "country": payload.country,
+                    "sector": payload.sector,
+                    "sub_sector": payload.sub_sector,
+                    "partner_id": payload.partner_id,
+                    "workforce_total": payload.workforce_total,
+                    "workforce_female": payload.workforce_female,
+                    "workforce_male": payload.workforce_male,
+                },
+            )
+        case StageChanged():
+            await _upsert(
+                session,
+                ReplicaEnrolment,
+                {
+                    "id": payload.enrolment_id,
+                    "enterprise_id": payload.enterprise_id,
+                    "project_id": payload.project_id,
+                    "partner_id": payload.partner_id,
+                    "stage": payload.to_stage.value,
+                },
+            )
+        case CohortChanged():
+            await _upsert(
+                session,
+                ReplicaCohort,
+                {
+                    "id": payload.cohort_id,
+                    "project_id": payload.project_id,
+                    "partner_id": payload.partner_id,
+                    "module_code": payload.module_code,
+                    "name": payload.name,
+                    "start_date": payload.start_date,
+                    "enterprise_ids": payload.enterprise_ids,
+                    "trainer_ids": payload.trainer_ids,
+                },
+            )
+        case ConsentChanged():
+            await _upsert(
+                session,
+                ReplicaConsent,
+                {
+                    "id": payload.consent_id,
+                    "enterprise_id": payload.enterprise_id,
+                    "buyer_id": payload.buyer_id,
+                    "status": payload.status.value,
+                },
+            )
+        case _:
+            # Events this service has no use for (applications, trainers ...) only advance
+            # the cursor.
+            return

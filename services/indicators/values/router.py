@@ -1,0 +1,5 @@
+"""REST endpoints of the indicators service: values."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["values"])

@@ -1,0 +1,179 @@
+"""Indicators fixtures: its migrated database, the real app over ASGI, and the enrolment
+replica filled from the real enrolment app's event feed."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.lifecycle.service import lifecycle_service
+from services.indicators.app import create_app
+from services.indicators.db import plumbing
+from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
+from services.indicators.settings import IndicatorsSettings
+from shared.consumer import FeedConsumer
+from shared.db import Database, request_session
+from shared.enums import LifecycleStage, Role
+from shared.identity import Principal
+from tests.conftest import SessionSource, migrated_database_url, savepoint_session
+from tests.enrolment.support import ILO, Api, World, platform_settings, register, token_for
+
+FEED_READER = Principal(subject="indicators-service", role=Role.service)
+
+
+@pytest.fixture(scope="session")
+async def indicators_url(pg_socket_dir: str) -> str:
+    return await migrated_database_url(pg_socket_dir, "indicators", "test_indicators")
+
+
+@pytest.fixture(scope="session")
+async def indicators_engine(indicators_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(indicators_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def indicators_database(indicators_url: str) -> Database:
+    return Database(indicators_url, pool_size=2)
+
+
+@pytest.fixture
+async def indicators_session(indicators_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """Rolled back at the end of the test, like ``enrolment_session``."""
+    async with indicators_engine.connect() as connection:
+        transaction = await connection.begin()
+        session = savepoint_session(connection)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def indicators_api(
+    indicators_session: AsyncSession, indicators_database: Database
+) -> AsyncIterator[Api]:
+    # The replica is filled explicitly by sync_replica(); no background consumer in tests.
+    settings = IndicatorsSettings(platform=platform_settings(), consume_enrolment=False)
+    app = create_app(settings, database=indicators_database)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        try:
+            yield indicators_session
+            await indicators_session.commit()
+        except BaseException:
+            await indicators_session.rollback()
+            raise
+
+    app.dependency_overrides[request_session] = test_session
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://indicators.test") as client:
+        yield Api(client)
+
+
+def replica_consumer(api: Api, session: AsyncSession) -> FeedConsumer:
+    """The indicators replica consumer, reading the enrolment app's feed over HTTP."""
+    return FeedConsumer(
+        name=CONSUMER_NAME,
+        feed_url="/events",
+        database=SessionSource(session),
+        plumbing=plumbing,
+        handler=apply_enrolment_event,
+        token=lambda: token_for(FEED_READER),
+        http=api.client,
+        wait=0,
+    )
+
+
+async def sync_replica(api: Api, session: AsyncSession) -> int:
+    """Bring the indicators replica up to date with everything enrolment has emitted."""
+    return await replica_consumer(api, session).run_until_caught_up()
+
+
+@dataclass
+class IndicatorsWorld:
+    """The enrolment world plus enterprises in a measurable stage, replicated here."""
+
+    world: World
+    efp_enterprise_id: UUID
+    efp_other_enterprise_id: UUID
+    mdpi_enterprise_id: UUID
+    not_enrolled_enterprise_id: UUID
+
+
+MEASUREMENT_PATH = (
+    LifecycleStage.eligible,
+    LifecycleStage.shortlisted,
+    LifecycleStage.initial_assessment,
+    LifecycleStage.baseline_assessment,
+    LifecycleStage.consent_signed,
+    LifecycleStage.level1,
+)
+
+
+async def enrol_for_measurement(
+    api: Api,
+    enrolment_session: AsyncSession,
+    *,
+    as_: Principal,
+    project_id: UUID,
+    stage: LifecycleStage = LifecycleStage.level1,
+) -> UUID:
+    """Register an enterprise through the API and walk it to ``stage`` in the project.
+
+    The screening and shortlisting steps are the platform's own, so they are taken through
+    the lifecycle service as the system takes them; each still emits its event.
+    """
+    enterprise_id = UUID((await register(api, as_))["id"])
+    enrolment = await lifecycle_service.ensure_enrolment(
+        enrolment_session, project_id=project_id, enterprise_id=enterprise_id, principal=ILO
+    )
+    if stage is not LifecycleStage.expression_of_interest:
+        for step in MEASUREMENT_PATH[: MEASUREMENT_PATH.index(stage) + 1]:
+            await lifecycle_service.transition(
+                enrolment_session,
+                enrolment,
+                step,
+                principal=ILO,
+                by_system=True,
+                consent_form_reference="consent-form.pdf",
+            )
+    await enrolment_session.commit()
+    return enterprise_id
+
+
+@pytest.fixture
+async def indicators_world(
+    api: Api,
+    world: World,
+    enrolment_session: AsyncSession,
+    indicators_session: AsyncSession,
+) -> IndicatorsWorld:
+    pakistan, ghana = world.pakistan_project_id, world.ghana_project_id
+    result = IndicatorsWorld(
+        world=world,
+        efp_enterprise_id=await enrol_for_measurement(
+            api, enrolment_session, as_=world.efp_staff, project_id=pakistan
+        ),
+        efp_other_enterprise_id=await enrol_for_measurement(
+            api, enrolment_session, as_=world.efp_staff, project_id=pakistan
+        ),
+        mdpi_enterprise_id=await enrol_for_measurement(
+            api, enrolment_session, as_=world.mdpi_staff, project_id=ghana
+        ),
+        not_enrolled_enterprise_id=await enrol_for_measurement(
+            api,
+            enrolment_session,
+            as_=world.efp_staff,
+            project_id=pakistan,
+            stage=LifecycleStage.expression_of_interest,
+        ),
+    )
+    await sync_replica(api, indicators_session)
+    return result
