@@ -35,7 +35,8 @@ class Indicator(Table, table=True):
         default_factory=list, sa_column=Column(ARRAY(String(10)), nullable=False)
     )
     # For derived indicators: {"numerator": code, "denominator": code, "multiplier": n}.
-    formula: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # SQL NULL, not JSON null, for the others: "formula IS NULL" is how they are told apart.
+    formula: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True)))
     description: str | None = None
     active: bool = True
     created_at: datetime = created_at_field()

@@ -7,7 +7,8 @@ where it stands in which project and which trainers teach it arrive as events.
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, String, Uuid
+from sqlalchemy import String, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
 from services.indicators.db import Table, created_at_field
