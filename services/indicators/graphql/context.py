@@ -1,0 +1,20 @@
+"""The per-request GraphQL context: the verified caller, the request's session, loaders."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.graphql.loaders import Loaders
+from shared.db import SessionDep
+from shared.graphql import SubgraphContext
+from shared.identity import CurrentPrincipal, Principal
+
+
+class GraphQLContext(SubgraphContext):
+    def __init__(self, *, principal: Principal, session: AsyncSession) -> None:
+        super().__init__(principal=principal, session=session)
+        self.loaders = Loaders(self.database, principal)
+
+
+async def get_context(principal: CurrentPrincipal, session: SessionDep) -> GraphQLContext:
+    """FastAPI dependency: an invalid or missing identity token fails here with a 401
+    problem, before Strawberry runs anything (it would otherwise answer 200 with errors)."""
+    return GraphQLContext(principal=principal, session=session)

@@ -1,0 +1,169 @@
+"""Plumbing every service's GraphQL subgraph shares: the request context with its session
+lock, problem-to-error-code mapping, error masking, the pinned federation schema, the router."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+from graphql import GraphQLError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.federation import Schema
+from strawberry.types import ExecutionContext
+
+from shared.identity import Principal
+from shared.problems import (
+    TYPE_BASE,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    Unauthenticated,
+    field_error,
+)
+
+INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
+
+SessionAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""Opens the request's session for one unit of work (see ``SubgraphContext.database``)."""
+
+
+class SubgraphContext(BaseContext):
+    """The verified caller and the request's session; subclasses add their loaders."""
+
+    def __init__(self, *, principal: Principal, session: AsyncSession) -> None:
+        super().__init__()
+        self.principal = principal
+        self._session = session
+        # graphql-core resolves sibling fields concurrently, but an AsyncSession runs one
+        # statement at a time: resolvers and loaders take turns through this lock.
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def database(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, held for one unit of work; never await a loader inside."""
+        async with self._lock:
+            yield self._session
+
+
+# Apollo's names where one exists, so gateways and clients recognise them.
+_CODES: dict[type[Problem], str] = {
+    InvalidInput: "BAD_USER_INPUT",
+    Unauthenticated: "UNAUTHENTICATED",
+    Forbidden: "FORBIDDEN",
+    NotFound: "NOT_FOUND",
+    Conflict: "CONFLICT",
+}
+
+
+def error_code(problem: Problem) -> str:
+    for cls in type(problem).__mro__:
+        if cls in _CODES:
+            return _CODES[cls]
+    return problem.type_slug.upper().replace("-", "_")
+
+
+def problem_extensions(problem: Problem) -> dict[str, Any]:
+    """The same facts the REST problem details carry, under a GraphQL error code."""
+    extensions: dict[str, Any] = {
+        "code": error_code(problem),
+        "status": problem.status,
+        "type": TYPE_BASE + problem.type_slug,
+    }
+    if problem.errors:
+        extensions["errors"] = problem.errors
+    extensions.update(problem.extensions)
+    return extensions
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Domain problems and GraphQL's own parse/validation errors are shown as they are."""
+    original = error.original_error
+    return original is None or isinstance(original, Problem | GraphQLError)
+
+
+class ProblemCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in (result.errors if result is not None else None) or []:
+            if isinstance(error.original_error, Problem):
+                error.extensions = {
+                    **(error.extensions or {}),
+                    **problem_extensions(error.original_error),
+                }
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Hides messages of unexpected exceptions (they may hold SQL, paths or secrets)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_ERROR_CODE}
+        return masked
+
+
+def parse_id(value: str, field: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"'{value}' is not a valid id",
+            errors=[field_error(field, "uuid", "must be a UUID", value)],
+        ) from exc
+
+
+def parse_choice(value: str, field: str, choices: tuple[str, ...]) -> str:
+    """A string argument from a closed vocabulary kept as data in the tables."""
+    if value not in choices:
+        raise InvalidInput(
+            f"'{value}' is not one of {', '.join(choices)}",
+            errors=[field_error(field, "choice", f"must be one of {', '.join(choices)}", value)],
+        )
+    return value
+
+
+class SubgraphSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with a traceback; a 404 or a bad cursor is not news.
+        super().process_errors([e for e in errors if not is_expected(e)], execution_context)
+
+
+def subgraph_schema(query: type, *, types: Sequence[type] = ()) -> SubgraphSchema:
+    """``types``: entities no root field returns, which only ``_entities`` reaches."""
+    return SubgraphSchema(
+        query=query,
+        types=types,
+        # The gateway composes the Federation v2 subset (@key, _entities, _service, ...);
+        # pinned so a Strawberry upgrade cannot move the @link the gateway checks.
+        federation_version="2.0",
+        extensions=[ProblemCodes, MaskUnexpectedErrors],
+    )
+
+
+ContextT = TypeVar("ContextT", bound=SubgraphContext)
+
+
+def subgraph_router(
+    schema: SubgraphSchema, context_getter: Callable[..., Awaitable[ContextT]]
+) -> GraphQLRouter[ContextT, None]:
+    """``context_getter`` is a FastAPI dependency: an invalid or missing identity token fails
+    there with a 401 problem, before Strawberry runs anything (it would answer 200)."""
+    return GraphQLRouter(
+        schema,
+        path="/graphql",
+        context_getter=context_getter,
+        # Every request needs an identity token a browser IDE cannot send; the gateway
+        # serves the IDE for the composed graph.
+        graphql_ide=None,
+        tags=["graphql"],
+    )
