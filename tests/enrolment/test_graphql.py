@@ -1,14 +1,10 @@
 """The enrolment GraphQL subgraph: federation, batching, tenancy, identity and errors."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.enterprises.service import enterprise_service
@@ -18,6 +14,7 @@ from shared.enums import LifecycleStage
 from shared.identity import Principal
 from shared.problems import Forbidden
 from tests.enrolment.support import ILO, Api, World, register
+from tests.sql_support import statements
 
 ENTITIES = """
 query ($representations: [_Any!]!) {
@@ -45,24 +42,6 @@ async def data_of(api: Api, query: str, *, as_: Principal = ILO, **variables: An
 
 def representations(ids: list[str]) -> list[dict[str, str]]:
     return [{"__typename": "Enterprise", "id": enterprise_id} for enterprise_id in ids]
-
-
-@contextmanager
-def statements(session: AsyncSession) -> Iterator[list[str]]:
-    """Every SQL statement sent on the test's connection while the block runs."""
-    connection = session.bind
-    assert isinstance(connection, AsyncConnection)
-    engine = connection.sync_engine
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])  # (conn, cursor, statement, parameters, context, executemany)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def loads_enterprise_rows(sql: str) -> bool:

@@ -2,16 +2,12 @@
 the catalogue and rounds, identity and errors."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
@@ -29,6 +25,7 @@ from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World
 from tests.indicators.fixtures import IndicatorsWorld
+from tests.sql_support import statements
 
 ENTITIES = """
 query ($representations: [_Any!]!) {
@@ -81,24 +78,6 @@ async def entities(
     result = await data_of(api, query, as_=as_, representations=representations(ids))
     found: list[Any] = result["_entities"]
     return found
-
-
-@contextmanager
-def statements(session: AsyncSession) -> Iterator[list[str]]:
-    """Every SQL statement sent on the test's connection while the block runs."""
-    connection = session.bind
-    assert isinstance(connection, AsyncConnection)
-    engine = connection.sync_engine
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])  # (conn, cursor, statement, parameters, context, executemany)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # Factories: rows written straight into the indicators database.

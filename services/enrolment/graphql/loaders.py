@@ -1,7 +1,6 @@
 """Per-request DataLoaders and the batch queries behind them; every batch applies tenancy."""
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -13,10 +12,8 @@ from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
 from services.enrolment.tenancy import enrolment_visible
+from shared.graphql import SessionAccess
 from shared.identity import Principal
-
-SessionAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-"""Opens the request's session for one unit of work (see ``GraphQLContext.database``)."""
 
 
 class EnrolmentBatches:

@@ -1,19 +1,10 @@
 """The enrolment GraphQL federation subgraph, mounted at /graphql."""
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.fastapi import GraphQLRouter
-from strawberry.types import ExecutionContext
 
 from services.enrolment.enterprises.service import enterprise_service
-from services.enrolment.graphql.context import GraphQLContext, get_context
-from services.enrolment.graphql.errors import (
-    MaskUnexpectedErrors,
-    ProblemCodes,
-    is_expected,
-    parse_country,
-    parse_id,
-)
+from services.enrolment.graphql.context import get_context
+from services.enrolment.graphql.errors import parse_country
 from services.enrolment.graphql.types import (
     Enterprise,
     EnterpriseConnection,
@@ -25,6 +16,7 @@ from services.enrolment.graphql.types import (
 )
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared import enums
+from shared.graphql import parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
 from shared.problems import InvalidInput, NotFound, field_error
 
@@ -130,28 +122,5 @@ class Query:
     )
 
 
-class SubgraphSchema(strawberry.federation.Schema):
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        # Strawberry logs every error with a traceback; a 404 or a bad cursor is not news.
-        super().process_errors([e for e in errors if not is_expected(e)], execution_context)
-
-
-schema = SubgraphSchema(
-    query=Query,
-    # The gateway composes the Federation v2 subset (@key, _entities, _service, ...);
-    # pinned so a Strawberry upgrade cannot move the @link the gateway checks.
-    federation_version="2.0",
-    extensions=[ProblemCodes, MaskUnexpectedErrors],
-)
-
-router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
-    schema,
-    path="/graphql",
-    context_getter=get_context,
-    # Every request needs an identity token a browser IDE cannot send; the gateway
-    # serves the IDE for the composed graph.
-    graphql_ide=None,
-    tags=["graphql"],
-)
+schema = subgraph_schema(Query)
+router = subgraph_router(schema, get_context)

@@ -8,10 +8,10 @@ import strawberry
 
 from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.graphql.context import GraphQLContext
-from services.enrolment.graphql.errors import parse_id
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
+from shared.graphql import parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
