@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.indicators.cli_import import import_command
 from services.registry import SERVICES, ServiceEntry
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.enums import Role
@@ -45,9 +46,12 @@ def _database_urls(*, stop_on_exit: bool) -> dict[str, str]:
 
 
 def _migrate(urls: dict[str, str]) -> None:
-    for name, url in urls.items():
-        console.print(f"migrating [bold]{name}[/bold]")
-        upgrade(name, url)
+    for service in SERVICES:
+        console.print(f"migrating [bold]{service.name}[/bold]")
+        upgrade(service.name, urls[service.name])
+        added = asyncio.run(service.ensure_reference_data(urls[service.name]))
+        if added:
+            console.print(f"  {service.name}: {added} reference records added")
 
 
 @app.command()
@@ -198,6 +202,11 @@ def seed(
     for what, count in summary.items():
         table.add_row(what, str(count))
     console.print(table)
+
+
+app.command("import", help="Import indicator values from a CSV or XLSX file, with progress.")(
+    import_command
+)
 
 
 if __name__ == "__main__":

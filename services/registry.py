@@ -1,5 +1,6 @@
 """The platform's services: how `score` finds, migrates and runs each one."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.settings import ServiceSettings
@@ -10,6 +11,15 @@ class ServiceEntry:
     name: str
     app_factory: str  # "module:function" for uvicorn --factory
     env_prefix: str
+
+    async def ensure_reference_data(self, url: str) -> int:
+        """Load the data every database of the service needs (after its migrations)."""
+        loader: Callable[[str], Awaitable[int]] | None = None
+        if self.name == "indicators":
+            from services.indicators.seed import ensure_reference_data
+
+            loader = ensure_reference_data
+        return await loader(url) if loader is not None else 0
 
     def settings(self) -> ServiceSettings:
         # Imported lazily so `score token` does not import every service.

@@ -126,3 +126,11 @@ def test_indicators_replicates_enrolment_over_real_http(platform: Platform) -> N
     while time.monotonic() < deadline and not caught_up():
         time.sleep(0.3)
     assert caught_up()
+
+
+def test_score_up_loads_the_standard_indicator_set(platform: Platform) -> None:
+    response = httpx.get(f"{platform.indicators}/indicators?limit=500", headers=ilo_headers())
+    assert response.status_code == 200, response.text
+    kinds = [indicator["kind"] for indicator in response.json()["items"]]
+    assert sum(kind == "yes_no" for kind in kinds) >= 8
+    assert sum(kind != "yes_no" for kind in kinds) >= 12
