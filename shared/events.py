@@ -5,6 +5,7 @@ A payload's ``event_type`` and ``version`` travel with it; a consumer looks the 
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -223,3 +224,249 @@ def parse_payload(envelope: EventEnvelope) -> EventPayload | None:
     """The typed payload, or None for an event type this code does not know (skip it)."""
     model = EVENT_PAYLOADS.get((envelope.event_type, envelope.version))
     return model.model_validate(envelope.payload) if model is not None else None
+
+
+# --- indicators: implementation records (EIT, improvement projects, satisfaction) ------
+
+
+class EitChanged(EventPayload):
+    """The Enterprise Improvement Team as it stands after any change to it."""
+
+    event_type: ClassVar[str] = "eit.changed"
+    aggregate_type: ClassVar[str] = "improvement_team"
+
+    team_id: UUID
+    enterprise_id: UUID
+    formed_on: date
+    meeting_frequency: str | None
+    # Current members (not left) by role and sex.
+    managers_female: int
+    managers_male: int
+    workers_female: int
+    workers_male: int
+    # At least one manager and one worker are current members.
+    in_place: bool
+    meeting_count: int
+    last_meeting_on: date | None
+
+    def aggregate_id(self) -> UUID:
+        return self.team_id
+
+
+class ImprovementProjectChanged(EventPayload):
+    event_type: ClassVar[str] = "improvement_project.changed"
+    aggregate_type: ClassVar[str] = "improvement_project"
+
+    project_id: UUID
+    enterprise_id: UUID
+    module_code: str
+    title: str
+    category: str
+    # planned | in_progress | completed | abandoned
+    status: str
+    started_on: date | None
+    completed_on: date | None
+    cost: Decimal | None
+    savings: Decimal | None
+    # ISO 4217 of cost and savings.
+    currency: str | None
+    before_photo: str | None
+    after_photo: str | None
+
+    def aggregate_id(self) -> UUID:
+        return self.project_id
+
+
+class SatisfactionRecorded(EventPayload):
+    """A participant's rating of a module (free-text comments stay in indicators)."""
+
+    event_type: ClassVar[str] = "satisfaction.recorded"
+    aggregate_type: ClassVar[str] = "satisfaction_response"
+
+    response_id: UUID
+    enterprise_id: UUID
+    cohort_id: UUID | None
+    participant_id: UUID
+    module_code: str
+    role: ParticipantRole
+    sex: Sex
+    rating: int
+    would_recommend: bool | None
+
+    def aggregate_id(self) -> UUID:
+        return self.response_id
+
+
+EVENT_PAYLOADS.update(
+    {
+        (cls.event_type, cls.version): cls
+        for cls in (EitChanged, ImprovementProjectChanged, SatisfactionRecorded)
+    }
+)
+
+
+# --- indicators: catalogue -------------------------------------------------------------
+
+
+class IndicatorFormulaSnapshot(BaseModel):
+    """A derived indicator's formula: numerator / denominator * multiplier, by code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    numerator: str
+    denominator: str
+    multiplier: Decimal
+
+
+class IndicatorSnapshot(EventPayload):
+    """An indicator definition as it stands after the change (kind, direction ... as text)."""
+
+    aggregate_type: ClassVar[str] = "indicator"
+
+    indicator_id: UUID
+    code: str
+    # The definition's version (``version`` is the event schema's).
+    definition_version: int
+    name_en: str
+    name_fr: str
+    name_es: str
+    # yes_no | count | rate | percentage | amount | duration
+    kind: str
+    unit: str
+    # up | down: which way is better
+    direction: str
+    min_value: Decimal | None
+    max_value: Decimal | None
+    module_code: str | None
+    # Subset of sex, role
+    disaggregations: list[str]
+    formula: IndicatorFormulaSnapshot | None
+    active: bool
+
+    def aggregate_id(self) -> UUID:
+        return self.indicator_id
+
+
+class IndicatorCreated(IndicatorSnapshot):
+    event_type: ClassVar[str] = "indicator.created"
+
+
+class IndicatorChanged(IndicatorSnapshot):
+    event_type: ClassVar[str] = "indicator.changed"
+
+    changed_fields: list[str]
+    reason: str
+
+
+EVENT_PAYLOADS.update(
+    {(cls.event_type, cls.version): cls for cls in (IndicatorCreated, IndicatorChanged)}
+)
+
+
+# --- indicators: values and measurement rounds -----------------------------------------
+
+
+class MeasurementRoundCreated(EventPayload):
+    event_type: ClassVar[str] = "measurement_round.created"
+    aggregate_type: ClassVar[str] = "measurement_round"
+
+    round_id: UUID
+    project_id: UUID
+    # baseline | endline | follow_up
+    kind: str
+    sequence: int
+    name: str
+    starts_on: date
+    ends_on: date
+
+    def aggregate_id(self) -> UUID:
+        return self.round_id
+
+
+class IndicatorValueFact(BaseModel):
+    """One version of a captured value, with what reporting groups and compares it by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value_id: UUID
+    enterprise_id: UUID
+    project_id: UUID
+    indicator_id: UUID
+    indicator_code: str
+    indicator_version: int
+    # Either a round (with its kind: baseline | endline | follow_up) or a month.
+    round_id: UUID | None
+    round_kind: str | None
+    round_sequence: int | None
+    month: date | None
+    # null: the total over that dimension
+    sex: Sex | None
+    role: ParticipantRole | None
+    # Numeric indicators carry value, yes/no ones value_bool.
+    value: Decimal | None
+    value_bool: bool | None
+    currency: str | None
+    # draft | submitted | validated | returned
+    status: str
+    # The value's version: 1, then one more per correction (``version`` is the event schema's).
+    value_version: int
+
+
+class ValuesSubmitted(EventPayload):
+    """Values submitted for review by one batch or submit call, in parts of at most 1,000."""
+
+    event_type: ClassVar[str] = "values.submitted"
+    aggregate_type: ClassVar[str] = "value_submission"
+
+    submission_id: UUID
+    part: int
+    parts: int
+    count: int
+    enterprise_ids: list[UUID]
+    value_ids: list[UUID]
+    values: list[IndicatorValueFact]
+
+    def aggregate_id(self) -> UUID:
+        return self.submission_id
+
+
+class IndicatorValueSnapshot(IndicatorValueFact, EventPayload):
+    aggregate_type: ClassVar[str] = "indicator_value"
+
+    def aggregate_id(self) -> UUID:
+        return self.value_id
+
+
+class ValueValidated(IndicatorValueSnapshot):
+    event_type: ClassVar[str] = "value.validated"
+
+
+class ValueReturned(IndicatorValueSnapshot):
+    event_type: ClassVar[str] = "value.returned"
+
+    reason: str
+
+
+class ValueCorrected(IndicatorValueSnapshot):
+    """A new version of a validated value (submitted for review again); the old one stays."""
+
+    event_type: ClassVar[str] = "value.corrected"
+
+    previous_value_id: UUID
+    previous_value: Decimal | None
+    previous_value_bool: bool | None
+    reason: str
+
+
+EVENT_PAYLOADS.update(
+    {
+        (cls.event_type, cls.version): cls
+        for cls in (
+            MeasurementRoundCreated,
+            ValuesSubmitted,
+            ValueValidated,
+            ValueReturned,
+            ValueCorrected,
+        )
+    }
+)

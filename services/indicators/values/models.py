@@ -56,6 +56,8 @@ class IndicatorValue(Table, table=True):
     value: Decimal | None = Field(default=None, sa_type=Numeric)
     value_bool: bool | None = None
     currency: str | None = Field(default=None, sa_type=String(3))
+    # The enterer's remark on this value (source, estimate, ...), kept with its version.
+    note: str | None = Field(default=None, sa_type=String(2000))
     # draft -> submitted -> validated (locked) | returned (with a reason)
     status: str = Field(sa_type=String(20), index=True)
     version: int = 1

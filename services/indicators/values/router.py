@@ -1,5 +1,278 @@
-"""REST endpoints of the indicators service: values."""
+"""REST endpoints of the indicators service: rounds, value batches, review and corrections."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from services.indicators.db import Idempotent
+from services.indicators.values.outliers import OutlierPolicy
+from services.indicators.values.rounds import round_service
+from services.indicators.values.schemas import (
+    BatchResult,
+    RoundCreate,
+    RoundPublic,
+    ValueBatch,
+    ValueCorrection,
+    ValueHistory,
+    ValueIds,
+    ValuePublic,
+    ValueReturn,
+    ValueStatus,
+    ValueUpdate,
+)
+from services.indicators.values.service import value_service
+from shared.db import SessionDep
+from shared.identity import CurrentPrincipal
+from shared.pagination import Page, PageParams
+from shared.problems import PROBLEM_JSON
 
 router = APIRouter(tags=["values"])
+
+
+def outlier_policy(request: Request) -> OutlierPolicy:
+    return OutlierPolicy.from_settings(request.app.state.settings)
+
+
+Policy = Annotated[OutlierPolicy, Depends(outlier_policy)]
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+_BATCH_REFUSED: dict[int | str, dict[str, Any]] = {
+    status.HTTP_422_UNPROCESSABLE_CONTENT: {
+        **_PROBLEM,
+        "description": "All or nothing: some values are invalid; `errors` names each one "
+        "(`body.values.<i>.<field>`) and the rule it broke. Nothing was written.",
+    },
+    status.HTTP_409_CONFLICT: {
+        **_PROBLEM,
+        "description": "Every invalid value targets a slot that is validated (`locked`) or "
+        "awaiting review (`under_review`); or the Idempotency-Key was used with another body",
+    },
+}
+_TRANSITION_REFUSED: dict[int | str, dict[str, Any]] = {
+    status.HTTP_409_CONFLICT: {
+        **_PROBLEM,
+        "description": "The value is not in a status this step applies to",
+    },
+}
+
+
+# --- rounds -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/rounds",
+    status_code=status.HTTP_201_CREATED,
+    tags=["rounds"],
+    summary="Plan a measurement round (baseline, endline or follow-up) of a project",
+    responses={status.HTTP_409_CONFLICT: {**_PROBLEM, "description": "Round already exists"}},
+)
+async def create_round(
+    body: RoundCreate, session: SessionDep, principal: CurrentPrincipal
+) -> RoundPublic:
+    return await round_service.create(session, body, principal=principal)
+
+
+@router.get("/rounds", tags=["rounds"], summary="Measurement rounds, optionally of one project")
+async def list_rounds(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageParams,
+    project_id: UUID | None = None,
+) -> Page[RoundPublic]:
+    return await round_service.get_all(
+        session, principal=principal, page=page, project_id=project_id
+    )
+
+
+@router.get("/rounds/{round_id}", tags=["rounds"], summary="One measurement round")
+async def get_round(
+    round_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> RoundPublic:
+    return await round_service.get(session, round_id, principal=principal)
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/values/batches",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a batch of values (up to 100,000), all or nothing or row by row",
+    description=(
+        "Every value is judged by every rule first. `mode=all_or_nothing` (default) writes "
+        "nothing if any value is invalid and answers 422 listing each invalid value; "
+        "`mode=per_row` writes the valid values and reports each row. `dry_run=true` judges "
+        "and writes nothing (200). Values far from the enterprise's own history or its peers "
+        "are stored with `outlier_flags` for review. Retries with the same Idempotency-Key "
+        "return the first result and write nothing twice."
+    ),
+    responses={status.HTTP_200_OK: {"description": "Dry run: nothing written"}, **_BATCH_REFUSED},
+)
+async def submit_batch(
+    body: ValueBatch,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: Idempotent,
+    policy: Policy,
+    response: Response,
+    mode: Literal["all_or_nothing", "per_row"] = "all_or_nothing",
+    dry_run: bool = False,
+) -> BatchResult:
+    code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+    result = await idempotency.run(
+        lambda: value_service.submit_batch(
+            session,
+            body,
+            principal=principal,
+            per_row=mode == "per_row",
+            dry_run=dry_run,
+            policy=policy,
+        ),
+        status_code=code,
+    )
+    response.status_code = code
+    return result  # type: ignore[no-any-return]
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+@router.get("/values", summary="Values you may see (current versions)")
+async def list_values(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageParams,
+    enterprise_id: UUID | None = None,
+    indicator_code: str | None = None,
+    round_id: UUID | None = None,
+    month: Annotated[date | None, Query(description="Any day of the month")] = None,
+    status: ValueStatus | None = None,
+    flagged: Annotated[
+        bool | None, Query(description="Only values flagged as outliers (true) or not (false)")
+    ] = None,
+    batch_id: UUID | None = None,
+) -> Page[ValuePublic]:
+    return await value_service.get_all(
+        session,
+        principal=principal,
+        page=page,
+        enterprise_id=enterprise_id,
+        indicator_code=indicator_code,
+        round_id=round_id,
+        month=month,
+        status=status,
+        flagged=flagged,
+        batch_id=batch_id,
+    )
+
+
+@router.post(
+    "/values/submit",
+    summary="Submit draft or returned values for review (all or none)",
+    responses=_TRANSITION_REFUSED,
+)
+async def submit_values(
+    body: ValueIds, session: SessionDep, principal: CurrentPrincipal
+) -> list[ValuePublic]:
+    return await value_service.submit(session, body.value_ids, principal=principal)
+
+
+@router.post(
+    "/values/validate",
+    summary="Validate submitted values (all or none); validated values are locked",
+    responses=_TRANSITION_REFUSED,
+)
+async def validate_values(
+    body: ValueIds, session: SessionDep, principal: CurrentPrincipal
+) -> list[ValuePublic]:
+    return await value_service.validate(session, body.value_ids, principal=principal)
+
+
+@router.get("/values/{value_id}", summary="One value (any version)")
+async def get_value(
+    value_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ValuePublic:
+    return await value_service.get(session, value_id, principal=principal)
+
+
+@router.patch(
+    "/values/{value_id}",
+    summary="Change a draft or returned value (validated ones are corrected instead)",
+    responses={
+        status.HTTP_409_CONFLICT: {
+            **_PROBLEM,
+            "description": "The value is validated (`locked`) or awaiting review",
+        }
+    },
+)
+async def update_value(
+    value_id: UUID,
+    body: ValueUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    policy: Policy,
+) -> ValuePublic:
+    return await value_service.update(session, value_id, body, principal=principal, policy=policy)
+
+
+@router.get(
+    "/values/{value_id}/history",
+    summary="Every version of the value (who, when, old and new value, why) and its review trail",
+)
+async def value_history(
+    value_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ValueHistory:
+    return await value_service.history(session, value_id, principal=principal)
+
+
+@router.post(
+    "/values/{value_id}/submit",
+    summary="Submit a draft or returned value for review",
+    responses=_TRANSITION_REFUSED,
+)
+async def submit_value(
+    value_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ValuePublic:
+    [submitted] = await value_service.submit(session, [value_id], principal=principal)
+    return submitted
+
+
+@router.post(
+    "/values/{value_id}/validate",
+    summary="Validate a submitted value; it is locked from then on",
+    responses=_TRANSITION_REFUSED,
+)
+async def validate_value(
+    value_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ValuePublic:
+    [validated] = await value_service.validate(session, [value_id], principal=principal)
+    return validated
+
+
+@router.post(
+    "/values/{value_id}/return",
+    summary="Return a submitted value to its enterer, with a reason",
+    responses=_TRANSITION_REFUSED,
+)
+async def return_value(
+    value_id: UUID, body: ValueReturn, session: SessionDep, principal: CurrentPrincipal
+) -> ValuePublic:
+    return await value_service.return_(session, value_id, reason=body.reason, principal=principal)
+
+
+@router.post(
+    "/values/{value_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    summary="Correct a validated value: a new version, submitted for review; the old one stays",
+    responses=_TRANSITION_REFUSED,
+)
+async def correct_value(
+    value_id: UUID,
+    body: ValueCorrection,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    policy: Policy,
+) -> ValuePublic:
+    return await value_service.correct(session, value_id, body, principal=principal, policy=policy)

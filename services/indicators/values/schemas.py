@@ -1,17 +1,44 @@
-"""Value capture contracts: what a batch of values looks like and what it answers.
+"""Value capture contracts: what a batch of values looks like and what it answers, plus the
+review workflow, correction history and measurement rounds.
 
-This is the contract between the REST API, the bulk importer and the service.
+The batch part is the contract between the REST API, the bulk importer and the service.
 """
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ValueStatus(StrEnum):
+    """draft -> submitted -> validated (locked) | returned (with a reason) -> draft ..."""
+
+    draft = "draft"
+    submitted = "submitted"
+    validated = "validated"
+    returned = "returned"
+
+
+class RoundKind(StrEnum):
+    baseline = "baseline"
+    endline = "endline"
+    follow_up = "follow_up"
 
 
 class ValueIn(BaseModel):
@@ -30,6 +57,11 @@ class ValueIn(BaseModel):
     value: Decimal | bool | None
     currency: CurrencyCode | None = Field(default=None, description="For amounts only")
     note: str | None = Field(default=None, max_length=2000)
+    project_id: UUID | None = Field(
+        default=None,
+        description="Which project a monthly value belongs to; needed only when the enterprise "
+        "is enrolled in several (a round already names its project)",
+    )
 
 
 class ValueBatch(BaseModel):
@@ -82,3 +114,119 @@ class ValuePublic(BaseModel):
     submitted_at: datetime | None
     reviewed_by: str | None
     reviewed_at: datetime | None
+    indicator_id: UUID | None = None
+    note: str | None = None
+    supersedes_id: UUID | None = None
+    batch_id: UUID | None = None
+
+
+class ValueUpdate(BaseModel):
+    """A new value for a draft or returned value (validated ones are corrected instead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Decimal | bool | None
+    currency: CurrencyCode | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ValueCorrection(BaseModel):
+    """A correction of a validated value: a new version, reviewed again; the old one stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Decimal | bool | None
+    currency: CurrencyCode | None = None
+    reason: Reason = Field(examples=["Transcription error: the register shows 12 accidents"])
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ValueReturn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason = Field(examples=["Female and male headcounts look swapped"])
+
+
+class ValueIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class ValueVersionPublic(BaseModel):
+    """One version of a value: who entered it when, what it replaced, and why."""
+
+    value_id: UUID
+    version: int
+    status: str
+    is_current: bool
+    value: Decimal | bool | None
+    previous_value: Decimal | bool | None = Field(
+        description="The value of the version this one superseded (null for version 1)"
+    )
+    currency: str | None
+    changed_by: str
+    changed_at: datetime
+    reason: str | None = Field(description="Why this version was made (corrections)")
+    submitted_at: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    return_reason: str | None
+    outlier_flags: list[dict[str, Any]]
+
+
+class ValueTrailEntry(BaseModel):
+    """A workflow step from the audit trail: submitted, validated, returned, corrected ..."""
+
+    at: datetime
+    actor: str
+    action: str
+    value_id: UUID
+    reason: str | None
+
+
+class ValueHistory(BaseModel):
+    enterprise_id: UUID
+    indicator_code: str
+    round_id: UUID | None
+    month: date | None
+    sex: Sex | None
+    role: ParticipantRole | None
+    versions: list[ValueVersionPublic] = Field(description="Oldest first")
+    trail: list[ValueTrailEntry] = Field(description="Workflow steps, oldest first")
+
+
+class RoundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: UUID
+    kind: RoundKind
+    sequence: int = Field(default=1, ge=1, le=100)
+    name: str = Field(min_length=1, max_length=200, examples=["Baseline 2018"])
+    starts_on: date
+    ends_on: date
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and value < starts_on:
+            raise PydanticCustomError(
+                "date_order",
+                "ends_on ({ends_on}) is before starts_on ({starts_on})",
+                {"ends_on": value.isoformat(), "starts_on": starts_on.isoformat()},
+            )
+        return value
+
+
+class RoundPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    project_id: UUID
+    kind: RoundKind
+    sequence: int
+    name: str
+    starts_on: date
+    ends_on: date
+    created_at: datetime

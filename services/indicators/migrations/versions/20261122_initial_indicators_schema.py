@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:50:00.916014
+Create Date: 2026-11-22 03:59:44.831235
 """
 
 from collections.abc import Sequence
@@ -335,6 +335,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Numeric(), nullable=True),
         sa.Column("value_bool", sa.Boolean(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("note", sa.String(length=2000), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("is_current", sa.Boolean(), nullable=False),

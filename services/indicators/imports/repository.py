@@ -1,0 +1,149 @@
+"""Queries behind templates and exports; every read of enterprise data applies tenancy."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, exists, false, true
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.catalogue.models import Indicator
+from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.tenancy import enterprise_visible
+from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.repository import value_visible
+from shared.enums import Role
+from shared.identity import Principal
+
+
+@dataclass(frozen=True)
+class ExportedValue:
+    value: IndicatorValue
+    indicator_code: str
+    indicator_kind: str
+    enterprise_name: str
+
+
+def cohort_visible(principal: Principal) -> ColumnElement[bool]:
+    """A cohort is its partner's, its project manager's and its trainers'."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(ReplicaCohort.project_id) == principal.project_id
+        case Role.partner_staff:
+            return col(ReplicaCohort.partner_id) == principal.organisation_id
+        case Role.trainer:
+            return col(ReplicaCohort.trainer_ids).contains([principal.trainer_id])
+    return false()
+
+
+class ImportRepository:
+    async def get_round(
+        self, session: AsyncSession, round_id: UUID, *, principal: Principal
+    ) -> MeasurementRound | None:
+        """The round, if the caller sees an enterprise enrolled in its project (or is global)."""
+        statement = select(MeasurementRound).where(MeasurementRound.id == round_id)
+        if not principal.is_global:
+            enrolled_visible = exists().where(
+                col(ReplicaEnrolment.project_id) == col(MeasurementRound.project_id),
+                enterprise_visible(ReplicaEnrolment.enterprise_id, principal),
+            )
+            statement = statement.where(enrolled_visible)
+        return (await session.exec(statement)).first()
+
+    async def enrolled_enterprises(
+        self,
+        session: AsyncSession,
+        *,
+        project_id: UUID,
+        stages: Collection[str],
+        principal: Principal,
+        enterprise_id: UUID | None = None,
+    ) -> list[ReplicaEnterprise]:
+        statement = (
+            select(ReplicaEnterprise)
+            .join(ReplicaEnrolment, col(ReplicaEnrolment.enterprise_id) == ReplicaEnterprise.id)
+            .where(
+                ReplicaEnrolment.project_id == project_id,
+                col(ReplicaEnrolment.stage).in_(stages),
+                enterprise_visible(ReplicaEnterprise.id, principal),
+            )
+            .order_by(col(ReplicaEnterprise.name), col(ReplicaEnterprise.id))
+        )
+        if enterprise_id is not None:
+            statement = statement.where(ReplicaEnterprise.id == enterprise_id)
+        return list((await session.exec(statement)).unique().all())
+
+    async def get_enterprise(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> ReplicaEnterprise | None:
+        statement = select(ReplicaEnterprise).where(
+            ReplicaEnterprise.id == enterprise_id,
+            enterprise_visible(ReplicaEnterprise.id, principal),
+        )
+        return (await session.exec(statement)).first()
+
+    async def get_cohort(
+        self, session: AsyncSession, cohort_id: UUID, *, principal: Principal
+    ) -> ReplicaCohort | None:
+        statement = select(ReplicaCohort).where(
+            ReplicaCohort.id == cohort_id, cohort_visible(principal)
+        )
+        return (await session.exec(statement)).first()
+
+    async def enterable_indicators(self, session: AsyncSession) -> list[Indicator]:
+        """Active indicators people enter; derived ones are computed from their inputs."""
+        statement = (
+            select(Indicator)
+            .where(col(Indicator.active).is_(True), col(Indicator.formula).is_(None))
+            .order_by(col(Indicator.code))
+        )
+        return list((await session.exec(statement)).all())
+
+    async def indicator_kinds(
+        self, session: AsyncSession, codes: Collection[str]
+    ) -> dict[str, str]:
+        if not codes:
+            return {}
+        statement = select(Indicator.code, Indicator.kind).where(col(Indicator.code).in_(codes))
+        return {code: kind for code, kind in (await session.exec(statement)).all()}
+
+    async def current_values(
+        self,
+        session: AsyncSession,
+        *,
+        enterprise_ids: Collection[UUID],
+        principal: Principal,
+        project_id: UUID | None = None,
+        round_id: UUID | None = None,
+    ) -> list[ExportedValue]:
+        statement = (
+            select(IndicatorValue, Indicator.code, Indicator.kind, ReplicaEnterprise.name)
+            .join(Indicator, col(Indicator.id) == IndicatorValue.indicator_id)
+            .join(ReplicaEnterprise, col(ReplicaEnterprise.id) == IndicatorValue.enterprise_id)
+            .where(
+                col(IndicatorValue.is_current).is_(True),
+                col(IndicatorValue.enterprise_id).in_(enterprise_ids),
+                value_visible(principal),
+            )
+            .order_by(
+                col(ReplicaEnterprise.name),
+                col(IndicatorValue.enterprise_id),
+                col(Indicator.code),
+                col(IndicatorValue.round_id),
+                col(IndicatorValue.month),
+                col(IndicatorValue.sex).nulls_first(),
+                col(IndicatorValue.role).nulls_first(),
+            )
+        )
+        if project_id is not None:
+            statement = statement.where(IndicatorValue.project_id == project_id)
+        if round_id is not None:
+            statement = statement.where(IndicatorValue.round_id == round_id)
+        rows = (await session.exec(statement)).all()
+        return [ExportedValue(value, code, kind, name) for value, code, kind, name in rows]
+
+
+import_repository = ImportRepository()

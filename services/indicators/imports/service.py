@@ -1,0 +1,264 @@
+"""Bulk import: a CSV or XLSX file becomes one value batch, its errors mapped back to cells."""
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.db import changes
+from services.indicators.imports.parsing import (
+    COLUMNS,
+    FileFormat,
+    FileUnreadable,
+    ParsedFile,
+    ParsedRow,
+    RowError,
+    indicator_codes,
+    parse_sheet,
+    read_sheet,
+)
+from services.indicators.imports.repository import import_repository
+from services.indicators.imports.schemas import ImportMode, ImportReport, ImportRowError
+from services.indicators.tenancy import can_enter_values
+from services.indicators.values.schemas import BatchResult, ValueBatch
+from services.indicators.values.service import value_service
+from shared.identity import Principal
+from shared.problems import Conflict, Forbidden, InvalidInput
+
+# The value batch's own ceiling: one file is one batch.
+MAX_ROWS = 100_000
+_BATCH_FIELD = re.compile(r"^(?:body\.)?values\.(\d+)(?:\.(.+))?$")
+
+
+def cell_errors(errors: Iterable[dict[str, Any]], rows: Sequence[ParsedRow]) -> list[RowError]:
+    """Batch errors (``body.values.<i>.<field>``) as errors of spreadsheet cells."""
+    mapped = []
+    for error in errors:
+        field = str(error.get("field", ""))
+        match = _BATCH_FIELD.match(field)
+        row = column = None
+        if match and int(match[1]) < len(rows):
+            row = rows[int(match[1])].number
+            column = _column(match[2])
+        mapped.append(
+            RowError(
+                row,
+                column,
+                str(error.get("rule", "invalid")),
+                str(error.get("message", "invalid value")),
+                value=error.get("value"),
+            )
+        )
+    return mapped
+
+
+def result_errors(result: BatchResult, rows: Sequence[ParsedRow]) -> list[RowError]:
+    """The rejected rows of a per-row batch result as errors of spreadsheet cells."""
+    mapped = []
+    for row_result in result.results:
+        if row_result.status != "rejected":
+            continue
+        row = rows[row_result.index]
+        for error in row_result.errors or [{"rule": "rejected", "message": "value rejected"}]:
+            field = str(error.get("field", ""))
+            match = _BATCH_FIELD.match(field)
+            mapped.append(
+                RowError(
+                    row.number,
+                    _column(match[2] if match else field.removeprefix("body.") or None),
+                    str(error.get("rule", "invalid")),
+                    str(error.get("message", "invalid value")),
+                    value=error.get("value"),
+                )
+            )
+    return mapped
+
+
+def _column(field: str | None) -> str | None:
+    if not field:
+        return None
+    head = field.split(".", 1)[0]
+    return head if head in COLUMNS else field
+
+
+def _sorted(errors: Iterable[RowError]) -> list[RowError]:
+    def key(error: RowError) -> tuple[int, int, str]:
+        position = COLUMNS.index(error.column) if error.column in COLUMNS else len(COLUMNS)
+        return (error.row or 0, position, error.rule)
+
+    return sorted(errors, key=key)
+
+
+class ImportService:
+    async def run(
+        self,
+        session: AsyncSession,
+        content: bytes,
+        *,
+        file_format: FileFormat,
+        mode: ImportMode,
+        dry_run: bool,
+        submit: bool,
+        principal: Principal,
+    ) -> ImportReport:
+        """Import a file. All-or-nothing: any error answers 422 and writes nothing."""
+        if not can_enter_values(principal):
+            raise Forbidden(f"A {principal.role.value} does not enter indicator values")
+        try:
+            sheet = read_sheet(content, file_format)
+        except FileUnreadable as exc:
+            raise self._invalid("The file cannot be imported", exc.errors) from exc
+        if not sheet.rows:
+            raise self._invalid(
+                "The file has no value rows",
+                [RowError(None, None, "no_rows", "The file has a header but no rows below it")],
+            )
+        if len(sheet.rows) > MAX_ROWS:
+            raise self._invalid(
+                "The file is too long",
+                [
+                    RowError(
+                        None,
+                        None,
+                        "too_many_rows",
+                        f"A file holds at most {MAX_ROWS} rows; split it (score import does)",
+                        value=len(sheet.rows),
+                    )
+                ],
+            )
+        kinds = await import_repository.indicator_kinds(session, indicator_codes(sheet))
+        parsed = parse_sheet(sheet, kinds=kinds)
+        if mode == "all_or_nothing":
+            result = await self._all_or_nothing(
+                session, parsed, dry_run=dry_run, submit=submit, principal=principal
+            )
+            errors: list[RowError] = []
+        else:
+            result, errors = await self._per_row(
+                session, parsed, dry_run=dry_run, submit=submit, principal=principal
+            )
+        errors = _sorted([*parsed.errors, *errors])
+        report = ImportReport(
+            batch_id=result.batch_id if result else None,
+            format=file_format,
+            mode=mode,
+            dry_run=dry_run,
+            submit=submit,
+            rows_read=parsed.rows_read,
+            accepted=result.accepted if result else 0,
+            rejected=len({error.row for error in errors if error.row is not None}),
+            skipped=len(parsed.skipped_rows),
+            flagged_outliers=result.flagged_outliers if result else 0,
+            skipped_rows=parsed.skipped_rows,
+            errors=[ImportRowError.model_validate(error.as_dict()) for error in errors],
+        )
+        if result is not None and not dry_run and result.accepted:
+            await changes.audit(
+                session,
+                principal=principal,
+                action="values.imported",
+                entity_type="value_batch",
+                entity_id=result.batch_id,
+                after={
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    **report.model_dump(
+                        mode="json",
+                        include={"format", "mode", "submit", "rows_read", "accepted", "rejected"},
+                    ),
+                },
+            )
+        return report
+
+    async def _all_or_nothing(
+        self,
+        session: AsyncSession,
+        parsed: ParsedFile,
+        *,
+        dry_run: bool,
+        submit: bool,
+        principal: Principal,
+    ) -> BatchResult | None:
+        if parsed.errors:
+            # Report the rest of the file's errors too, so one round of fixes is enough.
+            errors = list(parsed.errors)
+            if parsed.values:
+                checked = await value_service.submit_batch(
+                    session,
+                    self._batch(parsed.values, submit=submit),
+                    principal=principal,
+                    per_row=True,
+                    dry_run=True,
+                )
+                errors += result_errors(checked, parsed.values)
+            raise self._rows_invalid(parsed, errors)
+        if not parsed.values:
+            return None
+        try:
+            return await value_service.submit_batch(
+                session,
+                self._batch(parsed.values, submit=submit),
+                principal=principal,
+                dry_run=dry_run,
+            )
+        except (InvalidInput, Conflict) as exc:
+            raise self._refused(exc, parsed) from exc
+
+    async def _per_row(
+        self,
+        session: AsyncSession,
+        parsed: ParsedFile,
+        *,
+        dry_run: bool,
+        submit: bool,
+        principal: Principal,
+    ) -> tuple[BatchResult | None, list[RowError]]:
+        if not parsed.values:
+            return None, []
+        try:
+            result = await value_service.submit_batch(
+                session,
+                self._batch(parsed.values, submit=submit),
+                principal=principal,
+                per_row=True,
+                dry_run=dry_run,
+            )
+        except (InvalidInput, Conflict) as exc:
+            # Only what concerns the batch as a whole is refused outright in per-row mode.
+            raise self._refused(exc, parsed) from exc
+        return result, result_errors(result, parsed.values)
+
+    @staticmethod
+    def _batch(rows: Sequence[ParsedRow], *, submit: bool) -> ValueBatch:
+        return ValueBatch(values=[row.value for row in rows], submit=submit)
+
+    def _refused(self, exc: InvalidInput | Conflict, parsed: ParsedFile) -> InvalidInput | Conflict:
+        """The batch's refusal, its errors pointing at the file's cells."""
+        invalid = self._rows_invalid(parsed, cell_errors(exc.errors or [], parsed.values))
+        if isinstance(exc, Conflict):
+            # Slots locked or under review: the values are fine, the moment is not.
+            return Conflict(invalid.detail, errors=invalid.errors, **invalid.extensions)
+        return invalid
+
+    def _rows_invalid(self, parsed: ParsedFile, errors: Sequence[RowError]) -> InvalidInput:
+        rejected = len({error.row for error in errors if error.row is not None})
+        detail = (
+            f"{rejected} of {parsed.rows_read} rows have errors; nothing was imported"
+            if rejected
+            else "The batch was refused; nothing was imported"
+        )
+        return self._invalid(
+            detail,
+            errors,
+            rows_read=parsed.rows_read,
+            rejected=rejected,
+            skipped=len(parsed.skipped_rows),
+        )
+
+    @staticmethod
+    def _invalid(detail: str, errors: Sequence[RowError], **counts: int) -> InvalidInput:
+        return InvalidInput(detail, errors=[error.as_dict() for error in _sorted(errors)], **counts)
+
+
+import_service = ImportService()

@@ -1,0 +1,258 @@
+"""Value files in the template layout (CSV, XLSX) and the pre-filled template of a round."""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import product
+from uuid import UUID
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.catalogue.models import Indicator
+from services.indicators.imports.parsing import COLUMNS, VALUES_SHEET, Cell, FileFormat, cell_text
+from services.indicators.imports.repository import import_repository
+from services.indicators.tenancy import can_enter_values
+from services.indicators.values.validation import MEASURABLE_STAGES
+from shared.enums import ParticipantRole, Sex
+from shared.identity import Principal
+from shared.problems import Forbidden, InvalidInput, NotFound, field_error
+
+CONTENT_TYPES: dict[FileFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+INDICATOR_COLUMNS = (
+    "code",
+    "name",
+    "kind",
+    "unit",
+    "direction",
+    "min_value",
+    "max_value",
+    "disaggregations",
+    "module_code",
+)
+_WIDTHS = {
+    "enterprise_id": 38,
+    "enterprise_name": 32,
+    "indicator_code": 28,
+    "round_id": 38,
+    "project_id": 38,
+}
+_CHOICES = {
+    "sex": [sex.value for sex in Sex],
+    "role": [role.value for role in ParticipantRole],
+}
+
+
+@dataclass
+class ValueFile:
+    filename: str
+    file_format: FileFormat
+    content: bytes
+
+    @property
+    def media_type(self) -> str:
+        return CONTENT_TYPES[self.file_format]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Disposition": f'attachment; filename="{self.filename}"'}
+
+
+def row_cells(
+    *,
+    enterprise_id: UUID,
+    enterprise_name: str,
+    indicator_code: str,
+    round_id: UUID | None = None,
+    month: date | None = None,
+    project_id: UUID | None = None,
+    sex: str | None = None,
+    role: str | None = None,
+    value: Decimal | bool | None = None,
+    currency: str | None = None,
+    note: str | None = None,
+) -> list[Cell]:
+    """One row in ``COLUMNS`` order, written so the parser reads back the same value."""
+    written: Cell = ("yes" if value else "no") if isinstance(value, bool) else value
+    return [
+        str(enterprise_id),
+        enterprise_name,
+        indicator_code,
+        str(round_id) if round_id else None,
+        # Text, not a date: a spreadsheet must not turn "2024-03" into 1 March.
+        month.strftime("%Y-%m") if month else None,
+        str(project_id) if project_id else None,
+        sex,
+        role,
+        written,
+        currency,
+        note,
+    ]
+
+
+def required_parts(disaggregations: Sequence[str]) -> list[tuple[str | None, str | None]]:
+    """The (sex, role) parts a value must be given in; (None, None) is the total."""
+    sexes: list[str | None] = list(_CHOICES["sex"]) if "sex" in disaggregations else [None]
+    roles: list[str | None] = list(_CHOICES["role"]) if "role" in disaggregations else [None]
+    return list(product(sexes, roles))
+
+
+def write_file(
+    rows: Iterable[Sequence[Cell]],
+    file_format: FileFormat,
+    *,
+    indicators: Sequence[Indicator] = (),
+) -> bytes:
+    if file_format == "csv":
+        return write_csv(rows)
+    return write_xlsx(rows, indicators=indicators)
+
+
+def write_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([cell_text(cell) for cell in row])
+    # The byte-order mark makes spreadsheets open the file as UTF-8 (enterprise names).
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(rows: Iterable[Sequence[Cell]], *, indicators: Sequence[Indicator] = ()) -> bytes:
+    workbook = Workbook(write_only=True)
+    values = workbook.create_sheet(VALUES_SHEET)
+    values.freeze_panes = "A2"
+    for position, name in enumerate(COLUMNS, start=1):
+        values.column_dimensions[get_column_letter(position)].width = _WIDTHS.get(name, 14)
+    for name, choices in _CHOICES.items():
+        letter = get_column_letter(COLUMNS.index(name) + 1)
+        validation = DataValidation(
+            type="list",
+            formula1=f'"{",".join(choices)}"',
+            allow_blank=True,
+            showErrorMessage=True,
+            error=f"{name}: {' or '.join(choices)}, or empty for the total",
+        )
+        validation.add(f"{letter}2:{letter}1048576")
+        values.data_validations.append(validation)
+    _header(values, COLUMNS)
+    for row in rows:
+        values.append(list(row))
+    sheet = workbook.create_sheet("indicators")
+    _header(sheet, INDICATOR_COLUMNS)
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 40
+    for indicator in indicators:
+        sheet.append(
+            [
+                indicator.code,
+                indicator.name_en,
+                indicator.kind,
+                indicator.unit,
+                indicator.direction,
+                indicator.min_value,
+                indicator.max_value,
+                ", ".join(indicator.disaggregations),
+                indicator.module_code,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> None:
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe ASCII form of a name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "file"
+
+
+class TemplateService:
+    async def template(
+        self,
+        session: AsyncSession,
+        *,
+        round_id: UUID,
+        file_format: FileFormat,
+        principal: Principal,
+        enterprise_id: UUID | None = None,
+    ) -> ValueFile:
+        """A row for each value the round needs from each enterprise the caller enters for."""
+        if not can_enter_values(principal):
+            raise Forbidden(f"A {principal.role.value} does not enter indicator values")
+        measurement_round = await import_repository.get_round(
+            session, round_id, principal=principal
+        )
+        if measurement_round is None:
+            raise NotFound(f"Measurement round {round_id} not found")
+        if enterprise_id is not None:
+            enterprise = await import_repository.get_enterprise(
+                session, enterprise_id, principal=principal
+            )
+            if enterprise is None:
+                raise NotFound(f"Enterprise {enterprise_id} not found")
+        enterprises = await import_repository.enrolled_enterprises(
+            session,
+            project_id=measurement_round.project_id,
+            stages=MEASURABLE_STAGES,
+            principal=principal,
+            enterprise_id=enterprise_id,
+        )
+        if enterprise_id is not None and not enterprises:
+            raise InvalidInput(
+                "The enterprise is not enrolled in the round's project",
+                errors=[
+                    field_error(
+                        "query.enterprise_id",
+                        "not_enrolled",
+                        "the enterprise takes no part in this round's project",
+                        str(enterprise_id),
+                    )
+                ],
+            )
+        indicators = await import_repository.enterable_indicators(session)
+        rows = [
+            row_cells(
+                enterprise_id=enterprise.id,
+                enterprise_name=enterprise.name,
+                indicator_code=indicator.code,
+                round_id=measurement_round.id,
+                project_id=measurement_round.project_id,
+                sex=sex,
+                role=role,
+            )
+            for enterprise in enterprises
+            for indicator in indicators
+            for sex, role in required_parts(indicator.disaggregations)
+        ]
+        name = slug(measurement_round.name)
+        if enterprise_id is not None and enterprises:
+            name += "-" + slug(enterprises[0].name)
+        return ValueFile(
+            filename=f"score-template-{name}.{file_format}",
+            file_format=file_format,
+            content=write_file(rows, file_format, indicators=indicators),
+        )
+
+
+template_service = TemplateService()

@@ -1,0 +1,231 @@
+"""Outlier flags: a value far from the enterprise's own history or from its peers is flagged
+for review (never dropped), by the modified z-score of Iglewicz and Hoaglin.
+
+M = 0.6745 * (x - median) / MAD. The median and the median absolute deviation (MAD) are
+robust: the outliers being looked for cannot drag the reference towards themselves.
+When more than half of the reference shares one value the MAD is 0 (common for counts such
+as accidents, mostly 0); then the mean absolute deviation around the median is used,
+scaled by 1.253314 = sqrt(pi / 2). Both MAD / 0.6745 and 1.253314 * mean absolute deviation
+estimate the standard deviation of normal data, so the score keeps its scale and the same
+threshold applies. If both are 0 every reference value is the same and no score exists.
+"""
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.settings import IndicatorsSettings
+from services.indicators.values.repository import StoredPoint, value_repository
+from services.indicators.values.validation import TOTAL, CheckedRow
+
+MAD_FACTOR = 0.6745
+MEAN_AD_FACTOR = 1.253314
+
+
+@dataclass(frozen=True)
+class OutlierPolicy:
+    threshold: float = IndicatorsSettings.model_fields["outlier_threshold"].default
+    min_history: int = IndicatorsSettings.model_fields["outlier_min_history"].default
+    min_peers: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: IndicatorsSettings) -> "OutlierPolicy":
+        return cls(threshold=settings.outlier_threshold, min_history=settings.outlier_min_history)
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    median: float
+    mad: float
+    mean_ad: float
+    n: int
+
+    def score(self, x: float) -> float:
+        if self.mad > 0:
+            return MAD_FACTOR * (x - self.median) / self.mad
+        return (x - self.median) / (MEAN_AD_FACTOR * self.mean_ad)
+
+    @property
+    def method(self) -> str:
+        return "mad" if self.mad > 0 else "mean_absolute_deviation"
+
+
+def _median_at(at: Callable[[int], float], k: int) -> float:
+    middle = k // 2
+    return at(middle) if k % 2 else (at(middle - 1) + at(middle)) / 2
+
+
+def spread_of(values: Sequence[float]) -> Spread | None:
+    """Median, MAD and mean absolute deviation, or None if no score can be computed."""
+    ordered = sorted(values)
+    k = len(ordered)
+    if k == 0:
+        return None
+    median = _median_at(ordered.__getitem__, k)
+    deviations = sorted(abs(v - median) for v in ordered)
+    mad = _median_at(deviations.__getitem__, k)
+    # Values equal to the median deviate by exactly 0.0, so an all-equal sample gives 0.0
+    # here, not a rounding residue that would make every other value an outlier.
+    mean_ad = sum(deviations) / k
+    if mad == 0 and mean_ad == 0:
+        return None
+    return Spread(median=median, mad=mad, mean_ad=mean_ad, n=k)
+
+
+class Reference:
+    """A sample of values each with an owner, answering robust statistics of the sample
+    without one owner's values: an enterprise among its peers, a period within a history.
+
+    Leaving one value out moves the median to one of a few neighbours, so the sorted
+    deviations are built once per such median and each question costs a binary search:
+    tens of thousands of values are scored without sorting a sample per value.
+    """
+
+    __slots__ = ("_count", "_deviations", "_owned", "_sorted")
+
+    def __init__(self, points: Iterable[tuple[str, float]]) -> None:
+        self._owned: dict[str, list[float]] = {}
+        for owner, value in points:
+            self._owned.setdefault(owner, []).append(value)
+        self._sorted = sorted(v for values in self._owned.values() for v in values)
+        self._count = len(self._sorted)
+        self._deviations: dict[float, tuple[list[float], float]] = {}
+
+    def count_without(self, owner: str) -> int:
+        return self._count - len(self._owned.get(owner, ()))
+
+    def without(self, owner: str) -> Spread | None:
+        own = self._owned.get(owner, [])
+        if len(own) > 1:
+            return spread_of([v for o, values in self._owned.items() if o != owner for v in values])
+        ordered = self._sorted
+        k = len(ordered) - len(own)
+        if k == 0:
+            return None
+        removed = bisect_left(ordered, own[0]) if own else k
+
+        def at(j: int) -> float:
+            return ordered[j] if j < removed else ordered[j + 1]
+
+        median = _median_at(at, k)
+        deviations, total = self._deviations_from(median)
+        own_deviation = abs(own[0] - median) if own else 0.0
+        skipped = bisect_left(deviations, own_deviation) if own else k
+
+        def deviation_at(j: int) -> float:
+            return deviations[j] if j < skipped else deviations[j + 1]
+
+        mad = _median_at(deviation_at, k)
+        mean_ad = (total - own_deviation) / k
+        if mad == 0 and mean_ad <= 0:
+            return None
+        return Spread(median=median, mad=mad, mean_ad=mean_ad, n=k)
+
+    def _deviations_from(self, median: float) -> tuple[list[float], float]:
+        cached = self._deviations.get(median)
+        if cached is None:
+            deviations = sorted(abs(v - median) for v in self._sorted)
+            cached = (deviations, sum(deviations))
+            self._deviations[median] = cached
+        return cached
+
+
+def outlier_flag(
+    check: str, x: float, spread: Spread | None, policy: OutlierPolicy
+) -> dict[str, Any] | None:
+    """The flag stored with the value when its score passes the threshold."""
+    if spread is None:
+        return None
+    score = spread.score(x)
+    if abs(score) <= policy.threshold:
+        return None
+    return {
+        "check": check,
+        "score": round(score, 2),
+        "median": round(spread.median, 6),
+        "n": spread.n,
+        "method": spread.method,
+        "threshold": policy.threshold,
+    }
+
+
+def assess(
+    rows: Iterable[CheckedRow], stored: Iterable[StoredPoint], policy: OutlierPolicy
+) -> None:
+    """Set ``outlier_flags`` on every accepted numeric row (the rows are part of the sample).
+
+    Own history: the same enterprise, indicator and disaggregation in other periods.
+    Peers: other enterprises of the same project, same indicator and disaggregation, at the
+    same kind of round (every baseline, every follow-up) or in the same month.
+    Keys are the slot's text parts, so no UUID is hashed per value.
+    """
+    histories: dict[str, list[tuple[str, float]]] = {}
+    peers: dict[str, list[tuple[str, float]]] = {}
+    for point in stored:
+        part = f"{point.indicator_id}|{point.sex or TOTAL}|{point.role or TOTAL}"
+        owner = str(point.enterprise_id)
+        period = str(point.round_id) if point.round_id is not None else str(point.month)
+        peer_period = f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
+        x = float(point.value)
+        histories.setdefault(f"{owner}|{part}", []).append((period, x))
+        peers.setdefault(f"{point.project_id}|{peer_period}|{part}", []).append((owner, x))
+    keyed: list[tuple[CheckedRow, float, str, str, str, str]] = []
+    for row in rows:
+        number = row.number
+        if not row.ok or row.slot is None or number is None:
+            continue
+        if row.indicator is None or not row.indicator.numeric:
+            continue
+        enterprise, indicator, period, sex, role = row.slot.split("|")
+        peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
+        history_key = f"{enterprise}|{indicator}|{sex}|{role}"
+        peer_key = f"{row.project_id}|{peer_period}|{indicator}|{sex}|{role}"
+        x = float(number)
+        histories.setdefault(history_key, []).append((period, x))
+        peers.setdefault(peer_key, []).append((enterprise, x))
+        keyed.append((row, x, history_key, period, peer_key, enterprise))
+    history_refs: dict[str, Reference] = {}
+    peer_refs: dict[str, Reference] = {}
+    for row, x, history_key, period, peer_key, enterprise in keyed:
+        flags = []
+        # The value itself is one point of each sample: fewer than minimum + 1, no score.
+        if len(histories[history_key]) > policy.min_history:
+            history = history_refs.get(history_key)
+            if history is None:
+                history = history_refs[history_key] = Reference(histories[history_key])
+            if history.count_without(period) >= policy.min_history:
+                flags.append(outlier_flag("own_history", x, history.without(period), policy))
+        if len(peers[peer_key]) > policy.min_peers:
+            group = peer_refs.get(peer_key)
+            if group is None:
+                group = peer_refs[peer_key] = Reference(peers[peer_key])
+            if group.count_without(enterprise) >= policy.min_peers:
+                flags.append(outlier_flag("peers", x, group.without(enterprise), policy))
+        row.outlier_flags = [flag for flag in flags if flag is not None]
+
+
+async def flag_outliers(
+    session: AsyncSession, rows: Sequence[CheckedRow], policy: OutlierPolicy
+) -> None:
+    """Load the stored history and peers of the rows (two queries) and flag the rows."""
+    numeric = [r for r in rows if r.ok and r.indicator is not None and r.indicator.numeric]
+    if not numeric:
+        return
+    indicator_ids = {r.indicator.id for r in numeric if r.indicator is not None}
+    stored = await value_repository.history_points(
+        session,
+        enterprise_ids={r.data.enterprise_id for r in numeric},
+        indicator_ids=indicator_ids,
+    )
+    stored += await value_repository.peer_points(
+        session,
+        project_ids={r.project_id for r in numeric if r.project_id is not None},
+        indicator_ids=indicator_ids,
+        months={r.month for r in numeric if r.month is not None},
+        round_kinds={r.round.kind for r in numeric if r.round is not None},
+        exclude_enterprise_ids={r.data.enterprise_id for r in numeric},
+    )
+    assess(numeric, stored, policy)

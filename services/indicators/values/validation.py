@@ -1,0 +1,491 @@
+"""Rules a captured value must pass, each with a stable name and a message that explains it.
+
+Pure functions over data loaded beforehand, so a batch of 100,000 values is judged in
+memory without a query per value.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from services.indicators.values.schemas import ValueIn, ValueStatus
+from shared.enums import LifecycleStage
+from shared.problems import field_error
+
+# From the baseline assessment on, an enterprise has data worth recording; before it the
+# enterprise is only a candidate, and after leaving no new figures are collected.
+MEASURABLE_STAGES = frozenset(
+    {
+        LifecycleStage.baseline_assessment,
+        LifecycleStage.consent_signed,
+        LifecycleStage.level1,
+        LifecycleStage.level1_completed,
+        LifecycleStage.level2_interest,
+        LifecycleStage.comprehensive_baseline,
+        LifecycleStage.level2_shortlisted,
+        LifecycleStage.level2,
+        LifecycleStage.level2_completed,
+        LifecycleStage.alumni,
+    }
+)
+
+# The two parts of each disaggregation; a slot without the dimension ("*") is the total.
+PARTS: dict[str, tuple[str, str]] = {"sex": ("female", "male"), "role": ("manager", "worker")}
+TOTAL = "*"
+# Only counts and amounts add up: a defect rate or a 5S score of women and men does not
+# sum to the rate or score of everyone.
+ADDITIVE_KINDS = frozenset({"count", "amount"})
+NUMERIC_KINDS = frozenset({"count", "rate", "percentage", "amount", "duration"})
+# Rules that say the slot is busy rather than that the value is wrong (answered as 409).
+STATE_RULES = frozenset({"locked", "under_review"})
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorInfo:
+    id: UUID
+    code: str
+    version: int
+    kind: str
+    min_value: Decimal | None
+    max_value: Decimal | None
+    disaggregations: tuple[str, ...]
+    active: bool = True
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    id: UUID
+    project_id: UUID
+    kind: str
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    """The current version of a slot, as far as batch rules need it."""
+
+    id: UUID
+    slot: str
+    status: str
+    version: int
+    value: Decimal | None
+    value_bool: bool | None
+
+
+def slot_key(
+    enterprise_id: UUID,
+    indicator_id: UUID,
+    round_id: UUID | None,
+    month: date | None,
+    sex: str | None,
+    role: str | None,
+) -> str:
+    period = str(round_id) if round_id is not None else (month.isoformat() if month else "")
+    return f"{enterprise_id}|{indicator_id}|{period}|{sex or TOTAL}|{role or TOTAL}"
+
+
+def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]]:
+    """(dimension, group key with "#" for the part, the slot's part) per disaggregation."""
+    if not indicator.disaggregations:
+        return []
+    enterprise, indicator_id, period, sex, role = slot.split("|")
+    groups = []
+    for dimension in indicator.disaggregations:
+        if dimension == "sex":
+            groups.append(("sex", f"{enterprise}|{indicator_id}|{period}|#|{role}", sex))
+        elif dimension == "role":
+            groups.append(("role", f"{enterprise}|{indicator_id}|{period}|{sex}|#", role))
+    return groups
+
+
+def sibling_slots(slot: str, indicator: IndicatorInfo) -> list[str]:
+    """The slot and the other parts (and total) it must be consistent with."""
+    slots = [slot]
+    for dimension, group, _ in _groups_of(slot, indicator):
+        slots.extend(group.replace("#", part) for part in (*PARTS[dimension], TOTAL))
+    return slots
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    """One value on its way through the rules, with what they found."""
+
+    index: int
+    data: ValueIn
+    # Errors point at "body.values.<index>.<field>" in a batch, at "body.<field>" otherwise.
+    in_batch: bool = True
+    indicator: IndicatorInfo | None = None
+    round: RoundInfo | None = None
+    month: date | None = None
+    project_id: UUID | None = None
+    slot: str | None = None
+    existing: StoredValue | None = None
+    value_id: UUID | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    outlier_flags: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def fail(self, name: str, rule: str, message: str, value: Any = None) -> None:
+        shown = value if value is None or isinstance(value, str | int | bool) else str(value)
+        location = f"body.values.{self.index}" if self.in_batch else "body"
+        self.errors.append(field_error(f"{location}.{name}", rule, message, shown))
+
+    @property
+    def number(self) -> Decimal | None:
+        value = self.data.value
+        return value if isinstance(value, Decimal) else None
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What row rules need, loaded in a few queries for the whole batch."""
+
+    indicators: Mapping[str, IndicatorInfo]
+    # Enterprises the caller may enter values for -> their enrolments (project -> stage).
+    enrolments: Mapping[UUID, Mapping[UUID, str]]
+    rounds: Mapping[UUID, RoundInfo]
+    today: date
+    # A correction fixes a recorded fact: an enterprise that has left since, or a retired
+    # indicator, is no reason to keep a wrong figure, so only the value is judged again.
+    correction: bool = False
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+def check_value(row: CheckedRow, indicator: IndicatorInfo) -> None:
+    """Type, bounds, percentage range and currency of the value itself."""
+    value, code = row.data.value, indicator.code
+    if indicator.kind == "yes_no":
+        if not isinstance(value, bool):
+            row.fail(
+                "value", "type", f"'{code}' is a yes/no indicator: the value must be true or false"
+            )
+    elif not isinstance(value, Decimal) or not value.is_finite():
+        row.fail("value", "type", f"'{code}' is a {indicator.kind} indicator: give a number", value)
+    else:
+        if indicator.kind == "count" and (value != value.to_integral_value() or value < 0):
+            row.fail(
+                "value", "type", f"'{code}' is a count: give a whole number of 0 or more", value
+            )
+        if indicator.kind == "percentage" and not Decimal(0) <= value <= Decimal(100):
+            row.fail(
+                "value",
+                "percentage_range",
+                f"'{code}' is a percentage: the value must be between 0 and 100",
+                value,
+            )
+        low, high = indicator.min_value, indicator.max_value
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"[{_fmt(low) if low is not None else '-inf'}, "
+            bounds += f"{_fmt(high) if high is not None else 'inf'}]"
+            row.fail(
+                "value", "bounds", f"'{code}' values must lie within {bounds}, got {value}", value
+            )
+    currency = row.data.currency
+    if indicator.kind == "amount" and currency is None:
+        row.fail(
+            "currency", "currency", f"'{code}' is an amount: give its ISO 4217 currency (e.g. PKR)"
+        )
+    elif indicator.kind != "amount" and currency is not None:
+        row.fail(
+            "currency",
+            "currency",
+            f"'{code}' is a {indicator.kind} indicator: only amounts carry a currency",
+            currency,
+        )
+
+
+def check_row(row: CheckedRow, ctx: RowContext) -> None:
+    """Every rule that needs only this row and the loaded context; sets the row's slot."""
+    data = row.data
+    enrolments = ctx.enrolments.get(data.enterprise_id)
+    if enrolments is None:
+        # Unknown and not-yours read the same: an error must not reveal who is enrolled.
+        row.fail(
+            "enterprise_id",
+            "unknown_enterprise",
+            f"No enterprise {data.enterprise_id} that you may record values for",
+            str(data.enterprise_id),
+        )
+    indicator = ctx.indicators.get(data.indicator_code)
+    if indicator is None:
+        row.fail(
+            "indicator_code",
+            "indicator_exists",
+            f"No indicator with code '{data.indicator_code}' in the catalogue",
+            data.indicator_code,
+        )
+    elif not indicator.active and not ctx.correction:
+        row.fail(
+            "indicator_code",
+            "indicator_active",
+            f"Indicator '{indicator.code}' is retired: no new values are recorded for it",
+            data.indicator_code,
+        )
+    else:
+        row.indicator = indicator
+        check_value(row, indicator)
+        for dimension, given in (("sex", data.sex), ("role", data.role)):
+            if given is not None and dimension not in indicator.disaggregations:
+                row.fail(
+                    dimension,
+                    "disaggregation_allowed",
+                    f"'{indicator.code}' is not disaggregated by {dimension}: leave {dimension} "
+                    "empty",
+                    given.value,
+                )
+    _check_period(row, ctx, enrolments)
+    # No slot for an enterprise the caller may not see: its stored values must not show
+    # through slot rules (locked, under review, parts) either.
+    if (
+        enrolments is not None
+        and row.indicator is not None
+        and (row.round is not None or row.month is not None)
+    ):
+        row.slot = slot_key(
+            data.enterprise_id,
+            row.indicator.id,
+            row.round.id if row.round else None,
+            row.month,
+            data.sex.value if data.sex else None,
+            data.role.value if data.role else None,
+        )
+
+
+def _check_period(row: CheckedRow, ctx: RowContext, enrolments: Mapping[UUID, str] | None) -> None:
+    data = row.data
+    if (data.round_id is None) == (data.month is None):
+        row.fail(
+            "round_id",
+            "period",
+            "Give exactly one period: round_id (baseline, endline, follow-up) or month",
+        )
+        return
+    measurable = {
+        project for project, stage in (enrolments or {}).items() if stage in MEASURABLE_STAGES
+    }
+    if data.round_id is not None:
+        found = ctx.rounds.get(data.round_id)
+        if found is None:
+            row.fail("round_id", "period", f"No measurement round {data.round_id}", data.round_id)
+            return
+        row.round = found
+        row.project_id = found.project_id
+        if data.project_id is not None and data.project_id != found.project_id:
+            row.fail(
+                "project_id",
+                "period",
+                f"Round {found.id} belongs to project {found.project_id}, not {data.project_id}",
+                data.project_id,
+            )
+        elif enrolments is not None and not ctx.correction:
+            if found.project_id not in enrolments:
+                row.fail(
+                    "round_id",
+                    "period",
+                    f"Round {found.id} belongs to project {found.project_id}, in which the "
+                    "enterprise is not enrolled",
+                    data.round_id,
+                )
+            elif found.project_id not in measurable:
+                row.fail(
+                    "enterprise_id",
+                    "enrolled",
+                    f"The enterprise is at stage '{enrolments[found.project_id]}' in the round's "
+                    "project: values are recorded from the baseline assessment on, and not "
+                    "after withdrawal or drop-out",
+                    data.enterprise_id,
+                )
+        return
+    assert data.month is not None
+    row.month = data.month.replace(day=1)
+    if row.month > ctx.today.replace(day=1):
+        row.fail(
+            "month",
+            "month_not_future",
+            f"{row.month:%B %Y} has not started yet: values are recorded for past or current "
+            "months",
+            data.month.isoformat(),
+        )
+    if enrolments is None:
+        return
+    if ctx.correction:
+        row.project_id = data.project_id
+        return
+    if data.project_id is not None:
+        if data.project_id in measurable:
+            row.project_id = data.project_id
+        else:
+            row.fail(
+                "project_id",
+                "enrolled",
+                f"The enterprise is not enrolled in project {data.project_id} at a stage where "
+                "values are recorded (baseline assessment onwards, not withdrawn or dropped)",
+                data.project_id,
+            )
+    elif len(measurable) == 1:
+        row.project_id = next(iter(measurable))
+    elif not measurable:
+        row.fail(
+            "enterprise_id",
+            "enrolled",
+            "The enterprise is not enrolled in any project at a stage where values are recorded "
+            "(baseline assessment onwards, not withdrawn or dropped)",
+            data.enterprise_id,
+        )
+    else:
+        row.fail(
+            "project_id",
+            "project_required",
+            "The enterprise is enrolled in several projects: say which one this monthly value "
+            f"belongs to ({', '.join(sorted(str(p) for p in measurable))})",
+        )
+
+
+def check_slots(
+    rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue], *, own_slot: str | None = None
+) -> None:
+    """Duplicates within the batch and slots whose current version may not be overwritten."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.slot is not None:
+            positions[row.slot].append(row.index)
+    for row in rows:
+        if row.slot is None:
+            continue
+        same = positions[row.slot]
+        if len(same) > 1:
+            others = [i for i in same if i != row.index]
+            shown = ", ".join(str(i) for i in others[:10]) + (" ..." if len(others) > 10 else "")
+            row.fail(
+                "value",
+                "duplicate_in_batch",
+                "The same enterprise, indicator, period and disaggregation is also given at "
+                f"position {shown}: send each value once",
+            )
+        current = stored.get(row.slot)
+        if current is None or row.slot == own_slot:
+            row.existing = current
+            continue
+        if current.status == ValueStatus.validated:
+            row.fail(
+                "value",
+                "locked",
+                f"Value {current.id} for this slot is validated and locked: change it with "
+                f"POST /values/{current.id}/corrections",
+            )
+        elif current.status == ValueStatus.submitted:
+            row.fail(
+                "value",
+                "under_review",
+                f"Value {current.id} for this slot is submitted and awaiting review: it can be "
+                "changed once it is returned",
+            )
+        else:
+            row.existing = current
+
+
+def _stored_part(stored: StoredValue | None) -> Decimal | bool | None:
+    if stored is None:
+        return None
+    return stored.value_bool if stored.value_bool is not None else stored.value
+
+
+def check_groups(rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue]) -> None:
+    """Required sex parts and parts adding up to the total, over the batch and what is stored.
+
+    A value rejected for another reason does not count as given, so the rules run again
+    until no new rejection appears (a part's rejection can break its total's group).
+    """
+    memberships = [
+        (row, _groups_of(row.slot, row.indicator))
+        for row in rows
+        if row.slot is not None and row.indicator is not None and row.indicator.disaggregations
+    ]
+    while True:
+        new_errors = False
+        groups: dict[tuple[str, str], dict[str, CheckedRow]] = defaultdict(dict)
+        rejected: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        for row, of_row in memberships:
+            for dimension, group, part in of_row:
+                if row.ok:
+                    groups[dimension, group][part] = row
+                else:
+                    rejected[dimension, group].setdefault(part, row.index)
+        for key, members in groups.items():
+            dimension, group_slot = key
+            indicator = next(iter(members.values())).indicator
+            assert indicator is not None
+            errors = _group_errors(dimension, group_slot, indicator, members, stored, rejected[key])
+            if errors is None:
+                continue
+            rule, message = errors
+            for row in members.values():
+                row.fail(dimension if rule == "required_disaggregation" else "value", rule, message)
+            new_errors = True
+        if not new_errors:
+            return
+
+
+def _group_errors(
+    dimension: str,
+    group_slot: str,
+    indicator: IndicatorInfo,
+    members: Mapping[str, CheckedRow],
+    stored: Mapping[str, StoredValue],
+    rejected: Mapping[str, int],
+) -> tuple[str, str] | None:
+    given: dict[str, Decimal | bool | None] = {}
+    for part in (*PARTS[dimension], TOTAL):
+        row = members.get(part)
+        given[part] = (
+            row.data.value
+            if row is not None
+            else _stored_part(stored.get(group_slot.replace("#", part)))
+        )
+    first, second = PARTS[dimension]
+    if dimension == "sex":
+        missing = [part for part in (first, second) if given[part] is None]
+        if missing:
+            notes = [
+                f"the {part} part (position {rejected[part]}) is itself invalid"
+                for part in missing
+                if part in rejected
+            ]
+            return (
+                "required_disaggregation",
+                f"'{indicator.code}' is disaggregated by sex: the female and male parts are both "
+                f"needed in the batch or already recorded; missing: {', '.join(missing)}"
+                + (f" ({'; '.join(notes)})" if notes else ""),
+            )
+    if indicator.kind in ADDITIVE_KINDS:
+        a, b, total = given[first], given[second], given[TOTAL]
+        if (
+            isinstance(a, Decimal)
+            and isinstance(b, Decimal)
+            and isinstance(total, Decimal)
+            and a + b != total
+        ):
+            return (
+                "parts_add_up",
+                f"{first} ({_fmt(a)}) + {second} ({_fmt(b)}) = {_fmt(a + b)}, but the total "
+                f"is {_fmt(total)}",
+            )
+    return None
+
+
+def error_summary(rows: Iterable[CheckedRow]) -> list[dict[str, Any]]:
+    return [error for row in rows for error in row.errors]

@@ -1,0 +1,204 @@
+"""Outlier flags: modified z-scores against the enterprise's own history and its peers;
+flagged values are kept and listed for review, never dropped."""
+
+import statistics
+from datetime import date
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.values.outliers import (
+    MAD_FACTOR,
+    OutlierPolicy,
+    Reference,
+    outlier_flag,
+    spread_of,
+)
+from tests.enrolment.support import ILO, Api
+from tests.indicators.fixtures import IndicatorsWorld
+from tests.indicators.values_support import (
+    accepted_ids,
+    make_enterprises,
+    make_indicator,
+    make_round,
+    post_batch,
+    value,
+)
+
+POLICY = OutlierPolicy()
+
+
+def test_modified_z_score_uses_median_and_mad() -> None:
+    history = [10.0, 11.0, 10.0, 12.0, 11.0]
+    spread = spread_of(history)
+    assert spread is not None
+    assert (spread.median, spread.mad, spread.method) == (11.0, 1.0, "mad")
+    flag = outlier_flag("own_history", 95.0, spread, POLICY)
+    assert flag is not None
+    assert flag["score"] == pytest.approx(MAD_FACTOR * (95 - 11) / 1, abs=0.01)
+    assert outlier_flag("own_history", 13.0, spread, POLICY) is None
+
+
+def test_zero_mad_falls_back_to_the_mean_absolute_deviation() -> None:
+    # Accidents: mostly none. MAD is 0, the mean absolute deviation is not.
+    spread = spread_of([0.0, 0.0, 0.0, 0.0, 1.0, 2.0])
+    assert spread is not None
+    assert spread.method == "mean_absolute_deviation"
+    assert spread.score(9.0) == pytest.approx(9.0 / (1.253314 * 0.5))
+
+
+def test_identical_reference_values_give_no_score() -> None:
+    assert spread_of([4.0, 4.0, 4.0, 4.0]) is None
+    reference = Reference([("a", 4.0), ("b", 4.0), ("c", 4.0), ("d", 9.0)])
+    assert reference.without("d") is None
+
+
+def test_leaving_one_owner_out_matches_computing_without_it() -> None:
+    points = [(f"e{n}", float((n * 37) % 23)) for n in range(40)] + [("e3", 50.0)]
+    reference = Reference(points)
+    for owner in {owner for owner, _ in points}:
+        others = [v for o, v in points if o != owner]
+        direct = spread_of(others)
+        fast = reference.without(owner)
+        assert direct is not None
+        assert fast is not None
+        assert (fast.median, fast.mad, fast.n) == (direct.median, direct.mad, direct.n)
+        assert fast.median == statistics.median(others)
+
+
+async def test_value_far_from_its_own_history_is_flagged_and_kept(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    staff = indicators_world.world.efp_staff
+    efp = indicators_world.efp_enterprise_id
+    defects = await make_indicator(indicators_session, kind="count")
+    history = [10, 11, 10, 12, 11]
+    await accepted_ids(
+        indicators_api,
+        [value(efp, defects, n, month=date(2020, m, 1)) for m, n in enumerate(history, 1)],
+        as_=staff,
+        submit=True,
+    )
+
+    response = await post_batch(
+        indicators_api,
+        [value(efp, defects, 95, month=date(2020, 6, 1)), value(efp, defects, 12)],
+        as_=staff,
+    )
+
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["flagged_outliers"] == 1
+    flagged, ordinary = result["results"]
+    [flag] = flagged["outlier_flags"]
+    # The history: the five earlier months and the batch's other value (12).
+    assert (flag["check"], flag["median"], flag["n"]) == ("own_history", 11.0, 6)
+    assert flag["score"] == pytest.approx(56.66, abs=0.01)
+    assert ordinary["outlier_flags"] == []
+    listed = await indicators_api.get("/values", params={"flagged": "true"}, as_=staff)
+    assert [(v["id"], v["value"]) for v in listed.json()["items"]] == [(flagged["value_id"], "95")]
+    assert listed.json()["items"][0]["outlier_flags"] == [flag]
+
+
+async def test_too_short_a_history_flags_nothing(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    defects = await make_indicator(indicators_session, kind="count")
+    await accepted_ids(
+        indicators_api,
+        [value(efp, defects, n, month=date(2020, m, 1)) for m, n in enumerate([10, 11, 10], 1)],
+        submit=True,
+    )
+    response = await post_batch(indicators_api, [value(efp, defects, 95, month=date(2020, 6, 1))])
+    assert response.json()["flagged_outliers"] == 0
+
+
+async def test_drafts_are_not_history(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    defects = await make_indicator(indicators_session, kind="count")
+    await accepted_ids(
+        indicators_api,
+        [value(efp, defects, n, month=date(2020, m, 1)) for m, n in enumerate([10, 11, 10, 12], 1)],
+    )
+    response = await post_batch(indicators_api, [value(efp, defects, 95, month=date(2021, 6, 1))])
+    # Four drafts are no history: nobody has vouched for them yet.
+    assert response.json()["flagged_outliers"] == 0
+
+
+async def test_value_far_from_its_peers_is_flagged(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    world = indicators_world.world
+    peers = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.pakistan_project_id, count=6
+    )
+    absenteeism = await make_indicator(indicators_session, kind="rate")
+    baseline = await make_round(indicators_api, world.pakistan_project_id)
+    rates = ["4.1", "3.8", "4.5", "5.0", "4.2", "3.9"]
+    await accepted_ids(
+        indicators_api,
+        [
+            value(peer, absenteeism, rate, round_id=baseline)
+            for peer, rate in zip(peers, rates, strict=True)
+        ],
+        as_=ILO,
+        submit=True,
+    )
+
+    response = await post_batch(
+        indicators_api,
+        [value(indicators_world.efp_enterprise_id, absenteeism, "31.5", round_id=baseline)],
+        as_=world.efp_staff,
+        submit=True,
+    )
+
+    [row] = response.json()["results"]
+    [flag] = row["outlier_flags"]
+    assert (flag["check"], flag["n"], flag["median"]) == ("peers", 6, 4.15)
+    assert flag["score"] > POLICY.threshold
+    stored = await indicators_api.get(f"/values/{row['value_id']}", as_=world.efp_staff)
+    assert stored.json()["status"] == "submitted"
+    assert stored.json()["outlier_flags"] == [flag]
+
+
+async def test_peers_in_one_batch_are_compared_with_each_other(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    world = indicators_world.world
+    peers = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.pakistan_project_id, count=7
+    )
+    score = await make_indicator(indicators_session, kind="percentage")
+    marks = [62, 65, 60, 64, 63, 61, 2]
+    response = await post_batch(
+        indicators_api,
+        [value(peer, score, mark) for peer, mark in zip(peers, marks, strict=True)],
+    )
+    flagged = [
+        (row["index"], row["outlier_flags"][0]["check"])
+        for row in response.json()["results"]
+        if row["outlier_flags"]
+    ]
+    assert flagged == [(6, "peers")]
+
+
+async def test_the_threshold_comes_from_the_settings(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    defects = await make_indicator(indicators_session, kind="count")
+    await accepted_ids(
+        indicators_api,
+        [
+            value(efp, defects, n, month=date(2020, m, 1))
+            for m, n in enumerate([10, 11, 10, 12, 11], 1)
+        ],
+        submit=True,
+    )
+    app = indicators_api.client._transport.app  # type: ignore[attr-defined]
+    app.state.settings = app.state.settings.model_copy(update={"outlier_threshold": 100.0})
+    response = await post_batch(indicators_api, [value(efp, defects, 95, month=date(2020, 6, 1))])
+    assert response.json()["flagged_outliers"] == 0

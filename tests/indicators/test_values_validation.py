@@ -1,0 +1,334 @@
+"""Value validation: every rule rejects with its own name, per value, and nothing is written."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tests.enrolment.support import Api
+from tests.indicators.fixtures import IndicatorsWorld
+from tests.indicators.values_support import (
+    LAST_YEAR,
+    IndicatorRef,
+    accepted_ids,
+    count_events,
+    count_values,
+    errors_of,
+    make_indicator,
+    make_round,
+    post_batch,
+    rules_at,
+    value,
+)
+
+
+@dataclass
+class Capture:
+    world: IndicatorsWorld
+    count: IndicatorRef
+    by_sex: IndicatorRef
+    rate_by_sex: IndicatorRef
+    percentage: IndicatorRef
+    practice: IndicatorRef
+    amount: IndicatorRef
+    baseline_id: str
+    ghana_baseline_id: str
+
+
+@pytest.fixture
+async def capture(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> Capture:
+    world = indicators_world.world
+    return Capture(
+        world=indicators_world,
+        count=await make_indicator(indicators_session, kind="count", min_value=0, max_value=1000),
+        by_sex=await make_indicator(indicators_session, kind="count", disaggregations=["sex"]),
+        rate_by_sex=await make_indicator(indicators_session, kind="rate", disaggregations=["sex"]),
+        percentage=await make_indicator(indicators_session, kind="percentage"),
+        practice=await make_indicator(indicators_session, kind="yes_no"),
+        amount=await make_indicator(indicators_session, kind="amount"),
+        baseline_id=await make_round(indicators_api, world.pakistan_project_id),
+        ghana_baseline_id=await make_round(indicators_api, world.ghana_project_id),
+    )
+
+
+def month(number: int) -> date:
+    return LAST_YEAR.replace(month=number)
+
+
+async def test_every_rule_names_each_invalid_value_and_nothing_is_written(
+    indicators_api: Api, capture: Capture, indicators_session: AsyncSession
+) -> None:
+    w = capture.world
+    efp = w.efp_enterprise_id
+    next_month = (date.today().replace(day=28) + timedelta(days=10)).replace(day=1)
+    batch = [
+        value(efp, capture.count, 12),
+        value(efp, "no_such_indicator", 1),
+        value(efp, capture.practice, 3),
+        value(efp, capture.count, "2.5", month=month(2)),
+        value(efp, capture.count, 5000, month=month(9)),
+        value(efp, capture.percentage, 120),
+        {**value(efp, capture.count, 1, round_id=capture.baseline_id), "month": "2020-04-01"},
+        value(efp, capture.count, 1, month=None, round_id=capture.ghana_baseline_id),
+        value(efp, capture.count, 1, month=next_month),
+        value(efp, capture.count, 1, month=month(5), sex="female"),
+        value(efp, capture.by_sex, 22),
+        value(efp, capture.by_sex, 10, month=month(2), sex="female"),
+        value(efp, capture.by_sex, 12, month=month(2), sex="male"),
+        value(efp, capture.by_sex, 30, month=month(2)),
+        value(efp, capture.amount, 150000),
+        value(efp, capture.count, 3, month=month(6), currency="PKR"),
+        value(w.not_enrolled_enterprise_id, capture.count, 1),
+        value(uuid4(), capture.count, 1),
+        value(w.mdpi_enterprise_id, capture.count, 1),
+        value(efp, capture.count, 7, month=month(7)),
+        value(efp, capture.count, 8, month=month(7)),
+        value(efp, capture.count, None, month=month(8)),
+    ]
+    expected = {
+        1: {("indicator_code", "indicator_exists")},
+        2: {("value", "type")},
+        3: {("value", "type")},
+        4: {("value", "bounds")},
+        5: {("value", "percentage_range")},
+        6: {("round_id", "period")},
+        7: {("round_id", "period")},
+        8: {("month", "month_not_future")},
+        9: {("sex", "disaggregation_allowed")},
+        10: {("sex", "required_disaggregation")},
+        11: {("value", "parts_add_up")},
+        12: {("value", "parts_add_up")},
+        13: {("value", "parts_add_up")},
+        14: {("currency", "currency")},
+        15: {("currency", "currency")},
+        16: {("enterprise_id", "enrolled")},
+        17: {("enterprise_id", "unknown_enterprise")},
+        18: {("enterprise_id", "unknown_enterprise")},
+        19: {("value", "duplicate_in_batch")},
+        20: {("value", "duplicate_in_batch")},
+        21: {("value", "type")},
+    }
+    values_before = await count_values(indicators_session)
+    events_before = await count_events(indicators_session)
+
+    response = await post_batch(indicators_api, batch, as_=w.world.efp_staff, submit=True)
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"].endswith("/validation-error")
+    assert problem["rejected"] == len(expected)
+    found = errors_of(response)
+    for index, wanted in expected.items():
+        assert {(f"body.values.{index}.{f}", rule) for f, rule in wanted} <= found, index
+        assert rules_at(response, index) == {rule for _, rule in wanted}, index
+    assert rules_at(response, 0) == set()
+    assert all(error["message"] for error in problem["errors"])
+    assert await count_values(indicators_session) == values_before
+    assert await count_events(indicators_session) == events_before
+
+
+async def test_parts_must_add_up_to_the_total_stored_earlier(
+    indicators_api: Api, capture: Capture, indicators_session: AsyncSession
+) -> None:
+    efp, staff = capture.world.efp_enterprise_id, capture.world.world.efp_staff
+    await accepted_ids(
+        indicators_api,
+        [
+            value(efp, capture.by_sex, 120, sex="female"),
+            value(efp, capture.by_sex, 80, sex="male"),
+        ],
+        as_=staff,
+    )
+    before = await count_values(indicators_session)
+
+    wrong = await post_batch(indicators_api, [value(efp, capture.by_sex, 210)], as_=staff)
+
+    assert wrong.status_code == 422
+    [error] = wrong.json()["errors"]
+    assert error["rule"] == "parts_add_up"
+    assert error["message"] == "female (120) + male (80) = 200, but the total is 210"
+    assert await count_values(indicators_session) == before
+    right = await post_batch(indicators_api, [value(efp, capture.by_sex, 200)], as_=staff)
+    assert right.status_code == 201, right.text
+
+
+async def test_stored_parts_satisfy_the_sex_disaggregation_of_a_later_total(
+    indicators_api: Api, capture: Capture
+) -> None:
+    efp, staff = capture.world.efp_enterprise_id, capture.world.world.efp_staff
+    only_female = await post_batch(
+        indicators_api, [value(efp, capture.by_sex, 40, sex="female")], as_=staff
+    )
+    assert only_female.status_code == 422
+    assert "missing: male" in only_female.json()["errors"][0]["message"]
+    await accepted_ids(
+        indicators_api,
+        [value(efp, capture.by_sex, 40, sex="female"), value(efp, capture.by_sex, 60, sex="male")],
+        as_=staff,
+    )
+    total = await post_batch(indicators_api, [value(efp, capture.by_sex, 100)], as_=staff)
+    assert total.status_code == 201, total.text
+
+
+async def test_rates_by_sex_are_not_summed_into_the_total(
+    indicators_api: Api, capture: Capture
+) -> None:
+    efp = capture.world.efp_enterprise_id
+    response = await post_batch(
+        indicators_api,
+        [
+            value(efp, capture.rate_by_sex, "2.5", sex="female"),
+            value(efp, capture.rate_by_sex, "3.0", sex="male"),
+            value(efp, capture.rate_by_sex, "2.8"),
+        ],
+        as_=capture.world.world.efp_staff,
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_part_rejected_for_another_reason_does_not_count_as_given(
+    indicators_api: Api, capture: Capture
+) -> None:
+    efp = capture.world.efp_enterprise_id
+    response = await post_batch(
+        indicators_api,
+        [
+            value(efp, capture.by_sex, "1.5", sex="female"),
+            value(efp, capture.by_sex, 10, sex="male"),
+        ],
+        as_=capture.world.world.efp_staff,
+        mode="per_row",
+    )
+    assert response.status_code == 201
+    first, second = response.json()["results"]
+    assert first["status"] == second["status"] == "rejected"
+    [missing] = second["errors"]
+    assert missing["rule"] == "required_disaggregation"
+    assert "female part (position 0) is itself invalid" in missing["message"]
+
+
+async def test_unknown_and_other_tenants_enterprises_read_the_same(
+    indicators_api: Api, capture: Capture
+) -> None:
+    w = capture.world
+    unknown = uuid4()
+    response = await post_batch(
+        indicators_api,
+        [value(unknown, capture.count, 1), value(w.mdpi_enterprise_id, capture.count, 1)],
+        as_=w.world.efp_staff,
+    )
+    first, second = response.json()["errors"]
+    assert first["rule"] == second["rule"] == "unknown_enterprise"
+    assert first["message"].replace(str(unknown), "X") == second["message"].replace(
+        str(w.mdpi_enterprise_id), "X"
+    )
+
+
+async def test_current_month_is_accepted_and_next_month_refused(
+    indicators_api: Api, capture: Capture
+) -> None:
+    efp, staff = capture.world.efp_enterprise_id, capture.world.world.efp_staff
+    today = date.today()
+    this_month = await post_batch(
+        indicators_api, [value(efp, capture.count, 4, month=today)], as_=staff
+    )
+    assert this_month.status_code == 201, this_month.text
+    next_month = (today.replace(day=28) + timedelta(days=10)).replace(day=15)
+    future = await post_batch(
+        indicators_api, [value(efp, capture.count, 4, month=next_month)], as_=staff
+    )
+    assert future.status_code == 422
+    assert errors_of(future) == {("body.values.0.month", "month_not_future")}
+
+
+async def test_enterprise_not_yet_at_baseline_is_refused(
+    indicators_api: Api, capture: Capture
+) -> None:
+    w = capture.world
+    response = await post_batch(
+        indicators_api,
+        [value(w.not_enrolled_enterprise_id, capture.count, 5, round_id=capture.baseline_id)],
+        as_=w.world.efp_staff,
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["rule"] == "enrolled"
+    assert "expression_of_interest" in error["message"]
+
+
+async def test_monthly_value_for_a_project_the_enterprise_is_not_in_is_refused(
+    indicators_api: Api, capture: Capture
+) -> None:
+    w = capture.world
+    response = await post_batch(
+        indicators_api,
+        [value(w.efp_enterprise_id, capture.count, 5, project_id=str(w.world.ghana_project_id))],
+        as_=w.world.efp_staff,
+    )
+    assert errors_of(response) == {("body.values.0.project_id", "enrolled")}
+
+
+async def test_round_of_the_enterprises_project_is_accepted(
+    indicators_api: Api, capture: Capture
+) -> None:
+    w = capture.world
+    response = await post_batch(
+        indicators_api,
+        [value(w.efp_enterprise_id, capture.practice, True, round_id=capture.baseline_id)],
+        as_=w.world.efp_staff,
+    )
+    assert response.status_code == 201, response.text
+    stored = await indicators_api.get(
+        f"/values/{response.json()['results'][0]['value_id']}", as_=w.world.efp_staff
+    )
+    assert stored.json()["value"] is True
+    assert stored.json()["round_id"] == capture.baseline_id
+    assert stored.json()["project_id"] == str(w.world.pakistan_project_id)
+
+
+async def test_retired_indicator_takes_no_new_values(
+    indicators_api: Api, capture: Capture, indicators_session: AsyncSession
+) -> None:
+    retired = await make_indicator(indicators_session, active=False)
+    response = await post_batch(
+        indicators_api,
+        [value(capture.world.efp_enterprise_id, retired, 1)],
+        as_=capture.world.world.efp_staff,
+    )
+    assert errors_of(response) == {("body.values.0.indicator_code", "indicator_active")}
+
+
+async def test_unknown_fields_and_malformed_values_are_named(
+    indicators_api: Api, capture: Capture
+) -> None:
+    efp = capture.world.efp_enterprise_id
+    response = await post_batch(
+        indicators_api,
+        [
+            {**value(efp, capture.count, 1), "colour": "red"},
+            value(efp, capture.amount, 10, currency="XYZ"),
+        ],
+        as_=capture.world.world.efp_staff,
+    )
+    assert response.status_code == 422
+    fields = {error["field"]: error["rule"] for error in response.json()["errors"]}
+    assert fields["body.values.0.colour"] == "extra_forbidden"
+    assert "body.values.1.currency" in fields
+
+
+async def test_amount_with_its_currency_is_stored_with_it(
+    indicators_api: Api, capture: Capture
+) -> None:
+    staff = capture.world.world.efp_staff
+    [value_id] = await accepted_ids(
+        indicators_api,
+        [value(capture.world.efp_enterprise_id, capture.amount, "1250000.50", currency="pkr")],
+        as_=staff,
+    )
+    stored = (await indicators_api.get(f"/values/{value_id}", as_=staff)).json()
+    assert stored["currency"] == "PKR"
+    assert stored["value"] == "1250000.50"
