@@ -413,7 +413,7 @@ class IndicatorValueFact(BaseModel):
 
 
 class ValuesSubmitted(EventPayload):
-    """Values submitted for review by one batch or submit call, in parts of at most 1,000."""
+    """Values submitted for review by one batch or submit call, in parts of at most 500."""
 
     event_type: ClassVar[str] = "values.submitted"
     aggregate_type: ClassVar[str] = "value_submission"

@@ -3,6 +3,7 @@ corrections as new versions with their history, per-row and dry-run batches, ide
 and the events reporting consumes."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -532,3 +533,19 @@ async def test_listing_filters_by_status_and_pages_with_a_cursor(
         as_=ILO,
     )
     assert [v["id"] for v in march.json()["items"]] == [ids[2]]
+
+
+async def test_a_big_submission_is_published_in_parts(
+    indicators_api: Api, flow: Flow, indicators_session: AsyncSession
+) -> None:
+    months = [date(1980 + n // 12, n % 12 + 1, 1) for n in range(501)]
+    ids = await accepted_ids(
+        indicators_api,
+        [value(flow.world.efp_enterprise_id, flow.accidents, 1, month=m) for m in months],
+        as_=flow.staff,
+        submit=True,
+    )
+    events = await events_of(indicators_session, "values.submitted")
+    assert [(e["part"], e["parts"], e["count"]) for e in events] == [(1, 2, 500), (2, 2, 1)]
+    assert [i for e in events for i in e["value_ids"]] == ids
+    assert len({e["submission_id"] for e in events}) == 1

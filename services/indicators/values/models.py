@@ -62,7 +62,7 @@ class IndicatorValue(Table, table=True):
     status: str = Field(sa_type=String(20), index=True)
     version: int = 1
     is_current: bool = True
-    supersedes_id: UUID | None = Field(default=None, foreign_key="indicator_value.id")
+    supersedes_id: UUID | None = Field(default=None, foreign_key="indicator_value.id", index=True)
     correction_reason: str | None = None
     return_reason: str | None = None
     outlier_flags: list[dict[str, Any]] = Field(

@@ -70,7 +70,7 @@ from shared.problems import (
 S = TypeVar("S", bound=IndicatorValueSnapshot)
 
 # Values per values.submitted event: big batches become several events of bounded size.
-EVENT_PART_SIZE = 1000
+EVENT_PART_SIZE = 500
 DEFAULT_POLICY = OutlierPolicy()
 # From this many values on, a batch runs with the cyclic garbage collector paused.
 BIG_BATCH = 5_000
@@ -204,6 +204,21 @@ class ValueService:
         invalid value's errors and nothing is written. A dry run judges and writes nothing.
         """
         _require_enterer(principal)
+        with _collector_paused(len(batch.values)):
+            return await self._submit_batch(
+                session, batch, principal=principal, per_row=per_row, dry_run=dry_run, policy=policy
+            )
+
+    async def _submit_batch(
+        self,
+        session: AsyncSession,
+        batch: ValueBatch,
+        *,
+        principal: Principal,
+        per_row: bool,
+        dry_run: bool,
+        policy: OutlierPolicy | None,
+    ) -> BatchResult:
         rows = [CheckedRow(index=index, data=value) for index, value in enumerate(batch.values)]
         await self._judge(session, rows, principal=principal, lock=not dry_run)
         if not per_row and any(not row.ok for row in rows):
@@ -401,7 +416,7 @@ class ValueService:
         *,
         principal: Principal,
     ) -> None:
-        """values.submitted in parts: one part per 1,000 values keeps each event readable."""
+        """values.submitted in parts of 500 values: events stay small enough for a feed page."""
         parts = (len(facts) + EVENT_PART_SIZE - 1) // EVENT_PART_SIZE
         for part, start in enumerate(range(0, len(facts), EVENT_PART_SIZE), start=1):
             chunk = facts[start : start + EVENT_PART_SIZE]

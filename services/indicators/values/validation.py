@@ -359,15 +359,19 @@ def check_slots(
     rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue], *, own_slot: str | None = None
 ) -> None:
     """Duplicates within the batch and slots whose current version may not be overwritten."""
-    positions: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.slot is not None:
-            positions[row.slot].append(row.index)
+    first: dict[str, int] = {}
+    repeated: dict[str, list[int]] = {}
     for row in rows:
         if row.slot is None:
             continue
-        same = positions[row.slot]
-        if len(same) > 1:
+        seen = first.setdefault(row.slot, row.index)
+        if seen != row.index:
+            repeated.setdefault(row.slot, [seen]).append(row.index)
+    for row in rows:
+        if row.slot is None:
+            continue
+        same = repeated.get(row.slot)
+        if same is not None:
             others = [i for i in same if i != row.index]
             shown = ", ".join(str(i) for i in others[:10]) + (" ..." if len(others) > 10 else "")
             row.fail(

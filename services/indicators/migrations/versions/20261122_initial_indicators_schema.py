@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:59:44.831235
+Create Date: 2026-11-22 05:13:51.120131
 """
 
 from collections.abc import Sequence
@@ -117,7 +117,9 @@ def upgrade() -> None:
         sa.Column("max_value", sa.Numeric(), nullable=True),
         sa.Column("module_code", sa.String(length=40), nullable=True),
         sa.Column("disaggregations", sa.ARRAY(sa.String(length=10)), nullable=False),
-        sa.Column("formula", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column(
+            "formula", postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), nullable=True
+        ),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -173,8 +175,8 @@ def upgrade() -> None:
         sa.Column("module_code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=True),
-        sa.Column("enterprise_ids", sa.ARRAY(sa.Uuid()), nullable=False),
-        sa.Column("trainer_ids", sa.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("enterprise_ids", postgresql.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("trainer_ids", postgresql.ARRAY(sa.Uuid()), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_replica_cohort")),
     )
@@ -384,6 +386,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_indicator_value_slot"), "indicator_value", ["slot"], unique=False)
     op.create_index(op.f("ix_indicator_value_status"), "indicator_value", ["status"], unique=False)
     op.create_index(
+        op.f("ix_indicator_value_supersedes_id"), "indicator_value", ["supersedes_id"], unique=False
+    )
+    op.create_index(
         "uq_indicator_value_current_slot",
         "indicator_value",
         ["slot"],
@@ -428,6 +433,7 @@ def downgrade() -> None:
         table_name="indicator_value",
         postgresql_where=sa.text("is_current"),
     )
+    op.drop_index(op.f("ix_indicator_value_supersedes_id"), table_name="indicator_value")
     op.drop_index(op.f("ix_indicator_value_status"), table_name="indicator_value")
     op.drop_index(op.f("ix_indicator_value_slot"), table_name="indicator_value")
     op.drop_index(op.f("ix_indicator_value_round_id"), table_name="indicator_value")

@@ -1,17 +1,18 @@
-"""The enrolment schema comes only from migrations, and they match the models."""
+"""Each service's schema comes only from its migrations, and they match its models."""
 
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.enrolment.models import metadata
+from services.enrolment.models import metadata as enrolment_metadata
 from services.enrolment.training.catalogue import STANDARD_MODULES
+from services.indicators.models import metadata as indicators_metadata
 
 
-def _diff(connection: Connection) -> list[Any]:
+def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
     context = MigrationContext.configure(
         connection,
         opts={
@@ -22,9 +23,15 @@ def _diff(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, metadata))
 
 
-async def test_migrations_match_the_models(enrolment_engine: AsyncEngine) -> None:
+async def test_enrolment_migrations_match_the_models(enrolment_engine: AsyncEngine) -> None:
     async with enrolment_engine.connect() as connection:
-        differences = await connection.run_sync(_diff)
+        differences = await connection.run_sync(_diff, enrolment_metadata)
+    assert differences == [], "models changed without a migration: " + repr(differences)
+
+
+async def test_indicators_migrations_match_the_models(indicators_engine: AsyncEngine) -> None:
+    async with indicators_engine.connect() as connection:
+        differences = await connection.run_sync(_diff, indicators_metadata)
     assert differences == [], "models changed without a migration: " + repr(differences)
 
 
