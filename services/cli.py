@@ -60,7 +60,7 @@ def migrate() -> None:
     _migrate(_database_urls(stop_on_exit=True))
 
 
-def _wait_ready(service: ServiceEntry, port: int, process: subprocess.Popen[bytes]) -> bool:
+def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -110,7 +110,7 @@ def up(
     table.add_column("status")
     failed = False
     for service, port, process in processes:
-        ready = _wait_ready(service, port, process)
+        ready = _wait_ready(port, process)
         failed |= not ready
         base = f"http://{host}:{port}"
         table.add_row(

@@ -294,7 +294,7 @@ class ProjectState(BaseModel):
 
 
 class ProjectCreate(ProjectState):
-    pass
+    """A new improvement project: the full state, checked by the same rules as an update."""
 
 
 class ProjectUpdate(BaseModel):
