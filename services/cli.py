@@ -192,10 +192,12 @@ def seed(
         console.print("Nothing to do: pass --demo to load the demo data set.")
         raise typer.Exit(0)
     from services.enrolment.demo import load_demo
+    from services.indicators.demo import load_indicator_demo
 
     urls = _database_urls(stop_on_exit=True)
     _migrate(urls)
     summary = asyncio.run(load_demo(urls["enrolment"]))
+    summary |= asyncio.run(load_indicator_demo(urls["enrolment"], urls["indicators"]))
     table = Table(title="demo data")
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -134,3 +134,13 @@ def test_score_up_loads_the_standard_indicator_set(platform: Platform) -> None:
     kinds = [indicator["kind"] for indicator in response.json()["items"]]
     assert sum(kind == "yes_no" for kind in kinds) >= 8
     assert sum(kind != "yes_no" for kind in kinds) >= 12
+
+
+def test_demo_indicator_values_are_served(platform: Platform) -> None:
+    response = httpx.get(
+        f"{platform.indicators}/values",
+        params={"indicator_code": "five_s_audit_score", "status": "validated", "limit": 100},
+        headers=ilo_headers(),
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == 6  # three enterprises, baseline and endline

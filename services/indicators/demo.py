@@ -1,0 +1,141 @@
+"""Demo indicator values behind `score seed --demo`: the Karachi batch's baseline and
+endline (seed 000: 5S audit scores up from about 25% to 60%, fewer defects, new practices).
+
+The replica is filled the way the running service fills it, by consuming enrolment's event
+feed (here through the enrolment app in-process), so the data passes every real check.
+"""
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import httpx
+from sqlmodel import col, select
+
+from services.enrolment.app import create_app as create_enrolment_app
+from services.enrolment.settings import EnrolmentSettings
+from services.indicators.app import SERVICE_PRINCIPAL
+from services.indicators.db import plumbing
+from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
+from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.values.models import MeasurementRound
+from services.indicators.values.rounds import round_service
+from services.indicators.values.schemas import RoundCreate, RoundKind, ValueBatch, ValueIn
+from services.indicators.values.service import value_service
+from shared.consumer import FeedConsumer
+from shared.db import Database
+from shared.enums import Role
+from shared.identity import Principal, issue_token
+from shared.settings import PlatformSettings
+
+# enterprise: (five_s baseline, endline), (defects baseline, endline) per 10,000 pieces checked
+RESULTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "Indus Knitwear (Pvt) Ltd": ((25, 60), (640, 310)),
+    "Korangi Apparel Industries": ((30, 65), (520, 190)),
+    "Port Qasim Garments": ((20, 55), (700, 420)),
+}
+PIECES_CHECKED = 10_000
+
+
+async def _fill_replica(enrolment_url: str, indicators: Database) -> int:
+    enrolment_database = Database(enrolment_url, pool_size=1)
+    app = create_enrolment_app(EnrolmentSettings(), database=enrolment_database)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://enrolment") as http:
+            consumer = FeedConsumer(
+                name=CONSUMER_NAME,
+                feed_url="/events",
+                database=indicators,
+                plumbing=plumbing,
+                handler=apply_enrolment_event,
+                token=lambda: issue_token(SERVICE_PRINCIPAL, PlatformSettings()),
+                http=http,
+                wait=0,
+            )
+            return await consumer.run_until_caught_up()
+    finally:
+        await enrolment_database.dispose()
+
+
+async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[str, int]:
+    indicators = Database(indicators_url, pool_size=2)
+    try:
+        replicated = await _fill_replica(enrolment_url, indicators)
+        async with indicators.transaction() as session:
+            enterprises = {
+                e.name: e
+                for e in (
+                    await session.exec(
+                        select(ReplicaEnterprise).where(col(ReplicaEnterprise.name).in_(RESULTS))
+                    )
+                ).all()
+            }
+            if len(enterprises) != len(RESULTS):
+                return {"events replicated": replicated}
+            any_enterprise = next(iter(enterprises.values()))
+            project_id: UUID = (
+                await session.exec(
+                    select(ReplicaEnrolment.project_id).where(
+                        ReplicaEnrolment.enterprise_id == any_enterprise.id
+                    )
+                )
+            ).one()
+            already = await session.exec(
+                select(MeasurementRound).where(MeasurementRound.project_id == project_id)
+            )
+            if already.first() is not None:
+                return {"events replicated": replicated}
+            partner = Principal(
+                subject="efp-demo",
+                role=Role.partner_staff,
+                organisation_id=any_enterprise.partner_id,
+            )
+            manager = Principal(
+                subject="pk-manager-demo", role=Role.programme_manager, project_id=project_id
+            )
+            rounds = {}
+            for kind, name, starts, ends in (
+                (RoundKind.baseline, "Baseline 2018", date(2018, 9, 1), date(2018, 9, 30)),
+                (RoundKind.endline, "Endline 2019", date(2019, 3, 1), date(2019, 3, 31)),
+            ):
+                created = await round_service.create(
+                    session,
+                    RoundCreate(
+                        project_id=project_id, kind=kind, name=name, starts_on=starts, ends_on=ends
+                    ),
+                    principal=partner,
+                )
+                rounds[kind] = created.id
+            values: list[ValueIn] = []
+            for name, (five_s, defects) in RESULTS.items():
+                for index, kind in enumerate((RoundKind.baseline, RoundKind.endline)):
+                    practices_in_place = kind is RoundKind.endline
+                    measured: list[tuple[str, Decimal | bool]] = [
+                        ("five_s_audit_score", Decimal(five_s[index])),
+                        ("defects", Decimal(defects[index])),
+                        ("pieces_checked", Decimal(PIECES_CHECKED)),
+                        ("regular_workplace_meetings", practices_in_place),
+                        ("suggestion_scheme", practices_in_place),
+                    ]
+                    values += [
+                        ValueIn(
+                            enterprise_id=enterprises[name].id,
+                            indicator_code=code,
+                            round_id=rounds[kind],
+                            value=amount,
+                        )
+                        for code, amount in measured
+                    ]
+            result = await value_service.submit_batch(
+                session, ValueBatch(values=values, submit=True), principal=partner
+            )
+            ids = [row.value_id for row in result.results if row.value_id is not None]
+            await value_service.validate(session, ids, principal=manager)
+            return {
+                "events replicated": replicated,
+                "measurement rounds": len(rounds),
+                "indicator values": len(ids),
+            }
+    finally:
+        await indicators.dispose()

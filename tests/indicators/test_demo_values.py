@@ -1,0 +1,43 @@
+"""The demo's indicator values: replicated from enrolment's feed, validated, loaded once."""
+
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.enrolment.demo import load_demo
+from services.indicators.demo import load_indicator_demo
+from services.indicators.seed import ensure_reference_data
+from tests.conftest import migrated_database_url
+
+
+async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_dir: str) -> None:
+    enrolment_url = await migrated_database_url(pg_socket_dir, "enrolment", "test_demo_values_e")
+    indicators_url = await migrated_database_url(pg_socket_dir, "indicators", "test_demo_values_i")
+    await load_demo(enrolment_url)
+    assert await ensure_reference_data(indicators_url) >= 20
+    loaded = await load_indicator_demo(enrolment_url, indicators_url)
+    assert loaded["indicator values"] == 30
+    assert "indicator values" not in await load_indicator_demo(enrolment_url, indicators_url)
+
+    engine = create_async_engine(indicators_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT r.kind, v.value, v.status FROM indicator_value v "
+                        "JOIN indicator i ON i.id = v.indicator_id "
+                        "JOIN measurement_round r ON r.id = v.round_id "
+                        "JOIN replica_enterprise e ON e.id = v.enterprise_id "
+                        "WHERE i.code = 'five_s_audit_score' "
+                        "AND e.name = 'Indus Knitwear (Pvt) Ltd'"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert {(row.kind, row.value, row.status) for row in rows} == {
+        ("baseline", Decimal(25), "validated"),
+        ("endline", Decimal(60), "validated"),
+    }
