@@ -31,10 +31,15 @@ class ServiceEntry:
             from services.indicators.settings import IndicatorsSettings
 
             return IndicatorsSettings()
+        if self.name == "reporting":
+            from services.reporting.settings import ReportingSettings
+
+            return ReportingSettings()
         raise LookupError(self.name)
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("enrolment", "services.enrolment.app:create_app", "SCORE_ENROLMENT_"),
     ServiceEntry("indicators", "services.indicators.app:create_app", "SCORE_INDICATORS_"),
+    ServiceEntry("reporting", "services.reporting.app:create_app", "SCORE_REPORTING_"),
 )

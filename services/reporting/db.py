@@ -1,0 +1,41 @@
+"""The reporting service's table registry, plumbing tables and change log."""
+
+from typing import Annotated
+
+from sqlmodel import SQLModel
+
+from shared.columns import (
+    created_at_field,
+    enum_field,
+    timestamp_field,
+    utcnow,
+)
+from shared.db import service_registry
+from shared.idempotency import Idempotency, idempotency_dependency
+from shared.outbox import ChangeLog
+from shared.plumbing import plumbing_tables
+
+registry = service_registry()
+metadata = registry.metadata
+plumbing = plumbing_tables(metadata)
+changes = ChangeLog(plumbing)
+
+Idempotent = Annotated[Idempotency, idempotency_dependency(plumbing)]
+
+
+class Table(SQLModel, registry=registry):
+    """Base of every reporting table model (its own metadata, its own database)."""
+
+
+__all__ = [
+    "Idempotent",
+    "Table",
+    "changes",
+    "created_at_field",
+    "enum_field",
+    "metadata",
+    "plumbing",
+    "registry",
+    "timestamp_field",
+    "utcnow",
+]

@@ -1,0 +1,43 @@
+"""Every reporting table, imported in one place for Alembic and the test fixtures."""
+
+from services.reporting.db import metadata, plumbing
+from services.reporting.readmodels.models import (
+    RmCohort,
+    RmConsent,
+    RmEnrolment,
+    RmEnterprise,
+    RmImprovementProject,
+    RmImprovementTeam,
+    RmIndicator,
+    RmModuleProgress,
+    RmOrganisation,
+    RmParticipant,
+    RmProject,
+    RmRound,
+    RmSatisfaction,
+    RmTrainerCertification,
+    RmValue,
+)
+from services.reporting.targets.models import Target, TrainingCost
+
+__all__ = [
+    "RmCohort",
+    "RmConsent",
+    "RmEnrolment",
+    "RmEnterprise",
+    "RmImprovementProject",
+    "RmImprovementTeam",
+    "RmIndicator",
+    "RmModuleProgress",
+    "RmOrganisation",
+    "RmParticipant",
+    "RmProject",
+    "RmRound",
+    "RmSatisfaction",
+    "RmTrainerCertification",
+    "RmValue",
+    "Target",
+    "TrainingCost",
+    "metadata",
+    "plumbing",
+]

@@ -1,0 +1,277 @@
+"""Reporting's read models: the facts of enrolment and indicators, as their events told them.
+
+Reporting never reads another service's database. Each table here is written only by the
+feed consumers (``readmodels/projector.py``), one idempotent upsert per event, so replaying
+a feed from any position converges on the same rows. Reports are SQL over these tables.
+
+Names start with ``rm_`` so a reader of a query knows the row came from an event.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import Index, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Column, Field
+
+from services.reporting.db import Table, created_at_field
+
+
+class RmOrganisation(Table, table=True):
+    """Partners, buyers, funders: names for the reports' breakdowns."""
+
+    __tablename__ = "rm_organisation"
+
+    id: UUID = Field(primary_key=True)
+    name: str = Field(sa_type=String(200))
+    short_name: str | None = Field(default=None, sa_type=String(40))
+    kind: str = Field(sa_type=String(40))
+    country: str | None = Field(default=None, sa_type=String(2))
+    updated_at: datetime = created_at_field()
+
+
+class RmProject(Table, table=True):
+    __tablename__ = "rm_project"
+
+    id: UUID = Field(primary_key=True)
+    name: str = Field(sa_type=String(200))
+    country: str = Field(sa_type=String(2), index=True)
+    start_date: date | None = None
+    end_date: date | None = None
+    partner_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    funder_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    updated_at: datetime = created_at_field()
+
+
+class RmEnterprise(Table, table=True):
+    __tablename__ = "rm_enterprise"
+
+    id: UUID = Field(primary_key=True)
+    name: str = Field(sa_type=String(200))
+    country: str = Field(sa_type=String(2), index=True)
+    sector: str = Field(sa_type=String(60), index=True)
+    sub_sector: str | None = Field(default=None, sa_type=String(60))
+    partner_id: UUID | None = Field(default=None, index=True)
+    workforce_total: int | None = None
+    workforce_female: int | None = None
+    workforce_male: int | None = None
+    buyer_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    registered_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class RmEnrolment(Table, table=True):
+    """An enterprise's place in one project's lifecycle (Level 1, Level 2, alumni...)."""
+
+    __tablename__ = "rm_enrolment"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    project_id: UUID = Field(index=True)
+    partner_id: UUID | None = Field(default=None, index=True)
+    stage: str = Field(sa_type=String(40), index=True)
+    stage_changed_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class RmConsent(Table, table=True):
+    """Whether an enterprise shares its data with one lead buyer; the latest status wins."""
+
+    __tablename__ = "rm_consent"
+    __table_args__ = (UniqueConstraint("enterprise_id", "buyer_id"),)
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    buyer_id: UUID = Field(index=True)
+    status: str = Field(sa_type=String(20))
+    changed_at: datetime = created_at_field()
+
+
+class RmCohort(Table, table=True):
+    __tablename__ = "rm_cohort"
+
+    id: UUID = Field(primary_key=True)
+    project_id: UUID = Field(index=True)
+    partner_id: UUID = Field(index=True)
+    module_code: str = Field(sa_type=String(40), index=True)
+    name: str = Field(sa_type=String(200))
+    start_date: date | None = None
+    enterprise_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    trainer_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    updated_at: datetime = created_at_field()
+
+
+class RmParticipant(Table, table=True):
+    """A person trained in a cohort (managers and workers, by sex)."""
+
+    __tablename__ = "rm_participant"
+
+    id: UUID = Field(primary_key=True)
+    cohort_id: UUID = Field(index=True)
+    enterprise_id: UUID = Field(index=True)
+    role: str = Field(sa_type=String(20))
+    sex: str = Field(sa_type=String(10))
+    removed: bool = False
+    updated_at: datetime = created_at_field()
+
+
+class RmModuleProgress(Table, table=True):
+    """How far an enterprise is with one module in one cohort; completion dates the reach."""
+
+    __tablename__ = "rm_module_progress"
+    __table_args__ = (UniqueConstraint("enterprise_id", "cohort_id", "module_code"),)
+
+    id: UUID = Field(primary_key=True)  # the event's aggregate: derived, see the projector
+    enterprise_id: UUID = Field(index=True)
+    cohort_id: UUID = Field(index=True)
+    module_code: str = Field(sa_type=String(40), index=True)
+    status: str = Field(sa_type=String(20))
+    completed_on: date | None = Field(default=None, index=True)
+    updated_at: datetime = created_at_field()
+
+
+class RmTrainerCertification(Table, table=True):
+    __tablename__ = "rm_trainer_certification"
+    __table_args__ = (UniqueConstraint("trainer_id", "module_code"),)
+
+    id: UUID = Field(primary_key=True)
+    trainer_id: UUID = Field(index=True)
+    organisation_id: UUID | None = Field(default=None, index=True)
+    module_code: str = Field(sa_type=String(40))
+    level: str = Field(sa_type=String(20))
+    sex: str = Field(sa_type=String(10))
+    country: str = Field(sa_type=String(2))
+    certified_at: datetime = created_at_field()
+
+
+class RmIndicator(Table, table=True):
+    __tablename__ = "rm_indicator"
+
+    id: UUID = Field(primary_key=True)
+    code: str = Field(sa_type=String(60), unique=True)
+    definition_version: int
+    name_en: str = Field(sa_type=String(200))
+    name_fr: str = Field(sa_type=String(200))
+    name_es: str = Field(sa_type=String(200))
+    kind: str = Field(sa_type=String(20))
+    unit: str = Field(sa_type=String(80))
+    direction: str = Field(sa_type=String(10))  # "up" | "down" | "none": the desired one
+    module_code: str | None = Field(default=None, sa_type=String(40))
+    active: bool = True
+    updated_at: datetime = created_at_field()
+
+
+class RmRound(Table, table=True):
+    """A measurement round of a project: baseline, endline or a follow-up."""
+
+    __tablename__ = "rm_round"
+
+    id: UUID = Field(primary_key=True)
+    project_id: UUID = Field(index=True)
+    kind: str = Field(sa_type=String(20))
+    sequence: int
+    name: str = Field(sa_type=String(200))
+    starts_on: date
+    ends_on: date
+
+
+class RmValue(Table, table=True):
+    """The current version of one indicator value, in any status.
+
+    One row per slot (enterprise, indicator, round or month, sex, role); a correction
+    replaces the row of the version it supersedes. Reports count validated values only.
+    """
+
+    __tablename__ = "rm_value"
+    __table_args__ = (
+        Index(
+            "uq_rm_value_slot",
+            "enterprise_id",
+            "indicator_id",
+            "round_id",
+            "month",
+            "sex",
+            "role",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_rm_value_impact", "indicator_code", "round_kind", "status"),
+    )
+
+    value_id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    project_id: UUID = Field(index=True)
+    indicator_id: UUID
+    indicator_code: str = Field(sa_type=String(60))
+    indicator_version: int
+    round_id: UUID | None = None
+    round_kind: str | None = Field(default=None, sa_type=String(20))
+    round_sequence: int | None = None
+    month: date | None = None
+    sex: str | None = Field(default=None, sa_type=String(10))  # null: the total
+    role: str | None = Field(default=None, sa_type=String(10))  # null: all roles
+    value: Decimal | None = Field(default=None, sa_type=Numeric)
+    value_bool: bool | None = None
+    currency: str | None = Field(default=None, sa_type=String(3))
+    status: str = Field(sa_type=String(20))
+    value_version: int
+    updated_at: datetime = created_at_field()
+
+
+class RmImprovementTeam(Table, table=True):
+    __tablename__ = "rm_improvement_team"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    formed_on: date
+    in_place: bool
+    managers_female: int
+    managers_male: int
+    workers_female: int
+    workers_male: int
+    meeting_count: int
+    last_meeting_on: date | None = None
+    updated_at: datetime = created_at_field()
+
+
+class RmImprovementProject(Table, table=True):
+    __tablename__ = "rm_improvement_project"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    module_code: str = Field(sa_type=String(40))
+    title: str = Field(sa_type=String(200))
+    category: str = Field(sa_type=String(40))
+    status: str = Field(sa_type=String(20))
+    started_on: date | None = None
+    completed_on: date | None = None
+    cost: Decimal | None = Field(default=None, sa_type=Numeric)
+    savings: Decimal | None = Field(default=None, sa_type=Numeric)
+    currency: str | None = Field(default=None, sa_type=String(3))
+    updated_at: datetime = created_at_field()
+
+
+class RmSatisfaction(Table, table=True):
+    __tablename__ = "rm_satisfaction"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    cohort_id: UUID | None = Field(default=None, index=True)
+    participant_id: UUID
+    module_code: str = Field(sa_type=String(40))
+    role: str = Field(sa_type=String(20))
+    sex: str = Field(sa_type=String(10))
+    rating: int
+    would_recommend: bool | None = None
+    recorded_at: datetime = created_at_field()
