@@ -20,7 +20,7 @@ from shared.identity import Principal
 
 class ColumnKind(StrEnum):
     dimension = "dimension"  # what the row is about (a country code, a partner's name...)
-    count = "count"  # a whole number (n, enterprises, participants)
+    integer = "integer"  # a whole number (n, enterprises, participants)
     percent = "percent"  # 0-100
     number = "number"  # any other figure (a median change, a ratio)
     text = "text"
