@@ -17,7 +17,11 @@ from shared.embedded_pg import embedded_url, ensure_database, start_embedded_ser
 from shared.migrate import upgrade_async
 
 # Fixtures of each service, usable from every test folder (indicators tests need enrolment's).
-pytest_plugins = ["tests.enrolment.fixtures", "tests.indicators.fixtures"]
+pytest_plugins = [
+    "tests.enrolment.fixtures",
+    "tests.indicators.fixtures",
+    "tests.reporting.fixtures",
+]
 
 
 @pytest.fixture(scope="session")
