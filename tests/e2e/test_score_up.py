@@ -39,13 +39,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     env = {
         **os.environ,
         "SCORE_DATA_DIR": str(data_dir),
-        "SCORE_ENROLMENT_PORT": str(port),
-        "SCORE_INDICATORS_PORT": str(indicators_port),
         "SCORE_ENVIRONMENT": "development",
     }
     for name in list(env):
-        if name.endswith(("_DATABASE_URL", "_ENROLMENT_URL")):
+        if name.endswith(("_DATABASE_URL", "_ENROLMENT_URL", "_INDICATORS_URL", "_REPORTING_URL")):
             env.pop(name)
+    # Every process on a free port, so the test never meets a platform already running.
+    env |= {
+        "SCORE_ENROLMENT_PORT": str(port),
+        "SCORE_INDICATORS_PORT": str(indicators_port),
+        "SCORE_REPORTING_PORT": str(free_port()),
+        "SCORE_GATEWAY_PORT": str(free_port()),
+    }
     seeded = subprocess.run(
         [sys.executable, "-m", "services.cli", "seed", "--demo"],
         env=env, capture_output=True, text=True, timeout=300,
