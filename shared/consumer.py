@@ -23,6 +23,7 @@ from tenacity import (
 )
 
 from shared.events import EventEnvelope, EventFeedPage
+from shared.observability import CONSUMER_LAG, CONSUMER_POSITION
 from shared.plumbing import Plumbing
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,14 @@ class FeedConsumer:
         page = EventFeedPage.model_validate_json(response.content)
         self.head_position = page.head_position
         self.pending = page.remaining + len(page.events)
+        self._publish_metrics(after)
         return page
+
+    def _publish_metrics(self, position: int) -> None:
+        # Consumer names start with the consuming service ("reporting.enrolment").
+        service = self.name.split(".", 1)[0]
+        CONSUMER_LAG.labels(service, self.name).set(self.pending)
+        CONSUMER_POSITION.labels(service, self.name).set(position)
 
     async def apply(self, event: EventEnvelope) -> bool:
         """Apply one event with its cursor advance; False if it was already applied."""
@@ -127,6 +135,8 @@ class FeedConsumer:
         for event in page.events:
             applied += await self.apply(event)
             self.pending -= 1
+        if page.events:
+            self._publish_metrics(page.events[-1].position)
         return applied
 
     async def run_until_caught_up(self) -> int:

@@ -18,6 +18,7 @@ from shared.db import SessionDep
 from shared.events import EventEnvelope, EventFeedPage, EventPayload
 from shared.identity import CurrentPrincipal, Principal
 from shared.ids import new_id
+from shared.observability import OUTBOX_BACKLOG, OUTBOX_HEAD
 from shared.plumbing import Plumbing
 from shared.problems import NotFound
 
@@ -117,7 +118,9 @@ class ChangeLog:
             await asyncio.sleep(_POLL_INTERVAL)
 
 
-def event_feed_router(changes: ChangeLog, *, max_wait: float = 25.0) -> APIRouter:
+def event_feed_router(
+    changes: ChangeLog, *, service: str = "service", max_wait: float = 25.0
+) -> APIRouter:
     """``GET /events``: the service's outbox as a feed, for other services and the ILO."""
     router = APIRouter(tags=["events"])
 
@@ -132,6 +135,10 @@ def event_feed_router(changes: ChangeLog, *, max_wait: float = 25.0) -> APIRoute
         if not principal.is_global:
             # The feed carries every tenant's events; to others it does not exist.
             raise NotFound("No such resource")
-        return await changes.read_feed(session, after=after, limit=limit, wait=min(wait, max_wait))
+        page = await changes.read_feed(session, after=after, limit=limit, wait=min(wait, max_wait))
+        OUTBOX_HEAD.labels(service).set(page.head_position)
+        # What this reader had still to fetch when it asked: its backlog in our outbox.
+        OUTBOX_BACKLOG.labels(service, principal.subject).set(page.remaining + len(page.events))
+        return page
 
     return router

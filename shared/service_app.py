@@ -6,11 +6,17 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from shared.db import Database, resolve_database_url
+from shared.observability import (
+    ObservabilityMiddleware,
+    configure_logging,
+    configure_tracing,
+    metrics_response,
+)
 from shared.outbox import ChangeLog, event_feed_router
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
@@ -37,6 +43,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name)
         owned = None
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
@@ -72,9 +79,17 @@ def create_service_app(
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return {"status": "ready", "service": settings.service_name}
 
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return metrics_response()
+
     for router in routers:
         app.include_router(router)
-    app.include_router(event_feed_router(changes, max_wait=settings.feed_max_wait))
+    app.include_router(
+        event_feed_router(changes, service=settings.service_name, max_wait=settings.feed_max_wait)
+    )
     if extra_setup is not None:
         extra_setup(app)
+    app.add_middleware(ObservabilityMiddleware, service=settings.service_name, fastapi_app=app)
+    configure_tracing(app, settings.service_name)
     return app

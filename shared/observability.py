@@ -1,0 +1,247 @@
+"""What operators see of every process: JSON logs carrying the request id, Prometheus
+metrics at ``/metrics``, and OpenTelemetry traces when an exporter is configured.
+
+The request id arrives in ``X-Request-ID`` (the gateway sets it; a caller may choose it),
+lives in a context variable for the request's lifetime so every log line carries it, and
+goes back in the response and on to any service the request calls.
+"""
+
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pythonjsonlogger.json import JsonFormatter
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's id is kept only if it is short and plain, so it cannot forge log lines.
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class ObservabilitySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCORE_", extra="ignore")
+
+    log_level: str = "INFO"
+    # "json" for machines (the default everywhere, so production needs no setting),
+    # "text" for a developer's terminal.
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def accept_request_id(candidate: str | None) -> str:
+    """The caller's request id if it is acceptable, otherwise a fresh one."""
+    if candidate and _ACCEPTABLE_REQUEST_ID.match(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+class _ContextFilter(logging.Filter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        record.request_id = request_id_var.get()
+        return True
+
+
+def configure_logging(service: str, settings: ObservabilitySettings | None = None) -> None:
+    """One handler on the root logger; uvicorn's and the libraries' loggers propagate to it."""
+    settings = settings or ObservabilitySettings()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ContextFilter(service))
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}{service}{request_id}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                datefmt="%Y-%m-%dT%H:%M:%S%z",
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_score_handler", False):
+            root.removeHandler(existing)
+    handler._score_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+
+
+# --- metrics --------------------------------------------------------------------------
+# Module-level, so several apps in one process (tests) share the collectors; the service
+# label tells them apart.
+
+HTTP_REQUESTS = Counter(
+    "score_http_requests_total",
+    "HTTP requests answered, by route template and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "score_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+CONSUMER_LAG = Gauge(
+    "score_consumer_lag_events",
+    "Events in a producer's feed that this consumer has not applied yet.",
+    ["service", "consumer"],
+)
+CONSUMER_POSITION = Gauge(
+    "score_consumer_position",
+    "Feed position this consumer has applied up to.",
+    ["service", "consumer"],
+)
+OUTBOX_HEAD = Gauge(
+    "score_outbox_head_position",
+    "Position of the newest event in this service's outbox.",
+    ["service"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "score_outbox_backlog_events",
+    "Events in this service's outbox that a reader had not fetched at its last read.",
+    ["service", "reader"],
+)
+
+
+def _route_template(app: ASGIApp, scope: Scope) -> str:
+    # The template (/enterprises/{enterprise_id}), never the raw path, keeps label
+    # cardinality bounded whatever ids callers send.
+    route = scope.get("route")  # set by Starlette's router once it has matched
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", ()):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+class ObservabilityMiddleware:
+    """Request id in and out, one access log line, and the HTTP metrics."""
+
+    def __init__(self, app: ASGIApp, *, service: str, fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.service = service
+        self.fastapi_app = fastapi_app
+        self.access_log = logging.getLogger(f"score.{service}.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        raw = headers.get(REQUEST_ID_HEADER.lower().encode())
+        request_id = accept_request_id(raw.decode("latin-1") if raw else None)
+        token = request_id_var.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *[(k, v) for k, v in message["headers"] if k.lower() != b"x-request-id"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(self.fastapi_app, scope)
+            method = scope.get("method", "GET")
+            if route != "/metrics":
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+                self.access_log.info(
+                    "%s %s %s",
+                    method,
+                    scope.get("path", ""),
+                    status,
+                    extra={
+                        "method": method,
+                        "path": scope.get("path", ""),
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+# --- traces ---------------------------------------------------------------------------
+
+
+def tracing_configured() -> bool:
+    """OpenTelemetry's own variables decide, so operators configure it the standard way."""
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
+_tracer_provider: Any = None
+
+
+def configure_tracing(app: FastAPI, service: str, *, exporter: Any = None) -> bool:
+    """Trace requests into ``app`` and calls out through httpx, continuing the caller's trace
+    (W3C ``traceparent``). Off unless an OTLP endpoint (or, in tests, ``exporter``) is given.
+    """
+    global _tracer_provider
+    if exporter is None and not tracing_configured():
+        return False
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    if _tracer_provider is None:
+        _tracer_provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        trace.set_tracer_provider(_tracer_provider)
+        HTTPXClientInstrumentor().instrument(tracer_provider=_tracer_provider)
+    if exporter is None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        _tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    else:
+        _tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=_tracer_provider, excluded_urls="healthz,readyz,metrics"
+    )
+    return True
