@@ -152,6 +152,35 @@ def _stop(processes: list[tuple[ServiceEntry, int, subprocess.Popen[bytes]]]) ->
 
 
 @app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="Which process: gateway or a service's name")],
+) -> None:
+    """Run one process in the foreground, configured by its environment (for containers).
+
+    Unlike `up`, it neither migrates nor starts a database: in production the migration
+    step runs first (`score migrate`) and every database URL comes from the environment.
+    """
+    entry = next((candidate for candidate in SERVICES if candidate.name == service), None)
+    if entry is None:
+        names = ", ".join(candidate.name for candidate in SERVICES)
+        console.print(f"[red]unknown service {service!r}; one of: {names}[/red]")
+        raise typer.Exit(2)
+    settings = entry.settings()
+    import uvicorn
+
+    uvicorn.run(
+        entry.app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # the platform's own JSON access log carries the request id
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        log_config=None,  # keep the JSON logging the app configures
+    )
+
+
+@app.command()
 def token(
     role: Annotated[Role, typer.Option(help="Role of the caller")],
     org: Annotated[UUID | None, typer.Option(help="Organisation id (partner staff, buyer)")] = None,
