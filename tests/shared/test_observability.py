@@ -53,7 +53,10 @@ async def test_log_lines_are_json_with_the_request_id(
         await api.client.get("/organisations", headers=headers_for(ILO) | {"X-Request-ID": "r-1"})
         lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     finally:
-        logging.getLogger().handlers.clear()
+        # Only ours: pytest's own capturing handlers must stay for the tests that follow.
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_score_handler", False)]:
+            root.removeHandler(handler)
     access = [line for line in lines if line.get("route") == "/organisations"]
     assert access, lines
     assert access[-1]["request_id"] == "r-1"
