@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.gateway.cli import keys_app
+from services.gateway.graph.cli import graph_app
 from services.indicators.cli_import import import_command
-from services.registry import SERVICES, ServiceEntry
+from services.registry import ENTRY_POINT, SERVICES, ServiceEntry
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.enums import Role
 from shared.identity import Principal, issue_token
@@ -101,6 +103,8 @@ def up(
         command = [
             sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
             "--host", host, "--port", str(port), "--no-access-log",
+            # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
+            "--timeout-graceful-shutdown", "3",
         ]  # fmt: skip
         processes.append((service, port, subprocess.Popen(command, env=env)))
 
@@ -114,7 +118,9 @@ def up(
         failed |= not ready
         base = f"http://{host}:{port}"
         table.add_row(
-            service.name,
+            f"[bold]{service.name}[/bold] (entry point)"
+            if service.name == ENTRY_POINT
+            else service.name,
             f"{base}  (docs {base}/docs, GraphQL {base}/graphql)",
             "[green]ready[/green]" if ready else "[red]failed[/red]",
         )
@@ -122,8 +128,15 @@ def up(
     if failed:
         _stop(processes)
         raise typer.Exit(1)
+    entry = f"http://{host}:{ports[ENTRY_POINT]}"
     console.print(
-        "Issue a token with [bold]uv run score token --role ilo_global[/bold]; Ctrl-C stops."
+        f"Entry point: [bold]{entry}[/bold]  (REST {entry}/<service>/..., "
+        f"GraphQL {entry}/graphql, docs {entry}/docs)",
+        highlight=False,
+    )
+    console.print(
+        "Create an API key with [bold]uv run score keys create --role ilo_global[/bold] "
+        "(services reached directly take [bold]uv run score token[/bold]); Ctrl-C stops."
     )
 
     def _terminate(signum: int, frame: object) -> None:
@@ -174,8 +187,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         access_log=False,  # the platform's own JSON access log carries the request id
+        # Client addresses from X-Forwarded-For only when the proxy is trusted: uvicorn reads
+        # FORWARDED_ALLOW_IPS (default 127.0.0.1), so set it to the load balancer's address.
         proxy_headers=True,
-        forwarded_allow_ips="*",
         log_config=None,  # keep the JSON logging the app configures
     )
 
@@ -238,6 +252,8 @@ def seed(
 app.command("import", help="Import indicator values from a CSV or XLSX file, with progress.")(
     import_command
 )
+app.add_typer(keys_app, name="keys")
+app.add_typer(graph_app, name="graph")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ class ServiceEntry:
             from services.reporting.settings import ReportingSettings
 
             return ReportingSettings()
+        if self.name == "gateway":
+            from services.gateway.settings import GatewaySettings
+
+            return GatewaySettings()
         raise LookupError(self.name)
 
 
@@ -42,4 +46,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("enrolment", "services.enrolment.app:create_app", "SCORE_ENROLMENT_"),
     ServiceEntry("indicators", "services.indicators.app:create_app", "SCORE_INDICATORS_"),
     ServiceEntry("reporting", "services.reporting.app:create_app", "SCORE_REPORTING_"),
+    # Last: `score up` starts it once the services it fronts are starting.
+    ServiceEntry("gateway", "services.gateway.app:create_app", "SCORE_GATEWAY_"),
 )
+
+ENTRY_POINT = "gateway"

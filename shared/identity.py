@@ -1,7 +1,9 @@
 """The caller's identity: the signed token the gateway forwards and every service verifies.
 
 Services never trust a header that merely claims an identity; only a token signed with
-the platform identity secret, for the services' audience, not expired, is accepted.
+the platform identity secret, for the services' audience, not expired, is accepted. The
+``kid`` header names the signing secret, so a rotated-out secret keeps verifying while
+``SCORE_IDENTITY_PREVIOUS_SECRETS`` lists it.
 """
 
 import time
@@ -80,23 +82,53 @@ def issue_token(
     ):
         if value is not None:
             claims[claim] = str(value)
-    return jwt.encode(claims, settings.identity_secret.get_secret_value(), algorithm=ALGORITHM)
+    return jwt.encode(
+        claims,
+        settings.identity_secret.get_secret_value(),
+        algorithm=ALGORITHM,
+        headers={"kid": settings.identity_key_id},
+    )
+
+
+def _candidate_secrets(token: str, settings: PlatformSettings) -> list[str]:
+    """The secrets the token may be signed with: the one its ``kid`` names, or (a token
+    from before key ids) every accepted one."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"The identity token is not valid: {exc}") from exc
+    keys = settings.identity_verification_keys()
+    if kid is None:
+        return [secret.get_secret_value() for secret in keys.values()]
+    if not isinstance(kid, str) or kid not in keys:
+        raise Unauthenticated("The identity token is signed with a key that is not accepted")
+    return [keys[kid].get_secret_value()]
+
+
+def _decode(token: str, settings: PlatformSettings) -> dict[str, Any]:
+    bad_signature: jwt.InvalidSignatureError | None = None
+    for secret in _candidate_secrets(token, settings):
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],  # pinned: never let the token choose its algorithm
+                audience=settings.identity_audience,
+                issuer=settings.identity_issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+            return claims
+        except jwt.InvalidSignatureError as exc:
+            bad_signature = exc  # another accepted secret may still match
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The identity token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"The identity token is not valid: {exc}") from exc
+    raise Unauthenticated(f"The identity token is not valid: {bad_signature}")
 
 
 def verify_token(token: str, settings: PlatformSettings) -> Principal:
-    try:
-        claims = jwt.decode(
-            token,
-            settings.identity_secret.get_secret_value(),
-            algorithms=[ALGORITHM],  # pinned: never let the token choose its algorithm
-            audience=settings.identity_audience,
-            issuer=settings.identity_issuer,
-            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("The identity token has expired") from exc
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"The identity token is not valid: {exc}") from exc
+    claims = _decode(token, settings)
     try:
         return Principal(
             subject=claims["sub"],

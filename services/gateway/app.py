@@ -1,0 +1,228 @@
+"""The gateway: the platform's one entry point. Authenticates callers (API keys, OpenID
+Connect), limits their rate, routes REST to the owning service, serves the composed GraphQL
+graph, and describes it all in one OpenAPI document."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
+
+from services.gateway.auth.authenticator import Authenticator
+from services.gateway.auth.oidc import OidcVerifier
+from services.gateway.auth.ratelimit import TokenBucketLimiter
+from services.gateway.edge import EdgeMiddleware
+from services.gateway.graph.router import graphql_router
+from services.gateway.graph.runtime import GraphRuntime
+from services.gateway.health import router as health_router
+from services.gateway.openapi import MergedOpenApi, openapi_router
+from services.gateway.proxy import proxy_router
+from services.gateway.settings import GatewaySettings
+from shared.db import Database, resolve_database_url
+from shared.enums import Role
+from shared.identity import Principal, issue_token
+from shared.observability import (
+    REQUEST_ID_HEADER,
+    configure_logging,
+    configure_tracing,
+    metrics_response,
+)
+from shared.problems import Forbidden, install_problem_handlers
+
+log = logging.getLogger("score.gateway")
+
+# How the gateway itself appears to the services (fetching subgraph schemas).
+GATEWAY_PRINCIPAL = Principal(subject="gateway", role=Role.service)
+
+DESCRIPTION = """The SCORE platform's one entry point.
+
+* REST: `/{service}/...` reaches that service (`/enrolment/enterprises`,
+  `/indicators/values`, `/reporting/...`).
+* GraphQL: `/graphql` serves one graph composed from every service.
+* Authentication: an API key (`X-API-Key: score_...` or `Authorization: Bearer score_...`)
+  or an access token from the platform's OpenID Connect issuer.
+* Errors are RFC 9457 problem details; every answer carries `X-Request-ID`.
+"""
+
+
+def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=settings.upstream_connect_timeout,
+            read=settings.upstream_read_timeout,
+            write=settings.upstream_read_timeout,
+            pool=settings.upstream_connect_timeout,
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        ),
+        # The services are on the gateway's own network: no proxies from the environment,
+        # and a redirect is the client's to follow, not the gateway's.
+        trust_env=False,
+        follow_redirects=False,
+    )
+
+
+def require_read_scope(request: Request) -> None:
+    principal: Principal = request.state.principal
+    if "read" not in principal.scopes:
+        raise Forbidden("This credential lacks the 'read' scope that GraphQL needs")
+
+
+async def compose_graph(app: FastAPI, graph: GraphRuntime) -> None:
+    """Compose until every subgraph answers: the gateway may start before the services."""
+
+    def remember_failure(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        app.state.graph_error = f"{type(error).__name__}: {error}"
+        log.warning("GraphQL composition failed (attempt %d): %s", state.attempt_number, error)
+
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(Exception),
+        wait=wait_exponential_jitter(multiplier=0.5, max=15),
+        before_sleep=remember_failure,
+    ):
+        with attempt:
+            await graph.compose()
+    app.state.graph_error = None
+    log.info("GraphQL graph composed from %s", ", ".join(graph.subgraph_urls))
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    database: Database | Any | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """The gateway app. ``database`` and ``http`` are given by tests; otherwise the database
+    is resolved at start-up and the HTTP clients are the gateway's own."""
+    settings = settings or GatewaySettings()
+    upstream = http or upstream_client(settings)
+    # The identity provider is outside the platform: its client may need the environment's
+    # proxy settings and follows its redirects.
+    identity_http = http or httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.upstream_connect_timeout * 2)
+    )
+    owned_clients = [] if http is not None else [upstream, identity_http]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.configure_logging:
+            configure_logging("gateway")
+        owned_database = None
+        if app.state.database is None:
+            owned_database = Database(await resolve_database_url(settings))
+            app.state.database = owned_database
+        graph = GraphRuntime(
+            {name: f"{url}/graphql" for name, url in settings.service_urls.items()},
+            upstream,
+            settings.graphql,
+            service_token=lambda: issue_token(
+                GATEWAY_PRINCIPAL, settings.platform, ttl_seconds=settings.forwarded_token_ttl
+            ),
+        )
+        app.state.graph = graph
+        app.state.graph_error = "not composed yet"
+        composing = asyncio.create_task(compose_graph(app, graph))
+        try:
+            yield
+        finally:
+            composing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await composing
+            for client in owned_clients:
+                await client.aclose()
+            if owned_database is not None:
+                await owned_database.dispose()
+
+    app = FastAPI(
+        title="SCORE platform",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,  # the merged document below replaces FastAPI's own
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.upstream = upstream
+    app.state.graph = None
+    install_problem_handlers(app)
+
+    app.include_router(health_router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return metrics_response()
+
+    app.include_router(openapi_router())
+    app.include_router(graphql_router(), dependencies=[Depends(require_read_scope)])
+    app.include_router(proxy_router(settings.service_urls))
+
+    own_document: dict[str, Any] = {}
+
+    def gateway_document() -> dict[str, Any]:
+        if not own_document:
+            own_document.update(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return own_document
+
+    app.state.openapi = MergedOpenApi(
+        service_urls=settings.service_urls,
+        http=upstream,
+        gateway_document=gateway_document,
+        ttl=settings.openapi_cache_ttl,
+        timeout=settings.readiness_timeout,
+    )
+
+    oidc = OidcVerifier(settings, identity_http) if settings.oidc_issuer is not None else None
+    app.state.oidc = oidc
+    app.state.limiter = TokenBucketLimiter(
+        rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
+    app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
+    app.add_middleware(
+        EdgeMiddleware,
+        settings=settings,
+        authenticator=app.state.authenticator,
+        limiter=app.state.limiter,
+    )
+    if settings.cors_origins:
+        # Outermost, so preflights are answered before authentication and every answer,
+        # errors included, carries the CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-API-Key",
+                settings.request_id_header,
+                "Idempotency-Key",
+                "Accept",
+            ],
+            expose_headers=[
+                settings.request_id_header,
+                REQUEST_ID_HEADER,
+                "Retry-After",
+                "Location",
+            ],
+            max_age=600,
+        )
+    configure_tracing(app, "gateway")
+    return app

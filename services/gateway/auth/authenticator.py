@@ -1,0 +1,106 @@
+"""Who is calling: an API key (``X-API-Key`` or ``Authorization: Bearer score_...``) or a
+bearer JWT from the OpenID Connect issuer. Anything else is a 401."""
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import Headers
+
+from services.gateway.auth.oidc import OidcVerifier
+from services.gateway.keys.service import (
+    VerifiedKey,
+    api_key_service,
+    hash_key,
+    looks_like_api_key,
+)
+from services.gateway.settings import GatewaySettings
+from shared.columns import utcnow
+from shared.identity import Principal
+from shared.problems import Unauthenticated
+
+
+class SessionSource(Protocol):
+    def sessions(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    # What the rate limit counts against: one bucket per key, one per person.
+    rate_key: str
+
+
+class Authenticator:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        database: Callable[[], SessionSource],
+        oidc: OidcVerifier | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_cached_keys: int = 10_000,
+    ) -> None:
+        self.pepper = settings.api_key_pepper
+        self.cache_ttl = settings.api_key_cache_ttl
+        # Resolved per call: the app's database exists only once its lifespan has started.
+        self.database = database
+        self.oidc = oidc
+        self.clock = clock
+        self.max_cached_keys = max_cached_keys
+        # hash of a presented key -> (what it verified as, when); only successes are kept.
+        self._keys: OrderedDict[str, tuple[VerifiedKey, float]] = OrderedDict()
+
+    async def authenticate(self, headers: Headers) -> Caller:
+        api_key = headers.get("x-api-key")
+        authorization = headers.get("authorization")
+        if api_key is not None:
+            # An explicit API key wins; whatever Authorization says is dropped with the
+            # other client identity headers, so it can neither add nor change anything.
+            return await self._api_key(api_key.strip())
+        if authorization is None:
+            raise Unauthenticated(
+                "Authentication required: send an API key (X-API-Key or "
+                "Authorization: Bearer score_...) or a bearer token from the identity provider"
+            )
+        scheme, _, credential = authorization.strip().partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise Unauthenticated("The Authorization header must be 'Bearer <credential>'")
+        if looks_like_api_key(credential):
+            return await self._api_key(credential)
+        if self.oidc is None:
+            raise Unauthenticated(
+                "Bearer tokens are not accepted here (no identity provider is configured); "
+                "use an API key"
+            )
+        principal = await self.oidc.verify(credential)
+        return Caller(principal=principal, rate_key=principal.subject)
+
+    async def _api_key(self, presented: str) -> Caller:
+        verified = await self._verified_key(presented)
+        return Caller(principal=verified.principal, rate_key=f"key:{verified.key_id}")
+
+    async def _verified_key(self, presented: str) -> VerifiedKey:
+        digest = hash_key(presented, self.pepper)
+        now = self.clock()
+        cached = self._keys.get(digest)
+        if cached is not None and now - cached[1] < self.cache_ttl:
+            verified = cached[0]
+            # Expiry is exact even for a remembered key; only revocation waits for the TTL.
+            if verified.expires_at is not None and verified.expires_at <= utcnow():
+                self._keys.pop(digest, None)
+                raise Unauthenticated("The API key has expired")
+            return verified
+        async with self.database().sessions() as session:
+            verified = await api_key_service.verify(session, presented, pepper=self.pepper)
+        if self.cache_ttl > 0:
+            self._keys[digest] = (verified, now)
+            self._keys.move_to_end(digest)
+            while len(self._keys) > self.max_cached_keys:
+                self._keys.popitem(last=False)
+        return verified

@@ -1,0 +1,209 @@
+"""What every request through the gateway passes before any route: a request id (in the
+response, the logs and every service call), the body limit, authentication and the
+caller's rate limit. The outcome lands in ``request.state``: ``request_id``, ``principal``
+and ``identity_token`` (signed by the gateway for that principal)."""
+
+import logging
+import time
+from collections.abc import Callable, Collection
+
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.auth.authenticator import Authenticator
+from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
+from services.gateway.problems import InternalError, PayloadTooLarge, TooManyRequests
+from services.gateway.settings import GatewaySettings
+from shared.identity import issue_token
+from shared.observability import (
+    HTTP_LATENCY,
+    HTTP_REQUESTS,
+    accept_request_id,
+    request_id_var,
+)
+from shared.problems import PROBLEM_JSON, Problem
+
+access_log = logging.getLogger("score.gateway.access")
+log = logging.getLogger("score.gateway")
+
+# Reachable without credentials: probes, and the API description partners read first.
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+)
+
+
+def problem_response(
+    problem: Problem, path: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    all_headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+    all_headers.update(headers or {})
+    return JSONResponse(
+        problem.body(instance=path),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=all_headers,
+    )
+
+
+class EdgeMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: GatewaySettings,
+        authenticator: Authenticator,
+        limiter: TokenBucketLimiter,
+        open_paths: Collection[str] = OPEN_PATHS,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.authenticator = authenticator
+        self.limiter = limiter
+        self.open_paths = open_paths
+        self.request_id_header = settings.request_id_header.lower().encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = accept_request_id(headers.get(self.settings.request_id_header))
+        context = request_id_var.set(request_id)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [
+                    *(
+                        (name, value)
+                        for name, value in message.get("headers", [])
+                        if name.lower() != self.request_id_header
+                    ),
+                    (self.request_id_header, request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        path = scope.get("path", "")
+        try:
+            problem, extra_headers = await self._admit(scope, headers, state)
+            if problem is not None:
+                await problem_response(problem, path, extra_headers)(scope, receive, send_with_id)
+                return
+            try:
+                await self.app(
+                    scope, self._limited(receive, lambda: response_started), send_with_id
+                )
+            except PayloadTooLarge as exc:
+                # Raised from the body stream after a route began reading it.
+                if response_started:
+                    raise
+                await problem_response(exc, path)(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unexpected error answering %s %s", scope.get("method"), path)
+                if response_started:
+                    raise
+                masked = InternalError(
+                    "An unexpected error occurred; quote the request id when reporting it",
+                    request_id=request_id,
+                )
+                await problem_response(masked, path)(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = str(getattr(route, "path", "unmatched"))
+            method = scope.get("method", "GET")
+            if template != "/metrics":
+                elapsed = time.perf_counter() - started
+                HTTP_REQUESTS.labels("gateway", method, template, str(status)).inc()
+                HTTP_LATENCY.labels("gateway", method, template).observe(elapsed)
+            principal = state.get("principal")
+            access_log.info(
+                "%s %s %s",
+                scope.get("method", "GET"),
+                path,
+                status,
+                extra={
+                    "method": scope.get("method", "GET"),
+                    "path": path,
+                    "status": status,
+                    "caller": principal.actor if principal is not None else None,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(context)
+
+    async def _admit(
+        self, scope: Scope, headers: Headers, state: dict[str, object]
+    ) -> tuple[Problem | None, dict[str, str] | None]:
+        """The problem that stops the request here, if any (with headers for the answer)."""
+        declared = headers.get("content-length")
+        if (
+            declared is not None
+            and declared.isdigit()
+            and int(declared) > self.settings.max_body_bytes
+        ):
+            return self._too_large(), None
+        if scope.get("path", "") in self.open_paths:
+            return None, None
+        client_ip = (scope.get("client") or ("unknown", 0))[0]
+        # Failed attempts have their own bucket per address, so guessing keys is slow.
+        failures = f"unauthenticated:{client_ip}"
+        wait = self.limiter.wait_needed(failures)
+        if wait > 0:
+            return self._rate_limited(wait)
+        try:
+            caller = await self.authenticator.authenticate(headers)
+        except Problem as problem:
+            if problem.status == 401:
+                self.limiter.take(failures)
+            return problem, None
+        wait = self.limiter.take(caller.rate_key)
+        if wait > 0:
+            return self._rate_limited(wait)
+        state["principal"] = caller.principal
+        state["identity_token"] = issue_token(
+            caller.principal,
+            self.settings.platform,
+            ttl_seconds=self.settings.forwarded_token_ttl,
+        )
+        return None, None
+
+    def _rate_limited(self, wait: float) -> tuple[Problem, dict[str, str]]:
+        seconds = retry_after_seconds(wait)
+        problem = TooManyRequests(
+            f"Rate limit reached ({self.settings.rate_limit_per_second:g} requests per second, "
+            f"bursts of {self.settings.rate_limit_burst}); retry in {seconds} s",
+            retry_after=seconds,
+        )
+        return problem, {"Retry-After": str(seconds)}
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body exceeds {self.settings.max_body_bytes} bytes",
+            max_body_bytes=self.settings.max_body_bytes,
+        )
+
+    def _limited(self, receive: Receive, responding: Callable[[], bool]) -> Receive:
+        """``receive`` that stops a body (chunked, or lying about its length) at the limit."""
+        limit = self.settings.max_body_bytes
+        received = 0
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                # Once the answer is on its way the rest of the body is only drained (while
+                # waiting for a disconnect): there is nobody left to refuse it to.
+                if received > limit and not responding():
+                    raise self._too_large()
+            return message
+
+        return receive_limited

@@ -1,0 +1,424 @@
+"""Execution: checks a request, runs its plan against the subgraphs wave by wave (one request
+per subgraph per wave), merges their data and errors at the client's paths, and shapes the
+response."""
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
+
+import httpx
+from graphql import (
+    ExecutionResult,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLResolveInfo,
+    OperationType,
+    execute,
+)
+from graphql.execution.values import get_variable_values
+
+from services.gateway.graph.errors import RequestError, RequestErrors
+from services.gateway.graph.limits import GraphLimits, check_cost
+from services.gateway.graph.operation import OperationCache, PreparedOperation
+from services.gateway.graph.planner import Fetch, QueryPlan
+from services.gateway.graph.shaper import Shaper
+
+logger = logging.getLogger("score.gateway.graph")
+
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+INTROSPECTION_DISABLED_CODE = "INTROSPECTION_DISABLED"
+JSONObject = dict[str, Any]
+
+
+class SubgraphFailure(Exception):
+    """A subgraph gave no GraphQL answer: its fields become null with an error."""
+
+    def __init__(self, subgraph: str, reason: str, message: str) -> None:
+        super().__init__(f"{subgraph}: {reason}")
+        self.subgraph = subgraph
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class SubgraphClient:
+    """Sends one request's subgraph operations with the caller's identity and request id."""
+
+    http: httpx.AsyncClient
+    urls: Mapping[str, str]
+    identity_token: str
+    request_id: str
+    counts: Counter[tuple[str, str]]
+    trace: list[JSONObject] = field(default_factory=list)
+
+    async def send(
+        self, subgraph: str, kind: str, payload: JSONObject, *, representations: int = 0
+    ) -> JSONObject:
+        self.counts[(subgraph, kind)] += 1
+        entry: JSONObject = {"service": subgraph, "kind": kind}
+        if kind == "entities":
+            entry["representations"] = representations
+        self.trace.append(entry)
+        try:
+            response = await self.http.post(
+                self.urls[subgraph],
+                json=payload,
+                headers={
+                    "Authorization": f"Bearer {self.identity_token}",
+                    "X-Request-ID": self.request_id,
+                    "Accept": "application/graphql-response+json, application/json",
+                },
+            )
+        except httpx.TimeoutException as exc:
+            raise SubgraphFailure(
+                subgraph,
+                f"timed out ({type(exc).__name__})",
+                f"The {subgraph} service did not answer in time",
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise SubgraphFailure(
+                subgraph, f"{type(exc).__name__}: {exc}", f"The {subgraph} service is unavailable"
+            ) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+            raise SubgraphFailure(
+                subgraph,
+                f"HTTP {response.status_code} without a GraphQL response",
+                f"The {subgraph} service is unavailable",
+            )
+        return body
+
+
+def _never_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    # Every value is already there: telling graphql-core so skips its awaitable checks.
+    return False
+
+
+def _resolve(source: Any, info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+    # Subgraph results are stored under the client's response keys (aliases included).
+    return source.get(info.path.key) if isinstance(source, dict) else None
+
+
+def _objects(
+    value: Any, path: tuple[str, ...], at: tuple[str | int, ...]
+) -> Iterator[tuple[JSONObject, tuple[str | int, ...]]]:
+    """The objects at ``path`` (lists crossed), each with its response path."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _objects(item, path, (*at, index))
+        return
+    if not isinstance(value, dict):
+        return
+    if not path:
+        yield value, at
+        return
+    yield from _objects(value.get(path[0]), path[1:], (*at, path[0]))
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def _subgraph_error(error: Any, path: list[str | int] | None) -> JSONObject:
+    """A subgraph's error for the client: its message and extensions, at the client's path
+    (subgraph locations point into a document the client never sent)."""
+    if not isinstance(error, dict):
+        return {"message": str(error)}
+    result: JSONObject = {"message": str(error.get("message", "Error"))}
+    if path is not None:
+        result["path"] = path
+    if isinstance(error.get("extensions"), dict):
+        result["extensions"] = error["extensions"]
+    return result
+
+
+def _unavailable(failure: SubgraphFailure, path: list[str | int]) -> JSONObject:
+    return {
+        "message": failure.message,
+        "path": path,
+        "extensions": {"code": UNAVAILABLE_CODE, "service": failure.subgraph},
+    }
+
+
+class _Execution:
+    def __init__(
+        self,
+        plan: QueryPlan,
+        prepared: PreparedOperation,
+        client: SubgraphClient,
+        variables: JSONObject,
+        operation_name: str | None,
+    ) -> None:
+        self.plan = plan
+        self.prepared = prepared
+        self.client = client
+        self.variables = variables
+        self.operation_name = operation_name
+        self.data: JSONObject = {}
+        self.errors: list[JSONObject] = []
+
+    def _used_variables(self, fetches: tuple[Fetch, ...]) -> JSONObject:
+        return {
+            name: self.variables[name]
+            for fetch in fetches
+            for name in fetch.variables
+            if name in self.variables
+        }
+
+    def _log(self, failure: SubgraphFailure) -> None:
+        logger.warning(
+            "subgraph %s failed: %s",
+            failure.subgraph,
+            failure.reason,
+            extra={"request_id": self.client.request_id, "subgraph": failure.subgraph},
+        )
+
+    async def run(self, source: str) -> JSONObject:
+        if self.plan.passthrough is not None:
+            return await self._passthrough(source, self.plan.passthrough)
+        for phase in self.plan.phases:
+            for wave in phase.waves:
+                by_subgraph: dict[str, list[Fetch]] = {}
+                for fetch in wave:
+                    by_subgraph.setdefault(fetch.subgraph, []).append(fetch)
+                await asyncio.gather(
+                    *(self._request(subgraph, tuple(f)) for subgraph, f in by_subgraph.items())
+                )
+        return self._shape()
+
+    async def _passthrough(self, source: str, subgraph: str) -> JSONObject:
+        payload: JSONObject = {"query": source}
+        if self.variables:
+            payload["variables"] = self.variables
+        if self.operation_name is not None:
+            payload["operationName"] = self.operation_name
+        try:
+            body = await self.client.send(subgraph, "passthrough", payload)
+        except SubgraphFailure as failure:
+            self._log(failure)
+            for fetch in self.plan.fetches():
+                for key in fetch.fields if fetch.is_root else ():
+                    self.errors.append(_unavailable(failure, [key]))
+            return self._shape()
+        result: JSONObject = {}
+        if "data" in body:
+            result["data"] = body["data"]
+        if body.get("errors"):
+            result["errors"] = body["errors"]
+        return result
+
+    async def _request(self, subgraph: str, fetches: tuple[Fetch, ...]) -> None:
+        if fetches[0].is_root:
+            await self._root(subgraph, fetches[0])
+        else:
+            await self._entities(subgraph, fetches)
+
+    async def _root(self, subgraph: str, fetch: Fetch) -> None:
+        payload: JSONObject = {"query": self.plan.document((fetch,))}
+        variables = self._used_variables((fetch,))
+        if variables:
+            payload["variables"] = variables
+        kind = "mutation" if self.plan.operation is OperationType.MUTATION else "query"
+        try:
+            body = await self.client.send(subgraph, kind, payload)
+        except SubgraphFailure as failure:
+            self._log(failure)
+            self.errors.extend(_unavailable(failure, [key]) for key in fetch.fields)
+            return
+        data = body.get("data")
+        if isinstance(data, dict):
+            self.data.update(data)
+        for error in body.get("errors") or ():
+            path = error.get("path") if isinstance(error, dict) else None
+            self.errors.append(_subgraph_error(error, list(path) if path else None))
+
+    def _representations(
+        self, fetch: Fetch
+    ) -> tuple[list[JSONObject], list[list[tuple[JSONObject, tuple[str | int, ...]]]]]:
+        typename_key = self.plan.typename_key
+        prefix = self.plan.export_prefix
+        index: dict[Any, int] = {}
+        representations: list[JSONObject] = []
+        origins: list[list[tuple[JSONObject, tuple[str | int, ...]]]] = []
+        for obj, path in _objects(self.data, fetch.path, ()):
+            if obj.get(typename_key) != fetch.type_name:
+                continue
+            values = [obj.get(prefix + name) for name in fetch.key_fields]
+            if any(value is None for value in values):
+                continue
+            identity = tuple(_hashable(value) for value in values)
+            position = index.get(identity)
+            if position is None:
+                position = index[identity] = len(representations)
+                representation: JSONObject = {"__typename": fetch.type_name}
+                representation.update(zip(fetch.key_fields, values, strict=True))
+                representations.append(representation)
+                origins.append([])
+            origins[position].append((obj, path))
+        return representations, origins
+
+    async def _entities(self, subgraph: str, fetches: tuple[Fetch, ...]) -> None:
+        active: list[tuple[Fetch, list[list[tuple[JSONObject, tuple[str | int, ...]]]]]] = []
+        variables: JSONObject = {}
+        for fetch in fetches:
+            representations, origins = self._representations(fetch)
+            if representations:
+                active.append((fetch, origins))
+                variables[f"{self.plan.representations_prefix}{fetch.id}"] = representations
+        if not active:
+            return  # nothing reached these types (null parents, empty lists)
+        sent = tuple(fetch for fetch, _ in active)
+        variables.update(self._used_variables(sent))
+        payload = {"query": self.plan.document(sent), "variables": variables}
+        try:
+            body = await self.client.send(
+                subgraph, "entities", payload, representations=sum(len(o) for _, o in active)
+            )
+        except SubgraphFailure as failure:
+            self._log(failure)
+            for fetch, origins in active:
+                for group in origins:
+                    for obj, path in group:
+                        for key in fetch.fields:
+                            obj[key] = None
+                            self.errors.append(_unavailable(failure, [*path, key]))
+            return
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        by_alias = {f"_{fetch.id}": (fetch, origins) for fetch, origins in active}
+        for alias, (fetch, origins) in by_alias.items():
+            items = data.get(alias) if data else None
+            for position, group in enumerate(origins):
+                item = (
+                    items[position] if isinstance(items, list) and position < len(items) else None
+                )
+                for obj, _ in group:
+                    if isinstance(item, dict):
+                        obj.update(item)
+                    else:
+                        for key in fetch.fields:
+                            obj.setdefault(key, None)
+        for error in body.get("errors") or ():
+            self.errors.extend(self._entity_errors(error, by_alias))
+
+    @staticmethod
+    def _entity_errors(
+        error: Any,
+        by_alias: Mapping[str, tuple[Fetch, list[list[tuple[JSONObject, tuple[str | int, ...]]]]]],
+    ) -> list[JSONObject]:
+        path = error.get("path") if isinstance(error, dict) else None
+        if not path or len(path) < 2 or path[0] not in by_alias or not isinstance(path[1], int):
+            return [_subgraph_error(error, None)]
+        fetch, origins = by_alias[path[0]]
+        if path[1] >= len(origins):
+            return [_subgraph_error(error, None)]
+        rest = list(path[2:])
+        tails = [rest] if rest else [[key] for key in fetch.fields]
+        return [
+            _subgraph_error(error, [*origin, *tail])
+            for _, origin in origins[path[1]]
+            for tail in tails
+        ]
+
+    def _shape(self) -> JSONObject:
+        if self.plan.shape is not None:
+            shaper = Shaper(self.plan.typename_key)
+            root = self.prepared.schema.get_root_type(self.plan.operation)
+            assert root is not None
+            data = shaper.shape(self.plan.shape, root.name, self.data)
+            shaping_errors = shaper.errors
+        else:
+            data, shaping_errors = self._execute_locally()
+        response: JSONObject = {"data": data}
+        explained = [tuple(e["path"]) for e in self.errors if "path" in e]
+        errors = list(self.errors)
+        for error in shaping_errors:
+            path = tuple(error.path or ())
+            # A null the gateway or a subgraph already reported needs no second error.
+            if path and any(known[: len(path)] == path for known in explained):
+                continue
+            errors.append(dict(error.formatted))
+        if errors:
+            response["errors"] = errors
+        return response
+
+    def _execute_locally(self) -> tuple[Any, list[GraphQLError]]:
+        """Introspection: graphql-core runs the operation on the public schema, taking the
+        other root fields' values from the subgraphs' data."""
+        typename_key = self.plan.typename_key
+
+        def resolve_type(
+            value: Any, info: GraphQLResolveInfo[Any], abstract: GraphQLAbstractType
+        ) -> Any:
+            return value.get(typename_key) if isinstance(value, dict) else None
+
+        result = execute(
+            self.prepared.schema,
+            self.prepared.document,
+            root_value=self.data,
+            variable_values=self.variables,
+            operation_name=self.operation_name,
+            field_resolver=_resolve,
+            type_resolver=resolve_type,
+            is_awaitable=_never_awaitable,
+        )
+        assert isinstance(result, ExecutionResult)
+        return result.data, list(result.errors or ())
+
+
+def _coerce(prepared: PreparedOperation, variables: JSONObject) -> JSONObject:
+    coerced = get_variable_values(
+        prepared.schema, prepared.operation.variable_definitions or (), variables, max_errors=20
+    )
+    if isinstance(coerced, list):
+        raise RequestErrors(
+            [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced],
+            "BAD_USER_INPUT",
+        )
+    return dict(coerced.coerced)
+
+
+async def run_operation(
+    cache: OperationCache,
+    client: SubgraphClient,
+    limits: GraphLimits,
+    *,
+    document: str,
+    variables: JSONObject | None,
+    operation_name: str | None,
+    allow_introspection: bool,
+    trace: bool,
+    allow_mutation: bool = True,
+) -> JSONObject:
+    """The GraphQL response for one request; request errors come back without ``data``."""
+    raw_variables = variables or {}
+    try:
+        prepared = cache.prepare(document, operation_name, allow_mutation=allow_mutation)
+        if prepared.introspection and not allow_introspection:
+            raise RequestError(
+                "Introspection is disabled for this caller: it needs the admin scope "
+                "(or the development setting SCORE_GATEWAY_GRAPHQL__INTROSPECTION=true)",
+                INTROSPECTION_DISABLED_CODE,
+            )
+        coerced = _coerce(prepared, raw_variables)
+        check_cost(cache.supergraph.schema, prepared.operation, prepared.fragments, coerced, limits)
+        plan = cache.plan(prepared, coerced)
+    except RequestErrors as exc:
+        return {"errors": exc.errors}
+    except RequestError as exc:
+        return {"errors": [exc.as_dict()]}
+    execution = _Execution(plan, prepared, client, raw_variables, operation_name)
+    result = await execution.run(document)
+    if trace:
+        result["extensions"] = {"gateway": {"fetches": client.trace}}
+    return result

@@ -1,0 +1,253 @@
+"""``/graphql`` per the GraphQL-over-HTTP spec: GET (queries only) and POST, content
+negotiation between application/graphql-response+json and application/json."""
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from services.gateway.graph.errors import (
+    INTERNAL_ERROR_CODE,
+    GraphNotReady,
+    MutationOverGet,
+    RequestError,
+)
+from services.gateway.graph.runtime import GraphRuntime
+from shared.identity import Principal
+
+logger = logging.getLogger("score.gateway.graph")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+ADMIN_SCOPE = "admin"
+# Admin callers may ask for the subgraph requests a query made (tests, benchmarks, tuning).
+TRACE_HEADER = "x-graph-trace"
+
+
+class NotAcceptable(Exception):
+    """The client accepts neither media type this endpoint answers with."""
+
+
+def negotiate(accept: str | None) -> str:
+    """The response media type: graphql-response+json when the client prefers it, JSON
+    for a missing header, ``*/*`` or ``application/*`` (what legacy clients expect)."""
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE:
+            chosen = GRAPHQL_RESPONSE
+        elif media in (JSON, "application/*", "*/*"):
+            chosen = JSON
+        else:
+            continue
+        # Highest quality wins; on a tie the explicitly named graphql-response+json.
+        rank = (quality, 1 if chosen == GRAPHQL_RESPONSE else 0, chosen)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    if best is None:
+        raise NotAcceptable()
+    return best[2]
+
+
+def _render(body: dict[str, Any], status: int, media_type: str) -> Response:
+    return Response(
+        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        status_code=status,
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+def _error_response(
+    error: RequestError, media_type: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """A request that is not a well-formed GraphQL-over-HTTP request (or cannot be served):
+    its status whatever the media type; GraphQL's own request errors come from ``execute``."""
+    response = _render({"errors": [error.as_dict()]}, error.status, media_type)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _json_parameter(raw: Any, name: str) -> dict[str, Any] | None:
+    """``variables`` and ``extensions``: a map or null; a JSON string in GET requests."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return raw
+    raise RequestError(
+        f"The '{name}' parameter must be a map (JSON object) or null",
+        "BAD_REQUEST",
+    )
+
+
+def _query_string_json(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RequestError(f"The '{name}' parameter is not valid JSON", "BAD_REQUEST") from exc
+
+
+def _parameters(payload: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    if isinstance(payload, list):
+        raise RequestError(
+            "Batched requests (a JSON array of operations) are not supported; "
+            "send one operation per request",
+            "BATCHING_NOT_SUPPORTED",
+        )
+    if not isinstance(payload, dict):
+        raise RequestError(
+            "The request body must be a JSON object with a 'query' string", "BAD_REQUEST"
+        )
+    query = payload.get("query")
+    if query is None:
+        raise RequestError("The 'query' parameter is required", "BAD_REQUEST")
+    if not isinstance(query, str):
+        raise RequestError("The 'query' parameter must be a string", "BAD_REQUEST")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("The 'operationName' parameter must be a string or null", "BAD_REQUEST")
+    variables = _json_parameter(payload.get("variables"), "variables")
+    _json_parameter(payload.get("extensions"), "extensions")
+    return query, variables, operation_name
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> RequestError:
+    return RequestError(
+        f"The request body is larger than the {limit} bytes allowed",
+        "BODY_TOO_LARGE",
+        status=413,
+    )
+
+
+def _content_type_error(content_type: str | None) -> RequestError | None:
+    if not content_type:
+        return RequestError(
+            "A Content-Type of application/json is required", "BAD_REQUEST", status=415
+        )
+    media, *params = (piece.strip().lower() for piece in content_type.split(";"))
+    if media != JSON:
+        return RequestError(
+            f"Content-Type {media} is not supported; send application/json",
+            "BAD_REQUEST",
+            status=415,
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            return RequestError("Only utf-8 request bodies are accepted", "BAD_REQUEST", status=415)
+    return None
+
+
+def graphql_router() -> APIRouter:
+    router = APIRouter(tags=["graphql"])
+
+    async def handle(request: Request, *, get: bool) -> Response:
+        try:
+            media_type = negotiate(request.headers.get("accept"))
+        except NotAcceptable:
+            return Response(
+                content=f"Acceptable: {GRAPHQL_RESPONSE}, {JSON}",
+                status_code=406,
+                media_type="text/plain; charset=utf-8",
+            )
+        request_id: str = getattr(request.state, "request_id", "")
+        try:
+            graph: GraphRuntime | None = getattr(request.app.state, "graph", None)
+            if graph is None:
+                raise GraphNotReady()
+            if get:
+                params = request.query_params
+                query, variables, operation_name = _parameters(
+                    {
+                        "query": params.get("query"),
+                        "variables": _query_string_json(params.get("variables"), "variables"),
+                        "operationName": params.get("operationName") or None,
+                        "extensions": _query_string_json(params.get("extensions"), "extensions"),
+                    }
+                )
+            else:
+                problem = _content_type_error(request.headers.get("content-type"))
+                if problem is not None:
+                    return _error_response(problem, media_type)
+                body = await _read_body(request, graph.limits.max_body_bytes)
+                try:
+                    payload = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
+                query, variables, operation_name = _parameters(payload)
+            if get and len(query.encode("utf-8")) > graph.limits.max_body_bytes:
+                raise _too_large(graph.limits.max_body_bytes)
+            principal: Principal = request.state.principal
+            admin = ADMIN_SCOPE in principal.scopes
+            result = await graph.execute(
+                document=query,
+                variables=variables,
+                operation_name=operation_name,
+                identity_token=request.state.identity_token,
+                request_id=request_id,
+                allow_introspection=graph.limits.introspection or admin,
+                trace=admin and request.headers.get(TRACE_HEADER, "").lower() in ("1", "true"),
+                allow_mutation=not get,
+            )
+        except MutationOverGet as exc:
+            return _error_response(exc.error, media_type, headers={"Allow": "POST"})
+        except RequestError as exc:
+            return _error_response(exc, media_type)
+        except GraphNotReady as exc:
+            error = RequestError(str(exc), "GRAPH_NOT_READY", status=503)
+            return _error_response(error, media_type, headers={"Retry-After": "5"})
+        except Exception:
+            logger.exception(
+                "GraphQL request %s failed", request_id, extra={"request_id": request_id}
+            )
+            error = RequestError(
+                "Internal server error",
+                INTERNAL_ERROR_CODE,
+                status=500,
+                extensions={"requestId": request_id},
+            )
+            return _error_response(error, media_type)
+        # No data: the document could not be executed (syntax, validation, variables, a
+        # limit). Legacy application/json clients expect those errors with a 200.
+        status = 200 if "data" in result or media_type == JSON else 400
+        return _render(result, status, media_type)
+
+    @router.get("/graphql", summary="Run a GraphQL query (GraphQL over HTTP, GET)")
+    async def graphql_get(request: Request) -> Response:
+        return await handle(request, get=True)
+
+    @router.post("/graphql", summary="Run a GraphQL operation (GraphQL over HTTP, POST)")
+    async def graphql_post(request: Request) -> Response:
+        return await handle(request, get=False)
+
+    return router

@@ -1,0 +1,6 @@
+"""Every gateway table, imported in one place for Alembic and the test fixtures."""
+
+from services.gateway.db import metadata, plumbing
+from services.gateway.keys.models import ApiKey
+
+__all__ = ["ApiKey", "metadata", "plumbing"]

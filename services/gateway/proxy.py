@@ -1,0 +1,253 @@
+"""REST routing: ``/{service}/{path}`` goes to that service's ``/{path}``, bodies streamed
+both ways, hop-by-hop and client identity headers dropped, the gateway's identity token and
+request id added. A service that is down answers 502, one that is too slow 504.
+
+Event feeds (``/{service}/events``) are for the platform's services, which reach each other
+directly; through the gateway only ILO-global callers get them, everyone else a 404 (the
+services answer the same, so nothing about the feed's existence leaks).
+"""
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from services.gateway.problems import BadGateway, GatewayTimeout, PayloadTooLarge
+from services.gateway.settings import GatewaySettings
+from shared.enums import Role
+from shared.identity import Principal
+from shared.observability import REQUEST_ID_HEADER
+from shared.problems import Forbidden, NotFound
+
+log = logging.getLogger("score.gateway.proxy")
+
+# RFC 9110 section 7.6.1, plus the de facto Proxy-Connection and Keep-Alive.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Whatever a client says about who it is, or where it came from, is the gateway's to say.
+CLIENT_IDENTITY = frozenset(
+    {
+        "authorization",
+        "x-api-key",
+        "x-identity",
+        "x-principal",
+        "x-user",
+        "x-forwarded-user",
+        "x-remote-user",
+        "remote-user",
+        "x-authenticated-user",
+        "cookie",
+        "forwarded",
+        "x-real-ip",
+    }
+)
+CLIENT_IDENTITY_PREFIXES = ("x-score-", "x-forwarded-", "x-auth-")
+# The receiving server sets its own; the gateway sets the request id once, itself.
+RESPONSE_OWN = frozenset({"server", "date", REQUEST_ID_HEADER.lower()})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[str]:
+    """Header names a message's Connection header declares hop-by-hop."""
+    names: set[str] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            names.update(
+                token.strip().lower() for token in value.decode("latin-1").split(",") if token
+            )
+    return names
+
+
+def hop_by_hop_free(
+    headers: Iterable[tuple[bytes, bytes]], *, also: frozenset[str] = frozenset()
+) -> list[tuple[bytes, bytes]]:
+    headers = list(headers)
+    dropped = HOP_BY_HOP | connection_tokens(headers) | also
+    return [
+        (name, value) for name, value in headers if name.decode("latin-1").lower() not in dropped
+    ]
+
+
+def _is_client_identity(name: str) -> bool:
+    return name in CLIENT_IDENTITY or name.startswith(CLIENT_IDENTITY_PREFIXES)
+
+
+def upstream_headers(
+    request: Request, *, service: str, settings: GatewaySettings
+) -> list[tuple[bytes, bytes]]:
+    own_request_id = {settings.request_id_header.lower(), REQUEST_ID_HEADER.lower(), "host"}
+    kept = [
+        (name, value)
+        for name, value in hop_by_hop_free(request.headers.raw)
+        if not _is_client_identity(name.decode("latin-1").lower())
+        and name.decode("latin-1").lower() not in own_request_id
+    ]
+    client = request.client.host if request.client else "unknown"
+    added = {
+        "authorization": f"Bearer {request.state.identity_token}",
+        REQUEST_ID_HEADER: request.state.request_id,
+        "x-forwarded-for": client,
+        "x-forwarded-proto": request.url.scheme,
+        "x-forwarded-host": request.headers.get("host", ""),
+        "x-forwarded-prefix": f"/{service}",
+    }
+    return kept + [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in added.items()
+    ]
+
+
+def upstream_url(request: Request, base: str, service: str) -> httpx.URL:
+    """The service URL for the request, with the client's path and query byte for byte."""
+    raw_path: bytes = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+    # Some servers (and httpx's ASGI transport) put the query in raw_path; ASGI does not.
+    raw_path = raw_path.split(b"?", 1)[0]
+    rest = raw_path[len(service) + 1 :]  # drop "/{service}"
+    base_url = httpx.URL(base)
+    query: bytes = request.scope.get("query_string", b"")
+    target = base_url.raw_path.rstrip(b"/") + rest
+    return base_url.copy_with(raw_path=target + (b"?" + query if query else b""))
+
+
+def rewrite_location(value: bytes, base: str, service: str) -> bytes:
+    """A redirect to the service itself, as the client must follow it: through the gateway.
+    The service's own address never reaches the client."""
+    location = value.decode("latin-1")
+    if location.startswith(base + "/") or location == base:
+        location = location[len(base) :] or "/"
+    if location.startswith("/") and not location.startswith("//"):
+        return f"/{service}{location}".encode("latin-1")
+    return value
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+
+
+OPERATOR_ONLY = frozenset({"metrics"})
+
+
+def check_access(principal: Principal, method: str, path: str) -> None:
+    segments = path.split("/")
+    # Dot segments could walk a path past the checks below once something normalises it.
+    if any(segment in (".", "..") for segment in segments):
+        raise NotFound("No such resource")
+    first = next((segment for segment in segments if segment), "")
+    if first in OPERATOR_ONLY:
+        # Metrics and probes are for the operator's network, never for callers.
+        raise NotFound("No such resource")
+    if first == "events" and principal.role is not Role.ilo_global:
+        raise NotFound("No such resource")
+    needed = "read" if method in SAFE_METHODS else "write"
+    if needed not in principal.scopes:
+        raise Forbidden(
+            f"This credential's scopes ({', '.join(sorted(principal.scopes)) or 'none'}) "
+            f"do not allow {method}; it needs the '{needed}' scope",
+        )
+
+
+def proxy_router(services: Iterable[str]) -> APIRouter:
+    router = APIRouter()
+    known = frozenset(services)
+
+    @router.api_route("/{service}/{path:path}", methods=METHODS, include_in_schema=False)
+    async def forward(request: Request, service: str, path: str) -> StreamingResponse:
+        if service not in known:
+            raise NotFound(
+                f"No service named {service!r}; the services are {', '.join(sorted(known))}"
+            )
+        settings: GatewaySettings = request.app.state.settings
+        check_access(request.state.principal, request.method, path)
+        base = settings.service_urls[service]
+        http: httpx.AsyncClient = request.app.state.upstream
+        body = _RequestBody(request) if _has_body(request) else None
+        upstream_request = http.build_request(
+            request.method,
+            upstream_url(request, base, service),
+            headers=upstream_headers(request, service=service, settings=settings),
+            content=body,
+        )
+        try:
+            upstream = await http.send(upstream_request, stream=True)
+        except Exception as exc:
+            # However the aborted upload surfaced, the client's answer is the 413.
+            if body is not None and body.too_large is not None:
+                raise body.too_large from None
+            if isinstance(exc, httpx.TimeoutException):
+                log.warning("%s timed out: %s", service, exc)
+                raise GatewayTimeout(
+                    f"The {service} service did not answer in time", service=service
+                ) from exc
+            if isinstance(exc, httpx.TransportError):
+                log.warning("%s unreachable: %s", service, exc)
+                raise BadGateway(f"The {service} service is unreachable", service=service) from exc
+            raise
+        if body is not None and body.too_large is not None:
+            # The service answered a broken upload (in-process apps do); the client's answer
+            # is still the 413.
+            await upstream.aclose()
+            raise body.too_large
+        response = StreamingResponse(
+            _relay(upstream, service),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
+        response.raw_headers = [
+            (name, rewrite_location(value, base, service) if name.lower() == b"location" else value)
+            for name, value in hop_by_hop_free(upstream.headers.raw, also=RESPONSE_OWN)
+        ]
+        return response
+
+    return router
+
+
+class UploadAborted(Exception):
+    """Ends an upload to a service when the client's body passed the gateway's limit."""
+
+
+class _RequestBody:
+    """The client's body as it arrives, stopped (and remembered why) at the size limit."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.too_large: PayloadTooLarge | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.request.stream():
+                yield chunk
+        except PayloadTooLarge as exc:
+            self.too_large = exc
+            # Not the problem itself: the service's side must see a broken upload, not an
+            # error of its own to answer.
+            raise UploadAborted(str(exc)) from exc
+
+
+async def _relay(upstream: httpx.Response, service: str) -> AsyncIterator[bytes]:
+    try:
+        # Raw: a compressed body passes through as it came, matching its Content-Length.
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    except httpx.HTTPError as exc:
+        # Too late for a 502/504: the status is sent. Dropping the connection tells the
+        # client the body is incomplete instead of leaving it waiting.
+        log.warning("%s broke off its response: %s", service, exc)
+        raise
+    finally:
+        await upstream.aclose()

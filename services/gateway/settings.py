@@ -1,0 +1,167 @@
+"""Gateway settings (env prefix ``SCORE_GATEWAY_``; nested values with ``__``, for example
+``SCORE_GATEWAY_GRAPHQL__MAX_DEPTH=8`` or ``SCORE_GATEWAY_OIDC_CLAIMS__ROLE=roles``)."""
+
+import json
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from services.gateway.graph.limits import GraphLimits
+from shared.settings import Environment, ServiceSettings
+
+# Refused anywhere but development, like the development identity secret.
+DEVELOPMENT_API_KEY_PEPPER = "development-only-api-key-pepper-change-me"
+
+# Asymmetric only: with a symmetric algorithm (HS256) the issuer's *public* JWKS would be
+# the signing key, and anyone could mint tokens; "none" is no signature at all.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+# What a key or token may do beyond what its role allows: ``read`` safe REST methods and
+# GraphQL, ``write`` the other REST methods, ``admin`` GraphQL introspection.
+KNOWN_SCOPES = frozenset({"read", "write", "admin"})
+DEFAULT_SCOPES = ("read", "write")
+
+
+def _list_from_env(value: Any) -> Any:
+    """A list setting from the environment: a JSON list, or comma-separated values."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class OidcClaims(BaseModel):
+    """Which claim of the issuer's tokens carries each part of the SCORE principal."""
+
+    subject: str = "sub"
+    role: str = "score_role"
+    organisation: str = "score_organisation_id"
+    project: str = "score_project_id"
+    enterprise: str = "score_enterprise_id"
+    trainer: str = "score_trainer_id"
+    # A space-separated string (OAuth 2 "scope") or a list ("scp").
+    scopes: str = "scope"
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SCORE_GATEWAY_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service_name: str = "gateway"
+    port: int = 8000
+    host: str = "127.0.0.1"
+
+    # The services the gateway fronts (`score up` sets these from the registry).
+    enrolment_url: str = "http://127.0.0.1:8001"
+    indicators_url: str = "http://127.0.0.1:8002"
+    reporting_url: str = "http://127.0.0.1:8003"
+    upstream_connect_timeout: float = Field(default=3.0, gt=0)
+    # Longest wait for a service to start answering (and between two chunks of its body).
+    upstream_read_timeout: float = Field(default=30.0, gt=0)
+    upstream_max_connections: int = Field(default=200, gt=0)
+    # Each service's /readyz gets this long before the gateway reports it down.
+    readiness_timeout: float = Field(default=2.0, gt=0)
+    # The identity token forwarded to services lives only as long as one request needs.
+    forwarded_token_ttl: int = Field(default=60, gt=0)
+
+    # OpenID Connect. Unset issuer: bearer JWTs from an identity provider are not accepted.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    # Unset: discovered from the issuer's /.well-known/openid-configuration.
+    oidc_jwks_url: str | None = None
+    oidc_algorithms: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["RS256"])
+    oidc_jwks_cache_ttl: float = Field(default=300.0, ge=0)
+    # A token naming a kid the cached JWKS lacks refetches it, at most this often: made-up
+    # kids must not turn the gateway into a flood of requests to the identity provider.
+    oidc_jwks_min_refresh_interval: float = Field(default=10.0, ge=0)
+    # Seconds of clock skew tolerated on exp / nbf / iat.
+    oidc_leeway: int = Field(default=30, ge=0)
+    oidc_claims: OidcClaims = Field(default_factory=OidcClaims)
+    # Scopes of a token that carries none of the known ones (most identity providers' tokens).
+    oidc_default_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SCOPES)
+    )
+
+    # Keyed hash of API keys: a stolen table of hashes is useless without it.
+    api_key_pepper: SecretStr = SecretStr(DEVELOPMENT_API_KEY_PEPPER)
+    # Seconds a verified key is remembered; a revocation takes effect within this time.
+    api_key_cache_ttl: float = Field(default=5.0, ge=0)
+
+    # Token bucket per caller: sustained requests per second, and the burst above it.
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, gt=0)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Largest request body accepted on any route (GraphQL has its own, smaller limit).
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    request_id_header: str = "X-Request-ID"
+    # JSON logs carrying the request id, installed at start-up; off where the app is
+    # embedded in another program's logging (tests).
+    configure_logging: bool = True
+    # Seconds the merged OpenAPI document is kept before the services are asked again.
+    openapi_cache_ttl: float = Field(default=60.0, ge=0)
+    graphql: GraphLimits = Field(default_factory=GraphLimits)
+
+    _split_lists = field_validator(
+        "oidc_algorithms", "oidc_default_scopes", "cors_origins", mode="before"
+    )(_list_from_env)
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_algorithms_only(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one algorithm is required")
+        refused = [name for name in value if name not in ASYMMETRIC_ALGORITHMS]
+        if refused:
+            raise ValueError(
+                f"algorithms {refused} are refused; use asymmetric ones: "
+                + ", ".join(sorted(ASYMMETRIC_ALGORITHMS))
+            )
+        return value
+
+    @field_validator("oidc_default_scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - KNOWN_SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; known: {sorted(KNOWN_SCOPES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_configuration(self) -> Self:
+        if self.oidc_issuer is not None and not self.oidc_audience:
+            raise ValueError(
+                "SCORE_GATEWAY_OIDC_AUDIENCE is required with SCORE_GATEWAY_OIDC_ISSUER: "
+                "without it, tokens the issuer minted for any other application would pass"
+            )
+        if self.platform.environment is Environment.production and self.graphql.introspection:
+            raise ValueError(
+                "SCORE_GATEWAY_GRAPHQL__INTROSPECTION is refused in production: the schema is "
+                "published as schema.graphql, and admin-scoped keys may still introspect"
+            )
+        pepper = self.api_key_pepper.get_secret_value()
+        if self.platform.environment is not Environment.development and (
+            pepper == DEVELOPMENT_API_KEY_PEPPER
+        ):
+            raise ValueError(
+                "SCORE_GATEWAY_API_KEY_PEPPER is left at its development default; "
+                f"set a real one for the {self.platform.environment.value} environment"
+            )
+        if len(pepper) < 32:
+            raise ValueError("SCORE_GATEWAY_API_KEY_PEPPER must be at least 32 characters")
+        return self
+
+    @property
+    def service_urls(self) -> dict[str, str]:
+        """Each fronted service's base URL, by the name that prefixes its routes."""
+        return {
+            "enrolment": self.enrolment_url.rstrip("/"),
+            "indicators": self.indicators_url.rstrip("/"),
+            "reporting": self.reporting_url.rstrip("/"),
+        }
