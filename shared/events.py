@@ -16,6 +16,7 @@ from shared.enums import (
     CertificationLevel,
     ConsentStatus,
     LifecycleStage,
+    OrganisationKind,
     ParticipantRole,
     Sex,
 )
@@ -469,4 +470,46 @@ EVENT_PAYLOADS.update(
             ValueCorrected,
         )
     }
+)
+
+
+# --- enrolment: organisations and projects ----------------------------------------------
+
+
+class OrganisationChanged(EventPayload):
+    """A partner, buyer or funder as it stands after the change (reports name them)."""
+
+    event_type: ClassVar[str] = "organisation.changed"
+    aggregate_type: ClassVar[str] = "organisation"
+
+    organisation_id: UUID
+    name: str
+    short_name: str | None
+    kind: OrganisationKind
+    country: str | None
+
+    def aggregate_id(self) -> UUID:
+        return self.organisation_id
+
+
+class ProjectChanged(EventPayload):
+    """A project with its current partner and funder links, after any change to them."""
+
+    event_type: ClassVar[str] = "project.changed"
+    aggregate_type: ClassVar[str] = "project"
+
+    project_id: UUID
+    name: str
+    country: str
+    start_date: date | None
+    end_date: date | None
+    partner_ids: list[UUID]
+    funder_ids: list[UUID]
+
+    def aggregate_id(self) -> UUID:
+        return self.project_id
+
+
+EVENT_PAYLOADS.update(
+    {(cls.event_type, cls.version): cls for cls in (OrganisationChanged, ProjectChanged)}
 )

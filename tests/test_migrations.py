@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.enrolment.models import metadata as enrolment_metadata
 from services.enrolment.training.catalogue import STANDARD_MODULES
 from services.indicators.models import metadata as indicators_metadata
+from services.reporting.models import metadata as reporting_metadata
 
 
 def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
@@ -32,6 +33,12 @@ async def test_enrolment_migrations_match_the_models(enrolment_engine: AsyncEngi
 async def test_indicators_migrations_match_the_models(indicators_engine: AsyncEngine) -> None:
     async with indicators_engine.connect() as connection:
         differences = await connection.run_sync(_diff, indicators_metadata)
+    assert differences == [], "models changed without a migration: " + repr(differences)
+
+
+async def test_reporting_migrations_match_the_models(reporting_engine: AsyncEngine) -> None:
+    async with reporting_engine.connect() as connection:
+        differences = await connection.run_sync(_diff, reporting_metadata)
     assert differences == [], "models changed without a migration: " + repr(differences)
 
 

@@ -16,6 +16,7 @@ from services.enrolment.organisations.schemas import (
 )
 from services.enrolment.tenancy import project_visible
 from shared.enums import OrganisationKind, Role
+from shared.events import OrganisationChanged, ProjectChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, keyset_page, make_page
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -41,6 +42,17 @@ class OrganisationService:
         session.add(organisation)
         await session.flush()
         public = OrganisationPublic.model_validate(organisation)
+        await changes.emit(
+            session,
+            OrganisationChanged(
+                organisation_id=organisation.id,
+                name=public.name,
+                short_name=public.short_name,
+                kind=public.kind,
+                country=public.country,
+            ),
+            principal=principal,
+        )
         await changes.audit(
             session,
             principal=principal,
@@ -98,6 +110,19 @@ class ProjectService:
         )
         await session.flush()
         public = (await self._publish(session, [project]))[0]
+        await changes.emit(
+            session,
+            ProjectChanged(
+                project_id=public.id,
+                name=public.name,
+                country=public.country,
+                start_date=public.start_date,
+                end_date=public.end_date,
+                partner_ids=public.partner_ids,
+                funder_ids=public.funder_ids,
+            ),
+            principal=principal,
+        )
         await changes.audit(
             session,
             principal=principal,

@@ -1,5 +1,42 @@
-"""Placeholder: filled in by the reach work."""
+"""REST endpoints of the reach and cost recovery reports."""
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from services.reporting.filters import ReportQueryParams
+from services.reporting.reach.cost_recovery import cost_recovery_report
+from services.reporting.reach.report import reach_report
+from services.reporting.report import ReportTable
+from shared.db import SessionDep
+from shared.identity import CurrentPrincipal
+
+router = APIRouter(prefix="/reach", tags=["reach"])
+
+
+@router.get(
+    "",
+    summary="Enterprises trained, participants, workers benefiting, trainers, satisfaction",
+    description=(
+        "Reach figures broken down by any of module, country, project, partner, sector, "
+        "period, stage (group_by) and filtered by the same. The `method` field says how each "
+        "figure is counted."
+    ),
+)
+async def get_reach(
+    session: SessionDep, principal: CurrentPrincipal, params: ReportQueryParams
+) -> ReportTable:
+    return await reach_report(session, principal, params)
+
+
+@router.get(
+    "/cost-recovery",
+    summary="Share of training cost paid by non-ILO sources, per currency",
+    description=(
+        "From the training cost entries (POST /costs); one row per group and currency, since "
+        "amounts in different currencies are never added. Breaks down by project, country, "
+        "period, module, partner."
+    ),
+)
+async def get_cost_recovery(
+    session: SessionDep, principal: CurrentPrincipal, params: ReportQueryParams
+) -> ReportTable:
+    return await cost_recovery_report(session, principal, params)

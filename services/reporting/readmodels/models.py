@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Index, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy import Index, Numeric, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
@@ -207,6 +207,22 @@ class RmValue(Table, table=True):
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_rm_value_impact", "indicator_code", "round_kind", "status"),
+        # The impact report's scan: validated baseline/endline totals in DISTINCT ON
+        # order, values included, so it is an index-only scan with no sort
+        # (benchmarks/reporting_impact.py).
+        Index(
+            "ix_rm_value_pairs",
+            "enterprise_id",
+            "project_id",
+            "indicator_id",
+            "round_kind",
+            text("round_sequence DESC"),
+            postgresql_include=["value", "value_bool", "currency"],
+            postgresql_where=text(
+                "status = 'validated' AND sex IS NULL AND role IS NULL "
+                "AND round_kind IN ('baseline', 'endline')"
+            ),
+        ),
     )
 
     value_id: UUID = Field(primary_key=True)

@@ -1,5 +1,94 @@
-"""Placeholder: filled in by the suppliers work."""
+"""REST endpoints of supplier status (lead buyers) and the enterprise scorecard."""
 
-from fastapi import APIRouter
+from typing import Annotated
+from uuid import UUID
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request
+
+from services.reporting.filters import raw_report_params
+from services.reporting.suppliers.report import parse_supplier_params
+from services.reporting.suppliers.schemas import SupplierStatus
+from services.reporting.suppliers.service import supplier_service
+from shared.db import SessionDep
+from shared.identity import CurrentPrincipal
+from shared.pagination import Page, PageParams
+
+router = APIRouter(tags=["suppliers"])
+
+BuyerId = Annotated[
+    UUID | None,
+    Query(
+        description=(
+            "See the status as this lead buyer sees it: only its consenting suppliers. "
+            "A lead buyer always sees its own."
+        )
+    ),
+]
+
+
+Filter = Annotated[list[str] | None, Query()]
+
+
+@router.get(
+    "/suppliers",
+    summary="Status of your consenting suppliers (lead buyers), or of the enterprises you see",
+    description=(
+        "Filters as in the reports (repeat or comma-separate values): country, project, "
+        "partner, sector, stage, module. Paged by cursor, in enterprise id order."
+    ),
+)
+async def list_suppliers(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageParams,
+    buyer_id: BuyerId = None,
+    country: Filter = None,
+    project: Filter = None,
+    partner: Filter = None,
+    sector: Filter = None,
+    stage: Filter = None,
+    module: Filter = None,
+) -> Page[SupplierStatus]:
+    # Declared for the OpenAPI document; parsed from the raw query like every report's,
+    # so an unknown parameter is refused instead of silently ignored.
+    del buyer_id, country, project, partner, sector, stage, module
+    raw = raw_report_params(request)
+    for paging in ("cursor", "limit"):
+        raw.pop(paging, None)
+    params, buyer = parse_supplier_params(raw)
+    return await supplier_service.get_all(
+        session, principal=principal, page=page, buyer_id=buyer, params=params
+    )
+
+
+@router.get(
+    "/suppliers/{enterprise_id}",
+    summary="One supplier's status: stage, modules completed, EIT, indicator changes",
+    responses={404: {"description": "Not a supplier you may see (or consent was withdrawn)"}},
+)
+async def get_supplier(
+    enterprise_id: UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    buyer_id: BuyerId = None,
+) -> SupplierStatus:
+    return await supplier_service.get(
+        session, enterprise_id, principal=principal, buyer_id=buyer_id
+    )
+
+
+@router.get(
+    "/scorecard",
+    summary="An enterprise's own scorecard (enterprise users: their own, without parameters)",
+)
+async def get_scorecard(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    enterprise_id: Annotated[
+        UUID | None, Query(description="Required unless you are an enterprise user")
+    ] = None,
+) -> SupplierStatus:
+    return await supplier_service.scorecard(
+        session, principal=principal, enterprise_id=enterprise_id
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 05:37:08.539504
+Create Date: 2026-11-22 06:31:03.542244
 """
 
 from collections.abc import Sequence
@@ -383,6 +383,22 @@ def upgrade() -> None:
     op.create_index(
         "ix_rm_value_impact", "rm_value", ["indicator_code", "round_kind", "status"], unique=False
     )
+    op.create_index(
+        "ix_rm_value_pairs",
+        "rm_value",
+        [
+            "enterprise_id",
+            "project_id",
+            "indicator_id",
+            "round_kind",
+            sa.literal_column("round_sequence DESC"),
+        ],
+        unique=False,
+        postgresql_include=["value", "value_bool", "currency"],
+        postgresql_where=sa.text(
+            "status = 'validated' AND sex IS NULL AND role IS NULL AND round_kind IN ('baseline', 'endline')"
+        ),
+    )
     op.create_index(op.f("ix_rm_value_project_id"), "rm_value", ["project_id"], unique=False)
     op.create_index(
         "uq_rm_value_slot",
@@ -447,6 +463,14 @@ def downgrade() -> None:
     op.drop_table("target")
     op.drop_index("uq_rm_value_slot", table_name="rm_value", postgresql_nulls_not_distinct=True)
     op.drop_index(op.f("ix_rm_value_project_id"), table_name="rm_value")
+    op.drop_index(
+        "ix_rm_value_pairs",
+        table_name="rm_value",
+        postgresql_include=["value", "value_bool", "currency"],
+        postgresql_where=sa.text(
+            "status = 'validated' AND sex IS NULL AND role IS NULL AND round_kind IN ('baseline', 'endline')"
+        ),
+    )
     op.drop_index("ix_rm_value_impact", table_name="rm_value")
     op.drop_index(op.f("ix_rm_value_enterprise_id"), table_name="rm_value")
     op.drop_table("rm_value")

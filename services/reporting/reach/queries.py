@@ -1,0 +1,361 @@
+"""Reach measures, each one aggregate statement over the read models, broken down alike.
+
+Every measure family ("block") has its own facts - completed modules, participants,
+cohort membership, trainer certifications, satisfaction ratings - and so its own answer
+to each dimension; the blocks' grouped rows are merged on the group key.
+"""
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Date, Select, and_, cast, func, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting.filters import (
+    Dimension,
+    DimensionSql,
+    ReportParams,
+    breakdown,
+    column_of,
+    group_key,
+)
+from services.reporting.readmodels.models import (
+    RmCohort,
+    RmEnrolment,
+    RmEnterprise,
+    RmModuleProgress,
+    RmParticipant,
+    RmSatisfaction,
+    RmTrainerCertification,
+)
+from services.reporting.tenancy import (
+    enterprise_visible,
+    project_visible,
+    trainer_certification_visible,
+)
+from shared.identity import Principal
+
+REPORT = "reach"
+
+# The satisfaction scale is 1 (very dissatisfied) .. 5 (very satisfied), as indicators
+# records it; 4 (satisfied) and 5 count as satisfied, as in indicators' own summary.
+SATISFIED_RATING = 4
+# Trainers count as certified at these levels (candidates are still in training).
+CERTIFIED_LEVELS = ("certified", "expert")
+
+GroupKey = tuple[Any, ...]
+Statement = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One family of reach measures, and the measure giving its number of enterprises
+    (the base of small-group suppression; None for measures not about enterprises)."""
+
+    name: str
+    measures: tuple[str, ...]
+    enterprises: str | None
+    build: Callable[[ReportParams, Principal], Statement]
+    dimensions: frozenset[Dimension]
+
+
+def _enterprise_dimensions(
+    *,
+    module: Any,
+    project: Any,
+    partner: Any,
+    period: Any,
+) -> dict[Dimension, DimensionSql]:
+    return {
+        Dimension.module: DimensionSql(column_of(module)),
+        Dimension.country: DimensionSql(column_of(RmEnterprise.country)),
+        Dimension.sector: DimensionSql(column_of(RmEnterprise.sector)),
+        Dimension.project: DimensionSql(column_of(project)),
+        Dimension.partner: DimensionSql(column_of(partner)),
+        Dimension.stage: DimensionSql(column_of(RmEnrolment.stage)),
+        Dimension.period: DimensionSql(column_of(period)),
+    }
+
+
+def _with_context(
+    statement: Statement, enterprise_id: Any, project_id: Any, params: ReportParams
+) -> Statement:
+    """Outer-join the enterprise (country, sector) and its enrolment in the fact's project
+    (stage) when the request needs them."""
+    if params.uses(Dimension.country) or params.uses(Dimension.sector):
+        statement = statement.outerjoin(RmEnterprise, col(RmEnterprise.id) == enterprise_id)
+    if params.uses(Dimension.stage):
+        statement = statement.outerjoin(
+            RmEnrolment,
+            and_(
+                col(RmEnrolment.enterprise_id) == enterprise_id,
+                col(RmEnrolment.project_id) == project_id,
+            ),
+        )
+    return statement
+
+
+TRAINED_DIMENSIONS = _enterprise_dimensions(
+    module=RmModuleProgress.module_code,
+    project=RmCohort.project_id,
+    partner=RmCohort.partner_id,
+    period=RmModuleProgress.completed_on,
+)
+
+
+def _trained(params: ReportParams, principal: Principal) -> Statement:
+    plan = breakdown(params, TRAINED_DIMENSIONS, report=REPORT)
+    enterprise = col(RmModuleProgress.enterprise_id)
+    statement = select(
+        *plan.groups,
+        func.count(enterprise.distinct()).label("enterprises_trained"),
+    ).select_from(RmModuleProgress)
+    statement = statement.join(RmCohort, col(RmCohort.id) == col(RmModuleProgress.cohort_id))
+    statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
+    return statement.where(
+        col(RmModuleProgress.completed_on).is_not(None),
+        enterprise_visible(enterprise, principal),
+        project_visible(RmCohort.project_id, principal),
+        *plan.conditions,
+    ).group_by(*plan.groups)
+
+
+PARTICIPANT_DIMENSIONS = _enterprise_dimensions(
+    module=RmCohort.module_code,
+    project=RmCohort.project_id,
+    partner=RmCohort.partner_id,
+    period=RmCohort.start_date,
+)
+
+
+def _participants(params: ReportParams, principal: Principal) -> Statement:
+    plan = breakdown(params, PARTICIPANT_DIMENSIONS, report=REPORT)
+    sex, role = col(RmParticipant.sex), col(RmParticipant.role)
+    enterprise = col(RmParticipant.enterprise_id)
+
+    def counted(*conditions: Any) -> Any:
+        return func.count().filter(and_(*conditions))
+
+    statement = select(
+        *plan.groups,
+        func.count().label("participants"),
+        counted(sex == "female").label("participants_female"),
+        counted(sex == "male").label("participants_male"),
+        counted(role == "manager", sex == "female").label("managers_female"),
+        counted(role == "manager", sex == "male").label("managers_male"),
+        counted(role == "worker", sex == "female").label("workers_female"),
+        counted(role == "worker", sex == "male").label("workers_male"),
+        func.count(enterprise.distinct()).label("participant_enterprises"),
+    ).select_from(RmParticipant)
+    statement = statement.join(RmCohort, col(RmCohort.id) == col(RmParticipant.cohort_id))
+    statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
+    return statement.where(
+        col(RmParticipant.removed).is_(False),
+        enterprise_visible(enterprise, principal),
+        project_visible(RmCohort.project_id, principal),
+        *plan.conditions,
+    ).group_by(*plan.groups)
+
+
+def _participating(params: ReportParams, principal: Principal) -> Statement:
+    # Each enterprise of a cohort once per group (DISTINCT), then its workforce summed:
+    # an enterprise in three cohorts of the group does not triple its workers.
+    members = select(
+        col(RmCohort.project_id),
+        col(RmCohort.partner_id),
+        col(RmCohort.module_code),
+        col(RmCohort.start_date),
+        func.unnest(RmCohort.enterprise_ids).label("enterprise_id"),
+    ).subquery("member")
+    dimensions = {
+        Dimension.module: DimensionSql(members.c.module_code),
+        Dimension.country: DimensionSql(column_of(RmEnterprise.country)),
+        Dimension.sector: DimensionSql(column_of(RmEnterprise.sector)),
+        Dimension.project: DimensionSql(members.c.project_id),
+        Dimension.partner: DimensionSql(members.c.partner_id),
+        Dimension.stage: DimensionSql(column_of(RmEnrolment.stage)),
+        Dimension.period: DimensionSql(members.c.start_date),
+    }
+    plan = breakdown(params, dimensions, report=REPORT)
+    distinct = (
+        select(*plan.groups, members.c.enterprise_id, col(RmEnterprise.workforce_total))
+        .distinct()
+        .select_from(members)
+        .outerjoin(RmEnterprise, col(RmEnterprise.id) == members.c.enterprise_id)
+    )
+    if params.uses(Dimension.stage):
+        distinct = distinct.outerjoin(
+            RmEnrolment,
+            and_(
+                col(RmEnrolment.enterprise_id) == members.c.enterprise_id,
+                col(RmEnrolment.project_id) == members.c.project_id,
+            ),
+        )
+    facts = distinct.where(
+        enterprise_visible(members.c.enterprise_id, principal),
+        project_visible(members.c.project_id, principal),
+        *plan.conditions,
+    ).subquery("participating")
+    groups = [facts.c[group_key(dimension)] for dimension in params.group_by]
+    return select(
+        *groups,
+        func.count().label("enterprises_participating"),
+        func.coalesce(func.sum(facts.c.workforce_total), 0).label("workers_benefiting"),
+        func.count().filter(facts.c.workforce_total.is_(None)).label("workforce_unknown"),
+    ).group_by(*groups)
+
+
+TRAINER_DIMENSIONS = {
+    Dimension.module: DimensionSql(column_of(RmTrainerCertification.module_code)),
+    Dimension.country: DimensionSql(column_of(RmTrainerCertification.country)),
+    Dimension.partner: DimensionSql(column_of(RmTrainerCertification.organisation_id)),
+    Dimension.period: DimensionSql(cast(RmTrainerCertification.certified_at, Date)),
+}
+
+
+def _trainers(params: ReportParams, principal: Principal) -> Statement:
+    plan = breakdown(params, TRAINER_DIMENSIONS, report=REPORT)
+    trainer = col(RmTrainerCertification.trainer_id)
+    sex = col(RmTrainerCertification.sex)
+    return (
+        select(
+            *plan.groups,
+            func.count(trainer.distinct()).label("trainers_certified"),
+            func.count(trainer.distinct()).filter(sex == "female").label("trainers_female"),
+            func.count(trainer.distinct()).filter(sex == "male").label("trainers_male"),
+        )
+        .select_from(RmTrainerCertification)
+        .where(
+            col(RmTrainerCertification.level).in_(CERTIFIED_LEVELS),
+            trainer_certification_visible(principal),
+            *plan.conditions,
+        )
+        .group_by(*plan.groups)
+    )
+
+
+SATISFACTION_DIMENSIONS = _enterprise_dimensions(
+    module=RmSatisfaction.module_code,
+    project=RmCohort.project_id,
+    partner=RmCohort.partner_id,
+    period=cast(RmSatisfaction.recorded_at, Date),
+)
+
+
+def _satisfaction(params: ReportParams, principal: Principal) -> Statement:
+    plan = breakdown(params, SATISFACTION_DIMENSIONS, report=REPORT)
+    enterprise = col(RmSatisfaction.enterprise_id)
+    rating = col(RmSatisfaction.rating)
+    statement = select(
+        *plan.groups,
+        func.count().label("ratings"),
+        func.count().filter(rating >= SATISFIED_RATING).label("satisfied"),
+        func.count(enterprise.distinct()).label("rated_enterprises"),
+    ).select_from(RmSatisfaction)
+    statement = statement.outerjoin(RmCohort, col(RmCohort.id) == col(RmSatisfaction.cohort_id))
+    statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
+    return statement.where(
+        enterprise_visible(enterprise, principal),
+        # For a programme manager a rating without a cohort is in no project, so not theirs.
+        project_visible(RmCohort.project_id, principal),
+        *plan.conditions,
+    ).group_by(*plan.groups)
+
+
+BLOCKS = (
+    Block(
+        "trained",
+        ("enterprises_trained",),
+        "enterprises_trained",
+        _trained,
+        frozenset(TRAINED_DIMENSIONS),
+    ),
+    Block(
+        "participants",
+        (
+            "participants",
+            "participants_female",
+            "participants_male",
+            "managers_female",
+            "managers_male",
+            "workers_female",
+            "workers_male",
+            "participant_enterprises",
+        ),
+        "participant_enterprises",
+        _participants,
+        frozenset(PARTICIPANT_DIMENSIONS),
+    ),
+    Block(
+        "participating",
+        ("enterprises_participating", "workers_benefiting", "workforce_unknown"),
+        "enterprises_participating",
+        _participating,
+        frozenset(Dimension),
+    ),
+    Block(
+        "trainers",
+        ("trainers_certified", "trainers_female", "trainers_male"),
+        None,
+        _trainers,
+        frozenset(TRAINER_DIMENSIONS),
+    ),
+    Block(
+        "satisfaction",
+        ("ratings", "satisfied", "rated_enterprises"),
+        "rated_enterprises",
+        _satisfaction,
+        frozenset(SATISFACTION_DIMENSIONS),
+    ),
+)
+
+
+@dataclass
+class ReachGroup:
+    """One group's measures by block; a block is None when it cannot answer the request."""
+
+    group: dict[str, Any]
+    blocks: dict[str, dict[str, int] | None]
+
+
+def applicable(block: Block, params: ReportParams) -> bool:
+    return all(d in block.dimensions for d in Dimension if params.uses(d))
+
+
+async def reach_groups(
+    session: AsyncSession,
+    principal: Principal,
+    params: ReportParams,
+    *,
+    only: Collection[str] | None = None,
+) -> tuple[list[ReachGroup], list[str]]:
+    """Every block's grouped counts (or the ``only`` blocks' by name), merged per group;
+    and the blocks that could not answer (a dimension they have no data for)."""
+    keys = [group_key(dimension) for dimension in params.group_by]
+    merged: dict[GroupKey, ReachGroup] = {}
+    wanted = [block for block in BLOCKS if only is None or block.name in only]
+    answering = [block for block in wanted if applicable(block, params)]
+    skipped = [block.name for block in wanted if block not in answering]
+    for block in answering:
+        rows = (await session.execute(block.build(params, principal))).mappings().all()
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            entry = merged.setdefault(
+                key, ReachGroup(group=dict(zip(keys, key, strict=True)), blocks={})
+            )
+            entry.blocks[block.name] = {m: int(row[m] or 0) for m in block.measures}
+    for entry in merged.values():
+        for block in wanted:
+            if block.name in skipped:
+                entry.blocks[block.name] = None
+            else:
+                entry.blocks.setdefault(block.name, {m: 0 for m in block.measures})
+    ordered = sorted(merged.values(), key=lambda g: _sort_key(tuple(g.group.values())))
+    return ordered, skipped
+
+
+def _sort_key(values: Sequence[Any]) -> tuple[tuple[bool, str], ...]:
+    # Nulls last, everything else by its text.
+    return tuple((value is None, "" if value is None else str(value)) for value in values)

@@ -1,0 +1,175 @@
+"""The reach report: who and how many the programme reached, as a ReportTable."""
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting.db import utcnow
+from services.reporting.filters import (
+    RawParams,
+    dimension_columns,
+    min_group_size_of,
+    name_groups,
+    parse_report_params,
+)
+from services.reporting.reach.queries import (
+    BLOCKS,
+    CERTIFIED_LEVELS,
+    REPORT,
+    SATISFIED_RATING,
+    ReachGroup,
+    reach_groups,
+)
+from services.reporting.readmodels.service import read_model_service
+from services.reporting.report import REPORTS, ColumnKind, ReportColumn, ReportTable
+from services.reporting.tenancy import is_suppressed, suppression_applies
+from shared.identity import Principal
+
+METHOD = (
+    "Enterprises trained: distinct enterprises with a module completed (completion date in "
+    "the period), by the module, the cohort's project and partner. "
+    "Enterprises participating and workers benefiting: the distinct enterprises listed in "
+    "cohorts (period: the cohort's start date) and the sum of their total workforce, each "
+    "enterprise counted once per row however many cohorts it joined; workforce_unknown "
+    "counts those whose workforce is not recorded (they add nothing to the sum). "
+    "Participants: people on cohorts' participant lists, not removed (a person on two "
+    "cohorts counts twice), by sex and role; share of women = female participants / "
+    "participants. "
+    f"Trainers certified: distinct trainers certified at level {' or '.join(CERTIFIED_LEVELS)} "
+    "(period: certification date; partner: the trainer's organisation; by module and "
+    "country of certification); they have no project, sector or stage, so their columns "
+    "are empty when the request uses those. "
+    f"Satisfaction rate: share of participants' ratings of {SATISFIED_RATING} or 5 on the "
+    "1 (very dissatisfied) to 5 (very satisfied) scale, over all ratings (period: the "
+    "date recorded; project and partner: the rated cohort's). "
+    "Country and sector are the enterprise's; stage is the enterprise's current stage in "
+    "the fact's project. Percentages are rounded to 1 decimal. Only enterprises (and "
+    "trainers) the caller may see are counted."
+)
+
+COLUMNS = [
+    ReportColumn(
+        key="enterprises_trained",
+        label="Enterprises trained",
+        kind=ColumnKind.integer,
+        description="Distinct enterprises that completed a module",
+    ),
+    ReportColumn(
+        key="enterprises_participating",
+        label="Enterprises participating",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="workers_benefiting",
+        label="Workers benefiting",
+        kind=ColumnKind.integer,
+        description="Total workforce of the participating enterprises, each counted once",
+    ),
+    ReportColumn(
+        key="workforce_unknown",
+        label="Participating enterprises without a workforce figure",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(key="participants", label="Participants", kind=ColumnKind.integer),
+    ReportColumn(key="participants_female", label="Participants, women", kind=ColumnKind.integer),
+    ReportColumn(key="participants_male", label="Participants, men", kind=ColumnKind.integer),
+    ReportColumn(key="managers_female", label="Managers, women", kind=ColumnKind.integer),
+    ReportColumn(key="managers_male", label="Managers, men", kind=ColumnKind.integer),
+    ReportColumn(key="workers_female", label="Workers, women", kind=ColumnKind.integer),
+    ReportColumn(key="workers_male", label="Workers, men", kind=ColumnKind.integer),
+    ReportColumn(key="share_women_pct", label="Share of women (%)", kind=ColumnKind.percent),
+    ReportColumn(key="trainers_certified", label="Trainers certified", kind=ColumnKind.integer),
+    ReportColumn(key="trainers_female", label="Trainers certified, women", kind=ColumnKind.integer),
+    ReportColumn(key="trainers_male", label="Trainers certified, men", kind=ColumnKind.integer),
+    ReportColumn(key="ratings", label="Satisfaction ratings (n)", kind=ColumnKind.integer),
+    ReportColumn(key="satisfied", label="Satisfied ratings", kind=ColumnKind.integer),
+    ReportColumn(
+        key="satisfaction_rate_pct", label="Satisfaction rate (%)", kind=ColumnKind.percent
+    ),
+    ReportColumn(key="suppression_reason", label="Suppressed", kind=ColumnKind.text),
+]
+
+# Measures used for suppression and derived figures only; not columns of the report.
+_INTERNAL = frozenset({"participant_enterprises", "rated_enterprises"})
+_DERIVED = {"participants": ("share_women_pct",), "satisfaction": ("satisfaction_rate_pct",)}
+
+
+def _percent(part: int | None, whole: int | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def reach_row(
+    entry: ReachGroup, principal: Principal, min_group_size: int
+) -> tuple[dict[str, Any], bool]:
+    """A report row from one group's blocks, small blocks suppressed; and whether any was."""
+    row: dict[str, Any] = dict(entry.group)
+    hidden: list[str] = []
+    for block in BLOCKS:
+        measures = entry.blocks.get(block.name)
+        base = measures.get(block.enterprises) if measures and block.enterprises else None
+        suppressed = measures is not None and is_suppressed(base, principal, min_group_size)
+        if suppressed:
+            hidden.append(block.name)
+        for measure in block.measures:
+            if measure not in _INTERNAL:
+                row[measure] = None if measures is None or suppressed else measures[measure]
+        for derived in _DERIVED.get(block.name, ()):
+            row[derived] = None
+    blocks = entry.blocks
+    if "participants" not in hidden and (participants := blocks.get("participants")):
+        row["share_women_pct"] = _percent(
+            participants["participants_female"], participants["participants"]
+        )
+    if "satisfaction" not in hidden and (satisfaction := blocks.get("satisfaction")):
+        row["satisfaction_rate_pct"] = _percent(satisfaction["satisfied"], satisfaction["ratings"])
+    row["suppressed"] = bool(hidden)
+    row["suppression_reason"] = (
+        f"Suppressed ({', '.join(hidden)}): fewer than {min_group_size} enterprises behind "
+        "these figures (confidentiality)"
+        if hidden
+        else None
+    )
+    return row, bool(hidden)
+
+
+async def reach_report(
+    session: AsyncSession, principal: Principal, params: RawParams
+) -> ReportTable:
+    parsed, _ = parse_report_params(params)
+    min_group_size = min_group_size_of(params)
+    groups, skipped = await reach_groups(session, principal, parsed)
+    rows: list[dict[str, Any]] = []
+    suppressed_rows = 0
+    for entry in groups:
+        row, suppressed = reach_row(entry, principal, min_group_size)
+        rows.append(row)
+        suppressed_rows += suppressed
+    await name_groups(session, rows, parsed.group_by)
+    method = METHOD
+    if skipped:
+        method += f" Not answerable for this breakdown (empty): {', '.join(skipped)}."
+    applies = suppression_applies(principal)
+    if applies:
+        method += (
+            f" For this caller, measures resting on fewer than {min_group_size} enterprises "
+            "in a row are suppressed (empty, with the reason); trainer counts are not "
+            "enterprise data and are never suppressed."
+        )
+    return ReportTable(
+        report=REPORT,
+        title="Reach",
+        method=method,
+        filters=parsed.echo(),
+        group_by=[d.value for d in parsed.group_by],
+        columns=dimension_columns(parsed.group_by) + COLUMNS,
+        rows=rows,
+        min_group_size=min_group_size if applies else None,
+        suppressed_rows=suppressed_rows,
+        generated_at=utcnow(),
+        data_as_of=await read_model_service.feed_positions(session),
+    )
+
+
+REPORTS[REPORT] = reach_report

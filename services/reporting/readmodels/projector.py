@@ -1,0 +1,413 @@
+"""Projects enrolment's and indicators' events onto the read models, one upsert per event.
+
+Every handler writes the state the event describes, never an increment, and takes its
+timestamps from the event, so re-applying any event (a replay from position 0) converges
+on exactly the same rows.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting.db import Table
+from services.reporting.readmodels.models import (
+    RmCohort,
+    RmConsent,
+    RmEnrolment,
+    RmEnterprise,
+    RmImprovementProject,
+    RmImprovementTeam,
+    RmIndicator,
+    RmModuleProgress,
+    RmOrganisation,
+    RmParticipant,
+    RmProject,
+    RmRound,
+    RmSatisfaction,
+    RmTrainerCertification,
+    RmValue,
+)
+from shared.events import (
+    CohortChanged,
+    ConsentChanged,
+    EitChanged,
+    EnterpriseRegistered,
+    EnterpriseSnapshot,
+    EventEnvelope,
+    ImprovementProjectChanged,
+    IndicatorSnapshot,
+    IndicatorValueFact,
+    MeasurementRoundCreated,
+    ModuleProgressChanged,
+    OrganisationChanged,
+    ParticipantChanged,
+    ProjectChanged,
+    SatisfactionRecorded,
+    StageChanged,
+    TrainerCertified,
+    ValuesSubmitted,
+    parse_payload,
+)
+
+ENROLMENT_CONSUMER = "reporting.enrolment"
+INDICATORS_CONSUMER = "reporting.indicators"
+
+# Rows keyed by a natural key get an id derived from it, identical on every replay.
+_DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models")
+
+# The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
+VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
+
+
+def derived_id(*parts: object) -> UUID:
+    return uuid5(_DERIVED_IDS, "/".join(str(part) for part in parts))
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: type[Table],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Iterable[str] = ("id",),
+    keep: Iterable[str] = (),
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE every column but the key and ``keep``.
+
+    ``keep`` columns are written when the row is new only (a first-seen timestamp).
+    """
+    if not rows:
+        return
+    key, keep = tuple(key), frozenset(keep)
+    statement = insert(model).values(list(rows))
+    updates = {
+        column: statement.excluded[column]
+        for column in rows[0]
+        if column not in key and column not in keep
+    }
+    await session.execute(statement.on_conflict_do_update(index_elements=key, set_=updates))
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+
+async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = parse_payload(envelope)
+    at = envelope.occurred_at
+    match payload:
+        case OrganisationChanged():
+            await _upsert(
+                session,
+                RmOrganisation,
+                [
+                    {
+                        "id": payload.organisation_id,
+                        "name": payload.name,
+                        "short_name": payload.short_name,
+                        "kind": payload.kind.value,
+                        "country": payload.country,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ProjectChanged():
+            await _upsert(
+                session,
+                RmProject,
+                [
+                    {
+                        "id": payload.project_id,
+                        "name": payload.name,
+                        "country": payload.country,
+                        "start_date": payload.start_date,
+                        "end_date": payload.end_date,
+                        "partner_ids": payload.partner_ids,
+                        "funder_ids": payload.funder_ids,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case EnterpriseSnapshot():
+            await _upsert(
+                session,
+                RmEnterprise,
+                [
+                    {
+                        "id": payload.enterprise_id,
+                        "name": payload.name,
+                        "country": payload.country,
+                        "sector": payload.sector,
+                        "sub_sector": payload.sub_sector,
+                        "partner_id": payload.partner_id,
+                        "workforce_total": payload.workforce_total,
+                        "workforce_female": payload.workforce_female,
+                        "workforce_male": payload.workforce_male,
+                        "buyer_ids": payload.buyer_ids,
+                        "registered_at": at,
+                        "updated_at": at,
+                    }
+                ],
+                # Only the registration dates the enterprise; an update that arrives for
+                # an unseen enterprise dates it provisionally.
+                keep=() if isinstance(payload, EnterpriseRegistered) else ("registered_at",),
+            )
+        case StageChanged():
+            await _upsert(
+                session,
+                RmEnrolment,
+                [
+                    {
+                        "id": payload.enrolment_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "project_id": payload.project_id,
+                        "partner_id": payload.partner_id,
+                        "stage": payload.to_stage.value,
+                        "stage_changed_at": at,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ConsentChanged():
+            await _upsert(
+                session,
+                RmConsent,
+                [
+                    {
+                        "id": payload.consent_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "buyer_id": payload.buyer_id,
+                        "status": payload.status.value,
+                        "changed_at": at,
+                    }
+                ],
+            )
+        case CohortChanged():
+            await _upsert(
+                session,
+                RmCohort,
+                [
+                    {
+                        "id": payload.cohort_id,
+                        "project_id": payload.project_id,
+                        "partner_id": payload.partner_id,
+                        "module_code": payload.module_code,
+                        "name": payload.name,
+                        "start_date": payload.start_date,
+                        "enterprise_ids": payload.enterprise_ids,
+                        "trainer_ids": payload.trainer_ids,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ParticipantChanged():
+            await _upsert(
+                session,
+                RmParticipant,
+                [
+                    {
+                        "id": payload.participant_id,
+                        "cohort_id": payload.cohort_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "role": payload.role.value,
+                        "sex": payload.sex.value,
+                        "removed": payload.removed,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ModuleProgressChanged():
+            await _upsert(
+                session,
+                RmModuleProgress,
+                [
+                    {
+                        "id": derived_id(
+                            "module-progress",
+                            payload.enterprise_id,
+                            payload.cohort_id,
+                            payload.module_code,
+                        ),
+                        "enterprise_id": payload.enterprise_id,
+                        "cohort_id": payload.cohort_id,
+                        "module_code": payload.module_code,
+                        "status": payload.status,
+                        "completed_on": payload.completed_on,
+                        "updated_at": at,
+                    }
+                ],
+                key=("enterprise_id", "cohort_id", "module_code"),
+            )
+        case TrainerCertified():
+            await _upsert(
+                session,
+                RmTrainerCertification,
+                [
+                    {
+                        "id": derived_id("certification", payload.trainer_id, payload.module_code),
+                        "trainer_id": payload.trainer_id,
+                        "organisation_id": payload.organisation_id,
+                        "module_code": payload.module_code,
+                        "level": payload.level.value,
+                        "sex": payload.sex.value,
+                        "country": payload.country,
+                        "certified_at": at,
+                    }
+                ],
+                key=("trainer_id", "module_code"),
+                # A promotion to expert keeps the date the trainer was first certified.
+                keep=("certified_at",),
+            )
+        case _:
+            # Applications and anything newer than this code only advance the cursor.
+            return
+
+
+# --- indicators --------------------------------------------------------------------------
+
+
+def _value_row(fact: IndicatorValueFact, at: datetime) -> dict[str, Any]:
+    return {
+        "value_id": fact.value_id,
+        "enterprise_id": fact.enterprise_id,
+        "project_id": fact.project_id,
+        "indicator_id": fact.indicator_id,
+        "indicator_code": fact.indicator_code,
+        "indicator_version": fact.indicator_version,
+        "round_id": fact.round_id,
+        "round_kind": fact.round_kind,
+        "round_sequence": fact.round_sequence,
+        "month": fact.month,
+        "sex": fact.sex.value if fact.sex else None,
+        "role": fact.role.value if fact.role else None,
+        "value": fact.value,
+        "value_bool": fact.value_bool,
+        "currency": fact.currency,
+        "status": fact.status,
+        "value_version": fact.value_version,
+        "updated_at": at,
+    }
+
+
+async def _upsert_values(
+    session: AsyncSession, facts: Sequence[IndicatorValueFact], at: datetime
+) -> None:
+    """One statement for all values: the newest fact per slot replaces the slot's row.
+
+    Keyed by slot rather than value id, so a correction (a new value id in the same slot)
+    or a replaced draft takes the place of the version before it.
+    """
+    by_slot = {tuple(row[c] for c in VALUE_SLOT): row for row in (_value_row(f, at) for f in facts)}
+    await _upsert(session, RmValue, list(by_slot.values()), key=VALUE_SLOT)
+
+
+async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    payload = parse_payload(envelope)
+    at = envelope.occurred_at
+    match payload:
+        case ValuesSubmitted():
+            await _upsert_values(session, payload.values, at)
+        case IndicatorValueFact():
+            # value.validated, value.returned and value.corrected carry the whole version.
+            await _upsert_values(session, [payload], at)
+        case IndicatorSnapshot():
+            await _upsert(
+                session,
+                RmIndicator,
+                [
+                    {
+                        "id": payload.indicator_id,
+                        "code": payload.code,
+                        "definition_version": payload.definition_version,
+                        "name_en": payload.name_en,
+                        "name_fr": payload.name_fr,
+                        "name_es": payload.name_es,
+                        "kind": payload.kind,
+                        "unit": payload.unit,
+                        "direction": payload.direction,
+                        "module_code": payload.module_code,
+                        "active": payload.active,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case MeasurementRoundCreated():
+            await _upsert(
+                session,
+                RmRound,
+                [
+                    {
+                        "id": payload.round_id,
+                        "project_id": payload.project_id,
+                        "kind": payload.kind,
+                        "sequence": payload.sequence,
+                        "name": payload.name,
+                        "starts_on": payload.starts_on,
+                        "ends_on": payload.ends_on,
+                    }
+                ],
+            )
+        case EitChanged():
+            await _upsert(
+                session,
+                RmImprovementTeam,
+                [
+                    {
+                        "id": payload.team_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "formed_on": payload.formed_on,
+                        "in_place": payload.in_place,
+                        "managers_female": payload.managers_female,
+                        "managers_male": payload.managers_male,
+                        "workers_female": payload.workers_female,
+                        "workers_male": payload.workers_male,
+                        "meeting_count": payload.meeting_count,
+                        "last_meeting_on": payload.last_meeting_on,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ImprovementProjectChanged():
+            await _upsert(
+                session,
+                RmImprovementProject,
+                [
+                    {
+                        "id": payload.project_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "module_code": payload.module_code,
+                        "title": payload.title,
+                        "category": payload.category,
+                        "status": payload.status,
+                        "started_on": payload.started_on,
+                        "completed_on": payload.completed_on,
+                        "cost": payload.cost,
+                        "savings": payload.savings,
+                        "currency": payload.currency,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case SatisfactionRecorded():
+            await _upsert(
+                session,
+                RmSatisfaction,
+                [
+                    {
+                        "id": payload.response_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "cohort_id": payload.cohort_id,
+                        "participant_id": payload.participant_id,
+                        "module_code": payload.module_code,
+                        "role": payload.role.value,
+                        "sex": payload.sex.value,
+                        "rating": payload.rating,
+                        "would_recommend": payload.would_recommend,
+                        "recorded_at": at,
+                    }
+                ],
+            )
+        case _:
+            return

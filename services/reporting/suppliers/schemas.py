@@ -1,0 +1,102 @@
+"""What a lead buyer (or the enterprise itself) sees of a supplier's SCORE status."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without an exponent or trailing zeros: 120000 rather than 1.2E+5, 5 rather than 5.00."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+# Amounts as people write them, whatever form the event carried them in.
+PlainDecimal = Annotated[Decimal, AfterValidator(plain)]
+
+
+class ProjectStage(BaseModel):
+    project_id: UUID
+    project_name: str | None = Field(description="Null until the project's event has arrived")
+    stage: str = Field(description="Lifecycle stage in the project (level1, level2, alumni...)")
+    stage_changed_at: datetime
+
+
+class ModuleCompleted(BaseModel):
+    module_code: str
+    completed_on: date
+    cohort_id: UUID
+    cohort_name: str | None
+
+
+class ImprovementTeamStatus(BaseModel):
+    """The Enterprise Improvement Team (EIT) as its latest event told it."""
+
+    in_place: bool = Field(description="At least one manager and one worker are members")
+    formed_on: date
+    managers_female: int
+    managers_male: int
+    workers_female: int
+    workers_male: int
+    meeting_count: int
+    last_meeting_on: date | None
+
+
+class IndicatorChange(BaseModel):
+    """One indicator's validated baseline and endline values for this enterprise."""
+
+    indicator_code: str
+    indicator_name: str
+    kind: str = Field(description="yes_no | count | rate | percentage | amount | duration")
+    unit: str
+    direction: str = Field(description="Which way is better: up or down")
+    project_id: UUID = Field(description="The project the two rounds belong to")
+    project_name: str | None
+    endline_round: str | None = Field(description="Name of the endline round compared")
+    baseline: PlainDecimal | None = Field(description="Numeric indicators")
+    endline: PlainDecimal | None = Field(description="Numeric indicators")
+    change: PlainDecimal | None = Field(description="endline - baseline (numeric indicators)")
+    relative_change_percent: PlainDecimal | None = Field(
+        description=(
+            "(endline - baseline) / |baseline| x 100, to 1 decimal; null when the baseline is 0"
+        )
+    )
+    baseline_adopted: bool | None = Field(description="Yes/no practice indicators")
+    endline_adopted: bool | None = Field(description="Yes/no practice indicators")
+    improved: bool | None = Field(
+        description="Moved in the desired direction; null for an indicator without one"
+    )
+
+
+class CompletedImprovementProject(BaseModel):
+    """An improvement project the enterprise completed (savings in its own currency)."""
+
+    title: str
+    category: str
+    module_code: str
+    completed_on: date | None
+    savings: PlainDecimal | None
+    currency: str | None
+
+
+class SupplierStatus(BaseModel):
+    enterprise_id: UUID
+    name: str
+    country: str
+    sector: str
+    sub_sector: str | None
+    projects: list[ProjectStage] = Field(description="Its stage in each project")
+    modules_completed: list[ModuleCompleted] = Field(description="Oldest completion first")
+    eit_in_place: bool
+    improvement_team: ImprovementTeamStatus | None = Field(description="Null until formed")
+    indicator_changes: list[IndicatorChange] = Field(
+        description="Indicators with both a validated baseline and endline value"
+    )
+    improvement_projects_completed: int
+    completed_improvement_projects: list[CompletedImprovementProject]
+    data_as_of: dict[str, int] = Field(
+        default_factory=dict,
+        description="How far the read models had got in each event feed (positions)",
+    )

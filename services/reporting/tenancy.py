@@ -1,0 +1,191 @@
+"""Tenancy and statistical disclosure control in reporting, decided on the read models.
+
+Every report narrows its rows with these conditions; every aggregate shown to someone
+outside the owning partner and the ILO hides groups smaller than the minimum size.
+"""
+
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from services.reporting.readmodels.models import (
+    RmCohort,
+    RmConsent,
+    RmEnrolment,
+    RmEnterprise,
+    RmProject,
+    RmTrainerCertification,
+)
+from shared.enums import ConsentStatus, Role
+from shared.identity import Principal
+
+SUPPRESSION_REASON = (
+    "Suppressed: fewer than {min_size} enterprises in this group (confidentiality; "
+    "only the owning partner and the ILO see small groups)"
+)
+
+
+def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
+    """Ids of the enterprises whose data the principal may see, or None for all of them."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return None
+        case Role.programme_manager:
+            return select(RmEnrolment.enterprise_id).where(
+                RmEnrolment.project_id == principal.project_id
+            )
+        case Role.partner_staff:
+            # An enterprise belongs to the partner that registered it, and to any partner
+            # that enrolled it in a project.
+            return select(RmEnterprise.id).where(
+                or_(
+                    col(RmEnterprise.partner_id) == principal.organisation_id,
+                    col(RmEnterprise.id).in_(
+                        select(RmEnrolment.enterprise_id).where(
+                            RmEnrolment.partner_id == principal.organisation_id
+                        )
+                    ),
+                )
+            )
+        case Role.lead_buyer:
+            # Only while the supplier consents to share with this very buyer: the consumer
+            # overwrites the row on withdrawal, so the supplier disappears at once.
+            # The supplier must also name the buyer in its profile: the supplier list
+            # (suppliers/repository.py) uses the same rule, so list and figures agree.
+            return (
+                select(RmConsent.enterprise_id)
+                .join(RmEnterprise, col(RmEnterprise.id) == col(RmConsent.enterprise_id))
+                .where(
+                    RmConsent.buyer_id == principal.organisation_id,
+                    RmConsent.status == ConsentStatus.given.value,
+                    col(RmEnterprise.buyer_ids).contains([principal.organisation_id]),
+                )
+            )
+        case Role.trainer:
+            return select(func.unnest(RmCohort.enterprise_ids)).where(
+                col(RmCohort.trainer_ids).contains([principal.trainer_id])
+            )
+        case Role.enterprise_user:
+            return select(RmEnterprise.id).where(RmEnterprise.id == principal.enterprise_id)
+    return select(RmEnterprise.id).where(false())
+
+
+def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition: the row's enterprise is one the principal may see.
+
+    ``enterprise_id_column`` is a model attribute or any SQL column (a CTE's, say).
+    """
+    ids = visible_enterprise_ids(principal)
+    if ids is None:
+        return true()
+    return _column(enterprise_id_column).in_(ids)
+
+
+def project_visible(project_id_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition on a project-scoped row (values, enrolments, cohorts, targets).
+
+    A programme manager sees their project's rows only, even for an enterprise that is
+    also enrolled elsewhere; the other roles are narrowed by enterprise.
+    """
+    if principal.role is Role.programme_manager:
+        return _column(project_id_column) == principal.project_id
+    return true()
+
+
+def row_visible(
+    enterprise_id_column: Any, project_id_column: Any | None, principal: Principal
+) -> ColumnElement[bool]:
+    """Both rules at once, for rows that carry an enterprise and (maybe) a project."""
+    condition = enterprise_visible(enterprise_id_column, principal)
+    if project_id_column is not None:
+        condition = and_(condition, project_visible(project_id_column, principal))
+    return condition
+
+
+def projects_of_partner(organisation_id: UUID | None) -> SelectOfScalar[UUID]:
+    """Projects a partner delivers: listed among the project's partners, or enrolling in it."""
+    return select(RmProject.id).where(
+        or_(
+            col(RmProject.partner_ids).contains([organisation_id]),
+            col(RmProject.id).in_(
+                select(RmEnrolment.project_id).where(RmEnrolment.partner_id == organisation_id)
+            ),
+        )
+    )
+
+
+async def partner_delivers(
+    session: AsyncSession, organisation_id: UUID | None, project_id: UUID
+) -> bool:
+    """Whether the organisation is one of the project's delivering partners."""
+    delivered = projects_of_partner(organisation_id).where(col(RmProject.id) == project_id)
+    return bool(await session.scalar(select(exists(delivered))))
+
+
+def project_records_visible(project_id_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """Project-level records (targets, training costs): the ILO all, a programme manager
+    their project's, partner staff their projects'; nobody else (they are not tenant data
+    of buyers, enterprises or trainers)."""
+    column = _column(project_id_column)
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return column == principal.project_id
+        case Role.partner_staff:
+            return column.in_(projects_of_partner(principal.organisation_id))
+    return false()
+
+
+def trainer_certification_visible(principal: Principal) -> ColumnElement[bool]:
+    """Certified trainers are counted by the ILO everywhere, by a partner for its own
+    trainers, by a programme manager for the trainers of the project's cohorts."""
+    trainer = col(RmTrainerCertification.trainer_id)
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.partner_staff:
+            return col(RmTrainerCertification.organisation_id) == principal.organisation_id
+        case Role.programme_manager:
+            return trainer.in_(
+                select(func.unnest(RmCohort.trainer_ids)).where(
+                    RmCohort.project_id == principal.project_id
+                )
+            )
+        case Role.trainer:
+            return trainer == principal.trainer_id
+    return false()
+
+
+def suppression_applies(principal: Principal) -> bool:
+    """Whether small groups are hidden from this caller.
+
+    The ILO sees everything; partner staff see only their own enterprises' data, which
+    is theirs to see in any detail. Everyone else (a programme manager looking across
+    partners, a buyer, an enterprise user, a trainer) sees small groups suppressed.
+    """
+    return principal.role not in (Role.ilo_global, Role.service, Role.partner_staff)
+
+
+def is_suppressed(n: int | None, principal: Principal, min_group_size: int) -> bool:
+    """The min-group-size rule: a group of fewer than ``min_group_size`` enterprises.
+
+    An empty group (n = 0) is not suppressed: it reveals nothing about any enterprise.
+    """
+    if not suppression_applies(principal) or n is None:
+        return False
+    return 0 < n < min_group_size
+
+
+def _column(column: Any) -> ColumnElement[Any]:
+    # SQLModel types model attributes as their Python value type; at run time they are
+    # SQL expressions like any CTE column.
+    return cast("ColumnElement[Any]", column)
+
+
+def suppression_reason(min_group_size: int) -> str:
+    return SUPPRESSION_REASON.format(min_size=min_group_size)
