@@ -296,6 +296,20 @@ async def test_event_feeds_are_not_served_to_partners(gateway: Gateway, world: W
     assert "events" in served.json()
 
 
+async def test_service_metrics_are_never_routed_but_the_gateway_serves_its_own(
+    gateway: Gateway,
+) -> None:
+    ilo = await make_key(gateway.session)
+    for path in ("/enrolment/metrics", "/indicators//metrics", "/reporting/%6detrics"):
+        response = await gateway.client.get(path, headers=key_headers(ilo))
+        assert response.status_code == 404, path
+    assert gateway.upstreams.count("enrolment.test", "/metrics") == 0
+    await gateway.client.get("/enrolment/organisations", headers=key_headers(ilo))
+    own = await gateway.client.get("/metrics")
+    assert own.status_code == 200
+    assert 'score_http_requests_total{method="GET",route="/{service}/{path:path}"' in own.text
+
+
 async def test_unknown_service_prefix_is_404(gateway: Gateway) -> None:
     secret = await make_key(gateway.session)
     response = await gateway.client.get("/payroll/employees", headers=key_headers(secret))

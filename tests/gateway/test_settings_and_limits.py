@@ -1,7 +1,7 @@
 """Gateway settings that refuse unsafe configurations, and the token bucket's arithmetic."""
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
 from services.gateway.settings import DEVELOPMENT_API_KEY_PEPPER, GatewaySettings
@@ -19,6 +19,16 @@ def test_symmetric_or_no_signature_algorithms_are_refused_for_oidc(algorithm: st
 def test_oidc_issuer_without_an_audience_is_refused() -> None:
     with pytest.raises(ValidationError, match="OIDC_AUDIENCE is required"):
         gateway_settings(oidc_issuer="https://idp.example")
+
+
+def test_production_refuses_introspection_for_everyone() -> None:
+    production = PlatformSettings(
+        environment=Environment.production, identity_secret=SecretStr("p" * 40)
+    )
+    configured = {"platform": production, "database_url": "postgresql+asyncpg://db/gateway"}
+    with pytest.raises(ValidationError, match="INTROSPECTION is refused in production"):
+        gateway_settings(**configured, graphql={"introspection": True})
+    assert not gateway_settings(**configured).graphql.introspection
 
 
 def test_development_pepper_is_refused_outside_development() -> None:
