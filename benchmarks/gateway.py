@@ -1,0 +1,236 @@
+"""What the gateway costs: the same GraphQL queries through the gateway and straight to the
+subgraphs, on the real processes `score up` starts (demo data, embedded Postgres).
+
+    uv run python -m benchmarks.gateway [--requests 300] [--concurrency 8]
+
+Prints, for a single-service query, the gateway's median latency and throughput beside
+calling the enrolment subgraph directly, and for a cross-service query (enterprises with
+their indicator values) the gateway beside the sum of its two direct subgraph calls.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.enums import Role
+from shared.identity import Principal, issue_token
+from shared.settings import PlatformSettings
+
+ENTERPRISES = """
+query Enterprises($first: Int!) {
+  enterprises(first: $first) { items { id name country sector enrolments { stage } } }
+}"""
+
+WITH_VALUES = """
+query EnterprisesWithValues($first: Int!) {
+  enterprises(first: $first) {
+    items {
+      id name country enrolments { stage }
+      indicatorValues(status: "validated") { indicatorCode value valueBool }
+    }
+  }
+}"""
+
+ENTITIES = """
+query Values($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Enterprise { indicatorValues(status: "validated") { indicatorCode value valueBool } }
+  }
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Platform:
+    gateway: str
+    enrolment: str
+    indicators: str
+    api_key: str
+
+
+@contextmanager
+def running_platform() -> Iterator[Platform]:
+    data_dir = tempfile.mkdtemp(prefix="score-bench-")
+    ports = {name: free_port() for name in ("gateway", "enrolment", "indicators", "reporting")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not (key.startswith("SCORE_") and key.endswith("_URL"))
+    }
+    env |= {f"SCORE_{name.upper()}_PORT": str(port) for name, port in ports.items()}
+    env |= {
+        "SCORE_DATA_DIR": data_dir,
+        "SCORE_ENVIRONMENT": "development",
+        "SCORE_LOG_LEVEL": "WARNING",
+        # The benchmark is one caller sending as fast as it can: lift its rate limit.
+        "SCORE_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
+        "SCORE_GATEWAY_RATE_LIMIT_BURST": "1000000",
+    }
+    score = [sys.executable, "-m", "services.cli"]
+    subprocess.run([*score, "seed", "--demo"], env=env, check=True, capture_output=True)
+    log = open(os.path.join(data_dir, "up.log"), "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([*score, "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                sys.exit("score up stopped; see " + log.name)
+            try:
+                if httpx.get(f"{gateway}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            sys.exit("the gateway never became ready; see " + log.name)
+        created = subprocess.run(
+            [*score, "keys", "create", "--role", "ilo_global", "--name", "benchmark"],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        yield Platform(
+            gateway=gateway,
+            enrolment=f"http://127.0.0.1:{ports['enrolment']}",
+            indicators=f"http://127.0.0.1:{ports['indicators']}",
+            api_key=created.stdout.strip().splitlines()[-1],
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+Call = Callable[[httpx.AsyncClient], Awaitable[None]]
+
+
+async def graphql(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], query: str, **variables: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        url, json={"query": query, "variables": variables}, headers=headers
+    )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    return body
+
+
+async def latencies(call: Call, requests: int) -> list[float]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(10):  # warm connections, caches and plans
+            await call(client)
+        samples = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            await call(client)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def throughput(call: Call, requests: int, concurrency: int) -> float:
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        remaining = requests
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                await call(client)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started)
+
+
+async def measure(platform: Platform, requests: int, concurrency: int, first: int) -> None:
+    through_gateway = {"Authorization": f"Bearer {platform.api_key}"}
+    token = issue_token(Principal(subject="benchmark", role=Role.ilo_global), PlatformSettings())
+    direct = {"Authorization": f"Bearer {token}"}
+    gateway_url = f"{platform.gateway}/graphql"
+    enrolment_url = f"{platform.enrolment}/graphql"
+    indicators_url = f"{platform.indicators}/graphql"
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        listed = await graphql(client, enrolment_url, direct, ENTERPRISES, first=first)
+    ids = [item["id"] for item in listed["data"]["enterprises"]["items"]]
+    representations = [{"__typename": "Enterprise", "id": id_} for id_ in ids]
+
+    async def single_gateway(client: httpx.AsyncClient) -> None:
+        await graphql(client, gateway_url, through_gateway, ENTERPRISES, first=first)
+
+    async def single_direct(client: httpx.AsyncClient) -> None:
+        await graphql(client, enrolment_url, direct, ENTERPRISES, first=first)
+
+    async def cross_gateway(client: httpx.AsyncClient) -> None:
+        await graphql(client, gateway_url, through_gateway, WITH_VALUES, first=first)
+
+    async def entities_direct(client: httpx.AsyncClient) -> None:
+        await graphql(client, indicators_url, direct, ENTITIES, representations=representations)
+
+    rows: list[tuple[str, float, float]] = []
+    for name, call in (
+        ("single-service: gateway", single_gateway),
+        ("single-service: enrolment direct", single_direct),
+        ("cross-service: gateway", cross_gateway),
+        ("cross-service: enrolment direct", single_direct),
+        ("cross-service: indicators _entities direct", entities_direct),
+    ):
+        median = statistics.median(await latencies(call, requests))
+        rate = await throughput(call, requests, concurrency)
+        rows.append((name, median, rate))
+
+    print(f"\n{len(ids)} enterprises per query, {requests} requests, concurrency {concurrency}")
+    print(f"{'':45} {'median ms':>10} {'req/s':>8}")
+    for name, median, rate in rows:
+        print(f"{name:45} {median * 1000:10.2f} {rate:8.1f}")
+    single_gw, single_direct_row = rows[0], rows[1]
+    cross_gw = rows[2]
+    direct_sum = rows[3][1] + rows[4][1]
+    direct_rate = 1 / (1 / rows[3][2] + 1 / rows[4][2])
+    print(
+        f"\nsingle-service: gateway / direct median latency "
+        f"{single_gw[1] / single_direct_row[1]:.2f}x, "
+        f"throughput {single_gw[2] / single_direct_row[2]:.2f}x"
+    )
+    print(
+        f"cross-service: gateway / sum of direct calls median latency "
+        f"{cross_gw[1] / direct_sum:.2f}x ({cross_gw[1] * 1000:.2f} ms vs "
+        f"{direct_sum * 1000:.2f} ms), throughput {cross_gw[2] / direct_rate:.2f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--first", type=int, default=50, help="enterprises per query")
+    args = parser.parse_args()
+    with running_platform() as platform:
+        asyncio.run(measure(platform, args.requests, args.concurrency, args.first))
+
+
+if __name__ == "__main__":
+    main()

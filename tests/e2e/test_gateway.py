@@ -1,0 +1,115 @@
+"""Through the gateway only, with API keys made by `score keys create`: one GraphQL query
+across enrolment and indicators, REST routing, tenancy, and the GraphQL-over-HTTP audit."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import Platform, eventually
+
+AUDIT = Path(__file__).resolve().parents[1] / "gateway" / "graph" / "audit"
+
+PROFILES_WITH_VALUES = """
+query Karachi($first: Int!) {
+  enterprises(first: $first) {
+    items {
+      id name country
+      enrolments { stage }
+      indicatorValues(indicatorCode: "five_s_audit_score", status: "validated") {
+        indicatorCode value
+      }
+    }
+  }
+}"""
+
+
+def graphql(platform: Platform, key: str, query: str, **variables: Any) -> httpx.Response:
+    return httpx.post(
+        f"{platform.gateway}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"X-API-Key": key, "X-Graph-Trace": "1"},
+        timeout=30,
+    )
+
+
+def test_one_query_reads_profiles_stages_and_values_with_one_entities_call(
+    platform: Platform,
+) -> None:
+    key = platform.api_key("ilo_global", scopes=("read", "admin"), name="e2e-analyst")
+    response = graphql(platform, key, PROFILES_WITH_VALUES, first=100)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    items = body["data"]["enterprises"]["items"]
+    assert len(items) > 3
+    measured = [item for item in items if item["indicatorValues"]]
+    # The demo's Karachi batch: three enterprises with a validated baseline and endline.
+    assert len(measured) == 3
+    for item in measured:
+        assert item["enrolments"]
+        assert {value["indicatorCode"] for value in item["indicatorValues"]} == {
+            "five_s_audit_score"
+        }
+        assert len(item["indicatorValues"]) == 2
+    fetches = body["extensions"]["gateway"]["fetches"]
+    entity_calls = [f for f in fetches if f["service"] == "indicators" and f["kind"] == "entities"]
+    assert len(entity_calls) == 1, fetches
+    assert entity_calls[0]["representations"] == len(items)
+
+
+def test_rest_is_routed_by_service_prefix_under_the_keys_tenancy(platform: Platform) -> None:
+    analyst = platform.api_key("ilo_global", name="e2e-rest")
+    organisations = httpx.get(
+        f"{platform.gateway}/enrolment/organisations?limit=100",
+        headers={"Authorization": f"Bearer {analyst}"},
+    ).json()["items"]
+    efp = next(o for o in organisations if o["short_name"] == "EFP")
+    partner = platform.api_key("partner_staff", org=efp["id"], name="e2e-efp")
+    seen = httpx.get(
+        f"{platform.gateway}/enrolment/enterprises?limit=500", headers={"X-API-Key": partner}
+    )
+    assert seen.status_code == 200, seen.text
+    assert seen.headers["x-request-id"]
+    partners = {item["partner_id"] for item in seen.json()["items"]}
+    assert partners == {efp["id"]}
+    everything = httpx.get(
+        f"{platform.gateway}/enrolment/enterprises?limit=500", headers={"X-API-Key": analyst}
+    ).json()["items"]
+    assert len(everything) > len(seen.json()["items"])
+
+
+def test_a_revoked_key_is_refused(platform: Platform) -> None:
+    key = platform.api_key("ilo_global", name="e2e-to-revoke")
+    url = f"{platform.gateway}/enrolment/organisations"
+    assert httpx.get(url, headers={"X-API-Key": key}).status_code == 200
+    prefix = key.rsplit("_", 1)[0]  # score_<public prefix>_<secret>
+    revoked = platform.score("keys", "revoke", prefix, "--reason", "e2e")
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+
+    def refused() -> bool:
+        return httpx.get(url, headers={"X-API-Key": key}).status_code == 401
+
+    assert eventually(refused, timeout=30)
+
+
+def test_the_graphql_over_http_audit_passes_against_the_live_gateway(platform: Platform) -> None:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node is not None
+    assert npm is not None, "Node.js and npm are needed for the graphql-http audit"
+    if not (AUDIT / "node_modules" / "graphql-http").exists():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=AUDIT, check=True, capture_output=True
+        )
+    # The audits introspect (__type), which needs the admin scope.
+    key = platform.api_key("ilo_global", scopes=("read", "admin"), name="e2e-audit")
+    env = {"PATH": str(Path(node).parent), "GRAPHQL_AUDIT_HEADERS": json.dumps({"X-API-Key": key})}
+    completed = subprocess.run(
+        [node, str(AUDIT / "audit.mjs"), f"{platform.gateway}/graphql"],
+        env=env, cwd=AUDIT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "0 errors" in completed.stdout
