@@ -10,21 +10,16 @@ their indicator values) the gateway beside the sum of its two direct subgraph ca
 
 import argparse
 import asyncio
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks.processes import Platform, running_platform
 from shared.enums import Role
 from shared.identity import Principal, issue_token
 from shared.settings import PlatformSettings
@@ -50,75 +45,6 @@ query Values($representations: [_Any!]!) {
     ... on Enterprise { indicatorValues(status: "validated") { indicatorCode value valueBool } }
   }
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Platform:
-    gateway: str
-    enrolment: str
-    indicators: str
-    api_key: str
-
-
-@contextmanager
-def running_platform() -> Iterator[Platform]:
-    data_dir = tempfile.mkdtemp(prefix="score-bench-")
-    ports = {name: free_port() for name in ("gateway", "enrolment", "indicators", "reporting")}
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not (key.startswith("SCORE_") and key.endswith("_URL"))
-    }
-    env |= {f"SCORE_{name.upper()}_PORT": str(port) for name, port in ports.items()}
-    env |= {
-        "SCORE_DATA_DIR": data_dir,
-        "SCORE_ENVIRONMENT": "development",
-        "SCORE_LOG_LEVEL": "WARNING",
-        # The benchmark is one caller sending as fast as it can: lift its rate limit.
-        "SCORE_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
-        "SCORE_GATEWAY_RATE_LIMIT_BURST": "1000000",
-    }
-    score = [sys.executable, "-m", "services.cli"]
-    subprocess.run([*score, "seed", "--demo"], env=env, check=True, capture_output=True)
-    log = open(os.path.join(data_dir, "up.log"), "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([*score, "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        gateway = f"http://127.0.0.1:{ports['gateway']}"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                sys.exit("score up stopped; see " + log.name)
-            try:
-                if httpx.get(f"{gateway}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            sys.exit("the gateway never became ready; see " + log.name)
-        created = subprocess.run(
-            [*score, "keys", "create", "--role", "ilo_global", "--name", "benchmark"],
-            env=env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        yield Platform(
-            gateway=gateway,
-            enrolment=f"http://127.0.0.1:{ports['enrolment']}",
-            indicators=f"http://127.0.0.1:{ports['indicators']}",
-            api_key=created.stdout.strip().splitlines()[-1],
-        )
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 Call = Callable[[httpx.AsyncClient], Awaitable[None]]
@@ -165,8 +91,10 @@ async def throughput(call: Call, requests: int, concurrency: int) -> float:
         return requests / (time.perf_counter() - started)
 
 
-async def measure(platform: Platform, requests: int, concurrency: int, first: int) -> None:
-    through_gateway = {"Authorization": f"Bearer {platform.api_key}"}
+async def measure(
+    platform: Platform, api_key: str, requests: int, concurrency: int, first: int
+) -> None:
+    through_gateway = {"Authorization": f"Bearer {api_key}"}
     token = issue_token(Principal(subject="benchmark", role=Role.ilo_global), PlatformSettings())
     direct = {"Authorization": f"Bearer {token}"}
     gateway_url = f"{platform.gateway}/graphql"
@@ -228,8 +156,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--first", type=int, default=50, help="enterprises per query")
     args = parser.parse_args()
-    with running_platform() as platform:
-        asyncio.run(measure(platform, args.requests, args.concurrency, args.first))
+    data_dir = Path(tempfile.mkdtemp(prefix="score-bench-"))
+    # One caller sending as fast as it can: lift its rate limit, quieten the logs.
+    with running_platform(
+        data_dir,
+        SCORE_LOG_LEVEL="WARNING",
+        SCORE_GATEWAY_RATE_LIMIT_PER_SECOND="1000000",
+        SCORE_GATEWAY_RATE_LIMIT_BURST="1000000",
+    ) as platform:
+        key = platform.api_key("ilo_global", name="benchmark")
+        asyncio.run(measure(platform, key, args.requests, args.concurrency, args.first))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.processes import free_port
 from services.enrolment.calls.presets import load_preset
 from shared.embedded_pg import asyncpg_dsn, embedded_url, start_embedded_server, with_database
 from shared.enums import Role
@@ -43,12 +43,6 @@ from shared.settings import PlatformSettings
 SERVICES = ("enrolment", "indicators", "reporting")
 ILO = Principal(subject="freshness", role=Role.ilo_global)
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _recreate(url: str, service: str) -> None:

@@ -20,7 +20,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonFormatter
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -129,27 +128,19 @@ OUTBOX_BACKLOG = Gauge(
 )
 
 
-def _route_template(app: ASGIApp, scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     # The template (/enterprises/{enterprise_id}), never the raw path, keeps label
-    # cardinality bounded whatever ids callers send.
-    route = scope.get("route")  # set by Starlette's router once it has matched
-    if route is not None:
-        return str(getattr(route, "path", "unmatched"))
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    # cardinality bounded whatever ids callers send. Starlette's router records the route
+    # it matched in the scope; an unmatched request (a 404) has none.
+    return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 class ObservabilityMiddleware:
     """Request id in and out, one access log line, and the HTTP metrics."""
 
-    def __init__(self, app: ASGIApp, *, service: str, fastapi_app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
-        self.fastapi_app = fastapi_app
         self.access_log = logging.getLogger(f"score.{service}.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,7 +169,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(self.fastapi_app, scope)
+            route = route_template(scope)
             method = scope.get("method", "GET")
             if route != "/metrics":
                 HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()

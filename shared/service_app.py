@@ -90,6 +90,6 @@ def create_service_app(
     )
     if extra_setup is not None:
         extra_setup(app)
-    app.add_middleware(ObservabilityMiddleware, service=settings.service_name, fastapi_app=app)
+    app.add_middleware(ObservabilityMiddleware, service=settings.service_name)
     configure_tracing(app, settings.service_name)
     return app

@@ -21,6 +21,7 @@ from shared.observability import (
     HTTP_REQUESTS,
     accept_request_id,
     request_id_var,
+    route_template,
 )
 from shared.problems import PROBLEM_JSON, Problem
 
@@ -116,8 +117,7 @@ class EdgeMiddleware:
                 )
                 await problem_response(masked, path)(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            template = str(getattr(route, "path", "unmatched"))
+            template = route_template(scope)
             method = scope.get("method", "GET")
             if template != "/metrics":
                 elapsed = time.perf_counter() - started

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Platform, eventually
+from benchmarks.processes import Platform, eventually
 
 AUDIT = Path(__file__).resolve().parents[1] / "gateway" / "graph" / "audit"
 

@@ -15,7 +15,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform, eventually
+from benchmarks.processes import Platform, eventually
 
 PRESET = (
     Path(__file__).resolve().parents[2]

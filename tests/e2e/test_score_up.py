@@ -3,10 +3,10 @@ on a fresh embedded Postgres, then the demo data read back over HTTP."""
 
 import httpx
 
+from benchmarks.processes import Platform, eventually
 from shared.enums import Role
 from shared.identity import Principal, issue_token
 from shared.settings import PlatformSettings
-from tests.e2e.conftest import Platform, eventually
 
 
 def ilo_headers() -> dict[str, str]:

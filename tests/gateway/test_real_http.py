@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.processes import free_port
 from services.gateway.keys.schemas import ApiKeyCreate
 from services.gateway.keys.service import api_key_service
 from shared.db import Database
@@ -24,12 +25,6 @@ from tests.gateway.support import OPERATOR, TEST_PEPPER, gateway_settings
 
 # A client that would rather fail than hang: every answer below comes well within it.
 CLIENT_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RawServer:

@@ -6,11 +6,11 @@ from uuid import uuid4
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from benchmarks.processes import free_port
 from services.reporting.app import create_app
 from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from tests.e2e.conftest import free_port
 from tests.enrolment.support import ILO, Api, World, register
 from tests.reporting.fixtures import (
     FEED_READER,

@@ -6,7 +6,6 @@ services' code, no subgraph needed) and runs the graphql-http audits against it.
 """
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from benchmarks.processes import free_port
 from services.gateway.graph.composer import compose
 from services.gateway.graph.local import local_sdls
 from tests.enrolment.support import token_for
@@ -24,18 +24,11 @@ from tests.gateway.graph.support import ADMIN, graph_app, runtime_for
 HERE = Path(__file__).resolve().parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main() -> int:
     http = httpx.AsyncClient()
     runtime = runtime_for({}, http)
     runtime.use(compose(local_sdls()))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(graph_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     )
