@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.enums import Role
 from shared.observability import ObservabilitySettings, configure_logging
-from tests.enrolment.support import ILO, TEST_SECRET, Api, World, register, token_for, unique
+from tests.enrolment.support import ILO, Api, World, register, token_for, unique
+from tests.enrolment.support import forwarded_claims as decode_forwarded
 from tests.gateway.conftest import Gateway, running_gateway
 from tests.gateway.support import bearer, gateway_settings, key_headers, make_key
 
@@ -22,10 +22,7 @@ from tests.gateway.support import bearer, gateway_settings, key_headers, make_ke
 def forwarded_claims(gateway: Gateway, host: str = "enrolment.test") -> dict[str, Any]:
     received = gateway.upstreams.last(host)
     token = received.headers["authorization"].removeprefix("Bearer ")
-    claims: dict[str, Any] = jwt.decode(
-        token, TEST_SECRET, algorithms=["HS256"], audience="score-services"
-    )
-    return claims
+    return decode_forwarded(token)
 
 
 async def test_spoofed_identity_headers_change_nothing(
