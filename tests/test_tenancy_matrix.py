@@ -34,9 +34,9 @@ from services.indicators.graphql.schema import schema as indicators_schema
 from services.indicators.settings import IndicatorsSettings
 from services.reporting.app import create_app as create_reporting_app
 from services.reporting.graphql.schema import schema as reporting_schema
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.graphql import SubgraphSchema
-from tests.conftest import savepoint_session
+from tests.conftest import rolled_back_session
 from tests.enrolment.calls_support import DECLARED
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
@@ -46,7 +46,7 @@ from tests.enrolment.support import (
     headers_for,
     platform_settings,
 )
-from tests.reporting.fixtures import reporting_settings
+from tests.reporting.fixtures import asgi_api, reporting_settings
 from tests.tenancy_world import PRINCIPALS, Apps, Obj, TenancyWorld, build_world
 
 # --- the entries --------------------------------------------------------------------------
@@ -478,20 +478,9 @@ class Platform:
     answers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-async def _module_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
-        session = savepoint_session(connection)
-        try:
-            yield session
-        finally:
-            await session.close()
-            await transaction.rollback()
-
-
 @pytest.fixture(scope="module")
 async def matrix_enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async for session in _module_session(enrolment_engine):
+    async with rolled_back_session(enrolment_engine) as session:
         yield session
 
 
@@ -499,27 +488,14 @@ async def matrix_enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterat
 async def matrix_indicators_session(
     indicators_engine: AsyncEngine,
 ) -> AsyncIterator[AsyncSession]:
-    async for session in _module_session(indicators_engine):
+    async with rolled_back_session(indicators_engine) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
 async def matrix_reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async for session in _module_session(reporting_engine):
+    async with rolled_back_session(reporting_engine) as session:
         yield session
-
-
-def _on_session(app: FastAPI, session: AsyncSession, base_url: str) -> httpx.AsyncClient:
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-
-    app.dependency_overrides[request_session] = test_session
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
 
 
 def enrolment_app(database: Database | None) -> FastAPI:
@@ -545,24 +521,16 @@ async def platform(
     reporting_database: Database,
 ) -> AsyncIterator[Platform]:
     async with (
-        _on_session(
-            enrolment_app(enrolment_database), matrix_enrolment_session, "http://enrolment.test"
-        ) as enrolment,
-        _on_session(
-            indicators_app(indicators_database),
-            matrix_indicators_session,
-            "http://indicators.test",
-        ) as indicators,
+        asgi_api(enrolment_app(enrolment_database), matrix_enrolment_session) as enrolment,
+        asgi_api(indicators_app(indicators_database), matrix_indicators_session) as indicators,
     ):
         reporting_app = create_reporting_app(
             reporting_settings(),
             database=reporting_database,
-            feed_clients={"enrolment": enrolment, "indicators": indicators},
+            feed_clients={"enrolment": enrolment.client, "indicators": indicators.client},
         )
-        async with _on_session(
-            reporting_app, matrix_reporting_session, "http://reporting.test"
-        ) as reporting:
-            apps = Apps(Api(enrolment), Api(indicators), Api(reporting))
+        async with asgi_api(reporting_app, matrix_reporting_session) as reporting:
+            apps = Apps(enrolment, indicators, reporting)
             world = await build_world(
                 apps, matrix_enrolment_session, matrix_indicators_session, matrix_reporting_session
             )
