@@ -474,8 +474,6 @@ SCHEMAS: dict[str, SubgraphSchema] = {
 class Platform:
     apps: dict[str, Api]
     world: TenancyWorld
-    # Every answer each caller got, for the leak scan: (request, body text).
-    answers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -592,7 +590,6 @@ async def send(
     response = await platform.apps[service].request(
         method, url, as_=platform.world.principals[caller], **kwargs
     )
-    platform.answers.setdefault(caller, []).append((f"{method} {service}{url}", response.text))
     return response
 
 
@@ -862,7 +859,6 @@ async def ask(
     response = await platform.apps[service].post(
         "/graphql", json={"query": document}, as_=platform.world.principals[caller]
     )
-    platform.answers.setdefault(caller, []).append((f"graphql {service}", response.text))
     return response
 
 
