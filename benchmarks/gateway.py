@@ -21,8 +21,7 @@ import httpx
 
 from benchmarks.processes import Platform, running_platform
 from shared.enums import Role
-from shared.identity import Principal, issue_token
-from shared.settings import PlatformSettings
+from shared.identity import Principal
 
 ENTERPRISES = """
 query Enterprises($first: Int!) {
@@ -95,8 +94,10 @@ async def measure(
     platform: Platform, api_key: str, requests: int, concurrency: int, first: int
 ) -> None:
     through_gateway = {"Authorization": f"Bearer {api_key}"}
-    token = issue_token(Principal(subject="benchmark", role=Role.ilo_global), PlatformSettings())
-    direct = {"Authorization": f"Bearer {token}"}
+    # Straight to the subgraphs, as the gateway calls them (a graph-audience token).
+    direct = platform.identity_headers(
+        Principal(subject="benchmark", role=Role.ilo_global), graph=True
+    )
     gateway_url = f"{platform.gateway}/graphql"
     enrolment_url = f"{platform.enrolment}/graphql"
     indicators_url = f"{platform.indicators}/graphql"

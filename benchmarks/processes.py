@@ -18,8 +18,11 @@ from uuid import UUID
 
 import httpx
 
+from shared.identity import Principal, issue_token
+from shared.keys import SigningKey, development_key
+from shared.settings import IDENTITY_KEY_NAME, Environment, PlatformSettings
+
 PROCESSES = ("gateway", "enrolment", "indicators", "reporting")
-DEVELOPMENT_SECRET = "development-only-identity-secret-change-me"
 
 
 def free_port() -> int:
@@ -33,6 +36,7 @@ class Platform:
     urls: dict[str, str]
     env: dict[str, str]
     log: Path
+    data_dir: Path
     _keys: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     @property
@@ -50,6 +54,15 @@ class Platform:
     @property
     def reporting(self) -> str:
         return self.urls["reporting"]
+
+    def identity_headers(self, principal: Principal, *, graph: bool = False) -> dict[str, str]:
+        """A service reached directly, with a token signed as the gateway signs it (the
+        development key under the data folder; ``graph`` for a subgraph's /graphql)."""
+        settings = PlatformSettings(environment=Environment.development, data_dir=self.data_dir)
+        key = SigningKey.of(development_key(self.data_dir, IDENTITY_KEY_NAME))
+        audience = settings.identity_graph_audience if graph else settings.identity_audience
+        token = issue_token(principal, key, settings, audience=audience)
+        return {"Authorization": f"Bearer {token}"}
 
     def score(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -122,14 +135,13 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
     env |= {
         "SCORE_DATA_DIR": str(data_dir),
         "SCORE_ENVIRONMENT": "development",
-        "SCORE_IDENTITY_SECRET": DEVELOPMENT_SECRET,
     }
     # Every process on a free port, so nothing meets a platform already running.
     env |= {f"SCORE_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= extra_env
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     log = data_dir / "up.log"
-    platform = Platform(urls=urls, env=env, log=log)
+    platform = Platform(urls=urls, env=env, log=log, data_dir=data_dir)
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")

@@ -9,7 +9,6 @@ the change shows. The processes and their set-up are reused by the real-process 
 
 import asyncio
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -37,8 +36,9 @@ from services.enrolment.calls.presets import load_preset
 from shared.embedded_pg import asyncpg_dsn, embedded_url, start_embedded_server, with_database
 from shared.enums import Role
 from shared.identity import Principal, issue_token
+from shared.keys import SigningKey, development_key
 from shared.migrate import upgrade_async
-from shared.settings import PlatformSettings
+from shared.settings import IDENTITY_KEY_NAME, Environment, PlatformSettings
 
 SERVICES = ("enrolment", "indicators", "reporting")
 ILO = Principal(subject="freshness", role=Role.ilo_global)
@@ -71,8 +71,7 @@ class ProcessPlatform:
 
     socket_dir: str
     prefix: str  # database names are "{prefix}_{service}"
-    secret: str
-    workdir: Path
+    workdir: Path  # logs, and the development keys every process of the platform shares
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -87,10 +86,12 @@ class ProcessPlatform:
 
     @property
     def settings(self) -> PlatformSettings:
-        return PlatformSettings(environment="test", identity_secret=self.secret)  # type: ignore[arg-type]
+        return PlatformSettings(environment=Environment.development, data_dir=self.workdir)
 
     def headers(self, principal: Principal = ILO) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(principal, self.settings)}"}
+        # Signed as the gateway would, with the development key the services accept.
+        key = SigningKey.of(development_key(self.workdir, IDENTITY_KEY_NAME))
+        return {"Authorization": f"Bearer {issue_token(principal, key, self.settings)}"}
 
     def create_databases(self) -> None:
         async def create() -> None:
@@ -113,8 +114,7 @@ class ProcessPlatform:
             if not name.endswith(("_DATABASE_URL", "_ENROLMENT_URL", "_INDICATORS_URL"))
         }
         env |= {
-            "SCORE_ENVIRONMENT": "test",
-            "SCORE_IDENTITY_SECRET": self.secret,
+            "SCORE_ENVIRONMENT": "development",
             "SCORE_DATA_DIR": str(self.workdir),
             "SCORE_INDICATORS_ENROLMENT_URL": self.url("enrolment"),
             "SCORE_REPORTING_ENROLMENT_URL": self.url("enrolment"),
@@ -169,11 +169,9 @@ class ProcessPlatform:
 
 
 @contextmanager
-def running_platform(
-    socket_dir: str, *, prefix: str, secret: str, workdir: Path
-) -> Iterator[ProcessPlatform]:
+def running_platform(socket_dir: str, *, prefix: str, workdir: Path) -> Iterator[ProcessPlatform]:
     """Fresh databases, the three services started and ready; everything removed after."""
-    platform = ProcessPlatform(socket_dir=socket_dir, prefix=prefix, secret=secret, workdir=workdir)
+    platform = ProcessPlatform(socket_dir=socket_dir, prefix=prefix, workdir=workdir)
     platform.create_databases()
     try:
         for service in SERVICES:
@@ -448,9 +446,7 @@ def main(
         socket_dir = start_embedded_server(root / "pgdata")
         with (
             console.status("starting enrolment, indicators and reporting"),
-            running_platform(
-                socket_dir, prefix="freshness", secret=secrets.token_urlsafe(48), workdir=root
-            ) as platform,
+            running_platform(socket_dir, prefix="freshness", workdir=root) as platform,
             httpx.Client(timeout=30) as client,
         ):
             measured = prepare(platform, client)

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from services.gateway.cli import keys_app
 from services.gateway.graph.cli import graph_app
+from services.gateway.signing_cli import signing_keys_app
 from services.indicators.cli_import import import_command
 from services.registry import ENTRY_POINT, SERVICES, ServiceEntry
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
@@ -33,7 +34,7 @@ def _database_urls(*, stop_on_exit: bool) -> dict[str, str]:
     urls: dict[str, str] = {}
     socket_dir: str | None = None
     for service in SERVICES:
-        configured = service.settings().database_url
+        configured = service.database_url()
         if configured is not None:
             urls[service.name] = configured.get_secret_value()
             continue
@@ -102,7 +103,7 @@ def up(
         }
         command = [
             sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
-            "--host", host, "--port", str(port), "--no-access-log",
+            "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
             # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
             "--timeout-graceful-shutdown", "3",
         ]  # fmt: skip
@@ -187,9 +188,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         access_log=False,  # the platform's own JSON access log carries the request id
-        # Client addresses from X-Forwarded-For only when the proxy is trusted: uvicorn reads
-        # FORWARDED_ALLOW_IPS (default 127.0.0.1), so set it to the load balancer's address.
-        proxy_headers=True,
+        # Client addresses come from X-Forwarded-For only through a proxy the gateway trusts
+        # (SCORE_GATEWAY_TRUSTED_PROXIES, default nobody), never uvicorn's loopback default.
+        proxy_headers=False,
         log_config=None,  # keep the JSON logging the app configures
     )
 
@@ -203,10 +204,15 @@ def token(
     trainer: Annotated[UUID | None, typer.Option(help="Trainer id (trainer)")] = None,
     subject: Annotated[str, typer.Option(help="Who the token is for")] = "developer",
     ttl: Annotated[int, typer.Option(help="Seconds the token is valid")] = 3600,
+    graphql: Annotated[
+        bool, typer.Option("--graphql", help="For a service's /graphql (the gateway's audience)")
+    ] = False,
 ) -> None:
     """Print a signed identity token, the kind the gateway forwards (development only)."""
-    settings = PlatformSettings()
-    if settings.environment is Environment.production:
+    from services.gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    if settings.platform.environment is Environment.production:
         console.print(
             "[red]score token is for development; production tokens come from the gateway[/red]"
         )
@@ -223,7 +229,13 @@ def token(
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    typer.echo(issue_token(principal, settings, ttl_seconds=ttl))
+    platform = settings.platform
+    audience = platform.identity_graph_audience if graphql else platform.identity_audience
+    typer.echo(
+        issue_token(
+            principal, settings.identity_signing_key, platform, audience=audience, ttl_seconds=ttl
+        )
+    )
 
 
 @app.command()
@@ -254,6 +266,7 @@ app.command("import", help="Import indicator values from a CSV or XLSX file, wit
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(graph_app, name="graph")
+app.add_typer(signing_keys_app, name="signing-keys")
 
 
 if __name__ == "__main__":

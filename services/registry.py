@@ -3,7 +3,16 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from shared.settings import ServiceSettings
+
+
+class _DatabaseOnly(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,10 @@ class ServiceEntry:
 
             loader = ensure_reference_data
         return await loader(url) if loader is not None else 0
+
+    def database_url(self) -> SecretStr | None:
+        """Only ``{prefix}DATABASE_URL``: migrating needs no key or secret of the service."""
+        return _DatabaseOnly(_env_prefix=self.env_prefix).database_url
 
     def settings(self) -> ServiceSettings:
         # Imported lazily so `score token` does not import every service.

@@ -1,25 +1,27 @@
 """The caller's identity: the signed token the gateway forwards and every service verifies.
 
-Services never trust a header that merely claims an identity; only a token signed with
-the platform identity secret, for the services' audience, not expired, is accepted. The
-``kid`` header names the signing secret, so a rotated-out secret keeps verifying while
-``SCORE_IDENTITY_PREVIOUS_SECRETS`` lists it.
+Services never trust a header that merely claims an identity; only a token signed with the
+gateway's private key (Ed25519), for the right audience, not expired, is accepted. Services
+hold only public keys (``SCORE_IDENTITY_JWKS``), so a breached service cannot mint an
+identity. The ``kid`` header names the key, so the previous key keeps verifying during a
+rotation while the JWKS still lists it.
 """
 
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.enums import Role
+from shared.keys import ALGORITHM, SigningKey
 from shared.problems import Unauthenticated
 from shared.settings import PlatformSettings
-
-ALGORITHM = "HS256"
 
 
 class Principal(BaseModel):
@@ -62,12 +64,19 @@ class Principal(BaseModel):
 
 
 def issue_token(
-    principal: Principal, settings: PlatformSettings, *, ttl_seconds: int | None = None
+    principal: Principal,
+    key: SigningKey,
+    settings: PlatformSettings,
+    *,
+    audience: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> str:
+    """An identity token for ``principal``, signed with ``key`` (only the gateway holds the
+    real one). ``audience`` defaults to the services' REST audience."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": settings.identity_issuer,
-        "aud": settings.identity_audience,
+        "aud": audience or settings.identity_audience,
         "iat": now,
         "exp": now + (ttl_seconds if ttl_seconds is not None else settings.identity_token_ttl),
         "sub": principal.subject,
@@ -82,53 +91,60 @@ def issue_token(
     ):
         if value is not None:
             claims[claim] = str(value)
-    return jwt.encode(
-        claims,
-        settings.identity_secret.get_secret_value(),
-        algorithm=ALGORITHM,
-        headers={"kid": settings.identity_key_id},
-    )
+    return key.sign(claims)
 
 
-def _candidate_secrets(token: str, settings: PlatformSettings) -> list[str]:
-    """The secrets the token may be signed with: the one its ``kid`` names, or (a token
-    from before key ids) every accepted one."""
+def signing_key_id(token: str) -> str | None:
+    """The ``kid`` a token names (unverified: only for choosing the key to verify with)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+def verify_signed(
+    token: str,
+    keys: Mapping[str, Ed25519PublicKey],
+    *,
+    audience: str,
+    issuer: str,
+    what: str = "identity token",
+) -> dict[str, Any]:
+    """The claims of a token signed with one of ``keys`` (chosen by its ``kid``) for
+    ``audience``; ``Unauthenticated`` naming ``what`` otherwise."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"The identity token is not valid: {exc}") from exc
-    keys = settings.identity_verification_keys()
-    if kid is None:
-        return [secret.get_secret_value() for secret in keys.values()]
+        raise Unauthenticated(f"The {what} is not valid: {exc}") from exc
     if not isinstance(kid, str) or kid not in keys:
-        raise Unauthenticated("The identity token is signed with a key that is not accepted")
-    return [keys[kid].get_secret_value()]
+        raise Unauthenticated(f"The {what} is signed with a key that is not accepted")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            keys[kid],
+            algorithms=[ALGORITHM],  # pinned: never let the token choose its algorithm
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated(f"The {what} has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"The {what} is not valid: {exc}") from exc
+    return claims
 
 
-def _decode(token: str, settings: PlatformSettings) -> dict[str, Any]:
-    bad_signature: jwt.InvalidSignatureError | None = None
-    for secret in _candidate_secrets(token, settings):
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                secret,
-                algorithms=[ALGORITHM],  # pinned: never let the token choose its algorithm
-                audience=settings.identity_audience,
-                issuer=settings.identity_issuer,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-            )
-            return claims
-        except jwt.InvalidSignatureError as exc:
-            bad_signature = exc  # another accepted secret may still match
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("The identity token has expired") from exc
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"The identity token is not valid: {exc}") from exc
-    raise Unauthenticated(f"The identity token is not valid: {bad_signature}")
-
-
-def verify_token(token: str, settings: PlatformSettings) -> Principal:
-    claims = _decode(token, settings)
+def verify_token(
+    token: str, settings: PlatformSettings, *, audience: str | None = None
+) -> Principal:
+    """The principal of a gateway-signed identity token for ``audience`` (default: REST)."""
+    claims = verify_signed(
+        token,
+        settings.identity_public_keys,
+        audience=audience or settings.identity_audience,
+        issuer=settings.identity_issuer,
+    )
     try:
         return Principal(
             subject=claims["sub"],
@@ -143,18 +159,42 @@ def verify_token(token: str, settings: PlatformSettings) -> Principal:
         raise Unauthenticated(f"The identity token's claims are not valid: {exc}") from exc
 
 
-_bearer = HTTPBearer(auto_error=False, description="Identity token signed for the services")
+_bearer = HTTPBearer(auto_error=False, description="Identity token signed by the gateway")
+
+
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("An identity token is required (Authorization: Bearer ...)")
+    return credentials.credentials
 
 
 def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """FastAPI dependency: the verified caller, or 401 as problem details."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("An identity token is required (Authorization: Bearer ...)")
+    """FastAPI dependency: the verified caller of a REST route, or 401 as problem details."""
     settings: PlatformSettings = request.app.state.settings.platform
-    return verify_token(credentials.credentials, settings)
+    return verify_token(_bearer_token(credentials), settings)
+
+
+def subgraph_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency of the subgraph endpoint: only the gateway calls it, with a token
+    it minted for the graph audience. REST tokens (and so any caller who is not the gateway
+    composing or planning the graph) get 401."""
+    settings: PlatformSettings = request.app.state.settings.platform
+    try:
+        return verify_token(
+            _bearer_token(credentials), settings, audience=settings.identity_graph_audience
+        )
+    except Unauthenticated as exc:
+        raise Unauthenticated(
+            "This GraphQL endpoint serves the gateway only; query the gateway's /graphql "
+            f"({exc.detail})"
+        ) from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+SubgraphPrincipal = Annotated[Principal, Depends(subgraph_principal)]

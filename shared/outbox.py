@@ -16,11 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionDep
 from shared.events import EventEnvelope, EventFeedPage, EventPayload
-from shared.identity import CurrentPrincipal, Principal
+from shared.feeds import FeedReader
+from shared.identity import Principal
 from shared.ids import new_id
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_HEAD
 from shared.plumbing import Plumbing
-from shared.problems import NotFound
 
 # Any constant works; it only has to be the same for every writer of one database.
 _OUTBOX_LOCK_KEY = 0x5C0_7E0B
@@ -121,24 +121,22 @@ class ChangeLog:
 def event_feed_router(
     changes: ChangeLog, *, service: str = "service", max_wait: float = 25.0
 ) -> APIRouter:
-    """``GET /events``: the service's outbox as a feed, for other services and the ILO."""
+    """``GET /events``: the service's outbox as a feed, for the services that consume it
+    (with their feed tokens) and the ILO; to anyone else it does not exist (404)."""
     router = APIRouter(tags=["events"])
 
     @router.get("/events", response_model=EventFeedPage, summary="Event feed (long-polling)")
     async def read_events(
         session: SessionDep,
-        principal: CurrentPrincipal,
+        reader: FeedReader,
         after: Annotated[int, Query(ge=0, description="Last position already applied")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         wait: Annotated[float, Query(ge=0, description="Seconds to wait for an event")] = 0,
     ) -> EventFeedPage:
-        if not principal.is_global:
-            # The feed carries every tenant's events; to others it does not exist.
-            raise NotFound("No such resource")
         page = await changes.read_feed(session, after=after, limit=limit, wait=min(wait, max_wait))
         OUTBOX_HEAD.labels(service).set(page.head_position)
         # What this reader had still to fetch when it asked: its backlog in our outbox.
-        OUTBOX_BACKLOG.labels(service, principal.subject).set(page.remaining + len(page.events))
+        OUTBOX_BACKLOG.labels(service, reader).set(page.remaining + len(page.events))
         return page
 
     return router

@@ -16,6 +16,10 @@ from shared.db import Database
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.migrate import upgrade_async
 
+# What development makes on first use (keys) lands in a folder of the run's, never in the
+# checkout's .score, which a developer's `score up` uses.
+os.environ.setdefault("SCORE_DATA_DIR", tempfile.mkdtemp(prefix="score-test-data-"))
+
 # Fixtures of each service, usable from every test folder (indicators tests need enrolment's).
 pytest_plugins = [
     "tests.enrolment.fixtures",
@@ -54,14 +58,14 @@ async def enrolment_engine(enrolment_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session inside a transaction that is rolled back when the test ends.
+@asynccontextmanager
+async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back when it ends.
 
-    Commits made by the code under test become savepoint releases, so each test sees its
+    Commits made by the code under test become savepoint releases, so the holder sees its
     own writes and leaves nothing behind.
     """
-    async with enrolment_engine.connect() as connection:
+    async with engine.connect() as connection:
         transaction = await connection.begin()
         session = savepoint_session(connection)
         try:
@@ -69,6 +73,13 @@ async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[Asyn
         finally:
             await session.close()
             await transaction.rollback()
+
+
+@pytest.fixture
+async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """One rolled-back transaction per test (see ``rolled_back_session``)."""
+    async with rolled_back_session(enrolment_engine) as session:
+        yield session
 
 
 class SessionSource:

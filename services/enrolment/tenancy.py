@@ -4,6 +4,7 @@ Each function returns a SQL condition to put in a WHERE clause. Repositories alw
 one, so an object outside the caller's tenancy behaves exactly like a missing one (404).
 """
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, false, true
@@ -138,7 +139,26 @@ def trainer_visible(principal: Principal) -> ColumnElement[bool]:
             return col(Trainer.organisation_id) == principal.organisation_id
         case Role.trainer:
             return col(Trainer.id) == principal.trainer_id
+        case Role.enterprise_user:
+            # An enterprise knows who trains it: the trainers of its cohorts.
+            return col(Trainer.id).in_(
+                select(CohortTrainer.trainer_id).where(
+                    col(CohortTrainer.cohort_id).in_(
+                        select(CohortEnterprise.cohort_id).where(
+                            CohortEnterprise.enterprise_id == principal.enterprise_id
+                        )
+                    )
+                )
+            )
     return false()
+
+
+def shown_buyer_ids(principal: Principal, buyer_ids: Sequence[UUID]) -> list[UUID]:
+    """The buyers of an enterprise the caller may know of: a lead buyer only itself (a
+    buyer never learns which other buyers a supplier works with); others all of them."""
+    if principal.role is Role.lead_buyer:
+        return [buyer for buyer in buyer_ids if buyer == principal.organisation_id]
+    return list(buyer_ids)
 
 
 def can_manage_enterprise_data(principal: Principal) -> bool:

@@ -14,11 +14,12 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway.auth.authenticator import Authenticator
 from services.gateway.auth.oidc import OidcVerifier
 from services.gateway.auth.ratelimit import TokenBucketLimiter
-from services.gateway.edge import EdgeMiddleware
+from services.gateway.edge import JWKS_PATH, EdgeMiddleware
 from services.gateway.graph.router import graphql_router
 from services.gateway.graph.runtime import GraphRuntime
 from services.gateway.health import router as health_router
@@ -28,6 +29,7 @@ from services.gateway.settings import GatewaySettings
 from shared.db import Database, resolve_database_url
 from shared.enums import Role
 from shared.identity import Principal, issue_token
+from shared.keys import jwks_document
 from shared.observability import (
     REQUEST_ID_HEADER,
     configure_logging,
@@ -68,6 +70,17 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
         # and a redirect is the client's to follow, not the gateway's.
         trust_env=False,
         follow_redirects=False,
+    )
+
+
+def gateway_graph_token(settings: GatewaySettings) -> str:
+    """The gateway's own token for its subgraphs (fetching their SDL): graph audience."""
+    return issue_token(
+        GATEWAY_PRINCIPAL,
+        settings.identity_signing_key,
+        settings.platform,
+        audience=settings.platform.identity_graph_audience,
+        ttl_seconds=settings.forwarded_token_ttl,
     )
 
 
@@ -124,9 +137,7 @@ def create_app(
             {name: f"{url}/graphql" for name, url in settings.service_urls.items()},
             upstream,
             settings.graphql,
-            service_token=lambda: issue_token(
-                GATEWAY_PRINCIPAL, settings.platform, ttl_seconds=settings.forwarded_token_ttl
-            ),
+            service_token=lambda: gateway_graph_token(settings),
         )
         app.state.graph = graph
         app.state.graph_error = "not composed yet"
@@ -162,6 +173,19 @@ def create_app(
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return metrics_response()
+
+    @app.get(
+        JWKS_PATH,
+        tags=["health"],
+        summary="The public keys of the identity tokens the gateway signs (JWKS)",
+    )
+    async def jwks() -> dict[str, list[dict[str, str]]]:
+        # The signing key and, during a rotation, the others the services still accept.
+        keys = [
+            settings.identity_signing_key.public,
+            *settings.platform.identity_public_keys.values(),
+        ]
+        return jwks_document(keys)
 
     app.include_router(openapi_router())
     app.include_router(graphql_router(), dependencies=[Depends(require_read_scope)])
@@ -224,5 +248,9 @@ def create_app(
             ],
             max_age=600,
         )
+    if settings.trusted_proxies:
+        # Outermost: the client address every later part sees (the failed-key limit, logs,
+        # X-Forwarded-For to the services) is taken from a trusted proxy's header only.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     configure_tracing(app, "gateway")
     return app

@@ -28,10 +28,22 @@ from shared.problems import PROBLEM_JSON, Problem
 access_log = logging.getLogger("score.gateway.access")
 log = logging.getLogger("score.gateway")
 
-# Reachable without credentials: probes, and the API description partners read first.
+# Reachable without credentials: probes, the API description partners read first, and
+# the public keys anyone may check the gateway's identity tokens with.
+JWKS_PATH = "/.well-known/jwks.json"
 OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/openapi.json",
+        JWKS_PATH,
+    }
 )
+# The composed graph's endpoint (services/gateway/graph/router.py).
+GRAPH_PATH = "/graphql"
 
 
 def problem_response(
@@ -152,25 +164,34 @@ class EdgeMiddleware:
             return self._too_large(), None
         if scope.get("path", "") in self.open_paths:
             return None, None
-        client_ip = (scope.get("client") or ("unknown", 0))[0]
-        # Failed attempts have their own bucket per address, so guessing keys is slow.
-        failures = f"unauthenticated:{client_ip}"
-        wait = self.limiter.wait_needed(failures)
-        if wait > 0:
-            return self._rate_limited(wait)
         try:
             caller = await self.authenticator.authenticate(headers)
         except Problem as problem:
             if problem.status == 401:
-                self.limiter.take(failures)
+                # Failures are counted per client address, and only failures: a burst of bad
+                # keys from an address slows that burst (429), never a valid credential sent
+                # from the same address (it is admitted above on its own merits).
+                client_ip = (scope.get("client") or ("unknown", 0))[0]
+                wait = self.limiter.take(f"unauthenticated:{client_ip}")
+                if wait > 0:
+                    return self._rate_limited(wait)
             return problem, None
         wait = self.limiter.take(caller.rate_key)
         if wait > 0:
             return self._rate_limited(wait)
         state["principal"] = caller.principal
+        platform = self.settings.platform
         state["identity_token"] = issue_token(
             caller.principal,
-            self.settings.platform,
+            self.settings.identity_signing_key,
+            platform,
+            # The gateway's own graph calls the subgraphs' /graphql, which takes only tokens
+            # for the graph audience; a REST token could not open it, so no REST route can.
+            audience=(
+                platform.identity_graph_audience
+                if scope.get("path") == GRAPH_PATH
+                else platform.identity_audience
+            ),
             ttl_seconds=self.settings.forwarded_token_ttl,
         )
         return None, None

@@ -141,6 +141,9 @@ def _has_body(request: Request) -> bool:
 
 
 OPERATOR_ONLY = frozenset({"metrics"})
+# Each service's subgraph endpoint is the gateway's own: the one public graph is /graphql,
+# with its limits; a subgraph reached over REST would skip them (and answer 401 anyway).
+GATEWAY_ONLY = frozenset({"graphql"})
 
 
 def check_access(principal: Principal, method: str, path: str) -> None:
@@ -149,8 +152,9 @@ def check_access(principal: Principal, method: str, path: str) -> None:
     if any(segment in (".", "..") for segment in segments):
         raise NotFound("No such resource")
     first = next((segment for segment in segments if segment), "")
-    if first in OPERATOR_ONLY:
-        # Metrics and probes are for the operator's network, never for callers.
+    if first in OPERATOR_ONLY or first in GATEWAY_ONLY:
+        # Metrics and probes are for the operator's network, subgraphs for the gateway's
+        # graph; never for callers.
         raise NotFound("No such resource")
     if first == "events" and principal.role is not Role.ilo_global:
         raise NotFound("No such resource")

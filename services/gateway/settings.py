@@ -1,14 +1,23 @@
 """Gateway settings (env prefix ``SCORE_GATEWAY_``; nested values with ``__``, for example
 ``SCORE_GATEWAY_GRAPHQL__MAX_DEPTH=8`` or ``SCORE_GATEWAY_OIDC_CLAIMS__ROLE=roles``)."""
 
+import ipaddress
 import json
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.gateway.graph.limits import GraphLimits
-from shared.settings import Environment, ServiceSettings
+from shared.keys import SigningKey
+from shared.settings import (
+    IDENTITY_KEY_NAME,
+    Environment,
+    ServiceSettings,
+    check_private_key,
+    signing_key,
+)
 
 # Refused anywhere but development, like the development identity secret.
 DEVELOPMENT_API_KEY_PEPPER = "development-only-api-key-pepper-change-me"
@@ -69,6 +78,13 @@ class GatewaySettings(ServiceSettings):
     readiness_timeout: float = Field(default=2.0, gt=0)
     # The identity token forwarded to services lives only as long as one request needs.
     forwarded_token_ttl: int = Field(default=60, gt=0)
+    # The gateway's private key (Ed25519, PEM or JWK) for the identity tokens it mints: only
+    # the gateway holds it; its public half must be in SCORE_IDENTITY_JWKS. Unset in
+    # development: a development key under the data folder.
+    identity_key: SecretStr | None = None
+    # Proxies (addresses or CIDR ranges) in front of the gateway whose X-Forwarded-For names
+    # the client. Default: nobody, so no caller can choose the address it is counted under.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # OpenID Connect. Unset issuer: bearer JWTs from an identity provider are not accepted.
     oidc_issuer: str | None = None
@@ -109,8 +125,18 @@ class GatewaySettings(ServiceSettings):
     graphql: GraphLimits = Field(default_factory=GraphLimits)
 
     _split_lists = field_validator(
-        "oidc_algorithms", "oidc_default_scopes", "cors_origins", mode="before"
+        "oidc_algorithms", "oidc_default_scopes", "cors_origins", "trusted_proxies", mode="before"
     )(_list_from_env)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR range") from exc
+        return value
 
     @field_validator("oidc_algorithms")
     @classmethod
@@ -155,7 +181,23 @@ class GatewaySettings(ServiceSettings):
             )
         if len(pepper) < 32:
             raise ValueError("SCORE_GATEWAY_API_KEY_PEPPER must be at least 32 characters")
+        check_private_key(
+            self.identity_key, variable="SCORE_GATEWAY_IDENTITY_KEY", platform=self.platform
+        )
+        if (
+            self.identity_key is not None
+            and self.identity_signing_key.kid not in self.platform.identity_public_keys
+        ):
+            raise ValueError(
+                "SCORE_GATEWAY_IDENTITY_KEY's public key (kid "
+                f"{self.identity_signing_key.kid}) is not in SCORE_IDENTITY_JWKS: the services "
+                "would refuse every token the gateway signs"
+            )
         return self
+
+    @cached_property
+    def identity_signing_key(self) -> SigningKey:
+        return signing_key(self.identity_key, platform=self.platform, name=IDENTITY_KEY_NAME)
 
     @property
     def service_urls(self) -> dict[str, str]:

@@ -16,11 +16,8 @@ from services.indicators.settings import IndicatorsSettings
 from services.indicators.values.router import router as values_router
 from shared.consumer import FeedConsumer
 from shared.db import Database
-from shared.enums import Role
-from shared.identity import Principal, issue_token
+from shared.feeds import feed_token
 from shared.service_app import create_service_app
-
-SERVICE_PRINCIPAL = Principal(subject="indicators-service", role=Role.service)
 
 
 def enrolment_consumer(app: FastAPI, settings: IndicatorsSettings) -> FeedConsumer:
@@ -30,7 +27,7 @@ def enrolment_consumer(app: FastAPI, settings: IndicatorsSettings) -> FeedConsum
         database=app.state.database,
         plumbing=plumbing,
         handler=apply_enrolment_event,
-        token=lambda: issue_token(SERVICE_PRINCIPAL, settings.platform),
+        token=lambda: feed_token(settings, producer="enrolment"),
     )
 
 

@@ -14,10 +14,10 @@ from sqlmodel import col, select
 
 from services.enrolment.app import create_app as create_enrolment_app
 from services.enrolment.settings import EnrolmentSettings
-from services.indicators.app import SERVICE_PRINCIPAL
 from services.indicators.db import plumbing
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.settings import IndicatorsSettings
 from services.indicators.values.models import MeasurementRound
 from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import RoundCreate, RoundKind, ValueBatch, ValueIn
@@ -25,8 +25,8 @@ from services.indicators.values.service import value_service
 from shared.consumer import FeedConsumer
 from shared.db import Database
 from shared.enums import Role
-from shared.identity import Principal, issue_token
-from shared.settings import PlatformSettings
+from shared.feeds import feed_token
+from shared.identity import Principal
 
 # enterprise: (five_s baseline, endline), (defects baseline, endline) per 10,000 pieces checked
 RESULTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -49,7 +49,7 @@ async def _fill_replica(enrolment_url: str, indicators: Database) -> int:
                 database=indicators,
                 plumbing=plumbing,
                 handler=apply_enrolment_event,
-                token=lambda: issue_token(SERVICE_PRINCIPAL, PlatformSettings()),
+                token=lambda: feed_token(IndicatorsSettings(), producer="enrolment"),
                 http=http,
                 wait=0,
             )

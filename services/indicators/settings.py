@@ -3,10 +3,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import FeedReaderSettings
 
 
-class IndicatorsSettings(ServiceSettings):
+class IndicatorsSettings(FeedReaderSettings):
     model_config = SettingsConfigDict(env_prefix="SCORE_INDICATORS_", extra="ignore")
 
     service_name: str = "indicators"

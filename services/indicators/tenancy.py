@@ -3,15 +3,26 @@
 Partner staff see their organisation's enterprises, trainers those of their cohorts, an
 enterprise user their own, a programme manager those enrolled in their project; lead
 buyers see nothing here (their view is reporting's supplier status).
+
+Project records (measurement rounds) follow the project, never an enterprise: a partner
+reads the rounds of the projects it takes part in, and only the ILO, the project's manager
+and its partners plan them. A partner whose enterprise is enrolled in another partner's
+project gains nothing of that project.
 """
 
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, false, func, true
+from sqlalchemy import ColumnElement, Uuid, any_, false, func, literal, or_, true
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.replica.models import (
+    ReplicaCohort,
+    ReplicaEnrolment,
+    ReplicaEnterprise,
+    ReplicaProject,
+)
 from shared.enums import Role
 from shared.identity import Principal
 
@@ -46,6 +57,73 @@ def enterprise_visible(enterprise_id_column: UUID, principal: Principal) -> Colu
     if ids is None:
         return true()
     return col(enterprise_id_column).in_(ids)
+
+
+def _is_member(organisation_id: UUID | None, ids_column: Any) -> ColumnElement[bool]:
+    return literal(organisation_id, Uuid) == any_(_column(ids_column))
+
+
+def _column(column: Any) -> ColumnElement[Any]:
+    # A model attribute (typed as its value by SQLModel) or any SQL expression, such as a
+    # literal project id when checking one project.
+    return cast("ColumnElement[Any]", column)
+
+
+def project_visible(project_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition: the caller may see the project's records (its rounds).
+
+    The ILO every project; a manager their own; partner staff (and buyers, who are refused
+    here anyway) the projects their organisation takes part in; a trainer the projects of
+    their cohorts; an enterprise user the projects its enterprise is enrolled in. The same
+    rule as enrolment's ``project_visible``.
+    """
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return _column(project_column) == principal.project_id
+        case Role.partner_staff | Role.lead_buyer:
+            return _column(project_column).in_(
+                select(ReplicaProject.id).where(
+                    or_(
+                        _is_member(principal.organisation_id, ReplicaProject.partner_ids),
+                        _is_member(principal.organisation_id, ReplicaProject.funder_ids),
+                    )
+                )
+            )
+        case Role.trainer:
+            return _column(project_column).in_(
+                select(ReplicaCohort.project_id).where(
+                    literal(principal.trainer_id, Uuid) == any_(col(ReplicaCohort.trainer_ids))
+                )
+            )
+        case Role.enterprise_user:
+            return _column(project_column).in_(
+                select(ReplicaEnrolment.project_id).where(
+                    ReplicaEnrolment.enterprise_id == principal.enterprise_id
+                )
+            )
+    return false()
+
+
+def project_role(project_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition: the caller has a role in the project, so may write its records.
+
+    The ILO, the project's programme manager, and staff of one of the project's
+    implementation partners.
+    """
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return _column(project_column) == principal.project_id
+        case Role.partner_staff:
+            return _column(project_column).in_(
+                select(ReplicaProject.id).where(
+                    _is_member(principal.organisation_id, ReplicaProject.partner_ids)
+                )
+            )
+    return false()
 
 
 def can_enter_values(principal: Principal) -> bool:

@@ -3,10 +3,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import FeedReaderSettings
 
 
-class ReportingSettings(ServiceSettings):
+class ReportingSettings(FeedReaderSettings):
     model_config = SettingsConfigDict(env_prefix="SCORE_REPORTING_", extra="ignore")
 
     service_name: str = "reporting"

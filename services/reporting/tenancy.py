@@ -107,15 +107,11 @@ def row_visible(
 
 
 def projects_of_partner(organisation_id: UUID | None) -> SelectOfScalar[UUID]:
-    """Projects a partner delivers: listed among the project's partners, or enrolling in it."""
-    return select(RmProject.id).where(
-        or_(
-            col(RmProject.partner_ids).contains([organisation_id]),
-            col(RmProject.id).in_(
-                select(RmEnrolment.project_id).where(RmEnrolment.partner_id == organisation_id)
-            ),
-        )
-    )
+    """Projects a partner delivers: those listing it among their implementation partners.
+
+    Not the projects its enterprises are enrolled in: an enterprise shared with another
+    partner's project gives its own partner no role in that project."""
+    return select(RmProject.id).where(col(RmProject.partner_ids).contains([organisation_id]))
 
 
 async def partner_delivers(
@@ -127,9 +123,9 @@ async def partner_delivers(
 
 
 def project_records_visible(project_id_column: Any, principal: Principal) -> ColumnElement[bool]:
-    """Project-level records (targets, training costs): the ILO all, a programme manager
-    their project's, partner staff their projects'; nobody else (they are not tenant data
-    of buyers, enterprises or trainers)."""
+    """Project-level records (targets, training costs, cost recovery): the ILO all, a
+    programme manager their project's, partner staff the projects their organisation is a
+    partner of; nobody else (they are not tenant data of buyers, enterprises or trainers)."""
     column = _column(project_id_column)
     match principal.role:
         case Role.ilo_global | Role.service:
@@ -138,6 +134,25 @@ def project_records_visible(project_id_column: Any, principal: Principal) -> Col
             return column == principal.project_id
         case Role.partner_staff:
             return column.in_(projects_of_partner(principal.organisation_id))
+    return false()
+
+
+def cohort_visible(principal: Principal) -> ColumnElement[bool]:
+    """Whose cohorts the caller may name (id and name), as enrolment decides: the ILO all,
+    a programme manager their project's, partner staff their organisation's, a trainer
+    theirs, an enterprise user its own; never a buyer. An enterprise's completed modules
+    stay visible with the enterprise; only the cohort behind them is hidden."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(RmCohort.project_id) == principal.project_id
+        case Role.partner_staff:
+            return col(RmCohort.partner_id) == principal.organisation_id
+        case Role.trainer:
+            return col(RmCohort.trainer_ids).contains([principal.trainer_id])
+        case Role.enterprise_user:
+            return col(RmCohort.enterprise_ids).contains([principal.enterprise_id])
     return false()
 
 

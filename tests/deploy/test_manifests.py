@@ -26,7 +26,15 @@ DEPLOY = ROOT / "deploy"
 IMAGE = "score-platform"
 # Variables read by something other than our settings classes.
 FOREIGN_VARIABLES = re.compile(r"^(OTEL_[A-Z_]+|PROBE_PORT|POSTGRES_[A-Z_]+)$")
-SECRET_VARIABLES = re.compile(r"(SECRET|DATABASE_URL|PEPPER|PASSWORD)")
+SECRET_VARIABLES = re.compile(r"(SECRET|DATABASE_URL|PEPPER|PASSWORD|_KEY$)")
+# Who holds which private key: the gateway alone mints identities; each feed reader signs
+# its own feed tokens. Every process verifies with the public keys.
+PRIVATE_KEYS = {
+    "gateway": "SCORE_GATEWAY_IDENTITY_KEY",
+    "indicators": "SCORE_INDICATORS_FEED_KEY",
+    "reporting": "SCORE_REPORTING_FEED_KEY",
+}
+PUBLIC_KEYS = {"SCORE_IDENTITY_JWKS", "SCORE_FEED_READERS_JWKS"}
 
 
 def _variables(prefix: str, model: type[BaseModel]) -> Iterator[str]:
@@ -153,6 +161,16 @@ def test_compose_never_inlines_a_secret(compose: dict[str, Any]) -> None:
                 assert "${" in str(value), f"{name}: {variable} is inlined"
 
 
+def test_compose_gives_each_private_key_to_its_one_process(compose: dict[str, Any]) -> None:
+    for name, spec in compose["services"].items():
+        if name == "postgres":
+            continue
+        environment = set(spec["environment"])
+        assert environment >= PUBLIC_KEYS, name
+        held = {variable for variable in PRIVATE_KEYS.values() if variable in environment}
+        assert held == ({PRIVATE_KEYS[name]} if name in PRIVATE_KEYS else set()), name
+
+
 # --- kubernetes -----------------------------------------------------------------------
 
 BASE = DEPLOY / "k8s" / "base"
@@ -238,6 +256,26 @@ def test_kubernetes_sets_only_variables_the_code_reads_and_references_secrets(
                     assert item["valueFrom"]["secretKeyRef"]["name"] == "score-secrets"
             refs = [ref["configMapRef"]["name"] for ref in container.get("envFrom", [])]
             assert refs == ["score-config"]
+
+
+def test_kubernetes_gives_each_private_key_to_its_one_process(
+    base_resources: list[dict[str, Any]],
+) -> None:
+    deployments = of_kind(base_resources, "Deployment")
+    for service in SERVICES:
+        (container,) = deployments[f"score-{service.name}"]["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = {item["name"]: item for item in container["env"]}
+        for variable in PUBLIC_KEYS:
+            assert env[variable]["valueFrom"]["configMapKeyRef"]["name"] == "score-public-keys"
+        held = {variable for variable in PRIVATE_KEYS.values() if variable in env}
+        expected = {PRIVATE_KEYS[service.name]} if service.name in PRIVATE_KEYS else set()
+        assert held == expected, service.name
+    (job,) = of_kind(base_resources, "Job").values()
+    (migrate,) = job["spec"]["template"]["spec"]["containers"]
+    # Migrating needs the databases, not a single key.
+    assert not {item["name"] for item in migrate["env"]} & set(PRIVATE_KEYS.values())
 
 
 def test_the_migration_job_migrates_every_database(base_resources: list[dict[str, Any]]) -> None:

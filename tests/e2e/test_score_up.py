@@ -5,22 +5,22 @@ import httpx
 
 from benchmarks.processes import Platform, eventually
 from shared.enums import Role
-from shared.identity import Principal, issue_token
-from shared.settings import PlatformSettings
+from shared.identity import Principal
 
 
-def ilo_headers() -> dict[str, str]:
-    token = issue_token(Principal(subject="e2e", role=Role.ilo_global), PlatformSettings())
-    return {"Authorization": f"Bearer {token}"}
+def ilo_headers(platform: Platform) -> dict[str, str]:
+    return platform.identity_headers(Principal(subject="e2e", role=Role.ilo_global))
 
 
 def test_score_up_serves_the_demo_data(platform: Platform) -> None:
     enterprises = httpx.get(
-        f"{platform.enrolment}/enterprises?limit=500", headers=ilo_headers()
+        f"{platform.enrolment}/enterprises?limit=500", headers=ilo_headers(platform)
     ).json()
     countries = {e["country"] for e in enterprises["items"]}
     assert {"PK", "GH", "MU"} <= countries
-    organisations = httpx.get(f"{platform.enrolment}/organisations", headers=ilo_headers()).json()
+    organisations = httpx.get(
+        f"{platform.enrolment}/organisations", headers=ilo_headers(platform)
+    ).json()
     names = {o["short_name"] for o in organisations["items"]}
     assert {"EFP", "MDPI", "NPCC"} <= names
 
@@ -36,7 +36,7 @@ def test_indicators_replicates_enrolment_over_real_http(platform: Platform) -> N
     """The indicators process consumes the enrolment process's feed until it has caught up."""
 
     def caught_up() -> bool:
-        response = httpx.get(f"{platform.indicators}/replica/status", headers=ilo_headers())
+        response = httpx.get(f"{platform.indicators}/replica/status", headers=ilo_headers(platform))
         if response.status_code != 200:
             return False
         status = response.json()
@@ -46,7 +46,9 @@ def test_indicators_replicates_enrolment_over_real_http(platform: Platform) -> N
 
 
 def test_score_up_loads_the_standard_indicator_set(platform: Platform) -> None:
-    response = httpx.get(f"{platform.indicators}/indicators?limit=500", headers=ilo_headers())
+    response = httpx.get(
+        f"{platform.indicators}/indicators?limit=500", headers=ilo_headers(platform)
+    )
     assert response.status_code == 200, response.text
     kinds = [indicator["kind"] for indicator in response.json()["items"]]
     assert sum(kind == "yes_no" for kind in kinds) >= 8
@@ -57,7 +59,7 @@ def test_demo_indicator_values_are_served(platform: Platform) -> None:
     response = httpx.get(
         f"{platform.indicators}/values",
         params={"indicator_code": "five_s_audit_score", "status": "validated", "limit": 100},
-        headers=ilo_headers(),
+        headers=ilo_headers(platform),
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["items"]) == 6  # three enterprises, baseline and endline

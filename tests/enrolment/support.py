@@ -1,28 +1,77 @@
 """Helpers for enrolment tests: real signed tokens, an API client per principal, factories."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.enums import Role
+from shared.feeds import sign_feed_token
 from shared.identity import Principal, issue_token
-from shared.settings import PlatformSettings
+from shared.keys import SigningKey, jwks_document, private_key_pem
+from shared.settings import FEED_READERS, PlatformSettings
 
-TEST_SECRET = "test-identity-secret-for-the-score-suite-0123456789"
+# The suite's keys, made once per run: the gateway's identity key and each feed reader's.
+# Services are configured with their public halves only, as in production.
+IDENTITY_KEY = SigningKey.of(Ed25519PrivateKey.generate())
+FEED_KEYS = {reader: SigningKey.of(Ed25519PrivateKey.generate()) for reader in FEED_READERS}
+IDENTITY_KEY_PEM = private_key_pem(IDENTITY_KEY.private)
+FEED_KEY_PEMS = {reader: private_key_pem(key.private) for reader, key in FEED_KEYS.items()}
+IDENTITY_JWKS = json.dumps(jwks_document([IDENTITY_KEY.public]))
+FEED_READERS_JWKS = json.dumps(jwks_document(key.public for key in FEED_KEYS.values()))
 
 
-def platform_settings() -> PlatformSettings:
-    return PlatformSettings(environment="test", identity_secret=TEST_SECRET)  # type: ignore[arg-type]
+# What a process of the suite (test environment) is started with: every key configured.
+KEY_ENVIRONMENT = {
+    "SCORE_ENVIRONMENT": "test",
+    "SCORE_IDENTITY_JWKS": IDENTITY_JWKS,
+    "SCORE_FEED_READERS_JWKS": FEED_READERS_JWKS,
+    "SCORE_GATEWAY_IDENTITY_KEY": IDENTITY_KEY_PEM,
+    **{f"SCORE_{reader.upper()}_FEED_KEY": pem for reader, pem in FEED_KEY_PEMS.items()},
+}
 
 
-def token_for(principal: Principal) -> str:
-    return issue_token(principal, platform_settings())
+def platform_settings(**overrides: Any) -> PlatformSettings:
+    values = {
+        "environment": "test",
+        "identity_jwks": IDENTITY_JWKS,
+        "feed_readers_jwks": FEED_READERS_JWKS,
+    }
+    return PlatformSettings.model_validate(values | overrides)
 
 
-def headers_for(principal: Principal) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(principal)}"}
+def token_for(principal: Principal, *, graph: bool = False) -> str:
+    """A token as the gateway mints it: for REST, or (``graph``) for a subgraph's /graphql."""
+    settings = platform_settings()
+    audience = settings.identity_graph_audience if graph else settings.identity_audience
+    return issue_token(principal, IDENTITY_KEY, settings, audience=audience)
+
+
+def forwarded_claims(token: str, *, graph: bool = False) -> dict[str, Any]:
+    """The claims of a token the gateway forwarded, checked with its public key."""
+    settings = platform_settings()
+    audience = settings.identity_graph_audience if graph else settings.identity_audience
+    claims: dict[str, Any] = jwt.decode(
+        token, IDENTITY_KEY.public, algorithms=["EdDSA"], audience=audience
+    )
+    return claims
+
+
+def feed_token_for(reader: str, producer: str) -> str:
+    """What the ``reader`` service signs to read ``producer``'s event feed."""
+    return sign_feed_token(FEED_KEYS[reader], reader=reader, producer=producer)
+
+
+def feed_headers(reader: str, producer: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {feed_token_for(reader, producer)}"}
+
+
+def headers_for(principal: Principal, *, graph: bool = False) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(principal, graph=graph)}"}
 
 
 ILO = Principal(subject="ilo-analyst", role=Role.ilo_global)
@@ -37,7 +86,9 @@ class Api:
     async def request(
         self, method: str, url: str, *, as_: Principal = ILO, **kwargs: Any
     ) -> httpx.Response:
-        headers = {**headers_for(as_), **kwargs.pop("headers", {})}
+        # A subgraph is called the way the gateway calls it, with a graph-audience token.
+        graph = url.split("?", 1)[0] == "/graphql"
+        headers = {**headers_for(as_, graph=graph), **kwargs.pop("headers", {})}
         return await self.client.request(method, url, headers=headers, **kwargs)
 
     async def get(self, url: str, *, as_: Principal = ILO, **kwargs: Any) -> httpx.Response:

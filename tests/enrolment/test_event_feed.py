@@ -12,13 +12,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.consumer import FeedConsumer
 from shared.db import Database
 from shared.embedded_pg import embedded_url, ensure_database
-from shared.enums import Role
 from shared.events import EventEnvelope
-from shared.identity import Principal
 from shared.plumbing import plumbing_tables
-from tests.enrolment.support import Api, World, register, token_for
+from tests.enrolment.support import Api, World, feed_headers, feed_token_for, register
 
-FEED_READER = Principal(subject="reporting-service", role=Role.service)
+
+def reporting_reads_feed() -> dict[str, str]:
+    """The headers reporting's consumer sends (a fresh feed token: they are short-lived)."""
+    return feed_headers("reporting", "enrolment")
+
 
 sink_metadata = MetaData()
 sink_plumbing = plumbing_tables(sink_metadata)
@@ -52,7 +54,9 @@ async def clean_sink(sink_database: Database) -> Database:
 
 
 async def feed_position(api: Api) -> int:
-    page = (await api.get("/events", params={"after": 0, "limit": 1}, as_=FEED_READER)).json()
+    page = (
+        await api.get("/events", params={"after": 0, "limit": 1}, headers=reporting_reads_feed())
+    ).json()
     return int(page["head_position"])
 
 
@@ -70,7 +74,9 @@ async def test_feed_delivers_every_change_once_in_order(api: Api, world: World) 
     after = start
     while True:
         page = (
-            await api.get("/events", params={"after": after, "limit": 2}, as_=FEED_READER)
+            await api.get(
+                "/events", params={"after": after, "limit": 2}, headers=reporting_reads_feed()
+            )
         ).json()
         if not page["events"]:
             break
@@ -101,7 +107,11 @@ async def test_feed_is_invisible_to_tenants_and_refused_without_token(
 
 async def test_long_poll_without_new_events_returns_empty_page(api: Api) -> None:
     head = await feed_position(api)
-    page = (await api.get("/events", params={"after": head, "wait": 0.3}, as_=FEED_READER)).json()
+    page = (
+        await api.get(
+            "/events", params={"after": head, "wait": 0.3}, headers=reporting_reads_feed()
+        )
+    ).json()
     assert page["events"] == []
     assert page["last_position"] == head
 
@@ -130,7 +140,7 @@ def sink_consumer(
         database=database,
         plumbing=sink_plumbing,
         handler=handler,
-        token=lambda: token_for(FEED_READER),
+        token=lambda: feed_token_for("reporting", "enrolment"),
         http=api.client,
         batch_size=50,
         wait=0,

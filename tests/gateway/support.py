@@ -16,7 +16,7 @@ from services.gateway.keys.service import api_key_service, key_prefix
 from services.gateway.settings import GatewaySettings
 from shared.enums import Role
 from shared.identity import Principal
-from tests.enrolment.support import platform_settings
+from tests.enrolment.support import IDENTITY_KEY_PEM, platform_settings
 
 TEST_PEPPER = "test-api-key-pepper-for-the-score-suite-0123456789"
 OPERATOR = Principal(subject="gateway-tests", role=Role.service)
@@ -29,6 +29,7 @@ REPORTING = "http://reporting.test"
 def gateway_settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "platform": platform_settings(),
+        "identity_key": IDENTITY_KEY_PEM,
         "enrolment_url": ENROLMENT,
         "indicators_url": INDICATORS,
         "reporting_url": REPORTING,

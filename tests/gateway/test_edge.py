@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.enums import Role
 from shared.observability import ObservabilitySettings, configure_logging
-from tests.enrolment.support import ILO, TEST_SECRET, Api, World, register, token_for, unique
+from tests.enrolment.support import IDENTITY_KEY, ILO, Api, World, register, token_for, unique
+from tests.enrolment.support import forwarded_claims as decode_forwarded
 from tests.gateway.conftest import Gateway, running_gateway
 from tests.gateway.support import bearer, gateway_settings, key_headers, make_key
 
@@ -22,10 +22,7 @@ from tests.gateway.support import bearer, gateway_settings, key_headers, make_ke
 def forwarded_claims(gateway: Gateway, host: str = "enrolment.test") -> dict[str, Any]:
     received = gateway.upstreams.last(host)
     token = received.headers["authorization"].removeprefix("Bearer ")
-    claims: dict[str, Any] = jwt.decode(
-        token, TEST_SECRET, algorithms=["HS256"], audience="score-services"
-    )
-    return claims
+    return decode_forwarded(token)
 
 
 async def test_spoofed_identity_headers_change_nothing(
@@ -108,6 +105,106 @@ async def test_repeated_failed_authentication_is_rate_limited_per_address(
         ]
     assert [r.status_code for r in guesses] == [401, 401, 429]
     assert "retry-after" in guesses[-1].headers
+
+
+async def test_a_burst_of_bad_keys_never_holds_up_a_valid_key_from_the_same_address(
+    gateway_session: AsyncSession, upstream_clients: dict[str, httpx.AsyncClient]
+) -> None:
+    settings = gateway_settings(rate_limit_per_second=0.1, rate_limit_burst=2)
+    async with running_gateway(settings, gateway_session, upstream_clients) as gateway:
+        valid = await make_key(gateway.session)
+        guesses = [
+            await gateway.client.get(
+                "/enrolment/organisations", headers=key_headers(f"score_{i:012x}_guess")
+            )
+            for i in range(4)
+        ]
+        served = await gateway.client.get("/enrolment/organisations", headers=key_headers(valid))
+    assert [r.status_code for r in guesses] == [401, 401, 429, 429]
+    assert served.status_code == 200
+
+
+async def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(
+    gateway_session: AsyncSession, upstream_clients: dict[str, httpx.AsyncClient]
+) -> None:
+    """The failed-key limit counts per client address: a client that could name its own
+    address would escape it. The test client connects from 203.0.113.7."""
+    guess = key_headers("score_000000000000_guess")
+
+    async def failures(trusted: list[str], forwarded_for: list[str]) -> list[int]:
+        settings = gateway_settings(
+            rate_limit_per_second=0.1, rate_limit_burst=1, trusted_proxies=trusted
+        )
+        async with running_gateway(settings, gateway_session, upstream_clients) as gateway:
+            return [
+                (
+                    await gateway.client.get(
+                        "/enrolment/organisations", headers={**guess, "X-Forwarded-For": address}
+                    )
+                ).status_code
+                for address in forwarded_for
+            ]
+
+    # Trusting nobody (the default), every claimed address is the same client: limited.
+    assert await failures([], ["198.51.100.1", "198.51.100.2"]) == [401, 429]
+    # Behind a trusted proxy, the addresses it forwards are the clients.
+    assert await failures(["203.0.113.0/24"], ["198.51.100.1", "198.51.100.2"]) == [401, 401]
+    assert await failures(["203.0.113.0/24"], ["198.51.100.1", "198.51.100.1"]) == [401, 429]
+
+
+async def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValueError, match="not an IP address or CIDR range"):
+        gateway_settings(trusted_proxies=["the-load-balancer"])
+    assert gateway_settings(trusted_proxies="10.0.0.0/8, 192.0.2.1").trusted_proxies == [
+        "10.0.0.0/8",
+        "192.0.2.1",
+    ]
+
+
+async def test_subgraph_endpoints_are_not_routed(gateway: Gateway) -> None:
+    """Only the gateway's /graphql is public: a service's own would skip its limits."""
+    ilo = await make_key(gateway.session, scopes=["read", "admin"])
+    for path in ("/enrolment/graphql", "/indicators//graphql", "/enrolment/%67raphql"):
+        for query in ("{ _service { sdl } }", "{ __schema { types { name } } }"):
+            response = await gateway.client.get(
+                path, params={"query": query}, headers=key_headers(ilo)
+            )
+            assert response.status_code == 404, (path, response.text)
+        posted = await gateway.client.post(
+            path, json={"query": "{ _service { sdl } }"}, headers=key_headers(ilo)
+        )
+        assert posted.status_code == 404
+    # Whatever reached a subgraph is the gateway's own composition: graph tokens only.
+    for received in gateway.upstreams.received:
+        if received.url.path.endswith("graphql"):
+            token = received.headers["authorization"].removeprefix("Bearer ")
+            assert decode_forwarded(token, graph=True)["sub"] == "gateway"
+
+
+async def test_forwarded_rest_tokens_cannot_open_a_subgraph(gateway: Gateway, api: Api) -> None:
+    """What a service receives from the REST routes is for REST: replayed at its /graphql,
+    it is refused; the gateway's graph calls carry the graph audience."""
+    ilo = await make_key(gateway.session)
+    await gateway.client.get("/enrolment/organisations", headers=key_headers(ilo))
+    rest_token = gateway.upstreams.last("enrolment.test").headers["authorization"]
+    replayed = await api.client.post(
+        "/graphql", json={"query": "{ _service { sdl } }"}, headers={"Authorization": rest_token}
+    )
+    assert replayed.status_code == 401
+    await gateway.client.post(
+        "/graphql", json={"query": "{ organisations { items { id } } }"}, headers=key_headers(ilo)
+    )
+    graph_token = gateway.upstreams.last("enrolment.test", graphql=True).headers["authorization"]
+    assert decode_forwarded(graph_token.removeprefix("Bearer "), graph=True)["sub"]
+
+
+async def test_the_gateway_publishes_its_public_keys_as_a_jwks(gateway: Gateway) -> None:
+    response = await gateway.client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    (key,) = response.json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
+    assert "d" not in key  # never the private part
+    assert key["kid"] == IDENTITY_KEY.kid
 
 
 async def test_request_id_is_echoed_and_forwarded(gateway: Gateway) -> None:

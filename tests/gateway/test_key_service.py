@@ -22,7 +22,7 @@ from shared.columns import utcnow
 from shared.enums import Role
 from shared.problems import Conflict, NotFound, Unauthenticated
 from tests.conftest import SessionSource
-from tests.enrolment.support import TEST_SECRET
+from tests.enrolment.support import KEY_ENVIRONMENT
 from tests.gateway.support import OPERATOR, TEST_PEPPER, gateway_settings, key_row, make_key
 
 
@@ -125,8 +125,8 @@ async def test_a_remembered_key_is_refused_once_its_cache_time_has_passed(
 
 @pytest.fixture
 def cli_env(committed_gateway_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCORE_ENVIRONMENT", "test")
-    monkeypatch.setenv("SCORE_IDENTITY_SECRET", TEST_SECRET)
+    for name, value in KEY_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("SCORE_GATEWAY_API_KEY_PEPPER", TEST_PEPPER)
     monkeypatch.setenv("SCORE_GATEWAY_DATABASE_URL", committed_gateway_db_url)
 

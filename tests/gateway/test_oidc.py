@@ -11,10 +11,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.enrolment.support import TEST_SECRET, Api, World, register, token_for
+from tests.enrolment.support import IDENTITY_KEY, Api, World, forwarded_claims, register, token_for
 from tests.gateway.conftest import Gateway, running_gateway
 from tests.gateway.support import bearer, gateway_settings
 
@@ -115,12 +115,7 @@ async def test_token_from_the_issuer_reads_as_its_mapped_partner(
     assert own["id"] in ids
     assert other["id"] not in ids
     forwarded = oidc_gateway.upstreams.last("enrolment.test")
-    principal = jwt.decode(
-        forwarded.headers["authorization"].removeprefix("Bearer "),
-        TEST_SECRET,
-        algorithms=["HS256"],
-        audience="score-services",
-    )
+    principal = forwarded_claims(forwarded.headers["authorization"].removeprefix("Bearer "))
     assert principal["sub"] == "oidc:amina@efp.example"
     assert principal["role"] == "partner_staff"
     assert principal["org"] == str(world.efp_id)
@@ -164,7 +159,7 @@ async def test_expired_token_is_refused(oidc_gateway: Gateway, idp: IdentityProv
     assert response.json()["detail"] == "The bearer token has expired"
 
 
-async def test_token_signed_with_hs256_is_refused_even_with_the_platform_secret(
+async def test_token_signed_with_hs256_is_refused_even_keyed_with_the_platform_public_keys(
     oidc_gateway: Gateway, idp: IdentityProvider
 ) -> None:
     now = int(time.time())
@@ -172,7 +167,9 @@ async def test_token_signed_with_hs256_is_refused_even_with_the_platform_secret(
         "iss": ISSUER, "aud": AUDIENCE, "sub": "mallory", "iat": now, "exp": now + 60,
         "score_role": "ilo_global",
     }  # fmt: skip
-    for secret in (TEST_SECRET, "any-shared-secret-the-attacker-chose-000"):
+    # The platform's public identity key, used as an HMAC secret: algorithm confusion.
+    public_x = OKPAlgorithm.to_jwk(IDENTITY_KEY.public, as_dict=True)["x"]
+    for secret in (public_x, "any-shared-secret-the-attacker-chose-000"):
         forged = jwt.encode(claims, secret, algorithm="HS256")
         response = await oidc_gateway.client.get("/enrolment/organisations", headers=bearer(forged))
         assert response.status_code == 401

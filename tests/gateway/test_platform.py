@@ -5,12 +5,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.enums import Role
-from tests.enrolment.support import TEST_SECRET, Api, World, register
+from tests.enrolment.support import Api, World, forwarded_claims, register
 from tests.gateway.conftest import Gateway, running_gateway
 from tests.gateway.support import gateway_settings, key_headers, make_key
 
@@ -92,7 +91,7 @@ async def test_graphql_through_the_gateway_answers_as_the_keys_tenant(
     assert {r.url.host for r in asked} == {"enrolment.test"}
     assert all(r.url.path == "/graphql" for r in asked)
     forwarded = asked[0].headers["authorization"].removeprefix("Bearer ")
-    claims = jwt.decode(forwarded, TEST_SECRET, algorithms=["HS256"], audience="score-services")
+    claims = forwarded_claims(forwarded, graph=True)
     assert (claims["role"], claims["org"]) == ("partner_staff", str(world.efp_id))
 
 

@@ -20,7 +20,7 @@ from services.gateway.keys.schemas import ApiKeyCreate
 from services.gateway.keys.service import api_key_service
 from shared.db import Database
 from shared.enums import Role
-from tests.enrolment.support import TEST_SECRET
+from tests.enrolment.support import KEY_ENVIRONMENT
 from tests.gateway.support import OPERATOR, TEST_PEPPER, gateway_settings
 
 # A client that would rather fail than hang: every answer below comes well within it.
@@ -123,8 +123,7 @@ def live_gateway(
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
     env |= {
-        "SCORE_ENVIRONMENT": "test",
-        "SCORE_IDENTITY_SECRET": TEST_SECRET,
+        **KEY_ENVIRONMENT,
         "SCORE_GATEWAY_API_KEY_PEPPER": TEST_PEPPER,
         "SCORE_GATEWAY_DATABASE_URL": committed_gateway_db_url,
         "SCORE_GATEWAY_ENROLMENT_URL": f"http://127.0.0.1:{nothing_listens}",

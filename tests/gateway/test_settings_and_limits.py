@@ -1,7 +1,7 @@
 """Gateway settings that refuse unsafe configurations, and the token bucket's arithmetic."""
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
 from services.gateway.settings import DEVELOPMENT_API_KEY_PEPPER, GatewaySettings
@@ -22,9 +22,7 @@ def test_oidc_issuer_without_an_audience_is_refused() -> None:
 
 
 def test_production_refuses_introspection_for_everyone() -> None:
-    production = PlatformSettings(
-        environment=Environment.production, identity_secret=SecretStr("p" * 40)
-    )
+    production = platform_settings(environment=Environment.production)
     configured = {"platform": production, "database_url": "postgresql+asyncpg://db/gateway"}
     with pytest.raises(ValidationError, match="INTROSPECTION is refused in production"):
         gateway_settings(**configured, graphql={"introspection": True})

@@ -3,6 +3,7 @@ replica filled from the real enrolment app's event feed."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -20,7 +21,15 @@ from shared.db import Database, request_session
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from tests.conftest import SessionSource, migrated_database_url, savepoint_session
-from tests.enrolment.support import ILO, Api, World, platform_settings, register, token_for
+from tests.enrolment.support import (
+    FEED_KEY_PEMS,
+    ILO,
+    Api,
+    World,
+    feed_token_for,
+    platform_settings,
+    register,
+)
 
 FEED_READER = Principal(subject="indicators-service", role=Role.service)
 
@@ -60,7 +69,11 @@ async def indicators_api(
     indicators_session: AsyncSession, indicators_database: Database
 ) -> AsyncIterator[Api]:
     # The replica is filled explicitly by sync_replica(); no background consumer in tests.
-    settings = IndicatorsSettings(platform=platform_settings(), consume_enrolment=False)
+    settings = IndicatorsSettings(
+        platform=platform_settings(),
+        feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
+        consume_enrolment=False,
+    )
     app = create_app(settings, database=indicators_database)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
@@ -85,7 +98,7 @@ def replica_consumer(api: Api, session: AsyncSession) -> FeedConsumer:
         database=SessionSource(session),
         plumbing=plumbing,
         handler=apply_enrolment_event,
-        token=lambda: token_for(FEED_READER),
+        token=lambda: feed_token_for("indicators", "enrolment"),
         http=api.client,
         wait=0,
     )
@@ -124,13 +137,15 @@ async def enrol_for_measurement(
     as_: Principal,
     project_id: UUID,
     stage: LifecycleStage = LifecycleStage.level1,
+    **profile: Any,
 ) -> UUID:
-    """Register an enterprise through the API and walk it to ``stage`` in the project.
+    """Register an enterprise (``profile`` overrides the factory's) through the API and walk
+    it to ``stage`` in the project.
 
     The screening and shortlisting steps are the platform's own, so they are taken through
     the lifecycle service as the system takes them; each still emits its event.
     """
-    enterprise_id = UUID((await register(api, as_))["id"])
+    enterprise_id = UUID((await register(api, as_, **profile))["id"])
     enrolment = await lifecycle_service.ensure_enrolment(
         enrolment_session, project_id=project_id, enterprise_id=enterprise_id, principal=ILO
     )

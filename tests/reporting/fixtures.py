@@ -28,7 +28,7 @@ from shared.db import Database, request_session
 from shared.enums import Role
 from shared.identity import Principal
 from tests.conftest import SessionSource, migrated_database_url, savepoint_session
-from tests.enrolment.support import Api, World, platform_settings, token_for
+from tests.enrolment.support import FEED_KEY_PEMS, Api, World, feed_token_for, platform_settings
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 
@@ -72,6 +72,7 @@ def reporting_settings(**overrides: object) -> ReportingSettings:
     """Settings of the reporting app under test: the feeds are the ASGI apps' ones."""
     values: dict[str, object] = {
         "platform": platform_settings(),
+        "feed_key": FEED_KEY_PEMS["reporting"],
         "consume_feeds": False,
         "enrolment_url": ENROLMENT_BASE,
         "indicators_url": INDICATORS_BASE,
@@ -125,7 +126,9 @@ def feed_consumer(name: str, api: Api, session: AsyncSession, handler: Handler) 
         database=SessionSource(session),
         plumbing=plumbing,
         handler=handler,
-        token=lambda: token_for(FEED_READER),
+        token=lambda: feed_token_for(
+            "reporting", "enrolment" if name == ENROLMENT_CONSUMER else "indicators"
+        ),
         http=api.client,
         wait=0,
     )

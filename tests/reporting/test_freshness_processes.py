@@ -23,7 +23,7 @@ from benchmarks.reporting_freshness import (
     wait_for,
 )
 from shared.embedded_pg import asyncpg_dsn
-from tests.enrolment.support import TEST_SECRET, garment_factory
+from tests.enrolment.support import garment_factory
 
 # A generous deadline, not a latency target: the benchmark measures that.
 DEADLINE = 15.0
@@ -36,7 +36,6 @@ def platform(
     with running_platform(
         pg_socket_dir,
         prefix="freshness_test",
-        secret=TEST_SECRET,
         workdir=tmp_path_factory.mktemp("freshness"),
     ) as running:
         yield running

@@ -58,7 +58,15 @@ async def test_supplier_detail_shows_stage_modules_eit_indicator_changes_and_pro
         ("workplace_cooperation", "2019-05-30"),
         ("quality_management", "2020-03-15"),
     ]
-    assert [UUID(m["cohort_id"]) for m in status["modules_completed"]] == suppliers.cohort_ids[:2]
+    # A buyer learns which modules its supplier completed, not the cohorts it sat in (no
+    # cohort is the buyer's to see); the supplier's partner sees them.
+    assert [(m["cohort_id"], m["cohort_name"]) for m in status["modules_completed"]] == [
+        (None, None),
+        (None, None),
+    ]
+    as_partner = await reporting_api.get(f"/suppliers/{suppliers.supplier_id}", as_=world.efp_staff)
+    modules = as_partner.json()["modules_completed"]
+    assert [UUID(m["cohort_id"]) for m in modules] == suppliers.cohort_ids[:2]
     assert status["eit_in_place"] is True
     team = status["improvement_team"]
     assert team["formed_on"] == "2019-03-01"

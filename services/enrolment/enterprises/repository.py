@@ -55,6 +55,17 @@ class EnterpriseRepository:
         statement = keyset_page(statement, col(Enterprise.id), page)
         return list((await session.exec(statement)).all())
 
+    async def visible_ids(
+        self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
+    ) -> set[UUID]:
+        """Which of ``ids`` the caller may see."""
+        if not ids:
+            return set()
+        statement = select(Enterprise.id).where(
+            col(Enterprise.id).in_(ids), enterprise_visible(principal)
+        )
+        return set((await session.exec(statement)).all())
+
     async def find_duplicate(
         self,
         session: AsyncSession,

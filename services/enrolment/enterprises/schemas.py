@@ -103,13 +103,25 @@ class EnterprisePublic(EnterpriseProfile):
 
     id: UUID
     partner_id: UUID | None
-    possible_duplicate_of_id: UUID | None
+    possible_duplicate: bool = Field(
+        description="Registration found a likely duplicate; duplicate_reason says why"
+    )
+    possible_duplicate_of_id: UUID | None = Field(
+        description="The likely original, when it is an enterprise you may see (else null: "
+        "the flag and the reason are all another tenant's enterprise lets show)"
+    )
     duplicate_reason: str | None
     created_at: datetime
     updated_at: datetime | None
 
     @classmethod
-    def build(cls, enterprise: object, buyer_ids: list[UUID]) -> "EnterprisePublic":
-        data = {k: getattr(enterprise, k) for k in cls.model_fields if k != "buyer_ids"}
+    def build(
+        cls, enterprise: object, buyer_ids: list[UUID], *, original_shown: bool = True
+    ) -> "EnterprisePublic":
+        computed = {"buyer_ids", "possible_duplicate"}
+        data = {k: getattr(enterprise, k) for k in cls.model_fields if k not in computed}
+        data["possible_duplicate"] = data["duplicate_reason"] is not None
+        if not original_shown:
+            data["possible_duplicate_of_id"] = None
         # Stored rows were validated on the way in; skip re-validation (and its cross-checks).
         return cls.model_construct(**data, buyer_ids=buyer_ids)

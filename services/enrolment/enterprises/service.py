@@ -19,6 +19,8 @@ from services.enrolment.enterprises.schemas import (
     EnterpriseUpdate,
 )
 from services.enrolment.organisations.models import Organisation
+from services.enrolment.organisations.service import project_service
+from services.enrolment.tenancy import shown_buyer_ids
 from shared.enums import OrganisationKind, Role
 from shared.events import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
 from shared.identity import Principal
@@ -43,15 +45,35 @@ class EnterpriseService:
         self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
     ) -> EnterprisePublic:
         enterprise = await self.get_or_404(session, enterprise_id, principal=principal)
-        buyers = await enterprise_repository.buyer_ids(session, enterprise.id)
-        return EnterprisePublic.build(enterprise, buyers)
+        return (await self._shown(session, [enterprise], principal=principal))[0]
 
     async def get_many(
         self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
     ) -> list[EnterprisePublic]:
         enterprises = await enterprise_repository.get_many(session, ids, principal=principal)
+        return await self._shown(session, enterprises, principal=principal)
+
+    async def _shown(
+        self, session: AsyncSession, enterprises: Sequence[Enterprise], *, principal: Principal
+    ) -> list[EnterprisePublic]:
+        """Enterprises as the caller may see them. Every answer goes through here, so no
+        side channel shows what a 404 hides: another tenant's enterprise is never named as
+        the likely original of a duplicate (the flag and reason still show), and a buyer
+        sees no other buyer of its supplier."""
         buyers = await enterprise_repository.buyer_ids_for(session, [e.id for e in enterprises])
-        return [EnterprisePublic.build(e, buyers[e.id]) for e in enterprises]
+        originals = await enterprise_repository.visible_ids(
+            session,
+            [e.possible_duplicate_of_id for e in enterprises if e.possible_duplicate_of_id],
+            principal=principal,
+        )
+        return [
+            EnterprisePublic.build(
+                e,
+                shown_buyer_ids(principal, buyers[e.id]),
+                original_shown=e.possible_duplicate_of_id in originals,
+            )
+            for e in enterprises
+        ]
 
     async def get_all(
         self,
@@ -73,14 +95,13 @@ class EnterpriseService:
             sub_sector=sub_sector,
             possible_duplicates=possible_duplicates,
         )
-        buyers = await enterprise_repository.buyer_ids_for(session, [e.id for e in rows])
-        items = [EnterprisePublic.build(e, buyers[e.id]) for e in rows]
+        items = await self._shown(session, rows, principal=principal)
         return make_page(items, page.limit, lambda item: item.id)
 
     async def create(
         self, session: AsyncSession, data: EnterpriseCreate, *, principal: Principal
     ) -> EnterprisePublic:
-        partner_id = self._partner_for_new_enterprise(data.partner_id, principal)
+        partner_id = await self._partner_for_new_enterprise(session, data.partner_id, principal)
         await self._check_organisations(session, partner_id=partner_id, buyer_ids=data.buyer_ids)
         enterprise = Enterprise(
             **data.model_dump(include=set(_PROFILE_FIELDS)),
@@ -101,7 +122,7 @@ class EnterpriseService:
             entity_id=enterprise.id,
             after=public,
         )
-        return public
+        return (await self._shown(session, [enterprise], principal=principal))[0]
 
     async def update(
         self,
@@ -155,10 +176,10 @@ class EnterpriseService:
         await application_service.reevaluate_for_enterprise(
             session, enterprise_id=enterprise.id, principal=principal
         )
-        return after
+        return (await self._shown(session, [enterprise], principal=principal))[0]
 
-    def _partner_for_new_enterprise(
-        self, requested: UUID | None, principal: Principal
+    async def _partner_for_new_enterprise(
+        self, session: AsyncSession, requested: UUID | None, principal: Principal
     ) -> UUID | None:
         match principal.role:
             case Role.partner_staff:
@@ -175,6 +196,23 @@ class EnterpriseService:
                         ],
                     )
                 return principal.organisation_id
+            case Role.programme_manager if requested is not None and principal.project_id:
+                # A manager registers for the project's partners only: for another partner
+                # the enterprise would be written into a tenant they have no part in.
+                partners = await project_service.partner_ids(session, principal.project_id)
+                if requested not in partners:
+                    raise InvalidInput(
+                        "Programme managers register enterprises for their project's partners",
+                        errors=[
+                            field_error(
+                                "body.partner_id",
+                                "project_partner",
+                                "must be an implementation partner of your project",
+                                str(requested),
+                            )
+                        ],
+                    )
+                return requested
             case Role.ilo_global | Role.programme_manager | Role.service:
                 return requested
         raise Forbidden(f"A {principal.role.value} cannot register enterprises")

@@ -70,8 +70,15 @@ class Enterprise:
     partner_id: strawberry.ID | None = strawberry.field(
         description="The implementation partner that recruited the enterprise"
     )
-    possible_duplicate_of_id: strawberry.ID | None
-    buyer_ids: list[strawberry.ID] = strawberry.field(description="Lead buyers supplied")
+    possible_duplicate: bool = strawberry.field(
+        description="Registration found a likely duplicate of another enterprise"
+    )
+    possible_duplicate_of_id: strawberry.ID | None = strawberry.field(
+        description="The likely original, when it is an enterprise you may see"
+    )
+    buyer_ids: list[strawberry.ID] = strawberry.field(
+        description="Lead buyers supplied (a lead buyer sees only itself)"
+    )
     created_at: datetime
     updated_at: datetime | None
 
@@ -90,6 +97,7 @@ class Enterprise:
             workforce_female=enterprise.workforce_female,
             workforce_male=enterprise.workforce_male,
             partner_id=_optional_id(enterprise.partner_id),
+            possible_duplicate=enterprise.possible_duplicate,
             possible_duplicate_of_id=_optional_id(enterprise.possible_duplicate_of_id),
             buyer_ids=[_id(buyer_id) for buyer_id in enterprise.buyer_ids],
             created_at=enterprise.created_at,

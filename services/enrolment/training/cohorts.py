@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes
+from services.enrolment.tenancy import visible_enterprise_ids
 from services.enrolment.training.catalogue import FIRST_MODULE_CODE
 from services.enrolment.training.models import Cohort, TrainingModule
 from services.enrolment.training.repository import (
@@ -92,7 +93,8 @@ class CohortService:
         recommended_max: int,
     ) -> CohortPublic:
         cohort = await self.get_or_404(session, cohort_id, principal=principal)
-        return (await self._publish(session, [cohort], recommended_max))[0]
+        published = await self._publish(session, [cohort], recommended_max)
+        return (await self._shown(session, published, principal=principal))[0]
 
     async def get_all(
         self,
@@ -113,7 +115,9 @@ class CohortService:
             module_code=module_code,
             partner_id=partner_id,
         )
-        items = await self._publish(session, rows, recommended_max)
+        items = await self._shown(
+            session, await self._publish(session, rows, recommended_max), principal=principal
+        )
         return make_page(items, page.limit, lambda item: item.id)
 
     async def create(
@@ -151,7 +155,7 @@ class CohortService:
         await session.flush()
         public = (await self._publish(session, [cohort], recommended_max))[0]
         await self._record(session, public, principal=principal, action="cohort.created")
-        return public
+        return (await self._shown(session, [public], principal=principal))[0]
 
     async def replace_enterprises(
         self,
@@ -192,7 +196,7 @@ class CohortService:
                 enterprise_ids=[str(e) for e in removed if e in active],
             )
         if not added and not removed:
-            return before
+            return (await self._shown(session, [before], principal=principal))[0]
         await cohort_repository.remove_enterprises(session, cohort.id, removed)
         await cohort_repository.add_enterprises(session, cohort.id, added)
         await session.flush()
@@ -200,7 +204,7 @@ class CohortService:
         await self._record(
             session, after, principal=principal, action="cohort.enterprises_changed", before=before
         )
-        return after
+        return (await self._shown(session, [after], principal=principal))[0]
 
     async def replace_trainers(
         self,
@@ -217,14 +221,14 @@ class CohortService:
         errors = await self._trainer_errors(session, cohort.partner_id, data.trainer_ids)
         _invalid("Some trainers cannot be assigned to this cohort", errors)
         if set(data.trainer_ids) == set(before.trainer_ids):
-            return before
+            return (await self._shown(session, [before], principal=principal))[0]
         await cohort_repository.replace_trainers(session, cohort.id, data.trainer_ids)
         await session.flush()
         after = (await self._publish(session, [cohort], recommended_max))[0]
         await self._record(
             session, after, principal=principal, action="cohort.trainers_changed", before=before
         )
-        return after
+        return (await self._shown(session, [after], principal=principal))[0]
 
     async def _check_project_and_partner(
         self, session: AsyncSession, data: CohortCreate, *, principal: Principal
@@ -451,6 +455,32 @@ class CohortService:
                 warnings=cohort_warnings(len(enterprises[c.id]), recommended_max),
             )
             for c in cohorts
+        ]
+
+    async def _shown(
+        self, session: AsyncSession, cohorts: Sequence[CohortPublic], *, principal: Principal
+    ) -> list[CohortPublic]:
+        """Cohorts as the caller may see them: only the member enterprises it may see (an
+        enterprise user sees itself, not its cohort mates), and their participants. The
+        size warnings are for those who compose cohorts."""
+        if visible_enterprise_ids(principal) is None:
+            return list(cohorts)
+        members = {e for cohort in cohorts for e in cohort.enterprise_ids}
+        visible = await cohort_repository.visible_enterprise_ids(
+            session, list(members), principal=principal
+        )
+        counts = await cohort_repository.participant_counts(
+            session, [cohort.id for cohort in cohorts], enterprise_ids=visible
+        )
+        return [
+            cohort.model_copy(
+                update={
+                    "enterprise_ids": [e for e in cohort.enterprise_ids if e in visible],
+                    "participants_count": counts[cohort.id],
+                    "warnings": cohort.warnings if principal.role in _COHORT_MANAGERS else [],
+                }
+            )
+            for cohort in cohorts
         ]
 
     async def _record(

@@ -564,7 +564,7 @@ class ProgressService:
         }
         modules = await module_repository.get_many(session, [*rows, *cohorts])
         ordered = sorted(modules.values(), key=lambda m: (m.level, m.code))
-        return [
+        progress = [
             _progress_public(
                 enterprise.id,
                 module,
@@ -572,6 +572,15 @@ class ProgressService:
                 rows.get(module.id),
             )
             for module in ordered
+        ]
+        # The enterprise's progress is the enterprise's; the cohort behind it is named only
+        # to those who may see the cohort (not, say, another project's manager).
+        shown = await cohort_repository.visible_ids(
+            session, {p.cohort_id for p in progress if p.cohort_id}, principal=principal
+        )
+        return [
+            p if p.cohort_id in shown else p.model_copy(update={"cohort_id": None})
+            for p in progress
         ]
 
 

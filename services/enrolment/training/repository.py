@@ -145,6 +145,17 @@ class CohortRepository:
         statement = keyset_page(statement, col(Cohort.id), page)
         return list((await session.exec(statement)).all())
 
+    async def visible_ids(
+        self, session: AsyncSession, cohort_ids: Collection[UUID], *, principal: Principal
+    ) -> set[UUID]:
+        """Which of ``cohort_ids`` the caller may see."""
+        if not cohort_ids:
+            return set()
+        statement = select(Cohort.id).where(
+            col(Cohort.id).in_(cohort_ids), cohort_visible(principal)
+        )
+        return set((await session.exec(statement)).all())
+
     async def enterprise_ids_for(
         self, session: AsyncSession, cohort_ids: Sequence[UUID]
     ) -> dict[UUID, list[UUID]]:
@@ -172,13 +183,19 @@ class CohortRepository:
         return result
 
     async def participant_counts(
-        self, session: AsyncSession, cohort_ids: Sequence[UUID]
+        self,
+        session: AsyncSession,
+        cohort_ids: Sequence[UUID],
+        *,
+        enterprise_ids: Collection[UUID] | None = None,
     ) -> dict[UUID, int]:
-        rows = await session.exec(
-            select(Participant.cohort_id, func.count())
-            .where(col(Participant.cohort_id).in_(cohort_ids))
-            .group_by(col(Participant.cohort_id))
+        """Participants per cohort; only those of ``enterprise_ids`` when given."""
+        statement = select(Participant.cohort_id, func.count()).where(
+            col(Participant.cohort_id).in_(cohort_ids)
         )
+        if enterprise_ids is not None:
+            statement = statement.where(col(Participant.enterprise_id).in_(enterprise_ids))
+        rows = await session.exec(statement.group_by(col(Participant.cohort_id)))
         counts = {cohort_id: 0 for cohort_id in cohort_ids}
         counts.update({cohort_id: int(n) for cohort_id, n in rows.all()})
         return counts

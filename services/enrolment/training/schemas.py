@@ -348,7 +348,9 @@ class ModuleProgressPublic(BaseModel):
     module_code: str
     module_name: str
     level: int
-    cohort_id: UUID
+    cohort_id: UUID | None = Field(
+        description="The cohort it was taken in; null when that cohort is not one you may see"
+    )
     status: ModuleStatus
     completed_on: date | None
     updated_at: datetime | None = Field(

@@ -5,7 +5,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.graphql.loaders import Loaders
 from shared.db import SessionDep
 from shared.graphql import SubgraphContext
-from shared.identity import CurrentPrincipal, Principal
+from shared.identity import Principal, SubgraphPrincipal
 
 
 class GraphQLContext(SubgraphContext):
@@ -14,7 +14,7 @@ class GraphQLContext(SubgraphContext):
         self.loaders = Loaders(self.database, principal)
 
 
-async def get_context(principal: CurrentPrincipal, session: SessionDep) -> GraphQLContext:
-    """FastAPI dependency: an invalid or missing identity token fails here with a 401
+async def get_context(principal: SubgraphPrincipal, session: SessionDep) -> GraphQLContext:
+    """FastAPI dependency: a token the gateway did not mint for the graph fails here with a 401
     problem, before Strawberry runs anything (it would otherwise answer 200 with errors)."""
     return GraphQLContext(principal=principal, session=session)

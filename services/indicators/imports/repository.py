@@ -4,14 +4,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, exists, false, true
+from sqlalchemy import ColumnElement, false, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
 from services.indicators.tenancy import enterprise_visible
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import IndicatorValue
 from services.indicators.values.repository import value_visible
 from shared.enums import Role
 from shared.identity import Principal
@@ -26,7 +26,8 @@ class ExportedValue:
 
 
 def cohort_visible(principal: Principal) -> ColumnElement[bool]:
-    """A cohort is its partner's, its project manager's and its trainers'."""
+    """A cohort is its partner's, its project manager's, its trainers' and its members'
+    (an enterprise user's exports still hold only its own values)."""
     match principal.role:
         case Role.ilo_global | Role.service:
             return true()
@@ -36,23 +37,12 @@ def cohort_visible(principal: Principal) -> ColumnElement[bool]:
             return col(ReplicaCohort.partner_id) == principal.organisation_id
         case Role.trainer:
             return col(ReplicaCohort.trainer_ids).contains([principal.trainer_id])
+        case Role.enterprise_user:
+            return col(ReplicaCohort.enterprise_ids).contains([principal.enterprise_id])
     return false()
 
 
 class ImportRepository:
-    async def get_round(
-        self, session: AsyncSession, round_id: UUID, *, principal: Principal
-    ) -> MeasurementRound | None:
-        """The round, if the caller sees an enterprise enrolled in its project (or is global)."""
-        statement = select(MeasurementRound).where(MeasurementRound.id == round_id)
-        if not principal.is_global:
-            enrolled_visible = exists().where(
-                col(ReplicaEnrolment.project_id) == col(MeasurementRound.project_id),
-                enterprise_visible(ReplicaEnrolment.enterprise_id, principal),
-            )
-            statement = statement.where(enrolled_visible)
-        return (await session.exec(statement)).first()
-
     async def enrolled_enterprises(
         self,
         session: AsyncSession,

@@ -22,6 +22,7 @@ from services.indicators.catalogue.models import Indicator
 from services.indicators.imports.parsing import COLUMNS, VALUES_SHEET, Cell, FileFormat, cell_text
 from services.indicators.imports.repository import import_repository
 from services.indicators.tenancy import can_enter_values
+from services.indicators.values.repository import round_repository
 from services.indicators.values.validation import MEASURABLE_STAGES
 from shared.enums import ParticipantRole, Sex
 from shared.identity import Principal
@@ -200,9 +201,7 @@ class TemplateService:
         """A row for each value the round needs from each enterprise the caller enters for."""
         if not can_enter_values(principal):
             raise Forbidden(f"A {principal.role.value} does not enter indicator values")
-        measurement_round = await import_repository.get_round(
-            session, round_id, principal=principal
-        )
+        measurement_round = await round_repository.get(session, round_id, principal=principal)
         if measurement_round is None:
             raise NotFound(f"Measurement round {round_id} not found")
         if enterprise_id is not None:

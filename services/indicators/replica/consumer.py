@@ -10,6 +10,7 @@ from services.indicators.replica.models import (
     ReplicaConsent,
     ReplicaEnrolment,
     ReplicaEnterprise,
+    ReplicaProject,
 )
 from shared.columns import utcnow
 from shared.events import (
@@ -17,6 +18,7 @@ from shared.events import (
     ConsentChanged,
     EnterpriseSnapshot,
     EventEnvelope,
+    ProjectChanged,
     StageChanged,
     parse_payload,
 )
@@ -76,6 +78,17 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                     "start_date": payload.start_date,
                     "enterprise_ids": payload.enterprise_ids,
                     "trainer_ids": payload.trainer_ids,
+                },
+            )
+        case ProjectChanged():
+            await _upsert(
+                session,
+                ReplicaProject,
+                {
+                    "id": payload.project_id,
+                    "country": payload.country,
+                    "partner_ids": payload.partner_ids,
+                    "funder_ids": payload.funder_ids,
                 },
             )
         case ConsentChanged():

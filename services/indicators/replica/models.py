@@ -29,6 +29,23 @@ class ReplicaEnterprise(Table, table=True):
     updated_at: datetime = created_at_field()
 
 
+class ReplicaProject(Table, table=True):
+    """A project and the organisations taking part in it: who may plan its rounds and
+    read its records (a partner of the project, not a partner of an enrolled enterprise)."""
+
+    __tablename__ = "replica_project"
+
+    id: UUID = Field(primary_key=True)
+    country: str = Field(sa_type=String(2))
+    partner_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    funder_ids: list[UUID] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    updated_at: datetime = created_at_field()
+
+
 class ReplicaEnrolment(Table, table=True):
     __tablename__ = "replica_enrolment"
 

@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.catalogue.models import Indicator
 from services.indicators.db import changes
 from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
-from services.indicators.tenancy import enterprise_visible
+from services.indicators.tenancy import enterprise_visible, project_role, project_visible
 from services.indicators.values.models import IndicatorValue, MeasurementRound
 from services.indicators.values.schemas import ValueStatus
 from services.indicators.values.validation import IndicatorInfo, RoundInfo, StoredValue
@@ -80,8 +80,15 @@ class SlotTaken(Exception):
 
 
 class RoundRepository:
-    async def get(self, session: AsyncSession, round_id: UUID) -> MeasurementRound | None:
-        return await session.get(MeasurementRound, round_id)
+    async def get(
+        self, session: AsyncSession, round_id: UUID, *, principal: Principal
+    ) -> MeasurementRound | None:
+        """The round, if the caller may see its project (else it does not exist for them)."""
+        statement = select(MeasurementRound).where(
+            MeasurementRound.id == round_id,
+            project_visible(MeasurementRound.project_id, principal),
+        )
+        return (await session.exec(statement)).first()
 
     async def find(
         self, session: AsyncSession, *, project_id: UUID, kind: str, sequence: int
@@ -94,9 +101,16 @@ class RoundRepository:
         return (await session.exec(statement)).first()
 
     async def get_all(
-        self, session: AsyncSession, *, page: PageRequest, project_id: UUID | None = None
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        project_id: UUID | None = None,
     ) -> list[MeasurementRound]:
-        statement = select(MeasurementRound)
+        statement = select(MeasurementRound).where(
+            project_visible(MeasurementRound.project_id, principal)
+        )
         if project_id is not None:
             statement = statement.where(MeasurementRound.project_id == project_id)
         statement = keyset_page(statement, col(MeasurementRound.id), page)
@@ -115,23 +129,13 @@ class RoundRepository:
         )
         return {r[0]: RoundInfo(id=r[0], project_id=r[1], kind=r[2], sequence=r[3]) for r in rows}
 
-    async def partner_in_project(
-        self, session: AsyncSession, *, organisation_id: UUID, project_id: UUID
+    async def has_project_role(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
     ) -> bool:
-        """Whether the partner has an enterprise enrolled in the project (per the replica)."""
-        statement = (
-            select(ReplicaEnrolment.id)
-            .join(ReplicaEnterprise, col(ReplicaEnterprise.id) == ReplicaEnrolment.enterprise_id)
-            .where(
-                ReplicaEnrolment.project_id == project_id,
-                or_(
-                    col(ReplicaEnrolment.partner_id) == organisation_id,
-                    col(ReplicaEnterprise.partner_id) == organisation_id,
-                ),
-            )
-            .limit(1)
-        )
-        return (await session.exec(statement)).first() is not None
+        """Whether the caller has a role in the project (per the replica's projects)."""
+        project = literal(project_id, Uuid)
+        found = await session.exec(select(project).where(project_role(project, principal)))
+        return found.first() is not None
 
 
 class ValueRepository:

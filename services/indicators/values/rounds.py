@@ -21,7 +21,7 @@ class RoundService:
         self, session: AsyncSession, round_id: UUID, *, principal: Principal
     ) -> RoundPublic:
         _require_reader(principal)
-        found = await round_repository.get(session, round_id)
+        found = await round_repository.get(session, round_id, principal=principal)
         if found is None:
             raise NotFound(f"Measurement round {round_id} not found")
         return RoundPublic.model_validate(found)
@@ -34,10 +34,11 @@ class RoundService:
         page: PageRequest,
         project_id: UUID | None = None,
     ) -> Page[RoundPublic]:
-        # Rounds are a project's calendar, not enterprise data: whoever works with values
-        # may list them.
+        # Rounds are a project's calendar: listed to whoever may see the project.
         _require_reader(principal)
-        rows = await round_repository.get_all(session, page=page, project_id=project_id)
+        rows = await round_repository.get_all(
+            session, principal=principal, page=page, project_id=project_id
+        )
         items = [RoundPublic.model_validate(r) for r in rows]
         return make_page(items, page.limit, lambda item: item.id)
 
@@ -92,21 +93,12 @@ class RoundService:
     async def _require_planner(
         self, session: AsyncSession, project_id: UUID, principal: Principal
     ) -> None:
-        """ILO, the project's manager, or a partner with enterprises enrolled in the project."""
-        match principal.role:
-            case Role.ilo_global | Role.service:
-                return
-            case Role.programme_manager if principal.project_id == project_id:
-                return
-            case Role.partner_staff if principal.organisation_id is not None:
-                if await round_repository.partner_in_project(
-                    session, organisation_id=principal.organisation_id, project_id=project_id
-                ):
-                    return
-                raise Forbidden("Your organisation has no enterprise enrolled in this project")
-            case Role.programme_manager:
-                raise Forbidden("Programme managers plan rounds of their own project only")
-        raise Forbidden(f"A {principal.role.value} cannot plan measurement rounds")
+        """ILO, the project's manager, or staff of one of the project's partners."""
+        if not await round_repository.has_project_role(session, project_id, principal=principal):
+            raise Forbidden(
+                "Rounds are planned by the ILO, the project's programme manager and staff of "
+                "its implementation partners"
+            )
 
 
 def _require_reader(principal: Principal) -> None:

@@ -279,8 +279,20 @@ def _check_period(row: CheckedRow, ctx: RowContext, enrolments: Mapping[UUID, st
     }
     if data.round_id is not None:
         found = ctx.rounds.get(data.round_id)
-        if found is None:
-            row.fail("round_id", "period", f"No measurement round {data.round_id}", data.round_id)
+        # A round of a project the enterprise is not in is answered like a missing one: the
+        # answer must not tell whose round an id is.
+        foreign = (
+            found is not None
+            and not ctx.correction
+            and (enrolments is None or found.project_id not in enrolments)
+        )
+        if found is None or foreign:
+            row.fail(
+                "round_id",
+                "period",
+                f"No measurement round {data.round_id} in a project the enterprise is enrolled in",
+                data.round_id,
+            )
             return
         row.round = found
         row.project_id = found.project_id
@@ -291,24 +303,15 @@ def _check_period(row: CheckedRow, ctx: RowContext, enrolments: Mapping[UUID, st
                 f"Round {found.id} belongs to project {found.project_id}, not {data.project_id}",
                 data.project_id,
             )
-        elif enrolments is not None and not ctx.correction:
-            if found.project_id not in enrolments:
-                row.fail(
-                    "round_id",
-                    "period",
-                    f"Round {found.id} belongs to project {found.project_id}, in which the "
-                    "enterprise is not enrolled",
-                    data.round_id,
-                )
-            elif found.project_id not in measurable:
-                row.fail(
-                    "enterprise_id",
-                    "enrolled",
-                    f"The enterprise is at stage '{enrolments[found.project_id]}' in the round's "
-                    "project: values are recorded from the baseline assessment on, and not "
-                    "after withdrawal or drop-out",
-                    data.enterprise_id,
-                )
+        elif enrolments is not None and not ctx.correction and found.project_id not in measurable:
+            row.fail(
+                "enterprise_id",
+                "enrolled",
+                f"The enterprise is at stage '{enrolments[found.project_id]}' in the round's "
+                "project: values are recorded from the baseline assessment on, and not "
+                "after withdrawal or drop-out",
+                data.enterprise_id,
+            )
         return
     assert data.month is not None
     row.month = data.month.replace(day=1)

@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.reporting.graphql.loaders import Loaders
 from shared.db import SessionDep
 from shared.graphql import SubgraphContext
-from shared.identity import CurrentPrincipal, Principal
+from shared.identity import Principal, SubgraphPrincipal
 
 
 class GraphQLContext(SubgraphContext):
@@ -18,9 +18,9 @@ class GraphQLContext(SubgraphContext):
 
 
 async def get_context(
-    request: Request, principal: CurrentPrincipal, session: SessionDep
+    request: Request, principal: SubgraphPrincipal, session: SessionDep
 ) -> GraphQLContext:
-    """FastAPI dependency: an invalid or missing identity token fails here with a 401
+    """FastAPI dependency: a token the gateway did not mint for the graph fails here with a 401
     problem, before Strawberry runs anything (it would otherwise answer 200 with errors)."""
     return GraphQLContext(
         principal=principal,

@@ -54,7 +54,9 @@ class Loaders:
     async def _load_score_status(self, ids: list[UUID]) -> list[ScoreStatusRow]:
         async with self._database() as session:
             stages = await supplier_repository.stages(session, ids, principal=self._principal)
-            modules = await supplier_repository.modules_completed(session, ids)
+            modules = await supplier_repository.modules_completed(
+                session, ids, principal=self._principal
+            )
             teams = await supplier_repository.improvement_teams(session, ids)
             projects = await supplier_repository.completed_projects(session, ids)
         return [

@@ -99,7 +99,9 @@ class ScoreStage:
 class CompletedModule:
     module_code: str
     completed_on: date
-    cohort_id: strawberry.ID
+    cohort_id: strawberry.ID | None = strawberry.field(
+        description="Null when the cohort is not one you may see (another project's)"
+    )
     cohort_name: str | None
 
     @classmethod
@@ -107,7 +109,7 @@ class CompletedModule:
         return cls(
             module_code=module.module_code,
             completed_on=module.completed_on,
-            cohort_id=_id(module.cohort_id),
+            cohort_id=_optional_id(module.cohort_id),
             cohort_name=module.cohort_name,
         )
 

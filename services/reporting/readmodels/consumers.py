@@ -13,10 +13,7 @@ from services.reporting.readmodels.projector import (
 )
 from services.reporting.settings import ReportingSettings
 from shared.consumer import FeedConsumer, Handler, SessionSource
-from shared.enums import Role
-from shared.identity import Principal, issue_token
-
-SERVICE_PRINCIPAL = Principal(subject="reporting-service", role=Role.service)
+from shared.feeds import feed_token
 
 # The producing services and the consumer applying each one's feed here.
 CONSUMERS = {"enrolment": ENROLMENT_CONSUMER, "indicators": INDICATORS_CONSUMER}
@@ -49,11 +46,6 @@ def feeds(settings: ReportingSettings) -> list[Feed]:
     ]
 
 
-def service_token(settings: ReportingSettings) -> str:
-    """A fresh identity token for reading the feeds (tokens are short-lived)."""
-    return issue_token(SERVICE_PRINCIPAL, settings.platform)
-
-
 def feed_consumer(
     feed: Feed,
     *,
@@ -67,6 +59,6 @@ def feed_consumer(
         database=database,
         plumbing=plumbing,
         handler=feed.handler,
-        token=lambda: service_token(settings),
+        token=lambda: feed_token(settings, producer=feed.source),
         http=http,
     )

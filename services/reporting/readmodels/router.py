@@ -5,10 +5,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 
-from services.reporting.readmodels.consumers import service_token
 from services.reporting.readmodels.schemas import EnterpriseReadModel, ReadModelStatus
 from services.reporting.readmodels.service import read_model_service
 from shared.db import SessionDep
+from shared.feeds import feed_token
 from shared.identity import CurrentPrincipal
 
 router = APIRouter(prefix="/readmodels", tags=["read models"])
@@ -30,7 +30,7 @@ async def read_model_status(
         session,
         principal=principal,
         feeds=state.feeds,
-        token=service_token(state.settings),
+        token=lambda producer: feed_token(state.settings, producer=producer),
         clients=state.feed_clients,
         running=frozenset(state.consumers),
     )

@@ -1,6 +1,6 @@
 """Read-model status (how far each feed has been applied) and an enterprise's read model."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
 import httpx
@@ -62,11 +62,13 @@ class ReadModelService:
         *,
         principal: Principal,
         feeds: Sequence[Feed],
-        token: str,
+        token: Callable[[str], str],
         clients: Mapping[str, httpx.AsyncClient],
         running: frozenset[str],
     ) -> ReadModelStatus:
-        """Each consumer's cursor against its feed, asked live (the consumer may run elsewhere)."""
+        """Each consumer's cursor against its feed, asked live (the consumer may run elsewhere).
+
+        ``token`` signs a feed token for the producing service it is given."""
         _require_status_reader(principal)
         cursors = await read_model_repository.cursors(session)
         answers = []
@@ -76,7 +78,9 @@ class ReadModelService:
             lag: int | None = None
             error: str | None = None
             try:
-                page = await _probe(feed, position, token=token, client=clients.get(feed.source))
+                page = await _probe(
+                    feed, position, token=token(feed.source), client=clients.get(feed.source)
+                )
                 head, lag = page.head_position, page.remaining + len(page.events)
             except (httpx.HTTPError, ValueError) as exc:
                 error = f"{type(exc).__name__}: {exc}"

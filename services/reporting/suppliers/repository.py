@@ -33,7 +33,7 @@ from services.reporting.suppliers.schemas import (
     ModuleCompleted,
     ProjectStage,
 )
-from services.reporting.tenancy import enterprise_visible, project_visible
+from services.reporting.tenancy import cohort_visible, enterprise_visible, project_visible
 from shared.enums import ConsentStatus
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
@@ -177,11 +177,19 @@ class SupplierRepository:
         return result
 
     async def modules_completed(
-        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID], *, principal: Principal
     ) -> dict[UUID, list[ModuleCompleted]]:
         query = (
-            select(RmModuleProgress, RmCohort.name)
-            .outerjoin(RmCohort, col(RmCohort.id) == col(RmModuleProgress.cohort_id))
+            select(RmModuleProgress, RmCohort.id, RmCohort.name)
+            # The cohort is named only to those who may see it (another project's cohort
+            # stays anonymous); the completed module itself shows with the enterprise.
+            .outerjoin(
+                RmCohort,
+                and_(
+                    col(RmCohort.id) == col(RmModuleProgress.cohort_id),
+                    cohort_visible(principal),
+                ),
+            )
             .where(
                 among(RmModuleProgress.enterprise_id, enterprise_ids),
                 col(RmModuleProgress.status) == COMPLETED,
@@ -190,13 +198,13 @@ class SupplierRepository:
             .order_by(col(RmModuleProgress.completed_on), col(RmModuleProgress.module_code))
         )
         result: dict[UUID, list[ModuleCompleted]] = {key: [] for key in enterprise_ids}
-        for progress, cohort_name in (await session.exec(query)).all():
+        for progress, cohort_id, cohort_name in (await session.exec(query)).all():
             assert progress.completed_on is not None  # filtered above
             result[progress.enterprise_id].append(
                 ModuleCompleted(
                     module_code=progress.module_code,
                     completed_on=progress.completed_on,
-                    cohort_id=progress.cohort_id,
+                    cohort_id=cohort_id,
                     cohort_name=cohort_name,
                 )
             )

@@ -27,7 +27,9 @@ class ProjectStage(BaseModel):
 class ModuleCompleted(BaseModel):
     module_code: str
     completed_on: date
-    cohort_id: UUID
+    cohort_id: UUID | None = Field(
+        description="Null when the cohort is not one you may see (another project's)"
+    )
     cohort_name: str | None
 
 

@@ -41,7 +41,7 @@ class SupplierService:
         if not ids:
             return []
         stages = await supplier_repository.stages(session, ids, principal=principal)
-        modules = await supplier_repository.modules_completed(session, ids)
+        modules = await supplier_repository.modules_completed(session, ids, principal=principal)
         teams = await supplier_repository.improvement_teams(session, ids)
         projects = await supplier_repository.completed_projects(session, ids)
         changes = await indicator_changes(session, ids, principal=principal)

@@ -104,7 +104,11 @@ def graph_app(runtime: GraphRuntime) -> FastAPI:
         try:
             if scheme.lower() != "bearer":
                 raise Unauthenticated("no token")
-            request.state.principal = verify_token(token, platform_settings())
+            # The edge mints graph-audience tokens for /graphql (what the subgraphs accept).
+            settings = platform_settings()
+            request.state.principal = verify_token(
+                token, settings, audience=settings.identity_graph_audience
+            )
         except Unauthenticated:
             return Response(status_code=401)
         request.state.identity_token = token
@@ -124,7 +128,7 @@ def runtime_for(
     urls: dict[str, str], http: httpx.AsyncClient, limits: GraphLimits | None = None
 ) -> GraphRuntime:
     return GraphRuntime(
-        urls, http, limits or GraphLimits(), service_token=lambda: token_for(GATEWAY)
+        urls, http, limits or GraphLimits(), service_token=lambda: token_for(GATEWAY, graph=True)
     )
 
 
@@ -155,7 +159,7 @@ class Graph:
             "/graphql",
             json=body,
             headers={
-                "Authorization": f"Bearer {token_for(as_)}",
+                "Authorization": f"Bearer {token_for(as_, graph=True)}",
                 "Accept": accept,
                 **(headers or {}),
             },

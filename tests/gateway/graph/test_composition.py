@@ -429,7 +429,9 @@ async def test_compose_fetches_each_sdl_with_the_gateway_service_token(
     for call in subgraphs.calls:
         assert "_service" in call.query
         token = call.headers["authorization"].removeprefix("Bearer ")
-        assert verify_token(token, platform_settings()).subject == "gateway"
+        settings = platform_settings()
+        graph = settings.identity_graph_audience
+        assert verify_token(token, settings, audience=graph).subject == "gateway"
 
 
 async def test_an_unreachable_subgraph_fails_composition_naming_it(api: Api) -> None:

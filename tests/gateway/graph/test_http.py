@@ -27,7 +27,7 @@ JSON = "application/json"
 
 
 def auth(**headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(ILO)}", **headers}
+    return {"Authorization": f"Bearer {token_for(ILO, graph=True)}", **headers}
 
 
 @pytest.fixture

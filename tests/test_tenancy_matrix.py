@@ -1,0 +1,898 @@
+"""The tenancy matrix: every role against every object kind and every action, REST and
+GraphQL, on the world of tests/tenancy_world.py (two tenants and an enterprise shared by
+two projects), through the real apps with real signed tokens.
+
+* A foreign object gets the same answer as a random id (same status, same body once ids
+  are masked): nothing tells a caller that another tenant's object exists.
+* No answer to a caller carries the id of an object it may not read (a duplicate hint, a
+  supplier's other buyers, a cohort's members, another project's cohort ...).
+* An object a caller may read is never "not found"; writing to a project's records or a
+  call needs a role in the project.
+* Every route and every GraphQL field has an entry here: a new one fails until it has.
+"""
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from graphql import GraphQLNamedType, GraphQLObjectType, get_named_type, is_leaf_type
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.app import create_app as create_enrolment_app
+from services.enrolment.graphql.schema import schema as enrolment_schema
+from services.enrolment.settings import EnrolmentSettings
+from services.indicators.app import create_app as create_indicators_app
+from services.indicators.graphql.schema import schema as indicators_schema
+from services.indicators.settings import IndicatorsSettings
+from services.reporting.app import create_app as create_reporting_app
+from services.reporting.graphql.schema import schema as reporting_schema
+from shared.db import Database
+from shared.graphql import SubgraphSchema
+from tests.conftest import rolled_back_session
+from tests.enrolment.calls_support import DECLARED
+from tests.enrolment.support import (
+    FEED_KEY_PEMS,
+    Api,
+    feed_headers,
+    garment_factory,
+    headers_for,
+    platform_settings,
+)
+from tests.reporting.fixtures import asgi_api, reporting_settings
+from tests.tenancy_world import PRINCIPALS, Apps, Obj, TenancyWorld, build_world
+
+# --- the entries --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request about one object of ``kind``: ``{name}`` placeholders in the url, params
+    and body are the object's ids (or the world's ``extras``). No ``kind``: a listing or
+    report with no object, probed once per caller."""
+
+    kind: str | None = None
+    url: str | None = None  # default: the route's own path
+    params: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    files: Mapping[str, tuple[str, str]] | None = None
+    # The callers the route serves at all; to the others every object is foreign.
+    only: frozenset[str] | None = None
+
+
+# Whole services some callers see nothing of: buyers follow their suppliers in reporting.
+SERVICE_READERS = {"indicators": frozenset(PRINCIPALS) - {"inditex", "adidas"}}
+
+
+def may_read(caller: str, obj: Obj, service: str, case: Case | None = None) -> bool:
+    if caller not in obj.readers or caller not in SERVICE_READERS.get(service, {caller}):
+        return False
+    return case is None or case.only is None or caller in case.only
+
+
+@dataclass(frozen=True)
+class Public:
+    """No tenant data: programme facts (directory, catalogues, calls) or probes."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class IloOnly:
+    """Programme administration: anyone but the ILO is refused."""
+
+    body: Any
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The event feed: the consuming services (feed tokens) and the ILO only."""
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    """A subgraph endpoint: the gateway only (graph-audience tokens)."""
+
+
+Entry = Case | Public | IloOnly | Feed | Subgraph | tuple[Case, ...]
+
+ENTERPRISE_ID = "{enterprise_id}"
+TARGET = {
+    "project_id": "{project_id}",
+    "metric": "enterprises_trained",
+    "period_start": "2025-01-01",
+    "period_end": "2025-12-31",
+    "target_value": "10",
+}
+COST = {
+    "project_id": "{project_id}",
+    "period_start": "2025-03-01",
+    "period_end": "2025-03-31",
+    "currency": "USD",
+    "total_cost": "100",
+    "non_ilo_contribution": "10",
+}
+ROUND = {
+    "project_id": "{project_id}",
+    "kind": "follow_up",
+    "sequence": 7,
+    "name": "Follow-up",
+    "starts_on": "2020-01-01",
+    "ends_on": "2020-01-31",
+}
+VALUE_ROW = {
+    "enterprise_id": ENTERPRISE_ID,
+    "indicator_code": "{indicator_code}",
+    "round_id": "{round_id}",
+    "value": 3,
+}
+RATING = {
+    "enterprise_id": ENTERPRISE_ID,
+    "cohort_id": "{cohort_id}",
+    "participant_id": "{participant_id}",
+    "module_code": "workplace_cooperation",
+    "role": "manager",
+    "sex": "female",
+    "rating": 4,
+}
+REPORT_PARAMS = {"project": "{project_id}"}
+PROBE = Public("probe for the operator's network; the gateway never routes it")
+
+ENROLMENT: dict[tuple[str, str], Entry] = {
+    ("GET", "/healthz"): PROBE,
+    ("GET", "/readyz"): PROBE,
+    ("GET", "/metrics"): PROBE,
+    ("POST", "/organisations"): IloOnly({"name": "Acme Federation", "kind": "funder"}),
+    ("GET", "/organisations"): Public("who the partners, buyers and funders are"),
+    ("GET", "/organisations/{organisation_id}"): Public("the organisation directory"),
+    ("POST", "/projects"): IloOnly({"name": "A project", "country": "PK"}),
+    ("GET", "/projects"): Case(),
+    ("GET", "/projects/{project_id}"): Case("project"),
+    ("POST", "/enterprises"): Case("partner", body=garment_factory(partner_id="{partner_id}")),
+    ("GET", "/enterprises"): (Case(), Case(params={"possible_duplicates": "true"})),
+    ("GET", "/enterprises/{enterprise_id}"): Case("enterprise"),
+    ("PATCH", "/enterprises/{enterprise_id}"): Case("enterprise", body={"city": "Lahore"}),
+    ("POST", "/calls"): Case(
+        "project",
+        body={
+            "project_id": "{project_id}",
+            "title": "Another call",
+            "deadline": "2099-01-01T00:00:00Z",
+            "capacity": 5,
+            "criteria": [],
+        },
+    ),
+    ("GET", "/calls"): Public("calls for expression of interest are public announcements"),
+    ("GET", "/calls/{call_id}"): Public("a public call"),
+    ("GET", "/calls/{call_id}/criteria/{version}"): Public("a public call's criteria"),
+    ("PUT", "/calls/{call_id}/criteria"): Case("call", body={"criteria": []}),
+    ("POST", "/calls/{call_id}/applications"): Case(
+        "enterprise",
+        url="/calls/{call_pk}/applications",
+        body={"enterprise_id": ENTERPRISE_ID, "answers": DECLARED},
+    ),
+    ("GET", "/calls/{call_id}/applications"): Case("call"),
+    ("POST", "/calls/{call_id}/shortlist"): Case("call"),
+    ("GET", "/applications/{application_id}"): Case("application"),
+    ("PATCH", "/applications/{application_id}"): Case("application", body={"answers": DECLARED}),
+    ("GET", "/enrolments"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
+    ("POST", "/enrolments"): Case(
+        "enterprise", body={"project_id": "{project_pk}", "enterprise_id": ENTERPRISE_ID}
+    ),
+    ("GET", "/enrolments/{enrolment_id}"): Case("enrolment"),
+    ("GET", "/enrolments/{enrolment_id}/transitions"): Case("enrolment"),
+    ("POST", "/enrolments/{enrolment_id}/transitions"): Case(
+        "enrolment", body={"to_stage": "dropped", "reason": "Closed the factory"}
+    ),
+    ("GET", "/enterprises/{enterprise_id}/consents"): Case("enterprise"),
+    ("POST", "/enterprises/{enterprise_id}/consents"): Case(
+        "enterprise", body={"buyer_id": "{buyer_inditex}"}
+    ),
+    ("GET", "/enterprises/{enterprise_id}/consents/{buyer_id}"): Case("consent"),
+    ("POST", "/enterprises/{enterprise_id}/consents/{buyer_id}/withdraw"): Case(
+        "consent", body={"reason": "Changed portal"}
+    ),
+    ("GET", "/enterprises/{enterprise_id}/consents/{buyer_id}/history"): Case("consent"),
+    ("GET", "/modules"): Public("the module catalogue"),
+    ("GET", "/modules/{code}"): Public("the module catalogue"),
+    ("POST", "/modules"): IloOnly({"code": "zz_module", "name": "A module", "level": 2}),
+    ("PATCH", "/modules/{code}"): IloOnly({"name": "Renamed"}),
+    ("POST", "/trainers"): Case(
+        "partner",
+        body={
+            "name": "Sana Mir",
+            "sex": "female",
+            "country": "PK",
+            "organisation_id": "{partner_id}",
+        },
+    ),
+    ("GET", "/trainers"): Case(),
+    ("GET", "/trainers/{trainer_id}"): Case("trainer"),
+    ("PATCH", "/trainers/{trainer_id}"): Case("trainer", body={"name": "Renamed Trainer"}),
+    ("GET", "/trainers/{trainer_id}/certifications"): Case("trainer"),
+    ("PUT", "/trainers/{trainer_id}/certifications/{module_code}"): Case(
+        "trainer",
+        url="/trainers/{trainer_id}/certifications/occupational_safety_and_health",
+        body={"level": "candidate"},
+    ),
+    ("POST", "/cohorts"): Case(
+        "project",
+        body={
+            "project_id": "{project_id}",
+            "module_code": "workplace_cooperation",
+            "name": "Another batch",
+            "enterprise_ids": [],
+            "trainer_ids": [],
+        },
+    ),
+    ("GET", "/cohorts"): Case(),
+    ("GET", "/cohorts/{cohort_id}"): Case("cohort"),
+    ("PUT", "/cohorts/{cohort_id}/enterprises"): Case("cohort", body={"enterprise_ids": []}),
+    ("PUT", "/cohorts/{cohort_id}/trainers"): Case("cohort", body={"trainer_ids": []}),
+    ("POST", "/cohorts/{cohort_id}/participants"): Case(
+        "membership",
+        body={"enterprise_id": ENTERPRISE_ID, "name": "Bilal", "role": "worker", "sex": "male"},
+    ),
+    ("GET", "/cohorts/{cohort_id}/participants"): Case("cohort"),
+    ("DELETE", "/cohorts/{cohort_id}/participants/{participant_id}"): Case("participant"),
+    ("POST", "/cohorts/{cohort_id}/sessions"): Case(
+        "cohort", body={"day_number": 2, "held_on": "2019-02-05"}
+    ),
+    ("GET", "/cohorts/{cohort_id}/sessions"): Case("cohort"),
+    ("PUT", "/sessions/{session_id}/attendance"): Case("session", body=[]),
+    ("GET", "/sessions/{session_id}/attendance"): Case("session"),
+    ("POST", "/cohorts/{cohort_id}/visits"): Case(
+        "membership",
+        body={
+            "enterprise_id": ENTERPRISE_ID,
+            "visited_on": "2019-04-01",
+            "delivery_mode": "virtual",
+        },
+    ),
+    ("GET", "/cohorts/{cohort_id}/visits"): (
+        Case("cohort"),
+        Case("membership", params={"enterprise_id": ENTERPRISE_ID}),
+    ),
+    ("PUT", "/cohorts/{cohort_id}/progress/{enterprise_id}"): Case(
+        "membership", body={"status": "in_progress"}
+    ),
+    ("GET", "/cohorts/{cohort_id}/progress"): Case("cohort"),
+    ("GET", "/enterprises/{enterprise_id}/progress"): Case("enterprise"),
+    ("GET", "/graphql"): Subgraph(),
+    ("POST", "/graphql"): Subgraph(),
+    ("GET", "/events"): Feed(),
+}
+
+INDICATORS: dict[tuple[str, str], Entry] = {
+    ("GET", "/healthz"): PROBE,
+    ("GET", "/readyz"): PROBE,
+    ("GET", "/metrics"): PROBE,
+    ("GET", "/indicators"): Public("the indicator catalogue"),
+    ("GET", "/indicators/{code}"): Public("the indicator catalogue"),
+    ("GET", "/indicators/{code}/versions"): Public("the indicator catalogue"),
+    ("GET", "/indicators/{code}/versions/{version}"): Public("the indicator catalogue"),
+    ("POST", "/indicators"): IloOnly(
+        {
+            "code": "zz_indicator",
+            "name_en": "An indicator",
+            "name_fr": "Un indicateur",
+            "name_es": "Un indicador",
+            "kind": "count",
+            "unit": "units",
+            "direction": "down",
+        }
+    ),
+    ("PATCH", "/indicators/{code}"): IloOnly({"name_en": "Renamed", "reason": "Clearer"}),
+    ("POST", "/rounds"): Case("project", body=ROUND),
+    ("GET", "/rounds"): (Case(), Case("project", params={"project_id": "{project_id}"})),
+    ("GET", "/rounds/{round_id}"): Case("round"),
+    ("POST", "/values/batches"): Case("value", body={"values": [VALUE_ROW]}),
+    ("GET", "/values"): (
+        Case(),
+        Case("enterprise", params={"enterprise_id": ENTERPRISE_ID}),
+        Case("round", params={"round_id": "{round_id}"}),
+    ),
+    ("POST", "/values/submit"): Case("value", body={"value_ids": ["{value_id}"]}),
+    ("POST", "/values/validate"): Case("value", body={"value_ids": ["{value_id}"]}),
+    ("GET", "/values/{value_id}"): Case("value"),
+    ("PATCH", "/values/{value_id}"): Case("value", body={"value": 4}),
+    ("GET", "/values/{value_id}/history"): Case("value"),
+    ("POST", "/values/{value_id}/submit"): Case("value"),
+    ("POST", "/values/{value_id}/validate"): Case("value"),
+    ("POST", "/values/{value_id}/return"): Case("value", body={"reason": "Check the register"}),
+    ("POST", "/values/{value_id}/corrections"): Case(
+        "value", body={"value": 5, "reason": "The register shows 5"}
+    ),
+    ("POST", "/imports"): Case(
+        "value",
+        params={"format": "csv"},
+        files={
+            "file": (
+                "values.csv",
+                "enterprise_id,indicator_code,round_id,value\n"
+                "{enterprise_id},{indicator_code},{round_id},3\n",
+            )
+        },
+    ),
+    ("GET", "/imports/template"): Case("round", params={"round_id": "{round_id}"}),
+    ("GET", "/exports/values"): (
+        Case("enterprise", params={"enterprise_id": ENTERPRISE_ID}),
+        Case("cohort", params={"cohort_id": "{cohort_id}"}),
+        Case("round", params={"round_id": "{round_id}"}),
+    ),
+    ("PUT", "/enterprises/{enterprise_id}/eit"): Case(
+        "enterprise", body={"formed_on": "2019-04-01"}
+    ),
+    ("GET", "/enterprises/{enterprise_id}/eit"): Case("enterprise"),
+    ("GET", "/enterprises/{enterprise_id}/eit/members"): Case("enterprise"),
+    ("POST", "/enterprises/{enterprise_id}/eit/members"): Case(
+        "enterprise", body={"name": "Omar", "role": "worker", "sex": "male"}
+    ),
+    ("PATCH", "/enterprises/{enterprise_id}/eit/members/{member_id}"): Case(
+        "eit_member", body={"position_title": "Line lead"}
+    ),
+    ("DELETE", "/enterprises/{enterprise_id}/eit/members/{member_id}"): Case("eit_member"),
+    ("POST", "/enterprises/{enterprise_id}/eit/meetings"): Case(
+        "enterprise", body={"held_on": "2019-04-15", "attendees_female": 1}
+    ),
+    ("GET", "/enterprises/{enterprise_id}/eit/meetings"): Case("enterprise"),
+    ("POST", "/enterprises/{enterprise_id}/improvement-projects"): Case(
+        "enterprise",
+        body={
+            "module_code": "workplace_cooperation",
+            "title": "Suggestion box",
+            "category": "other",
+        },
+    ),
+    ("GET", "/enterprises/{enterprise_id}/improvement-projects"): Case("enterprise"),
+    ("GET", "/improvement-projects"): (
+        Case(),
+        Case("enterprise", params={"enterprise_id": ENTERPRISE_ID}),
+    ),
+    ("GET", "/improvement-projects/{project_id}"): Case(
+        "improvement_project", url="/improvement-projects/{improvement_project_id}"
+    ),
+    ("PATCH", "/improvement-projects/{project_id}"): Case(
+        "improvement_project",
+        url="/improvement-projects/{improvement_project_id}",
+        body={"status": "in_progress"},
+    ),
+    ("POST", "/satisfaction-responses"): Case("participant", body=RATING),
+    ("POST", "/satisfaction-responses/batch"): Case("participant", body=[RATING]),
+    ("GET", "/satisfaction-responses"): (
+        Case(),
+        Case("enterprise", params={"enterprise_id": ENTERPRISE_ID}),
+        Case("cohort", params={"cohort_id": "{cohort_id}"}),
+    ),
+    ("GET", "/satisfaction-summary"): (
+        Case(),
+        Case("enterprise", params={"enterprise_id": ENTERPRISE_ID}),
+        Case("cohort", params={"cohort_id": "{cohort_id}"}),
+    ),
+    ("GET", "/replica/status"): Public("operational: how far the replica has read"),
+    ("GET", "/graphql"): Subgraph(),
+    ("POST", "/graphql"): Subgraph(),
+    ("GET", "/events"): Feed(),
+}
+
+REPORTING: dict[tuple[str, str], Entry] = {
+    ("GET", "/healthz"): PROBE,
+    ("GET", "/readyz"): PROBE,
+    ("GET", "/metrics"): PROBE,
+    ("GET", "/readmodels/status"): Public("operational: how fresh the read models are"),
+    ("GET", "/readmodels/enterprises/{enterprise_id}"): Case("enterprise", only=frozenset({"ilo"})),
+    # Reports aggregate the enterprises the caller may see, wherever they take part: a
+    # project filter narrows them, it is no object of its own (unlike project records).
+    ("GET", "/reach"): Case(),
+    ("GET", "/reach/cost-recovery"): (Case(), Case("project", params=REPORT_PARAMS)),
+    ("GET", "/impact"): Case(params={"indicator": "{indicator_code}"}),
+    ("POST", "/targets"): Case("project", body=TARGET),
+    ("GET", "/targets"): (Case(), Case("project", params=REPORT_PARAMS)),
+    ("GET", "/targets/metrics"): Public("the metric vocabulary"),
+    ("GET", "/targets/progress"): (Case(), Case("project", params=REPORT_PARAMS)),
+    ("GET", "/targets/{target_id}"): Case("target"),
+    ("PATCH", "/targets/{target_id}"): Case("target", body={"target_value": "11"}),
+    ("DELETE", "/targets/{target_id}"): Case("target"),
+    ("POST", "/costs"): Case("project", body=COST),
+    ("GET", "/costs"): (Case(), Case("project", params=REPORT_PARAMS)),
+    ("GET", "/suppliers"): Case(),
+    ("GET", "/suppliers/{enterprise_id}"): Case("enterprise"),
+    ("GET", "/scorecard"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
+    ("GET", "/exports/{report}.{file_format}"): (
+        Case(url="/exports/reach.csv"),
+        Case(url="/exports/suppliers.csv"),
+        Case("project", url="/exports/cost_recovery.csv", params=REPORT_PARAMS),
+    ),
+    ("GET", "/charts/improvement.svg"): Case(params={"indicator": "{indicator_code}"}),
+    ("GET", "/graphql"): Subgraph(),
+    ("POST", "/graphql"): Subgraph(),
+    ("GET", "/events"): Feed(),
+}
+
+MATRIX = {"enrolment": ENROLMENT, "indicators": INDICATORS, "reporting": REPORTING}
+
+
+@dataclass(frozen=True)
+class GraphCase:
+    """A subgraph field: a root field (with its arguments) or, for ``Enterprise``, the
+    entity's fields as the gateway asks for them (``_entities``)."""
+
+    kind: str | None
+    arguments: str = ""
+
+
+GRAPH: dict[str, dict[str, GraphCase | Public]] = {
+    "enrolment": {
+        "Query.enterprise": GraphCase("enterprise", '(id: "{enterprise_id}")'),
+        "Query.enterprises": GraphCase(None, "(first: 100)"),
+        "Query.organisations": Public("the organisation directory"),
+        "Query.projects": GraphCase(None),
+        "Query.project": GraphCase("project", '(id: "{project_id}")'),
+        "Enterprise": GraphCase("enterprise"),
+    },
+    "indicators": {
+        "Query.indicators": Public("the indicator catalogue"),
+        "Query.rounds": GraphCase("project", '(projectId: "{project_id}")'),
+        "Enterprise": GraphCase("enterprise"),
+    },
+    "reporting": {
+        "Query.programmeSummary": GraphCase(None),
+        "Query.impactReport": GraphCase(None, '(indicators: ["{indicator_code}"])'),
+        "Enterprise": GraphCase("enterprise"),
+    },
+}
+# The Enterprise fields each subgraph resolves: a new one must be judged here too.
+ENTERPRISE_FIELDS = {
+    "enrolment": {
+        "id", "name", "country", "city", "sector", "subSector", "womenLed", "workforceTotal",
+        "workforcePermanent", "workforceFemale", "workforceMale", "partnerId",
+        "possibleDuplicate", "possibleDuplicateOfId", "buyerIds", "createdAt", "updatedAt",
+        "enrolments",
+    },
+    "indicators": {
+        "id", "indicatorValues", "improvementProjects", "improvementTeam", "satisfaction",
+    },
+    "reporting": {"id", "scoreStatus", "impact"},
+}  # fmt: skip
+SCHEMAS: dict[str, SubgraphSchema] = {
+    "enrolment": enrolment_schema,
+    "indicators": indicators_schema,
+    "reporting": reporting_schema,
+}
+
+# --- the apps, on one rolled-back transaction per database for the whole module ------------
+
+
+@dataclass
+class Platform:
+    apps: dict[str, Api]
+    world: TenancyWorld
+
+
+@pytest.fixture(scope="module")
+async def matrix_enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with rolled_back_session(enrolment_engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+async def matrix_indicators_session(
+    indicators_engine: AsyncEngine,
+) -> AsyncIterator[AsyncSession]:
+    async with rolled_back_session(indicators_engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+async def matrix_reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with rolled_back_session(reporting_engine) as session:
+        yield session
+
+
+def enrolment_app(database: Database | None) -> FastAPI:
+    return create_enrolment_app(EnrolmentSettings(platform=platform_settings()), database)
+
+
+def indicators_app(database: Database | None) -> FastAPI:
+    settings = IndicatorsSettings(
+        platform=platform_settings(),
+        feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
+        consume_enrolment=False,
+    )
+    return create_indicators_app(settings, database)
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    matrix_enrolment_session: AsyncSession,
+    matrix_indicators_session: AsyncSession,
+    matrix_reporting_session: AsyncSession,
+    enrolment_database: Database,
+    indicators_database: Database,
+    reporting_database: Database,
+) -> AsyncIterator[Platform]:
+    async with (
+        asgi_api(enrolment_app(enrolment_database), matrix_enrolment_session) as enrolment,
+        asgi_api(indicators_app(indicators_database), matrix_indicators_session) as indicators,
+    ):
+        reporting_app = create_reporting_app(
+            reporting_settings(),
+            database=reporting_database,
+            feed_clients={"enrolment": enrolment.client, "indicators": indicators.client},
+        )
+        async with asgi_api(reporting_app, matrix_reporting_session) as reporting:
+            apps = Apps(enrolment, indicators, reporting)
+            world = await build_world(
+                apps, matrix_enrolment_session, matrix_indicators_session, matrix_reporting_session
+            )
+            yield Platform(
+                apps={
+                    "enrolment": apps.enrolment,
+                    "indicators": apps.indicators,
+                    "reporting": apps.reporting,
+                },
+                world=world,
+            )
+
+
+# --- requests and their comparison ----------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(template: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(template, str):
+        return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+    if isinstance(template, list):
+        return [fill(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: fill(item, values) for key, item in template.items()}
+    return template
+
+
+def random_twin(world: TenancyWorld, obj: Obj, caller: str) -> dict[str, str]:
+    """The object's placeholders with its own id replaced by one nobody has, and the ids of
+    its context (its enterprise, cohort ...) too unless the caller may see them: a consent
+    of a visible supplier to another buyer is compared with a consent to a random buyer."""
+    seen = {o.id for o in world.objects if caller in o.readers and o.id != obj.id}
+    return {
+        **obj.fixed,
+        **{name: value if value in seen else str(uuid4()) for name, value in obj.ids.items()},
+    }
+
+
+async def send(
+    platform: Platform,
+    service: str,
+    method: str,
+    path: str,
+    case: Case,
+    values: Mapping[str, str],
+    caller: str,
+) -> httpx.Response:
+    values = {**platform.world.extras, **values}
+    url = fill(case.url or path, values)
+    kwargs: dict[str, Any] = {"params": fill(dict(case.params), values)}
+    if case.files is not None:
+        kwargs["files"] = {
+            name: (filename, fill(content, values).encode())
+            for name, (filename, content) in case.files.items()
+        }
+    elif case.body is not None:
+        kwargs["json"] = fill(case.body, values)
+    response = await platform.apps[service].request(
+        method, url, as_=platform.world.principals[caller], **kwargs
+    )
+    return response
+
+
+def masked(response: httpx.Response, ids: Sequence[str]) -> tuple[int, Any]:
+    """The answer with the probed ids (and any generated id or time) masked."""
+    text = response.text
+    for value in ids:
+        text = text.replace(value, "<id>")
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        body = text
+    return response.status_code, _scrub(body)
+
+
+_VOLATILE = {"generated_at", "data_as_of", "request_id"}
+
+
+def _scrub(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: "<volatile>" if k in _VOLATILE else _scrub(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_scrub(item) for item in body]
+    return body
+
+
+def cases(entry: Entry) -> tuple[Case, ...]:
+    if isinstance(entry, Case):
+        return (entry,)
+    if isinstance(entry, tuple):
+        return entry
+    return ()
+
+
+def probes() -> list[tuple[str, str, str]]:
+    return [
+        (service, method, path)
+        for service, entries in MATRIX.items()
+        for (method, path), entry in entries.items()
+        if cases(entry)
+    ]
+
+
+WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+# --- every route and field has an entry -----------------------------------------------------
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) and route.path != "/graphql":
+            continue  # the framework's own pages: /docs, /openapi.json, /redoc
+        for method in route.methods or {"GET", "POST"}:
+            if method != "HEAD":
+                found.add((method, str(route.path)))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("service", "factory"),
+    [
+        ("enrolment", lambda: enrolment_app(None)),
+        ("indicators", lambda: indicators_app(None)),
+        ("reporting", lambda: create_reporting_app(reporting_settings())),
+    ],
+)
+def test_every_route_has_a_matrix_entry(service: str, factory: Callable[[], FastAPI]) -> None:
+    routes = api_routes(factory())
+    entries = set(MATRIX[service])
+    missing = sorted(routes - entries)
+    assert not missing, f"{service}: routes without a tenancy matrix entry: {missing}"
+    assert not sorted(entries - routes), f"{service}: entries for routes that are gone"
+
+
+@pytest.mark.parametrize("service", list(GRAPH))
+def test_every_graphql_field_has_a_matrix_entry(service: str) -> None:
+    schema = SCHEMAS[service]._schema
+    query = schema.query_type
+    assert query is not None
+    roots = {f"Query.{name}" for name in query.fields if name not in ("_entities", "_service")}
+    declared = {name for name in GRAPH[service] if name.startswith("Query.")}
+    assert roots == declared, f"{service}: root fields without an entry: {roots ^ declared}"
+    enterprise = schema.type_map["Enterprise"]
+    assert isinstance(enterprise, GraphQLObjectType)
+    assert set(enterprise.fields) == ENTERPRISE_FIELDS[service]
+
+
+# --- the matrix ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("service", "method", "path"), probes())
+async def test_a_foreign_object_is_answered_as_a_random_id(
+    platform: Platform, service: str, method: str, path: str
+) -> None:
+    world = platform.world
+    differences = []
+    for case in cases(MATRIX[service][(method, path)]):
+        if case.kind is None:
+            continue
+        for caller in PRINCIPALS:
+            for obj in world.of_kind(case.kind):
+                if may_read(caller, obj, service, case):
+                    continue
+                twin = random_twin(world, obj, caller)
+                foreign = await send(platform, service, method, path, case, obj.values(), caller)
+                random = await send(platform, service, method, path, case, twin, caller)
+                ids = [*obj.ids.values(), *twin.values()]
+                if masked(foreign, ids) != masked(random, ids):
+                    differences.append(
+                        f"{caller} on {obj.name}: {foreign.status_code} {foreign.text[:300]} "
+                        f"!= random id: {random.status_code} {random.text[:300]}"
+                    )
+                if method in WRITE:
+                    assert foreign.status_code >= 400, (caller, obj.name, foreign.text)
+    assert not differences, "\n".join(differences)
+
+
+@pytest.mark.parametrize(("service", "method", "path"), probes())
+async def test_what_a_caller_reads_carries_no_id_it_may_not_see(
+    platform: Platform, service: str, method: str, path: str
+) -> None:
+    if method != "GET":
+        return
+    world = platform.world
+    problems = []
+    for case in cases(MATRIX[service][(method, path)]):
+        for caller in PRINCIPALS:
+            secrets = world.secrets(caller)
+            targets: list[Obj | None] = (
+                [None]
+                if case.kind is None
+                else [o for o in world.of_kind(case.kind) if may_read(caller, o, service, case)]
+            )
+            for obj in targets:
+                values = obj.values() if obj else {}
+                response = await send(platform, service, method, path, case, values, caller)
+                leaked = [name for secret, name in secrets.items() if secret in response.text]
+                if leaked:
+                    problems.append(f"{caller} reading {response.url} learns of {leaked}")
+                if obj is not None and response.status_code == 404:
+                    # A 404 about the object itself (not a part it lacks) treats it as absent.
+                    twin = random_twin(world, obj, caller)
+                    random = await send(platform, service, method, path, case, twin, caller)
+                    ids = [*obj.ids.values(), *twin.values()]
+                    if masked(response, ids) == masked(random, ids):
+                        problems.append(f"{caller} may read {obj.name} but got {response.text}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("service", "method", "path"), probes())
+async def test_writing_a_projects_records_needs_a_role_in_the_project(
+    platform: Platform, service: str, method: str, path: str
+) -> None:
+    """Seeing a project (an enterprise user, a trainer) is no licence to write its records:
+    only its writers may (the ILO, its manager, its partners' staff)."""
+    if method not in WRITE:
+        return
+    world = platform.world
+    for case in cases(MATRIX[service][(method, path)]):
+        if case.kind not in ("project", "call"):
+            continue
+        for obj in world.of_kind(case.kind):
+            for caller in sorted(obj.readers - obj.writers):
+                response = await send(platform, service, method, path, case, obj.values(), caller)
+                assert response.status_code in (403, 404, 422), (caller, obj.name, response.text)
+
+
+async def test_administration_is_for_the_ilo_only(platform: Platform) -> None:
+    for service, entries in MATRIX.items():
+        for (method, path), entry in entries.items():
+            if not isinstance(entry, IloOnly):
+                continue
+            url = path.replace("{code}", "workplace_cooperation").replace(
+                "{organisation_id}", str(uuid4())
+            )
+            for caller in PRINCIPALS:
+                if caller == "ilo":
+                    continue
+                response = await platform.apps[service].request(
+                    method, url, as_=platform.world.principals[caller], json=entry.body
+                )
+                assert response.status_code == 403, (service, method, path, caller, response.text)
+
+
+async def test_feeds_are_for_their_consumers_and_the_ilo_only(platform: Platform) -> None:
+    for service in ("enrolment", "indicators"):
+        api = platform.apps[service]
+        for caller in PRINCIPALS:
+            response = await api.get("/events", as_=platform.world.principals[caller])
+            assert response.status_code == (200 if caller == "ilo" else 404), (service, caller)
+        read = await api.get("/events", headers=feed_headers("reporting", service))
+        assert read.status_code == 200
+        # A feed token opens the feed, nothing else.
+        other = await api.get("/graphql", headers=feed_headers("reporting", service))
+        assert other.status_code == 401
+    other_producer = await platform.apps["indicators"].get(
+        "/events", headers=feed_headers("reporting", "enrolment")
+    )
+    assert other_producer.status_code == 401
+
+
+async def test_subgraphs_refuse_every_token_not_minted_for_the_graph(platform: Platform) -> None:
+    for service in SCHEMAS:
+        client = platform.apps[service].client
+        for caller in PRINCIPALS:
+            rest_token = headers_for(platform.world.principals[caller])
+            for query in ("{ _service { sdl } }", "{ __schema { types { name } } }"):
+                response = await client.post("/graphql", json={"query": query}, headers=rest_token)
+                assert response.status_code == 401, (service, caller, response.text)
+                assert response.json()["type"].endswith("/unauthenticated")
+
+
+# --- GraphQL ---------------------------------------------------------------------------------
+
+
+def selection(type_: GraphQLNamedType, depth: int = 3) -> str:
+    """Every field of the type down to ``depth``, scalars and objects alike (arguments are
+    left at their defaults; fields with required ones are skipped)."""
+    assert isinstance(type_, GraphQLObjectType)
+    parts = []
+    for name, field_ in type_.fields.items():
+        if any(
+            arg.default_value is None and str(arg.type).endswith("!")
+            for arg in field_.args.values()
+        ):
+            continue
+        named = get_named_type(field_.type)
+        if is_leaf_type(named):
+            parts.append(name)
+        elif depth > 1:
+            parts.append(f"{name} {{ {selection(named, depth - 1)} }}")
+    return " ".join(parts) or "__typename"
+
+
+def graph_query(service: str, name: str, case: GraphCase) -> str:
+    schema = SCHEMAS[service]._schema
+    if name == "Enterprise":
+        fields = selection(schema.type_map["Enterprise"])
+        return (
+            '{ _entities(representations: [{__typename: "Enterprise", id: "{enterprise_id}"}]) '
+            "{ ... on Enterprise { " + fields + " } } }"
+        )
+    root = name.removeprefix("Query.")
+    query = schema.query_type
+    assert query is not None
+    named = get_named_type(query.fields[root].type)
+    body = "" if is_leaf_type(named) else "{ " + selection(named) + " }"
+    return "{ " + root + case.arguments + " " + body + " }"
+
+
+def graph_probes() -> list[tuple[str, str]]:
+    return [
+        (service, name)
+        for service, fields in GRAPH.items()
+        for name, case in fields.items()
+        if isinstance(case, GraphCase)
+    ]
+
+
+async def ask(
+    platform: Platform, service: str, query: str, values: Mapping[str, str], caller: str
+) -> httpx.Response:
+    known = {**platform.world.extras, **values}
+    document = PLACEHOLDER.sub(lambda match: known[match.group(1)], query)
+    response = await platform.apps[service].post(
+        "/graphql", json={"query": document}, as_=platform.world.principals[caller]
+    )
+    return response
+
+
+@pytest.mark.parametrize(("service", "name"), graph_probes())
+async def test_graphql_answers_a_foreign_object_as_a_random_id_and_leaks_nothing(
+    platform: Platform, service: str, name: str
+) -> None:
+    case = GRAPH[service][name]
+    assert isinstance(case, GraphCase)
+    query = graph_query(service, name, case)
+    world = platform.world
+    problems = []
+    for caller in PRINCIPALS:
+        secrets = world.secrets(caller)
+        objects: list[Obj | None] = [None] if case.kind is None else list(world.of_kind(case.kind))
+        for obj in objects:
+            response = await ask(platform, service, query, obj.values() if obj else {}, caller)
+            assert response.status_code == 200, response.text
+            # The ids the caller asked about come back as asked (an entity always resolves
+            # to its key); anything else it may not see must not.
+            asked = set(obj.ids.values()) if obj else set()
+            leaked = [
+                label
+                for secret, label in secrets.items()
+                if secret in response.text and secret not in asked
+            ]
+            if leaked:
+                problems.append(f"{caller} asking {name} of {obj and obj.name} learns of {leaked}")
+            if obj is not None and not may_read(caller, obj, service):
+                twin = random_twin(world, obj, caller)
+                random = await ask(platform, service, query, twin, caller)
+                ids = [*obj.ids.values(), *twin.values()]
+                if masked(response, ids) != masked(random, ids):
+                    problems.append(
+                        f"{caller} on {obj.name}: {response.text[:300]} != {random.text[:300]}"
+                    )
+    assert not problems, "\n".join(problems)
