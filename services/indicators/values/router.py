@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.indicators.db import Idempotent
 from services.indicators.values.outliers import OutlierPolicy
 from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import (
@@ -114,26 +113,20 @@ async def submit_batch(
     body: ValueBatch,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
     policy: Policy,
     response: Response,
     mode: Literal["all_or_nothing", "per_row"] = "all_or_nothing",
     dry_run: bool = False,
 ) -> BatchResult:
-    code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
-    result = await idempotency.run(
-        lambda: value_service.submit_batch(
-            session,
-            body,
-            principal=principal,
-            per_row=mode == "per_row",
-            dry_run=dry_run,
-            policy=policy,
-        ),
-        status_code=code,
+    response.status_code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+    return await value_service.submit_batch(
+        session,
+        body,
+        principal=principal,
+        per_row=mode == "per_row",
+        dry_run=dry_run,
+        policy=policy,
     )
-    response.status_code = code
-    return result  # type: ignore[no-any-return]
 
 
 # --- values -------------------------------------------------------------------------------
