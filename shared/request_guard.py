@@ -40,6 +40,8 @@ from shared.problems import (
 log = logging.getLogger("score.errors")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Bounds of the integer columns: every integer parameter is bounded by the column it meets.
+INT32_MAX = 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # Scope key under which the body, once read, is kept for whoever reads it next.
 _BODY_KEY = "score.body"
@@ -270,14 +272,17 @@ class RequestGuard:
     def _problem(exc: Exception, scope: Scope) -> Problem:
         method = scope.get("method", "")
         path = scope.get("path", "")
+        request_id = current_request_id()
+        # Passed explicitly as well, so the record carries it whichever handler formats it.
+        extra = {"request_id": request_id}
         if database_unavailable(exc):
-            log.warning("database unavailable answering %s %s: %r", method, path, exc)
+            log.warning("database unavailable answering %s %s: %r", method, path, exc, extra=extra)
             return DatabaseUnavailable(
                 f"The database is unavailable; retry in {DATABASE_RETRY_AFTER} s",
                 retry_after=DATABASE_RETRY_AFTER,
             )
-        log.exception("unexpected error answering %s %s", method, path)
+        log.exception("unexpected error answering %s %s", method, path, extra=extra)
         return InternalError(
             "An unexpected error occurred; quote the request id when reporting it",
-            request_id=current_request_id(),
+            request_id=request_id,
         )

@@ -22,6 +22,7 @@ from shared.db import SessionDep
 from shared.enums import ApplicationOutcome
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
+from shared.request_guard import INT32_MAX
 
 router = APIRouter(tags=["calls"])
 
@@ -74,7 +75,7 @@ async def update_criteria(
 )
 async def get_criteria_version(
     call_id: UUID,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=INT32_MAX)],
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> CriteriaVersionPublic:
