@@ -34,6 +34,7 @@ from shared.observability import (
     configure_tracing,
     metrics_response,
 )
+from shared.openapi import complete_document
 from shared.problems import Forbidden, install_problem_handlers
 
 log = logging.getLogger("score.gateway")
@@ -63,6 +64,7 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
         limits=httpx.Limits(
             max_connections=settings.upstream_max_connections,
             max_keepalive_connections=settings.upstream_max_connections,
+            keepalive_expiry=settings.upstream_keepalive_expiry,
         ),
         # The services are on the gateway's own network: no proxies from the environment,
         # and a redirect is the client's to follow, not the gateway's.
@@ -172,11 +174,13 @@ def create_app(
     def gateway_document() -> dict[str, Any]:
         if not own_document:
             own_document.update(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
+                complete_document(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
                 )
             )
         return own_document
