@@ -123,6 +123,10 @@ def add_problems(operation: dict[str, Any], statuses: Iterable[int]) -> None:
 def _service_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if path == "/healthz":
         return []
+    if path.endswith("/graphql"):
+        # GraphQL over HTTP answers its own errors ({"errors": [...]}); only refusals
+        # before it runs are problems.
+        return [401, 403, 503]
     statuses = [401, 403, 404, 503]
     if method in WRITE_METHODS or "requestBody" in operation:
         statuses += [400, 409, 415, 422]

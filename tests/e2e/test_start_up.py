@@ -5,7 +5,6 @@ that makes no progress at all is reported with the tail of its log.
 The slowness is real: a ``sitecustomize`` found only by these tests' processes holds one
 service back before it starts, writing a line each second (or, stuck, nothing)."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks.processes import DEVELOPMENT_SECRET, PROCESSES, free_port, ready
+from benchmarks.processes import PROCESSES, free_port, platform_env, ready
 
 SLOW_START = """
 import os, time
@@ -46,20 +45,9 @@ class Up:
         wrapper.mkdir(exist_ok=True)
         (wrapper / "sitecustomize.py").write_text(SLOW_START)
         self.ports = {name: free_port() for name in PROCESSES}
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not (name.startswith("SCORE_") and name.endswith("_URL"))
-        }
-        env |= {
-            "SCORE_DATA_DIR": str(data_dir),
-            "SCORE_ENVIRONMENT": "development",
-            "SCORE_IDENTITY_SECRET": DEVELOPMENT_SECRET,
-            "SCORE_LOG_FORMAT": "text",
-            "PYTHONPATH": str(wrapper),
-            **{f"SCORE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
-            **extra,
-        }
+        env = platform_env(
+            data_dir, self.ports, SCORE_LOG_FORMAT="text", PYTHONPATH=str(wrapper), **extra
+        )
         self.log = log
         with log.open("w") as output:
             self.process = subprocess.Popen(

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,33 +23,17 @@ CLIENT_TIMEOUT = 30.0
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
 
 
-class ClosingServer:
+class ClosingServer(RawServer):
     """Answers the first request of each connection and keeps the connection alive; the
     next request on that connection is read and the connection closed without an answer,
     as a service does that hangs up after a 500 or as its keep-alive runs out."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(50)
-        self.port = int(self.sock.getsockname()[1])
         self.answered = 0
         self.dropped = 0
-        self.stopped = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(OK)
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
-
-    def _connection(self, connection: socket.socket) -> None:
+    def _answer(self, connection: socket.socket) -> None:
         connection.settimeout(10)
         try:
             self._read_request(connection)
@@ -79,10 +62,6 @@ class ClosingServer:
                 while remaining > 0:
                     remaining -= len(connection.recv(65536))
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.sock.close()
-
 
 @dataclass(frozen=True)
 class Edge:
@@ -103,22 +82,16 @@ def edge(
     closing = ClosingServer()
     silent = RawServer(None)
     port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
-    env |= {
-        "SCORE_ENVIRONMENT": "test",
-        "SCORE_IDENTITY_SECRET": TEST_SECRET,
-        "SCORE_GATEWAY_API_KEY_PEPPER": TEST_PEPPER,
-        "SCORE_GATEWAY_DATABASE_URL": committed_gateway_db_url,
-        "SCORE_GATEWAY_ENROLMENT_URL": f"http://127.0.0.1:{closing.port}",
-        "SCORE_GATEWAY_INDICATORS_URL": f"http://127.0.0.1:{silent.port}",
-        "SCORE_GATEWAY_REPORTING_URL": f"http://127.0.0.1:{free_port()}",
+    env = gateway_env(
+        tmp_path_factory.mktemp("edge-data"),
+        DATABASE_URL=committed_gateway_db_url,
+        ENROLMENT_URL=f"http://127.0.0.1:{closing.port}",
+        INDICATORS_URL=f"http://127.0.0.1:{silent.port}",
+        REPORTING_URL=f"http://127.0.0.1:{free_port()}",
         # Kept long, so the gateway does reuse the connection the service then drops.
-        "SCORE_GATEWAY_UPSTREAM_KEEPALIVE_EXPIRY": "120",
-        "SCORE_GATEWAY_UPSTREAM_INTERACTIVE_TIMEOUT": "1",
-        "SCORE_GATEWAY_READINESS_TIMEOUT": "1",
-        "SCORE_DATA_DIR": str(tmp_path_factory.mktemp("edge-data")),
-        "SCORE_LOG_FORMAT": "text",
-    }
+        UPSTREAM_KEEPALIVE_EXPIRY="120",
+        UPSTREAM_INTERACTIVE_TIMEOUT="1",
+    )
     log = tmp_path_factory.mktemp("edge-log") / "gateway.log"
     process = start_gateway(port, env, log)
     try:
@@ -127,6 +100,21 @@ def edge(
         stop(process)
         closing.stop()
         silent.stop()
+
+
+def gateway_env(data_dir: Path, **gateway: str) -> dict[str, str]:
+    """The environment of a gateway process in the test environment; ``gateway`` settings
+    without their SCORE_GATEWAY_ prefix."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
+    return env | {
+        "SCORE_ENVIRONMENT": "test",
+        "SCORE_IDENTITY_SECRET": TEST_SECRET,
+        "SCORE_GATEWAY_API_KEY_PEPPER": TEST_PEPPER,
+        "SCORE_GATEWAY_READINESS_TIMEOUT": "1",
+        "SCORE_DATA_DIR": str(data_dir),
+        "SCORE_LOG_FORMAT": "text",
+        **{f"SCORE_GATEWAY_{name}": value for name, value in gateway.items()},
+    }
 
 
 def start_gateway(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -229,17 +217,11 @@ def test_the_api_key_check_with_the_database_down_is_a_503_with_retry_after(
     live_key: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
-    env |= {
-        "SCORE_ENVIRONMENT": "test",
-        "SCORE_IDENTITY_SECRET": TEST_SECRET,
-        "SCORE_GATEWAY_API_KEY_PEPPER": TEST_PEPPER,
+    env = gateway_env(
+        tmp_path_factory.mktemp("down-data"),
         # Nothing listens there: the database is down.
-        "SCORE_GATEWAY_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x",
-        "SCORE_GATEWAY_READINESS_TIMEOUT": "1",
-        "SCORE_DATA_DIR": str(tmp_path_factory.mktemp("down-data")),
-        "SCORE_LOG_FORMAT": "text",
-    }
+        DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x",
+    )
     log = tmp_path_factory.mktemp("down-log") / "gateway.log"
     process = start_gateway(port, env, log)
     try:

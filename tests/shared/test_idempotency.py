@@ -27,6 +27,16 @@ def keyed(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
 
 
+async def roster(api: Api, world: World, session: AsyncSession) -> tuple[str, dict[str, Any]]:
+    """A cohort's participants URL, and a person to add to it."""
+    await ensure_standard_modules(session)
+    await session.commit()
+    enterprises = await enrolled_enterprises(api, session, world, 4)
+    cohort = await new_cohort(api, world, enterprises)
+    person = {"enterprise_id": enterprises[0], "name": "Sana Iqbal", "role": "worker"}
+    return f"/cohorts/{cohort['id']}/participants", person | {"sex": "female"}
+
+
 async def test_a_retried_project_creation_makes_one_project(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
@@ -47,17 +57,7 @@ async def test_a_retried_project_creation_makes_one_project(
 async def test_a_retried_participant_is_added_once(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
-    await ensure_standard_modules(enrolment_session)
-    await enrolment_session.commit()
-    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
-    cohort = await new_cohort(api, world, enterprises)
-    person = {
-        "enterprise_id": enterprises[0],
-        "name": "Sana Iqbal",
-        "role": "worker",
-        "sex": "female",
-    }
-    url = f"/cohorts/{cohort['id']}/participants"
+    url, person = await roster(api, world, enrolment_session)
     key = keyed(f"efp-roster-{uuid4()}")
 
     first = await api.post(url, json=person, headers=key, as_=world.efp_staff)
@@ -170,16 +170,9 @@ async def test_a_retried_validation_that_committed_gets_the_first_answer(
 async def test_a_retried_delete_answers_its_first_204(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
-    await ensure_standard_modules(enrolment_session)
-    await enrolment_session.commit()
-    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
-    cohort = await new_cohort(api, world, enterprises)
-    person = await api.created(
-        f"/cohorts/{cohort['id']}/participants",
-        {"enterprise_id": enterprises[0], "name": "Sana Iqbal", "role": "worker", "sex": "female"},
-        as_=world.efp_staff,
-    )
-    url = f"/cohorts/{cohort['id']}/participants/{person['id']}"
+    roster_url, person = await roster(api, world, enrolment_session)
+    added = await api.created(roster_url, person, as_=world.efp_staff)
+    url = f"{roster_url}/{added['id']}"
     key = keyed(f"remove-{uuid4()}")
     first = await api.delete(url, headers=key, as_=world.efp_staff)
     retry = await api.delete(url, headers=key, as_=world.efp_staff)
