@@ -46,8 +46,6 @@ DATABASE_RETRY_AFTER = 5
 # What a database that is down, restarting or out of connections raises, as opposed to a
 # query that is wrong: the first is a 503 to retry, the second a bug.
 _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # refused, reset, socket gone (ConnectionError is one)
-    TimeoutError,
     sa_exc.TimeoutError,  # no pooled connection became free in time
     sa_exc.DisconnectionError,
     asyncpg.PostgresConnectionError,  # class 08: connection exceptions
@@ -65,12 +63,26 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def _raised_by_driver(error: BaseException) -> bool:
+    """Whether ``error`` came up through the database driver (connecting, reading), not
+    from a file or socket of the service's own."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(("asyncpg", "sqlalchemy")):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) says the database cannot be reached now."""
     for cause in _causes(error):
         if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
             return True
         if isinstance(cause, _OUTAGE_ERRORS):
+            return True
+        # Refused, reset, socket file gone, connect timed out: raised bare by the driver.
+        if isinstance(cause, OSError | TimeoutError) and _raised_by_driver(cause):
             return True
         if isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause):
             return True
