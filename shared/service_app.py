@@ -52,6 +52,8 @@ def create_service_app(
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
             app.state.database = owned
+        # Built now, not on the gateway's first request for it (seconds for a big app).
+        app.openapi()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:

@@ -190,7 +190,8 @@ def create_app(
         http=upstream,
         gateway_document=gateway_document,
         ttl=settings.openapi_cache_ttl,
-        timeout=settings.readiness_timeout,
+        # A service builds its document on first request: a loaded machine needs seconds.
+        timeout=settings.upstream_read_timeout,
     )
 
     oidc = OidcVerifier(settings, identity_http) if settings.oidc_issuer is not None else None
