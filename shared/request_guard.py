@@ -122,7 +122,8 @@ def _constant(name: str) -> Any:
     return _Refused("finite_number", f"{name} is not a JSON number")
 
 
-def _text_problem(text: str) -> tuple[str, str] | None:
+def text_problem(text: str) -> tuple[str, str] | None:
+    """The rule and message ``text`` breaks, if it holds what no text column can store."""
     if "\x00" in text:
         return "no_null_character", "text may not contain the NUL character (U+0000)"
     try:
@@ -136,12 +137,12 @@ def _walk(node: Any, location: str, errors: list[dict[str, Any]]) -> None:
     if isinstance(node, _Refused):
         errors.append(field_error(location, node.rule, node.message))
     elif isinstance(node, str):
-        found = _text_problem(node)
+        found = text_problem(node)
         if found is not None:
             errors.append(field_error(location, *found))
     elif isinstance(node, dict):
         for key, value in node.items():
-            found = _text_problem(key)
+            found = text_problem(key)
             if found is not None:
                 errors.append(field_error(location, *found))
                 continue
@@ -167,13 +168,13 @@ def json_body_errors(body: bytes) -> list[dict[str, Any]]:
 
 def url_errors(scope: Scope) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
-    found = _text_problem(scope.get("path", ""))
+    found = text_problem(scope.get("path", ""))
     if found is not None:
         errors.append(field_error("path", *found))
     query: bytes = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            found = _text_problem(name) or _text_problem(value)
+            found = text_problem(name) or text_problem(value)
             if found is not None:
                 errors.append(field_error(f"query.{name.replace(chr(0), '')}", *found))
     return errors
