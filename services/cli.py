@@ -86,7 +86,7 @@ def _cpu_ticks(pid: int) -> int:
 
 class Started:
     """A process `score up` started: its output relayed line by line, the last lines kept
-    (to show when it fails) and the time of its last line (its progress)."""
+    (to show when it fails), and when it last showed progress (output or CPU time)."""
 
     def __init__(self, service: ServiceEntry, port: int, process: subprocess.Popen[bytes]):
         self.service = service
