@@ -47,10 +47,13 @@ async def test_every_operation_documents_problems_in_the_shape_sent(gateway: Gat
             if path in ("/healthz", "/readyz"):
                 continue
             responses = operation["responses"]
-            for status in ("401", "403", "429", "502", "503", "504"):
+            gateway_statuses = ("401", "403", "429", "502", "503", "504")
+            for status in gateway_statuses:
                 assert status in responses, f"{method} {path} lacks {status}"
             for status, response in responses.items():
-                if status.startswith(("4", "5")) and not path.endswith("/readyz"):
+                # GraphQL over HTTP answers its own errors once the gateway let it run.
+                graphql = path.endswith("/graphql") and status not in gateway_statuses
+                if status.startswith(("4", "5")) and not path.endswith("/readyz") and not graphql:
                     assert set(response["content"]) == {PROBLEM}, f"{method} {path} {status}"
     batches = _operation(document, "/indicators/values/batches", "post")
     # A route's own description of a status is kept, with the problem schema filled in.
