@@ -123,10 +123,9 @@ def wait_until(
     raise RuntimeError("the platform never got ready:\n" + log.read_text())
 
 
-@contextmanager
-def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
-    ports = {name: free_port() for name in PROCESSES}
+def platform_env(data_dir: Path, ports: dict[str, int], **extra_env: str) -> dict[str, str]:
+    """The environment of `score` commands for a platform under ``data_dir``, every process
+    on its port of ``ports``."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -136,9 +135,16 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
         "SCORE_DATA_DIR": str(data_dir),
         "SCORE_ENVIRONMENT": "development",
     }
-    # Every process on a free port, so nothing meets a platform already running.
     env |= {f"SCORE_{name.upper()}_PORT": str(port) for name, port in ports.items()}
-    env |= extra_env
+    return env | extra_env
+
+
+@contextmanager
+def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+    # Every process on a free port, so nothing meets a platform already running.
+    ports = {name: free_port() for name in PROCESSES}
+    env = platform_env(data_dir, ports, **extra_env)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     log = data_dir / "up.log"
     platform = Platform(urls=urls, env=env, log=log, data_dir=data_dir)

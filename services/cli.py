@@ -1,11 +1,14 @@
 """The `score` command: run the platform, migrate, seed demo data, issue development tokens."""
 
 import asyncio
+import collections
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -63,28 +66,122 @@ def migrate() -> None:
     _migrate(_database_urls(stop_on_exit=True))
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> bool:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
+# Seconds a starting process may go without progress (output, CPU time) before `score up`
+# calls it stuck; generous, since a loaded machine can take minutes to start everything.
+DEFAULT_READY_TIMEOUT = 600.0
+# How often `score up` says which processes it is still waiting for.
+WAITING_NOTICE_EVERY = 10.0
+LOG_TAIL_LINES = 15
+
+
+def _cpu_ticks(pid: int) -> int:
+    """CPU time the process has used, in clock ticks (Linux /proc; elsewhere 0, and only
+    output counts as progress)."""
+    try:
+        # Fields after the command name: state is field 3, utime 14, stime 15 (proc(5)).
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class Started:
+    """A process `score up` started: its output relayed line by line, the last lines kept
+    (to show when it fails), and when it last showed progress (output or CPU time)."""
+
+    def __init__(self, service: ServiceEntry, port: int, process: subprocess.Popen[bytes]):
+        self.service = service
+        self.port = port
+        self.process = process
+        self.tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+        self.started_at = self.last_progress = time.monotonic()
+        self.ready_after: float | None = None
+        self.cpu = _cpu_ticks(process.pid)
+        threading.Thread(target=self._relay, daemon=True).start()
+
+    def _relay(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self.tail.append(line)
+            self.last_progress = time.monotonic()
+            sys.stdout.write(f"{self.service.name} | {line}\n")
+            sys.stdout.flush()
+
+    @property
+    def name(self) -> str:
+        return self.service.name
+
+    def answers_ready(self) -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return True
+            response = httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)
         except httpx.TransportError:
-            pass
+            return False
+        return response.status_code == 200
+
+    def idle_for(self) -> float:
+        """Seconds since the process last showed progress: a line of output, or CPU time
+        spent (importing, migrating, answering probes); a hung process shows neither."""
+        cpu = _cpu_ticks(self.process.pid)
+        if cpu != self.cpu:
+            self.cpu = cpu
+            self.last_progress = time.monotonic()
+        return time.monotonic() - self.last_progress
+
+    def show_tail(self, why: str) -> None:
+        console.print(f"[red]{self.name} {why}; its last lines:[/red]", highlight=False)
+        for line in self.tail or ["(no output)"]:
+            console.print(f"  {line}", markup=False, highlight=False)
+
+
+def _wait_ready(processes: list[Started], *, ready_timeout: float) -> Started | None:
+    """Wait until every process answers ready; the first that stopped or made no progress
+    for ``ready_timeout`` seconds, if any. A process that keeps working (writing output)
+    is waited for however long it takes, and the ready ones are left running."""
+    waiting = list(processes)
+    last_notice = time.monotonic()
+    while waiting:
+        for started in list(waiting):
+            if started.answers_ready():
+                started.ready_after = time.monotonic() - started.started_at
+                console.print(f"{started.name} ready after {started.ready_after:.0f} s")
+                waiting.remove(started)
+            elif started.process.poll() is not None:
+                started.show_tail(f"stopped (exit code {started.process.returncode})")
+                return started
+            elif started.idle_for() > ready_timeout:
+                started.show_tail(f"made no progress for {ready_timeout:g} s and is not ready")
+                return started
+        if waiting and time.monotonic() - last_notice >= WAITING_NOTICE_EVERY:
+            last_notice = time.monotonic()
+            for started in waiting:
+                last = started.tail[-1] if started.tail else "(no output yet)"
+                console.print(
+                    f"[yellow]still waiting for {started.name}[/yellow] "
+                    f"({time.monotonic() - started.started_at:.0f} s; last line: {last[:160]})",
+                    highlight=False,
+                )
         time.sleep(0.3)
-    return False
+    return None
 
 
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface the services listen on")] = "127.0.0.1",
+    ready_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="SCORE_UP_READY_TIMEOUT",
+            min=1,
+            help="Seconds a starting process may go without progress (no output, no CPU "
+            "time) before it is called stuck; a process that keeps working is waited for",
+        ),
+    ] = DEFAULT_READY_TIMEOUT,
 ) -> None:
     """Start the embedded Postgres if needed, migrate, and run every service until Ctrl-C."""
     urls = _database_urls(stop_on_exit=True)
     _migrate(urls)
-    processes: list[tuple[ServiceEntry, int, subprocess.Popen[bytes]]] = []
+    processes: list[Started] = []
     ports = {service.name: service.settings().port for service in SERVICES}
     # Each service learns where the others listen (e.g. SCORE_INDICATORS_ENROLMENT_URL),
     # unless the environment already says.
@@ -107,58 +204,68 @@ def up(
             # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
             "--timeout-graceful-shutdown", "3",
         ]  # fmt: skip
-        processes.append((service, port, subprocess.Popen(command, env=env)))
-
-    table = Table(title="SCORE platform")
-    table.add_column("service")
-    table.add_column("listens on")
-    table.add_column("status")
-    failed = False
-    for service, port, process in processes:
-        ready = _wait_ready(port, process)
-        failed |= not ready
-        base = f"http://{host}:{port}"
-        table.add_row(
-            f"[bold]{service.name}[/bold] (entry point)"
-            if service.name == ENTRY_POINT
-            else service.name,
-            f"{base}  (docs {base}/docs, GraphQL {base}/graphql)",
-            "[green]ready[/green]" if ready else "[red]failed[/red]",
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-    console.print(table)
-    if failed:
-        _stop(processes)
-        raise typer.Exit(1)
-    entry = f"http://{host}:{ports[ENTRY_POINT]}"
-    console.print(
-        f"Entry point: [bold]{entry}[/bold]  (REST {entry}/<service>/..., "
-        f"GraphQL {entry}/graphql, docs {entry}/docs)",
-        highlight=False,
-    )
-    console.print(
-        "Create an API key with [bold]uv run score keys create --role ilo_global[/bold] "
-        "(services reached directly take [bold]uv run score token[/bold]); Ctrl-C stops."
-    )
+        processes.append(Started(service, port, process))
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        while all(process.poll() is None for _, _, process in processes):
+        failed = _wait_ready(processes, ready_timeout=ready_timeout)
+        _print_table(processes, host)
+        if failed is not None:
+            console.print(f"[red]{failed.name} did not start; stopping the platform[/red]")
+            raise typer.Exit(1)
+        entry = f"http://{host}:{ports[ENTRY_POINT]}"
+        console.print(
+            f"Entry point: [bold]{entry}[/bold]  (REST {entry}/<service>/..., "
+            f"GraphQL {entry}/graphql, docs {entry}/docs)",
+            highlight=False,
+        )
+        console.print(
+            "Create an API key with [bold]uv run score keys create --role ilo_global[/bold] "
+            "(services reached directly take [bold]uv run score token[/bold]); Ctrl-C stops."
+        )
+        while all(started.process.poll() is None for started in processes):
             time.sleep(0.5)
         console.print("[red]a service stopped; shutting down[/red]")
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(processes)
+        _stop([started.process for started in processes])
 
 
-def _stop(processes: list[tuple[ServiceEntry, int, subprocess.Popen[bytes]]]) -> None:
-    for _, _, process in processes:
+def _print_table(processes: list[Started], host: str) -> None:
+    table = Table(title="SCORE platform")
+    table.add_column("service")
+    table.add_column("listens on")
+    table.add_column("status")
+    for started in processes:
+        base = f"http://{host}:{started.port}"
+        if started.ready_after is not None:
+            status = f"[green]ready[/green] ({started.ready_after:.0f} s)"
+        elif started.process.poll() is None:
+            status = "[yellow]not ready[/yellow]"
+        else:
+            status = "[red]failed[/red]"
+        table.add_row(
+            f"[bold]{started.name}[/bold] (entry point)"
+            if started.name == ENTRY_POINT
+            else started.name,
+            f"{base}  (docs {base}/docs, GraphQL {base}/graphql)",
+            status,
+        )
+    console.print(table)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
         if process.poll() is None:
             process.terminate()
-    for _, _, process in processes:
+    for process in processes:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

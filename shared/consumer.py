@@ -75,6 +75,21 @@ class FeedConsumer:
             )
             return int(value or 0)
 
+    async def behind(self) -> bool:
+        """Whether the producer has events this consumer has not applied, asked now (not
+        as of the last fetch); False when the producer cannot tell."""
+        try:
+            response = await self.http.get(
+                self.feed_url,
+                params={"after": await self.position(), "limit": 1, "wait": 0},
+                headers={"Authorization": f"Bearer {self.token()}"},
+            )
+            response.raise_for_status()
+            return bool(EventFeedPage.model_validate_json(response.content).events)
+        except (httpx.HTTPError, ValueError):
+            log.warning("consumer %s could not ask its feed how far behind it is", self.name)
+            return False
+
     def lag(self) -> int:
         """Events the feed has that this consumer has not applied yet (as of the last fetch)."""
         return self.pending

@@ -1,11 +1,13 @@
 """Async database plumbing shared by the services: engine, sessions, naming convention."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Protocol
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +40,55 @@ async def resolve_database_url(settings: ServiceSettings) -> str:
     return url
 
 
+# Seconds a caller is told to wait when the database is away (Retry-After).
+DATABASE_RETRY_AFTER = 5
+
+# What a database that is down, restarting or out of connections raises, as opposed to a
+# query that is wrong: the first is a 503 to retry, the second a bug.
+_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.TimeoutError,  # no pooled connection became free in time
+    sa_exc.DisconnectionError,
+    asyncpg.PostgresConnectionError,  # class 08: connection exceptions
+    asyncpg.OperatorInterventionError,  # class 57: shutdown, cannot connect now
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _raised_by_driver(error: BaseException) -> bool:
+    """Whether ``error`` came up through the database driver (connecting, reading), not
+    from a file or socket of the service's own."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(("asyncpg", "sqlalchemy")):
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database cannot be reached now."""
+    for cause in _causes(error):
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, _OUTAGE_ERRORS):
+            return True
+        # Refused, reset, socket file gone, connect timed out: raised bare by the driver.
+        if isinstance(cause, OSError | TimeoutError) and _raised_by_driver(cause):
+            return True
+        if isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause):
+            return True
+    return False
+
+
 class Database:
     """An engine and its session factory; one per service process."""
 
@@ -63,15 +114,39 @@ class Database:
         await self.engine.dispose()
 
 
+# Request state key of a keyed write whose transaction is finished by the idempotency
+# middleware (shared.idempotency), once the answer to record with it is known.
+DEFERRED_COMMIT = "score.deferred_commit"
+
+
+class DeferredCommit(Protocol):
+    session: AsyncSession | None
+    owned: bool
+
+    async def abandon(self) -> None: ...
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the endpoint returns, rolled back on error.
 
     Declared with ``scope="function"`` below so the commit happens before the response
-    is sent: a client never sees success for a write that then failed to commit.
+    is sent: a client never sees success for a write that then failed to commit. A keyed
+    write (Idempotency-Key) is committed by the idempotency middleware instead, together
+    with the record of its answer, and before that answer is sent.
     """
     database: Database = request.app.state.database
-    async with database.transaction() as session:
+    deferred: DeferredCommit | None = request.scope.get("state", {}).get(DEFERRED_COMMIT)
+    if deferred is None:
+        async with database.transaction() as session:
+            yield session
+        return
+    session = database.sessions()
+    deferred.session, deferred.owned = session, True
+    try:
         yield session
+    except BaseException:
+        await deferred.abandon()
+        raise
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

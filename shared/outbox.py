@@ -21,6 +21,7 @@ from shared.identity import Principal
 from shared.ids import new_id
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_HEAD
 from shared.plumbing import Plumbing
+from shared.request_guard import INT64_MAX
 
 # Any constant works; it only has to be the same for every writer of one database.
 _OUTBOX_LOCK_KEY = 0x5C0_7E0B
@@ -129,7 +130,9 @@ def event_feed_router(
     async def read_events(
         session: SessionDep,
         reader: FeedReader,
-        after: Annotated[int, Query(ge=0, description="Last position already applied")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=INT64_MAX, description="Last position already applied")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         wait: Annotated[float, Query(ge=0, description="Seconds to wait for an event")] = 0,
     ) -> EventFeedPage:

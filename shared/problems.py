@@ -1,5 +1,6 @@
 """RFC 9457 problem details: domain errors and the handlers that render them."""
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,6 +30,14 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
         self.extensions = extensions
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the problem implies: a challenge for 401, a wait for transients."""
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else {}
+        retry_after = self.extensions.get("retry_after")
+        if isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
+        return headers
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -75,6 +84,31 @@ class InvalidInput(Problem):
     title = "Invalid input"
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class InternalError(Problem):
+    status = 500
+    type_slug = "internal-error"
+    title = "Internal server error"
+
+
+class ServiceUnavailable(Problem):
+    """A transient outage (the database is down, a dependency is away): retry later."""
+
+    status = 503
+    type_slug = "unavailable"
+    title = "Temporarily unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    type_slug = "database-unavailable"
+    title = "Database unavailable"
+
+
 class TransitionNotAllowed(Problem):
     status = 409
     type_slug = "transition-not-allowed"
@@ -100,9 +134,17 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
+    """The invalid input, echoed only when JSON can carry it back faithfully."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and infinities are not JSON
+    if value is None or isinstance(value, int | float | bool):
         return value
-    return str(value)
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no encoding can send it back
+        return None
+    return text
 
 
 def validation_problem(exc: RequestValidationError) -> InvalidInput:
@@ -120,12 +162,11 @@ def validation_problem(exc: RequestValidationError) -> InvalidInput:
 
 
 def _response(problem: Problem, request: Request) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
     return JSONResponse(
         problem.body(instance=request.url.path),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers=problem.headers() or None,
     )
 
 

@@ -6,19 +6,23 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from shared.db import Database, resolve_database_url
+from shared.db import DATABASE_RETRY_AFTER, Database, resolve_database_url
+from shared.idempotency import idempotency_guard, install_idempotency
+from shared.identity import current_principal
 from shared.observability import (
     ObservabilityMiddleware,
     configure_logging,
     configure_tracing,
     metrics_response,
 )
+from shared.openapi import document_common_responses
 from shared.outbox import ChangeLog, event_feed_router
 from shared.problems import install_problem_handlers
+from shared.request_guard import RequestGuard, strict_json_body
 from shared.settings import ServiceSettings
 
 BackgroundWork = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
@@ -48,6 +52,8 @@ def create_service_app(
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
             app.state.database = owned
+        # Built now, not on the gateway's first request for it (seconds for a big app).
+        app.openapi()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:
@@ -76,20 +82,30 @@ def create_service_app(
             async with app.state.database.sessions() as session:
                 await session.execute(text("SELECT 1"))
         except Exception as exc:  # readiness reports any failure, it never raises
-            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": str(exc) or type(exc).__name__},
+                status_code=503,
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+            )
         return {"status": "ready", "service": settings.service_name}
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return metrics_response()
 
+    # Every route authenticates first, then refuses loosely typed JSON and honours
+    # Idempotency-Key on writes: one mechanism for all, nothing a route has to remember.
+    guards = [Depends(current_principal), Depends(strict_json_body), Depends(idempotency_guard)]
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=guards)
     app.include_router(
         event_feed_router(changes, service=settings.service_name, max_wait=settings.feed_max_wait)
     )
     if extra_setup is not None:
         extra_setup(app)
+    document_common_responses(app)
+    install_idempotency(app, changes.plumbing.idempotency)
+    app.add_middleware(RequestGuard)
     app.add_middleware(ObservabilityMiddleware, service=settings.service_name)
     configure_tracing(app, settings.service_name)
     return app

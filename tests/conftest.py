@@ -4,7 +4,7 @@ one rolled-back transaction per test, and real signed identity tokens."""
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
+from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
 
 # What development makes on first use (keys) lands in a folder of the run's, never in the
@@ -100,6 +101,25 @@ class SessionSource:
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[AsyncSession]:
         yield self.session
+
+
+def request_session_over(session: AsyncSession) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """A stand-in for ``shared.db.request_session`` (``app.dependency_overrides``) that
+    hands every request the test's rolled-back ``session``: committed (a savepoint) when
+    the endpoint returns, rolled back on an error. A replayed retry wrote nothing and is
+    not rolled back, so the test's objects stay loaded."""
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+            await session.commit()
+        except IdempotentReplay:
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+
+    return test_session
 
 
 def savepoint_session(connection: AsyncConnection) -> AsyncSession:

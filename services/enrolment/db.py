@@ -1,12 +1,9 @@
 """The enrolment service's table registry, plumbing tables and change log."""
 
-from typing import Annotated
-
 from sqlmodel import SQLModel
 
 from shared.columns import created_at_field, enum_field, timestamp_field, utcnow
 from shared.db import service_registry
-from shared.idempotency import Idempotency, idempotency_dependency
 from shared.outbox import ChangeLog
 from shared.plumbing import plumbing_tables
 
@@ -15,16 +12,12 @@ metadata = registry.metadata
 plumbing = plumbing_tables(metadata)
 changes = ChangeLog(plumbing)
 
-# Declare on POST endpoints that partner systems retry.
-Idempotent = Annotated[Idempotency, idempotency_dependency(plumbing)]
-
 
 class Table(SQLModel, registry=registry):
     """Base of every enrolment table model (keeps them off SQLModel's global metadata)."""
 
 
 __all__ = [
-    "Idempotent",
     "Table",
     "changes",
     "created_at_field",

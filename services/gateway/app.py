@@ -36,6 +36,7 @@ from shared.observability import (
     configure_tracing,
     metrics_response,
 )
+from shared.openapi import complete_document
 from shared.problems import Forbidden, install_problem_handlers
 
 log = logging.getLogger("score.gateway")
@@ -65,6 +66,7 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
         limits=httpx.Limits(
             max_connections=settings.upstream_max_connections,
             max_keepalive_connections=settings.upstream_max_connections,
+            keepalive_expiry=settings.upstream_keepalive_expiry,
         ),
         # The services are on the gateway's own network: no proxies from the environment,
         # and a redirect is the client's to follow, not the gateway's.
@@ -196,11 +198,13 @@ def create_app(
     def gateway_document() -> dict[str, Any]:
         if not own_document:
             own_document.update(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
+                complete_document(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
                 )
             )
         return own_document
@@ -210,7 +214,8 @@ def create_app(
         http=upstream,
         gateway_document=gateway_document,
         ttl=settings.openapi_cache_ttl,
-        timeout=settings.readiness_timeout,
+        # A service builds its document on first request: a loaded machine needs seconds.
+        timeout=settings.upstream_read_timeout,
     )
 
     oidc = OidcVerifier(settings, identity_http) if settings.oidc_issuer is not None else None

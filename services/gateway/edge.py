@@ -15,6 +15,7 @@ from services.gateway.auth.authenticator import Authenticator
 from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
 from services.gateway.problems import InternalError, PayloadTooLarge, TooManyRequests
 from services.gateway.settings import GatewaySettings
+from shared.db import DATABASE_RETRY_AFTER, database_unavailable
 from shared.identity import issue_token
 from shared.observability import (
     HTTP_LATENCY,
@@ -23,7 +24,7 @@ from shared.observability import (
     request_id_var,
     route_template,
 )
-from shared.problems import PROBLEM_JSON, Problem
+from shared.problems import PROBLEM_JSON, DatabaseUnavailable, Problem
 
 access_log = logging.getLogger("score.gateway.access")
 log = logging.getLogger("score.gateway")
@@ -49,7 +50,7 @@ GRAPH_PATH = "/graphql"
 def problem_response(
     problem: Problem, path: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    all_headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+    all_headers = problem.headers()
     all_headers.update(headers or {})
     return JSONResponse(
         problem.body(instance=path),
@@ -106,7 +107,10 @@ class EdgeMiddleware:
 
         path = scope.get("path", "")
         try:
-            problem, extra_headers = await self._admit(scope, headers, state)
+            try:
+                problem, extra_headers = await self._admit(scope, headers, state)
+            except Exception as exc:
+                problem, extra_headers = self._failed(exc, scope, request_id), None
             if problem is not None:
                 await problem_response(problem, path, extra_headers)(scope, receive, send_with_id)
                 return
@@ -119,14 +123,11 @@ class EdgeMiddleware:
                 if response_started:
                     raise
                 await problem_response(exc, path)(scope, receive, send_with_id)
-            except Exception:
-                log.exception("unexpected error answering %s %s", scope.get("method"), path)
+            except Exception as exc:
                 if response_started:
+                    log.exception("error after answering %s %s", scope.get("method"), path)
                     raise
-                masked = InternalError(
-                    "An unexpected error occurred; quote the request id when reporting it",
-                    request_id=request_id,
-                )
+                masked = self._failed(exc, scope, request_id)
                 await problem_response(masked, path)(scope, receive, send_with_id)
         finally:
             template = route_template(scope)
@@ -150,6 +151,24 @@ class EdgeMiddleware:
                 },
             )
             request_id_var.reset(context)
+
+    @staticmethod
+    def _failed(exc: Exception, scope: Scope, request_id: str) -> Problem:
+        """The answer to an error nothing else handled: 503 while the gateway's database
+        (API keys) is away, otherwise a masked 500 carrying the request id."""
+        method, path = scope.get("method"), scope.get("path", "")
+        if database_unavailable(exc):
+            log.warning("database unavailable answering %s %s: %r", method, path, exc)
+            return DatabaseUnavailable(
+                "The gateway cannot check credentials while its database is unavailable; "
+                f"retry in {DATABASE_RETRY_AFTER} s",
+                retry_after=DATABASE_RETRY_AFTER,
+            )
+        log.exception("unexpected error answering %s %s", method, path)
+        return InternalError(
+            "An unexpected error occurred; quote the request id when reporting it",
+            request_id=request_id,
+        )
 
     async def _admit(
         self, scope: Scope, headers: Headers, state: dict[str, object]

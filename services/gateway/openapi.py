@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from shared.openapi import PROBLEM_SCHEMA, add_problems, operations
+
 log = logging.getLogger("score.gateway.openapi")
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -33,6 +35,10 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# What the gateway itself may answer for any operation, before or instead of a service.
+GATEWAY_STATUSES = (401, 403, 413, 429, 502, 503, 504)
+# Seconds after which a client should ask again for a description that lacks a service.
+PARTIAL_RETRY_AFTER = 5
 # Reference prefixes of the component sections a service may define.
 _REF = "#/components/"
 
@@ -88,12 +94,21 @@ def merge_documents(
             {**tag, "name": f"{service}: {tag['name']}"} for tag in document.get("tags", [])
         )
     components["securitySchemes"] = SECURITY_SCHEMES
+    components.setdefault("schemas", {})["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)
+    for path, _, operation in operations(merged):
+        if path not in ("/healthz", "/readyz"):
+            add_problems(operation, GATEWAY_STATUSES)
     merged["security"] = SECURITY
     if tags:
         merged["tags"] = tags
     if unavailable:
         # A partial description says so rather than silently missing a service.
-        merged.setdefault("info", {})["x-score-unavailable-services"] = sorted(unavailable)
+        info = merged.setdefault("info", {})
+        info["x-score-unavailable-services"] = sorted(unavailable)
+        info["description"] = (
+            f"{info.get('description', '')}\n\n**Incomplete:** not yet described (starting or "
+            f"unreachable): {', '.join(sorted(unavailable))}. Ask again in a few seconds."
+        )
     return merged
 
 
@@ -150,7 +165,12 @@ def openapi_router() -> APIRouter:
     @router.get("/openapi.json")
     async def openapi(request: Request) -> JSONResponse:
         merged: MergedOpenApi = request.app.state.openapi
-        return JSONResponse(await merged.document())
+        document = await merged.document()
+        if document.get("info", {}).get("x-score-unavailable-services"):
+            # Partial: never kept by a cache, and worth asking for again shortly.
+            headers = {"Cache-Control": "no-store", "Retry-After": str(PARTIAL_RETRY_AFTER)}
+            return JSONResponse(document, headers=headers)
+        return JSONResponse(document)
 
     @router.get("/docs")
     async def docs(request: Request) -> HTMLResponse:

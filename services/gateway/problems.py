@@ -1,12 +1,15 @@
 """Problem details only the edge produces: upstream failures, oversize bodies, rate limits."""
 
-from shared.problems import Problem
+from shared.problems import InternalError, Problem, ServiceUnavailable
 
-
-class InternalError(Problem):
-    status = 500
-    type_slug = "internal-error"
-    title = "Internal server error"
+__all__ = [
+    "BadGateway",
+    "GatewayTimeout",
+    "InternalError",
+    "PayloadTooLarge",
+    "ServiceUnavailable",
+    "TooManyRequests",
+]
 
 
 class PayloadTooLarge(Problem):
@@ -25,12 +28,6 @@ class BadGateway(Problem):
     status = 502
     type_slug = "upstream-unreachable"
     title = "Service unreachable"
-
-
-class ServiceUnavailable(Problem):
-    status = 503
-    type_slug = "unavailable"
-    title = "Temporarily unavailable"
 
 
 class GatewayTimeout(Problem):

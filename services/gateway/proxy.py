@@ -9,6 +9,7 @@ services answer the same, so nothing about the feed's existence leaks).
 
 import logging
 from collections.abc import AsyncIterator, Iterable
+from typing import TypeAlias
 from urllib.parse import quote
 
 import httpx
@@ -180,29 +181,21 @@ def proxy_router(services: Iterable[str]) -> APIRouter:
         check_access(request.state.principal, request.method, path)
         base = settings.service_urls[service]
         http: httpx.AsyncClient = request.app.state.upstream
-        body = _RequestBody(request) if _has_body(request) else None
-        upstream_request = http.build_request(
-            request.method,
-            upstream_url(request, base, service),
-            headers=upstream_headers(request, service=service, settings=settings),
+        body = await _body(request)
+        upstream = await _send(
+            http,
+            request,
+            service=service,
             content=body,
+            url=upstream_url(request, base, service),
+            headers=upstream_headers(request, service=service, settings=settings),
+            limits=httpx.Timeout(
+                settings.upstream_timeout(request.method, request.url.path),
+                connect=settings.upstream_connect_timeout,
+                pool=settings.upstream_connect_timeout,
+            ),
         )
-        try:
-            upstream = await http.send(upstream_request, stream=True)
-        except Exception as exc:
-            # However the aborted upload surfaced, the client's answer is the 413.
-            if body is not None and body.too_large is not None:
-                raise body.too_large from None
-            if isinstance(exc, httpx.TimeoutException):
-                log.warning("%s timed out: %s", service, exc)
-                raise GatewayTimeout(
-                    f"The {service} service did not answer in time", service=service
-                ) from exc
-            if isinstance(exc, httpx.TransportError):
-                log.warning("%s unreachable: %s", service, exc)
-                raise BadGateway(f"The {service} service is unreachable", service=service) from exc
-            raise
-        if body is not None and body.too_large is not None:
+        if isinstance(body, _RequestBody) and body.too_large is not None:
             # The service answered a broken upload (in-process apps do); the client's answer
             # is still the 413.
             await upstream.aclose()
@@ -221,6 +214,79 @@ def proxy_router(services: Iterable[str]) -> APIRouter:
     return router
 
 
+# Bodies up to this size are read before they are sent, so a request can be sent again.
+REPLAYABLE_BODY_BYTES = 1024 * 1024
+# Methods that may be sent twice (RFC 9110 section 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# What a pooled connection that the service had already closed fails with.
+STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+Content: TypeAlias = "bytes | _RequestBody | None"
+
+
+async def _body(request: Request) -> Content:
+    if not _has_body(request):
+        return None
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= REPLAYABLE_BODY_BYTES:
+        return await request.body()
+    return _RequestBody(request)
+
+
+def _may_retry(exc: Exception, request: Request, content: Content) -> bool:
+    """Whether a failed attempt can be sent again without risking a second effect.
+
+    A connection that could not be made carried nothing: any request goes again. A pooled
+    connection that the service had closed (it answered a 500 and hung up, its keep-alive
+    ran out as the request left) may or may not have delivered it: only a request that is
+    safe to repeat goes again, one of an idempotent method or carrying an Idempotency-Key.
+    """
+    replayable = not isinstance(content, _RequestBody) or not content.started
+    if not replayable:
+        return False
+    if isinstance(exc, httpx.ConnectError):
+        return True
+    if isinstance(exc, STALE_CONNECTION):
+        return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+    return False
+
+
+async def _send(
+    http: httpx.AsyncClient,
+    request: Request,
+    *,
+    service: str,
+    content: Content,
+    url: httpx.URL,
+    headers: list[tuple[bytes, bytes]],
+    limits: httpx.Timeout,
+) -> httpx.Response:
+    """The service's answer (streamed); at most one more attempt when it is safe."""
+    for attempt in (1, 2):
+        upstream_request = http.build_request(
+            request.method, url, headers=headers, content=content, timeout=limits
+        )
+        try:
+            return await http.send(upstream_request, stream=True)
+        except Exception as exc:
+            # However the aborted upload surfaced, the client's answer is the 413.
+            if isinstance(content, _RequestBody) and content.too_large is not None:
+                raise content.too_large from None
+            if attempt == 1 and _may_retry(exc, request, content):
+                log.info("%s: sending again after %r", service, exc)
+                continue
+            if isinstance(exc, httpx.TimeoutException):
+                log.warning("%s timed out: %s", service, exc)
+                raise GatewayTimeout(
+                    f"The {service} service did not answer in time", service=service
+                ) from exc
+            if isinstance(exc, httpx.TransportError):
+                log.warning("%s unreachable: %r", service, exc)
+                raise BadGateway(f"The {service} service is unreachable", service=service) from exc
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class UploadAborted(Exception):
     """Ends an upload to a service when the client's body passed the gateway's limit."""
 
@@ -231,8 +297,10 @@ class _RequestBody:
     def __init__(self, request: Request) -> None:
         self.request = request
         self.too_large: PayloadTooLarge | None = None
+        self.started = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.started = True
         try:
             async for chunk in self.request.stream():
                 yield chunk

@@ -1,6 +1,7 @@
 """Gateway settings (env prefix ``SCORE_GATEWAY_``; nested values with ``__``, for example
 ``SCORE_GATEWAY_GRAPHQL__MAX_DEPTH=8`` or ``SCORE_GATEWAY_OIDC_CLAIMS__ROLE=roles``)."""
 
+import fnmatch
 import ipaddress
 import json
 from functools import cached_property
@@ -32,6 +33,16 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 # GraphQL, ``write`` the other REST methods, ``admin`` GraphQL introspection.
 KNOWN_SCOPES = frozenset({"read", "write", "admin"})
 DEFAULT_SCOPES = ("read", "write")
+BULK_PATHS = (
+    "/*/events",
+    "/indicators/imports",
+    "/indicators/imports/*",
+    "/indicators/exports/*",
+    "/indicators/values/batches",
+    "/indicators/satisfaction-responses/batch",
+    "/reporting/exports/*",
+    "/reporting/charts/*",
+)
 
 
 def _list_from_env(value: Any) -> Any:
@@ -71,8 +82,19 @@ class GatewaySettings(ServiceSettings):
     indicators_url: str = "http://127.0.0.1:8002"
     reporting_url: str = "http://127.0.0.1:8003"
     upstream_connect_timeout: float = Field(default=3.0, gt=0)
-    # Longest wait for a service to start answering (and between two chunks of its body).
+    # Longest wait for a service to start answering a write (and between two chunks of a
+    # body). Interactive reads (GET, HEAD, OPTIONS) have a shorter one, so a hung service
+    # answers 504 fast; bulk routes (imports, exports, value batches, event feeds) longer.
     upstream_read_timeout: float = Field(default=30.0, gt=0)
+    upstream_interactive_timeout: float = Field(default=10.0, gt=0)
+    upstream_bulk_timeout: float = Field(default=300.0, gt=0)
+    # Shell patterns of "/{service}/{path}" that are bulk routes.
+    upstream_bulk_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(BULK_PATHS)
+    )
+    # Idle pooled connections are dropped before the services' own keep-alive ends
+    # (uvicorn's is 5 s), so the gateway seldom reuses one a service is closing.
+    upstream_keepalive_expiry: float = Field(default=2.0, ge=0)
     upstream_max_connections: int = Field(default=200, gt=0)
     # Each service's /readyz gets this long before the gateway reports it down.
     readiness_timeout: float = Field(default=2.0, gt=0)
@@ -125,7 +147,12 @@ class GatewaySettings(ServiceSettings):
     graphql: GraphLimits = Field(default_factory=GraphLimits)
 
     _split_lists = field_validator(
-        "oidc_algorithms", "oidc_default_scopes", "cors_origins", "trusted_proxies", mode="before"
+        "oidc_algorithms",
+        "oidc_default_scopes",
+        "cors_origins",
+        "trusted_proxies",
+        "upstream_bulk_paths",
+        mode="before",
     )(_list_from_env)
 
     @field_validator("trusted_proxies")
@@ -198,6 +225,14 @@ class GatewaySettings(ServiceSettings):
     @cached_property
     def identity_signing_key(self) -> SigningKey:
         return signing_key(self.identity_key, platform=self.platform, name=IDENTITY_KEY_NAME)
+
+    def upstream_timeout(self, method: str, path: str) -> float:
+        """How long a service may take to start answering ``method`` on ``path``."""
+        if any(fnmatch.fnmatchcase(path, pattern) for pattern in self.upstream_bulk_paths):
+            return self.upstream_bulk_timeout
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return self.upstream_interactive_timeout
+        return self.upstream_read_timeout
 
     @property
     def service_urls(self) -> dict[str, str]:

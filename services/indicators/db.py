@@ -1,7 +1,5 @@
 """The indicators service's table registry, plumbing tables and change log."""
 
-from typing import Annotated
-
 from sqlmodel import SQLModel
 
 from shared.columns import (
@@ -11,7 +9,6 @@ from shared.columns import (
     utcnow,
 )
 from shared.db import service_registry
-from shared.idempotency import Idempotency, idempotency_dependency
 from shared.outbox import ChangeLog
 from shared.plumbing import plumbing_tables
 
@@ -20,15 +17,12 @@ metadata = registry.metadata
 plumbing = plumbing_tables(metadata)
 changes = ChangeLog(plumbing)
 
-Idempotent = Annotated[Idempotency, idempotency_dependency(plumbing)]
-
 
 class Table(SQLModel, registry=registry):
     """Base of every indicators table model (its own metadata, its own database)."""
 
 
 __all__ = [
-    "Idempotent",
     "Table",
     "changes",
     "created_at_field",

@@ -13,6 +13,7 @@ from services.enrolment.settings import EnrolmentSettings
 from shared.db import Database, request_session
 from shared.enums import Role
 from shared.identity import Principal
+from tests.conftest import request_session_over
 from tests.enrolment.support import Api, World, platform_settings, unique
 
 
@@ -21,15 +22,7 @@ async def api(enrolment_session: AsyncSession, enrolment_database: Database) -> 
     settings = EnrolmentSettings(platform=platform_settings())
     app = create_app(settings, database=enrolment_database)
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        try:
-            yield enrolment_session
-            await enrolment_session.commit()
-        except BaseException:
-            await enrolment_session.rollback()
-            raise
-
-    app.dependency_overrides[request_session] = test_session
+    app.dependency_overrides[request_session] = request_session_over(enrolment_session)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://enrolment.test") as client:
         yield Api(client)

@@ -47,7 +47,7 @@ async def test_bad_input_is_named_per_field_and_writes_nothing(
     fields = {error["field"]: error for error in problem["errors"]}
     assert "ISO 3166-1" in fields["body.country"]["message"]
     assert fields["body.workforce_total"]["rule"] == "greater_than_equal"
-    assert fields["body.workforce_permanent"]["rule"] == "int_parsing"
+    assert fields["body.workforce_permanent"]["rule"] == "int_type"
     assert "body.sector" in fields
     assert await count(enrolment_session, Enterprise) == enterprises_before
     assert await count(enrolment_session, plumbing.outbox) == events_before

@@ -130,6 +130,8 @@ def live_gateway(
         "SCORE_GATEWAY_INDICATORS_URL": f"http://127.0.0.1:{silent.port}",
         "SCORE_GATEWAY_REPORTING_URL": f"http://127.0.0.1:{hop_by_hop.port}",
         "SCORE_GATEWAY_UPSTREAM_READ_TIMEOUT": "1",
+        "SCORE_GATEWAY_UPSTREAM_INTERACTIVE_TIMEOUT": "1",
+        "SCORE_GATEWAY_UPSTREAM_BULK_TIMEOUT": "1",
         "SCORE_GATEWAY_READINESS_TIMEOUT": "1",
         "SCORE_DATA_DIR": str(tmp_path_factory.mktemp("gateway-data")),
         "SCORE_LOG_FORMAT": "text",

@@ -20,7 +20,12 @@ from shared.consumer import FeedConsumer
 from shared.db import Database, request_session
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
-from tests.conftest import SessionSource, migrated_database_url, savepoint_session
+from tests.conftest import (
+    SessionSource,
+    migrated_database_url,
+    request_session_over,
+    savepoint_session,
+)
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
     ILO,
@@ -76,15 +81,7 @@ async def indicators_api(
     )
     app = create_app(settings, database=indicators_database)
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        try:
-            yield indicators_session
-            await indicators_session.commit()
-        except BaseException:
-            await indicators_session.rollback()
-            raise
-
-    app.dependency_overrides[request_session] = test_session
+    app.dependency_overrides[request_session] = request_session_over(indicators_session)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://indicators.test") as client:
         yield Api(client)

@@ -313,15 +313,19 @@ async def test_idempotency_key_retry_writes_nothing_twice(
     enterprise = indicators_world.efp_enterprise_id
     data = xlsx_file(HEADER, value_rows(enterprise, baseline.id))
     key = {"Idempotency-Key": "efp-baseline-upload-1"}
-    first = await post_file(indicators_api, data, as_=indicators_world.world.efp_staff, headers=key)
+
+    async def upload() -> httpx.Response:
+        return await indicators_api.post(
+            "/imports",
+            files={"file": ("baseline.xlsx", data, XLSX)},
+            headers=key,
+            as_=indicators_world.world.efp_staff,
+        )
+
+    first = await upload()
     assert first.status_code == 200, first.text
     # A multipart retry of the same file is the same request, whatever its boundary.
-    retry = await indicators_api.post(
-        "/imports",
-        files={"file": ("baseline.xlsx", data, XLSX)},
-        headers=key,
-        as_=indicators_world.world.efp_staff,
-    )
+    retry = await upload()
     assert retry.status_code == 200
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()

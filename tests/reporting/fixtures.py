@@ -27,7 +27,12 @@ from shared.consumer import FeedConsumer, Handler
 from shared.db import Database, request_session
 from shared.enums import Role
 from shared.identity import Principal
-from tests.conftest import SessionSource, migrated_database_url, savepoint_session
+from tests.conftest import (
+    SessionSource,
+    migrated_database_url,
+    request_session_over,
+    savepoint_session,
+)
 from tests.enrolment.support import FEED_KEY_PEMS, Api, World, feed_token_for, platform_settings
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
@@ -84,15 +89,7 @@ def reporting_settings(**overrides: object) -> ReportingSettings:
 async def asgi_api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
     """An Api client over ``app`` whose requests use the test's rolled-back ``session``."""
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-
-    app.dependency_overrides[request_session] = test_session
+    app.dependency_overrides[request_session] = request_session_over(session)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://reporting.test") as client:
         yield Api(client)

@@ -18,11 +18,11 @@ from services.enrolment.calls.schemas import (
     ShortlistRequest,
 )
 from services.enrolment.calls.service import application_service, call_service
-from services.enrolment.db import Idempotent
 from shared.db import SessionDep
 from shared.enums import ApplicationOutcome
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
+from shared.request_guard import INT32_MAX
 
 router = APIRouter(tags=["calls"])
 
@@ -36,12 +36,8 @@ async def create_call(
     body: CallCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
 ) -> CallPublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: call_service.create(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await call_service.create(session, body, principal=principal)
 
 
 @router.get("/calls", summary="Calls for expression of interest (public announcements)")
@@ -79,7 +75,7 @@ async def update_criteria(
 )
 async def get_criteria_version(
     call_id: UUID,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=INT32_MAX)],
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> CriteriaVersionPublic:
@@ -96,12 +92,8 @@ async def create_application(
     body: ApplicationCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
 ) -> ApplicationPublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: application_service.create(session, call_id, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await application_service.create(session, call_id, body, principal=principal)
 
 
 @router.get("/calls/{call_id}/applications", summary="The call's applications you may see")

@@ -5,7 +5,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from services.enrolment.db import Idempotent
 from services.enrolment.enterprises.schemas import (
     EnterpriseCreate,
     EnterprisePublic,
@@ -28,12 +27,8 @@ async def register_enterprise(
     body: EnterpriseCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
 ) -> EnterprisePublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: enterprise_service.create(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await enterprise_service.create(session, body, principal=principal)
 
 
 @router.get("", summary="List the enterprises you may see")

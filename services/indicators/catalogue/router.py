@@ -15,6 +15,7 @@ from services.indicators.catalogue.service import catalogue_service
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
+from shared.request_guard import INT32_MAX
 
 router = APIRouter(prefix="/indicators", tags=["catalogue"])
 
@@ -53,7 +54,7 @@ async def list_indicator_versions(
 @router.get("/{code}/versions/{version}", summary="The definition as it was at one version")
 async def get_indicator_version(
     code: str,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=INT32_MAX)],
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> IndicatorVersionPublic:

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from services.indicators.db import Idempotent
 from services.indicators.implementation.projects import project_service
 from services.indicators.implementation.satisfaction import satisfaction_service
 from services.indicators.implementation.schemas import (
@@ -234,12 +233,8 @@ async def record_satisfaction(
     body: SatisfactionIn,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
 ) -> SatisfactionPublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: satisfaction_service.record(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await satisfaction_service.record(session, body, principal=principal)
 
 
 @router.post(
@@ -251,12 +246,8 @@ async def record_satisfaction_batch(
     body: Annotated[list[SatisfactionIn], Body(min_length=1, max_length=1000)],
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
 ) -> SatisfactionBatchResult:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: satisfaction_service.record_batch(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await satisfaction_service.record_batch(session, body, principal=principal)
 
 
 @router.get("/satisfaction-responses", summary="Responses of the enterprises you see")

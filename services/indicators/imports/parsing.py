@@ -19,6 +19,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from services.indicators.values.schemas import ValueIn
+from shared.request_guard import text_problem
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -319,6 +320,12 @@ def parse_row(row: SheetRow, *, kinds: Mapping[str, str]) -> tuple[ValueIn | Non
 
     def fail(column: str, rule: str, message: str) -> None:
         errors.append(RowError(row.number, column, rule, message, value=text.get(column) or None))
+
+    # The same refusal as for JSON and URLs (shared.request_guard), cell by cell.
+    for name, cell in text.items():
+        found = text_problem(cell)
+        if found is not None:
+            fail(name, *found)
 
     for required in ("enterprise_id", "indicator_code"):
         if not text.get(required):

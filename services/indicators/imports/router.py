@@ -1,23 +1,20 @@
 """REST endpoints of the indicators service: imports, templates and exports of values."""
 
-import hashlib
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.indicators.db import plumbing
 from services.indicators.imports.export import export_service
 from services.indicators.imports.parsing import FileFormat, detect_format
 from services.indicators.imports.schemas import ImportMode, ImportReport
 from services.indicators.imports.service import import_service
 from services.indicators.imports.templates import CONTENT_TYPES, ValueFile, template_service
 from shared.db import SessionDep
-from shared.idempotency import Idempotency
 from shared.identity import CurrentPrincipal
 from shared.problems import InvalidInput, Problem, field_error
 
@@ -128,37 +125,17 @@ async def import_values(
     submit: Annotated[
         bool, Query(description="Submit the values for review (else they stay drafts)")
     ] = False,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="Any unique string; retries with the same key return the first result",
-        ),
-    ] = None,
 ) -> ImportReport:
     content, filename = await _uploaded_file(request)
     resolved: FileFormat = file_format or detect_format(content, filename=filename)
-    # The multipart wrapping differs between retries; the file and the options do not.
-    fingerprint = hashlib.sha256(
-        f"{request.url.path}\n{resolved}\n{mode}\n{dry_run}\n{submit}\n".encode() + content
-    ).hexdigest()
-    idempotency = Idempotency(
-        key=idempotency_key,
-        request_hash=fingerprint,
+    return await import_service.run(
+        session,
+        content,
+        file_format=resolved,
+        mode=mode,
+        dry_run=dry_run,
+        submit=submit,
         principal=principal,
-        session=session,
-        plumbing=plumbing,
-    )
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: import_service.run(
-            session,
-            content,
-            file_format=resolved,
-            mode=mode,
-            dry_run=dry_run,
-            submit=submit,
-            principal=principal,
-        )
     )
 
 

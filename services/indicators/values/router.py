@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.indicators.db import Idempotent
+from services.indicators.replica.freshness import unless_replica_behind
 from services.indicators.values.outliers import OutlierPolicy
 from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import (
@@ -26,7 +26,7 @@ from services.indicators.values.service import value_service
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
-from shared.problems import PROBLEM_JSON
+from shared.problems import PROBLEM_JSON, InvalidInput
 
 router = APIRouter(tags=["values"])
 
@@ -47,7 +47,10 @@ _BATCH_REFUSED: dict[int | str, dict[str, Any]] = {
     status.HTTP_409_CONFLICT: {
         **_PROBLEM,
         "description": "Every invalid value targets a slot that is validated (`locked`) or "
-        "awaiting review (`under_review`); or the Idempotency-Key was used with another body",
+        "awaiting review (`under_review`); or the Idempotency-Key was used with another "
+        "request; or (type `enrolment-not-yet-seen`, with `Retry-After`) the values name "
+        "enterprises or enrolments changed a moment ago that this service has not caught up "
+        "with yet: send the same request again after `Retry-After` seconds",
     },
 }
 _TRANSITION_REFUSED: dict[int | str, dict[str, Any]] = {
@@ -111,29 +114,27 @@ async def get_round(
     responses={status.HTTP_200_OK: {"description": "Dry run: nothing written"}, **_BATCH_REFUSED},
 )
 async def submit_batch(
+    request: Request,
     body: ValueBatch,
     session: SessionDep,
     principal: CurrentPrincipal,
-    idempotency: Idempotent,
     policy: Policy,
     response: Response,
     mode: Literal["all_or_nothing", "per_row"] = "all_or_nothing",
     dry_run: bool = False,
 ) -> BatchResult:
-    code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
-    result = await idempotency.run(
-        lambda: value_service.submit_batch(
+    response.status_code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+    try:
+        return await value_service.submit_batch(
             session,
             body,
             principal=principal,
             per_row=mode == "per_row",
             dry_run=dry_run,
             policy=policy,
-        ),
-        status_code=code,
-    )
-    response.status_code = code
-    return result  # type: ignore[no-any-return]
+        )
+    except InvalidInput as refused:
+        raise await unless_replica_behind(request, refused) from None
 
 
 # --- values -------------------------------------------------------------------------------

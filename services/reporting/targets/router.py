@@ -5,7 +5,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.reporting.db import Idempotent
 from services.reporting.filters import ReportQueryParams
 from services.reporting.report import ReportTable
 from services.reporting.targets.progress import metric_catalogue, progress_report
@@ -33,12 +32,9 @@ ProjectFilter = Annotated[list[UUID] | None, Query(alias="project", description=
     summary="Set a logframe target (ILO, or the project's programme manager)",
 )
 async def create_target(
-    body: TargetCreate, session: SessionDep, principal: CurrentPrincipal, idempotency: Idempotent
+    body: TargetCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> TargetPublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: target_service.create(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await target_service.create(session, body, principal=principal)
 
 
 @router.get("/targets", summary="The targets of the projects you may see")
@@ -110,12 +106,9 @@ async def delete_target(
     summary="Record a training cost and how much of it non-ILO sources paid",
 )
 async def create_cost(
-    body: CostCreate, session: SessionDep, principal: CurrentPrincipal, idempotency: Idempotent
+    body: CostCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> CostPublic:
-    return await idempotency.run(  # type: ignore[no-any-return]
-        lambda: cost_service.create(session, body, principal=principal),
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await cost_service.create(session, body, principal=principal)
 
 
 @router.get("/costs", summary="Training cost entries of the projects you may see")

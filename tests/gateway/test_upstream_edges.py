@@ -1,0 +1,240 @@
+"""The gateway as a real process in front of services that fail the way real ones do: a
+service that closes a kept-alive connection under the gateway (after a 500, or as its
+keep-alive ends), one that hangs, and the gateway's own database going away."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benchmarks.processes import free_port
+from tests.enrolment.support import KEY_ENVIRONMENT
+from tests.gateway.support import TEST_PEPPER
+from tests.gateway.test_real_http import RawServer, _committed_key
+
+CLIENT_TIMEOUT = 30.0
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+
+
+class ClosingServer(RawServer):
+    """Answers the first request of each connection and keeps the connection alive; the
+    next request on that connection is read and the connection closed without an answer,
+    as a service does that hangs up after a 500 or as its keep-alive runs out."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.dropped = 0
+        super().__init__(OK)
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(10)
+        try:
+            self._read_request(connection)
+            connection.sendall(OK)
+            self.answered += 1
+            self._read_request(connection)
+            self.dropped += 1
+        except OSError:
+            pass
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _read_request(connection: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                remaining = int(value) - len(rest)
+                while remaining > 0:
+                    remaining -= len(connection.recv(65536))
+
+
+@dataclass(frozen=True)
+class Edge:
+    base: str
+    key: str
+    closing: ClosingServer
+
+
+@pytest.fixture(scope="module")
+async def live_key(committed_gateway_db_url: str) -> str:
+    return await _committed_key(committed_gateway_db_url)
+
+
+@pytest.fixture(scope="module")
+def edge(
+    committed_gateway_db_url: str, live_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Edge]:
+    closing = ClosingServer()
+    silent = RawServer(None)
+    port = free_port()
+    env = gateway_env(
+        tmp_path_factory.mktemp("edge-data"),
+        DATABASE_URL=committed_gateway_db_url,
+        ENROLMENT_URL=f"http://127.0.0.1:{closing.port}",
+        INDICATORS_URL=f"http://127.0.0.1:{silent.port}",
+        REPORTING_URL=f"http://127.0.0.1:{free_port()}",
+        # Kept long, so the gateway does reuse the connection the service then drops.
+        UPSTREAM_KEEPALIVE_EXPIRY="120",
+        UPSTREAM_INTERACTIVE_TIMEOUT="1",
+    )
+    log = tmp_path_factory.mktemp("edge-log") / "gateway.log"
+    process = start_gateway(port, env, log)
+    try:
+        yield Edge(f"http://127.0.0.1:{port}", live_key, closing)
+    finally:
+        stop(process)
+        closing.stop()
+        silent.stop()
+
+
+def gateway_env(data_dir: Path, **gateway: str) -> dict[str, str]:
+    """The environment of a gateway process in the test environment; ``gateway`` settings
+    without their SCORE_GATEWAY_ prefix."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
+    return env | {
+        **KEY_ENVIRONMENT,
+        "SCORE_GATEWAY_API_KEY_PEPPER": TEST_PEPPER,
+        "SCORE_GATEWAY_READINESS_TIMEOUT": "1",
+        "SCORE_DATA_DIR": str(data_dir),
+        "SCORE_LOG_FORMAT": "text",
+        **{f"SCORE_GATEWAY_{name}": value for name, value in gateway.items()},
+    }
+
+
+def start_gateway(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "services.gateway.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    while True:  # no deadline: a slow machine is slow, a dead process says so
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def call(
+    edge: Edge,
+    method: str,
+    path: str,
+    *,
+    json: object | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    return httpx.request(
+        method,
+        f"{edge.base}{path}",
+        json=json,
+        headers={"X-API-Key": edge.key, **(headers or {})},
+        timeout=CLIENT_TIMEOUT,
+    )
+
+
+def test_a_read_on_a_connection_the_service_closed_is_sent_again(edge: Edge) -> None:
+    dropped = edge.closing.dropped
+    statuses = [call(edge, "GET", "/enrolment/enterprises").status_code for _ in range(6)]
+    assert statuses == [200] * 6
+    # The service did hang up under the gateway, and nobody saw it.
+    assert edge.closing.dropped > dropped
+
+
+def test_a_keyed_write_on_a_closed_connection_is_sent_again(edge: Edge) -> None:
+    dropped = edge.closing.dropped
+    for index in range(4):
+        response = call(
+            edge,
+            "POST",
+            "/enrolment/projects",
+            json={"name": f"p{index}"},
+            headers={"Idempotency-Key": f"edge-{index}-{time.time_ns()}"},
+        )
+        assert response.status_code == 200, response.text
+    assert edge.closing.dropped > dropped
+
+
+def test_an_unkeyed_write_that_may_have_arrived_is_not_sent_twice(edge: Edge) -> None:
+    answered = edge.closing.answered
+    statuses = [
+        call(edge, "POST", "/enrolment/projects", json={"name": "x"}).status_code for _ in range(4)
+    ]
+    # Every other attempt lands on a connection the service drops after reading it: those
+    # answer 502 rather than risk a second project, and the service answered the rest.
+    assert 502 in statuses
+    assert statuses.count(200) == edge.closing.answered - answered
+
+
+def test_a_hung_service_answers_504_within_the_interactive_timeout(edge: Edge) -> None:
+    response = call(edge, "GET", "/indicators/values")
+    assert response.status_code == 504
+    assert response.json()["type"].endswith("/upstream-timeout")
+
+
+def test_timeouts_follow_the_kind_of_route() -> None:
+    from services.gateway.settings import GatewaySettings
+    from tests.gateway.support import gateway_settings
+
+    settings: GatewaySettings = gateway_settings()
+    interactive = settings.upstream_timeout("GET", "/enrolment/enterprises")
+    assert interactive < 30
+    assert settings.upstream_timeout("POST", "/enrolment/enterprises") == (
+        settings.upstream_read_timeout
+    )
+    for bulk in ("/indicators/imports", "/reporting/exports/impact.xlsx", "/enrolment/events"):
+        assert settings.upstream_timeout("GET", bulk) == settings.upstream_bulk_timeout
+    assert settings.upstream_bulk_timeout > settings.upstream_read_timeout > interactive
+
+
+def test_the_api_key_check_with_the_database_down_is_a_503_with_retry_after(
+    live_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    port = free_port()
+    env = gateway_env(
+        tmp_path_factory.mktemp("down-data"),
+        # Nothing listens there: the database is down.
+        DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x",
+    )
+    log = tmp_path_factory.mktemp("down-log") / "gateway.log"
+    process = start_gateway(port, env, log)
+    try:
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/enrolment/enterprises",
+            headers={"X-API-Key": live_key},
+            timeout=CLIENT_TIMEOUT,
+        )
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=CLIENT_TIMEOUT)
+    finally:
+        stop(process)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/database-unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+    assert ready.status_code == 503
+    assert ready.json()["database"]["status"] == "unavailable"
