@@ -35,12 +35,15 @@ def create_service_app(
     settings: ServiceSettings,
     changes: ChangeLog,
     routers: Sequence[APIRouter],
+    subgraph: APIRouter | None = None,
     database: Database | None = None,
     extra_setup: Callable[[FastAPI], None] | None = None,
     background: Sequence[BackgroundWork] = (),
 ) -> FastAPI:
     """Build a service app. ``database`` is given by tests; otherwise resolved at start-up.
 
+    ``subgraph`` is the service's GraphQL endpoint: it authenticates the gateway with its own
+    graph-audience dependency, so it is mounted without the REST routes' guards.
     ``background`` work (event consumers) runs for the app's lifetime once the database is
     ready, and is asked to stop (then cancelled) at shutdown.
     """
@@ -98,6 +101,8 @@ def create_service_app(
     guards = [Depends(current_principal), Depends(strict_json_body), Depends(idempotency_guard)]
     for router in routers:
         app.include_router(router, dependencies=guards)
+    if subgraph is not None:
+        app.include_router(subgraph)
     app.include_router(
         event_feed_router(changes, service=settings.service_name, max_wait=settings.feed_max_wait)
     )

@@ -32,7 +32,7 @@ def create_app(
             calls_router,
             lifecycle_router,
             training_router,
-            graphql_router,
         ],
+        subgraph=graphql_router,
         database=database,
     )

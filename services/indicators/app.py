@@ -56,8 +56,8 @@ def create_app(
             imports_router,
             implementation_router,
             replica_router,
-            graphql_router,
         ],
+        subgraph=graphql_router,
         database=database,
         background=[consume_enrolment] if settings.consume_enrolment else [],
     )

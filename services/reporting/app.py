@@ -63,8 +63,8 @@ def create_app(
             targets_router,
             suppliers_router,
             exports_router,
-            graphql_router,
         ],
+        subgraph=graphql_router,
         database=database,
         # One long-polling consumer per feed keeps the read models within a second or so.
         background=[_consume(feed, settings) for feed in sources] if settings.consume_feeds else [],
