@@ -293,6 +293,8 @@ class SatisfactionRecorded(EventPayload):
     sex: Sex
     rating: int
     would_recommend: bool | None
+    # The day the rating was given (absent from events before it was recorded).
+    rated_on: date | None = None
 
     def aggregate_id(self) -> UUID:
         return self.response_id
@@ -409,8 +411,10 @@ class IndicatorValueFact(BaseModel):
     currency: str | None
     # draft | submitted | validated | returned
     status: str
-    # The value's version: 1, then one more per correction (``version`` is the event schema's).
+    # The value's version: 1, then one more per change (``version`` is the event schema's).
     value_version: int
+    # Computed by the platform from the validated values of its formula's inputs.
+    derived: bool = False
 
 
 class ValuesSubmitted(EventPayload):
@@ -459,6 +463,15 @@ class ValueCorrected(IndicatorValueSnapshot):
     reason: str
 
 
+class ValueWithdrawn(IndicatorValueSnapshot):
+    """A validated figure stops counting: withdrawn by a reviewer (status withdrawn), or a
+    derived value that can no longer be computed (status not_computable)."""
+
+    event_type: ClassVar[str] = "value.withdrawn"
+
+    reason: str
+
+
 EVENT_PAYLOADS.update(
     {
         (cls.event_type, cls.version): cls
@@ -468,6 +481,7 @@ EVENT_PAYLOADS.update(
             ValueValidated,
             ValueReturned,
             ValueCorrected,
+            ValueWithdrawn,
         )
     }
 )

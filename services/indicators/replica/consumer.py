@@ -10,6 +10,7 @@ from services.indicators.replica.models import (
     ReplicaConsent,
     ReplicaEnrolment,
     ReplicaEnterprise,
+    ReplicaProject,
 )
 from shared.columns import utcnow
 from shared.events import (
@@ -17,6 +18,7 @@ from shared.events import (
     ConsentChanged,
     EnterpriseSnapshot,
     EventEnvelope,
+    ProjectChanged,
     StageChanged,
     parse_payload,
 )
@@ -49,6 +51,17 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                     "workforce_total": payload.workforce_total,
                     "workforce_female": payload.workforce_female,
                     "workforce_male": payload.workforce_male,
+                },
+            )
+        case ProjectChanged():
+            await _upsert(
+                session,
+                ReplicaProject,
+                {
+                    "id": payload.project_id,
+                    "name": payload.name,
+                    "start_date": payload.start_date,
+                    "end_date": payload.end_date,
                 },
             )
         case StageChanged():

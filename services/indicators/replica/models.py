@@ -66,3 +66,15 @@ class ReplicaConsent(Table, table=True):
     buyer_id: UUID = Field(index=True)
     status: str = Field(sa_type=String(20))
     updated_at: datetime = created_at_field()
+
+
+class ReplicaProject(Table, table=True):
+    """A project's period: ratings and other dated records are backdated only within it."""
+
+    __tablename__ = "replica_project"
+
+    id: UUID = Field(primary_key=True)
+    name: str = Field(sa_type=String(200))
+    start_date: date | None = None
+    end_date: date | None = None
+    updated_at: datetime = created_at_field()
