@@ -176,7 +176,7 @@ async def test_unknown_dimension_error_lists_the_allowed_values(reporting_api: A
 
     [error] = response.json()["errors"]
     assert error["message"] == (
-        "allowed dimensions: module, country, project, partner, sector, period, stage"
+        "allowed dimensions: module, country, project, partner, sector, period, stage, sex"
     )
 
 

@@ -168,6 +168,11 @@ class RmIndicator(Table, table=True):
     unit: str = Field(sa_type=String(80))
     direction: str = Field(sa_type=String(10))  # "up" | "down" | "none": the desired one
     module_code: str | None = Field(default=None, sa_type=String(40))
+    # Parts its values are given in besides the total: sex, role.
+    disaggregations: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String(10)), nullable=False, server_default="{}"),
+    )
     active: bool = True
     updated_at: datetime = created_at_field()
 

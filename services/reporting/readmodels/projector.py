@@ -366,6 +366,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                         "unit": payload.unit,
                         "direction": payload.direction,
                         "module_code": payload.module_code,
+                        "disaggregations": list(payload.disaggregations),
                         "active": payload.active,
                         "updated_at": at,
                     }

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "20261203_issue12"
 down_revision: str | None = "0001"
@@ -21,9 +22,19 @@ def upgrade() -> None:
     op.add_column("rm_value", sa.Column("pending_status", sa.String(length=20), nullable=True))
     op.add_column("rm_value", sa.Column("derived", sa.Boolean(), nullable=True))
     op.add_column("rm_satisfaction", sa.Column("rated_on", sa.Date(), nullable=True))
+    op.add_column(
+        "rm_indicator",
+        sa.Column(
+            "disaggregations",
+            postgresql.ARRAY(sa.String(length=10)),
+            server_default="{}",
+            nullable=False,
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("rm_indicator", "disaggregations")
     op.drop_column("rm_satisfaction", "rated_on")
     op.drop_column("rm_value", "derived")
     op.drop_column("rm_value", "pending_status")
