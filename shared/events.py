@@ -5,12 +5,12 @@ A payload's ``event_type`` and ``version`` travel with it; a consumer looks the 
 """
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.decimals import PlainDecimal
 from shared.enums import (
     ApplicationOutcome,
     CertificationLevel,
@@ -267,8 +267,8 @@ class ImprovementProjectChanged(EventPayload):
     status: str
     started_on: date | None
     completed_on: date | None
-    cost: Decimal | None
-    savings: Decimal | None
+    cost: PlainDecimal | None
+    savings: PlainDecimal | None
     # ISO 4217 of cost and savings.
     currency: str | None
     before_photo: str | None
@@ -318,7 +318,7 @@ class IndicatorFormulaSnapshot(BaseModel):
 
     numerator: str
     denominator: str
-    multiplier: Decimal
+    multiplier: PlainDecimal
 
 
 class IndicatorSnapshot(EventPayload):
@@ -338,8 +338,8 @@ class IndicatorSnapshot(EventPayload):
     unit: str
     # up | down: which way is better
     direction: str
-    min_value: Decimal | None
-    max_value: Decimal | None
+    min_value: PlainDecimal | None
+    max_value: PlainDecimal | None
     module_code: str | None
     # Subset of sex, role
     disaggregations: list[str]
@@ -406,7 +406,7 @@ class IndicatorValueFact(BaseModel):
     sex: Sex | None
     role: ParticipantRole | None
     # Numeric indicators carry value, yes/no ones value_bool.
-    value: Decimal | None
+    value: PlainDecimal | None
     value_bool: bool | None
     currency: str | None
     # draft | submitted | validated | returned
@@ -458,7 +458,7 @@ class ValueCorrected(IndicatorValueSnapshot):
     event_type: ClassVar[str] = "value.corrected"
 
     previous_value_id: UUID
-    previous_value: Decimal | None
+    previous_value: PlainDecimal | None
     previous_value_bool: bool | None
     reason: str
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
 
@@ -332,8 +333,8 @@ class ProjectPublic(BaseModel):
     status: ProjectStatus
     started_on: date | None
     completed_on: date | None
-    cost: Decimal | None
-    savings: Decimal | None
+    cost: PlainDecimal | None
+    savings: PlainDecimal | None
     currency: str | None
     before_photo: str | None
     after_photo: str | None

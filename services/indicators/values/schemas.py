@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
 
@@ -101,13 +102,13 @@ class LineageInput(BaseModel):
     indicator_code: str
     value_id: UUID
     version: int
-    value: Decimal | None
+    value: PlainDecimal | None
 
 
 class LineageFormula(BaseModel):
     numerator: str
     denominator: str
-    multiplier: Decimal
+    multiplier: PlainDecimal
 
 
 class Lineage(BaseModel):
@@ -135,7 +136,7 @@ class ValuePublic(BaseModel):
     month: date | None
     sex: Sex | None
     role: ParticipantRole | None
-    value: Decimal | bool | None
+    value: PlainDecimal | bool | None
     currency: str | None
     status: str
     version: int
@@ -257,8 +258,8 @@ class ValueVersionPublic(BaseModel):
     version: int
     status: str
     is_current: bool
-    value: Decimal | bool | None
-    previous_value: Decimal | bool | None = Field(
+    value: PlainDecimal | bool | None
+    previous_value: PlainDecimal | bool | None = Field(
         description="The value of the version this one superseded (null for version 1)"
     )
     currency: str | None

@@ -227,7 +227,7 @@ def matched_pairs(
     )
 
 
-def _dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
+def impact_dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
     def modules_match(values: Sequence[Any]) -> ColumnElement[bool]:
         return exists().where(
             col(RmCohort.project_id) == pairs.c.project_id,
@@ -250,7 +250,7 @@ def _dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
     }
 
 
-def _pair_modules() -> Subquery:
+def pair_modules() -> Subquery:
     # The modules an enterprise was trained in within a project: its cohorts'.
     return (
         select(
@@ -287,8 +287,8 @@ async def indicator_impact(
     pairs = matched_pairs(
         principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
     )
-    modules = _pair_modules()
-    plan = breakdown(params, _dimensions(pairs, modules), report=REPORT)
+    modules = pair_modules()
+    plan = breakdown(params, impact_dimensions(pairs, modules), report=REPORT)
     statement = _aggregate(pairs, modules, params, plan, cells=controlled)
     rows = (await session.execute(statement)).mappings().all()
     keys = [group_key(dimension) for dimension in params.group_by]
@@ -344,10 +344,10 @@ async def _blocks(
     pairs = matched_pairs(
         principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
     )
-    modules = _pair_modules()
-    plan = breakdown(universe, _dimensions(pairs, modules), report=REPORT)
+    modules = pair_modules()
+    plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
     groups = [pairs.c.indicator_id, *plan.groups]
-    statement = _joined(
+    statement = with_joins(
         select(
             *groups, func.array_agg(pairs.c.enterprise_id.distinct()).label("cells")
         ).select_from(pairs),
@@ -418,7 +418,7 @@ def _aggregate(
             else []
         ),
     ).select_from(pairs)
-    statement = _joined(statement, pairs, modules, params)
+    statement = with_joins(statement, pairs, modules, params)
     if plan.conditions:
         statement = statement.where(*plan.conditions)
     group_columns = [pairs.c.indicator_id, *plan.groups]
@@ -429,7 +429,7 @@ def _enterprises_of(pairs: CTE) -> Any:
     return func.array_agg(pairs.c.enterprise_id.distinct())
 
 
-def _joined(
+def with_joins(
     statement: Any,
     pairs: CTE,
     modules: Subquery,

@@ -1,10 +1,11 @@
-"""REST endpoint of the impact report."""
+"""REST endpoints of the impact report and of the matched pairs behind its figures."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.reporting.filters import ReportQueryParams
+from services.reporting.impact.explain import ImpactExplanation, explain_impact
 from services.reporting.impact.report import impact_report
 from services.reporting.report import ReportTable
 from shared.db import SessionDep
@@ -12,15 +13,30 @@ from shared.identity import CurrentPrincipal
 
 router = APIRouter(prefix="/impact", tags=["impact"])
 
+RULES = (
+    " Rules: validated values only, each slot in its latest validated version (a "
+    "correction counts once validated, the corrected version until then; a withdrawn value "
+    "no longer counts); derived rates (defect, accident, absenteeism rate ...) are computed "
+    "from their validated inputs and count like any value. A pair is an enterprise's "
+    "validated baseline and endline total in one project (group_by=sex: each sex part of a "
+    "sex-disaggregated indicator; 422 for an indicator given in totals only). A baseline "
+    "of 0 counts in n and % improved but has no relative change (base_zero_excluded). "
+    "Percentages and relative changes are rounded to 1 decimal (half to even), absolute "
+    "changes to 4. Suppression, for callers outside the owning partner and the ILO: a "
+    "figure is shown only over whole blocks of at least SCORE_REPORTING_MIN_GROUP_SIZE "
+    "enterprises, so a small group cannot be recovered by subtracting the groups shown "
+    "from a total (complementary suppression); suppressed rows keep their dimensions and "
+    "say why."
+)
+
 
 @router.get(
     "",
     summary="Per indicator: matched pairs n, % improved, median and quartiles of the change",
     description=(
         "Baseline versus endline over enterprises with both (matched pairs), broken down by "
-        "any of module, country, project, partner, sector, period, stage. Small groups are "
-        "suppressed for callers outside the owning partner and the ILO. The `method` field "
-        "of the answer says exactly how each figure is computed."
+        "any of module, country, project, partner, sector, period, stage and sex. The "
+        "`method` field of the answer says exactly how each figure is computed." + RULES
     ),
 )
 async def get_impact(
@@ -33,3 +49,30 @@ async def get_impact(
 ) -> ReportTable:
     del indicator  # read from ``params`` with the rest of the query
     return await impact_report(session, principal, params)
+
+
+@router.get(
+    "/pairs",
+    summary="Explain a figure: the matched pairs behind it, with their value ids and versions",
+    description=(
+        "The pairs the impact figure of one indicator counts with the same filters (explain "
+        "a row of a breakdown by filtering on its group: `country=PK`, `module=...`, "
+        "`from`/`to` for a period, `sex=female` for a sex part). Each pair names its "
+        "enterprise, project and the validated baseline and endline values (value id, "
+        "version, figure) and whether it improved; n and improved add up to the figure. "
+        "For callers who may see the enterprises' values one by one (not lead buyers); "
+        "only enterprises you may see are listed." + RULES
+    ),
+    responses={403: {"description": "Lead buyers do not see the values behind figures"}},
+)
+async def get_impact_pairs(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    params: ReportQueryParams,
+    indicator: Annotated[str, Query(description="The indicator code of the figure")],
+    sex: Annotated[
+        str | None, Query(description="female or male: a sex part's figure (group_by=sex)")
+    ] = None,
+) -> ImpactExplanation:
+    del indicator, sex  # read from ``params`` with the rest of the query
+    return await explain_impact(session, principal, params)
