@@ -87,6 +87,8 @@ class StoredPoint:
     sex: str | None
     role: str | None
     value: Decimal
+    country: str | None = None
+    sector: str | None = None
 
 
 class SlotTaken(Exception):
@@ -285,8 +287,50 @@ class ValueRepository:
         )
         return await self._fetch_points(session, statement)
 
-    def _points(self) -> Any:
-        return (
+    async def sector_peer_points(
+        self,
+        session: AsyncSession,
+        *,
+        sectors: Collection[str],
+        indicator_ids: Collection[UUID],
+        months: Collection[date],
+        round_kinds: Collection[str],
+        exclude_enterprise_ids: Collection[UUID],
+    ) -> list[StoredPoint]:
+        """Enterprises of the same sectors in any project, for the same months or round
+        kinds: the wider peer groups of a project with too few enterprises."""
+        if not sectors or not (months or round_kinds):
+            return []
+        period = or_(
+            any_of(IndicatorValue.month, months, Date()),
+            any_of(MeasurementRound.kind, round_kinds, String()),
+        )
+        statement = self._points(places=True).where(
+            any_of(ReplicaEnterprise.sector, sectors, String()),
+            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            period,
+            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids, Uuid()),
+        )
+        return await self._fetch_points(session, statement)
+
+    async def places(
+        self, session: AsyncSession, enterprise_ids: Collection[UUID]
+    ) -> dict[UUID, tuple[str, str]]:
+        """Each enterprise's (country, sector), as the replica knows them."""
+        if not enterprise_ids:
+            return {}
+        rows = await session.execute(
+            core_select(
+                col(ReplicaEnterprise.id),
+                col(ReplicaEnterprise.country),
+                col(ReplicaEnterprise.sector),
+            ).where(any_of(ReplicaEnterprise.id, enterprise_ids, Uuid()))
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def _points(self, *, places: bool = False) -> Any:
+        located = [col(ReplicaEnterprise.country), col(ReplicaEnterprise.sector)] if places else []
+        statement = (
             core_select(
                 col(IndicatorValue.enterprise_id),
                 col(IndicatorValue.indicator_id),
@@ -297,6 +341,7 @@ class ValueRepository:
                 col(IndicatorValue.sex),
                 col(IndicatorValue.role),
                 col(IndicatorValue.value),
+                *located,
             )
             .outerjoin(MeasurementRound, col(MeasurementRound.id) == IndicatorValue.round_id)
             .where(
@@ -305,6 +350,11 @@ class ValueRepository:
                 col(IndicatorValue.value).is_not(None),
             )
         )
+        if places:
+            statement = statement.join(
+                ReplicaEnterprise, col(ReplicaEnterprise.id) == IndicatorValue.enterprise_id
+            )
+        return statement
 
     async def _fetch_points(self, session: AsyncSession, statement: Any) -> list[StoredPoint]:
         rows = await session.execute(statement)
@@ -319,6 +369,8 @@ class ValueRepository:
                 sex=r[6],
                 role=r[7],
                 value=r[8],
+                country=r[9] if len(r) > 9 else None,
+                sector=r[10] if len(r) > 10 else None,
             )
             for r in rows
         ]
