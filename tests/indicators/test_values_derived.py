@@ -12,6 +12,7 @@ from services.indicators.catalogue.standard import ensure_standard_indicators
 from shared.identity import Principal
 from tests.enrolment.support import Api
 from tests.indicators.fixtures import IndicatorsWorld
+from tests.indicators.imports_support import xlsx_rows
 from tests.indicators.values_support import (
     accepted_ids,
     events_of,
@@ -363,3 +364,44 @@ async def test_a_derived_value_outside_its_bounds_is_not_computed(
     [gap] = await rates_of(indicators_api, indicators_world, baseline)
     assert gap["status"] == "not_computable"
     assert gap["lineage"]["reason"].startswith("out of bounds: 150 is outside [0, 100]")
+
+
+async def test_exports_list_derived_values_apart_and_the_template_names_their_inputs(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    defects_id, pieces_id = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "defects", 12, round_id=baseline),
+            value(efp, "pieces_checked", 400, round_id=baseline),
+        ],
+    )
+
+    exported = await indicators_api.get(
+        "/exports/values",
+        params={"enterprise_id": str(efp), "format": "xlsx"},
+        as_=staff(indicators_world),
+    )
+    template = await indicators_api.get(
+        "/imports/template",
+        params={"round_id": baseline, "enterprise_id": str(efp)},
+        as_=staff(indicators_world),
+    )
+
+    assert exported.status_code == 200, exported.text
+    # The values sheet imports again as it is: entered values only.
+    entered = {row[2] for row in xlsx_rows(exported.content)[1:]}
+    assert entered == {"defects", "pieces_checked"}
+    [header, derived] = xlsx_rows(exported.content, "derived")
+    row = dict(zip(header, derived, strict=True))
+    assert (row["indicator_code"], row["value"], row["status"]) == ("defect_rate", 3, "validated")
+    assert row["formula"] == "defects / pieces_checked x 100"
+    assert f"(value {defects_id} v1)" in str(row["inputs"])
+    assert f"(value {pieces_id} v1)" in str(row["inputs"])
+    assert template.status_code == 200, template.text
+    assert "defect_rate" not in {row[2] for row in xlsx_rows(template.content)[1:]}
+    catalogue = {row[0]: row for row in xlsx_rows(template.content, "indicators")[1:]}
+    assert str(catalogue["defect_rate"][-1]).startswith("defects / pieces_checked x 100")
+    assert catalogue["defects"][-1] is None
