@@ -124,7 +124,8 @@ class Query:
         description=(
             "Enterprises trained, participants by sex, workers benefiting, trainers, "
             "satisfaction and headline impact (each with its n) over the enterprises you "
-            "may see; small groups suppressed as in the reports"
+            "may see; figures suppressed as in the reports (only over whole blocks of "
+            "enterprises, so no small group is recovered by subtraction)." + RULES
         ),
     )
     impact_report: ImpactReport = strawberry.field(
