@@ -14,7 +14,8 @@ def plain_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-# For response and event fields: serialised to JSON as a plain decimal string.
+# For response and event fields: serialised to JSON as a plain decimal string. In a union
+# with bool, name bool first: a function serialiser cannot tell True from a Decimal.
 PlainDecimal = Annotated[Decimal, PlainSerializer(plain_text, return_type=str, when_used="json")]
 
 # The GraphQL Decimal scalar with the same rule (Strawberry's own uses str()), for a

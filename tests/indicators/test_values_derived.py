@@ -51,6 +51,20 @@ async def enter_and_validate(
     return ids
 
 
+async def counts_validated(
+    api: Api, world: IndicatorsWorld, round_id: str, defects: int, pieces: int
+) -> list[str]:
+    """Defects and pieces checked of the EFP enterprise, entered and validated."""
+    return await enter_and_validate(
+        api,
+        world,
+        [
+            value(world.efp_enterprise_id, "defects", defects, round_id=round_id),
+            value(world.efp_enterprise_id, "pieces_checked", pieces, round_id=round_id),
+        ],
+    )
+
+
 async def derived_values(
     api: Api, world: IndicatorsWorld, code: str, *, round_id: str
 ) -> list[dict[str, Any]]:
@@ -78,14 +92,8 @@ async def test_defect_rate_is_computed_when_defects_and_pieces_checked_are_valid
     baseline: str,
     indicators_session: AsyncSession,
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    defects_id, pieces_id = await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 12, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
+    defects_id, pieces_id = await counts_validated(
+        indicators_api, indicators_world, baseline, 12, 400
     )
 
     [rate] = await derived_values(
@@ -133,15 +141,7 @@ async def test_nothing_is_derived_while_an_input_awaits_review(
 async def test_a_derived_rate_is_recomputed_only_once_its_inputs_correction_is_validated(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    defects_id, _ = await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 12, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
-    )
+    defects_id, _ = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
     correction = await indicators_api.post(
         f"/values/{defects_id}/corrections",
         json={"value": 20, "reason": "Second shift's register was left out"},
@@ -233,15 +233,7 @@ async def test_withdrawing_an_input_removes_the_derived_value(
     baseline: str,
     indicators_session: AsyncSession,
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    _, pieces_id = await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 12, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
-    )
+    _, pieces_id = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
     withdrawn = await indicators_api.post(
         f"/values/{pieces_id}/withdraw",
         json={"reason": "Counted at another factory"},
@@ -286,15 +278,7 @@ async def test_a_direct_value_for_a_derived_indicator_names_the_inputs_to_send(
 async def test_derived_values_are_never_changed_by_hand(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 12, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
-    )
+    await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
     [rate] = await derived_values(
         indicators_api, indicators_world, "defect_rate", round_id=baseline
     )
@@ -351,15 +335,7 @@ async def test_a_sex_disaggregated_rate_is_derived_for_each_part(
 async def test_a_derived_value_outside_its_bounds_is_not_computed(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 600, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
-    )
+    await counts_validated(indicators_api, indicators_world, baseline, 600, 400)
 
     [gap] = await rates_of(indicators_api, indicators_world, baseline)
     assert gap["status"] == "not_computable"
@@ -369,16 +345,11 @@ async def test_a_derived_value_outside_its_bounds_is_not_computed(
 async def test_exports_list_derived_values_apart_and_the_template_names_their_inputs(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:
-    efp = indicators_world.efp_enterprise_id
-    defects_id, pieces_id = await enter_and_validate(
-        indicators_api,
-        indicators_world,
-        [
-            value(efp, "defects", 12, round_id=baseline),
-            value(efp, "pieces_checked", 400, round_id=baseline),
-        ],
+    defects_id, pieces_id = await counts_validated(
+        indicators_api, indicators_world, baseline, 12, 400
     )
 
+    efp = indicators_world.efp_enterprise_id
     exported = await indicators_api.get(
         "/exports/values",
         params={"enterprise_id": str(efp), "format": "xlsx"},

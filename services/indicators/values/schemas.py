@@ -136,7 +136,7 @@ class ValuePublic(BaseModel):
     month: date | None
     sex: Sex | None
     role: ParticipantRole | None
-    value: PlainDecimal | bool | None
+    value: bool | PlainDecimal | None
     currency: str | None
     status: str
     version: int
@@ -258,8 +258,8 @@ class ValueVersionPublic(BaseModel):
     version: int
     status: str
     is_current: bool
-    value: PlainDecimal | bool | None
-    previous_value: PlainDecimal | bool | None = Field(
+    value: bool | PlainDecimal | None
+    previous_value: bool | PlainDecimal | None = Field(
         description="The value of the version this one superseded (null for version 1)"
     )
     currency: str | None

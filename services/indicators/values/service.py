@@ -621,33 +621,18 @@ class ValueService:
         )
         await flag_outliers(session, [row], policy or DEFAULT_POLICY)
         now = utcnow()
-        old.is_current = False
-        session.add(old)
-        # The old version leaves the slot's unique "current" index before the new one enters.
-        await session.flush()
         assert row.indicator is not None
-        new = IndicatorValue(
-            slot=old.slot,
-            enterprise_id=old.enterprise_id,
-            project_id=old.project_id,
-            indicator_id=old.indicator_id,
+        new = await _supersede(
+            session,
+            old,
             indicator_version=row.indicator.version,
-            round_id=old.round_id,
-            month=old.month,
-            sex=old.sex,
-            role=old.role,
             status=ValueStatus.submitted.value,
-            version=old.version + 1,
-            is_current=True,
-            supersedes_id=old.id,
             correction_reason=data.reason,
             entered_by=principal.actor,
             entered_at=now,
             submitted_at=now,
+            apply=row,
         )
-        _apply(new, row)
-        session.add(new)
-        await session.flush()
         rounds = await self._rounds_of(session, [new])
         after = public(new, code)
         await changes.emit(
@@ -891,32 +876,18 @@ class ValueService:
                 current_status=old.status,
             )
         now = utcnow()
-        old.is_current = False
-        session.add(old)
-        await session.flush()
-        new = IndicatorValue(
-            slot=old.slot,
-            enterprise_id=old.enterprise_id,
-            project_id=old.project_id,
-            indicator_id=old.indicator_id,
+        new = await _supersede(
+            session,
+            old,
             indicator_version=old.indicator_version,
-            round_id=old.round_id,
-            month=old.month,
-            sex=old.sex,
-            role=old.role,
             currency=old.currency,
             status=ValueStatus.withdrawn.value,
-            version=old.version + 1,
-            is_current=True,
-            supersedes_id=old.id,
             correction_reason=reason,
             entered_by=principal.actor,
             entered_at=now,
             reviewed_by=principal.actor,
             reviewed_at=now,
         )
-        session.add(new)
-        await session.flush()
         rounds = await self._rounds_of(session, [new])
         await changes.emit(
             session,
@@ -1071,6 +1042,39 @@ def _apply(value: IndicatorValue, row: CheckedRow) -> None:
     value.currency = row.data.currency
     value.note = row.data.note
     value.outlier_flags = row.outlier_flags
+
+
+async def _supersede(
+    session: AsyncSession,
+    old: IndicatorValue,
+    *,
+    apply: CheckedRow | None = None,
+    **fields: Any,
+) -> IndicatorValue:
+    """The slot's next version (a correction, a withdrawal): ``old`` stays as history."""
+    old.is_current = False
+    session.add(old)
+    # The old version leaves the slot's unique "current" index before the new one enters.
+    await session.flush()
+    new = IndicatorValue(
+        slot=old.slot,
+        enterprise_id=old.enterprise_id,
+        project_id=old.project_id,
+        indicator_id=old.indicator_id,
+        round_id=old.round_id,
+        month=old.month,
+        sex=old.sex,
+        role=old.role,
+        version=old.version + 1,
+        is_current=True,
+        supersedes_id=old.id,
+        **fields,
+    )
+    if apply is not None:
+        _apply(new, apply)
+    session.add(new)
+    await session.flush()
+    return new
 
 
 def _require_current(value: IndicatorValue) -> None:

@@ -37,7 +37,7 @@ SEXES = ("female", "male")
 class PairSide(BaseModel):
     value_id: UUID = Field(description="The validated value counted (see /indicators/values)")
     version: int = Field(description="Its version: the latest validated one of its slot")
-    value: PlainDecimal | bool | None
+    value: bool | PlainDecimal | None
 
 
 class MatchedPair(BaseModel):
