@@ -376,3 +376,40 @@ async def test_exports_list_derived_values_apart_and_the_template_names_their_in
     catalogue = {row[0]: row for row in xlsx_rows(template.content, "indicators")[1:]}
     assert str(catalogue["defect_rate"][-1]).startswith("defects / pieces_checked x 100")
     assert catalogue["defects"][-1] is None
+
+
+async def test_the_graph_shows_derived_values_with_their_lineage(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    defects_id, _ = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
+
+    response = await indicators_api.post(
+        "/graphql",
+        json={
+            "query": """query ($id: ID!) {
+              _entities(representations: [{__typename: "Enterprise", id: $id}]) {
+                ... on Enterprise {
+                  indicatorValues(indicatorCode: "defect_rate") {
+                    value status derived
+                    indicator { formula { numerator denominator multiplier } }
+                    lineage { formulaVersion reason inputs { indicatorCode valueId version } }
+                  }
+                }
+              }
+            }""",
+            "variables": {"id": str(indicators_world.efp_enterprise_id)},
+        },
+        as_=staff(indicators_world),
+    )
+
+    assert response.status_code == 200, response.text
+    [rate] = response.json()["data"]["_entities"][0]["indicatorValues"]
+    assert (rate["value"], rate["status"], rate["derived"]) == ("3", "validated", True)
+    assert rate["indicator"]["formula"] == {
+        "numerator": "defects",
+        "denominator": "pieces_checked",
+        "multiplier": "100",
+    }
+    assert {"indicatorCode": "defects", "valueId": defects_id, "version": 1} in rate["lineage"][
+        "inputs"
+    ]
