@@ -114,19 +114,46 @@ def partition(facts: Mapping[UUID, Collection[Fact]], k: int) -> Blocks:
     enterprises = sorted(facts, key=str)
     if len(enterprises) < k:
         return Blocks(k=k)
+    # Values as small numbers, numbered in a fixed order, so signatures compare quickly.
     width = len(SPLIT_ORDER)
-    groups = _split(enterprises, facts, k, accepted=(), remaining=tuple(range(width)))
+    numbering: list[dict[Any, int]] = []
+    for position in range(width):
+        values = {f[position] for found in facts.values() for f in found}
+        ordered = sorted(values, key=repr)
+        numbering.append({value: number for number, value in enumerate(ordered)})
+    coded = {
+        enterprise: frozenset(
+            tuple(numbering[i][f[i]] for i in range(width)) for f in facts[enterprise]
+        )
+        for enterprise in enterprises
+    }
+    groups = _split(enterprises, coded, k, accepted=(), remaining=tuple(range(width)))
     block_of = {enterprise: index for index, group in enumerate(groups) for enterprise in group}
     return Blocks(k=k, block_of=block_of, sizes=tuple(len(group) for group in groups))
 
 
-def _signature(facts: Collection[Fact], dimensions: Sequence[int]) -> tuple[str, ...]:
-    return tuple(sorted({repr(tuple(f[i] for i in dimensions)) for f in facts}))
+def partitions(facts: Mapping[Any, Mapping[UUID, Collection[Fact]]], k: int) -> dict[Any, Blocks]:
+    """``partition`` of each measure; measures with the very same facts (indicators
+    recorded for the same enterprises alike) share one computation."""
+    done: dict[frozenset[tuple[UUID, frozenset[Fact]]], Blocks] = {}
+    result: dict[Any, Blocks] = {}
+    for measure, of_measure in facts.items():
+        key = frozenset((e, frozenset(found)) for e, found in of_measure.items())
+        if key not in done:
+            done[key] = partition(of_measure, k)
+        result[measure] = done[key]
+    return result
+
+
+def _signature(
+    facts: Collection[tuple[int, ...]], dimensions: Sequence[int]
+) -> tuple[tuple[int, ...], ...]:
+    return tuple(sorted({tuple(f[i] for i in dimensions) for f in facts}))
 
 
 def _split(
     group: list[UUID],
-    facts: Mapping[UUID, Collection[Fact]],
+    facts: Mapping[UUID, Collection[tuple[int, ...]]],
     k: int,
     *,
     accepted: tuple[int, ...],
@@ -136,7 +163,7 @@ def _split(
     first remaining dimension that leaves at least two parts of k or more."""
     for position, dimension in enumerate(remaining):
         dimensions = (*accepted, dimension)
-        keyed: dict[tuple[str, ...], list[UUID]] = {}
+        keyed: dict[tuple[tuple[int, ...], ...], list[UUID]] = {}
         for enterprise in group:
             keyed.setdefault(_signature(facts[enterprise], dimensions), []).append(enterprise)
         if len(keyed) == 1:

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.disclosure import Blocks, Fact, fact, partition
+from services.reporting.disclosure import Blocks, Fact, fact, partitions
 from services.reporting.filters import (
     Breakdown,
     Dimension,
@@ -362,7 +362,7 @@ async def _blocks(
         measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
         for enterprise in row["cells"]:
             measure.setdefault(enterprise, set()).add(found)
-    return {measure: partition(enterprises, k) for measure, enterprises in facts.items()}
+    return partitions(facts, k)
 
 
 async def _kinds_and_directions(
