@@ -773,7 +773,6 @@ class ValueService:
         """Per row: validates every value that may be validated and reports each other one
         with its reasons (not found, not submitted, four eyes)."""
         _require_reviewer(principal)
-        _require_reader(principal)
         unique = list(dict.fromkeys(ids))
         found = await value_repository.get_many(session, unique, principal=principal, lock=True)
         by_id = {value.id: (value, code) for value, code in found}

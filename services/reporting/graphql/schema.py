@@ -19,8 +19,7 @@ from services.reporting.graphql.types import (
     ReportFilter,
 )
 from services.reporting.impact.explain import explain_impact
-from services.reporting.impact.report import impact_report
-from services.reporting.impact.router import RULES
+from services.reporting.impact.report import RULES, impact_report
 from services.reporting.reach.report import reach_report
 from services.reporting.report import ReportTable
 from shared.graphql import subgraph_router, subgraph_schema

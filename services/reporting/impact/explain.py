@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.filters import (
     RawParams,
-    ReportParams,
     breakdown,
     parse_report_params,
 )
@@ -133,7 +132,7 @@ async def explain_impact(
         ).select_from(pairs),
         pairs,
         modules,
-        ReportParams(**{**parsed.model_dump(), "group_by": ()}),
+        parsed,
     )
     if by_sex:
         statement = statement.where(pairs.c.sex == sex)

@@ -59,6 +59,24 @@ METHOD = (
 )
 
 
+# The rules as integrators read them in the OpenAPI and GraphQL descriptions.
+RULES = (
+    " Rules: validated values only, each slot in its latest validated version (a "
+    "correction counts once validated, the corrected version until then; a withdrawn value "
+    "no longer counts); derived rates (defect, accident, absenteeism rate ...) are computed "
+    "from their validated inputs and count like any value. A pair is an enterprise's "
+    "validated baseline and endline total in one project (group_by=sex: each sex part of a "
+    "sex-disaggregated indicator; 422 for an indicator given in totals only). A baseline "
+    "of 0 counts in n and % improved but has no relative change (base_zero_excluded). "
+    "Percentages and relative changes are rounded to 1 decimal (half to even), absolute "
+    "changes to 4. Suppression, for callers outside the owning partner and the ILO: a "
+    "figure is shown only over whole blocks of at least SCORE_REPORTING_MIN_GROUP_SIZE "
+    "enterprises, so a small group cannot be recovered by subtracting the groups shown "
+    "from a total (complementary suppression); suppressed rows keep their dimensions and "
+    "say why."
+)
+
+
 def _suppression_method(principal: Principal, min_group_size: int) -> str:
     if not suppression_applies(principal):
         return " Small groups are shown: the caller is the owning partner or the ILO."
