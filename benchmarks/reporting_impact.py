@@ -163,6 +163,7 @@ def reference_rows(world: Layout) -> dict[Any, list[dict[str, Any]]]:
             "unit": INDICATORS[number][2],
             "direction": direction,
             "module_code": None,
+            "disaggregations": ["sex"] if number < BY_SEX else [],
             "active": True,
             "updated_at": now,
         }

@@ -5,12 +5,12 @@ A payload's ``event_type`` and ``version`` travel with it; a consumer looks the 
 """
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.decimals import PlainDecimal
 from shared.enums import (
     ApplicationOutcome,
     CertificationLevel,
@@ -267,8 +267,8 @@ class ImprovementProjectChanged(EventPayload):
     status: str
     started_on: date | None
     completed_on: date | None
-    cost: Decimal | None
-    savings: Decimal | None
+    cost: PlainDecimal | None
+    savings: PlainDecimal | None
     # ISO 4217 of cost and savings.
     currency: str | None
     before_photo: str | None
@@ -293,6 +293,8 @@ class SatisfactionRecorded(EventPayload):
     sex: Sex
     rating: int
     would_recommend: bool | None
+    # The day the rating was given (absent from events before it was recorded).
+    rated_on: date | None = None
 
     def aggregate_id(self) -> UUID:
         return self.response_id
@@ -316,7 +318,7 @@ class IndicatorFormulaSnapshot(BaseModel):
 
     numerator: str
     denominator: str
-    multiplier: Decimal
+    multiplier: PlainDecimal
 
 
 class IndicatorSnapshot(EventPayload):
@@ -336,8 +338,8 @@ class IndicatorSnapshot(EventPayload):
     unit: str
     # up | down: which way is better
     direction: str
-    min_value: Decimal | None
-    max_value: Decimal | None
+    min_value: PlainDecimal | None
+    max_value: PlainDecimal | None
     module_code: str | None
     # Subset of sex, role
     disaggregations: list[str]
@@ -404,13 +406,15 @@ class IndicatorValueFact(BaseModel):
     sex: Sex | None
     role: ParticipantRole | None
     # Numeric indicators carry value, yes/no ones value_bool.
-    value: Decimal | None
+    value: PlainDecimal | None
     value_bool: bool | None
     currency: str | None
     # draft | submitted | validated | returned
     status: str
-    # The value's version: 1, then one more per correction (``version`` is the event schema's).
+    # The value's version: 1, then one more per change (``version`` is the event schema's).
     value_version: int
+    # Computed by the platform from the validated values of its formula's inputs.
+    derived: bool = False
 
 
 class ValuesSubmitted(EventPayload):
@@ -454,8 +458,17 @@ class ValueCorrected(IndicatorValueSnapshot):
     event_type: ClassVar[str] = "value.corrected"
 
     previous_value_id: UUID
-    previous_value: Decimal | None
+    previous_value: PlainDecimal | None
     previous_value_bool: bool | None
+    reason: str
+
+
+class ValueWithdrawn(IndicatorValueSnapshot):
+    """A validated figure stops counting: withdrawn by a reviewer (status withdrawn), or a
+    derived value that can no longer be computed (status not_computable)."""
+
+    event_type: ClassVar[str] = "value.withdrawn"
+
     reason: str
 
 
@@ -468,6 +481,7 @@ EVENT_PAYLOADS.update(
             ValueValidated,
             ValueReturned,
             ValueCorrected,
+            ValueWithdrawn,
         )
     }
 )

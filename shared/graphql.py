@@ -4,6 +4,7 @@ lock, problem-to-error-code mapping, error masking, the pinned federation schema
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -12,8 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from shared.decimals import GraphQLDecimal
 from shared.identity import Principal
 from shared.problems import (
     TYPE_BASE,
@@ -147,6 +150,8 @@ def subgraph_schema(query: type, *, types: Sequence[type] = ()) -> SubgraphSchem
         # pinned so a Strawberry upgrade cannot move the @link the gateway checks.
         federation_version="2.0",
         extensions=[ProblemCodes, MaskUnexpectedErrors],
+        # Decimals in positional notation, never "9.0E+5" (shared/decimals.py).
+        config=StrawberryConfig(scalar_map={Decimal: GraphQLDecimal}),
     )
 
 

@@ -14,8 +14,14 @@ from services.indicators.replica.models import (
     ReplicaConsent,
     ReplicaEnrolment,
     ReplicaEnterprise,
+    ReplicaProject,
 )
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import (
+    IndicatorValue,
+    IndicatorValueVersion,
+    MeasurementRound,
+    ReviewPolicy,
+)
 
 __all__ = [
     "ImprovementProject",
@@ -24,12 +30,15 @@ __all__ = [
     "ImprovementTeamMember",
     "Indicator",
     "IndicatorValue",
+    "IndicatorValueVersion",
     "IndicatorVersion",
     "MeasurementRound",
     "ReplicaCohort",
     "ReplicaConsent",
     "ReplicaEnrolment",
     "ReplicaEnterprise",
+    "ReplicaProject",
+    "ReviewPolicy",
     "SatisfactionResponse",
     "metadata",
     "plumbing",

@@ -32,6 +32,8 @@ class Dimension(StrEnum):
     sector = "sector"
     period = "period"
     stage = "stage"
+    # Breakdown only (no filter): the female and male parts of sex-disaggregated data.
+    sex = "sex"
 
 
 class PeriodGrain(StrEnum):
@@ -84,6 +86,7 @@ class ReportParams(BaseModel):
             Dimension.sector: self.sectors,
             Dimension.stage: self.stages,
             Dimension.period: (),
+            Dimension.sex: (),
         }[dimension]
 
     def filtered(self, dimension: Dimension) -> bool:
@@ -439,6 +442,7 @@ _DIMENSION_LABELS = {
     Dimension.sector: "Sector",
     Dimension.period: "Period",
     Dimension.stage: "Stage",
+    Dimension.sex: "Sex",
 }
 
 

@@ -1,7 +1,7 @@
 """Tenancy and statistical disclosure control in reporting, decided on the read models.
 
 Every report narrows its rows with these conditions; every aggregate shown to someone
-outside the owning partner and the ILO hides groups smaller than the minimum size.
+outside the owning partner and the ILO is disclosure-controlled (``disclosure.py``).
 """
 
 from typing import Any, cast
@@ -22,11 +22,6 @@ from services.reporting.readmodels.models import (
 )
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
-
-SUPPRESSION_REASON = (
-    "Suppressed: fewer than {min_size} enterprises in this group (confidentiality; "
-    "only the owning partner and the ILO see small groups)"
-)
 
 
 def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
@@ -186,21 +181,7 @@ def suppression_applies(principal: Principal) -> bool:
     return principal.role not in (Role.ilo_global, Role.service, Role.partner_staff)
 
 
-def is_suppressed(n: int | None, principal: Principal, min_group_size: int) -> bool:
-    """The min-group-size rule: a group of fewer than ``min_group_size`` enterprises.
-
-    An empty group (n = 0) is not suppressed: it reveals nothing about any enterprise.
-    """
-    if not suppression_applies(principal) or n is None:
-        return False
-    return 0 < n < min_group_size
-
-
 def _column(column: Any) -> ColumnElement[Any]:
     # SQLModel types model attributes as their Python value type; at run time they are
     # SQL expressions like any CTE column.
     return cast("ColumnElement[Any]", column)
-
-
-def suppression_reason(min_group_size: int) -> str:
-    return SUPPRESSION_REASON.format(min_size=min_group_size)

@@ -1,9 +1,10 @@
 """The whole SCORE journey through the gateway only, as partner systems call it, with keys an
 operator made: a call with the 2018 Pakistan criteria, applications (one ineligible, with
 its explanation), shortlisting, assessment, consent, Level 1, a cohort with participants and
-sessions, baseline and endline values validated, then the partner's impact report and the
-lead buyer's supplier status - and what a non-consenting supplier and another partner's
-keys may not see."""
+sessions, baseline and endline values entered by the partner and validated by the project's
+manager (four eyes), the defect rate derived from defects and pieces checked, then the
+partner's impact report and the lead buyer's supplier status - and what a non-consenting
+supplier and another partner's keys may not see."""
 
 import json
 from dataclasses import dataclass
@@ -30,6 +31,10 @@ DECLARED = {
 BASELINE = [100, 80, 50, 40, 20, 10]
 ENDLINE = [50, 60, 50, 50, 10, None]
 # Relative changes of the five pairs: -50, -25, 0, +25, -50 %: three improved, median -25 %.
+PIECES_BASELINE = [1000, 1000, 1000, 1000, 1000, 1000]
+PIECES_ENDLINE = [1000, 1000, 2000, 1000, 1000, None]
+# The derived defect rate (% of pieces checked): 10 -> 5, 8 -> 6, 5 -> 2.5, 4 -> 5, 2 -> 1:
+# relative changes -50, -25, -50, +25, -50 %: four improved, median -50 %.
 
 
 class Client:
@@ -71,6 +76,7 @@ def factory(**overrides: Any) -> dict[str, Any]:
 @dataclass
 class Journey:
     efp: Client
+    manager: Client
     buyer: Client
     other_partner: Client
     project_id: str
@@ -100,6 +106,10 @@ def journey(platform: Platform) -> Journey:
         {"name": f"ILES journey {suffix}", "country": "PK", "partner_ids": [efp_id]},
     )["id"]
     efp = Client(platform, platform.api_key("partner_staff", org=efp_id, name="journey-efp"))
+    manager = Client(
+        platform,
+        platform.api_key("programme_manager", project=project_id, name="journey-manager"),
+    )
 
     # EFP opens a call with the 2018 criteria; seven enterprises apply, one too small.
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
@@ -173,8 +183,8 @@ def journey(platform: Platform) -> Journey:
             json={"status": "completed", "completed_on": "2019-05-30"},
         )
 
-    # Baseline and endline defect counts, entered and validated by the partner once the
-    # indicators service has heard of the enterprises.
+    # Baseline and endline defects and pieces checked, entered by the partner once the
+    # indicators service has heard of the enterprises, validated by the project's manager.
     rounds = {
         kind: efp.post(
             "/indicators/rounds",
@@ -194,11 +204,16 @@ def journey(platform: Platform) -> Journey:
     values = [
         {
             "enterprise_id": enterprise_id,
-            "indicator_code": "defects",
+            "indicator_code": code,
             "value": amount,
             "round_id": rounds[kind],
         }
-        for kind, amounts in (("baseline", BASELINE), ("endline", ENDLINE))
+        for code, kind, amounts in (
+            ("defects", "baseline", BASELINE),
+            ("defects", "endline", ENDLINE),
+            ("pieces_checked", "baseline", PIECES_BASELINE),
+            ("pieces_checked", "endline", PIECES_ENDLINE),
+        )
         for enterprise_id, amount in zip(applicants[:6], amounts, strict=True)
         if amount is not None
     ]
@@ -210,12 +225,17 @@ def journey(platform: Platform) -> Journey:
         if response.status_code != 201:
             return False
         ids = [row["value_id"] for row in response.json()["results"]]
-        efp.post("/indicators/values/validate", {"value_ids": ids}, expected=200)
+        # Four eyes: the partner who entered them may not validate them.
+        refused = efp.http.post("/indicators/values/validate", json={"value_ids": ids})
+        assert refused.status_code == 403, refused.text
+        assert {e["rule"] for e in refused.json()["errors"]} == {"four_eyes"}
+        manager.post("/indicators/values/validate", {"value_ids": ids}, expected=200)
         return True
 
     assert eventually(accepted, timeout=60)
     return Journey(
         efp=efp,
+        manager=manager,
         buyer=Client(platform, platform.api_key("lead_buyer", org=buyer_id, name="journey-buyer")),
         other_partner=Client(
             platform, platform.api_key("partner_staff", org=other_id, name="journey-mdpi")
@@ -250,6 +270,33 @@ def test_the_partners_impact_report_shows_the_expected_figures(journey: Journey)
     assert row["improved"] == 3
     assert row["improved_pct"] == 60.0
     assert row["median_change_pct"] == -25.0
+
+
+def test_the_defect_rate_derived_from_defects_and_pieces_checked_reaches_the_impact_report(
+    journey: Journey,
+) -> None:
+    def rate() -> dict[str, Any] | None:
+        report = journey.efp.get(
+            "/reporting/impact", project=journey.project_id, indicator="defect_rate"
+        )
+        rows = [row for row in report["rows"] if row["indicator"] == "defect_rate"]
+        return rows[0] if rows and rows[0]["n"] == 5 else None
+
+    assert eventually(lambda: rate() is not None, timeout=60)
+    row = rate()
+    assert row is not None
+    assert (row["improved"], row["improved_pct"], row["median_change_pct"]) == (4, 80.0, -50.0)
+    # The figure traces back to the values behind it: derived, with their lineage.
+    pairs = journey.efp.get(
+        "/reporting/impact/pairs", project=journey.project_id, indicator="defect_rate"
+    )
+    assert (pairs["n"], pairs["improved"]) == (5, 4)
+    endline = journey.efp.get(f"/indicators/values/{pairs['pairs'][0]['endline']['value_id']}")
+    assert endline["derived"] is True
+    assert {i["indicator_code"] for i in endline["lineage"]["inputs"]} == {
+        "defects",
+        "pieces_checked",
+    }
 
 
 def test_the_buyer_sees_its_consenting_suppliers_and_not_the_silent_one(

@@ -1,6 +1,7 @@
 """Satisfaction survey responses: one per participant and module, batches all or nothing,
 and the satisfaction rate as published."""
 
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -10,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.db import plumbing
 from services.indicators.implementation.models import SatisfactionResponse
 from tests.enrolment.support import Api
-from tests.indicators.fixtures import IndicatorsWorld, sync_replica
+from tests.indicators.fixtures import IndicatorsWorld, enrol_for_measurement, sync_replica
+from tests.indicators.values_support import events_of
 
 MODULE = "workplace_cooperation"
 
@@ -245,3 +247,86 @@ async def test_responses_are_listed_by_module_and_cohort(
         "/satisfaction-responses", json=rating(enterprise_id, cohort_id=str(uuid4()))
     )
     assert fields(unknown_cohort) == {"body.cohort_id": "cohort_enterprise"}
+
+
+async def dated_project(
+    api: Api, enrolment_session: AsyncSession, indicators_session: AsyncSession, world: Any
+) -> UUID:
+    """An enterprise of a project that ran from March 2019 to June 2021, replicated here."""
+    project = await api.created(
+        "/projects",
+        {
+            "name": "ILES Pakistan phase I",
+            "country": "PK",
+            "start_date": "2019-03-01",
+            "end_date": "2021-06-30",
+            "partner_ids": [str(world.efp_id)],
+        },
+    )
+    enterprise = await enrol_for_measurement(
+        api, enrolment_session, as_=world.efp_staff, project_id=UUID(project["id"])
+    )
+    await sync_replica(api, indicators_session)
+    return enterprise
+
+
+async def test_ratings_are_dated_and_may_be_backdated_within_the_projects_period(
+    api: Api,
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    enrolment_session: AsyncSession,
+    indicators_session: AsyncSession,
+) -> None:
+    world = indicators_world.world
+    enterprise = await dated_project(api, enrolment_session, indicators_session, world)
+
+    backdated = await indicators_api.post(
+        "/satisfaction-responses",
+        json=rating(enterprise, 5, rated_on="2020-11-15"),
+        as_=world.efp_staff,
+    )
+    today = await indicators_api.post(
+        "/satisfaction-responses",
+        json=rating(indicators_world.efp_enterprise_id, 4),
+        as_=world.efp_staff,
+    )
+
+    assert backdated.status_code == 201, backdated.text
+    assert backdated.json()["rated_on"] == "2020-11-15"
+    assert today.json()["rated_on"] == date.today().isoformat()
+    [event] = [
+        e
+        for e in await events_of(indicators_session, "satisfaction.recorded")
+        if e["response_id"] == backdated.json()["id"]
+    ]
+    assert event["rated_on"] == "2020-11-15"
+
+
+async def test_a_rating_outside_the_projects_period_or_in_the_future_is_refused(
+    api: Api,
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    enrolment_session: AsyncSession,
+    indicators_session: AsyncSession,
+) -> None:
+    world = indicators_world.world
+    enterprise = await dated_project(api, enrolment_session, indicators_session, world)
+    before = await stored(indicators_session)
+
+    response = await indicators_api.post(
+        "/satisfaction-responses/batch",
+        json=[
+            rating(enterprise, 5, rated_on="2018-12-31"),
+            rating(enterprise, 5, rated_on=(date.today() + timedelta(days=1)).isoformat()),
+            rating(enterprise, 5, rated_on="2021-06-30"),
+        ],
+        as_=world.efp_staff,
+    )
+
+    assert response.status_code == 422
+    assert fields(response) == {
+        "body.0.rated_on": "within_project_period",
+        "body.1.rated_on": "not_future",
+    }
+    assert "2019-03-01 to 2021-06-30" in response.json()["errors"][0]["message"]
+    assert await stored(indicators_session) == before

@@ -202,3 +202,78 @@ async def test_the_threshold_comes_from_the_settings(
     app.state.settings = app.state.settings.model_copy(update={"outlier_threshold": 100.0})
     response = await post_batch(indicators_api, [value(efp, defects, 95, month=date(2020, 6, 1))])
     assert response.json()["flagged_outliers"] == 0
+
+
+async def test_a_small_cohort_is_judged_against_the_country_and_sector_and_the_flag_says_so(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    world = indicators_world.world
+    # A typical cohort: the enterprise and three peers in its project, too few to judge by.
+    cohort = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.pakistan_project_id, count=3
+    )
+    # Six Pakistani textile enterprises of another project.
+    elsewhere = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.ghana_project_id, count=6
+    )
+    absenteeism = await make_indicator(indicators_session, kind="rate")
+    own_round = await make_round(indicators_api, world.pakistan_project_id)
+    other_round = await make_round(indicators_api, world.ghana_project_id)
+    await accepted_ids(
+        indicators_api,
+        [
+            value(peer, absenteeism, rate, round_id=own_round)
+            for peer, rate in zip(cohort, ["4.0", "4.4", "3.9"], strict=True)
+        ]
+        + [
+            value(peer, absenteeism, rate, round_id=other_round)
+            for peer, rate in zip(
+                elsewhere, ["4.1", "3.8", "4.5", "5.0", "4.2", "3.9"], strict=True
+            )
+        ],
+        as_=ILO,
+        submit=True,
+    )
+
+    response = await post_batch(
+        indicators_api,
+        [value(indicators_world.efp_enterprise_id, absenteeism, "31.5", round_id=own_round)],
+        as_=world.efp_staff,
+    )
+
+    [row] = response.json()["results"]
+    [flag] = row["outlier_flags"]
+    assert (flag["check"], flag["n"]) == ("peers", 9)
+    assert flag["peers"] == {"scope": "country_and_sector", "country": "PK", "sector": "textile"}
+
+
+async def test_a_large_enough_project_keeps_its_own_peers(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    world = indicators_world.world
+    peers = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.pakistan_project_id, count=6
+    )
+    score = await make_indicator(indicators_session, kind="rate")
+    baseline = await make_round(indicators_api, world.pakistan_project_id)
+    await accepted_ids(
+        indicators_api,
+        [
+            value(peer, score, rate, round_id=baseline)
+            for peer, rate in zip(peers, ["4.1", "3.8", "4.5", "5.0", "4.2", "3.9"], strict=True)
+        ],
+        as_=ILO,
+        submit=True,
+    )
+
+    response = await post_batch(
+        indicators_api,
+        [value(indicators_world.efp_enterprise_id, score, "31.5", round_id=baseline)],
+        as_=world.efp_staff,
+    )
+
+    [flag] = response.json()["results"][0]["outlier_flags"]
+    assert flag["peers"] == {
+        "scope": "project",
+        "project_id": str(world.pakistan_project_id),
+    }

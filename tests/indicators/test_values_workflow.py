@@ -127,15 +127,24 @@ async def test_submitted_value_waits_for_review_before_it_can_change(
     assert edit.json()["errors"][0]["rule"] == "under_review"
 
 
-async def test_a_batch_replaces_a_draft_in_place(indicators_api: Api, flow: Flow) -> None:
+async def test_a_batch_replaces_a_draft_in_place_and_keeps_the_old_figure_as_a_version(
+    indicators_api: Api, flow: Flow
+) -> None:
     efp = flow.world.efp_enterprise_id
     [first] = await accepted_ids(indicators_api, [value(efp, flow.accidents, 3)], as_=flow.staff)
     [second] = await accepted_ids(indicators_api, [value(efp, flow.accidents, 5)], as_=flow.staff)
     assert second == first
     stored = (await indicators_api.get(f"/values/{first}", as_=flow.staff)).json()
-    assert (stored["value"], stored["version"], stored["status"]) == ("5", 1, "draft")
-    trail = (await indicators_api.get(f"/values/{first}/history", as_=flow.staff)).json()["trail"]
-    assert [entry["action"] for entry in trail] == ["value.replaced"]
+    assert (stored["value"], stored["version"], stored["status"]) == ("5", 2, "draft")
+    history = (await indicators_api.get(f"/values/{first}/history", as_=flow.staff)).json()
+    assert [entry["action"] for entry in history["trail"]] == ["value.replaced"]
+    versions = [
+        (v["value_id"], v["version"], v["value"], v["previous_value"], v["status"])
+        for v in history["versions"]
+    ]
+    assert versions == [(first, 1, "3", None, "draft"), (first, 2, "5", "3", "draft")]
+    assert history["versions"][1]["changed_by"] == "partner_staff:efp-officer"
+    assert history["versions"][1]["reason"].startswith("re-sent in batch ")
 
 
 async def test_return_needs_a_reason_and_the_enterer_fixes_and_resubmits(

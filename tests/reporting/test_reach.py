@@ -7,6 +7,8 @@ from uuid import UUID
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.readmodels.models import RmSatisfaction
+from shared.ids import new_id
 from tests.enrolment.support import Api
 from tests.reporting.analytics_support import ILO_ANALYST, Rows, report
 
@@ -176,7 +178,7 @@ async def test_unknown_dimension_error_lists_the_allowed_values(reporting_api: A
 
     [error] = response.json()["errors"]
     assert error["message"] == (
-        "allowed dimensions: module, country, project, partner, sector, period, stage"
+        "allowed dimensions: module, country, project, partner, sector, period, stage, sex"
     )
 
 
@@ -205,3 +207,35 @@ async def test_grouping_by_quarter_and_month_labels_periods(
         (r["period"], r["enterprises_participating"], r["enterprises_trained"])
         for r in months["rows"]
     ] == [("2023-01", 2, 0), ("2023-02", 0, 1), ("2023-11", 0, 1)]
+
+
+async def test_satisfaction_is_dated_by_the_day_the_rating_was_given(
+    reporting_api: Api, reporting_session: AsyncSession
+) -> None:
+    rows = Rows(reporting_session)
+    pakistan, _, efp, ids = await training_world(rows)
+    cohort = rows.cohort(pakistan, efp, "WCOOP", ids[:2])
+    await rows.flush()
+    for enterprise, rated_on, rating in ((ids[0], date(2020, 11, 15), 5), (ids[1], None, 2)):
+        reporting_session.add(
+            RmSatisfaction(
+                id=new_id(),
+                enterprise_id=enterprise,
+                cohort_id=cohort,
+                participant_id=new_id(),
+                module_code="WCOOP",
+                role="worker",
+                sex="female",
+                rating=rating,
+                rated_on=rated_on,
+                recorded_at=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+        )
+    await reporting_session.commit()
+
+    body = await report(reporting_api, "/reach", ILO_ANALYST, group_by="period")
+
+    by_year = {row["period"]: row for row in body["rows"]}
+    # Typed in in 2024, given in 2020: it counts for 2020 (a target over past years has it).
+    assert (by_year["2020"]["ratings"], by_year["2020"]["satisfied"]) == (1, 1)
+    assert (by_year["2024"]["ratings"], by_year["2024"]["satisfied"]) == (1, 0)

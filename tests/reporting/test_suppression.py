@@ -104,7 +104,7 @@ async def test_callers_cannot_lower_the_minimum_through_the_query(
     assert response.json()["errors"][0]["field"] == "query.min_group_size"
 
 
-async def test_only_the_small_groups_of_a_breakdown_are_suppressed(
+async def test_a_large_group_is_suppressed_too_when_the_total_would_give_away_a_small_one(
     reporting_api: Api, reporting_session: AsyncSession
 ) -> None:
     rows = Rows(reporting_session)
@@ -124,12 +124,17 @@ async def test_only_the_small_groups_of_a_breakdown_are_suppressed(
 
     body = await report(reporting_api, "/impact", lead_buyer(buyer), group_by="country")
 
+    # Seven suppliers in all: showing Pakistan's five would give Ghana's two away.
     by_country = {row["country"]: row for row in body["rows"]}
-    assert by_country["PK"]["n"] == 5
-    assert by_country["PK"]["suppressed"] is False
     assert by_country["GH"]["suppressed"] is True
-    assert by_country["GH"]["n"] is None
-    assert body["suppressed_rows"] == 1
+    assert "fewer than 5 enterprises" in by_country["GH"]["suppression_reason"]
+    assert by_country["PK"]["suppressed"] is True
+    assert by_country["PK"]["n"] is None
+    assert "complementary suppression" in by_country["PK"]["suppression_reason"]
+    assert body["suppressed_rows"] == 2
+    [total] = (await report(reporting_api, "/impact", lead_buyer(buyer)))["rows"]
+    assert (total["n"], total["suppressed"]) == (7, False)
+    assert "whole blocks" in body["method"]
 
 
 async def test_reach_hides_enterprise_figures_of_small_groups_but_not_trainer_counts(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from services.indicators.catalogue.models import IndicatorVersion
+from shared.decimals import PlainDecimal
 
 IndicatorCode = Annotated[
     str,
@@ -61,7 +62,7 @@ class Formula(BaseModel):
 
     numerator: IndicatorCode = Field(examples=["defects"])
     denominator: IndicatorCode = Field(examples=["pieces_checked"])
-    multiplier: Decimal = Field(
+    multiplier: PlainDecimal = Field(
         default=Decimal(1),
         gt=0,
         examples=[100, 200000],
@@ -240,8 +241,8 @@ class IndicatorDefinition(BaseModel):
     kind: IndicatorKind
     unit: str
     direction: Direction
-    min_value: Decimal | None
-    max_value: Decimal | None
+    min_value: PlainDecimal | None
+    max_value: PlainDecimal | None
     module_code: str | None
     disaggregations: list[Disaggregation]
     formula: Formula | None

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 import strawberry
@@ -25,7 +25,7 @@ Info = strawberry.Info[GraphQLContext, None]
 
 # Vocabularies the tables keep as strings; arguments outside them are bad input, not
 # a silently empty answer.
-VALUE_STATUSES = ("draft", "submitted", "validated", "returned")
+VALUE_STATUSES = ("draft", "submitted", "validated", "returned", "withdrawn", "not_computable")
 PROJECT_STATUSES = ("planned", "in_progress", "completed", "abandoned")
 INDICATOR_KINDS = ("yes_no", "count", "rate", "percentage", "amount", "duration")
 
@@ -40,6 +40,61 @@ def _id(value: UUID) -> strawberry.ID:
 
 def _optional_id(value: UUID | None) -> strawberry.ID | None:
     return None if value is None else _id(value)
+
+
+@strawberry.type(description="How a derived indicator is computed: numerator / denominator x n")
+class IndicatorFormula:
+    numerator: str = strawberry.field(description="Indicator code")
+    denominator: str = strawberry.field(description="Indicator code")
+    multiplier: Decimal
+
+    @classmethod
+    def from_json(cls, formula: dict[str, Any] | None) -> Self | None:
+        if not formula:
+            return None
+        return cls(
+            numerator=formula["numerator"],
+            denominator=formula["denominator"],
+            multiplier=Decimal(str(formula["multiplier"])),
+        )
+
+
+@strawberry.type(description="An input a derived value was computed from")
+class LineageInput:
+    indicator_code: str
+    value_id: strawberry.ID
+    version: int
+    value: Decimal | None
+
+
+@strawberry.type(description="Where a derived value comes from, or why it was not computed")
+class ValueLineage:
+    formula: IndicatorFormula
+    formula_version: int = strawberry.field(description="The derived indicator's version")
+    inputs: list[LineageInput] = strawberry.field(description="The validated inputs used")
+    reason: str | None = strawberry.field(
+        description="Why no value: a missing or withdrawn input, division by zero, out of bounds"
+    )
+
+    @classmethod
+    def from_json(cls, lineage: dict[str, Any] | None) -> Self | None:
+        formula = IndicatorFormula.from_json(lineage.get("formula")) if lineage else None
+        if lineage is None or formula is None:
+            return None
+        return cls(
+            formula=formula,
+            formula_version=lineage["formula_version"],
+            inputs=[
+                LineageInput(
+                    indicator_code=item["indicator_code"],
+                    value_id=strawberry.ID(item["value_id"]),
+                    version=item["version"],
+                    value=None if item["value"] is None else Decimal(item["value"]),
+                )
+                for item in lineage.get("inputs", [])
+            ],
+            reason=lineage.get("reason"),
+        )
 
 
 @strawberry.type(description="An indicator definition from the catalogue")
@@ -63,6 +118,9 @@ class Indicator:
     )
     description: str | None
     active: bool
+    formula: IndicatorFormula | None = strawberry.field(
+        description="Derived indicators only: computed from two others, never entered"
+    )
 
     @classmethod
     def from_row(cls, row: IndicatorRow) -> Self:
@@ -82,6 +140,7 @@ class Indicator:
             disaggregations=list(row.disaggregations),
             description=row.description,
             active=row.active,
+            formula=IndicatorFormula.from_json(row.formula),
         )
 
 
@@ -125,7 +184,10 @@ class IndicatorValue:
     value: Decimal | None = strawberry.field(description="For numeric indicators")
     value_bool: bool | None = strawberry.field(description="For yes/no practice indicators")
     currency: str | None
-    status: str = strawberry.field(description="draft | submitted | validated | returned")
+    status: str = strawberry.field(
+        description="draft | submitted | validated | returned | withdrawn; derived values: "
+        "validated | not_computable"
+    )
     version: int
     is_current: bool
     outlier_flagged: bool
@@ -136,6 +198,10 @@ class IndicatorValue:
     submitted_at: datetime | None
     reviewed_by: str | None
     reviewed_at: datetime | None
+    derived: bool = strawberry.field(
+        description="Computed from its formula's validated inputs; never entered or edited"
+    )
+    lineage: ValueLineage | None = strawberry.field(description="Derived values only")
 
     @classmethod
     def from_row(cls, row: ValueRow) -> Self:
@@ -165,6 +231,8 @@ class IndicatorValue:
             submitted_at=value.submitted_at,
             reviewed_by=value.reviewed_by,
             reviewed_at=value.reviewed_at,
+            derived=value.derived,
+            lineage=ValueLineage.from_json(value.lineage),
         )
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy import Numeric, String, UniqueConstraint
 from sqlmodel import Field
 
-from services.indicators.db import Table, created_at_field, timestamp_field
+from services.indicators.db import Table, created_at_field, timestamp_field, utcnow
 from shared.ids import new_id
 
 
@@ -89,4 +89,7 @@ class SatisfactionResponse(Table, table=True):
     rating: int  # 1 (very dissatisfied) .. 5 (very satisfied)
     would_recommend: bool | None = None
     comments: str | None = None
+    # The day the participant gave the rating (backdated within the project's period when
+    # paper forms are typed in later); reports date the rating by it.
+    rated_on: date = Field(default_factory=lambda: utcnow().date())
     submitted_at: datetime = created_at_field()

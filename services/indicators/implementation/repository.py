@@ -17,7 +17,12 @@ from services.indicators.implementation.models import (
     SatisfactionResponse,
 )
 from services.indicators.implementation.schemas import SATISFIED_RATING
-from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
+from services.indicators.replica.models import (
+    ReplicaCohort,
+    ReplicaEnrolment,
+    ReplicaEnterprise,
+    ReplicaProject,
+)
 from services.indicators.tenancy import enterprise_visible
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
@@ -43,6 +48,28 @@ class EnterpriseRepository:
             return {}
         rows = await session.exec(select(ReplicaCohort).where(col(ReplicaCohort.id).in_(set(ids))))
         return {cohort.id: cohort for cohort in rows.all()}
+
+    async def project_periods(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, dict[UUID, tuple[date | None, date | None]]]:
+        """Enterprise -> the projects it is enrolled in -> their (start, end) dates; a project
+        the replica has not heard of yet has (None, None)."""
+        if not enterprise_ids:
+            return {}
+        rows = await session.execute(
+            core_select(
+                col(ReplicaEnrolment.enterprise_id),
+                col(ReplicaEnrolment.project_id),
+                col(ReplicaProject.start_date),
+                col(ReplicaProject.end_date),
+            )
+            .outerjoin(ReplicaProject, col(ReplicaProject.id) == ReplicaEnrolment.project_id)
+            .where(col(ReplicaEnrolment.enterprise_id).in_(set(enterprise_ids)))
+        )
+        periods: dict[UUID, dict[UUID, tuple[date | None, date | None]]] = {}
+        for enterprise_id, project_id, start, end in rows.all():
+            periods.setdefault(enterprise_id, {})[project_id] = (start, end)
+        return periods
 
 
 class TeamRepository:

@@ -1,13 +1,14 @@
 """Satisfaction survey responses: participants rate each module, and the published rate."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes
+from services.indicators.db import changes, utcnow
 from services.indicators.implementation.access import require_recorder
 from services.indicators.implementation.models import SatisfactionResponse
 from services.indicators.implementation.repository import (
@@ -116,9 +117,14 @@ class SatisfactionService:
         principal: Principal,
     ) -> list[SatisfactionPublic]:
         require_recorder(principal, "record satisfaction responses")
-        await self._check_references(session, items, prefixes, principal=principal)
+        today = utcnow().date()
+        await self._check_references(session, items, prefixes, principal=principal, today=today)
         await self._check_unique(session, items, prefixes)
-        rows = [SatisfactionResponse(**item.model_dump()) for item in items]
+        rows = [
+            SatisfactionResponse(**item.model_dump(exclude={"rated_on"}), rated_on=rated_on)
+            for item in items
+            for rated_on in [item.rated_on or today]
+        ]
         try:
             # A concurrent request may record the same participant and module first.
             async with session.begin_nested():
@@ -164,6 +170,7 @@ class SatisfactionService:
         prefixes: Sequence[str],
         *,
         principal: Principal,
+        today: date,
     ) -> None:
         visible = await enterprise_repository.visible_ids(
             session, [item.enterprise_id for item in items], principal=principal
@@ -171,8 +178,23 @@ class SatisfactionService:
         cohorts = await enterprise_repository.cohorts(
             session, [item.cohort_id for item in items if item.cohort_id is not None]
         )
+        periods = await enterprise_repository.project_periods(
+            session, [item.enterprise_id for item in items if item.rated_on is not None]
+        )
         errors: list[dict[str, Any]] = []
         for prefix, item in zip(prefixes, items, strict=True):
+            if item.enterprise_id in visible and item.rated_on is not None:
+                cohort = cohorts.get(item.cohort_id) if item.cohort_id is not None else None
+                error = _rated_on_error(
+                    item.rated_on,
+                    today=today,
+                    periods=periods.get(item.enterprise_id, {}),
+                    project_id=cohort.project_id if cohort is not None else None,
+                )
+                if error is not None:
+                    errors.append(
+                        field_error(f"{prefix}.rated_on", *error, item.rated_on.isoformat())
+                    )
             if item.enterprise_id not in visible:
                 # Unknown and another tenant's enterprise read the same: nothing leaks.
                 errors.append(
@@ -248,6 +270,38 @@ class SatisfactionService:
             errors=errors,
             **extensions,
         )
+
+
+def _rated_on_error(
+    rated_on: date,
+    *,
+    today: date,
+    periods: Mapping[UUID, tuple[date | None, date | None]],
+    project_id: UUID | None,
+) -> tuple[str, str] | None:
+    """(rule, message) when a rating's date is in the future or outside the project's period.
+
+    The project is the cohort's when a cohort is named, else any project the enterprise
+    is enrolled in; a period bound the platform does not know yet does not refuse.
+    """
+    if rated_on > today:
+        return "not_future", f"a rating is given on or before today ({today.isoformat()})"
+    candidates = (
+        {project_id: periods.get(project_id, (None, None))} if project_id is not None else periods
+    )
+    if not candidates:
+        return None
+    for start, end in candidates.values():
+        if (start is None or start <= rated_on) and (end is None or rated_on <= end):
+            return None
+    spans = ", ".join(
+        f"{start.isoformat() if start else '...'} to {end.isoformat() if end else '...'}"
+        for start, end in candidates.values()
+    )
+    return (
+        "within_project_period",
+        f"a rating is dated within the project's period ({spans})",
+    )
 
 
 def _nothing_recorded(bad: int, total: int) -> str:

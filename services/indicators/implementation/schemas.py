@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
 
@@ -332,8 +333,8 @@ class ProjectPublic(BaseModel):
     status: ProjectStatus
     started_on: date | None
     completed_on: date | None
-    cost: Decimal | None
-    savings: Decimal | None
+    cost: PlainDecimal | None
+    savings: PlainDecimal | None
     currency: str | None
     before_photo: str | None
     after_photo: str | None
@@ -358,6 +359,13 @@ class SatisfactionIn(BaseModel):
     rating: int = Field(ge=1, le=5, description="1 very dissatisfied .. 5 very satisfied")
     would_recommend: bool | None = None
     comments: str | None = Field(default=None, max_length=2000)
+    rated_on: date | None = Field(
+        default=None,
+        description="The day the participant gave the rating (default: today). May be "
+        "backdated, never into the future and never outside the project's period (the "
+        "cohort's project, else a project the enterprise is enrolled in); reports date "
+        "the rating by it.",
+    )
 
 
 class SatisfactionPublic(BaseModel):
@@ -373,6 +381,7 @@ class SatisfactionPublic(BaseModel):
     rating: int
     would_recommend: bool | None
     comments: str | None
+    rated_on: date
     submitted_at: datetime
 
 

@@ -12,6 +12,33 @@ from shared.identity import Principal
 from shared.problems import InvalidInput, NotFound, field_error
 
 
+def derived_row(exported: ExportedValue) -> list[Cell]:
+    """A derived value with where it comes from (the XLSX export's derived sheet)."""
+    value = exported.value
+    lineage = value.lineage or {}
+    formula = lineage.get("formula") or {}
+    return [
+        str(value.enterprise_id),
+        exported.enterprise_name,
+        exported.indicator_code,
+        str(value.round_id) if value.round_id else None,
+        value.month.strftime("%Y-%m") if value.month else None,
+        value.sex,
+        value.role,
+        value.value,
+        value.status,
+        value.version,
+        f"{formula.get('numerator')} / {formula.get('denominator')} x {formula.get('multiplier')}"
+        if formula
+        else None,
+        ", ".join(
+            f"{i['indicator_code']} {i['value']} (value {i['value_id']} v{i['version']})"
+            for i in lineage.get("inputs", [])
+        ),
+        lineage.get("reason"),
+    ]
+
+
 def exported_row(exported: ExportedValue) -> list[Cell]:
     value = exported.value
     return row_cells(
@@ -40,7 +67,10 @@ class ExportService:
         cohort_id: UUID | None = None,
         round_id: UUID | None = None,
     ) -> ValueFile:
-        """The current values of one enterprise, or of a cohort's enterprises in its project."""
+        """The current values of one enterprise, or of a cohort's enterprises in its project.
+
+        Entered values only in the values sheet (so the file imports again as it is);
+        derived values, computed from the others, on the XLSX file's derived sheet."""
         if (enterprise_id is None) == (cohort_id is None):
             raise InvalidInput(
                 "Export one enterprise or one cohort",
@@ -79,7 +109,11 @@ class ExportService:
         return ValueFile(
             filename=f"score-values-{name}-{date.today().isoformat()}.{file_format}",
             file_format=file_format,
-            content=write_file([exported_row(row) for row in exported], file_format),
+            content=write_file(
+                [exported_row(row) for row in exported if not row.value.derived],
+                file_format,
+                derived=[derived_row(row) for row in exported if row.value.derived],
+            ),
         )
 
 

@@ -92,6 +92,15 @@ class ImportRepository:
         )
         return list((await session.exec(statement)).all())
 
+    async def derived_indicators(self, session: AsyncSession) -> list[Indicator]:
+        """Active indicators computed from others (listed for reference, never entered)."""
+        statement = (
+            select(Indicator)
+            .where(col(Indicator.active).is_(True), col(Indicator.formula).is_not(None))
+            .order_by(col(Indicator.code))
+        )
+        return list((await session.exec(statement)).all())
+
     async def indicator_kinds(
         self, session: AsyncSession, codes: Collection[str]
     ) -> dict[str, str]:

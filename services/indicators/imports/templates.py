@@ -42,6 +42,24 @@ INDICATOR_COLUMNS = (
     "max_value",
     "disaggregations",
     "module_code",
+    "computed_from",
+)
+# The derived values of an XLSX export: for reading, never re-imported (they are computed).
+DERIVED_SHEET = "derived"
+DERIVED_COLUMNS = (
+    "enterprise_id",
+    "enterprise_name",
+    "indicator_code",
+    "round_id",
+    "month",
+    "sex",
+    "role",
+    "value",
+    "status",
+    "version",
+    "formula",
+    "inputs",
+    "reason",
 )
 _WIDTHS = {
     "enterprise_id": 38,
@@ -115,10 +133,23 @@ def write_file(
     file_format: FileFormat,
     *,
     indicators: Sequence[Indicator] = (),
+    derived: Sequence[Sequence[Cell]] = (),
 ) -> bytes:
     if file_format == "csv":
         return write_csv(rows)
-    return write_xlsx(rows, indicators=indicators)
+    return write_xlsx(rows, indicators=indicators, derived=derived)
+
+
+def computed_from(indicator: Indicator) -> str | None:
+    """How a derived indicator is computed, for people reading a template or an export."""
+    formula = indicator.formula
+    if not formula:
+        return None
+    multiplier = Decimal(str(formula["multiplier"]))
+    return (
+        f"{formula['numerator']} / {formula['denominator']} x {format(multiplier, 'f')} "
+        "(computed once both are validated: not entered)"
+    )
 
 
 def write_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
@@ -131,7 +162,12 @@ def write_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(rows: Iterable[Sequence[Cell]], *, indicators: Sequence[Indicator] = ()) -> bytes:
+def write_xlsx(
+    rows: Iterable[Sequence[Cell]],
+    *,
+    indicators: Sequence[Indicator] = (),
+    derived: Sequence[Sequence[Cell]] = (),
+) -> bytes:
     workbook = Workbook(write_only=True)
     values = workbook.create_sheet(VALUES_SHEET)
     values.freeze_panes = "A2"
@@ -167,8 +203,14 @@ def write_xlsx(rows: Iterable[Sequence[Cell]], *, indicators: Sequence[Indicator
                 indicator.max_value,
                 ", ".join(indicator.disaggregations),
                 indicator.module_code,
+                computed_from(indicator),
             ]
         )
+    if derived:
+        computed = workbook.create_sheet(DERIVED_SHEET)
+        _header(computed, DERIVED_COLUMNS)
+        for row in derived:
+            computed.append(list(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -230,6 +272,7 @@ class TemplateService:
                 ],
             )
         indicators = await import_repository.enterable_indicators(session)
+        derived = await import_repository.derived_indicators(session)
         rows = [
             row_cells(
                 enterprise_id=enterprise.id,
@@ -250,7 +293,8 @@ class TemplateService:
         return ValueFile(
             filename=f"score-template-{name}.{file_format}",
             file_format=file_format,
-            content=write_file(rows, file_format, indicators=indicators),
+            # The indicators sheet lists the derived ones too, with what they come from.
+            content=write_file(rows, file_format, indicators=[*indicators, *derived]),
         )
 
 

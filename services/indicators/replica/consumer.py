@@ -86,7 +86,10 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ReplicaProject,
                 {
                     "id": payload.project_id,
+                    "name": payload.name,
                     "country": payload.country,
+                    "start_date": payload.start_date,
+                    "end_date": payload.end_date,
                     "partner_ids": payload.partner_ids,
                     "funder_ids": payload.funder_ids,
                 },

@@ -31,12 +31,16 @@ class ReplicaEnterprise(Table, table=True):
 
 class ReplicaProject(Table, table=True):
     """A project and the organisations taking part in it: who may plan its rounds and
-    read its records (a partner of the project, not a partner of an enrolled enterprise)."""
+    read its records (a partner of the project, not a partner of an enrolled enterprise);
+    its period bounds backdated records such as satisfaction ratings."""
 
     __tablename__ = "replica_project"
 
     id: UUID = Field(primary_key=True)
+    name: str = Field(sa_type=String(200))
     country: str = Field(sa_type=String(2))
+    start_date: date | None = None
+    end_date: date | None = None
     partner_ids: list[UUID] = Field(
         default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
     )

@@ -58,7 +58,8 @@ class IndicatorValue(Table, table=True):
     currency: str | None = Field(default=None, sa_type=String(3))
     # The enterer's remark on this value (source, estimate, ...), kept with its version.
     note: str | None = Field(default=None, sa_type=String(2000))
-    # draft -> submitted -> validated (locked) | returned (with a reason)
+    # draft -> submitted -> validated (locked) | returned (with a reason); validated ->
+    # withdrawn (a reviewer takes the figure back). Derived values: validated | not_computable.
     status: str = Field(sa_type=String(20), index=True)
     version: int = 1
     is_current: bool = True
@@ -69,8 +70,51 @@ class IndicatorValue(Table, table=True):
         default_factory=list, sa_column=Column(JSONB, nullable=False)
     )
     batch_id: UUID | None = Field(default=None, index=True)
+    # Computed from its formula's inputs (never entered, never edited by hand); ``lineage``
+    # names the input value ids and versions and the formula version it was computed by,
+    # or why no value could be computed.
+    derived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    lineage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # Why this version was made when it is not a correction (a draft re-sent or edited).
+    change_reason: str | None = None
     entered_by: str = Field(sa_type=String(200))
     entered_at: datetime = created_at_field()
     submitted_at: datetime | None = timestamp_field()
     reviewed_by: str | None = Field(default=None, sa_type=String(200))
     reviewed_at: datetime | None = timestamp_field()
+
+
+class IndicatorValueVersion(Table, table=True):
+    """A superseded state of a draft or returned value that was changed in place.
+
+    Validated values are never changed in place (a correction is a new row), but drafts
+    and returned values are edited where they stand; each edit first copies the state it
+    replaces here, so every figure a value ever had stays in its history.
+    """
+
+    __tablename__ = "indicator_value_version"
+
+    id: UUID = Field(default_factory=new_id, primary_key=True)
+    value_id: UUID = Field(foreign_key="indicator_value.id", index=True)
+    version: int
+    status: str = Field(sa_type=String(20))
+    value: Decimal | None = Field(default=None, sa_type=Numeric)
+    value_bool: bool | None = None
+    currency: str | None = Field(default=None, sa_type=String(3))
+    note: str | None = Field(default=None, sa_type=String(2000))
+    reason: str | None = None
+    entered_by: str = Field(sa_type=String(200))
+    entered_at: datetime = timestamp_field(nullable=False)
+    replaced_at: datetime = created_at_field()
+
+
+class ReviewPolicy(Table, table=True):
+    """A project's review rule: four eyes (the default) or, audited, one pair of eyes."""
+
+    __tablename__ = "review_policy"
+
+    project_id: UUID = Field(primary_key=True)
+    four_eyes: bool
+    reason: str = Field(sa_type=String(2000))
+    changed_by: str = Field(sa_type=String(200))
+    changed_at: datetime = created_at_field()

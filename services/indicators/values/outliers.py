@@ -11,7 +11,7 @@ threshold applies. If both are 0 every reference value is the same and no score 
 """
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,18 +152,53 @@ def outlier_flag(
     }
 
 
+# Peer groups from the closest to the widest: the project's other enterprises; else the
+# enterprises of the same country and sector in any project; else the same sector anywhere.
+# A typical cohort has 4-5 enterprises, too few to judge one of them by the others.
+PEER_SCOPES = ("project", "country_and_sector", "sector")
+
+
+def _peer_keys(
+    project_id: Any, place: tuple[str, str] | None, period: str, part: str
+) -> dict[str, str]:
+    keys = {"project": f"{project_id}|{period}|{part}"}
+    if place is not None:
+        country, sector = place
+        keys["country_and_sector"] = f"{country}|{sector}|{period}|{part}"
+        keys["sector"] = f"{sector}|{period}|{part}"
+    return keys
+
+
+def _peer_group(scope: str, project_id: Any, place: tuple[str, str] | None) -> dict[str, Any]:
+    """Which peers a flag was judged against, in its own words."""
+    group: dict[str, Any] = {"scope": scope}
+    if scope == "project":
+        group["project_id"] = str(project_id)
+    elif place is not None:
+        if scope == "country_and_sector":
+            group["country"] = place[0]
+        group["sector"] = place[1]
+    return group
+
+
 def assess(
-    rows: Iterable[CheckedRow], stored: Iterable[StoredPoint], policy: OutlierPolicy
+    rows: Iterable[CheckedRow],
+    stored: Iterable[StoredPoint],
+    policy: OutlierPolicy,
+    places: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """Set ``outlier_flags`` on every accepted numeric row (the rows are part of the sample).
 
     Own history: the same enterprise, indicator and disaggregation in other periods.
-    Peers: other enterprises of the same project, same indicator and disaggregation, at the
-    same kind of round (every baseline, every follow-up) or in the same month.
+    Peers: other enterprises with the same indicator and disaggregation, at the same kind
+    of round (every baseline, every follow-up) or in the same month - of the same project,
+    or, when it has too few, of the same country and sector, or of the same sector (the
+    flag names the group). ``places``: (country, sector) of the batch's enterprises.
     Keys are the slot's text parts, so no UUID is hashed per value.
     """
+    places = places or {}
     histories: dict[str, list[tuple[str, float]]] = {}
-    peers: dict[str, list[tuple[str, float]]] = {}
+    peers: dict[str, dict[str, list[tuple[str, float]]]] = {scope: {} for scope in PEER_SCOPES}
     for point in stored:
         part = f"{point.indicator_id}|{point.sex or TOTAL}|{point.role or TOTAL}"
         owner = str(point.enterprise_id)
@@ -171,8 +206,15 @@ def assess(
         peer_period = f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
         x = float(point.value)
         histories.setdefault(f"{owner}|{part}", []).append((period, x))
-        peers.setdefault(f"{point.project_id}|{peer_period}|{part}", []).append((owner, x))
-    keyed: list[tuple[CheckedRow, float, str, str, str, str]] = []
+        if point.sector is None:
+            # From the project's own values: of the batch's enterprises, placed too.
+            keys = _peer_keys(point.project_id, places.get(owner), peer_period, part)
+        else:
+            keys = _peer_keys(None, (point.country or "", point.sector), peer_period, part)
+            del keys["project"]
+        for scope, key in keys.items():
+            peers[scope].setdefault(key, []).append((owner, x))
+    keyed: list[tuple[CheckedRow, float, str, str, dict[str, str], str]] = []
     for row in rows:
         number = row.number
         if not row.ok or row.slot is None or number is None:
@@ -182,14 +224,17 @@ def assess(
         enterprise, indicator, period, sex, role = row.slot.split("|")
         peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
         history_key = f"{enterprise}|{indicator}|{sex}|{role}"
-        peer_key = f"{row.project_id}|{peer_period}|{indicator}|{sex}|{role}"
+        keys = _peer_keys(
+            row.project_id, places.get(enterprise), peer_period, f"{indicator}|{sex}|{role}"
+        )
         x = float(number)
         histories.setdefault(history_key, []).append((period, x))
-        peers.setdefault(peer_key, []).append((enterprise, x))
-        keyed.append((row, x, history_key, period, peer_key, enterprise))
+        for scope, key in keys.items():
+            peers[scope].setdefault(key, []).append((enterprise, x))
+        keyed.append((row, x, history_key, period, keys, enterprise))
     history_refs: dict[str, Reference] = {}
     peer_refs: dict[str, Reference] = {}
-    for row, x, history_key, period, peer_key, enterprise in keyed:
+    for row, x, history_key, period, keys, enterprise in keyed:
         flags = []
         # The value itself is one point of each sample: fewer than minimum + 1, no score.
         if len(histories[history_key]) > policy.min_history:
@@ -198,27 +243,62 @@ def assess(
                 history = history_refs[history_key] = Reference(histories[history_key])
             if history.count_without(period) >= policy.min_history:
                 flags.append(outlier_flag("own_history", x, history.without(period), policy))
-        if len(peers[peer_key]) > policy.min_peers:
-            group = peer_refs.get(peer_key)
+        for scope in PEER_SCOPES:
+            peer_key = keys.get(scope)
+            if peer_key is None or len(peers[scope][peer_key]) <= policy.min_peers:
+                continue
+            reference_key = f"{scope}|{peer_key}"
+            group = peer_refs.get(reference_key)
             if group is None:
-                group = peer_refs[peer_key] = Reference(peers[peer_key])
-            if group.count_without(enterprise) >= policy.min_peers:
-                flags.append(outlier_flag("peers", x, group.without(enterprise), policy))
+                group = peer_refs[reference_key] = Reference(peers[scope][peer_key])
+            if group.count_without(enterprise) < policy.min_peers:
+                continue
+            flag = outlier_flag("peers", x, group.without(enterprise), policy)
+            if flag is not None:
+                flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
+            flags.append(flag)
+            break
         row.outlier_flags = [flag for flag in flags if flag is not None]
+
+
+def too_few_project_peers(
+    rows: Sequence[CheckedRow], stored: Iterable[StoredPoint], policy: OutlierPolicy
+) -> list[CheckedRow]:
+    """The rows whose project has fewer than the minimum of other enterprises to compare
+    with (as ``assess`` counts them): their peer groups must widen."""
+    owners: dict[str, set[str]] = {}
+    for point in stored:
+        part = f"{point.indicator_id}|{point.sex or TOTAL}|{point.role or TOTAL}"
+        period = f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
+        owners.setdefault(f"{point.project_id}|{period}|{part}", set()).add(
+            str(point.enterprise_id)
+        )
+    keys = []
+    for row in rows:
+        if row.slot is None or row.number is None:
+            continue
+        enterprise, indicator, period, sex, role = row.slot.split("|")
+        peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
+        key = f"{row.project_id}|{peer_period}|{indicator}|{sex}|{role}"
+        owners.setdefault(key, set()).add(enterprise)
+        keys.append((row, key, enterprise))
+    return [
+        row for row, key, enterprise in keys if len(owners[key] - {enterprise}) < policy.min_peers
+    ]
 
 
 async def flag_outliers(
     session: AsyncSession, rows: Sequence[CheckedRow], policy: OutlierPolicy
 ) -> None:
-    """Load the stored history and peers of the rows (two queries) and flag the rows."""
+    """Load the stored history and peers of the rows (two queries; a third for rows whose
+    project has too few peers) and flag the rows."""
     numeric = [r for r in rows if r.ok and r.indicator is not None and r.indicator.numeric]
     if not numeric:
         return
     indicator_ids = {r.indicator.id for r in numeric if r.indicator is not None}
+    enterprises = {r.data.enterprise_id for r in numeric}
     stored = await value_repository.history_points(
-        session,
-        enterprise_ids={r.data.enterprise_id for r in numeric},
-        indicator_ids=indicator_ids,
+        session, enterprise_ids=enterprises, indicator_ids=indicator_ids
     )
     stored += await value_repository.peer_points(
         session,
@@ -226,6 +306,21 @@ async def flag_outliers(
         indicator_ids=indicator_ids,
         months={r.month for r in numeric if r.month is not None},
         round_kinds={r.round.kind for r in numeric if r.round is not None},
-        exclude_enterprise_ids={r.data.enterprise_id for r in numeric},
+        exclude_enterprise_ids=enterprises,
     )
-    assess(numeric, stored, policy)
+    lacking = too_few_project_peers(numeric, stored, policy)
+    places: dict[str, tuple[str, str]] = {}
+    if lacking:
+        located = await value_repository.places(
+            session, {row.data.enterprise_id for row in lacking}
+        )
+        places = {str(enterprise): place for enterprise, place in located.items()}
+        stored += await value_repository.sector_peer_points(
+            session,
+            sectors={sector for _, sector in located.values()},
+            indicator_ids={r.indicator.id for r in lacking if r.indicator is not None},
+            months={r.month for r in lacking if r.month is not None},
+            round_kinds={r.round.kind for r in lacking if r.round is not None},
+            exclude_enterprise_ids=enterprises,
+        )
+    assess(numeric, stored, policy, places)

@@ -26,16 +26,25 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.types import Date, TypeEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.db import changes
-from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.replica.models import (
+    ReplicaEnrolment,
+    ReplicaEnterprise,
+    ReplicaProject,
+)
 from services.indicators.tenancy import enterprise_visible, project_role, project_visible
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import (
+    IndicatorValue,
+    IndicatorValueVersion,
+    MeasurementRound,
+    ReviewPolicy,
+)
 from services.indicators.values.schemas import ValueStatus
 from services.indicators.values.validation import IndicatorInfo, RoundInfo, StoredValue
 from shared.enums import Role
@@ -45,6 +54,11 @@ from shared.pagination import PageRequest, keyset_page
 # Rows per UPDATE statement: bounds the size of one statement's arrays.
 WRITE_CHUNK = 20_000
 REVIEWED = (ValueStatus.submitted.value, ValueStatus.validated.value)
+COUNTING = (
+    ValueStatus.validated.value,
+    ValueStatus.withdrawn.value,
+    ValueStatus.not_computable.value,
+)
 
 
 def any_of(column: Any, values: Iterable[Any], item_type: TypeEngine[Any]) -> ColumnElement[bool]:
@@ -73,6 +87,8 @@ class StoredPoint:
     sex: str | None
     role: str | None
     value: Decimal
+    country: str | None = None
+    sector: str | None = None
 
 
 class SlotTaken(Exception):
@@ -154,6 +170,7 @@ class ValueRepository:
                 col(Indicator.max_value),
                 col(Indicator.disaggregations),
                 col(Indicator.active),
+                col(Indicator.formula),
             ).where(any_of(Indicator.code, codes, String()))
         )
         return {
@@ -166,6 +183,7 @@ class ValueRepository:
                 max_value=r[5],
                 disaggregations=tuple(r[6] or ()),
                 active=r[7],
+                formula_inputs=(r[8]["numerator"], r[8]["denominator"]) if r[8] else None,
             )
             for r in rows
         }
@@ -273,8 +291,50 @@ class ValueRepository:
         )
         return await self._fetch_points(session, statement)
 
-    def _points(self) -> Any:
-        return (
+    async def sector_peer_points(
+        self,
+        session: AsyncSession,
+        *,
+        sectors: Collection[str],
+        indicator_ids: Collection[UUID],
+        months: Collection[date],
+        round_kinds: Collection[str],
+        exclude_enterprise_ids: Collection[UUID],
+    ) -> list[StoredPoint]:
+        """Enterprises of the same sectors in any project, for the same months or round
+        kinds: the wider peer groups of a project with too few enterprises."""
+        if not sectors or not (months or round_kinds):
+            return []
+        period = or_(
+            any_of(IndicatorValue.month, months, Date()),
+            any_of(MeasurementRound.kind, round_kinds, String()),
+        )
+        statement = self._points(places=True).where(
+            any_of(ReplicaEnterprise.sector, sectors, String()),
+            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            period,
+            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids, Uuid()),
+        )
+        return await self._fetch_points(session, statement)
+
+    async def places(
+        self, session: AsyncSession, enterprise_ids: Collection[UUID]
+    ) -> dict[UUID, tuple[str, str]]:
+        """Each enterprise's (country, sector), as the replica knows them."""
+        if not enterprise_ids:
+            return {}
+        rows = await session.execute(
+            core_select(
+                col(ReplicaEnterprise.id),
+                col(ReplicaEnterprise.country),
+                col(ReplicaEnterprise.sector),
+            ).where(any_of(ReplicaEnterprise.id, enterprise_ids, Uuid()))
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def _points(self, *, places: bool = False) -> Any:
+        located = [col(ReplicaEnterprise.country), col(ReplicaEnterprise.sector)] if places else []
+        statement = (
             core_select(
                 col(IndicatorValue.enterprise_id),
                 col(IndicatorValue.indicator_id),
@@ -285,6 +345,7 @@ class ValueRepository:
                 col(IndicatorValue.sex),
                 col(IndicatorValue.role),
                 col(IndicatorValue.value),
+                *located,
             )
             .outerjoin(MeasurementRound, col(MeasurementRound.id) == IndicatorValue.round_id)
             .where(
@@ -293,6 +354,11 @@ class ValueRepository:
                 col(IndicatorValue.value).is_not(None),
             )
         )
+        if places:
+            statement = statement.join(
+                ReplicaEnterprise, col(ReplicaEnterprise.id) == IndicatorValue.enterprise_id
+            )
+        return statement
 
     async def _fetch_points(self, session: AsyncSession, statement: Any) -> list[StoredPoint]:
         rows = await session.execute(statement)
@@ -307,6 +373,8 @@ class ValueRepository:
                 sex=r[6],
                 role=r[7],
                 value=r[8],
+                country=r[9] if len(r) > 9 else None,
+                sector=r[10] if len(r) > 10 else None,
             )
             for r in rows
         ]
@@ -353,20 +421,136 @@ class ValueRepository:
         status: str,
         submitted_at: datetime | None,
     ) -> None:
-        """Overwrite draft or returned values in place (they are not reviewed facts yet),
-        one UPDATE per chunk over unnested column arrays."""
+        """Change draft or returned values in place (they are not reviewed facts yet), one
+        UPDATE per chunk over unnested column arrays; each becomes its next version, and the
+        state it replaces is kept first as a version of its history."""
         constants = {
             "batch_id": batch_id,
             "entered_by": entered_by,
             "entered_at": entered_at,
             "status": status,
             "submitted_at": submitted_at,
+            "reason": f"re-sent in batch {batch_id}",
         }
         for start in range(0, len(rows), WRITE_CHUNK):
             chunk = rows[start : start + WRITE_CHUNK]
+            await self.archive(session, [row.id for row in chunk])
             # Rows to columns in C (zip), one array parameter per column.
             columns = dict(zip(ValueRow._fields, map(list, zip(*chunk, strict=True)), strict=True))
             await session.execute(_REPLACE_DRAFTS, {**columns, **constants})
+
+    async def archive(self, session: AsyncSession, value_ids: Sequence[UUID]) -> None:
+        """Keep the present state of values about to change in place as versions."""
+        if value_ids:
+            await session.execute(_ARCHIVE, {"ids": list(value_ids)})
+
+    async def archived(
+        self, session: AsyncSession, value_ids: Collection[UUID]
+    ) -> list[IndicatorValueVersion]:
+        """Earlier states of values changed in place, oldest first."""
+        statement = (
+            select(IndicatorValueVersion)
+            .where(any_of(IndicatorValueVersion.value_id, value_ids, Uuid()))
+            .order_by(col(IndicatorValueVersion.version), col(IndicatorValueVersion.replaced_at))
+        )
+        return list((await session.exec(statement)).all())
+
+    async def earlier_enterers(
+        self, session: AsyncSession, value_ids: Collection[UUID]
+    ) -> dict[UUID, set[str]]:
+        """Who entered or changed each value before its present version."""
+        if not value_ids:
+            return {}
+        rows = await session.execute(
+            core_select(col(IndicatorValueVersion.value_id), col(IndicatorValueVersion.entered_by))
+            .where(any_of(IndicatorValueVersion.value_id, value_ids, Uuid()))
+            .distinct()
+        )
+        enterers: dict[UUID, set[str]] = {}
+        for value_id, actor in rows:
+            enterers.setdefault(value_id, set()).add(actor)
+        return enterers
+
+    # --- derived values -------------------------------------------------------------------
+
+    async def formulas(self, session: AsyncSession) -> list[Indicator]:
+        """The active derived indicators, with their formulas."""
+        statement = select(Indicator).where(
+            col(Indicator.formula).is_not(None), col(Indicator.active).is_(True)
+        )
+        return list((await session.exec(statement)).all())
+
+    async def counting_versions(
+        self, session: AsyncSession, slots: Collection[str]
+    ) -> dict[str, IndicatorValue]:
+        """Per slot, the version that counts: the newest validated, withdrawn or
+        not-computable one. A correction awaiting review does not count yet, so the
+        version it corrects still does; a withdrawn or uncomputable one means none does."""
+        if not slots:
+            return {}
+        statement = (
+            select(IndicatorValue)
+            .where(
+                any_of(IndicatorValue.slot, slots, String()),
+                any_of(IndicatorValue.status, COUNTING, String()),
+            )
+            .order_by(col(IndicatorValue.slot), col(IndicatorValue.version).desc())
+            .ext(distinct_on(col(IndicatorValue.slot)))
+            .execution_options(populate_existing=True)
+        )
+        return {value.slot: value for value in (await session.exec(statement)).all()}
+
+    async def current_of_slots(
+        self, session: AsyncSession, slots: Collection[str], *, lock: bool = False
+    ) -> dict[str, IndicatorValue]:
+        if not slots:
+            return {}
+        statement = (
+            select(IndicatorValue)
+            .where(any_of(IndicatorValue.slot, slots, String()), col(IndicatorValue.is_current))
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return {value.slot: value for value in (await session.exec(statement)).all()}
+
+    # --- review policy ----------------------------------------------------------------------
+
+    async def one_pair_of_eyes(
+        self, session: AsyncSession, project_ids: Collection[UUID]
+    ) -> set[UUID]:
+        """Those of the projects that turned the four-eyes rule off."""
+        if not project_ids:
+            return set()
+        rows = await session.exec(
+            select(ReviewPolicy.project_id).where(
+                any_of(ReviewPolicy.project_id, project_ids, Uuid()),
+                col(ReviewPolicy.four_eyes).is_(False),
+            )
+        )
+        return set(rows.all())
+
+    async def project_known(self, session: AsyncSession, project_id: UUID) -> bool:
+        return await session.get(ReplicaProject, project_id) is not None
+
+    async def policy(self, session: AsyncSession, project_id: UUID) -> ReviewPolicy | None:
+        return await session.get(ReviewPolicy, project_id, populate_existing=True)
+
+    async def policies(
+        self,
+        session: AsyncSession,
+        *,
+        project_ids: Collection[UUID] | None,
+        four_eyes: bool | None,
+        page: PageRequest,
+    ) -> list[ReviewPolicy]:
+        statement = select(ReviewPolicy)
+        if project_ids is not None:
+            statement = statement.where(any_of(ReviewPolicy.project_id, project_ids, Uuid()))
+        if four_eyes is not None:
+            statement = statement.where(col(ReviewPolicy.four_eyes).is_(four_eyes))
+        statement = keyset_page(statement, col(ReviewPolicy.project_id), page)
+        return list((await session.exec(statement)).all())
 
     async def add_audit_entries(
         self, session: AsyncSession, principal: Principal, entries: Sequence[dict[str, Any]]
@@ -588,9 +772,18 @@ _REPLACE_DRAFTS = text(
     )
     + ", outlier_flags = u.outlier_flags::jsonb, status = :status, batch_id = :batch_id, "
     + "entered_by = :entered_by, entered_at = :entered_at, "
-    + "submitted_at = CAST(:submitted_at AS timestamptz) FROM "
+    + "submitted_at = CAST(:submitted_at AS timestamptz), "
+    + "version = v.version + 1, change_reason = :reason FROM "
     + _UNNEST
     + " WHERE v.id = u.id"
+)
+# The state of values about to change in place, kept as a version of their history.
+_ARCHIVE = text(
+    "INSERT INTO indicator_value_version (id, value_id, version, status, value, value_bool, "
+    "currency, note, reason, entered_by, entered_at, replaced_at) "
+    "SELECT gen_random_uuid(), id, version, status, value, value_bool, currency, note, "
+    "coalesce(change_reason, correction_reason), entered_by, entered_at, now() "
+    "FROM indicator_value WHERE id = ANY(CAST(:ids AS uuid[]))"
 )
 
 round_repository = RoundRepository()

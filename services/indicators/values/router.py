@@ -8,9 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.indicators.replica.freshness import unless_replica_behind
 from services.indicators.values.outliers import OutlierPolicy
+from services.indicators.values.review import review_policy_service
 from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import (
     BatchResult,
+    ReviewBatchResult,
+    ReviewPolicyIn,
+    ReviewPolicyPublic,
     RoundCreate,
     RoundPublic,
     ValueBatch,
@@ -21,6 +25,7 @@ from services.indicators.values.schemas import (
     ValueReturn,
     ValueStatus,
     ValueUpdate,
+    ValueWithdrawal,
 )
 from services.indicators.values.service import value_service
 from shared.db import SessionDep
@@ -180,14 +185,39 @@ async def submit_values(
     return await value_service.submit(session, body.value_ids, principal=principal)
 
 
+_FOUR_EYES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_403_FORBIDDEN: {
+        **_PROBLEM,
+        "description": "Four eyes: you entered or changed the figure of a value (rule "
+        "`four_eyes`), and its project keeps the rule; someone else validates it",
+    },
+}
+
+
 @router.post(
     "/values/validate",
-    summary="Validate submitted values (all or none); validated values are locked",
-    responses=_TRANSITION_REFUSED,
+    summary="Validate submitted values, all or none (default) or row by row",
+    description=(
+        "Validated values are locked (changed only by a correction) and count in reports; "
+        "values derived from them (defect rate from defects and pieces checked ...) are "
+        "computed in the same transaction. Four eyes: nobody validates a value whose figure "
+        "they entered or changed, unless its project turned the rule off "
+        "(`PUT /projects/{id}/review-policy`). `mode=all_or_nothing` (default) validates "
+        "nothing if one value cannot be validated and answers with a problem naming each "
+        "(`body.value_ids.<i>`, rule `not_found`, `status` or `four_eyes`); "
+        "`mode=per_row` validates the others and answers each row's outcome."
+    ),
+    responses={**_TRANSITION_REFUSED, **_FOUR_EYES},
+    response_model=list[ValuePublic] | ReviewBatchResult,
 )
 async def validate_values(
-    body: ValueIds, session: SessionDep, principal: CurrentPrincipal
-) -> list[ValuePublic]:
+    body: ValueIds,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    mode: Literal["all_or_nothing", "per_row"] = "all_or_nothing",
+) -> list[ValuePublic] | ReviewBatchResult:
+    if mode == "per_row":
+        return await value_service.validate_rows(session, body.value_ids, principal=principal)
     return await value_service.validate(session, body.value_ids, principal=principal)
 
 
@@ -243,7 +273,8 @@ async def submit_value(
 @router.post(
     "/values/{value_id}/validate",
     summary="Validate a submitted value; it is locked from then on",
-    responses=_TRANSITION_REFUSED,
+    description="Four eyes: not by whoever entered or changed its figure (see the bulk route)",
+    responses={**_TRANSITION_REFUSED, **_FOUR_EYES},
 )
 async def validate_value(
     value_id: UUID, session: SessionDep, principal: CurrentPrincipal
@@ -264,9 +295,30 @@ async def return_value(
 
 
 @router.post(
+    "/values/{value_id}/withdraw",
+    summary="Withdraw a validated value, with a reason: it stops counting in reports",
+    description=(
+        "For a figure that should never have been recorded (wrong enterprise, wrong round). "
+        "A new version without a figure replaces it; values derived from it become "
+        "not computable, with the reason. A correction of the withdrawn version records a "
+        "figure again."
+    ),
+    responses=_TRANSITION_REFUSED,
+)
+async def withdraw_value(
+    value_id: UUID, body: ValueWithdrawal, session: SessionDep, principal: CurrentPrincipal
+) -> ValuePublic:
+    return await value_service.withdraw(session, value_id, reason=body.reason, principal=principal)
+
+
+@router.post(
     "/values/{value_id}/corrections",
     status_code=status.HTTP_201_CREATED,
     summary="Correct a validated value: a new version, submitted for review; the old one stays",
+    description=(
+        "The validated version keeps counting in reports (and in the values derived from "
+        "it) until the correction is validated; derived values are then recomputed."
+    ),
     responses=_TRANSITION_REFUSED,
 )
 async def correct_value(
@@ -277,3 +329,44 @@ async def correct_value(
     policy: Policy,
 ) -> ValuePublic:
     return await value_service.correct(session, value_id, body, principal=principal, policy=policy)
+
+
+# --- review policy --------------------------------------------------------------------------
+
+
+@router.get(
+    "/projects/{project_id}/review-policy",
+    tags=["review policy"],
+    summary="A project's review rule: four eyes unless turned off",
+)
+async def get_review_policy(
+    project_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ReviewPolicyPublic:
+    return await review_policy_service.get(session, project_id, principal=principal)
+
+
+@router.put(
+    "/projects/{project_id}/review-policy",
+    tags=["review policy"],
+    summary="Keep or turn off the four-eyes rule for a project (ILO or its manager; audited)",
+)
+async def set_review_policy(
+    project_id: UUID, body: ReviewPolicyIn, session: SessionDep, principal: CurrentPrincipal
+) -> ReviewPolicyPublic:
+    return await review_policy_service.set(session, project_id, body, principal=principal)
+
+
+@router.get(
+    "/review-policies",
+    tags=["review policy"],
+    summary="Projects whose review rule was set; four_eyes=false lists those that turned it off",
+)
+async def list_review_policies(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageParams,
+    four_eyes: bool | None = None,
+) -> Page[ReviewPolicyPublic]:
+    return await review_policy_service.get_all(
+        session, principal=principal, page=page, four_eyes=four_eyes
+    )

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
 
@@ -27,12 +28,16 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class ValueStatus(StrEnum):
-    """draft -> submitted -> validated (locked) | returned (with a reason) -> draft ..."""
+    """draft -> submitted -> validated (locked) | returned (with a reason) -> draft ...;
+    validated -> withdrawn (by a reviewer, with a reason). A derived value is validated
+    (computed) or not_computable (with the reason in its lineage)."""
 
     draft = "draft"
     submitted = "submitted"
     validated = "validated"
     returned = "returned"
+    withdrawn = "withdrawn"
+    not_computable = "not_computable"
 
 
 class RoundKind(StrEnum):
@@ -91,6 +96,36 @@ class BatchResult(BaseModel):
     results: list[RowResult]
 
 
+class LineageInput(BaseModel):
+    """One input a derived value was computed from: which value, in which version."""
+
+    indicator_code: str
+    value_id: UUID
+    version: int
+    value: PlainDecimal | None
+
+
+class LineageFormula(BaseModel):
+    numerator: str
+    denominator: str
+    multiplier: PlainDecimal
+
+
+class Lineage(BaseModel):
+    """Where a derived value comes from, or why it could not be computed."""
+
+    formula: LineageFormula = Field(description="numerator / denominator x multiplier")
+    formula_version: int = Field(description="The derived indicator's definition version")
+    inputs: list[LineageInput] = Field(
+        description="The validated input values used (those found, when not computable)"
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Why no value was computed: a missing or withdrawn input, division by "
+        "zero, a result outside the indicator's bounds; null when computed",
+    )
+
+
 class ValuePublic(BaseModel):
     id: UUID
     enterprise_id: UUID
@@ -101,7 +136,7 @@ class ValuePublic(BaseModel):
     month: date | None
     sex: Sex | None
     role: ParticipantRole | None
-    value: Decimal | bool | None
+    value: bool | PlainDecimal | None
     currency: str | None
     status: str
     version: int
@@ -118,16 +153,29 @@ class ValuePublic(BaseModel):
     note: str | None = None
     supersedes_id: UUID | None = None
     batch_id: UUID | None = None
+    derived: bool = Field(
+        default=False,
+        description="Computed from its formula's validated inputs; never entered or edited",
+    )
+    lineage: Lineage | None = Field(default=None, description="Derived values only")
+    change_reason: str | None = Field(
+        default=None, description="Why this version was made, when it is not a correction"
+    )
 
 
 class ValueUpdate(BaseModel):
-    """A new value for a draft or returned value (validated ones are corrected instead)."""
+    """A new value for a draft or returned value (validated ones are corrected instead).
+
+    The figure it replaces stays in the value's history as the previous version."""
 
     model_config = ConfigDict(extra="forbid")
 
     value: Decimal | bool | None
     currency: CurrencyCode | None = None
     note: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why the figure changed (kept in the history)"
+    )
 
 
 class ValueCorrection(BaseModel):
@@ -147,6 +195,53 @@ class ValueReturn(BaseModel):
     reason: Reason = Field(examples=["Female and male headcounts look swapped"])
 
 
+class ValueWithdrawal(BaseModel):
+    """Taking a validated figure back: it stops counting, and values derived from it too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason = Field(examples=["Recorded for the wrong enterprise"])
+
+
+class ReviewRowResult(BaseModel):
+    index: int = Field(description="Position of the id in value_ids, from 0")
+    value_id: UUID
+    status: Literal["validated", "refused"]
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list, description="Why it was refused: field, rule, message"
+    )
+
+
+class ReviewBatchResult(BaseModel):
+    """Per-row validation: each value validated or refused with its reasons."""
+
+    validated: int
+    refused: int
+    results: list[ReviewRowResult]
+    values: list["ValuePublic"] = Field(description="The values validated")
+
+
+class ReviewPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    four_eyes: bool = Field(
+        description="true (the default for every project): a value is validated only by "
+        "someone other than who entered or last changed it. false: the project lets the "
+        "same person validate (a small partner with one data officer)"
+    )
+    reason: Reason = Field(examples=["One M&E officer at the partner until March"])
+
+
+class ReviewPolicyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    project_id: UUID
+    four_eyes: bool
+    reason: str | None
+    changed_by: str | None
+    changed_at: datetime | None
+
+
 class ValueIds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -154,14 +249,17 @@ class ValueIds(BaseModel):
 
 
 class ValueVersionPublic(BaseModel):
-    """One version of a value: who entered it when, what it replaced, and why."""
+    """One version of a value: who entered it when, what it replaced, and why.
+
+    Drafts and returned values changed in place keep their value id: each earlier figure
+    is a version of its own, like a correction (a new value id) is."""
 
     value_id: UUID
     version: int
     status: str
     is_current: bool
-    value: Decimal | bool | None
-    previous_value: Decimal | bool | None = Field(
+    value: bool | PlainDecimal | None
+    previous_value: bool | PlainDecimal | None = Field(
         description="The value of the version this one superseded (null for version 1)"
     )
     currency: str | None
@@ -173,6 +271,8 @@ class ValueVersionPublic(BaseModel):
     reviewed_at: datetime | None
     return_reason: str | None
     outlier_flags: list[dict[str, Any]]
+    derived: bool = False
+    lineage: Lineage | None = None
 
 
 class ValueTrailEntry(BaseModel):

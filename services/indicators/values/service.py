@@ -2,12 +2,13 @@
 versions, outlier flags, and the events reporting builds on."""
 
 import gc
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes, utcnow
 from services.indicators.tenancy import can_enter_values, can_review_values
+from services.indicators.values.derivation import derivation_service
+from services.indicators.values.facts import fact_fields, snapshot
 from services.indicators.values.models import IndicatorValue
 from services.indicators.values.outliers import OutlierPolicy, flag_outliers
 from services.indicators.values.repository import (
@@ -26,6 +29,9 @@ from services.indicators.values.repository import (
 )
 from services.indicators.values.schemas import (
     BatchResult,
+    Lineage,
+    ReviewBatchResult,
+    ReviewRowResult,
     ValueBatch,
     ValueCorrection,
     ValueHistory,
@@ -49,11 +55,11 @@ from services.indicators.values.validation import (
 )
 from shared.enums import ParticipantRole, Role, Sex
 from shared.events import (
-    IndicatorValueSnapshot,
     ValueCorrected,
     ValueReturned,
     ValuesSubmitted,
     ValueValidated,
+    ValueWithdrawn,
 )
 from shared.identity import Principal
 from shared.ids import new_id
@@ -66,8 +72,6 @@ from shared.problems import (
     TransitionNotAllowed,
     field_error,
 )
-
-S = TypeVar("S", bound=IndicatorValueSnapshot)
 
 # Values per values.submitted event: big batches become several events of bounded size.
 EVENT_PART_SIZE = 500
@@ -139,38 +143,10 @@ def public(value: IndicatorValue, code: str) -> ValuePublic:
         submitted_at=value.submitted_at,
         reviewed_by=value.reviewed_by,
         reviewed_at=value.reviewed_at,
+        derived=value.derived,
+        lineage=Lineage.model_validate(value.lineage) if value.lineage else None,
+        change_reason=value.change_reason,
     )
-
-
-def _fact_fields(
-    value: IndicatorValue, code: str, rounds: Mapping[UUID, RoundInfo]
-) -> dict[str, Any]:
-    found = rounds.get(value.round_id) if value.round_id else None
-    return {
-        "value_id": value.id,
-        "enterprise_id": value.enterprise_id,
-        "project_id": value.project_id,
-        "indicator_id": value.indicator_id,
-        "indicator_code": code,
-        "indicator_version": value.indicator_version,
-        "round_id": value.round_id,
-        "round_kind": found.kind if found else None,
-        "round_sequence": found.sequence if found else None,
-        "month": value.month,
-        "sex": value.sex,
-        "role": value.role,
-        "value": value.value,
-        "value_bool": value.value_bool,
-        "currency": value.currency,
-        "status": value.status,
-        "value_version": value.version,
-    }
-
-
-def _snapshot(
-    event: type[S], value: IndicatorValue, code: str, rounds: Mapping[UUID, RoundInfo], **extra: Any
-) -> S:
-    return event.model_validate({**_fact_fields(value, code, rounds), **extra})
 
 
 def _batch_problem(rows: Sequence[CheckedRow]) -> InvalidInput | Conflict:
@@ -382,6 +358,11 @@ class ValueService:
             ) from exc
         await value_repository.add_audit_entries(session, principal, audit)
         if submit:
+            versions = {
+                row.existing.id: row.existing.version + 1
+                for row in rows
+                if row.existing is not None
+            }
             rounds = {row.round.id: row.round for row in rows if row.round is not None}
             codes = {row.indicator.id: row.indicator.code for row in rows if row.indicator}
             facts = [
@@ -402,7 +383,7 @@ class ValueService:
                     "value_bool": r.value_bool,
                     "currency": r.currency,
                     "status": status,
-                    "value_version": 1,
+                    "value_version": versions.get(r.id, 1),
                 }
                 for r in (*new, *replaced)
             ]
@@ -482,9 +463,59 @@ class ValueService:
         self, session: AsyncSession, value_id: UUID, *, principal: Principal
     ) -> ValueHistory:
         value, code = await self.get_or_404(session, value_id, principal=principal)
-        versions = await value_repository.versions(session, value.slot)
-        by_id = {v.id: v for v in versions}
+        rows = await value_repository.versions(session, value.slot)
+        by_id = {v.id: v for v in rows}
         trail = await value_repository.trail(session, list(by_id))
+        archived = await value_repository.archived(session, list(by_id))
+        # Every version of the slot in order: states of values changed in place (drafts,
+        # returned values) and the rows themselves (first entries, corrections).
+        versions = sorted(
+            [
+                ValueVersionPublic(
+                    value_id=v.value_id,
+                    version=v.version,
+                    status=v.status,
+                    is_current=False,
+                    value=v.value_bool if v.value_bool is not None else v.value,
+                    previous_value=None,
+                    currency=v.currency,
+                    changed_by=v.entered_by,
+                    changed_at=v.entered_at,
+                    reason=v.reason,
+                    submitted_at=None,
+                    reviewed_by=None,
+                    reviewed_at=None,
+                    return_reason=None,
+                    outlier_flags=[],
+                )
+                for v in archived
+            ]
+            + [
+                ValueVersionPublic(
+                    value_id=v.id,
+                    version=v.version,
+                    status=v.status,
+                    is_current=v.is_current,
+                    value=_shown(v),
+                    previous_value=None,
+                    currency=v.currency,
+                    changed_by=v.entered_by,
+                    changed_at=v.entered_at,
+                    reason=v.correction_reason or v.change_reason,
+                    submitted_at=v.submitted_at,
+                    reviewed_by=v.reviewed_by,
+                    reviewed_at=v.reviewed_at,
+                    return_reason=v.return_reason,
+                    outlier_flags=v.outlier_flags,
+                    derived=v.derived,
+                    lineage=Lineage.model_validate(v.lineage) if v.lineage else None,
+                )
+                for v in rows
+            ],
+            key=lambda version: (version.version, version.changed_at),
+        )
+        for earlier, later in itertools.pairwise(versions):
+            later.previous_value = earlier.value
         return ValueHistory(
             enterprise_id=value.enterprise_id,
             indicator_code=code,
@@ -492,28 +523,7 @@ class ValueService:
             month=value.month,
             sex=Sex(value.sex) if value.sex else None,
             role=ParticipantRole(value.role) if value.role else None,
-            versions=[
-                ValueVersionPublic(
-                    value_id=v.id,
-                    version=v.version,
-                    status=v.status,
-                    is_current=v.is_current,
-                    value=_shown(v),
-                    previous_value=_shown(by_id[v.supersedes_id])
-                    if v.supersedes_id in by_id
-                    else None,
-                    currency=v.currency,
-                    changed_by=v.entered_by,
-                    changed_at=v.entered_at,
-                    reason=v.correction_reason,
-                    submitted_at=v.submitted_at,
-                    reviewed_by=v.reviewed_by,
-                    reviewed_at=v.reviewed_at,
-                    return_reason=v.return_reason,
-                    outlier_flags=v.outlier_flags,
-                )
-                for v in versions
-            ],
+            versions=versions,
             trail=[
                 ValueTrailEntry(
                     at=entry["at"],
@@ -537,23 +547,30 @@ class ValueService:
         principal: Principal,
         policy: OutlierPolicy | None = None,
     ) -> ValuePublic:
-        """Change a draft or returned value in place; it becomes a draft again."""
+        """Change a draft or returned value in place; it becomes a draft again, in its next
+        version (the figure it had stays in the history)."""
         _require_enterer(principal)
         value, code = await self.get_or_404(session, value_id, principal=principal, lock=True)
+        _require_entered(value)
         _require_current(value)
         if value.status == ValueStatus.validated:
             raise _locked(value)
         if value.status == ValueStatus.submitted:
             raise _under_review(value)
+        if value.status == ValueStatus.withdrawn:
+            raise _withdrawn(value)
         before = public(value, code)
         row = await self._judge_one(
             session, value, code, data.value, data.currency, data.note, principal=principal
         )
         await flag_outliers(session, [row], policy or DEFAULT_POLICY)
+        await value_repository.archive(session, [value.id])
         _apply(value, row)
         if row.indicator is not None:
             value.indicator_version = row.indicator.version
         value.status = ValueStatus.draft.value
+        value.version += 1
+        value.change_reason = data.reason or "edited"
         value.entered_by = principal.actor
         value.entered_at = utcnow()
         session.add(value)
@@ -579,15 +596,17 @@ class ValueService:
         principal: Principal,
         policy: OutlierPolicy | None = None,
     ) -> ValuePublic:
-        """A new version of a validated value, submitted for review; the old one stays."""
+        """A new version of a validated (or withdrawn) value, submitted for review; the old
+        one stays, and keeps counting in reports until the new one is validated."""
         _require_enterer(principal)
         old, code = await self.get_or_404(session, value_id, principal=principal, lock=True)
+        _require_entered(old)
         _require_current(old)
-        if old.status != ValueStatus.validated:
+        if old.status not in (ValueStatus.validated, ValueStatus.withdrawn):
             raise TransitionNotAllowed(
-                f"Value {old.id} is {old.status}: only validated values are corrected "
-                "(drafts and returned values are changed with PATCH, submitted ones once "
-                "returned)",
+                f"Value {old.id} is {old.status}: only validated or withdrawn values are "
+                "corrected (drafts and returned values are changed with PATCH, submitted ones "
+                "once returned)",
                 current_status=old.status,
             )
         row = await self._judge_one(
@@ -602,38 +621,23 @@ class ValueService:
         )
         await flag_outliers(session, [row], policy or DEFAULT_POLICY)
         now = utcnow()
-        old.is_current = False
-        session.add(old)
-        # The old version leaves the slot's unique "current" index before the new one enters.
-        await session.flush()
         assert row.indicator is not None
-        new = IndicatorValue(
-            slot=old.slot,
-            enterprise_id=old.enterprise_id,
-            project_id=old.project_id,
-            indicator_id=old.indicator_id,
+        new = await _supersede(
+            session,
+            old,
             indicator_version=row.indicator.version,
-            round_id=old.round_id,
-            month=old.month,
-            sex=old.sex,
-            role=old.role,
             status=ValueStatus.submitted.value,
-            version=old.version + 1,
-            is_current=True,
-            supersedes_id=old.id,
             correction_reason=data.reason,
             entered_by=principal.actor,
             entered_at=now,
             submitted_at=now,
+            apply=row,
         )
-        _apply(new, row)
-        session.add(new)
-        await session.flush()
         rounds = await self._rounds_of(session, [new])
         after = public(new, code)
         await changes.emit(
             session,
-            _snapshot(
+            snapshot(
                 ValueCorrected,
                 new,
                 code,
@@ -719,7 +723,7 @@ class ValueService:
             session.add(value)
         await session.flush()
         rounds = await self._rounds_of(session, [v for v, _ in values])
-        facts = [_fact_fields(v, code, rounds) for v, code in values]
+        facts = [fact_fields(v, code, rounds) for v, code in values]
         await self._emit_submitted(session, new_id(), facts, principal=principal)
         await self._audit_each(session, principal, values, action="value.submitted")
         return [public(v, code) for v, code in values]
@@ -727,7 +731,11 @@ class ValueService:
     async def validate(
         self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
     ) -> list[ValuePublic]:
-        """Submitted values become validated: locked, changed only by correction."""
+        """Submitted values become validated: locked, changed only by correction. All or
+        none: one value that cannot be validated refuses the call, naming each such value.
+
+        Four eyes: nobody validates a value whose figure they entered or changed, unless the
+        value's project turned the rule off (see ``ReviewPolicyService``)."""
         _require_reviewer(principal)
         values = await self._load_for_transition(
             session,
@@ -736,6 +744,104 @@ class ValueService:
             allowed=frozenset({ValueStatus.submitted.value}),
             verb="validated",
         )
+        refused = await self._four_eyes(session, [v for v, _ in values], principal=principal)
+        if refused:
+            single = len(ids) == 1
+            errors = [
+                field_error(
+                    "value_id" if single else f"body.value_ids.{index}",
+                    "four_eyes",
+                    refused[value_id],
+                    str(value_id),
+                )
+                for index, value_id in enumerate(ids)
+                if value_id in refused
+            ]
+            raise Forbidden(
+                errors[0]["message"]
+                if single
+                else f"{len(errors)} of the values were entered or changed by you and need "
+                "another reviewer; nothing was validated (send mode=per_row to validate the "
+                "others)",
+                errors=errors,
+            )
+        return await self._mark_validated(session, values, principal=principal)
+
+    async def validate_rows(
+        self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
+    ) -> ReviewBatchResult:
+        """Per row: validates every value that may be validated and reports each other one
+        with its reasons (not found, not submitted, four eyes)."""
+        _require_reviewer(principal)
+        unique = list(dict.fromkeys(ids))
+        found = await value_repository.get_many(session, unique, principal=principal, lock=True)
+        by_id = {value.id: (value, code) for value, code in found}
+        refused = await self._four_eyes(session, [v for v, _ in found], principal=principal)
+        results: list[ReviewRowResult] = []
+        chosen: dict[UUID, tuple[IndicatorValue, str]] = {}
+        for index, value_id in enumerate(ids):
+            field = f"body.value_ids.{index}"
+            errors: list[dict[str, Any]] = []
+            if value_id not in by_id:
+                errors.append(field_error(field, "not_found", "no such value", str(value_id)))
+            else:
+                value, _ = by_id[value_id]
+                if value.status != ValueStatus.submitted or not value.is_current:
+                    errors.append(
+                        field_error(
+                            field,
+                            "status",
+                            f"value {value.id} is {value.status}"
+                            + ("" if value.is_current else " and superseded by a correction")
+                            + ": only submitted values can be validated",
+                            value.status,
+                        )
+                    )
+                if value_id in refused:
+                    errors.append(field_error(field, "four_eyes", refused[value_id], str(value_id)))
+            if errors:
+                results.append(
+                    ReviewRowResult(index=index, value_id=value_id, status="refused", errors=errors)
+                )
+            else:
+                chosen.setdefault(value_id, by_id[value_id])
+                results.append(ReviewRowResult(index=index, value_id=value_id, status="validated"))
+        validated = await self._mark_validated(session, list(chosen.values()), principal=principal)
+        return ReviewBatchResult(
+            validated=len(validated),
+            refused=sum(1 for result in results if result.status == "refused"),
+            results=results,
+            values=validated,
+        )
+
+    async def _four_eyes(
+        self, session: AsyncSession, values: Sequence[IndicatorValue], *, principal: Principal
+    ) -> dict[UUID, str]:
+        """The values this reviewer may not validate, with the reason: they entered or
+        changed the figure (any version of this value) and its project keeps four eyes."""
+        relaxed = await value_repository.one_pair_of_eyes(
+            session, {value.project_id for value in values}
+        )
+        bound = [value for value in values if value.project_id not in relaxed]
+        earlier = await value_repository.earlier_enterers(session, [v.id for v in bound])
+        return {
+            value.id: (
+                f"You entered or changed value {value.id}: someone else validates it (four "
+                "eyes; the project's review policy keeps the rule)"
+            )
+            for value in bound
+            if principal.actor in {value.entered_by, *earlier.get(value.id, ())}
+        }
+
+    async def _mark_validated(
+        self,
+        session: AsyncSession,
+        values: Sequence[tuple[IndicatorValue, str]],
+        *,
+        principal: Principal,
+    ) -> list[ValuePublic]:
+        if not values:
+            return []
         now = utcnow()
         for value, _ in values:
             value.status = ValueStatus.validated.value
@@ -746,10 +852,60 @@ class ValueService:
         rounds = await self._rounds_of(session, [v for v, _ in values])
         for value, code in values:
             await changes.emit(
-                session, _snapshot(ValueValidated, value, code, rounds), principal=principal
+                session, snapshot(ValueValidated, value, code, rounds), principal=principal
             )
         await self._audit_each(session, principal, values, action="value.validated")
+        # In the same transaction: the derived values of these inputs, and their events.
+        await derivation_service.refresh(session, [v for v, _ in values], principal=principal)
         return [public(v, code) for v, code in values]
+
+    async def withdraw(
+        self, session: AsyncSession, value_id: UUID, *, reason: str, principal: Principal
+    ) -> ValuePublic:
+        """A reviewer takes a validated figure back (recorded for the wrong enterprise, say):
+        a new version with no figure, so reports stop counting it and values derived from
+        it become not computable. A correction of the withdrawn version records it anew."""
+        _require_reviewer(principal)
+        old, code = await self.get_or_404(session, value_id, principal=principal, lock=True)
+        _require_entered(old)
+        _require_current(old)
+        if old.status != ValueStatus.validated:
+            raise TransitionNotAllowed(
+                f"Value {old.id} is {old.status}: only validated values are withdrawn",
+                current_status=old.status,
+            )
+        now = utcnow()
+        new = await _supersede(
+            session,
+            old,
+            indicator_version=old.indicator_version,
+            currency=old.currency,
+            status=ValueStatus.withdrawn.value,
+            correction_reason=reason,
+            entered_by=principal.actor,
+            entered_at=now,
+            reviewed_by=principal.actor,
+            reviewed_at=now,
+        )
+        rounds = await self._rounds_of(session, [new])
+        await changes.emit(
+            session,
+            snapshot(ValueWithdrawn, new, code, rounds, reason=reason),
+            principal=principal,
+        )
+        after = public(new, code)
+        await changes.audit(
+            session,
+            principal=principal,
+            action="value.withdrawn",
+            entity_type="indicator_value",
+            entity_id=new.id,
+            before=public(old, code),
+            after=after,
+            reason=reason,
+        )
+        await derivation_service.refresh(session, [new], principal=principal)
+        return after
 
     async def return_(
         self, session: AsyncSession, value_id: UUID, *, reason: str, principal: Principal
@@ -772,7 +928,7 @@ class ValueService:
         rounds = await self._rounds_of(session, [value])
         await changes.emit(
             session,
-            _snapshot(ValueReturned, value, code, rounds, reason=reason),
+            snapshot(ValueReturned, value, code, rounds, reason=reason),
             principal=principal,
         )
         await self._audit_each(
@@ -887,6 +1043,39 @@ def _apply(value: IndicatorValue, row: CheckedRow) -> None:
     value.outlier_flags = row.outlier_flags
 
 
+async def _supersede(
+    session: AsyncSession,
+    old: IndicatorValue,
+    *,
+    apply: CheckedRow | None = None,
+    **fields: Any,
+) -> IndicatorValue:
+    """The slot's next version (a correction, a withdrawal): ``old`` stays as history."""
+    old.is_current = False
+    session.add(old)
+    # The old version leaves the slot's unique "current" index before the new one enters.
+    await session.flush()
+    new = IndicatorValue(
+        slot=old.slot,
+        enterprise_id=old.enterprise_id,
+        project_id=old.project_id,
+        indicator_id=old.indicator_id,
+        round_id=old.round_id,
+        month=old.month,
+        sex=old.sex,
+        role=old.role,
+        version=old.version + 1,
+        is_current=True,
+        supersedes_id=old.id,
+        **fields,
+    )
+    if apply is not None:
+        _apply(new, apply)
+    session.add(new)
+    await session.flush()
+    return new
+
+
 def _require_current(value: IndicatorValue) -> None:
     if not value.is_current:
         raise TransitionNotAllowed(
@@ -894,6 +1083,23 @@ def _require_current(value: IndicatorValue) -> None:
             "correction: act on the current version (see its history)",
             current_status=value.status,
         )
+
+
+def _require_entered(value: IndicatorValue) -> None:
+    if value.derived:
+        raise Conflict(
+            f"Value {value.id} is derived: it is computed from its formula's inputs and "
+            "never changed by hand; correct, withdraw or enter its inputs instead",
+            errors=[field_error("value_id", "derived", "derived values are computed")],
+        )
+
+
+def _withdrawn(value: IndicatorValue) -> Conflict:
+    return Conflict(
+        f"Value {value.id} was withdrawn: record a new figure with "
+        f"POST /values/{value.id}/corrections",
+        errors=[field_error("body.value", "withdrawn", "withdrawn values are locked")],
+    )
 
 
 def _locked(value: IndicatorValue) -> Conflict:

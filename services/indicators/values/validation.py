@@ -41,7 +41,7 @@ TOTAL = "*"
 ADDITIVE_KINDS = frozenset({"count", "amount"})
 NUMERIC_KINDS = frozenset({"count", "rate", "percentage", "amount", "duration"})
 # Rules that say the slot is busy rather than that the value is wrong (answered as 409).
-STATE_RULES = frozenset({"locked", "under_review"})
+STATE_RULES = frozenset({"locked", "under_review", "withdrawn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,8 @@ class IndicatorInfo:
     max_value: Decimal | None
     disaggregations: tuple[str, ...]
     active: bool = True
+    # A derived indicator's (numerator, denominator) codes; None for entered indicators.
+    formula_inputs: tuple[str, str] | None = None
 
     @property
     def numeric(self) -> bool:
@@ -235,6 +237,16 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
             f"Indicator '{indicator.code}' is retired: no new values are recorded for it",
             data.indicator_code,
         )
+    elif indicator.formula_inputs is not None:
+        numerator, denominator = indicator.formula_inputs
+        row.fail(
+            "indicator_code",
+            "derived_indicator",
+            f"'{indicator.code}' is derived: it is computed from '{numerator}' and "
+            f"'{denominator}' once both are validated for the same enterprise, period and "
+            "part; send those values instead",
+            data.indicator_code,
+        )
     else:
         row.indicator = indicator
         check_value(row, indicator)
@@ -400,6 +412,13 @@ def check_slots(
                 "under_review",
                 f"Value {current.id} for this slot is submitted and awaiting review: it can be "
                 "changed once it is returned",
+            )
+        elif current.status == ValueStatus.withdrawn:
+            row.fail(
+                "value",
+                "withdrawn",
+                f"Value {current.id} for this slot was withdrawn: record a new figure with "
+                f"POST /values/{current.id}/corrections",
             )
         else:
             row.existing = current

@@ -12,12 +12,14 @@ from services.reporting.filters import MIN_GROUP_SIZE, Dimension, PeriodGrain
 from services.reporting.graphql.context import GraphQLContext, get_context
 from services.reporting.graphql.types import (
     Enterprise,
+    ImpactExplanation,
     ImpactReport,
     Info,
     ProgrammeSummary,
     ReportFilter,
 )
-from services.reporting.impact.report import impact_report
+from services.reporting.impact.explain import explain_impact
+from services.reporting.impact.report import RULES, impact_report
 from services.reporting.reach.report import reach_report
 from services.reporting.report import ReportTable
 from shared.graphql import subgraph_router, subgraph_schema
@@ -29,6 +31,7 @@ _ARGUMENTS = {
     "query.group_by": "groupBy",
     "query.period_grain": "periodGrain",
     "query.indicator": "indicators",
+    "query.sex": "sex",
 }
 
 Report = Callable[[AsyncSession, Principal, dict[str, Any]], Awaitable[ReportTable]]
@@ -93,6 +96,26 @@ async def _impact_report(
     return ImpactReport.from_table(await _run(info, impact_report, params))
 
 
+async def _impact_pairs(
+    info: Info,
+    indicator: str,
+    filter: ReportFilter | None = None,
+    sex: str | None = None,
+) -> ImpactExplanation:
+    params = _params(info.context, filter, indicators=[indicator])
+    if sex is not None:
+        params["sex"] = [sex]
+    context = info.context
+    try:
+        async with context.database() as session:
+            explanation = await explain_impact(session, context.principal, params)
+    except InvalidInput as problem:
+        for error in problem.errors or []:
+            error["field"] = _argument(error["field"])
+        raise
+    return ImpactExplanation.from_model(explanation)
+
+
 @strawberry.type
 class Query:
     programme_summary: ProgrammeSummary = strawberry.field(
@@ -100,14 +123,24 @@ class Query:
         description=(
             "Enterprises trained, participants by sex, workers benefiting, trainers, "
             "satisfaction and headline impact (each with its n) over the enterprises you "
-            "may see; small groups suppressed as in the reports"
+            "may see; figures suppressed as in the reports (only over whole blocks of "
+            "enterprises, so no small group is recovered by subtraction)." + RULES
         ),
     )
     impact_report: ImpactReport = strawberry.field(
         resolver=_impact_report,
         description=(
             "Matched-pair impact per indicator, broken down by groupBy: n, % improved, "
-            "median and quartiles of the relative change"
+            "median and quartiles of the relative change." + RULES
+        ),
+    )
+    impact_pairs: ImpactExplanation = strawberry.field(
+        resolver=_impact_pairs,
+        description=(
+            "Explain a figure: the matched pairs behind the impact figure of one indicator "
+            "with these filters (a breakdown's row: filter on its group; sex: female or male "
+            "for a sex part), each with the value ids and versions of its validated baseline "
+            "and endline. Not for lead buyers."
         ),
     )
 

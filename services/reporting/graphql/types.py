@@ -15,6 +15,8 @@ import strawberry
 from services.reporting.filters import Dimension, PeriodGrain
 from services.reporting.graphql.context import GraphQLContext
 from services.reporting.graphql.loaders import ScoreStatusRow
+from services.reporting.impact.explain import ImpactExplanation as ImpactExplanationModel
+from services.reporting.impact.explain import MatchedPair, PairSide
 from services.reporting.report import ReportColumn as ReportColumnModel
 from services.reporting.report import ReportTable
 from services.reporting.suppliers.schemas import IndicatorChange as IndicatorChangeModel
@@ -279,6 +281,9 @@ class ImpactRow:
     sector: str | None
     period: str | None
     stage: str | None
+    sex: str | None = strawberry.field(
+        description="female or male, with groupBy SEX (the part of a sex-disaggregated indicator)"
+    )
     indicator: str | None = strawberry.field(description="Indicator code")
     indicator_name: str | None
     unit: str | None
@@ -309,6 +314,7 @@ class ImpactRow:
             sector=row.get("sector"),
             period=row.get("period"),
             stage=row.get("stage"),
+            sex=row.get("sex"),
             indicator=row.get("indicator"),
             indicator_name=row.get("indicator_name"),
             unit=row.get("unit"),
@@ -452,4 +458,75 @@ class ProgrammeSummary:
             min_group_size=reach.min_group_size,
             generated_at=reach.generated_at,
             data_as_of=_positions(reach.data_as_of),
+        )
+
+
+# --- explain a figure ------------------------------------------------------------------------
+
+
+@strawberry.type(description="One side of a matched pair: the validated value counted")
+class ImpactPairSide:
+    value_id: strawberry.ID = strawberry.field(description="The value in the indicators service")
+    version: int = strawberry.field(description="The latest validated version of its slot")
+    value: Decimal | None = strawberry.field(description="Numeric indicators")
+    value_bool: bool | None = strawberry.field(description="Yes/no practice indicators")
+
+    @classmethod
+    def from_model(cls, side: PairSide) -> Self:
+        flag = side.value if isinstance(side.value, bool) else None
+        return cls(
+            value_id=_id(side.value_id),
+            version=side.version,
+            value=None if flag is not None else side.value,  # type: ignore[arg-type]
+            value_bool=flag,
+        )
+
+
+@strawberry.type(description="A matched pair behind an impact figure")
+class ImpactPair:
+    enterprise_id: strawberry.ID
+    enterprise_name: str | None
+    project_id: strawberry.ID
+    sex: str | None = strawberry.field(description="The sex part paired; null: the total")
+    baseline: ImpactPairSide
+    endline: ImpactPairSide
+    change: Decimal | None = strawberry.field(description="endline - baseline")
+    relative_change_pct: Decimal | None = strawberry.field(
+        description="(endline - baseline) / |baseline| x 100, 1 decimal; null for a 0 baseline"
+    )
+    improved: bool | None = strawberry.field(description="Moved in the desired direction")
+
+    @classmethod
+    def from_model(cls, pair: MatchedPair) -> Self:
+        return cls(
+            enterprise_id=_id(pair.enterprise_id),
+            enterprise_name=pair.enterprise_name,
+            project_id=_id(pair.project_id),
+            sex=pair.sex,
+            baseline=ImpactPairSide.from_model(pair.baseline),
+            endline=ImpactPairSide.from_model(pair.endline),
+            change=pair.change,
+            relative_change_pct=pair.relative_change_pct,
+            improved=pair.improved,
+        )
+
+
+@strawberry.type(description="The matched pairs behind one impact figure")
+class ImpactExplanation:
+    indicator: str
+    filters: list[AppliedFilter]
+    n: int = strawberry.field(description="Matched pairs: the figure's n")
+    improved: int = strawberry.field(description="Of them, improved in the desired direction")
+    pairs: list[ImpactPair]
+    method: str
+
+    @classmethod
+    def from_model(cls, explanation: ImpactExplanationModel) -> Self:
+        return cls(
+            indicator=explanation.indicator,
+            filters=_applied(explanation.filters),
+            n=explanation.n,
+            improved=explanation.improved,
+            pairs=[ImpactPair.from_model(pair) for pair in explanation.pairs],
+            method=explanation.method,
         )

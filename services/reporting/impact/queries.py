@@ -29,10 +29,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.disclosure import Blocks, Fact, fact, partitions
 from services.reporting.filters import (
     Breakdown,
     Dimension,
     DimensionSql,
+    PeriodGrain,
     ReportParams,
     breakdown,
     column_of,
@@ -46,7 +48,7 @@ from services.reporting.readmodels.models import (
     RmRound,
     RmValue,
 )
-from services.reporting.tenancy import is_suppressed, row_visible
+from services.reporting.tenancy import row_visible, suppression_applies
 from shared.identity import Principal
 
 REPORT = "impact"
@@ -80,6 +82,7 @@ class IndicatorImpact:
     adoption_before_pct: float | None
     adoption_after_pct: float | None
     suppressed: bool
+    suppression_reason: str | None = None
 
 
 def _latest_totals(
@@ -87,13 +90,16 @@ def _latest_totals(
     *,
     indicator_codes: Collection[str] | None,
     enterprise_ids: Collection[UUID] | None,
+    by_sex: bool = False,
+    with_values: bool = False,
 ) -> Subquery:
     """Per enterprise, project, indicator and round kind: the validated total of the
-    latest round (highest sequence) of that kind that has one."""
+    latest round (highest sequence) of that kind that has one. ``by_sex``: the female and
+    male parts instead of the total, each its own series."""
     conditions: list[ColumnElement[bool]] = [
         col(RmValue.status) == VALIDATED,
         col(RmValue.round_kind).in_((BASELINE, ENDLINE)),
-        col(RmValue.sex).is_(None),
+        col(RmValue.sex).is_not(None) if by_sex else col(RmValue.sex).is_(None),
         col(RmValue.role).is_(None),
         or_(col(RmValue.value).is_not(None), col(RmValue.value_bool).is_not(None)),
         row_visible(RmValue.enterprise_id, RmValue.project_id, principal),
@@ -102,35 +108,42 @@ def _latest_totals(
         conditions.append(col(RmValue.indicator_code).in_(indicator_codes))
     if enterprise_ids is not None:
         conditions.append(col(RmValue.enterprise_id).in_(enterprise_ids))
+    series = [
+        col(RmValue.enterprise_id),
+        col(RmValue.project_id),
+        col(RmValue.indicator_id),
+        *([col(RmValue.sex)] if by_sex else []),
+        col(RmValue.round_kind),
+    ]
     return (
         select(
-            col(RmValue.enterprise_id),
-            col(RmValue.project_id),
-            col(RmValue.indicator_id),
-            col(RmValue.round_kind),
+            *series,
             col(RmValue.round_id),
             col(RmValue.value),
             col(RmValue.value_bool),
             col(RmValue.currency),
+            # Only to explain a figure: the report's own scan reads the index alone.
+            *([col(RmValue.value_id), col(RmValue.value_version)] if with_values else []),
         )
-        .ext(
-            distinct_on(
-                col(RmValue.enterprise_id),
-                col(RmValue.project_id),
-                col(RmValue.indicator_id),
-                col(RmValue.round_kind),
-            )
-        )
+        .ext(distinct_on(*series))
         .where(*conditions)
-        .order_by(
-            col(RmValue.enterprise_id),
-            col(RmValue.project_id),
-            col(RmValue.indicator_id),
-            col(RmValue.round_kind),
-            col(RmValue.round_sequence).desc(),
-        )
+        .order_by(*series, col(RmValue.round_sequence).desc())
         .subquery("latest")
     )
+
+
+def _value_columns(
+    latest: Subquery, is_base: ColumnElement[bool], is_end: ColumnElement[bool], wanted: bool
+) -> list[ColumnElement[Any]]:
+    """The value ids and versions behind a pair, to explain a figure."""
+    if not wanted:
+        return []
+    return [
+        func.array_agg(latest.c.value_id).filter(is_base)[1].label("base_value_id"),
+        func.array_agg(latest.c.value_id).filter(is_end)[1].label("end_value_id"),
+        func.max(latest.c.value_version).filter(is_base).label("base_version"),
+        func.max(latest.c.value_version).filter(is_end).label("end_version"),
+    ]
 
 
 def matched_pairs(
@@ -138,24 +151,35 @@ def matched_pairs(
     *,
     indicator_codes: Collection[str] | None = None,
     enterprise_ids: Collection[UUID] | None = None,
+    by_sex: bool = False,
+    with_values: bool = False,
 ) -> CTE:
-    """Pairs (enterprise, project, indicator) with both sides' values, the endline round
-    and the currency. A pair whose two sides are in different currencies is no pair.
+    """Pairs (enterprise, project, indicator; and sex part when ``by_sex``) with both
+    sides' values and value ids and versions, the endline round and the currency. A pair
+    whose two sides are in different currencies is no pair.
 
     The two sides are put side by side by one grouping pass over the latest values, not a
     self-join: the planner cannot estimate a join of an aggregate with itself and picks
     nested loops that are quadratic in the number of enterprises.
     """
     latest = _latest_totals(
-        principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids
+        principal,
+        indicator_codes=indicator_codes,
+        enterprise_ids=enterprise_ids,
+        by_sex=by_sex,
+        with_values=with_values,
     )
     is_base = latest.c.round_kind == BASELINE
     is_end = latest.c.round_kind == ENDLINE
+    keys = [
+        latest.c.enterprise_id,
+        latest.c.project_id,
+        latest.c.indicator_id,
+        *([latest.c.sex] if by_sex else []),
+    ]
     sides = (
         select(
-            latest.c.enterprise_id,
-            latest.c.project_id,
-            latest.c.indicator_id,
+            *keys,
             func.max(latest.c.value).filter(is_base).label("base"),
             func.max(latest.c.value).filter(is_end).label("end"),
             func.bool_or(latest.c.value_bool).filter(is_base).label("base_bool"),
@@ -164,8 +188,9 @@ def matched_pairs(
             func.max(latest.c.currency).filter(is_end).label("end_currency"),
             # One endline row per group at most: its round (array_agg, as uuid has no max).
             func.array_agg(latest.c.round_id).filter(is_end)[1].label("end_round_id"),
+            *_value_columns(latest, is_base, is_end, with_values),
         )
-        .group_by(latest.c.enterprise_id, latest.c.project_id, latest.c.indicator_id)
+        .group_by(*keys)
         .subquery("sides")
     )
     return (
@@ -173,6 +198,17 @@ def matched_pairs(
             sides.c.enterprise_id,
             sides.c.project_id,
             sides.c.indicator_id,
+            (sides.c.sex if by_sex else null()).label("sex"),
+            *(
+                [
+                    sides.c.base_value_id,
+                    sides.c.end_value_id,
+                    sides.c.base_version,
+                    sides.c.end_version,
+                ]
+                if with_values
+                else []
+            ),
             sides.c.base,
             sides.c.end,
             sides.c.base_bool,
@@ -191,7 +227,7 @@ def matched_pairs(
     )
 
 
-def _dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
+def impact_dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
     def modules_match(values: Sequence[Any]) -> ColumnElement[bool]:
         return exists().where(
             col(RmCohort.project_id) == pairs.c.project_id,
@@ -209,10 +245,12 @@ def _dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
         Dimension.stage: DimensionSql(column_of(RmEnrolment.stage)),
         Dimension.period: DimensionSql(column_of(RmRound.ends_on)),
         Dimension.module: DimensionSql(modules.c.module_code, modules_match),
+        # The pairs of each sex part, when the breakdown asks for them (matched_pairs).
+        Dimension.sex: DimensionSql(pairs.c.sex),
     }
 
 
-def _pair_modules() -> Subquery:
+def pair_modules() -> Subquery:
     # The modules an enterprise was trained in within a project: its cohorts'.
     return (
         select(
@@ -239,22 +277,92 @@ async def indicator_impact(
 
     The caller's visible enterprises by default; ``enterprise_ids`` narrows them further
     (tenancy still applies). ``suppress=False`` is for a view of enterprises the caller
-    may see one by one (an enterprise's own scorecard); aggregates keep it True, so
-    groups of fewer than ``min_group_size`` enterprises are hidden from anyone outside
-    the owning partner and the ILO.
+    may see one by one (an enterprise's own scorecard); aggregates keep it True, so anyone
+    outside the owning partner and the ILO sees only figures over whole blocks of at least
+    ``min_group_size`` enterprises (``services.reporting.disclosure``).
     """
     params = params or ReportParams()
-    pairs = matched_pairs(principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids)
-    modules = _pair_modules()
-    plan = breakdown(params, _dimensions(pairs, modules), report=REPORT)
-    statement = _aggregate(pairs, modules, params, plan)
+    by_sex = Dimension.sex in params.group_by
+    controlled = suppress and suppression_applies(principal)
+    pairs = matched_pairs(
+        principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
+    )
+    modules = pair_modules()
+    plan = breakdown(params, impact_dimensions(pairs, modules), report=REPORT)
+    statement = _aggregate(pairs, modules, params, plan, cells=controlled)
     rows = (await session.execute(statement)).mappings().all()
     keys = [group_key(dimension) for dimension in params.group_by]
     catalogue = await _kinds_and_directions(session, {row["indicator_id"] for row in rows})
-    return [
-        _figures(row, keys, catalogue.get(row["indicator_id"]), principal, min_group_size, suppress)
-        for row in rows
-    ]
+    blocks: dict[tuple[UUID, str | None], Blocks] = {}
+    if controlled and rows:
+        blocks = await _blocks(
+            session,
+            principal,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=by_sex,
+            k=min_group_size,
+        )
+    figures = []
+    for row in rows:
+        reason = None
+        if controlled:
+            measure = blocks.get((row["indicator_id"], row.get("sex")), Blocks(k=min_group_size))
+            cell = row["cell_enterprises"] or []
+            if not measure.shows(cell):
+                reason = measure.reason(cell)
+        figures.append(_figures(row, keys, catalogue.get(row["indicator_id"]), reason))
+    return figures
+
+
+UNIVERSE = (
+    Dimension.country,
+    Dimension.project,
+    Dimension.partner,
+    Dimension.sector,
+    Dimension.module,
+    Dimension.period,
+    Dimension.stage,
+)
+
+
+async def _blocks(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    indicator_codes: Collection[str] | None,
+    enterprise_ids: Collection[UUID] | None,
+    by_sex: bool,
+    k: int,
+) -> dict[tuple[UUID, str | None], Blocks]:
+    """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
+    the request's filters: each enterprise with the dimension values of its pairs."""
+    universe = ReportParams(
+        group_by=(*UNIVERSE, *((Dimension.sex,) if by_sex else ())),
+        period_grain=PeriodGrain.month,
+    )
+    pairs = matched_pairs(
+        principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
+    )
+    modules = pair_modules()
+    plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
+    groups = [pairs.c.indicator_id, *plan.groups]
+    statement = with_joins(
+        select(
+            *groups, func.array_agg(pairs.c.enterprise_id.distinct()).label("cells")
+        ).select_from(pairs),
+        pairs,
+        modules,
+        universe,
+        outer_modules=True,
+    ).group_by(*groups)
+    facts: dict[tuple[UUID, str | None], dict[UUID, set[Fact]]] = {}
+    for row in (await session.execute(statement)).mappings().all():
+        found = fact(dict(row))
+        measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
+        for enterprise in row["cells"]:
+            measure.setdefault(enterprise, set()).add(found)
+    return partitions(facts, k)
 
 
 async def _kinds_and_directions(
@@ -270,7 +378,9 @@ async def _kinds_and_directions(
     return {indicator_id: (kind, direction) for indicator_id, kind, direction in rows.all()}
 
 
-def _aggregate(pairs: CTE, modules: Subquery, params: ReportParams, plan: Breakdown) -> Any:
+def _aggregate(
+    pairs: CTE, modules: Subquery, params: ReportParams, plan: Breakdown, *, cells: bool = False
+) -> Any:
     # Numeric indicators carry value, yes/no ones value_bool, so every measure below is
     # null (and ignored by its aggregate) for the other kind: no join to the catalogue is
     # needed per pair. Which counts make "improved" is decided by the direction afterwards.
@@ -301,7 +411,34 @@ def _aggregate(pairs: CTE, modules: Subquery, params: ReportParams, plan: Breakd
         func.count(base_bool).label("yes_no_pairs"),
         func.count().filter(base_bool).label("practised_before"),
         func.count().filter(end_bool).label("practised_after"),
+        # The enterprises behind each figure, for disclosure control only.
+        *(
+            [func.array_agg(pairs.c.enterprise_id.distinct()).label("cell_enterprises")]
+            if cells
+            else []
+        ),
     ).select_from(pairs)
+    statement = with_joins(statement, pairs, modules, params)
+    if plan.conditions:
+        statement = statement.where(*plan.conditions)
+    group_columns = [pairs.c.indicator_id, *plan.groups]
+    return statement.group_by(*group_columns).order_by(*group_columns)
+
+
+def _enterprises_of(pairs: CTE) -> Any:
+    return func.array_agg(pairs.c.enterprise_id.distinct())
+
+
+def with_joins(
+    statement: Any,
+    pairs: CTE,
+    modules: Subquery,
+    params: ReportParams,
+    *,
+    outer_modules: bool = False,
+) -> Any:
+    """The joins the request's dimensions need. ``outer_modules`` keeps the pairs of
+    enterprises in no cohort (module null) when grouping by module."""
     uses = params.uses
     if any(uses(d) for d in (Dimension.country, Dimension.sector, Dimension.partner)):
         statement = statement.outerjoin(RmEnterprise, col(RmEnterprise.id) == pairs.c.enterprise_id)
@@ -317,29 +454,24 @@ def _aggregate(pairs: CTE, modules: Subquery, params: ReportParams, plan: Breakd
         statement = statement.outerjoin(RmRound, col(RmRound.id) == pairs.c.end_round_id)
     if Dimension.module in params.group_by:
         # Grouped by module, a pair counts once in each module its enterprise took there.
-        statement = statement.join(
-            modules,
-            and_(
-                modules.c.project_id == pairs.c.project_id,
-                modules.c.enterprise_id == pairs.c.enterprise_id,
-            ),
+        on = and_(
+            modules.c.project_id == pairs.c.project_id,
+            modules.c.enterprise_id == pairs.c.enterprise_id,
         )
-    if plan.conditions:
-        statement = statement.where(*plan.conditions)
-    group_columns = [pairs.c.indicator_id, *plan.groups]
-    return statement.group_by(*group_columns).order_by(*group_columns)
+        statement = (
+            statement.outerjoin(modules, on) if outer_modules else statement.join(modules, on)
+        )
+    return statement
 
 
 def _figures(
     row: Any,
     keys: list[str],
     indicator: tuple[str, str] | None,
-    principal: Principal,
-    min_group_size: int,
-    suppress: bool,
+    suppression_reason: str | None,
 ) -> IndicatorImpact:
     group = {key: row[key] for key in keys}
-    if suppress and is_suppressed(row["enterprises"], principal, min_group_size):
+    if suppression_reason is not None:
         return IndicatorImpact(
             indicator_id=row["indicator_id"],
             group=group,
@@ -356,6 +488,7 @@ def _figures(
             adoption_before_pct=None,
             adoption_after_pct=None,
             suppressed=True,
+            suppression_reason=suppression_reason,
         )
     kind, direction = indicator or ("", "")
     yes_no = kind == YES_NO

@@ -1,12 +1,15 @@
 """The impact report: matched-pair figures per indicator as a ReportTable."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import utcnow
+from services.reporting.disclosure import method as disclosure_method
 from services.reporting.filters import (
+    Dimension,
     RawParams,
     dimension_columns,
     min_group_size_of,
@@ -17,25 +20,33 @@ from services.reporting.impact.queries import QUARTILES, REPORT, IndicatorImpact
 from services.reporting.readmodels.models import RmIndicator
 from services.reporting.readmodels.service import read_model_service
 from services.reporting.report import REPORTS, ColumnKind, ReportColumn, ReportTable
-from services.reporting.tenancy import suppression_applies, suppression_reason
+from services.reporting.tenancy import suppression_applies
 from shared.identity import Principal
 from shared.problems import InvalidInput, field_error
 
 INDICATOR_PARAM = "indicator"
 
 METHOD = (
+    "Validated values only, each in its latest validated version: a correction counts once "
+    "it is validated, and until then the version it corrects keeps counting; a withdrawn "
+    "value no longer counts. Derived indicators (defect rate, accident rate, absenteeism "
+    "rate ...) are computed by the indicators service from the validated values of their "
+    "inputs (same enterprise, round, sex and role) and count like any validated value. "
     "Matched pairs: an enterprise counts for an indicator when it has a validated baseline "
     "value and a validated endline value of that indicator in the same project, both the "
-    "total (not a value by sex or role); of each kind the latest round (highest sequence) "
-    "holding a validated value is used. An enterprise with a baseline but no endline (or "
-    "the reverse) is not a pair and is left out; an enterprise enrolled in two projects "
-    "is one pair per project. n is the number of pairs. "
+    "total (not a value by sex or role; with group_by=sex, the female and male parts of "
+    "sex-disaggregated indicators instead, each part paired with itself); of each kind the "
+    "latest round (highest sequence) holding a validated value is used. An enterprise "
+    "with a baseline but no endline (or the reverse) is not a pair and is left out; an "
+    "enterprise enrolled in two projects is one pair per project. n is the number of "
+    "pairs. "
     "Improved: the endline is better than the baseline in the indicator's desired direction "
     "(higher for 'up', lower for 'down'; for yes/no indicators, adopted at endline but not "
     "at baseline for 'up'); indicators without a desired direction have no % improved. "
     "Relative change: (endline - baseline) / |baseline| x 100, over pairs whose baseline is "
     "not 0 (base_zero_excluded says how many were left out); the median and quartiles are "
-    "percentile_cont (linear interpolation). Absolute change: median of endline - baseline "
+    "percentile_cont (linear interpolation); a baseline of 0 has no relative change but "
+    "still counts in n and in % improved. Absolute change: median of endline - baseline "
     "in the indicator's unit, given only when the group's amounts share one currency (a "
     "pair whose two values are in different currencies is not a pair). Adoption (yes/no "
     "indicators): % of pairs with the practice at baseline and at endline. Percentages "
@@ -48,13 +59,28 @@ METHOD = (
 )
 
 
+# The rules as integrators read them in the OpenAPI and GraphQL descriptions.
+RULES = (
+    " Rules: validated values only, each slot in its latest validated version (a "
+    "correction counts once validated, the corrected version until then; a withdrawn value "
+    "no longer counts); derived rates (defect, accident, absenteeism rate ...) are computed "
+    "from their validated inputs and count like any value. A pair is an enterprise's "
+    "validated baseline and endline total in one project (group_by=sex: each sex part of a "
+    "sex-disaggregated indicator; 422 for an indicator given in totals only). A baseline "
+    "of 0 counts in n and % improved but has no relative change (base_zero_excluded). "
+    "Percentages and relative changes are rounded to 1 decimal (half to even), absolute "
+    "changes to 4. Suppression, for callers outside the owning partner and the ILO: a "
+    "figure is shown only over whole blocks of at least SCORE_REPORTING_MIN_GROUP_SIZE "
+    "enterprises, so a small group cannot be recovered by subtracting the groups shown "
+    "from a total (complementary suppression); suppressed rows keep their dimensions and "
+    "say why."
+)
+
+
 def _suppression_method(principal: Principal, min_group_size: int) -> str:
     if not suppression_applies(principal):
         return " Small groups are shown: the caller is the owning partner or the ILO."
-    return (
-        f" Groups of fewer than {min_group_size} distinct enterprises are suppressed for this "
-        "caller: their figures, n included, are empty and the row says why."
-    )
+    return disclosure_method(min_group_size)
 
 
 COLUMNS = [
@@ -131,9 +157,7 @@ async def indicator_codes(session: AsyncSession, codes: list[str]) -> dict[str, 
     return found
 
 
-def _row(
-    figures: IndicatorImpact, indicator: RmIndicator | None, min_group_size: int
-) -> dict[str, Any]:
+def _row(figures: IndicatorImpact, indicator: RmIndicator | None) -> dict[str, Any]:
     row: dict[str, Any] = dict(figures.group)
     row.update(
         indicator=indicator.code if indicator else None,
@@ -152,9 +176,28 @@ def _row(
         adoption_before_pct=figures.adoption_before_pct,
         adoption_after_pct=figures.adoption_after_pct,
         suppressed=figures.suppressed,
-        suppression_reason=suppression_reason(min_group_size) if figures.suppressed else None,
+        suppression_reason=figures.suppression_reason,
     )
     return row
+
+
+def _require_parts_by_sex(indicators: Iterable[RmIndicator]) -> None:
+    """group_by=sex answers only for indicators whose values are given by sex."""
+    whole = [i.code for i in indicators if "sex" not in (i.disaggregations or [])]
+    if whole:
+        raise InvalidInput(
+            f"Not disaggregated by sex: {', '.join(whole)} (their values are totals only); "
+            "leave out group_by=sex or name sex-disaggregated indicators",
+            errors=[
+                field_error(
+                    "query.group_by",
+                    "not_disaggregated_by_sex",
+                    f"'{code}' values are totals only",
+                    code,
+                )
+                for code in whole
+            ],
+        )
 
 
 async def impact_report(
@@ -164,7 +207,9 @@ async def impact_report(
     min_group_size = min_group_size_of(params)
     codes = list(dict.fromkeys(extra.get(INDICATOR_PARAM, [])))
     if codes:
-        await indicator_codes(session, codes)
+        named = await indicator_codes(session, codes)
+        if Dimension.sex in parsed.group_by:
+            _require_parts_by_sex(named.values())
     figures = await indicator_impact(
         session,
         principal,
@@ -182,7 +227,7 @@ async def impact_report(
             )
         ).all()
     }
-    rows = [_row(f, indicators.get(f.indicator_id), min_group_size) for f in figures]
+    rows = [_row(f, indicators.get(f.indicator_id)) for f in figures]
     # Indicator first, then the groups: how a reader scans a brochure's table.
     rows.sort(key=lambda row: str(row["indicator"]))
     await name_groups(session, rows, parsed.group_by)

@@ -1,11 +1,12 @@
-"""REST endpoint of the impact report."""
+"""REST endpoints of the impact report and of the matched pairs behind its figures."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.reporting.filters import ReportQueryParams
-from services.reporting.impact.report import impact_report
+from services.reporting.impact.explain import ImpactExplanation, explain_impact
+from services.reporting.impact.report import RULES, impact_report
 from services.reporting.report import ReportTable
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
@@ -18,9 +19,8 @@ router = APIRouter(prefix="/impact", tags=["impact"])
     summary="Per indicator: matched pairs n, % improved, median and quartiles of the change",
     description=(
         "Baseline versus endline over enterprises with both (matched pairs), broken down by "
-        "any of module, country, project, partner, sector, period, stage. Small groups are "
-        "suppressed for callers outside the owning partner and the ILO. The `method` field "
-        "of the answer says exactly how each figure is computed."
+        "any of module, country, project, partner, sector, period, stage and sex. The "
+        "`method` field of the answer says exactly how each figure is computed." + RULES
     ),
 )
 async def get_impact(
@@ -33,3 +33,30 @@ async def get_impact(
 ) -> ReportTable:
     del indicator  # read from ``params`` with the rest of the query
     return await impact_report(session, principal, params)
+
+
+@router.get(
+    "/pairs",
+    summary="Explain a figure: the matched pairs behind it, with their value ids and versions",
+    description=(
+        "The pairs the impact figure of one indicator counts with the same filters (explain "
+        "a row of a breakdown by filtering on its group: `country=PK`, `module=...`, "
+        "`from`/`to` for a period, `sex=female` for a sex part). Each pair names its "
+        "enterprise, project and the validated baseline and endline values (value id, "
+        "version, figure) and whether it improved; n and improved add up to the figure. "
+        "For callers who may see the enterprises' values one by one (not lead buyers); "
+        "only enterprises you may see are listed." + RULES
+    ),
+    responses={403: {"description": "Lead buyers do not see the values behind figures"}},
+)
+async def get_impact_pairs(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    params: ReportQueryParams,
+    indicator: Annotated[str, Query(description="The indicator code of the figure")],
+    sex: Annotated[
+        str | None, Query(description="female or male: a sex part's figure (group_by=sex)")
+    ] = None,
+) -> ImpactExplanation:
+    del indicator, sex  # read from ``params`` with the rest of the query
+    return await explain_impact(session, principal, params)

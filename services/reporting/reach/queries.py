@@ -6,16 +6,18 @@ to each dimension; the blocks' grouped rows are merged on the group key.
 """
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Date, Select, and_, cast, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.disclosure import Blocks, Fact, fact, partition
 from services.reporting.filters import (
     Dimension,
     DimensionSql,
+    PeriodGrain,
     ReportParams,
     breakdown,
     column_of,
@@ -46,6 +48,7 @@ SATISFIED_RATING = 4
 CERTIFIED_LEVELS = ("certified", "expert")
 
 GroupKey = tuple[Any, ...]
+CELLS = "cell_enterprises"
 Statement = Select[*tuple[Any, ...]]
 
 
@@ -57,7 +60,8 @@ class Block:
     name: str
     measures: tuple[str, ...]
     enterprises: str | None
-    build: Callable[[ReportParams, Principal], Statement]
+    # (params, principal, cells): ``cells`` adds the enterprises behind each row.
+    build: Callable[[ReportParams, Principal, bool], Statement]
     dimensions: frozenset[Dimension]
 
 
@@ -67,8 +71,9 @@ def _enterprise_dimensions(
     project: Any,
     partner: Any,
     period: Any,
+    sex: Any = None,
 ) -> dict[Dimension, DimensionSql]:
-    return {
+    dimensions = {
         Dimension.module: DimensionSql(column_of(module)),
         Dimension.country: DimensionSql(column_of(RmEnterprise.country)),
         Dimension.sector: DimensionSql(column_of(RmEnterprise.sector)),
@@ -77,6 +82,14 @@ def _enterprise_dimensions(
         Dimension.stage: DimensionSql(column_of(RmEnrolment.stage)),
         Dimension.period: DimensionSql(column_of(period)),
     }
+    if sex is not None:
+        dimensions[Dimension.sex] = DimensionSql(column_of(sex))
+    return dimensions
+
+
+def _cells(enterprise: Any, wanted: bool) -> list[Any]:
+    """The enterprises behind a row, for disclosure control (``services.reporting.disclosure``)."""
+    return [func.array_agg(enterprise.distinct()).label(CELLS)] if wanted else []
 
 
 def _with_context(
@@ -105,12 +118,13 @@ TRAINED_DIMENSIONS = _enterprise_dimensions(
 )
 
 
-def _trained(params: ReportParams, principal: Principal) -> Statement:
+def _trained(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
     plan = breakdown(params, TRAINED_DIMENSIONS, report=REPORT)
     enterprise = col(RmModuleProgress.enterprise_id)
     statement = select(
         *plan.groups,
         func.count(enterprise.distinct()).label("enterprises_trained"),
+        *_cells(enterprise, cells),
     ).select_from(RmModuleProgress)
     statement = statement.join(RmCohort, col(RmCohort.id) == col(RmModuleProgress.cohort_id))
     statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
@@ -127,10 +141,11 @@ PARTICIPANT_DIMENSIONS = _enterprise_dimensions(
     project=RmCohort.project_id,
     partner=RmCohort.partner_id,
     period=RmCohort.start_date,
+    sex=RmParticipant.sex,
 )
 
 
-def _participants(params: ReportParams, principal: Principal) -> Statement:
+def _participants(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
     plan = breakdown(params, PARTICIPANT_DIMENSIONS, report=REPORT)
     sex, role = col(RmParticipant.sex), col(RmParticipant.role)
     enterprise = col(RmParticipant.enterprise_id)
@@ -148,6 +163,7 @@ def _participants(params: ReportParams, principal: Principal) -> Statement:
         counted(role == "worker", sex == "female").label("workers_female"),
         counted(role == "worker", sex == "male").label("workers_male"),
         func.count(enterprise.distinct()).label("participant_enterprises"),
+        *_cells(enterprise, cells),
     ).select_from(RmParticipant)
     statement = statement.join(RmCohort, col(RmCohort.id) == col(RmParticipant.cohort_id))
     statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
@@ -159,7 +175,7 @@ def _participants(params: ReportParams, principal: Principal) -> Statement:
     ).group_by(*plan.groups)
 
 
-def _participating(params: ReportParams, principal: Principal) -> Statement:
+def _participating(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
     # Each enterprise of a cohort once per group (DISTINCT), then its workforce summed:
     # an enterprise in three cohorts of the group does not triple its workers.
     members = select(
@@ -204,6 +220,7 @@ def _participating(params: ReportParams, principal: Principal) -> Statement:
         func.count().label("enterprises_participating"),
         func.coalesce(func.sum(facts.c.workforce_total), 0).label("workers_benefiting"),
         func.count().filter(facts.c.workforce_total.is_(None)).label("workforce_unknown"),
+        *_cells(facts.c.enterprise_id, cells),
     ).group_by(*groups)
 
 
@@ -212,10 +229,13 @@ TRAINER_DIMENSIONS = {
     Dimension.country: DimensionSql(column_of(RmTrainerCertification.country)),
     Dimension.partner: DimensionSql(column_of(RmTrainerCertification.organisation_id)),
     Dimension.period: DimensionSql(cast(RmTrainerCertification.certified_at, Date)),
+    Dimension.sex: DimensionSql(column_of(RmTrainerCertification.sex)),
 }
 
 
-def _trainers(params: ReportParams, principal: Principal) -> Statement:
+def _trainers(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
+    # Trainer counts are not enterprise data: never suppressed, so no cells.
+    del cells
     plan = breakdown(params, TRAINER_DIMENSIONS, report=REPORT)
     trainer = col(RmTrainerCertification.trainer_id)
     sex = col(RmTrainerCertification.sex)
@@ -240,11 +260,14 @@ SATISFACTION_DIMENSIONS = _enterprise_dimensions(
     module=RmSatisfaction.module_code,
     project=RmCohort.project_id,
     partner=RmCohort.partner_id,
-    period=cast(RmSatisfaction.recorded_at, Date),
+    # The day the rating was given; ratings recorded before ratings were dated: the day
+    # they were recorded.
+    period=func.coalesce(col(RmSatisfaction.rated_on), cast(RmSatisfaction.recorded_at, Date)),
+    sex=RmSatisfaction.sex,
 )
 
 
-def _satisfaction(params: ReportParams, principal: Principal) -> Statement:
+def _satisfaction(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
     plan = breakdown(params, SATISFACTION_DIMENSIONS, report=REPORT)
     enterprise = col(RmSatisfaction.enterprise_id)
     rating = col(RmSatisfaction.rating)
@@ -253,6 +276,7 @@ def _satisfaction(params: ReportParams, principal: Principal) -> Statement:
         func.count().label("ratings"),
         func.count().filter(rating >= SATISFIED_RATING).label("satisfied"),
         func.count(enterprise.distinct()).label("rated_enterprises"),
+        *_cells(enterprise, cells),
     ).select_from(RmSatisfaction)
     statement = statement.outerjoin(RmCohort, col(RmCohort.id) == col(RmSatisfaction.cohort_id))
     statement = _with_context(statement, enterprise, col(RmCohort.project_id), params)
@@ -293,7 +317,7 @@ BLOCKS = (
         ("enterprises_participating", "workers_benefiting", "workforce_unknown"),
         "enterprises_participating",
         _participating,
-        frozenset(Dimension),
+        frozenset(Dimension) - {Dimension.sex},
     ),
     Block(
         "trainers",
@@ -318,6 +342,8 @@ class ReachGroup:
 
     group: dict[str, Any]
     blocks: dict[str, dict[str, int] | None]
+    # The enterprises behind each block's measures (asked for with ``cells``).
+    cells: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def applicable(block: Block, params: ReportParams) -> bool:
@@ -330,22 +356,26 @@ async def reach_groups(
     params: ReportParams,
     *,
     only: Collection[str] | None = None,
+    cells: bool = False,
 ) -> tuple[list[ReachGroup], list[str]]:
     """Every block's grouped counts (or the ``only`` blocks' by name), merged per group;
-    and the blocks that could not answer (a dimension they have no data for)."""
+    and the blocks that could not answer (a dimension they have no data for). ``cells``:
+    with the enterprises behind each block's figures."""
     keys = [group_key(dimension) for dimension in params.group_by]
     merged: dict[GroupKey, ReachGroup] = {}
     wanted = [block for block in BLOCKS if only is None or block.name in only]
     answering = [block for block in wanted if applicable(block, params)]
     skipped = [block.name for block in wanted if block not in answering]
     for block in answering:
-        rows = (await session.execute(block.build(params, principal))).mappings().all()
+        rows = (await session.execute(block.build(params, principal, cells))).mappings().all()
         for row in rows:
             key = tuple(row[k] for k in keys)
             entry = merged.setdefault(
                 key, ReachGroup(group=dict(zip(keys, key, strict=True)), blocks={})
             )
             entry.blocks[block.name] = {m: int(row[m] or 0) for m in block.measures}
+            if CELLS in row:
+                entry.cells[block.name] = list(row[CELLS] or [])
     for entry in merged.values():
         for block in wanted:
             if block.name in skipped:
@@ -359,3 +389,24 @@ async def reach_groups(
 def _sort_key(values: Sequence[Any]) -> tuple[tuple[bool, str], ...]:
     # Nulls last, everything else by its text.
     return tuple((value is None, "" if value is None else str(value)) for value in values)
+
+
+async def reach_blocks(session: AsyncSession, principal: Principal, *, k: int) -> dict[str, Blocks]:
+    """Per enterprise measure family, the blocks of every fact the caller may see, whatever
+    the request's filters (``services.reporting.disclosure``)."""
+    partitions: dict[str, Blocks] = {}
+    for block in BLOCKS:
+        if block.enterprises is None:
+            continue
+        universe = ReportParams(
+            group_by=tuple(d for d in Dimension if d in block.dimensions),
+            period_grain=PeriodGrain.month,
+        )
+        facts: dict[Any, set[Fact]] = {}
+        rows = (await session.execute(block.build(universe, principal, True))).mappings().all()
+        for row in rows:
+            found = fact({group_key(d): row[group_key(d)] for d in universe.group_by})
+            for enterprise in row[CELLS] or []:
+                facts.setdefault(enterprise, set()).add(found)
+        partitions[block.name] = partition(facts, k)
+    return partitions

@@ -1,10 +1,13 @@
 """The reach report: who and how many the programme reached, as a ReportTable."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import utcnow
+from services.reporting.disclosure import Blocks
+from services.reporting.disclosure import method as disclosure_method
 from services.reporting.filters import (
     RawParams,
     dimension_columns,
@@ -18,11 +21,12 @@ from services.reporting.reach.queries import (
     REPORT,
     SATISFIED_RATING,
     ReachGroup,
+    reach_blocks,
     reach_groups,
 )
 from services.reporting.readmodels.service import read_model_service
 from services.reporting.report import REPORTS, ColumnKind, ReportColumn, ReportTable
-from services.reporting.tenancy import is_suppressed, suppression_applies
+from services.reporting.tenancy import suppression_applies
 from shared.identity import Principal
 
 METHOD = (
@@ -40,8 +44,11 @@ METHOD = (
     "country of certification); they have no project, sector or stage, so their columns "
     "are empty when the request uses those. "
     f"Satisfaction rate: share of participants' ratings of {SATISFIED_RATING} or 5 on the "
-    "1 (very dissatisfied) to 5 (very satisfied) scale, over all ratings (period: the "
-    "date recorded; project and partner: the rated cohort's). "
+    "1 (very dissatisfied) to 5 (very satisfied) scale, over all ratings (period: the day "
+    "the rating was given, which may be backdated within the project's period; project "
+    "and partner: the rated cohort's). "
+    "Breakdown by sex: participants, trainers and ratings by their sex; the enterprise "
+    "counts have no sex and are empty in such a breakdown. "
     "Country and sector are the enterprise's; stage is the enterprise's current stage in "
     "the fact's project. Percentages are rounded to 1 decimal. Only enterprises (and "
     "trainers) the caller may see are counted."
@@ -101,15 +108,25 @@ def _percent(part: int | None, whole: int | None) -> float | None:
 
 
 def reach_row(
-    entry: ReachGroup, principal: Principal, min_group_size: int
+    entry: ReachGroup, partitions: Mapping[str, Blocks] | None, min_group_size: int
 ) -> tuple[dict[str, Any], bool]:
-    """A report row from one group's blocks, small blocks suppressed; and whether any was."""
+    """A report row from one group's blocks, and whether any was suppressed.
+
+    ``partitions``: the caller's blocks per measure family (None: nothing is suppressed
+    for this caller); a family's figures show only over whole blocks."""
     row: dict[str, Any] = dict(entry.group)
     hidden: list[str] = []
+    reasons: list[str] = []
     for block in BLOCKS:
         measures = entry.blocks.get(block.name)
-        base = measures.get(block.enterprises) if measures and block.enterprises else None
-        suppressed = measures is not None and is_suppressed(base, principal, min_group_size)
+        suppressed = False
+        if measures is not None and partitions is not None and block.enterprises:
+            blocks = partitions.get(block.name, Blocks(k=min_group_size))
+            cell = entry.cells.get(block.name, [])
+            # A family with nothing in this group shows its zeros: they reveal no one.
+            suppressed = bool(measures.get(block.enterprises)) and not blocks.shows(cell)
+            if suppressed:
+                reasons.append(f"{block.name}: {blocks.reason(cell)}")
         if suppressed:
             hidden.append(block.name)
         for measure in block.measures:
@@ -117,20 +134,15 @@ def reach_row(
                 row[measure] = None if measures is None or suppressed else measures[measure]
         for derived in _DERIVED.get(block.name, ()):
             row[derived] = None
-    blocks = entry.blocks
-    if "participants" not in hidden and (participants := blocks.get("participants")):
+    blocks_of = entry.blocks
+    if "participants" not in hidden and (participants := blocks_of.get("participants")):
         row["share_women_pct"] = _percent(
             participants["participants_female"], participants["participants"]
         )
-    if "satisfaction" not in hidden and (satisfaction := blocks.get("satisfaction")):
+    if "satisfaction" not in hidden and (satisfaction := blocks_of.get("satisfaction")):
         row["satisfaction_rate_pct"] = _percent(satisfaction["satisfied"], satisfaction["ratings"])
     row["suppressed"] = bool(hidden)
-    row["suppression_reason"] = (
-        f"Suppressed ({', '.join(hidden)}): fewer than {min_group_size} enterprises behind "
-        "these figures (confidentiality)"
-        if hidden
-        else None
-    )
+    row["suppression_reason"] = "; ".join(reasons) or None
     return row, bool(hidden)
 
 
@@ -139,23 +151,28 @@ async def reach_report(
 ) -> ReportTable:
     parsed, _ = parse_report_params(params)
     min_group_size = min_group_size_of(params)
-    groups, skipped = await reach_groups(session, principal, parsed)
+    applies = suppression_applies(principal)
+    groups, skipped = await reach_groups(session, principal, parsed, cells=applies)
+    partitions = (
+        await reach_blocks(session, principal, k=min_group_size) if applies and groups else None
+    )
+    if applies and partitions is None:
+        partitions = {}
     rows: list[dict[str, Any]] = []
     suppressed_rows = 0
     for entry in groups:
-        row, suppressed = reach_row(entry, principal, min_group_size)
+        row, suppressed = reach_row(entry, partitions, min_group_size)
         rows.append(row)
         suppressed_rows += suppressed
     await name_groups(session, rows, parsed.group_by)
     method = METHOD
     if skipped:
         method += f" Not answerable for this breakdown (empty): {', '.join(skipped)}."
-    applies = suppression_applies(principal)
     if applies:
-        method += (
-            f" For this caller, measures resting on fewer than {min_group_size} enterprises "
-            "in a row are suppressed (empty, with the reason); trainer counts are not "
-            "enterprise data and are never suppressed."
+        method += disclosure_method(min_group_size) + (
+            " The measure families (enterprises trained; participants; enterprises "
+            "participating and workers benefiting; satisfaction) are controlled each on its "
+            "own blocks; trainer counts are not enterprise data and are never suppressed."
         )
     return ReportTable(
         report=REPORT,

@@ -17,8 +17,13 @@ router = APIRouter(prefix="/reach", tags=["reach"])
     summary="Enterprises trained, participants, workers benefiting, trainers, satisfaction",
     description=(
         "Reach figures broken down by any of module, country, project, partner, sector, "
-        "period, stage (group_by) and filtered by the same. The `method` field says how each "
-        "figure is counted."
+        "period, stage and sex (group_by; sex splits participants, trainers and ratings, the "
+        "enterprise counts stay empty) and filtered by the same. Satisfaction is dated by "
+        "the day each rating was given. Suppression, for callers outside the owning partner "
+        "and the ILO: each measure family shows only over whole blocks of at least "
+        "SCORE_REPORTING_MIN_GROUP_SIZE enterprises, so no small group is recovered by "
+        "subtraction (complementary suppression); trainer counts are never suppressed. The "
+        "`method` field says how each figure is counted."
     ),
 )
 async def get_reach(

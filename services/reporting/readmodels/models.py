@@ -168,6 +168,11 @@ class RmIndicator(Table, table=True):
     unit: str = Field(sa_type=String(80))
     direction: str = Field(sa_type=String(10))  # "up" | "down" | "none": the desired one
     module_code: str | None = Field(default=None, sa_type=String(40))
+    # Parts its values are given in besides the total: sex, role.
+    disaggregations: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String(10)), nullable=False, server_default="{}"),
+    )
     active: bool = True
     updated_at: datetime = created_at_field()
 
@@ -187,10 +192,14 @@ class RmRound(Table, table=True):
 
 
 class RmValue(Table, table=True):
-    """The current version of one indicator value, in any status.
+    """The version of one indicator value that counts, else the current one in any status.
 
-    One row per slot (enterprise, indicator, round or month, sex, role); a correction
-    replaces the row of the version it supersedes. Reports count validated values only.
+    One row per slot (enterprise, indicator, round or month, sex, role). A validated
+    version keeps its row until its successor is validated or it is withdrawn: a
+    correction under review (or returned) only notes itself in ``pending_*``, so a
+    published figure never stops counting while its correction waits. A draft, submitted
+    or returned version takes the row of a slot with no validated version. Reports count
+    validated values only.
     """
 
     __tablename__ = "rm_value"
@@ -242,6 +251,11 @@ class RmValue(Table, table=True):
     currency: str | None = Field(default=None, sa_type=String(3))
     status: str = Field(sa_type=String(20))
     value_version: int
+    # Computed by indicators from its formula's inputs (null: events before it was told).
+    derived: bool | None = None
+    # A newer version awaiting review (submitted, returned, draft) of a validated value.
+    pending_value_id: UUID | None = None
+    pending_status: str | None = Field(default=None, sa_type=String(20))
     updated_at: datetime = created_at_field()
 
 
@@ -290,4 +304,6 @@ class RmSatisfaction(Table, table=True):
     sex: str = Field(sa_type=String(10))
     rating: int
     would_recommend: bool | None = None
+    # The day the rating was given (null: recorded before ratings were dated).
+    rated_on: date | None = None
     recorded_at: datetime = created_at_field()

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from sqlalchemy import and_, case, literal, null
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,6 +51,8 @@ from shared.events import (
     StageChanged,
     TrainerCertified,
     ValuesSubmitted,
+    ValueValidated,
+    ValueWithdrawn,
     parse_payload,
 )
 
@@ -59,6 +62,7 @@ INDICATORS_CONSUMER = "reporting.indicators"
 # Rows keyed by a natural key get an id derived from it, identical on every replay.
 _DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models")
 
+VALIDATED = "validated"
 # The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
 VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
 
@@ -287,20 +291,51 @@ def _value_row(fact: IndicatorValueFact, at: datetime) -> dict[str, Any]:
         "currency": fact.currency,
         "status": fact.status,
         "value_version": fact.value_version,
+        "derived": fact.derived,
+        "pending_value_id": None,
+        "pending_status": None,
         "updated_at": at,
     }
 
 
 async def _upsert_values(
-    session: AsyncSession, facts: Sequence[IndicatorValueFact], at: datetime
+    session: AsyncSession,
+    facts: Sequence[IndicatorValueFact],
+    at: datetime,
+    *,
+    counted: bool = False,
 ) -> None:
-    """One statement for all values: the newest fact per slot replaces the slot's row.
+    """One statement for all values: the newest fact per slot takes the slot's row.
 
     Keyed by slot rather than value id, so a correction (a new value id in the same slot)
-    or a replaced draft takes the place of the version before it.
+    or a replaced draft takes the place of the version before it - except that a validated
+    version keeps the row (and keeps counting) until a fact that counts arrives: its
+    successor validated, or a withdrawal (``counted``). Meanwhile the newer version is
+    noted as pending. Deciding in the statement keeps every replay converging.
     """
-    by_slot = {tuple(row[c] for c in VALUE_SLOT): row for row in (_value_row(f, at) for f in facts)}
-    await _upsert(session, RmValue, list(by_slot.values()), key=VALUE_SLOT)
+    rows = list(
+        {
+            tuple(row[c] for c in VALUE_SLOT): row for row in (_value_row(f, at) for f in facts)
+        }.values()
+    )
+    if not rows:
+        return
+    statement = insert(RmValue).values(rows)
+    stored, new = RmValue.__table__.c, statement.excluded  # type: ignore[attr-defined]
+    keep = and_(
+        literal(not counted),
+        stored.status == VALIDATED,
+        new.status != VALIDATED,
+        stored.value_id != new.value_id,
+    )
+    updates: dict[str, Any] = {
+        column: case((keep, stored[column]), else_=new[column])
+        for column in rows[0]
+        if column not in VALUE_SLOT and column not in ("pending_value_id", "pending_status")
+    }
+    updates["pending_value_id"] = case((keep, new.value_id), else_=null())
+    updates["pending_status"] = case((keep, new.status), else_=null())
+    await session.execute(statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates))
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -309,8 +344,11 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
     match payload:
         case ValuesSubmitted():
             await _upsert_values(session, payload.values, at)
+        case ValueValidated() | ValueWithdrawn():
+            # What counts changes: the validated version, or none once it is withdrawn.
+            await _upsert_values(session, [payload], at, counted=True)
         case IndicatorValueFact():
-            # value.validated, value.returned and value.corrected carry the whole version.
+            # value.returned and value.corrected carry the whole (pending) version.
             await _upsert_values(session, [payload], at)
         case IndicatorSnapshot():
             await _upsert(
@@ -328,6 +366,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                         "unit": payload.unit,
                         "direction": payload.direction,
                         "module_code": payload.module_code,
+                        "disaggregations": list(payload.disaggregations),
                         "active": payload.active,
                         "updated_at": at,
                     }
@@ -405,6 +444,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                         "sex": payload.sex.value,
                         "rating": payload.rating,
                         "would_recommend": payload.would_recommend,
+                        "rated_on": payload.rated_on,
                         "recorded_at": at,
                     }
                 ],

@@ -72,12 +72,18 @@ class ReadModelRepository:
         return list(rows.all())
 
     async def values_by_status(self, session: AsyncSession, enterprise_id: UUID) -> dict[str, int]:
-        rows = await session.execute(
-            select(col(RmValue.status), func.count())
-            .where(col(RmValue.enterprise_id) == enterprise_id)
-            .group_by(col(RmValue.status))
-        )
-        return {status: int(count) for status, count in rows.all()}
+        """Values per status; a correction pending beside a validated version counts in
+        both statuses (the validated one still counts in reports)."""
+        counted: dict[str, int] = {}
+        for column in (col(RmValue.status), col(RmValue.pending_status)):
+            rows = await session.execute(
+                select(column, func.count())
+                .where(col(RmValue.enterprise_id) == enterprise_id, column.is_not(None))
+                .group_by(column)
+            )
+            for status, count in rows.all():
+                counted[status] = counted.get(status, 0) + int(count)
+        return counted
 
     async def improvement_team_in_place(
         self, session: AsyncSession, enterprise_id: UUID

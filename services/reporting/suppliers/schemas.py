@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
+
+from shared.decimals import plain_text
 
 
 def plain(value: Decimal) -> Decimal:
@@ -14,7 +16,9 @@ def plain(value: Decimal) -> Decimal:
 
 
 # Amounts as people write them, whatever form the event carried them in.
-PlainDecimal = Annotated[Decimal, AfterValidator(plain)]
+PlainDecimal = Annotated[
+    Decimal, AfterValidator(plain), PlainSerializer(plain_text, when_used="json")
+]
 
 
 class ProjectStage(BaseModel):

@@ -294,12 +294,7 @@ async def actual_of(
     if not figures:
         return Actual(None, 0)
     if figures[0].suppressed:
-        return Actual(
-            None,
-            None,
-            Status.suppressed,
-            f"Fewer than {min_group_size} enterprises behind the figure (confidentiality)",
-        )
+        return Actual(None, None, Status.suppressed, figures[0].suppression_reason)
     return Actual(figures[0].improved_pct, figures[0].n)
 
 
@@ -315,8 +310,10 @@ METHOD = (
     "on track when it reaches the target pro-rated to the elapsed share of the period "
     "(target x days elapsed / days in the period, both ends counted; expected_to_date), "
     "a rate when it reaches the target itself; otherwise behind. no_data: nothing to "
-    "compute from; suppressed: an impact figure resting on fewer enterprises than the "
-    "minimum group size, for callers outside the owning partner and the ILO; "
+    "compute from; suppressed: an impact figure that is not over whole blocks of at least "
+    "the minimum group size of enterprises (too few, or it would give a smaller group away "
+    "by subtraction; see the impact report's method), for callers outside the owning "
+    "partner and the ILO; "
     "not_comparable: cost entries in several currencies. Counts are not suppressed here: "
     "they are the project's own delivery figures."
 )

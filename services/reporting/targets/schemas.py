@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from services.reporting.targets.models import Target, TrainingCost
+from shared.decimals import PlainDecimal
 from shared.geo import CountryCode, CurrencyCode
 
 Metric = Annotated[
@@ -72,7 +73,7 @@ class TargetPublic(BaseModel):
     metric: str
     period_start: date
     period_end: date
-    target_value: Decimal
+    target_value: PlainDecimal
     notes: str | None
     created_by: str
     created_at: datetime
@@ -129,8 +130,8 @@ class CostPublic(BaseModel):
     period_start: date
     period_end: date
     currency: str
-    total_cost: Decimal
-    non_ilo_contribution: Decimal
+    total_cost: PlainDecimal
+    non_ilo_contribution: PlainDecimal
     created_by: str
     created_at: datetime
 

@@ -1,0 +1,28 @@
+"""Decimals as people write them: JSON (REST, events, GraphQL) never carries exponent
+notation. ``str(Decimal)`` writes 900000 entered as 9.0e5 as "9.0E+5" and 0.0000001 as
+"1E-7"; positional notation keeps the digits stored and drops only the exponent."""
+
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from pydantic import PlainSerializer
+
+
+def plain_text(value: Decimal) -> str:
+    """Positional notation: 900000 for 9.0E+5, 0.0000001 for 1E-7, 12.50 stays 12.50."""
+    return format(value, "f")
+
+
+# For response and event fields: serialised to JSON as a plain decimal string. In a union
+# with bool, name bool first: a function serialiser cannot tell True from a Decimal.
+PlainDecimal = Annotated[Decimal, PlainSerializer(plain_text, return_type=str, when_used="json")]
+
+# The GraphQL Decimal scalar with the same rule (Strawberry's own uses str()), for a
+# schema's ``StrawberryConfig(scalar_map={Decimal: GraphQLDecimal})``.
+GraphQLDecimal = strawberry.scalar(
+    name="Decimal",
+    description="Decimal (fixed-point), as a string in positional notation",
+    serialize=plain_text,
+    parse_value=lambda value: Decimal(str(value)),
+)

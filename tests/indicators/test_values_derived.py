@@ -1,0 +1,415 @@
+"""Derived indicators: computed from validated inputs in the validating transaction,
+recomputed after a validated correction, not computable (with a reason) on division by zero,
+a missing or withdrawn input; never entered or edited by hand; their lineage is stored."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.catalogue.standard import ensure_standard_indicators
+from shared.identity import Principal
+from tests.enrolment.support import Api
+from tests.indicators.fixtures import IndicatorsWorld
+from tests.indicators.imports_support import xlsx_rows
+from tests.indicators.values_support import (
+    accepted_ids,
+    events_of,
+    make_round,
+    post_batch,
+    rules_at,
+    value,
+)
+
+
+@pytest.fixture(autouse=True)
+async def standard_set(indicators_session: AsyncSession) -> None:
+    await ensure_standard_indicators(indicators_session)
+    await indicators_session.commit()
+
+
+@pytest.fixture
+async def baseline(indicators_api: Api, indicators_world: IndicatorsWorld) -> str:
+    return await make_round(indicators_api, indicators_world.world.pakistan_project_id)
+
+
+def staff(world: IndicatorsWorld) -> Principal:
+    return world.world.efp_staff
+
+
+def manager(world: IndicatorsWorld) -> Principal:
+    return world.world.pakistan_manager
+
+
+async def enter_and_validate(
+    api: Api, world: IndicatorsWorld, values: list[dict[str, Any]]
+) -> list[str]:
+    ids = await accepted_ids(api, values, as_=staff(world), submit=True)
+    response = await api.post("/values/validate", json={"value_ids": ids}, as_=manager(world))
+    assert response.status_code == 200, response.text
+    return ids
+
+
+async def counts_validated(
+    api: Api, world: IndicatorsWorld, round_id: str, defects: int, pieces: int
+) -> list[str]:
+    """Defects and pieces checked of the EFP enterprise, entered and validated."""
+    return await enter_and_validate(
+        api,
+        world,
+        [
+            value(world.efp_enterprise_id, "defects", defects, round_id=round_id),
+            value(world.efp_enterprise_id, "pieces_checked", pieces, round_id=round_id),
+        ],
+    )
+
+
+async def derived_values(
+    api: Api, world: IndicatorsWorld, code: str, *, round_id: str
+) -> list[dict[str, Any]]:
+    response = await api.get(
+        "/values",
+        params={
+            "enterprise_id": str(world.efp_enterprise_id),
+            "indicator_code": code,
+            "round_id": round_id,
+        },
+        as_=staff(world),
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def rates_of(api: Api, world: IndicatorsWorld, round_id: str) -> list[dict[str, Any]]:
+    return await derived_values(api, world, "defect_rate", round_id=round_id)
+
+
+async def test_defect_rate_is_computed_when_defects_and_pieces_checked_are_validated(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: str,
+    indicators_session: AsyncSession,
+) -> None:
+    defects_id, pieces_id = await counts_validated(
+        indicators_api, indicators_world, baseline, 12, 400
+    )
+
+    [rate] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+    assert (rate["value"], rate["status"], rate["derived"]) == ("3", "validated", True)
+    lineage = rate["lineage"]
+    assert lineage["formula"] == {
+        "numerator": "defects",
+        "denominator": "pieces_checked",
+        "multiplier": "100",
+    }
+    assert lineage["formula_version"] == 1
+    assert {(i["indicator_code"], i["value_id"], i["version"]) for i in lineage["inputs"]} == {
+        ("defects", defects_id, 1),
+        ("pieces_checked", pieces_id, 1),
+    }
+    assert lineage["reason"] is None
+    # Reporting learns of it like of any validated value, in the same transaction.
+    validated = await events_of(indicators_session, "value.validated")
+    derived = [event for event in validated if event["indicator_code"] == "defect_rate"]
+    assert [(e["value"], e["derived"], e["value_id"]) for e in derived] == [("3", True, rate["id"])]
+
+
+async def test_nothing_is_derived_while_an_input_awaits_review(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    await accepted_ids(
+        indicators_api,
+        [
+            value(efp, "defects", 12, round_id=baseline),
+            value(efp, "pieces_checked", 400, round_id=baseline),
+        ],
+        as_=staff(indicators_world),
+        submit=True,
+    )
+
+    assert (
+        await derived_values(indicators_api, indicators_world, "defect_rate", round_id=baseline)
+        == []
+    )
+
+
+async def test_a_derived_rate_is_recomputed_only_once_its_inputs_correction_is_validated(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    defects_id, _ = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
+    correction = await indicators_api.post(
+        f"/values/{defects_id}/corrections",
+        json={"value": 20, "reason": "Second shift's register was left out"},
+        as_=staff(indicators_world),
+    )
+    assert correction.status_code == 201, correction.text
+    corrected_id = correction.json()["id"]
+
+    # Under review: the rate still rests on the validated 12 defects.
+    [pending] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+    assert pending["value"] == "3"
+
+    validated = await indicators_api.post(
+        f"/values/{corrected_id}/validate", as_=manager(indicators_world)
+    )
+    assert validated.status_code == 200, validated.text
+    [rate] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+    assert (rate["value"], rate["version"], rate["supersedes_id"]) == ("5", 2, pending["id"])
+    assert ("defects", corrected_id, 2) in {
+        (i["indicator_code"], i["value_id"], i["version"]) for i in rate["lineage"]["inputs"]
+    }
+    history = (
+        await indicators_api.get(f"/values/{rate['id']}/history", as_=staff(indicators_world))
+    ).json()
+    assert [(v["version"], v["value"], v["previous_value"]) for v in history["versions"]] == [
+        (1, "3", None),
+        (2, "5", "3"),
+    ]
+
+
+async def test_division_by_zero_gives_no_value_and_a_reason_not_a_failed_batch(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    other = indicators_world.efp_other_enterprise_id
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "defects", 0, round_id=baseline),
+            value(efp, "pieces_checked", 0, round_id=baseline),
+            value(other, "defects", 8, round_id=baseline),
+            value(other, "pieces_checked", 200, round_id=baseline),
+        ],
+    )
+
+    [gap] = await rates_of(indicators_api, indicators_world, baseline)
+    assert (gap["status"], gap["value"]) == ("not_computable", None)
+    assert gap["lineage"]["reason"] == "division by zero: 'pieces_checked' is 0"
+    # The other enterprise's rate is computed in the same validation.
+    listed = await indicators_api.get(
+        "/values",
+        params={"indicator_code": "defect_rate", "status": "validated"},
+        as_=staff(indicators_world),
+    )
+    assert [(item["enterprise_id"], item["value"]) for item in listed.json()["items"]] == [
+        (str(other), "4")
+    ]
+
+
+async def test_a_missing_input_is_the_queryable_reason(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    await enter_and_validate(
+        indicators_api, indicators_world, [value(efp, "defects", 12, round_id=baseline)]
+    )
+
+    listed = await indicators_api.get(
+        "/values",
+        params={"indicator_code": "defect_rate", "status": "not_computable"},
+        as_=staff(indicators_world),
+    )
+    [gap] = listed.json()["items"]
+    assert gap["lineage"]["reason"] == (
+        "missing input: 'pieces_checked' has no validated value for this enterprise, period "
+        "and part"
+    )
+    assert [i["indicator_code"] for i in gap["lineage"]["inputs"]] == ["defects"]
+
+
+async def test_withdrawing_an_input_removes_the_derived_value(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: str,
+    indicators_session: AsyncSession,
+) -> None:
+    _, pieces_id = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
+    withdrawn = await indicators_api.post(
+        f"/values/{pieces_id}/withdraw",
+        json={"reason": "Counted at another factory"},
+        as_=manager(indicators_world),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["value"]) == ("withdrawn", None)
+
+    [rate] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+    assert (rate["status"], rate["value"], rate["version"]) == ("not_computable", None, 2)
+    assert rate["lineage"]["reason"].startswith("input 'pieces_checked' was withdrawn")
+    # Reporting is told both figures stop counting.
+    gone = await events_of(indicators_session, "value.withdrawn")
+    assert {(e["indicator_code"], e["status"]) for e in gone} == {
+        ("pieces_checked", "withdrawn"),
+        ("defect_rate", "not_computable"),
+    }
+
+
+async def test_a_direct_value_for_a_derived_indicator_names_the_inputs_to_send(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    response = await post_batch(
+        indicators_api,
+        [
+            value(indicators_world.efp_enterprise_id, "defects", 4, round_id=baseline),
+            value(indicators_world.efp_enterprise_id, "defect_rate", 3, round_id=baseline),
+        ],
+        as_=staff(indicators_world),
+    )
+
+    assert response.status_code == 422
+    assert rules_at(response, 1) == {"derived_indicator"}
+    assert rules_at(response, 0) == set()
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.values.1.indicator_code"
+    assert "'defects' and 'pieces_checked'" in error["message"]
+
+
+async def test_derived_values_are_never_changed_by_hand(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
+    [rate] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+
+    attempts = [
+        await indicators_api.patch(
+            f"/values/{rate['id']}", json={"value": 1}, as_=staff(indicators_world)
+        ),
+        await indicators_api.post(
+            f"/values/{rate['id']}/corrections",
+            json={"value": 1, "reason": "looks high"},
+            as_=staff(indicators_world),
+        ),
+        await indicators_api.post(
+            f"/values/{rate['id']}/withdraw",
+            json={"reason": "looks high"},
+            as_=manager(indicators_world),
+        ),
+    ]
+
+    for attempt in attempts:
+        assert attempt.status_code == 409, attempt.text
+        assert attempt.json()["errors"][0]["rule"] == "derived"
+    [unchanged] = await derived_values(
+        indicators_api, indicators_world, "defect_rate", round_id=baseline
+    )
+    assert (unchanged["id"], unchanged["value"]) == (rate["id"], "3")
+
+
+async def test_a_sex_disaggregated_rate_is_derived_for_each_part(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "accidents", 1, round_id=baseline, sex="female"),
+            value(efp, "accidents", 3, round_id=baseline, sex="male"),
+            value(efp, "accidents", 4, round_id=baseline),
+            value(efp, "hours_worked", 100_000, round_id=baseline, sex="female"),
+            value(efp, "hours_worked", 300_000, round_id=baseline, sex="male"),
+            value(efp, "hours_worked", 400_000, round_id=baseline),
+        ],
+    )
+
+    rates = await derived_values(
+        indicators_api, indicators_world, "accident_rate", round_id=baseline
+    )
+    by_part = {rate["sex"]: Decimal(rate["value"]) for rate in rates}
+    assert by_part == {"female": Decimal(2), "male": Decimal(2), None: Decimal(2)}
+
+
+async def test_a_derived_value_outside_its_bounds_is_not_computed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    await counts_validated(indicators_api, indicators_world, baseline, 600, 400)
+
+    [gap] = await rates_of(indicators_api, indicators_world, baseline)
+    assert gap["status"] == "not_computable"
+    assert gap["lineage"]["reason"].startswith("out of bounds: 150 is outside [0, 100]")
+
+
+async def test_exports_list_derived_values_apart_and_the_template_names_their_inputs(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    defects_id, pieces_id = await counts_validated(
+        indicators_api, indicators_world, baseline, 12, 400
+    )
+
+    efp = indicators_world.efp_enterprise_id
+    exported = await indicators_api.get(
+        "/exports/values",
+        params={"enterprise_id": str(efp), "format": "xlsx"},
+        as_=staff(indicators_world),
+    )
+    template = await indicators_api.get(
+        "/imports/template",
+        params={"round_id": baseline, "enterprise_id": str(efp)},
+        as_=staff(indicators_world),
+    )
+
+    assert exported.status_code == 200, exported.text
+    # The values sheet imports again as it is: entered values only.
+    entered = {row[2] for row in xlsx_rows(exported.content)[1:]}
+    assert entered == {"defects", "pieces_checked"}
+    [header, derived] = xlsx_rows(exported.content, "derived")
+    row = dict(zip(header, derived, strict=True))
+    assert (row["indicator_code"], row["value"], row["status"]) == ("defect_rate", 3, "validated")
+    assert row["formula"] == "defects / pieces_checked x 100"
+    assert f"(value {defects_id} v1)" in str(row["inputs"])
+    assert f"(value {pieces_id} v1)" in str(row["inputs"])
+    assert template.status_code == 200, template.text
+    assert "defect_rate" not in {row[2] for row in xlsx_rows(template.content)[1:]}
+    catalogue = {row[0]: row for row in xlsx_rows(template.content, "indicators")[1:]}
+    assert str(catalogue["defect_rate"][-1]).startswith("defects / pieces_checked x 100")
+    assert catalogue["defects"][-1] is None
+
+
+async def test_the_graph_shows_derived_values_with_their_lineage(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    defects_id, _ = await counts_validated(indicators_api, indicators_world, baseline, 12, 400)
+
+    response = await indicators_api.post(
+        "/graphql",
+        json={
+            "query": """query ($id: ID!) {
+              _entities(representations: [{__typename: "Enterprise", id: $id}]) {
+                ... on Enterprise {
+                  indicatorValues(indicatorCode: "defect_rate") {
+                    value status derived
+                    indicator { formula { numerator denominator multiplier } }
+                    lineage { formulaVersion reason inputs { indicatorCode valueId version } }
+                  }
+                }
+              }
+            }""",
+            "variables": {"id": str(indicators_world.efp_enterprise_id)},
+        },
+        as_=staff(indicators_world),
+    )
+
+    assert response.status_code == 200, response.text
+    [rate] = response.json()["data"]["_entities"][0]["indicatorValues"]
+    assert (rate["value"], rate["status"], rate["derived"]) == ("3", "validated", True)
+    assert rate["indicator"]["formula"] == {
+        "numerator": "defects",
+        "denominator": "pieces_checked",
+        "multiplier": "100",
+    }
+    assert {"indicatorCode": "defects", "valueId": defects_id, "version": 1} in rate["lineage"][
+        "inputs"
+    ]

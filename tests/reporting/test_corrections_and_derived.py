@@ -1,0 +1,177 @@
+"""Published figures through corrections and derived rates: a validated value keeps counting
+while its correction awaits review; a defect rate derived from defects and pieces checked
+reaches the impact report and follows a validated correction; a withdrawal removes it."""
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.catalogue.standard import ensure_standard_indicators
+from tests.enrolment.support import ILO, Api, World
+from tests.indicators.fixtures import enrol_for_measurement, sync_replica
+from tests.indicators.values_support import accepted_ids, make_round, value
+from tests.reporting.fixtures import sync_reporting
+
+# Per enterprise: (defects, pieces checked) at baseline and at endline.
+BASELINE = [(40, 1000), (30, 1000), (60, 2000), (20, 500), (10, 1000)]
+ENDLINE = [(20, 1000), (30, 1000), (30, 2000), (25, 500), (5, 1000)]
+
+
+class Project:
+    def __init__(self, world: World, enterprises: list[UUID], rounds: dict[str, str]) -> None:
+        self.world = world
+        self.enterprises = enterprises
+        self.rounds = rounds
+
+
+@pytest.fixture
+async def measured(
+    api: Api,
+    world: World,
+    enrolment_session: AsyncSession,
+    indicators_api: Api,
+    indicators_session: AsyncSession,
+) -> Project:
+    await ensure_standard_indicators(indicators_session)
+    await indicators_session.commit()
+    enterprises = [
+        await enrol_for_measurement(
+            api, enrolment_session, as_=world.efp_staff, project_id=world.pakistan_project_id
+        )
+        for _ in BASELINE
+    ]
+    await sync_replica(api, indicators_session)
+    rounds = {
+        kind: await make_round(indicators_api, world.pakistan_project_id, kind=kind)
+        for kind in ("baseline", "endline")
+    }
+    return Project(world, enterprises, rounds)
+
+
+async def record(api: Api, project: Project, values: list[dict[str, Any]]) -> list[str]:
+    world = project.world
+    ids = await accepted_ids(api, values, as_=world.efp_staff, submit=True)
+    validated = await api.post(
+        "/values/validate", json={"value_ids": ids}, as_=world.pakistan_manager
+    )
+    assert validated.status_code == 200, validated.text
+    return ids
+
+
+def counts(project: Project, figures: list[tuple[int, int]], kind: str) -> list[dict[str, Any]]:
+    return [
+        value(enterprise, code, amount, round_id=project.rounds[kind])
+        for enterprise, (defects, pieces) in zip(project.enterprises, figures, strict=True)
+        for code, amount in (("defects", defects), ("pieces_checked", pieces))
+    ]
+
+
+async def impact(reporting_api: Api, project: Project, code: str) -> dict[str, Any]:
+    response = await reporting_api.get(
+        "/impact",
+        params={"indicator": code, "project": str(project.world.pakistan_project_id)},
+        as_=ILO,
+    )
+    assert response.status_code == 200, response.text
+    [row] = response.json()["rows"]
+    result: dict[str, Any] = row
+    return result
+
+
+async def test_a_derived_defect_rate_reaches_the_impact_report(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    await record(indicators_api, measured, counts(measured, BASELINE, "baseline"))
+    await record(indicators_api, measured, counts(measured, ENDLINE, "endline"))
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    row = await impact(reporting_api, measured, "defect_rate")
+
+    # Rates 4 -> 2, 3 -> 3, 3 -> 1.5, 4 -> 5, 1 -> 0.5 (% of pieces checked).
+    assert (row["n"], row["improved"], row["improved_pct"]) == (5, 3, 60.0)
+    assert row["median_change_pct"] == -50.0
+
+
+async def test_a_validated_value_keeps_counting_while_its_correction_is_under_review(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    await record(indicators_api, measured, counts(measured, BASELINE, "baseline"))
+    endline_ids = await record(indicators_api, measured, counts(measured, ENDLINE, "endline"))
+    await sync_reporting(api, indicators_api, reporting_session)
+    before = await impact(reporting_api, measured, "defects")
+    assert (before["n"], before["improved"]) == (5, 3)
+
+    # The fourth enterprise's endline defects (25) are corrected to 15: under review ...
+    correction = await indicators_api.post(
+        f"/values/{endline_ids[6]}/corrections",
+        json={"value": 15, "reason": "Rework counted twice"},
+        as_=measured.world.efp_staff,
+    )
+    assert correction.status_code == 201, correction.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    during = await impact(reporting_api, measured, "defects")
+    assert (during["n"], during["improved"]) == (5, 3)
+    rate_during = await impact(reporting_api, measured, "defect_rate")
+    assert (rate_during["n"], rate_during["improved"]) == (5, 3)
+
+    # ... returned: still the validated figure ...
+    returned = await indicators_api.post(
+        f"/values/{correction.json()['id']}/return",
+        json={"reason": "Attach the rework register"},
+        as_=measured.world.pakistan_manager,
+    )
+    assert returned.status_code == 200
+    await indicators_api.patch(
+        f"/values/{correction.json()['id']}",
+        json={"value": 15, "reason": "register attached"},
+        as_=measured.world.efp_staff,
+    )
+    await indicators_api.post(
+        f"/values/{correction.json()['id']}/submit", as_=measured.world.efp_staff
+    )
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert (await impact(reporting_api, measured, "defects"))["n"] == 5
+
+    # ... and validated: the corrected figure counts, and the rate is recomputed (3% now).
+    validated = await indicators_api.post(
+        f"/values/{correction.json()['id']}/validate", as_=measured.world.pakistan_manager
+    )
+    assert validated.status_code == 200, validated.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    after = await impact(reporting_api, measured, "defects")
+    assert (after["n"], after["improved"]) == (5, 4)
+    rate_after = await impact(reporting_api, measured, "defect_rate")
+    assert (rate_after["n"], rate_after["improved"]) == (5, 4)
+
+
+async def test_a_withdrawn_input_takes_its_derived_rate_out_of_the_report(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    await record(indicators_api, measured, counts(measured, BASELINE, "baseline"))
+    endline_ids = await record(indicators_api, measured, counts(measured, ENDLINE, "endline"))
+    withdrawn = await indicators_api.post(
+        f"/values/{endline_ids[1]}/withdraw",
+        json={"reason": "Pieces of another factory"},
+        as_=measured.world.pakistan_manager,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    rate = await impact(reporting_api, measured, "defect_rate")
+    assert rate["n"] == 4
+    pieces = await impact(reporting_api, measured, "pieces_checked")
+    assert pieces["n"] == 4
