@@ -310,6 +310,14 @@ INDICATORS: dict[tuple[str, str], Entry] = {
     ("POST", "/values/{value_id}/corrections"): Case(
         "value", body={"value": 5, "reason": "The register shows 5"}
     ),
+    ("POST", "/values/{value_id}/withdraw"): Case(
+        "value", body={"reason": "Recorded for the wrong enterprise"}
+    ),
+    ("GET", "/projects/{project_id}/review-policy"): Case("project"),
+    ("PUT", "/projects/{project_id}/review-policy"): Case(
+        "project", body={"four_eyes": False, "reason": "One M&E officer until March"}
+    ),
+    ("GET", "/review-policies"): Case(),
     ("POST", "/imports"): Case(
         "value",
         params={"format": "csv"},
@@ -393,6 +401,7 @@ REPORTING: dict[tuple[str, str], Entry] = {
     ("GET", "/reach"): Case(),
     ("GET", "/reach/cost-recovery"): (Case(), Case("project", params=REPORT_PARAMS)),
     ("GET", "/impact"): Case(params={"indicator": "{indicator_code}"}),
+    ("GET", "/impact/pairs"): Case(params={"indicator": "{indicator_code}"}),
     ("POST", "/targets"): Case("project", body=TARGET),
     ("GET", "/targets"): (Case(), Case("project", params=REPORT_PARAMS)),
     ("GET", "/targets/metrics"): Public("the metric vocabulary"),
@@ -445,6 +454,7 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
     "reporting": {
         "Query.programmeSummary": GraphCase(None),
         "Query.impactReport": GraphCase(None, '(indicators: ["{indicator_code}"])'),
+        "Query.impactPairs": GraphCase(None, '(indicator: "{indicator_code}")'),
         "Enterprise": GraphCase("enterprise"),
     },
 }

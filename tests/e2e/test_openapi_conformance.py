@@ -71,7 +71,8 @@ def test_every_rest_operation_answers_as_the_merged_openapi_documents(
         "--max-examples", "20",
         "--max-time", str(MAX_TIME),
         "--request-timeout", "60",
-        "--workers", "2",
+        # One worker: CPython 3.11's ast.parse is not thread-safe (python/cpython#106905).
+        "--workers", "1",
         "--seed", "20261203",
         "--generation-database", "none",  # no example cache left in the checkout
         "--no-color",

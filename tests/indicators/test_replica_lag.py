@@ -12,7 +12,7 @@ from services.indicators.app import create_app
 from services.indicators.settings import IndicatorsSettings
 from shared.db import Database, request_session
 from tests.conftest import request_session_over
-from tests.enrolment.support import Api, platform_settings
+from tests.enrolment.support import FEED_KEY_PEMS, Api, platform_settings
 from tests.indicators.fixtures import (
     IndicatorsWorld,
     enrol_for_measurement,
@@ -28,7 +28,11 @@ async def following_api(
 ) -> AsyncIterator[Api]:
     """The indicators app with its enrolment consumer attached (not running: the test
     decides when the replica catches up)."""
-    settings = IndicatorsSettings(platform=platform_settings(), consume_enrolment=False)
+    settings = IndicatorsSettings(
+        platform=platform_settings(),
+        feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
+        consume_enrolment=False,
+    )
     app = create_app(settings, database=indicators_database)
     app.state.enrolment_consumer = replica_consumer(api, indicators_session)
     app.dependency_overrides[request_session] = request_session_over(indicators_session)

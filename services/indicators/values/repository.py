@@ -530,8 +530,16 @@ class ValueRepository:
         )
         return set(rows.all())
 
-    async def project_known(self, session: AsyncSession, project_id: UUID) -> bool:
-        return await session.get(ReplicaProject, project_id) is not None
+    async def project_known(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
+    ) -> bool:
+        """The project exists and the caller may see it."""
+        found = await session.exec(
+            select(ReplicaProject.id).where(
+                ReplicaProject.id == project_id, project_visible(ReplicaProject.id, principal)
+            )
+        )
+        return found.first() is not None
 
     async def policy(self, session: AsyncSession, project_id: UUID) -> ReviewPolicy | None:
         return await session.get(ReviewPolicy, project_id, populate_existing=True)

@@ -21,19 +21,12 @@ def _default(project_id: UUID) -> ReviewPolicyPublic:
     )
 
 
-def _may_read(principal: Principal, project_id: UUID) -> bool:
-    if principal.role in (Role.ilo_global, Role.service):
-        return True
-    return principal.role is Role.programme_manager and principal.project_id == project_id
-
-
 class ReviewPolicyService:
     async def get(
         self, session: AsyncSession, project_id: UUID, *, principal: Principal
     ) -> ReviewPolicyPublic:
-        if not _may_read(principal, project_id):
-            raise NotFound(f"Project {project_id} not found")
-        if not await value_repository.project_known(session, project_id):
+        # Whoever may see the project may know the rule its values are reviewed under.
+        if not await value_repository.project_known(session, project_id, principal=principal):
             raise NotFound(f"Project {project_id} not found")
         stored = await value_repository.policy(session, project_id)
         return ReviewPolicyPublic.model_validate(stored) if stored else _default(project_id)
