@@ -11,7 +11,7 @@ import httpx
 
 from services.gateway.graph.composer import Supergraph, compose
 from services.gateway.graph.errors import GraphNotReady, SubgraphUnreachable
-from services.gateway.graph.executor import SubgraphClient, run_operation
+from services.gateway.graph.executor import SubgraphClient, run_operation, subgraph_headers
 from services.gateway.graph.limits import GraphLimits
 from services.gateway.graph.operation import OperationCache
 
@@ -63,10 +63,7 @@ class GraphRuntime:
             response = await self.http.post(
                 url,
                 json={"query": SDL_QUERY},
-                headers={
-                    "Authorization": f"Bearer {self._service_token()}",
-                    "Accept": "application/graphql-response+json, application/json",
-                },
+                headers=subgraph_headers(self._service_token()),
             )
         except httpx.HTTPError as exc:
             raise SubgraphUnreachable(name, url, f"{type(exc).__name__}: {exc}") from exc
