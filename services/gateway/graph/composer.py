@@ -431,13 +431,7 @@ class _Composer:
                         type_name=type_name,
                         field=field_name,
                     )
-            # Key fields travel in representations: a subgraph can select its own even
-            # where it declares them @external.
-            owners[field_name] = tuple(
-                s.name
-                for s, f in holders
-                if not f.external or field_name in s.key_fields(type_name)
-            )
+            owners[field_name] = tuple(s.name for s, _ in resolving)
             self._record(type_name, field_name, holders)
             if any(found.inaccessible for _, found in holders):
                 continue

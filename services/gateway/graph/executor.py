@@ -83,9 +83,15 @@ class SubgraphClient:
         if kind == "entities":
             entry["representations"] = representations
         self.trace.append(entry)
+        url = self.urls.get(subgraph)
+        if url is None:
+            # The graph names a subgraph the configuration no longer lists.
+            raise SubgraphFailure(
+                subgraph, "no URL is configured", f"The {subgraph} service is unavailable"
+            )
         try:
             response = await self.http.post(
-                self.urls[subgraph],
+                url,
                 json=payload,
                 headers=subgraph_headers(self.identity_token, self.request_id),
             )
@@ -467,7 +473,7 @@ async def run_operation(
                 INTROSPECTION_DISABLED_CODE,
             )
         coerced = _coerce(prepared, raw_variables)
-        check_cost(cache.supergraph.schema, prepared.operation, prepared.fragments, coerced, limits)
+        check_cost(cache.supergraph, prepared.operation, prepared.fragments, coerced, limits)
         plan = cache.plan(prepared, coerced)
     except RequestErrors as exc:
         return {"errors": exc.errors}

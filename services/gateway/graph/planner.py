@@ -440,10 +440,14 @@ class Planner:
         path: tuple[str, ...],
         wave: int,
         provided: FieldTree = (),
+        *,
+        assigned: bool = False,
     ) -> tuple[list[SelectionNode], list[Fetch]]:
         """The selections ``location`` resolves for objects of ``parent`` at ``path``, and
         the fetches that resolve the rest elsewhere. ``provided``: the fields ``location``
-        resolves here because the field leading to these objects @provides them."""
+        resolves here because the field leading to these objects @provides them;
+        ``assigned``: the fields were routed to ``location``'s _entities, which resolves
+        them all (a @requires included, from the representation)."""
         local: dict[str, list[FieldNode]] = {}
         remote: dict[str, dict[str, list[FieldNode]]] = {}
         placed: dict[str, str] = {}  # response key -> the subgraph resolving it
@@ -460,8 +464,10 @@ class Planner:
             name = nodes[0].name.value
             if name == "__typename":
                 continue  # answered from the public schema when the result is shaped
-            if name in tree_names(provided) or self.supergraph.resolves_directly(
-                parent.name, name, location
+            if (
+                assigned
+                or name in tree_names(provided)
+                or self.supergraph.resolves_directly(parent.name, name, location)
             ):
                 local[key] = list(nodes)
                 placed[key] = location
@@ -508,7 +514,9 @@ class Planner:
                 if name not in exported:
                     exported.add(name)
                     selections.append(self._export(name))
-            inner, children = self._plan_fields(target, parent, remote[target], path, start)
+            inner, children = self._plan_fields(
+                target, parent, remote[target], path, start, assigned=True
+            )
             fragment = InlineFragmentNode(
                 type_condition=NamedTypeNode(name=NameNode(value=parent.name)),
                 selection_set=SelectionSetNode(selections=tuple(inner)),

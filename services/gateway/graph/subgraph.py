@@ -27,6 +27,7 @@ from graphql import (
     ListValueNode,
     NamedTypeNode,
     NonNullTypeNode,
+    NullValueNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     ObjectValueNode,
@@ -388,9 +389,9 @@ class SubgraphSchema:
     def _weight(self, used: Directives, type_name: str, field_name: str | None) -> int | None:
         for directive in used.get("cost", ()):
             value = argument_value(directive, "weight")
-            if not isinstance(value, IntValueNode) or int(value.value) < 0:
+            if not isinstance(value, IntValueNode):
                 raise CompositionError(
-                    "@cost needs a weight that is a whole number of 0 or more",
+                    "@cost needs a whole number weight",
                     subgraph=self.name,
                     type_name=type_name,
                     field=field_name,
@@ -544,6 +545,9 @@ class SubgraphSchema:
                 f"@listSize: {message}", subgraph=self.name, type_name=info.name, field=field_name
             )
 
+        for given in directive.arguments or ():
+            if isinstance(given.value, NullValueNode):
+                raise refuse(f"{given.name.value} may be left out, not null")
         assumed = argument_value(directive, "assumedSize")
         slicing = _strings(argument_value(directive, "slicingArguments"))
         sized = _strings(argument_value(directive, "sizedFields"))

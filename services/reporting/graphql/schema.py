@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.fastapi import GraphQLRouter
+from strawberry.federation.schema_directives import Cost
 
 from services.reporting.filters import MIN_GROUP_SIZE, Dimension, PeriodGrain
 from services.reporting.graphql.context import GraphQLContext, get_context
@@ -30,6 +31,8 @@ _ARGUMENTS = {
     "query.period_grain": "periodGrain",
     "query.indicator": "indicators",
 }
+
+REPORT_WEIGHT = 100
 
 Report = Callable[[AsyncSession, Principal, dict[str, Any]], Awaitable[ReportTable]]
 
@@ -93,18 +96,23 @@ async def _impact_report(
     return ImpactReport.from_table(await _run(info, impact_report, params))
 
 
+# Root fields are nullable: a query may also ask other services, and this one being down
+# must cost only its own fields, not the whole answer. Each computes a report: it weighs
+# in the gateway's cost limit as much as reading a hundred fields.
 @strawberry.type
 class Query:
-    programme_summary: ProgrammeSummary = strawberry.field(
+    programme_summary: ProgrammeSummary | None = strawberry.field(
         resolver=_programme_summary,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Enterprises trained, participants by sex, workers benefiting, trainers, "
             "satisfaction and headline impact (each with its n) over the enterprises you "
             "may see; small groups suppressed as in the reports"
         ),
     )
-    impact_report: ImpactReport = strawberry.field(
+    impact_report: ImpactReport | None = strawberry.field(
         resolver=_impact_report,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Matched-pair impact per indicator, broken down by groupBy: n, % improved, "
             "median and quartiles of the relative change"
