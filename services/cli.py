@@ -1,6 +1,7 @@
 """The `score` command: run the platform, migrate, seed demo data, issue development tokens."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -93,6 +94,11 @@ def up(
         for other, port in ports.items()
         if other != service.name
     }
+    # The entry point fronts every other service: one map of name -> URL.
+    gateway = next(service for service in SERVICES if service.name == ENTRY_POINT)
+    peers[f"{gateway.env_prefix}SERVICES"] = json.dumps(
+        {name: f"http://127.0.0.1:{port}" for name, port in ports.items() if name != ENTRY_POINT}
+    )
     for service in SERVICES:
         port = ports[service.name]
         env = {

@@ -29,9 +29,11 @@ REPORTING = "http://reporting.test"
 def gateway_settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "platform": platform_settings(),
-        "enrolment_url": ENROLMENT,
-        "indicators_url": INDICATORS,
-        "reporting_url": REPORTING,
+        "services": {
+            "enrolment": ENROLMENT,
+            "indicators": INDICATORS,
+            "reporting": REPORTING,
+        },
         "api_key_pepper": TEST_PEPPER,
         # Revocation must show on the next request in tests; the cache has its own test.
         "api_key_cache_ttl": 0,
