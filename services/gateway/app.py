@@ -5,7 +5,7 @@ graph, and describes it all in one OpenAPI document."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,12 @@ from fastapi.openapi.utils import get_openapi
 
 from services.gateway.auth.authenticator import Authenticator
 from services.gateway.auth.oidc import OidcVerifier
-from services.gateway.auth.ratelimit import TokenBucketLimiter
+from services.gateway.auth.ratelimit import (
+    CallerLimiter,
+    SharedRateLimiter,
+    TokenBucketLimiter,
+    lease_size,
+)
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.graph.router import graphql_router
 from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
@@ -87,6 +92,21 @@ def graph_runtime(settings: GatewaySettings, http: httpx.AsyncClient) -> GraphRu
             GATEWAY_PRINCIPAL, settings.platform, ttl_seconds=settings.forwarded_token_ttl
         ),
         fallback=read_artefact(settings.graph_fallback_file or ARTEFACT),
+    )
+
+
+def caller_limiter(settings: GatewaySettings, database: Callable[[], Any]) -> CallerLimiter:
+    """Rate limits shared by every replica through the database, or this process's own."""
+    if not settings.shared_rate_limits:
+        return TokenBucketLimiter(
+            rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        )
+    return SharedRateLimiter(
+        rate=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+        database=database,
+        lease=settings.rate_limit_lease
+        or lease_size(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 
 
@@ -181,12 +201,14 @@ def create_app(
     app.state.limiter = TokenBucketLimiter(
         rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
+    app.state.caller_limiter = caller_limiter(settings, lambda: app.state.database)
     app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
     app.add_middleware(
         EdgeMiddleware,
         settings=settings,
         authenticator=app.state.authenticator,
         limiter=app.state.limiter,
+        callers=app.state.caller_limiter,
     )
     if settings.cors_origins:
         # Outermost, so preflights are answered before authentication and every answer,

@@ -4,7 +4,7 @@
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -112,6 +112,12 @@ class GatewaySettings(ServiceSettings):
     # Token bucket per caller: sustained requests per second, and the burst above it.
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, gt=0)
+    # Where the buckets live: "database" (shared by every replica) or "memory" (this
+    # process only); unset: memory in development, the database anywhere else.
+    rate_limit_store: Literal["memory", "database"] | None = None
+    # Tokens a replica reserves from the shared bucket at once; unset: a tenth of a
+    # second's worth, at most a twentieth of the burst.
+    rate_limit_lease: int | None = Field(default=None, gt=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Largest request body accepted on any route (GraphQL has its own, smaller limit).
@@ -182,6 +188,12 @@ class GatewaySettings(ServiceSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"the URL of '{name}' must be http(s): {url!r}")
         return value
+
+    @property
+    def shared_rate_limits(self) -> bool:
+        if self.rate_limit_store is not None:
+            return self.rate_limit_store == "database"
+        return self.platform.environment is not Environment.development
 
     @property
     def service_urls(self) -> dict[str, str]:
