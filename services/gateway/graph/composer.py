@@ -70,6 +70,14 @@ from services.gateway.graph.supergraph import (
 __all__ = ["CompositionError", "EntityKey", "ListSize", "Supergraph", "compose"]
 
 Holder = tuple[SubgraphSchema, FieldInfo]
+_KIND_NAMES = {
+    "object": "an object type",
+    "interface": "an interface",
+    "union": "a union",
+    "enum": "an enum",
+    "input": "an input type",
+    "scalar": "a scalar",
+}
 
 
 def compose(sdls: Mapping[str, str]) -> Supergraph:
@@ -191,6 +199,7 @@ class _Composer:
             if merged is not None:
                 definitions[name] = merged
         self._check_reachable()
+        self._check_implementations(definitions)
         public_names = [n for n in ROOT_NAMES.values() if n in definitions] + sorted(
             n for n in definitions if n not in ROOT_NAMES.values()
         )
@@ -277,7 +286,8 @@ class _Composer:
         for subgraph, info in defined[1:]:
             if info.kind != first.kind:
                 raise CompositionError(
-                    f"is a {info.kind} here but a {first.kind} in subgraph '{first_subgraph.name}'",
+                    f"is {_KIND_NAMES[info.kind]} here but {_KIND_NAMES[first.kind]} in "
+                    f"subgraph '{first_subgraph.name}'",
                     subgraph=subgraph.name,
                     type_name=name,
                 )
@@ -741,6 +751,33 @@ class _Composer:
                 for value_name in public
             ),
         )
+
+    def _check_implementations(self, definitions: Mapping[str, TypeDefinitionNode]) -> None:
+        """Each public field of an interface is on every type implementing it (one subgraph
+        may add a field to an interface that another's implementation lacks)."""
+        for name, node in definitions.items():
+            if not isinstance(node, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+                continue
+            own = {f.name.value for f in node.fields or ()}
+            for interface in node.interfaces or ():
+                declared = definitions.get(interface.name.value)
+                if not isinstance(declared, InterfaceTypeDefinitionNode):
+                    continue
+                for missing in [f.name.value for f in declared.fields or ()]:
+                    if missing in own:
+                        continue
+                    where = next(
+                        s.name
+                        for s, info in self._definitions(interface.name.value)
+                        if missing in info.fields
+                    )
+                    raise CompositionError(
+                        f"implements {interface.name.value}, whose field {missing} (declared "
+                        f"in subgraph '{where}') no subgraph defines on {name}",
+                        subgraph=self._definitions(name)[0][0].name,
+                        type_name=name,
+                        field=missing,
+                    )
 
     # -- reachability
 

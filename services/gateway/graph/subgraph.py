@@ -746,13 +746,9 @@ class SubgraphSchema:
                     used.update((info.name, name) for name in declared.fields)
             for found in info.fields.values():
                 if found.requires:
-                    used.update((info.name, name) for name, _ in found.requires)
+                    self._selected(found.requires, info.name, used)
                 if found.provides:
-                    target = named_type(found.node.type)
-                    used.update((target, name) for name, _ in found.provides)
-                    for possible, info_ in self.types.items():
-                        if target in info_.interfaces:
-                            used.update((possible, name) for name, _ in found.provides)
+                    self._selected(found.provides, named_type(found.node.type), used)
         for info in self.types.values():
             for field_name, found in info.fields.items():
                 if found.external and (info.name, field_name) not in used:
@@ -762,6 +758,18 @@ class SubgraphSchema:
                         type_name=info.name,
                         field=field_name,
                     )
+
+    def _selected(self, tree: FieldTree, type_name: str, into: set[tuple[str, str]]) -> None:
+        """Every (type, field) a fields argument selects, nested selections included."""
+        info = self.types.get(type_name)
+        if info is None:
+            return
+        implementations = [t.name for t in self.types.values() if type_name in t.interfaces]
+        for name, inner in tree:
+            into.update((owner, name) for owner in (type_name, *implementations))
+            found = info.fields.get(name)
+            if inner and found is not None:
+                self._selected(inner, named_type(found.node.type), into)
 
     # -- what the composer asks
 

@@ -1,6 +1,8 @@
 """Composition: the supported federation subset, each refusal naming subgraph, type and
 field, the ownership map, and fetching SDLs from the subgraphs."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 from graphql import GraphQLObjectType, GraphQLUnionType
@@ -505,3 +507,33 @@ async def test_a_refused_composition_keeps_the_graph_not_ready(api: Api) -> None
             await runtime.compose()
 
     assert not runtime.ready
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+REFUSED = sorted(
+    p.name
+    for p in CORPUS.iterdir()
+    if p.name.startswith("refused-") and p.name != "refused-no-query"
+)
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_every_refusal_of_the_corpus_names_the_subgraph_and_the_type(case: str) -> None:
+    error = refused({p.stem: p.read_text() for p in (CORPUS / case).glob("*.graphql")})
+
+    assert error.subgraph in {p.stem for p in (CORPUS / case).glob("*.graphql")}
+    assert error.type_name
+    assert str(error).startswith(f"subgraph '{error.subgraph}', at {error.type_name}")
+
+
+def test_an_interface_field_an_implementation_lacks_is_refused_naming_both() -> None:
+    error = refused(
+        {
+            p.stem: p.read_text()
+            for p in (CORPUS / "refused-interface-field-not-implemented").glob("*.graphql")
+        }
+    )
+
+    assert (error.subgraph, error.type_name, error.field) == ("b", "Product", "label")
+    assert "implements Node" in str(error)
+    assert "subgraph 'a'" in str(error)
