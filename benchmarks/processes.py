@@ -19,6 +19,8 @@ from uuid import UUID
 
 import httpx
 
+from shared.embedded_pg import embedded_url, start_embedded_server, stop_embedded_server
+
 PROCESSES = ("gateway", "enrolment", "indicators", "reporting")
 DEVELOPMENT_SECRET = "development-only-identity-secret-change-me"
 
@@ -221,10 +223,20 @@ class Processes:
 
 @contextmanager
 def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
-    """`score seed --demo`, then every process with `score serve`; stopped on exit."""
+    """`score seed --demo`, then every process with `score serve`; stopped on exit.
+
+    The embedded Postgres is this process's, and the others reach it by URL, as services
+    reach a database server in production: a service killed outright then leaves the
+    server's bookkeeping of who uses it alone.
+    """
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    platform = _seeded_platform(data_dir, logs / "seed.log", extra_env)
+    pgdata = data_dir / "pgdata"
+    socket_dir = start_embedded_server(pgdata)
+    databases = {
+        f"SCORE_{name.upper()}_DATABASE_URL": embedded_url(socket_dir, name) for name in PROCESSES
+    }
+    platform = _seeded_platform(data_dir, logs / "seed.log", databases | extra_env)
     processes = Processes(platform, logs)
     try:
         for name in ("enrolment", "indicators", "reporting", "gateway"):
@@ -232,3 +244,4 @@ def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
         yield processes
     finally:
         processes.stop()
+        stop_embedded_server(pgdata)
