@@ -188,6 +188,11 @@ class SubgraphSchema:
         self._read_links()
         self._read_types()
 
+    def _refusal(
+        self, message: str, type_name: str | None = None, field: str | None = None
+    ) -> CompositionError:
+        return CompositionError(message, subgraph=self.name, type_name=type_name, field=field)
+
     # -- @link and @composeDirective on the schema definition
 
     def _read_links(self) -> None:
@@ -204,10 +209,9 @@ class SubgraphSchema:
                 if directive.name.value == "link":
                     federation_link |= self._read_link(directive)
         if not federation_link:
-            raise CompositionError(
+            raise self._refusal(
                 "its SDL has no @link to the Apollo Federation v2 spec "
-                f"({FEDERATION_URL}v2.x); federation 1 subgraphs are not supported",
-                subgraph=self.name,
+                f"({FEDERATION_URL}v2.x); federation 1 subgraphs are not supported"
             )
         for node in schema_nodes:
             for directive in node.directives or ():
@@ -217,22 +221,19 @@ class SubgraphSchema:
                 if self.federation.get(name) == "composeDirective":
                     value = argument_value(directive, "name")
                     if not isinstance(value, StringValueNode):
-                        raise CompositionError("@composeDirective needs a name", subgraph=self.name)
+                        raise self._refusal("@composeDirective needs a name")
                     self.composed.add(value.value.removeprefix("@"))
                 else:
-                    raise CompositionError(
-                        f"schema directive @{name} is not supported", subgraph=self.name
-                    )
+                    raise self._refusal(f"schema directive @{name} is not supported")
         for name in self.linked_imports - self.composed:
-            raise CompositionError(
-                f"@{name} is imported from a linked spec but not composed (@composeDirective)",
-                subgraph=self.name,
+            raise self._refusal(
+                f"@{name} is imported from a linked spec but not composed (@composeDirective)"
             )
 
     def _read_link(self, directive: ConstDirectiveNode) -> bool:
         url = argument_value(directive, "url")
         if not isinstance(url, StringValueNode):
-            raise CompositionError("@link needs a url", subgraph=self.name)
+            raise self._refusal("@link needs a url")
         alias = argument_value(directive, "as")
         imports = argument_value(directive, "import")
         imported: list[tuple[str, str]] = []
@@ -260,9 +261,7 @@ class SubgraphSchema:
             return False
         version = url.value.removeprefix(FEDERATION_URL)
         if not version.startswith("v2."):
-            raise CompositionError(
-                f"federation spec {version} is not supported; use v2.x", subgraph=self.name
-            )
+            raise self._refusal(f"federation spec {version} is not supported; use v2.x")
         prefix = alias.value if isinstance(alias, StringValueNode) else "federation"
         for spec_name in (*SUPPORTED_FEDERATION, *WHY_REFUSED):
             self.federation[f"{prefix}__{spec_name}"] = spec_name
@@ -289,19 +288,16 @@ class SubgraphSchema:
             if info is None:
                 info = self.types[name] = TypeInfo(kind=kind, name=name)
             elif info.kind != kind:
-                raise CompositionError(
-                    f"is both {info.kind} and {kind}", subgraph=self.name, type_name=name
-                )
+                raise self._refusal(f"is both {info.kind} and {kind}", name)
             self._read_type(info, type_node)
         for operation in (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION):
             self.roots.setdefault(operation, operation.value.capitalize())
         subscription = self.types.get(self.roots[OperationType.SUBSCRIPTION])
         if subscription is not None and subscription.fields:
-            raise CompositionError(
+            raise self._refusal(
                 "subscriptions are not supported by the gateway",
-                subgraph=self.name,
-                type_name=subscription.name,
-                field=next(iter(subscription.fields)),
+                subscription.name,
+                next(iter(subscription.fields)),
             )
         for operation, public in ROOT_NAMES.items():
             local = self.roots[operation]
@@ -310,10 +306,8 @@ class SubgraphSchema:
             # Strawberry names root types after their classes; the public graph has one
             # Query and one Mutation whatever each subgraph calls them.
             if public in self.types:
-                raise CompositionError(
-                    f"{public} is not the {operation.value} root type here ({local} is)",
-                    subgraph=self.name,
-                    type_name=public,
+                raise self._refusal(
+                    f"{public} is not the {operation.value} root type here ({local} is)", public
                 )
             info = self.types.pop(local)
             info.name = public
@@ -347,28 +341,23 @@ class SubgraphSchema:
             spec = self.federation.get(name)
             if spec is not None:
                 if spec not in SUPPORTED_FEDERATION:
-                    raise CompositionError(
+                    raise self._refusal(
                         f"{WHY_REFUSED.get(spec, '@' + spec)} is not supported by the gateway",
-                        subgraph=self.name,
-                        type_name=type_name,
-                        field=field_name,
+                        type_name,
+                        field_name,
                     )
                 used.setdefault(spec, []).append(directive)
             elif name in BUILT_IN_DIRECTIVES or name in self.composed:
                 kept.append(directive)
             elif name in WHY_REFUSED:
-                raise CompositionError(
-                    f"{WHY_REFUSED[name]} is not supported by the gateway",
-                    subgraph=self.name,
-                    type_name=type_name,
-                    field=field_name,
+                raise self._refusal(
+                    f"{WHY_REFUSED[name]} is not supported by the gateway", type_name, field_name
                 )
             elif name not in self.directive_definitions:
-                raise CompositionError(
+                raise self._refusal(
                     f"directive @{name} is neither defined nor a supported federation directive",
-                    subgraph=self.name,
-                    type_name=type_name,
-                    field=field_name,
+                    type_name,
+                    field_name,
                 )
             # A custom directive the subgraph defines but does not compose is its own
             # business (it is not part of the public schema).
@@ -379,23 +368,13 @@ class SubgraphSchema:
     ) -> None:
         for name in names:
             if name in used:
-                raise CompositionError(
-                    f"@{name} does not apply to {where}",
-                    subgraph=self.name,
-                    type_name=type_name,
-                    field=field,
-                )
+                raise self._refusal(f"@{name} does not apply to {where}", type_name, field)
 
     def _weight(self, used: Directives, type_name: str, field_name: str | None) -> int | None:
         for directive in used.get("cost", ()):
             value = argument_value(directive, "weight")
             if not isinstance(value, IntValueNode):
-                raise CompositionError(
-                    "@cost needs a whole number weight",
-                    subgraph=self.name,
-                    type_name=type_name,
-                    field=field_name,
-                )
+                raise self._refusal("@cost needs a whole number weight", type_name, field_name)
             return int(value.value)
         return None
 
@@ -408,28 +387,14 @@ class SubgraphSchema:
         info.directives.extend(kept)
         info.inaccessible |= "inaccessible" in used
         if "shareable" in used and info.kind != "object":
-            raise CompositionError(
-                "@shareable applies to object types and fields only",
-                subgraph=self.name,
-                type_name=name,
-            )
+            raise self._refusal("@shareable applies to object types and fields only", name)
         if "key" in used and info.kind != "object":
-            raise CompositionError(
-                "@key on an interface (entity interfaces) is not supported",
-                subgraph=self.name,
-                type_name=name,
-            )
+            raise self._refusal("@key on an interface (entity interfaces) is not supported", name)
         self._refuse(used, ("requires", "provides", "listSize"), "types", name, None)
         if "external" in used and info.kind != "object":
-            raise CompositionError(
-                "@external applies to object types and fields only",
-                subgraph=self.name,
-                type_name=name,
-            )
+            raise self._refusal("@external applies to object types and fields only", name)
         if "cost" in used and info.kind not in ("object", "scalar", "enum"):
-            raise CompositionError(
-                f"@cost does not apply to {info.kind} types", subgraph=self.name, type_name=name
-            )
+            raise self._refusal(f"@cost does not apply to {info.kind} types", name)
         info.weight = self._weight(used, name, None) if "cost" in used else info.weight
         for key in used.get("key", ()):
             info.keys.append(self._parse_key(name, key))
@@ -467,9 +432,7 @@ class SubgraphSchema:
                 if is_query and field_name in FEDERATION_ROOT_FIELDS:
                     continue
                 if field_name in info.fields:
-                    raise CompositionError(
-                        "is defined twice", subgraph=self.name, type_name=name, field=field_name
-                    )
+                    raise self._refusal("is defined twice", name, field_name)
                 info.fields[field_name] = self._read_field(
                     info,
                     field_node,
@@ -541,9 +504,7 @@ class SubgraphSchema:
         field_name = node.name.value
 
         def refuse(message: str) -> CompositionError:
-            return CompositionError(
-                f"@listSize: {message}", subgraph=self.name, type_name=info.name, field=field_name
-            )
+            return self._refusal(f"@listSize: {message}", info.name, field_name)
 
         for given in directive.arguments or ():
             if isinstance(given.value, NullValueNode):
@@ -580,12 +541,7 @@ class SubgraphSchema:
         try:
             document = parse(f"{{ {text} }}", no_location=True)
         except GraphQLError as exc:
-            raise CompositionError(
-                f"{where} does not parse: {exc.message}",
-                subgraph=self.name,
-                type_name=type_name,
-                field=field,
-            ) from exc
+            raise self._refusal(f"{where} does not parse: {exc.message}", type_name, field) from exc
         operation = cast(OperationDefinitionNode, document.definitions[0])
 
         def tree(selection_set: SelectionSetNode) -> FieldTree:
@@ -597,12 +553,11 @@ class SubgraphSchema:
                     or item.arguments
                     or item.directives
                 ):
-                    raise CompositionError(
+                    raise self._refusal(
                         f"{where}: only fields may be selected (no fragments, aliases, "
                         "arguments or directives)",
-                        subgraph=self.name,
-                        type_name=type_name,
-                        field=field,
+                        type_name,
+                        field,
                     )
                 inner = tree(item.selection_set) if item.selection_set else ()
                 result.append((item.name.value, inner))
@@ -610,28 +565,23 @@ class SubgraphSchema:
 
         selected = tree(operation.selection_set)
         if not selected:
-            raise CompositionError(
-                f"{where} lists no fields", subgraph=self.name, type_name=type_name, field=field
-            )
+            raise self._refusal(f"{where} lists no fields", type_name, field)
         return selected
 
     def _parse_key(self, type_name: str, directive: ConstDirectiveNode) -> EntityKey:
         fields_value = argument_value(directive, "fields")
         if not isinstance(fields_value, StringValueNode):
-            raise CompositionError(
-                "@key needs a fields string", subgraph=self.name, type_name=type_name
-            )
+            raise self._refusal("@key needs a fields string", type_name)
         resolvable_value = argument_value(directive, "resolvable")
         resolvable = not (
             isinstance(resolvable_value, BooleanValueNode) and not resolvable_value.value
         )
         selected = self._selection(fields_value.value, "key", type_name, None)
         if any(inner for _, inner in selected):
-            raise CompositionError(
+            raise self._refusal(
                 f'@key(fields: "{fields_value.value}"): keys must list scalar fields '
                 "of the type (no nested selections, fragments, aliases or arguments)",
-                subgraph=self.name,
-                type_name=type_name,
+                type_name,
             )
         return EntityKey(fields=tuple(name for name, _ in selected), resolvable=resolvable)
 
@@ -640,19 +590,13 @@ class SubgraphSchema:
             for name in key.fields:
                 found = info.fields.get(name)
                 if found is None:
-                    raise CompositionError(
-                        "is named in @key but not defined by the type",
-                        subgraph=self.name,
-                        type_name=info.name,
-                        field=name,
+                    raise self._refusal(
+                        "is named in @key but not defined by the type", info.name, name
                     )
                 target = self.types.get(named_type(found.node.type))
                 if target is not None and target.kind not in ("scalar", "enum"):
-                    raise CompositionError(
-                        f"@key fields must be scalars; {name} is a {target.kind}",
-                        subgraph=self.name,
-                        type_name=info.name,
-                        field=name,
+                    raise self._refusal(
+                        f"@key fields must be scalars; {name} is a {target.kind}", info.name, name
                     )
 
     def _read_field_set(
@@ -662,12 +606,7 @@ class SubgraphSchema:
         found = info.fields[field_name]
         text = argument_value(directive, "fields")
         if not isinstance(text, StringValueNode):
-            raise CompositionError(
-                f"@{spec} needs a fields string",
-                subgraph=self.name,
-                type_name=type_name,
-                field=field_name,
-            )
+            raise self._refusal(f"@{spec} needs a fields string", type_name, field_name)
         selected = self._selection(text.value, spec, type_name, field_name)
         if spec == "requires":
             self._check_selection(selected, info, spec, type_name, field_name)
@@ -675,12 +614,11 @@ class SubgraphSchema:
             return
         target = self.types.get(named_type(found.node.type))
         if target is None or target.kind not in ("object", "interface"):
-            raise CompositionError(
+            raise self._refusal(
                 f"@provides applies to fields returning object types; this one returns "
                 f"{named_type(found.node.type)}",
-                subgraph=self.name,
-                type_name=type_name,
-                field=field_name,
+                type_name,
+                field_name,
             )
         self._check_selection(selected, target, spec, type_name, field_name)
         found.provides = selected
@@ -696,38 +634,34 @@ class SubgraphSchema:
             for name, inner in tree:
                 found = parent.fields.get(name)
                 if found is None:
-                    raise CompositionError(
+                    raise self._refusal(
                         f"{where}: {parent.name} has no field {name} in this subgraph",
-                        subgraph=self.name,
-                        type_name=type_name,
-                        field=field_name,
+                        type_name,
+                        field_name,
                     )
                 if top and not found.external:
-                    raise CompositionError(
+                    raise self._refusal(
                         f"{where}: {parent.name}.{name} must be @external here (it is "
                         "resolved by this subgraph already)",
-                        subgraph=self.name,
-                        type_name=type_name,
-                        field=field_name,
+                        type_name,
+                        field_name,
                     )
                 target_name = named_type(found.node.type)
                 target = self.types.get(target_name)
                 composite = target is not None and target.kind in COMPOSITE_KINDS
                 if composite != bool(inner):
-                    raise CompositionError(
+                    raise self._refusal(
                         f"{where}: {parent.name}.{name} "
                         + ("needs a selection of its fields" if composite else "is a leaf"),
-                        subgraph=self.name,
-                        type_name=type_name,
-                        field=field_name,
+                        type_name,
+                        field_name,
                     )
                 if inner and target is not None:
                     if target.kind != "object":
-                        raise CompositionError(
+                        raise self._refusal(
                             f"{where}: selections into {target.kind} types are not supported",
-                            subgraph=self.name,
-                            type_name=type_name,
-                            field=field_name,
+                            type_name,
+                            field_name,
                         )
                     check(inner, target, False)
 
@@ -752,11 +686,10 @@ class SubgraphSchema:
         for info in self.types.values():
             for field_name, found in info.fields.items():
                 if found.external and (info.name, field_name) not in used:
-                    raise CompositionError(
+                    raise self._refusal(
                         "is @external but no @key, @requires or @provides of this subgraph uses it",
-                        subgraph=self.name,
-                        type_name=info.name,
-                        field=field_name,
+                        info.name,
+                        field_name,
                     )
 
     def _selected(self, tree: FieldTree, type_name: str, into: set[tuple[str, str]]) -> None:
