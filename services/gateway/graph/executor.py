@@ -473,7 +473,7 @@ async def run_operation(
                 INTROSPECTION_DISABLED_CODE,
             )
         coerced = _coerce(prepared, raw_variables)
-        check_cost(cache.supergraph, prepared.operation, prepared.fragments, coerced, limits)
+        check_cost(cache.cost(prepared, coerced), limits)
         plan = cache.plan(prepared, coerced)
     except RequestErrors as exc:
         return {"errors": exc.errors}

@@ -182,6 +182,8 @@ class _Cost:
         self.variables = variables
         self.default_list_size = default_list_size
         self._memo: dict[tuple[str, frozenset[tuple[str, int]]], int] = {}
+        # Variables whose values the estimate read.
+        self.read: set[str] = set()
 
     def _argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
         for argument in node.arguments or ():
@@ -190,6 +192,7 @@ class _Cost:
                 if isinstance(value, IntValueNode):
                     return int(value.value)
                 if isinstance(value, VariableNode):
+                    self.read.add(value.name.value)
                     return self.variables.get(value.name.value)
                 return None
         found = definition.args.get(name)
@@ -271,19 +274,22 @@ class _Cost:
         return weight + multiplier * self.of(node.selection_set, named, child_sized)
 
 
-def check_cost(
+def estimate_cost(
     supergraph: Supergraph,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
-    limits: GraphLimits,
-) -> int:
-    """The operation's estimated cost (validated document, coerced variables)."""
+    default_list_size: int,
+) -> tuple[int, tuple[str, ...]]:
+    """The operation's estimated cost (validated document, coerced variables), and the
+    variables it depends on (page sizes): the same values give the same cost."""
     root = supergraph.schema.get_root_type(operation.operation)
     assert root is not None  # the document is validated
-    cost = _Cost(supergraph, fragments, variables, limits.default_list_size).of(
-        operation.selection_set, root, {}
-    )
+    walk = _Cost(supergraph, fragments, variables, default_list_size)
+    return walk.of(operation.selection_set, root, {}), tuple(sorted(walk.read))
+
+
+def check_cost(cost: int, limits: GraphLimits) -> None:
     if cost > limits.max_cost:
         raise _exceeded(
             "The operation's estimated cost is {actual}; at most {limit} is allowed "
@@ -293,4 +299,3 @@ def check_cost(
             limits.max_cost,
             "COST_LIMIT_EXCEEDED",
         )
-    return cost
