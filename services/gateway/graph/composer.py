@@ -243,7 +243,6 @@ class _Composer:
             requires=self.requires,
             provides=self.provides,
             hidden_values=self.hidden_values,
-            hidden_types=hidden_types,
             leaky_types=frozenset(leaky),
             cost=self.cost,
         )

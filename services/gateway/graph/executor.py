@@ -300,8 +300,7 @@ class _Execution:
             if any(value is None for value in values):
                 continue
             identity: Any = tuple(_hashable(value) for value in values)
-            representation: JSONObject = {"__typename": fetch.type_name}
-            representation.update(zip(fetch.key_fields, values, strict=True))
+            representation: JSONObject | None = None
             if fetch.required:
                 failure = next(
                     (
@@ -317,12 +316,17 @@ class _Execution:
                         obj[key] = None
                         self.errors.append(_unavailable(failure, [*path, key]))
                     continue
+                representation = {"__typename": fetch.type_name}
+                representation.update(zip(fetch.key_fields, values, strict=True))
                 for name, inner in fetch.required:
                     representation[name] = _pick(obj.get(prefix + name), inner)
                 identity = json.dumps(representation, sort_keys=True, default=str)
             position = index.get(identity)
             if position is None:
                 position = index[identity] = len(representations)
+                if representation is None:
+                    representation = {"__typename": fetch.type_name}
+                    representation.update(zip(fetch.key_fields, values, strict=True))
                 representations.append(representation)
                 origins.append([])
             origins[position].append((obj, path))

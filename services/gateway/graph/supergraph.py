@@ -95,10 +95,9 @@ class Supergraph:
     # enum -> values a subgraph may return that the public schema does not have
     # (@inaccessible): a client must never see them.
     hidden_values: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Object types a subgraph may return for an abstract type that clients must not see.
-    hidden_types: frozenset[str] = frozenset()
-    # Named types whose values may carry one of those (enums with hidden values, abstract
-    # types with hidden possible types): a subgraph's answer naming them is checked.
+    # Named types whose values may carry what clients must not see (enums with hidden
+    # values, abstract types a subgraph may resolve to an @inaccessible object type): a
+    # subgraph's answer naming them is checked, never forwarded as it is.
     leaky_types: frozenset[str] = frozenset()
     cost: CostModel = field(default_factory=CostModel)
 
