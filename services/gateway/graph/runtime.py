@@ -91,11 +91,14 @@ class GraphRuntime:
         *,
         service_token: Callable[[], str],
         fallback: Mapping[str, str] | None = None,
+        schema_timeout: float = 10.0,
     ) -> None:
         self.subgraph_urls = dict(subgraph_urls)
         self.http = http
         self.limits = limits
         self._service_token = service_token
+        # A subgraph that hangs on its schema request must not hold the others' poll long.
+        self.schema_timeout = schema_timeout
         # name -> SDL to use while a subgraph does not answer: the last composed one,
         # which starts as the committed artefact's; and where each came from.
         self._fallback: dict[str, str] = dict(fallback or {})
@@ -129,7 +132,10 @@ class GraphRuntime:
         url = self.subgraph_urls[name]
         try:
             response = await self.http.post(
-                url, json={"query": SDL_QUERY}, headers=subgraph_headers(self._service_token())
+                url,
+                json={"query": SDL_QUERY},
+                headers=subgraph_headers(self._service_token()),
+                timeout=self.schema_timeout,
             )
         except httpx.HTTPError as exc:
             raise SubgraphUnreachable(name, url, f"{type(exc).__name__}: {exc}") from exc
