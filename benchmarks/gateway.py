@@ -12,17 +12,18 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from benchmarks.load import (
+    UNLIMITED_GATEWAY,
+    direct_headers,
+    graphql,
+    latencies,
+    throughput,
+)
 from benchmarks.processes import Platform, running_platform
-from shared.enums import Role
-from shared.identity import Principal, issue_token
-from shared.settings import PlatformSettings
 
 ENTERPRISES = """
 query Enterprises($first: Int!) {
@@ -47,56 +48,11 @@ query Values($representations: [_Any!]!) {
 }"""
 
 
-Call = Callable[[httpx.AsyncClient], Awaitable[None]]
-
-
-async def graphql(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], query: str, **variables: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        url, json={"query": query, "variables": variables}, headers=headers
-    )
-    response.raise_for_status()
-    body: dict[str, Any] = response.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    return body
-
-
-async def latencies(call: Call, requests: int) -> list[float]:
-    async with httpx.AsyncClient(timeout=30) as client:
-        for _ in range(10):  # warm connections, caches and plans
-            await call(client)
-        samples = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            await call(client)
-            samples.append(time.perf_counter() - started)
-    return samples
-
-
-async def throughput(call: Call, requests: int, concurrency: int) -> float:
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        remaining = requests
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                await call(client)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return requests / (time.perf_counter() - started)
-
-
 async def measure(
     platform: Platform, api_key: str, requests: int, concurrency: int, first: int
 ) -> None:
     through_gateway = {"Authorization": f"Bearer {api_key}"}
-    token = issue_token(Principal(subject="benchmark", role=Role.ilo_global), PlatformSettings())
-    direct = {"Authorization": f"Bearer {token}"}
+    direct = direct_headers()
     gateway_url = f"{platform.gateway}/graphql"
     enrolment_url = f"{platform.enrolment}/graphql"
     indicators_url = f"{platform.indicators}/graphql"
@@ -158,12 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="score-bench-"))
     # One caller sending as fast as it can: lift its rate limit, quieten the logs.
-    with running_platform(
-        data_dir,
-        SCORE_LOG_LEVEL="WARNING",
-        SCORE_GATEWAY_RATE_LIMIT_PER_SECOND="1000000",
-        SCORE_GATEWAY_RATE_LIMIT_BURST="1000000",
-    ) as platform:
+    with running_platform(data_dir, SCORE_LOG_LEVEL="WARNING", **UNLIMITED_GATEWAY) as platform:
         key = platform.api_key("ilo_global", name="benchmark")
         asyncio.run(measure(platform, key, args.requests, args.concurrency, args.first))
 

@@ -33,6 +33,8 @@ class Platform:
     urls: dict[str, str]
     env: dict[str, str]
     log: Path
+    # `score up`'s process id while it runs; its children are the services.
+    process_id: int | None = None
     _keys: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     @property
@@ -110,9 +112,9 @@ def wait_until(
     raise RuntimeError("the platform never got ready:\n" + log.read_text())
 
 
-@contextmanager
-def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+def prepare_platform(data_dir: Path, **extra_env: str) -> Platform:
+    """Where each process of a platform under ``data_dir`` will listen (free ports) and the
+    environment `score` runs with; nothing started yet."""
     ports = {name: free_port() for name in PROCESSES}
     env = {
         name: value
@@ -128,27 +130,89 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
     env |= {f"SCORE_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= extra_env
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    log = data_dir / "up.log"
-    platform = Platform(urls=urls, env=env, log=log)
+    return Platform(urls=urls, env=env, log=data_dir / "up.log")
+
+
+@contextmanager
+def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+    platform = prepare_platform(data_dir, **extra_env)
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")
+    log = platform.log
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"],
-            env=env, stdout=output, stderr=subprocess.STDOUT,
+            env=platform.env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        platform.process_id = process.pid
         try:
             for name in PROCESSES:
-                wait_until(partial(ready, urls[name]), process, log)
+                wait_until(partial(ready, platform.urls[name]), process, log)
             yield platform
         finally:
+            platform.process_id = None
             process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 on (the command name may hold spaces)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _children(parent: int) -> dict[int, str]:
+    """The processes ``parent`` started, with their command lines (Linux /proc)."""
+    children: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int(_stat_fields(int(entry.name))[1]) == parent:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                children[int(entry.name)] = command.decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return children
+
+
+def service_pids(platform: Platform) -> dict[str, int]:
+    """The process serving each service of a running platform, read from /proc (Linux);
+    empty where there is no /proc."""
+    if platform.process_id is None or not Path("/proc").is_dir():
+        return {}
+    return {
+        name: pid
+        for pid, command in _children(platform.process_id).items()
+        for name in PROCESSES
+        if f"services.{name}.app" in command
+    }
+
+
+def postgres_pids(platform: Platform) -> list[int]:
+    """The embedded Postgres server's processes (the postmaster and its backends)."""
+    pid_file = Path(platform.env["SCORE_DATA_DIR"]) / "pgdata" / "postmaster.pid"
+    try:
+        postmaster = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    return [postmaster, *_children(postmaster)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far (Linux /proc); 0 once gone."""
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    # utime and stime: fields 14 and 15 of stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def eventually(condition: Callable[[], bool], *, timeout: float = 30) -> bool:
