@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ import asyncpg
 from fastapi import FastAPI, Query, Request, Response
 
 from services.enrolment.enterprises.schemas import EnterprisePublic
-from shared.embedded_pg import asyncpg_dsn, embedded_url, start_embedded_server
+from shared.embedded_pg import asyncpg_dsn, embedded_url
 from shared.settings import PlatformSettings
 
 # The enterprise columns the service returns, in its order; buyer_ids come from their table.
@@ -44,11 +45,18 @@ def _cursor(last_id: UUID) -> str:
     return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
 
 
+def socket_dir(pgdata: Path) -> str:
+    """The running server's socket folder, from its postmaster.pid (fifth line). Read, not
+    asked of pgserver: a process holding a pgserver handle must exit through Python's
+    atexit to release it, and uvicorn ends on a re-raised SIGTERM."""
+    return (pgdata / "postmaster.pid").read_text().splitlines()[4]
+
+
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        socket_dir = start_embedded_server(PlatformSettings().embedded_pg_dir)
-        dsn = asyncpg_dsn(embedded_url(socket_dir, "enrolment"))
+        pgdata = PlatformSettings().embedded_pg_dir
+        dsn = asyncpg_dsn(embedded_url(socket_dir(pgdata), "enrolment"))
         # As many connections as the service's pool keeps (shared.db.Database).
         async with asyncpg.create_pool(dsn, min_size=10, max_size=10) as pool:
             app.state.pool = pool

@@ -72,7 +72,9 @@ def run_once(platform: Platform, timeout: float = 180) -> tuple[float, list[tupl
     )  # fmt: skip
     lines: list[tuple[float, str]] = []
     assert process.stdout is not None
-    reader = threading.Thread(target=_timestamped, args=(process.stdout, started, lines))
+    reader = threading.Thread(
+        target=_timestamped, args=(process.stdout, started, lines), daemon=True
+    )
     reader.start()
     events: list[tuple[float, str]] = []
     waiting = set(PROCESSES)
@@ -89,10 +91,17 @@ def run_once(platform: Platform, timeout: float = 180) -> tuple[float, list[tupl
                     waiting.discard(name)
             time.sleep(0.05)
         healthy = time.monotonic() - started
+        # Stopped only once `score up` says it is up: a Ctrl-C while it still polls its
+        # services' readiness leaves them running without it.
+        deadline = time.monotonic() + 60
+        while not any("Entry point" in line for _, line in lines):
+            if process.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
-        reader.join()
+        reader.join(timeout=30)  # a service left running would hold the pipe open
     return healthy, sorted(_milestones(lines) + events)
 
 
@@ -109,7 +118,10 @@ def main() -> None:
         load = os.getloadavg()[0]
         healthy, timeline = run_once(platform)
         figures.append(healthy)
-        print(f"\nrun {number} ({folder}): healthy gateway after {healthy:.1f} s (load {load:.2f})")
+        print(
+            f"\nrun {number} ({folder}): healthy gateway after {healthy:.1f} s (load {load:.2f})",
+            flush=True,
+        )
         for elapsed, step in timeline:
             print(f"  {elapsed:6.1f} s  {step}")
     print("\nscore up to a healthy gateway: " + ", ".join(f"{s:.1f} s" for s in figures))
