@@ -24,9 +24,14 @@ from services.enrolment.enterprises.schemas import EnterprisePublic
 from shared.embedded_pg import asyncpg_dsn, embedded_url
 from shared.settings import PlatformSettings
 
-# The enterprise columns the service returns, in its order; buyer_ids come from their table.
-COLUMNS = [name for name in EnterprisePublic.model_fields if name != "buyer_ids"]
-LIST = f"SELECT {', '.join(COLUMNS)} FROM enterprise ORDER BY id LIMIT $1"
+# The enterprise columns the service returns, in its order; buyer_ids come from their table
+# and possible_duplicate is computed (an ILO-global caller sees every original's id).
+COMPUTED = {"buyer_ids", "possible_duplicate"}
+COLUMNS = [name for name in EnterprisePublic.model_fields if name not in COMPUTED]
+LIST = (
+    f"SELECT {', '.join(COLUMNS)}, duplicate_reason IS NOT NULL AS possible_duplicate "
+    "FROM enterprise ORDER BY id LIMIT $1"
+)
 BUYERS = (
     "SELECT enterprise_id, buyer_id FROM enterprise_buyer "
     "WHERE enterprise_id = ANY($1::uuid[]) ORDER BY buyer_id"
