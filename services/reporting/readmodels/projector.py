@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import Table
+from services.reporting.impact.queries import refresh_pairs
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -64,6 +65,8 @@ _DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models
 
 VALIDATED = "validated"
 # The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
+# Values of these rounds make matched pairs (impact.queries.refresh_pairs).
+PAIRED_ROUNDS = frozenset({"baseline", "endline"})
 VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
 
 
@@ -336,6 +339,14 @@ async def _upsert_values(
     updates["pending_value_id"] = case((keep, new.value_id), else_=null())
     updates["pending_status"] = case((keep, new.status), else_=null())
     await session.execute(statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates))
+    # The pairs these values may make or break, paired anew in the same transaction.
+    paired = [f for f in facts if f.round_kind in PAIRED_ROUNDS and f.role is None]
+    if paired:
+        await refresh_pairs(
+            session,
+            enterprise_ids={f.enterprise_id for f in paired},
+            indicator_codes={f.indicator_code for f in paired},
+        )
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
