@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
+from services.enrolment.catalogue.standard import ensure_standard_modules
 from services.reporting.app import create_app
 from services.reporting.db import plumbing
 from services.reporting.readmodels.projector import (

@@ -8,17 +8,19 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
-from services.enrolment.enterprises.models import Enterprise
-from services.enrolment.enterprises.service import enterprise_service
-from services.enrolment.lifecycle.models import Consent, ConsentEvent
-from services.enrolment.lifecycle.repository import consent_repository
-from services.enrolment.lifecycle.schemas import (
+from services.enrolment.consent.models import Consent, ConsentEvent
+from services.enrolment.consent.repository import consent_repository
+from services.enrolment.consent.schemas import (
     ConsentEventPublic,
     ConsentGive,
     ConsentPublic,
     ConsentWithdraw,
 )
+from services.enrolment.db import changes
+from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.organisations.repository import organisation_repository
+from shared.columns import utcnow
 from shared.enums import ConsentStatus, Role
 from shared.events import ConsentChanged
 from shared.identity import Principal
@@ -125,7 +127,7 @@ class ConsentService:
         Giving again while given changes nothing and records nothing.
         """
         enterprise = await self._changeable_enterprise(session, enterprise_id, principal=principal)
-        if not await consent_repository.is_lead_buyer(session, data.buyer_id):
+        if not await organisation_repository.is_lead_buyer(session, data.buyer_id):
             raise InvalidInput(
                 "Consent can only be given to a lead buyer",
                 errors=[

@@ -7,18 +7,20 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
-from services.enrolment.organisations.models import Organisation
-from services.enrolment.training.catalogue import module_service
-from services.enrolment.training.models import Trainer, TrainerCertification, TrainingModule
-from services.enrolment.training.repository import trainer_repository
-from services.enrolment.training.schemas import (
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.catalogue.service import module_service
+from services.enrolment.db import changes
+from services.enrolment.organisations.repository import organisation_repository
+from services.enrolment.trainers.models import Trainer, TrainerCertification
+from services.enrolment.trainers.repository import trainer_repository
+from services.enrolment.trainers.schemas import (
     CertificationPublic,
     CertificationPut,
     TrainerCreate,
     TrainerPublic,
     TrainerUpdate,
 )
+from shared.columns import utcnow
 from shared.enums import CertificationLevel, OrganisationKind, Role, Sex
 from shared.events import TrainerCertified
 from shared.identity import Principal
@@ -253,8 +255,8 @@ class TrainerService:
     async def _check_partner(self, session: AsyncSession, organisation_id: UUID | None) -> None:
         if organisation_id is None:
             return
-        organisation = await session.get(Organisation, organisation_id)
-        if organisation is None or organisation.kind != OrganisationKind.implementation_partner:
+        kinds = await organisation_repository.kinds(session, [organisation_id])
+        if kinds.get(organisation_id) is not OrganisationKind.implementation_partner:
             raise InvalidInput(
                 "Trainers work with an implementation partner",
                 errors=[

@@ -9,23 +9,20 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
-from services.enrolment.enterprises.service import enterprise_service
-from services.enrolment.training.cohorts import cohort_service
-from services.enrolment.training.models import (
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.catalogue.repository import module_repository
+from services.enrolment.cohorts.models import Cohort
+from services.enrolment.cohorts.repository import cohort_repository
+from services.enrolment.cohorts.service import cohort_service
+from services.enrolment.db import changes
+from services.enrolment.delivery.models import (
     ClassroomSession,
-    Cohort,
     ConsultingVisit,
     ModuleProgress,
     Participant,
-    TrainingModule,
 )
-from services.enrolment.training.repository import (
-    cohort_repository,
-    delivery_repository,
-    module_repository,
-)
-from services.enrolment.training.schemas import (
+from services.enrolment.delivery.repository import delivery_repository
+from services.enrolment.delivery.schemas import (
     AttendanceMark,
     AttendanceRecord,
     AttendanceSheet,
@@ -41,6 +38,8 @@ from services.enrolment.training.schemas import (
     ParticipantRoster,
     ProgressUpdate,
 )
+from services.enrolment.enterprises.service import enterprise_service
+from shared.columns import utcnow
 from shared.enums import ParticipantRole, Role, Sex
 from shared.events import ModuleProgressChanged, ParticipantChanged
 from shared.identity import Principal
@@ -67,7 +66,7 @@ def _participant_public(participant: Participant) -> ParticipantPublic:
 async def _cohort_enterprise_or_422(
     session: AsyncSession, cohort: Cohort, enterprise_id: UUID, *, principal: Principal
 ) -> None:
-    members = await delivery_repository.visible_cohort_enterprise_ids(
+    members = await cohort_repository.visible_enterprise_ids(
         session, cohort.id, principal=principal
     )
     if enterprise_id not in members:
@@ -111,7 +110,7 @@ class ParticipantService:
         participants = await delivery_repository.participants(
             session, cohort.id, principal=principal
         )
-        enterprise_ids = await delivery_repository.visible_cohort_enterprise_ids(
+        enterprise_ids = await cohort_repository.visible_enterprise_ids(
             session, cohort.id, principal=principal
         )
         composition, warnings = _composition(enterprise_ids, participants)
@@ -490,7 +489,7 @@ class ProgressService:
         cohort = await cohort_service.get_for_delivery(
             session, cohort_id, principal=principal, action="record module progress"
         )
-        members = await delivery_repository.visible_cohort_enterprise_ids(
+        members = await cohort_repository.visible_enterprise_ids(
             session, cohort.id, principal=principal
         )
         if enterprise_id not in members:
@@ -542,7 +541,7 @@ class ProgressService:
     ) -> list[ModuleProgressPublic]:
         cohort = await cohort_service.get_or_404(session, cohort_id, principal=principal)
         module = (await module_repository.get_many(session, [cohort.module_id]))[cohort.module_id]
-        members = await delivery_repository.visible_cohort_enterprise_ids(
+        members = await cohort_repository.visible_enterprise_ids(
             session, cohort.id, principal=principal
         )
         rows = await delivery_repository.progress_in_cohort(session, cohort.id)
@@ -559,8 +558,7 @@ class ProgressService:
             for p in await delivery_repository.progress_of_enterprise(session, enterprise.id)
         }
         cohorts = {
-            c.module_id: c.id
-            for c in await delivery_repository.memberships_of_enterprise(session, enterprise.id)
+            c.module_id: c.id for c in await cohort_repository.of_enterprise(session, enterprise.id)
         }
         modules = await module_repository.get_many(session, [*rows, *cohorts])
         ordered = sorted(modules.values(), key=lambda m: (m.level, m.code))

@@ -6,21 +6,24 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes
-from services.enrolment.tenancy import visible_enterprise_ids
-from services.enrolment.training.catalogue import FIRST_MODULE_CODE
-from services.enrolment.training.models import Cohort, TrainingModule
-from services.enrolment.training.repository import (
-    cohort_repository,
-    module_repository,
-    trainer_repository,
-)
-from services.enrolment.training.schemas import (
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.catalogue.repository import module_repository
+from services.enrolment.catalogue.standard import FIRST_MODULE_CODE
+from services.enrolment.cohorts.models import Cohort
+from services.enrolment.cohorts.repository import cohort_repository
+from services.enrolment.cohorts.schemas import (
     CohortCreate,
     CohortPublic,
     EnterpriseMembership,
     TrainerMembership,
 )
+from services.enrolment.db import changes
+from services.enrolment.delivery.repository import delivery_repository
+from services.enrolment.enterprises.repository import enterprise_repository
+from services.enrolment.lifecycle.repository import enrolment_repository
+from services.enrolment.organisations.repository import project_repository
+from services.enrolment.tenancy import sees_every_enterprise
+from services.enrolment.trainers.repository import trainer_repository
 from shared.enums import DeliveryMode, LifecycleStage, Role
 from shared.events import CohortChanged
 from shared.identity import Principal
@@ -178,7 +181,7 @@ class CohortService:
         _invalid("Some enterprises cannot join this cohort", errors)
         module = (await module_repository.get_many(session, [cohort.module_id]))[cohort.module_id]
         await self._check_module_rules(session, module, data.enterprise_ids, added, cohort.id)
-        active = await cohort_repository.enterprises_with_activity(session, cohort.id, removed)
+        active = await delivery_repository.enterprises_with_activity(session, cohort.id, removed)
         if active:
             raise Conflict(
                 "Enterprises with participants, consulting visits or progress recorded in the "
@@ -234,9 +237,7 @@ class CohortService:
         self, session: AsyncSession, data: CohortCreate, *, principal: Principal
     ) -> UUID:
         """The delivering partner: a partner of a project the caller may see."""
-        if not await cohort_repository.project_visible(
-            session, data.project_id, principal=principal
-        ):
+        if not await project_repository.is_visible(session, data.project_id, principal=principal):
             raise InvalidInput(
                 f"Unknown project {data.project_id}",
                 errors=[
@@ -268,7 +269,7 @@ class CohortService:
                 "The delivering partner is required",
                 errors=[field_error("body.partner_id", "missing", "Field required")],
             )
-        if not await cohort_repository.is_project_partner(session, data.project_id, partner_id):
+        if not await project_repository.is_partner(session, data.project_id, partner_id):
             raise InvalidInput(
                 f"Organisation {partner_id} is not an implementation partner of the project",
                 errors=[
@@ -321,10 +322,8 @@ class CohortService:
         """Errors for the ``to_check`` enterprises, named by their position in ``listed``."""
         field = "body.enterprise_ids"
         errors = _duplicates(field, listed)
-        visible = await cohort_repository.visible_enterprise_ids(
-            session, to_check, principal=principal
-        )
-        stages = await cohort_repository.enrolment_stages(session, project_id, to_check)
+        visible = await enterprise_repository.visible_ids(session, to_check, principal=principal)
+        stages = await enrolment_repository.stages_in_project(session, project_id, to_check)
         checked = set(to_check)
         for index, enterprise_id in enumerate(listed):
             if enterprise_id not in checked:
@@ -394,7 +393,7 @@ class CohortService:
         positions = [(i, e) for i, e in enumerate(listed) if e in checked]
         errors = []
         if module.level != 1:
-            completed = await cohort_repository.completed_module(
+            completed = await delivery_repository.completed_module(
                 session, to_check, FIRST_MODULE_CODE
             )
             errors += [
@@ -436,7 +435,7 @@ class CohortService:
         modules = await module_repository.get_many(session, [c.module_id for c in cohorts])
         enterprises = await cohort_repository.enterprise_ids_for(session, ids)
         trainers = await cohort_repository.trainer_ids_for(session, ids)
-        participants = await cohort_repository.participant_counts(session, ids)
+        participants = await delivery_repository.participant_counts(session, ids)
         return [
             CohortPublic(
                 id=c.id,
@@ -463,13 +462,13 @@ class CohortService:
         """Cohorts as the caller may see them: only the member enterprises it may see (an
         enterprise user sees itself, not its cohort mates), and their participants. The
         size warnings are for those who compose cohorts."""
-        if visible_enterprise_ids(principal) is None:
+        if sees_every_enterprise(principal):
             return list(cohorts)
         members = {e for cohort in cohorts for e in cohort.enterprise_ids}
-        visible = await cohort_repository.visible_enterprise_ids(
+        visible = await enterprise_repository.visible_ids(
             session, list(members), principal=principal
         )
-        counts = await cohort_repository.participant_counts(
+        counts = await delivery_repository.participant_counts(
             session, [cohort.id for cohort in cohorts], enterprise_ids=visible
         )
         return [
