@@ -2,19 +2,19 @@
 
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
 from services.indicators.db import metadata, plumbing
-from services.indicators.implementation.models import (
-    ImprovementProject,
-    ImprovementTeam,
-    ImprovementTeamMeeting,
-    ImprovementTeamMember,
-    SatisfactionResponse,
-)
+from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import (
     ReplicaCohort,
     ReplicaConsent,
     ReplicaEnrolment,
     ReplicaEnterprise,
     ReplicaProject,
+)
+from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.teams.models import (
+    ImprovementTeam,
+    ImprovementTeamMeeting,
+    ImprovementTeamMember,
 )
 from services.indicators.values.models import (
     IndicatorValue,

@@ -10,9 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
-from services.indicators.tenancy import enterprise_visible
+from services.indicators.tenancy import enterprise_visible, value_visible
 from services.indicators.values.models import IndicatorValue
-from services.indicators.values.repository import value_visible
 from shared.enums import Role
 from shared.identity import Principal
 

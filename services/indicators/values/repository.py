@@ -6,7 +6,7 @@ parameter per id) and writes with one statement per chunk over unnested arrays.
 
 import os
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +18,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     Uuid,
-    any_,
     func,
     insert,
     literal,
@@ -26,8 +25,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
-from sqlalchemy.types import Date, TypeEngine
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.types import Date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,7 +37,12 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
-from services.indicators.tenancy import enterprise_visible, project_role, project_visible
+from services.indicators.tenancy import (
+    enterprise_visible,
+    project_role,
+    project_visible,
+    value_visible,
+)
 from services.indicators.values.models import (
     IndicatorValue,
     IndicatorValueVersion,
@@ -47,9 +51,9 @@ from services.indicators.values.models import (
 )
 from services.indicators.values.schemas import ValueStatus
 from services.indicators.values.validation import IndicatorInfo, RoundInfo, StoredValue
-from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+from shared.sql import any_of
 
 # Rows per UPDATE statement: bounds the size of one statement's arrays.
 WRITE_CHUNK = 20_000
@@ -59,19 +63,6 @@ COUNTING = (
     ValueStatus.withdrawn.value,
     ValueStatus.not_computable.value,
 )
-
-
-def any_of(column: Any, values: Iterable[Any], item_type: TypeEngine[Any]) -> ColumnElement[bool]:
-    """``column = ANY(:array)``: one parameter however many values (asyncpg allows 32,767)."""
-    return col(column) == any_(literal(list(values), ARRAY(item_type)))
-
-
-def value_visible(principal: Principal) -> ColumnElement[bool]:
-    """Values of enterprises the caller may see; a manager's only within their project."""
-    condition = enterprise_visible(IndicatorValue.enterprise_id, principal)
-    if principal.role is Role.programme_manager:
-        return condition & (col(IndicatorValue.project_id) == principal.project_id)
-    return condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +121,24 @@ class RoundRepository:
         if project_id is not None:
             statement = statement.where(MeasurementRound.project_id == project_id)
         statement = keyset_page(statement, col(MeasurementRound.id), page)
+        return list((await session.exec(statement)).all())
+
+    async def of_project(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
+    ) -> list[MeasurementRound]:
+        """A project's rounds in calendar order; none for a project the caller may not see."""
+        statement = (
+            select(MeasurementRound)
+            .where(
+                col(MeasurementRound.project_id) == project_id,
+                project_visible(MeasurementRound.project_id, principal),
+            )
+            .order_by(
+                col(MeasurementRound.starts_on),
+                col(MeasurementRound.kind),
+                col(MeasurementRound.sequence),
+            )
+        )
         return list((await session.exec(statement)).all())
 
     async def by_ids(self, session: AsyncSession, ids: Collection[UUID]) -> dict[UUID, RoundInfo]:
@@ -613,6 +622,51 @@ class ValueRepository:
         if lock:
             statement = statement.with_for_update(of=IndicatorValue)
         return [(value, code) for value, code in (await session.exec(statement)).all()]
+
+    async def for_enterprises(
+        self,
+        session: AsyncSession,
+        enterprise_ids: Sequence[UUID],
+        *,
+        principal: Principal,
+        indicator_code: str | None = None,
+        round_id: UUID | None = None,
+        status: str | None = None,
+        current_only: bool = True,
+    ) -> dict[UUID, list[tuple[IndicatorValue, Indicator]]]:
+        """Each enterprise's values with their indicator, in one statement for the batch."""
+        conditions: list[ColumnElement[bool]] = [
+            any_of(IndicatorValue.enterprise_id, enterprise_ids),
+            value_visible(principal),
+        ]
+        if indicator_code is not None:
+            conditions.append(col(Indicator.code) == indicator_code)
+        if round_id is not None:
+            conditions.append(col(IndicatorValue.round_id) == round_id)
+        if status is not None:
+            conditions.append(col(IndicatorValue.status) == status)
+        if current_only:
+            conditions.append(col(IndicatorValue.is_current).is_(True))
+        statement = (
+            select(IndicatorValue, Indicator)
+            .join(Indicator, col(Indicator.id) == col(IndicatorValue.indicator_id))
+            .where(*conditions)
+            .order_by(
+                col(Indicator.code),
+                col(IndicatorValue.round_id).nulls_first(),
+                col(IndicatorValue.month).nulls_first(),
+                col(IndicatorValue.sex).nulls_first(),
+                col(IndicatorValue.role).nulls_first(),
+                col(IndicatorValue.version).desc(),
+                col(IndicatorValue.id),
+            )
+        )
+        result: dict[UUID, list[tuple[IndicatorValue, Indicator]]] = {
+            enterprise_id: [] for enterprise_id in enterprise_ids
+        }
+        for value, indicator in (await session.exec(statement)).all():
+            result[value.enterprise_id].append((value, indicator))
+        return result
 
     async def get_all(
         self,

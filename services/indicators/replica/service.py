@@ -1,10 +1,10 @@
-"""Who may read and record implementation records, decided on the enrolment replica."""
+"""Who may read and record an enterprise's records, decided on the enrolment replica."""
 
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.implementation.repository import enterprise_repository
+from services.indicators.replica.repository import replica_repository
 from services.indicators.tenancy import can_enter_values
 from shared.identity import Principal
 from shared.problems import Forbidden, NotFound
@@ -15,7 +15,7 @@ async def enterprise_or_404(
 ) -> UUID:
     """The enterprise, if the replica knows it and the caller may see it; else 404 (unknown
     and another tenant's read the same)."""
-    visible = await enterprise_repository.visible_ids(session, [enterprise_id], principal=principal)
+    visible = await replica_repository.visible_ids(session, [enterprise_id], principal=principal)
     if enterprise_id not in visible:
         raise NotFound(f"Enterprise {enterprise_id} not found")
     return enterprise_id

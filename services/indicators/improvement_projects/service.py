@@ -6,11 +6,10 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.implementation.access import enterprise_or_404, require_recorder
-from services.indicators.implementation.models import ImprovementProject
-from services.indicators.implementation.repository import project_repository
-from services.indicators.implementation.schemas import (
+from services.indicators.db import changes
+from services.indicators.improvement_projects.models import ImprovementProject
+from services.indicators.improvement_projects.repository import improvement_project_repository
+from services.indicators.improvement_projects.schemas import (
     TRANSITIONS,
     ProjectCreate,
     ProjectPublic,
@@ -18,6 +17,8 @@ from services.indicators.implementation.schemas import (
     ProjectStatus,
     ProjectUpdate,
 )
+from services.indicators.replica.service import enterprise_or_404, require_recorder
+from shared.columns import utcnow
 from shared.events import ImprovementProjectChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
@@ -37,7 +38,7 @@ def _started_by_default(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-class ProjectService:
+class ImprovementProjectService:
     async def get_or_404(
         self,
         session: AsyncSession,
@@ -46,7 +47,9 @@ class ProjectService:
         principal: Principal,
         lock: bool = False,
     ) -> ImprovementProject:
-        project = await project_repository.get(session, project_id, principal=principal, lock=lock)
+        project = await improvement_project_repository.get(
+            session, project_id, principal=principal, lock=lock
+        )
         if project is None:
             raise NotFound(f"Improvement project {project_id} not found")
         return project
@@ -67,7 +70,7 @@ class ProjectService:
         module_code: str | None = None,
         category: str | None = None,
     ) -> Page[ProjectPublic]:
-        rows = await project_repository.get_all(
+        rows = await improvement_project_repository.get_all(
             session,
             principal=principal,
             page=page,
@@ -219,4 +222,4 @@ class ProjectService:
         )
 
 
-project_service = ProjectService()
+improvement_project_service = ImprovementProjectService()

@@ -8,14 +8,13 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.implementation.access import require_recorder
-from services.indicators.implementation.models import SatisfactionResponse
-from services.indicators.implementation.repository import (
-    enterprise_repository,
-    satisfaction_repository,
-)
-from services.indicators.implementation.schemas import (
+from services.indicators.db import changes
+from services.indicators.fields import percent
+from services.indicators.replica.repository import replica_repository
+from services.indicators.replica.service import require_recorder
+from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.satisfaction.repository import satisfaction_repository
+from services.indicators.satisfaction.schemas import (
     ByRole,
     BySex,
     SatisfactionBatchResult,
@@ -23,8 +22,8 @@ from services.indicators.implementation.schemas import (
     SatisfactionPublic,
     SatisfactionSummary,
     group,
-    percent,
 )
+from shared.columns import utcnow
 from shared.enums import ParticipantRole, Sex
 from shared.events import SatisfactionRecorded
 from shared.identity import Principal
@@ -172,13 +171,13 @@ class SatisfactionService:
         principal: Principal,
         today: date,
     ) -> None:
-        visible = await enterprise_repository.visible_ids(
+        visible = await replica_repository.visible_ids(
             session, [item.enterprise_id for item in items], principal=principal
         )
-        cohorts = await enterprise_repository.cohorts(
+        cohorts = await replica_repository.cohorts(
             session, [item.cohort_id for item in items if item.cohort_id is not None]
         )
-        periods = await enterprise_repository.project_periods(
+        periods = await replica_repository.project_periods(
             session, [item.enterprise_id for item in items if item.rated_on is not None]
         )
         errors: list[dict[str, Any]] = []

@@ -8,15 +8,16 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.implementation.access import enterprise_or_404, require_recorder
-from services.indicators.implementation.models import (
+from services.indicators.db import changes
+from services.indicators.fields import latest_today, percent
+from services.indicators.replica.service import enterprise_or_404, require_recorder
+from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
     ImprovementTeamMember,
 )
-from services.indicators.implementation.repository import team_repository
-from services.indicators.implementation.schemas import (
+from services.indicators.teams.repository import team_repository
+from services.indicators.teams.schemas import (
     BALANCE_MAX_WOMEN_PCT,
     BALANCE_MIN_WOMEN_PCT,
     REGULAR_MEETINGS,
@@ -31,9 +32,8 @@ from services.indicators.implementation.schemas import (
     SexCounts,
     TeamPublic,
     TeamPut,
-    latest_today,
-    percent,
 )
+from shared.columns import utcnow
 from shared.enums import ParticipantRole
 from shared.events import EitChanged
 from shared.identity import Principal
