@@ -12,6 +12,8 @@ from services.indicators.imports.router import router as imports_router
 from services.indicators.improvement_projects.router import router as improvement_projects_router
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.router import router as replica_router
+from services.indicators.review_policies.router import router as review_policies_router
+from services.indicators.rounds.router import router as rounds_router
 from services.indicators.satisfaction.router import router as satisfaction_router
 from services.indicators.settings import IndicatorsSettings
 from services.indicators.teams.router import router as teams_router
@@ -54,7 +56,9 @@ def create_app(
         changes=changes,
         routers=[
             catalogue_router,
+            rounds_router,
             values_router,
+            review_policies_router,
             imports_router,
             teams_router,
             improvement_projects_router,

@@ -15,10 +15,11 @@ from services.enrolment.settings import EnrolmentSettings
 from services.indicators.db import plumbing
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.repository import replica_repository
+from services.indicators.rounds.repository import round_repository
+from services.indicators.rounds.schemas import RoundCreate, RoundKind
+from services.indicators.rounds.service import round_service
 from services.indicators.settings import IndicatorsSettings
-from services.indicators.values.repository import round_repository
-from services.indicators.values.rounds import round_service
-from services.indicators.values.schemas import RoundCreate, RoundKind, ValueBatch, ValueIn
+from services.indicators.values.schemas import ValueBatch, ValueIn
 from services.indicators.values.service import value_service
 from shared.consumer import FeedConsumer
 from shared.db import Database

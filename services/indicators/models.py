@@ -10,18 +10,15 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
+from services.indicators.review_policies.models import ReviewPolicy
+from services.indicators.rounds.models import MeasurementRound
 from services.indicators.satisfaction.models import SatisfactionResponse
 from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
     ImprovementTeamMember,
 )
-from services.indicators.values.models import (
-    IndicatorValue,
-    IndicatorValueVersion,
-    MeasurementRound,
-    ReviewPolicy,
-)
+from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 
 __all__ = [
     "ImprovementProject",

@@ -122,6 +122,23 @@ def project_visible(project_column: Any, principal: Principal) -> ColumnElement[
     return false()
 
 
+def cohort_visible(principal: Principal) -> ColumnElement[bool]:
+    """A cohort is its partner's, its project manager's, its trainers' and its members'
+    (an enterprise user's exports still hold only its own values)."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(ReplicaCohort.project_id) == principal.project_id
+        case Role.partner_staff:
+            return col(ReplicaCohort.partner_id) == principal.organisation_id
+        case Role.trainer:
+            return col(ReplicaCohort.trainer_ids).contains([principal.trainer_id])
+        case Role.enterprise_user:
+            return col(ReplicaCohort.enterprise_ids).contains([principal.enterprise_id])
+    return false()
+
+
 def project_role(project_column: Any, principal: Principal) -> ColumnElement[bool]:
     """A WHERE condition: the caller has a role in the project, so may write its records.
 

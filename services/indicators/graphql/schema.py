@@ -13,7 +13,7 @@ from services.indicators.graphql.types import (
     Info,
     MeasurementRound,
 )
-from services.indicators.values.repository import round_repository
+from services.indicators.rounds.repository import round_repository
 from shared.graphql import parse_choice, parse_id, subgraph_router, subgraph_schema
 
 

@@ -13,9 +13,9 @@ from services.indicators.graphql.loaders import ValueFilter, ValueRow
 from services.indicators.improvement_projects.models import (
     ImprovementProject as ImprovementProjectRow,
 )
+from services.indicators.rounds.models import MeasurementRound as MeasurementRoundRow
 from services.indicators.satisfaction.repository import SatisfactionTally
 from services.indicators.teams.repository import MembersOf, TeamSummary
-from services.indicators.values.models import MeasurementRound as MeasurementRoundRow
 from shared import enums
 from shared.graphql import parse_choice, parse_id
 

@@ -14,7 +14,7 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
-from services.indicators.tenancy import enterprise_visible
+from services.indicators.tenancy import enterprise_visible, project_visible
 from shared.identity import Principal
 from shared.sql import any_of
 
@@ -76,6 +76,17 @@ class ReplicaRepository:
             ReplicaEnrolment.enterprise_id == enterprise_id
         )
         return list((await session.exec(statement)).all())
+
+    async def project_known(
+        self, session: AsyncSession, project_id: UUID, *, principal: Principal
+    ) -> bool:
+        """The project exists and the caller may see it."""
+        found = await session.exec(
+            select(ReplicaProject.id).where(
+                ReplicaProject.id == project_id, project_visible(ReplicaProject.id, principal)
+            )
+        )
+        return found.first() is not None
 
 
 replica_repository = ReplicaRepository()

@@ -5,10 +5,12 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.values.models import ReviewPolicy
-from services.indicators.values.repository import value_repository
-from services.indicators.values.schemas import ReviewPolicyIn, ReviewPolicyPublic
+from services.indicators.db import changes
+from services.indicators.replica.repository import replica_repository
+from services.indicators.review_policies.models import ReviewPolicy
+from services.indicators.review_policies.repository import review_policy_repository
+from services.indicators.review_policies.schemas import ReviewPolicyIn, ReviewPolicyPublic
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
@@ -26,9 +28,9 @@ class ReviewPolicyService:
         self, session: AsyncSession, project_id: UUID, *, principal: Principal
     ) -> ReviewPolicyPublic:
         # Whoever may see the project may know the rule its values are reviewed under.
-        if not await value_repository.project_known(session, project_id, principal=principal):
+        if not await replica_repository.project_known(session, project_id, principal=principal):
             raise NotFound(f"Project {project_id} not found")
-        stored = await value_repository.policy(session, project_id)
+        stored = await review_policy_repository.policy(session, project_id)
         return ReviewPolicyPublic.model_validate(stored) if stored else _default(project_id)
 
     async def set(
@@ -43,7 +45,7 @@ class ReviewPolicyService:
         if principal.role not in (Role.ilo_global, Role.programme_manager):
             raise Forbidden(f"A {principal.role.value} does not set a project's review policy")
         before = await self.get(session, project_id, principal=principal)
-        stored = await value_repository.policy(session, project_id) or ReviewPolicy(
+        stored = await review_policy_repository.policy(session, project_id) or ReviewPolicy(
             project_id=project_id, four_eyes=True, reason="", changed_by=""
         )
         stored.four_eyes = data.four_eyes
@@ -80,7 +82,7 @@ class ReviewPolicyService:
             projects = [principal.project_id]
         else:
             raise Forbidden(f"A {principal.role.value} does not see projects' review policies")
-        rows = await value_repository.policies(
+        rows = await review_policy_repository.policies(
             session, project_ids=projects, four_eyes=four_eyes, page=page
         )
         items = [ReviewPolicyPublic.model_validate(row) for row in rows]

@@ -1,4 +1,4 @@
-"""Value files in the template layout (CSV, XLSX) and the pre-filled template of a round."""
+"""Value files in the template layout (CSV, XLSX): rows as cells, written as a file."""
 
 import csv
 import io
@@ -16,17 +16,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.imports.parsing import COLUMNS, VALUES_SHEET, Cell, FileFormat, cell_text
-from services.indicators.imports.repository import import_repository
-from services.indicators.tenancy import can_enter_values
-from services.indicators.values.repository import round_repository
-from services.indicators.values.validation import MEASURABLE_STAGES
+from services.indicators.imports.repository import ExportedValue
 from shared.enums import ParticipantRole, Sex
-from shared.identity import Principal
-from shared.problems import Forbidden, InvalidInput, NotFound, field_error
 
 CONTENT_TYPES: dict[FileFormat, str] = {
     "csv": "text/csv; charset=utf-8",
@@ -230,72 +224,45 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "file"
 
 
-class TemplateService:
-    async def template(
-        self,
-        session: AsyncSession,
-        *,
-        round_id: UUID,
-        file_format: FileFormat,
-        principal: Principal,
-        enterprise_id: UUID | None = None,
-    ) -> ValueFile:
-        """A row for each value the round needs from each enterprise the caller enters for."""
-        if not can_enter_values(principal):
-            raise Forbidden(f"A {principal.role.value} does not enter indicator values")
-        measurement_round = await round_repository.get(session, round_id, principal=principal)
-        if measurement_round is None:
-            raise NotFound(f"Measurement round {round_id} not found")
-        if enterprise_id is not None:
-            enterprise = await import_repository.get_enterprise(
-                session, enterprise_id, principal=principal
-            )
-            if enterprise is None:
-                raise NotFound(f"Enterprise {enterprise_id} not found")
-        enterprises = await import_repository.enrolled_enterprises(
-            session,
-            project_id=measurement_round.project_id,
-            stages=MEASURABLE_STAGES,
-            principal=principal,
-            enterprise_id=enterprise_id,
-        )
-        if enterprise_id is not None and not enterprises:
-            raise InvalidInput(
-                "The enterprise is not enrolled in the round's project",
-                errors=[
-                    field_error(
-                        "query.enterprise_id",
-                        "not_enrolled",
-                        "the enterprise takes no part in this round's project",
-                        str(enterprise_id),
-                    )
-                ],
-            )
-        indicators = await import_repository.enterable_indicators(session)
-        derived = await import_repository.derived_indicators(session)
-        rows = [
-            row_cells(
-                enterprise_id=enterprise.id,
-                enterprise_name=enterprise.name,
-                indicator_code=indicator.code,
-                round_id=measurement_round.id,
-                project_id=measurement_round.project_id,
-                sex=sex,
-                role=role,
-            )
-            for enterprise in enterprises
-            for indicator in indicators
-            for sex, role in required_parts(indicator.disaggregations)
-        ]
-        name = slug(measurement_round.name)
-        if enterprise_id is not None and enterprises:
-            name += "-" + slug(enterprises[0].name)
-        return ValueFile(
-            filename=f"score-template-{name}.{file_format}",
-            file_format=file_format,
-            # The indicators sheet lists the derived ones too, with what they come from.
-            content=write_file(rows, file_format, indicators=[*indicators, *derived]),
-        )
+def derived_row(exported: ExportedValue) -> list[Cell]:
+    """A derived value with where it comes from (the XLSX export's derived sheet)."""
+    value = exported.value
+    lineage = value.lineage or {}
+    formula = lineage.get("formula") or {}
+    return [
+        str(value.enterprise_id),
+        exported.enterprise_name,
+        exported.indicator_code,
+        str(value.round_id) if value.round_id else None,
+        value.month.strftime("%Y-%m") if value.month else None,
+        value.sex,
+        value.role,
+        value.value,
+        value.status,
+        value.version,
+        f"{formula.get('numerator')} / {formula.get('denominator')} x {formula.get('multiplier')}"
+        if formula
+        else None,
+        ", ".join(
+            f"{i['indicator_code']} {i['value']} (value {i['value_id']} v{i['version']})"
+            for i in lineage.get("inputs", [])
+        ),
+        lineage.get("reason"),
+    ]
 
 
-template_service = TemplateService()
+def exported_row(exported: ExportedValue) -> list[Cell]:
+    value = exported.value
+    return row_cells(
+        enterprise_id=value.enterprise_id,
+        enterprise_name=exported.enterprise_name,
+        indicator_code=exported.indicator_code,
+        round_id=value.round_id,
+        month=value.month,
+        project_id=value.project_id,
+        sex=value.sex,
+        role=value.role,
+        value=value.value_bool if exported.indicator_kind == "yes_no" else value.value,
+        currency=value.currency,
+        note=value.note,
+    )

@@ -6,9 +6,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes
-from services.indicators.values.models import MeasurementRound
-from services.indicators.values.repository import round_repository
-from services.indicators.values.schemas import RoundCreate, RoundPublic
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.rounds.repository import round_repository
+from services.indicators.rounds.schemas import RoundCreate, RoundPublic
 from shared.enums import Role
 from shared.events import MeasurementRoundCreated
 from shared.identity import Principal
