@@ -6,7 +6,7 @@ in Postgres (FILTER, percentile_cont) so no value is loaded into Python.
 """
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -26,30 +26,25 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.disclosure import Blocks, Fact, fact, partitions
-from services.reporting.filters import (
-    Breakdown,
-    Dimension,
-    DimensionSql,
-    PeriodGrain,
-    ReportParams,
-    breakdown,
-    column_of,
-    group_key,
-)
+from services.reporting.params import Dimension, PeriodGrain, ReportParams
 from services.reporting.readmodels.models import (
     RmCohort,
     RmEnrolment,
     RmEnterprise,
     RmIndicator,
+    RmProject,
     RmRound,
     RmValue,
 )
-from services.reporting.tenancy import row_visible, suppression_applies
+from services.reporting.repository import Breakdown, DimensionSql, breakdown
+from services.reporting.tenancy import row_visible
 from shared.identity import Principal
+from shared.sql import column_of
 
 REPORT = "impact"
 VALIDATED = "validated"
@@ -57,32 +52,6 @@ BASELINE = "baseline"
 ENDLINE = "endline"
 YES_NO = "yes_no"
 QUARTILES = (0.25, 0.5, 0.75)
-
-
-@dataclass(frozen=True)
-class IndicatorImpact:
-    """One indicator's matched-pair figures in one group (all None when suppressed).
-
-    Percentages are 0-100. ``median_abs_change`` is in the indicator's unit (and
-    ``currency`` for amounts; None when the group mixes currencies).
-    """
-
-    indicator_id: UUID
-    group: dict[str, Any]
-    n: int | None
-    enterprises: int | None
-    improved: int | None
-    improved_pct: float | None
-    base_zero_excluded: int | None
-    q1_change_pct: float | None
-    median_change_pct: float | None
-    q3_change_pct: float | None
-    median_abs_change: float | None
-    currency: str | None
-    adoption_before_pct: float | None
-    adoption_after_pct: float | None
-    suppressed: bool
-    suppression_reason: str | None = None
 
 
 def _latest_totals(
@@ -263,58 +232,6 @@ def pair_modules() -> Subquery:
     )
 
 
-async def indicator_impact(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    params: ReportParams | None = None,
-    indicator_codes: Collection[str] | None = None,
-    enterprise_ids: Collection[UUID] | None = None,
-    min_group_size: int,
-    suppress: bool = True,
-) -> list[IndicatorImpact]:
-    """Matched-pair impact per indicator (and per group of ``params.group_by``).
-
-    The caller's visible enterprises by default; ``enterprise_ids`` narrows them further
-    (tenancy still applies). ``suppress=False`` is for a view of enterprises the caller
-    may see one by one (an enterprise's own scorecard); aggregates keep it True, so anyone
-    outside the owning partner and the ILO sees only figures over whole blocks of at least
-    ``min_group_size`` enterprises (``services.reporting.disclosure``).
-    """
-    params = params or ReportParams()
-    by_sex = Dimension.sex in params.group_by
-    controlled = suppress and suppression_applies(principal)
-    pairs = matched_pairs(
-        principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
-    )
-    modules = pair_modules()
-    plan = breakdown(params, impact_dimensions(pairs, modules), report=REPORT)
-    statement = _aggregate(pairs, modules, params, plan, cells=controlled)
-    rows = (await session.execute(statement)).mappings().all()
-    keys = [group_key(dimension) for dimension in params.group_by]
-    catalogue = await _kinds_and_directions(session, {row["indicator_id"] for row in rows})
-    blocks: dict[tuple[UUID, str | None], Blocks] = {}
-    if controlled and rows:
-        blocks = await _blocks(
-            session,
-            principal,
-            indicator_codes=indicator_codes,
-            enterprise_ids=enterprise_ids,
-            by_sex=by_sex,
-            k=min_group_size,
-        )
-    figures = []
-    for row in rows:
-        reason = None
-        if controlled:
-            measure = blocks.get((row["indicator_id"], row.get("sex")), Blocks(k=min_group_size))
-            cell = row["cell_enterprises"] or []
-            if not measure.shows(cell):
-                reason = measure.reason(cell)
-        figures.append(_figures(row, keys, catalogue.get(row["indicator_id"]), reason))
-    return figures
-
-
 UNIVERSE = (
     Dimension.country,
     Dimension.project,
@@ -324,58 +241,6 @@ UNIVERSE = (
     Dimension.period,
     Dimension.stage,
 )
-
-
-async def _blocks(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    indicator_codes: Collection[str] | None,
-    enterprise_ids: Collection[UUID] | None,
-    by_sex: bool,
-    k: int,
-) -> dict[tuple[UUID, str | None], Blocks]:
-    """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
-    the request's filters: each enterprise with the dimension values of its pairs."""
-    universe = ReportParams(
-        group_by=(*UNIVERSE, *((Dimension.sex,) if by_sex else ())),
-        period_grain=PeriodGrain.month,
-    )
-    pairs = matched_pairs(
-        principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids, by_sex=by_sex
-    )
-    modules = pair_modules()
-    plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
-    groups = [pairs.c.indicator_id, *plan.groups]
-    statement = with_joins(
-        select(
-            *groups, func.array_agg(pairs.c.enterprise_id.distinct()).label("cells")
-        ).select_from(pairs),
-        pairs,
-        modules,
-        universe,
-        outer_modules=True,
-    ).group_by(*groups)
-    facts: dict[tuple[UUID, str | None], dict[UUID, set[Fact]]] = {}
-    for row in (await session.execute(statement)).mappings().all():
-        found = fact(dict(row))
-        measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
-        for enterprise in row["cells"]:
-            measure.setdefault(enterprise, set()).add(found)
-    return partitions(facts, k)
-
-
-async def _kinds_and_directions(
-    session: AsyncSession, indicator_ids: Collection[UUID]
-) -> dict[UUID, tuple[str, str]]:
-    if not indicator_ids:
-        return {}
-    rows = await session.execute(
-        select(col(RmIndicator.id), col(RmIndicator.kind), col(RmIndicator.direction)).where(
-            col(RmIndicator.id).in_(indicator_ids)
-        )
-    )
-    return {indicator_id: (kind, direction) for indicator_id, kind, direction in rows.all()}
 
 
 def _aggregate(
@@ -425,10 +290,6 @@ def _aggregate(
     return statement.group_by(*group_columns).order_by(*group_columns)
 
 
-def _enterprises_of(pairs: CTE) -> Any:
-    return func.array_agg(pairs.c.enterprise_id.distinct())
-
-
 def with_joins(
     statement: Any,
     pairs: CTE,
@@ -464,63 +325,167 @@ def with_joins(
     return statement
 
 
-def _figures(
-    row: Any,
-    keys: list[str],
-    indicator: tuple[str, str] | None,
-    suppression_reason: str | None,
-) -> IndicatorImpact:
-    group = {key: row[key] for key in keys}
-    if suppression_reason is not None:
-        return IndicatorImpact(
-            indicator_id=row["indicator_id"],
-            group=group,
-            n=None,
-            enterprises=None,
-            improved=None,
-            improved_pct=None,
-            base_zero_excluded=None,
-            q1_change_pct=None,
-            median_change_pct=None,
-            q3_change_pct=None,
-            median_abs_change=None,
-            currency=None,
-            adoption_before_pct=None,
-            adoption_after_pct=None,
-            suppressed=True,
-            suppression_reason=suppression_reason,
+class ImpactRepository:
+    async def figures(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: ReportParams,
+        *,
+        indicator_codes: Collection[str] | None,
+        enterprise_ids: Collection[UUID] | None,
+        cells: bool,
+    ) -> Sequence[RowMapping]:
+        """One row per indicator and group of ``params.group_by`` with the pairs' tallies;
+        ``cells``: with the enterprises behind each row, for disclosure control."""
+        pairs = matched_pairs(
+            principal,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=Dimension.sex in params.group_by,
         )
-    kind, direction = indicator or ("", "")
-    yes_no = kind == YES_NO
-    n = int(row["n"])
-    improved: int | None = {
-        "up": row["adopted"] if yes_no else row["increased"],
-        "down": row["abandoned"] if yes_no else row["decreased"],
-    }.get(direction)
-    q1, median, q3 = row["quartiles"] or (None, None, None)
-    yes_no_pairs = int(row["yes_no_pairs"])
-    return IndicatorImpact(
-        indicator_id=row["indicator_id"],
-        group=group,
-        n=n,
-        enterprises=int(row["enterprises"]),
-        improved=improved,
-        improved_pct=_round(100.0 * improved / n, 1) if improved is not None and n else None,
-        base_zero_excluded=None if yes_no else int(row["base_zero"]),
-        q1_change_pct=_round(q1, 1),
-        median_change_pct=_round(median, 1),
-        q3_change_pct=_round(q3, 1),
-        median_abs_change=None if yes_no else _round(row["median_abs_change"], 4),
-        currency=row["currency"],
-        adoption_before_pct=(
-            _round(100.0 * row["practised_before"] / yes_no_pairs, 1) if yes_no_pairs else None
-        ),
-        adoption_after_pct=(
-            _round(100.0 * row["practised_after"] / yes_no_pairs, 1) if yes_no_pairs else None
-        ),
-        suppressed=False,
-    )
+        modules = pair_modules()
+        plan = breakdown(params, impact_dimensions(pairs, modules), report=REPORT)
+        statement = _aggregate(pairs, modules, params, plan, cells=cells)
+        return (await session.execute(statement)).mappings().all()
+
+    async def enterprises_by_fact(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        indicator_codes: Collection[str] | None,
+        enterprise_ids: Collection[UUID] | None,
+        by_sex: bool,
+    ) -> Sequence[RowMapping]:
+        """Every pair the caller may see, whatever the request's filters: per indicator and
+        combination of dimension values (``UNIVERSE``, by month), the enterprises (``cells``)."""
+        universe = ReportParams(
+            group_by=(*UNIVERSE, *((Dimension.sex,) if by_sex else ())),
+            period_grain=PeriodGrain.month,
+        )
+        pairs = matched_pairs(
+            principal,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=by_sex,
+        )
+        modules = pair_modules()
+        plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
+        groups = [pairs.c.indicator_id, *plan.groups]
+        statement = with_joins(
+            select(
+                *groups, func.array_agg(pairs.c.enterprise_id.distinct()).label("cells")
+            ).select_from(pairs),
+            pairs,
+            modules,
+            universe,
+            outer_modules=True,
+        ).group_by(*groups)
+        return (await session.execute(statement)).mappings().all()
+
+    async def pairs(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: ReportParams,
+        *,
+        indicator_code: str,
+        sex: str | None,
+    ) -> Sequence[RowMapping]:
+        """The pairs behind one figure, with both sides' value ids and versions."""
+        pairs = matched_pairs(
+            principal, indicator_codes=[indicator_code], by_sex=sex is not None, with_values=True
+        )
+        modules = pair_modules()
+        plan = breakdown(params, impact_dimensions(pairs, modules), report=REPORT)
+        statement = with_joins(
+            select(
+                pairs.c.enterprise_id,
+                pairs.c.project_id,
+                pairs.c.sex,
+                pairs.c.base_value_id,
+                pairs.c.end_value_id,
+                pairs.c.base_version,
+                pairs.c.end_version,
+                pairs.c.base,
+                pairs.c.end,
+                pairs.c.base_bool,
+                pairs.c.end_bool,
+            ).select_from(pairs),
+            pairs,
+            modules,
+            params,
+        )
+        if sex is not None:
+            statement = statement.where(pairs.c.sex == sex)
+        statement = statement.where(*plan.conditions).order_by(
+            pairs.c.enterprise_id, pairs.c.project_id
+        )
+        return (await session.execute(statement)).mappings().all()
+
+    async def pairs_of_enterprises(
+        self, session: AsyncSession, principal: Principal, enterprise_ids: Sequence[UUID]
+    ) -> list[
+        tuple[
+            UUID,
+            UUID,
+            RmIndicator,
+            str | None,
+            str | None,
+            Decimal | None,
+            Decimal | None,
+            bool | None,
+            bool | None,
+        ]
+    ]:
+        """Per enterprise, its pairs with their indicator, project name and endline round
+        name; one statement for the whole batch, under the caller's tenancy."""
+        pairs = matched_pairs(principal, enterprise_ids=list(enterprise_ids))
+        endline_round = aliased(RmRound)
+        statement = (
+            select(
+                pairs.c.enterprise_id,
+                pairs.c.project_id,
+                RmIndicator,
+                col(RmProject.name),
+                col(endline_round.name),
+                pairs.c.base,
+                pairs.c.end,
+                pairs.c.base_bool,
+                pairs.c.end_bool,
+            )
+            .select_from(pairs)
+            .join(RmIndicator, col(RmIndicator.id) == pairs.c.indicator_id)
+            .outerjoin(RmProject, col(RmProject.id) == pairs.c.project_id)
+            .outerjoin(endline_round, col(endline_round.id) == pairs.c.end_round_id)
+            .order_by(pairs.c.enterprise_id, col(RmIndicator.code), col(RmProject.name))
+        )
+        return [tuple(row) for row in await session.execute(statement)]
+
+    async def indicators_by_code(
+        self, session: AsyncSession, codes: Collection[str]
+    ) -> dict[str, RmIndicator]:
+        rows = await session.execute(select(RmIndicator).where(col(RmIndicator.code).in_(codes)))
+        return {indicator.code: indicator for indicator in rows.scalars().all()}
+
+    async def indicators_by_id(
+        self, session: AsyncSession, ids: Collection[UUID]
+    ) -> dict[UUID, RmIndicator]:
+        if not ids:
+            return {}
+        rows = await session.execute(select(RmIndicator).where(col(RmIndicator.id).in_(ids)))
+        return {indicator.id: indicator for indicator in rows.scalars().all()}
+
+    async def enterprise_names(self, session: AsyncSession, ids: set[UUID]) -> dict[UUID, str]:
+        if not ids:
+            return {}
+        rows = await session.execute(
+            select(col(RmEnterprise.id), col(RmEnterprise.name)).where(
+                col(RmEnterprise.id).in_(ids)
+            )
+        )
+        return {enterprise_id: name for enterprise_id, name in rows.all()}
 
 
-def _round(value: Any, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
+impact_repository = ImpactRepository()

@@ -1,28 +1,41 @@
-"""The impact report: matched-pair figures per indicator as a ReportTable."""
+"""The impact report (matched-pair figures per indicator as a ReportTable) and the
+explanation of one of its figures (the pairs behind it, with their value ids)."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.db import utcnow
+from services.reporting.disclosure import Blocks, Fact, fact, partitions
 from services.reporting.disclosure import method as disclosure_method
-from services.reporting.filters import (
-    Dimension,
-    RawParams,
-    dimension_columns,
-    min_group_size_of,
-    name_groups,
-    parse_report_params,
+from services.reporting.impact.repository import QUARTILES, REPORT, YES_NO, impact_repository
+from services.reporting.impact.schemas import (
+    ImpactExplanation,
+    ImpactParams,
+    MatchedPair,
+    PairSide,
+    PairsParams,
 )
-from services.reporting.impact.queries import QUARTILES, REPORT, IndicatorImpact, indicator_impact
+from services.reporting.params import Dimension, ReportParams, group_key
 from services.reporting.readmodels.models import RmIndicator
 from services.reporting.readmodels.service import read_model_service
-from services.reporting.report import REPORTS, ColumnKind, ReportColumn, ReportTable
+from services.reporting.report import (
+    REPORTS,
+    ColumnKind,
+    Report,
+    ReportColumn,
+    ReportTable,
+    dimension_columns,
+)
+from services.reporting.repository import name_groups
+from services.reporting.suppliers.service import change_of
 from services.reporting.tenancy import suppression_applies
+from shared.columns import utcnow
+from shared.enums import Role
 from shared.identity import Principal
-from shared.problems import InvalidInput, field_error
+from shared.problems import Forbidden, InvalidInput, field_error
 
 INDICATOR_PARAM = "indicator"
 
@@ -75,6 +88,32 @@ RULES = (
     "from a total (complementary suppression); suppressed rows keep their dimensions and "
     "say why."
 )
+
+
+@dataclass(frozen=True)
+class IndicatorImpact:
+    """One indicator's matched-pair figures in one group (all None when suppressed).
+
+    Percentages are 0-100. ``median_abs_change`` is in the indicator's unit (and
+    ``currency`` for amounts; None when the group mixes currencies).
+    """
+
+    indicator_id: UUID
+    group: dict[str, Any]
+    n: int | None
+    enterprises: int | None
+    improved: int | None
+    improved_pct: float | None
+    base_zero_excluded: int | None
+    q1_change_pct: float | None
+    median_change_pct: float | None
+    q3_change_pct: float | None
+    median_abs_change: float | None
+    currency: str | None
+    adoption_before_pct: float | None
+    adoption_after_pct: float | None
+    suppressed: bool
+    suppression_reason: str | None = None
 
 
 def _suppression_method(principal: Principal, min_group_size: int) -> str:
@@ -141,10 +180,155 @@ COLUMNS = [
 ]
 
 
+async def indicator_impact(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    params: ReportParams | None = None,
+    indicator_codes: Collection[str] | None = None,
+    enterprise_ids: Collection[UUID] | None = None,
+    min_group_size: int,
+    suppress: bool = True,
+) -> list[IndicatorImpact]:
+    """Matched-pair impact per indicator (and per group of ``params.group_by``).
+
+    The caller's visible enterprises by default; ``enterprise_ids`` narrows them further
+    (tenancy still applies). ``suppress=False`` is for a view of enterprises the caller
+    may see one by one (an enterprise's own scorecard); aggregates keep it True, so anyone
+    outside the owning partner and the ILO sees only figures over whole blocks of at least
+    ``min_group_size`` enterprises (``services.reporting.disclosure``).
+    """
+    params = params or ReportParams()
+    by_sex = Dimension.sex in params.group_by
+    controlled = suppress and suppression_applies(principal)
+    rows = await impact_repository.figures(
+        session,
+        principal,
+        params,
+        indicator_codes=indicator_codes,
+        enterprise_ids=enterprise_ids,
+        cells=controlled,
+    )
+    keys = [group_key(dimension) for dimension in params.group_by]
+    catalogue = await impact_repository.indicators_by_id(
+        session, {row["indicator_id"] for row in rows}
+    )
+    blocks: dict[tuple[UUID, str | None], Blocks] = {}
+    if controlled and rows:
+        blocks = await _blocks(
+            session,
+            principal,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=by_sex,
+            k=min_group_size,
+        )
+    figures = []
+    for row in rows:
+        reason = None
+        if controlled:
+            measure = blocks.get((row["indicator_id"], row.get("sex")), Blocks(k=min_group_size))
+            cell = row["cell_enterprises"] or []
+            if not measure.shows(cell):
+                reason = measure.reason(cell)
+        indicator = catalogue.get(row["indicator_id"])
+        kind = (indicator.kind, indicator.direction) if indicator is not None else None
+        figures.append(_figures(row, keys, kind, reason))
+    return figures
+
+
+async def _blocks(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    indicator_codes: Collection[str] | None,
+    enterprise_ids: Collection[UUID] | None,
+    by_sex: bool,
+    k: int,
+) -> dict[tuple[UUID, str | None], Blocks]:
+    """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
+    the request's filters: each enterprise with the dimension values of its pairs."""
+    facts: dict[tuple[UUID, str | None], dict[UUID, set[Fact]]] = {}
+    rows = await impact_repository.enterprises_by_fact(
+        session,
+        principal,
+        indicator_codes=indicator_codes,
+        enterprise_ids=enterprise_ids,
+        by_sex=by_sex,
+    )
+    for row in rows:
+        found = fact(dict(row))
+        measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
+        for enterprise in row["cells"]:
+            measure.setdefault(enterprise, set()).add(found)
+    return partitions(facts, k)
+
+
+def _figures(
+    row: Any,
+    keys: list[str],
+    indicator: tuple[str, str] | None,
+    suppression_reason: str | None,
+) -> IndicatorImpact:
+    group = {key: row[key] for key in keys}
+    if suppression_reason is not None:
+        return IndicatorImpact(
+            indicator_id=row["indicator_id"],
+            group=group,
+            n=None,
+            enterprises=None,
+            improved=None,
+            improved_pct=None,
+            base_zero_excluded=None,
+            q1_change_pct=None,
+            median_change_pct=None,
+            q3_change_pct=None,
+            median_abs_change=None,
+            currency=None,
+            adoption_before_pct=None,
+            adoption_after_pct=None,
+            suppressed=True,
+            suppression_reason=suppression_reason,
+        )
+    kind, direction = indicator or ("", "")
+    yes_no = kind == YES_NO
+    n = int(row["n"])
+    improved: int | None = {
+        "up": row["adopted"] if yes_no else row["increased"],
+        "down": row["abandoned"] if yes_no else row["decreased"],
+    }.get(direction)
+    q1, median, q3 = row["quartiles"] or (None, None, None)
+    yes_no_pairs = int(row["yes_no_pairs"])
+    return IndicatorImpact(
+        indicator_id=row["indicator_id"],
+        group=group,
+        n=n,
+        enterprises=int(row["enterprises"]),
+        improved=improved,
+        improved_pct=_round(100.0 * improved / n, 1) if improved is not None and n else None,
+        base_zero_excluded=None if yes_no else int(row["base_zero"]),
+        q1_change_pct=_round(q1, 1),
+        median_change_pct=_round(median, 1),
+        q3_change_pct=_round(q3, 1),
+        median_abs_change=None if yes_no else _round(row["median_abs_change"], 4),
+        currency=row["currency"],
+        adoption_before_pct=(
+            _round(100.0 * row["practised_before"] / yes_no_pairs, 1) if yes_no_pairs else None
+        ),
+        adoption_after_pct=(
+            _round(100.0 * row["practised_after"] / yes_no_pairs, 1) if yes_no_pairs else None
+        ),
+        suppressed=False,
+    )
+
+
+def _round(value: Any, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
 async def indicator_codes(session: AsyncSession, codes: list[str]) -> dict[str, RmIndicator]:
     """The named indicators, refusing unknown codes (422 naming them)."""
-    rows = await session.exec(select(RmIndicator).where(col(RmIndicator.code).in_(codes)))
-    found = {indicator.code: indicator for indicator in rows.all()}
+    found = await impact_repository.indicators_by_code(session, codes)
     unknown = [code for code in codes if code not in found]
     if unknown:
         raise InvalidInput(
@@ -201,11 +385,10 @@ def _require_parts_by_sex(indicators: Iterable[RmIndicator]) -> None:
 
 
 async def impact_report(
-    session: AsyncSession, principal: Principal, params: RawParams
+    session: AsyncSession, principal: Principal, params: ImpactParams, *, min_group_size: int
 ) -> ReportTable:
-    parsed, extra = parse_report_params(params, extra=(INDICATOR_PARAM,))
-    min_group_size = min_group_size_of(params)
-    codes = list(dict.fromkeys(extra.get(INDICATOR_PARAM, [])))
+    parsed = params
+    codes = list(params.indicator)
     if codes:
         named = await indicator_codes(session, codes)
         if Dimension.sex in parsed.group_by:
@@ -217,16 +400,9 @@ async def impact_report(
         indicator_codes=codes or None,
         min_group_size=min_group_size,
     )
-    indicators = {
-        indicator.id: indicator
-        for indicator in (
-            await session.exec(
-                select(RmIndicator).where(
-                    col(RmIndicator.id).in_({f.indicator_id for f in figures})
-                )
-            )
-        ).all()
-    }
+    indicators = await impact_repository.indicators_by_id(
+        session, {f.indicator_id for f in figures}
+    )
     rows = [_row(f, indicators.get(f.indicator_id)) for f in figures]
     # Indicator first, then the groups: how a reader scans a brochure's table.
     rows.sort(key=lambda row: str(row["indicator"]))
@@ -250,4 +426,90 @@ async def impact_report(
     )
 
 
-REPORTS[REPORT] = impact_report
+# --- explaining a figure ------------------------------------------------------------------
+
+# Who may trace a figure to its values: whoever may read the enterprises' values one by
+# one in the indicators service. Lead buyers follow consenting suppliers' changes in the
+# supplier report instead.
+EXPLAINERS = frozenset(Role) - {Role.lead_buyer}
+
+EXPLAIN_METHOD = (
+    "The matched pairs the impact figure with the same indicator and filters counts (a row "
+    "of a breakdown is explained by filtering on its group: country=PK, module=..., "
+    "from/to for a period, sex=female for a sex part): per pair the validated baseline "
+    "and endline values, in their latest validated version, with their value ids and "
+    "versions. Only enterprises whose values you may see are listed."
+)
+
+
+async def explain_impact(
+    session: AsyncSession, principal: Principal, params: PairsParams
+) -> ImpactExplanation:
+    if principal.role not in EXPLAINERS:
+        raise Forbidden(
+            "Lead buyers see their consenting suppliers' changes in /suppliers, not the "
+            "values behind programme figures"
+        )
+    sex = params.sex
+    codes = [params.indicator]
+    if params.group_by:
+        raise InvalidInput(
+            "A figure is explained by filters, not a breakdown: filter on the row's group",
+            errors=[field_error("query.group_by", "not_supported", "filter instead")],
+        )
+    [indicator] = (await indicator_codes(session, codes)).values()
+    rows = await impact_repository.pairs(
+        session, principal, params, indicator_code=indicator.code, sex=sex
+    )
+    names = await impact_repository.enterprise_names(
+        session, {row["enterprise_id"] for row in rows}
+    )
+    explained = []
+    for row in rows:
+        change = change_of(
+            indicator,
+            project_id=row["project_id"],
+            project_name=None,
+            endline_round=None,
+            baseline=row["base"],
+            endline=row["end"],
+            baseline_bool=row["base_bool"],
+            endline_bool=row["end_bool"],
+        )
+        yes_no = row["base_bool"] is not None
+        explained.append(
+            MatchedPair(
+                enterprise_id=row["enterprise_id"],
+                enterprise_name=names.get(row["enterprise_id"]),
+                project_id=row["project_id"],
+                sex=row["sex"],
+                baseline=PairSide(
+                    value_id=row["base_value_id"],
+                    version=row["base_version"],
+                    value=row["base_bool"] if yes_no else row["base"],
+                ),
+                endline=PairSide(
+                    value_id=row["end_value_id"],
+                    version=row["end_version"],
+                    value=row["end_bool"] if yes_no else row["end"],
+                ),
+                change=change.change if change else None,
+                relative_change_pct=change.relative_change_percent if change else None,
+                improved=change.improved if change else None,
+            )
+        )
+    filters = params.echo()
+    filters[INDICATOR_PARAM] = codes
+    if sex is not None:
+        filters["sex"] = sex
+    return ImpactExplanation(
+        indicator=indicator.code,
+        filters=filters,
+        n=len(explained),
+        improved=sum(1 for pair in explained if pair.improved),
+        pairs=explained,
+        method=EXPLAIN_METHOD,
+    )
+
+
+REPORTS[REPORT] = Report(ImpactParams, impact_report)

@@ -5,41 +5,39 @@ cohort membership, trainer certifications, satisfaction ratings - and so its own
 to each dimension; the blocks' grouped rows are merged on the group key.
 """
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, Select, and_, cast, func, select
+from sqlalchemy.engine import RowMapping
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.disclosure import Blocks, Fact, fact, partition
-from services.reporting.filters import (
-    Dimension,
-    DimensionSql,
-    PeriodGrain,
-    ReportParams,
-    breakdown,
-    column_of,
-    group_key,
-)
+from services.reporting.params import Dimension, ReportParams, group_key
 from services.reporting.readmodels.models import (
     RmCohort,
     RmEnrolment,
     RmEnterprise,
     RmModuleProgress,
     RmParticipant,
+    RmProject,
     RmSatisfaction,
     RmTrainerCertification,
 )
+from services.reporting.repository import DimensionSql, breakdown
+from services.reporting.targets.models import TrainingCost
 from services.reporting.tenancy import (
     enterprise_visible,
+    project_records_visible,
     project_visible,
     trainer_certification_visible,
 )
 from shared.identity import Principal
+from shared.sql import column_of
 
 REPORT = "reach"
+COST_REPORT = "cost_recovery"
 
 # The satisfaction scale is 1 (very dissatisfied) .. 5 (very satisfied), as indicators
 # records it; 4 (satisfied) and 5 count as satisfied, as in indicators' own summary.
@@ -336,77 +334,60 @@ BLOCKS = (
 )
 
 
-@dataclass
-class ReachGroup:
-    """One group's measures by block; a block is None when it cannot answer the request."""
-
-    group: dict[str, Any]
-    blocks: dict[str, dict[str, int] | None]
-    # The enterprises behind each block's measures (asked for with ``cells``).
-    cells: dict[str, list[Any]] = field(default_factory=dict)
-
-
 def applicable(block: Block, params: ReportParams) -> bool:
     return all(d in block.dimensions for d in Dimension if params.uses(d))
 
 
-async def reach_groups(
-    session: AsyncSession,
-    principal: Principal,
-    params: ReportParams,
-    *,
-    only: Collection[str] | None = None,
-    cells: bool = False,
-) -> tuple[list[ReachGroup], list[str]]:
-    """Every block's grouped counts (or the ``only`` blocks' by name), merged per group;
-    and the blocks that could not answer (a dimension they have no data for). ``cells``:
-    with the enterprises behind each block's figures."""
-    keys = [group_key(dimension) for dimension in params.group_by]
-    merged: dict[GroupKey, ReachGroup] = {}
-    wanted = [block for block in BLOCKS if only is None or block.name in only]
-    answering = [block for block in wanted if applicable(block, params)]
-    skipped = [block.name for block in wanted if block not in answering]
-    for block in answering:
-        rows = (await session.execute(block.build(params, principal, cells))).mappings().all()
-        for row in rows:
-            key = tuple(row[k] for k in keys)
-            entry = merged.setdefault(
-                key, ReachGroup(group=dict(zip(keys, key, strict=True)), blocks={})
+COST_DIMENSIONS = {
+    Dimension.project: DimensionSql(column_of(TrainingCost.project_id)),
+    Dimension.country: DimensionSql(column_of(RmProject.country)),
+    Dimension.period: DimensionSql(column_of(TrainingCost.period_start)),
+    Dimension.module: DimensionSql(column_of(RmCohort.module_code)),
+    Dimension.partner: DimensionSql(column_of(RmCohort.partner_id)),
+}
+
+
+class ReachRepository:
+    async def block_rows(
+        self,
+        session: AsyncSession,
+        block: Block,
+        params: ReportParams,
+        principal: Principal,
+        *,
+        cells: bool = False,
+    ) -> Sequence[RowMapping]:
+        """One measure family's grouped counts (``cells``: with the enterprises behind them)."""
+        return (await session.execute(block.build(params, principal, cells))).mappings().all()
+
+    async def cost_rows(
+        self, session: AsyncSession, principal: Principal, params: ReportParams
+    ) -> Sequence[RowMapping]:
+        """Training cost entries per group and currency: entries and the two sums."""
+        plan = breakdown(params, COST_DIMENSIONS, report=COST_REPORT)
+        currency = col(TrainingCost.currency)
+        groups = [*plan.groups, currency.label("currency")]
+        statement = (
+            select(
+                *groups,
+                func.count().label("entries"),
+                func.sum(col(TrainingCost.total_cost)).label("total_cost"),
+                func.sum(col(TrainingCost.non_ilo_contribution)).label("non_ilo_contribution"),
             )
-            entry.blocks[block.name] = {m: int(row[m] or 0) for m in block.measures}
-            if CELLS in row:
-                entry.cells[block.name] = list(row[CELLS] or [])
-    for entry in merged.values():
-        for block in wanted:
-            if block.name in skipped:
-                entry.blocks[block.name] = None
-            else:
-                entry.blocks.setdefault(block.name, {m: 0 for m in block.measures})
-    ordered = sorted(merged.values(), key=lambda g: _sort_key(tuple(g.group.values())))
-    return ordered, skipped
-
-
-def _sort_key(values: Sequence[Any]) -> tuple[tuple[bool, str], ...]:
-    # Nulls last, everything else by its text.
-    return tuple((value is None, "" if value is None else str(value)) for value in values)
-
-
-async def reach_blocks(session: AsyncSession, principal: Principal, *, k: int) -> dict[str, Blocks]:
-    """Per enterprise measure family, the blocks of every fact the caller may see, whatever
-    the request's filters (``services.reporting.disclosure``)."""
-    partitions: dict[str, Blocks] = {}
-    for block in BLOCKS:
-        if block.enterprises is None:
-            continue
-        universe = ReportParams(
-            group_by=tuple(d for d in Dimension if d in block.dimensions),
-            period_grain=PeriodGrain.month,
+            .select_from(TrainingCost)
+            .where(project_records_visible(TrainingCost.project_id, principal), *plan.conditions)
+            .group_by(*groups)
+            .order_by(*groups)
         )
-        facts: dict[Any, set[Fact]] = {}
-        rows = (await session.execute(block.build(universe, principal, True))).mappings().all()
-        for row in rows:
-            found = fact({group_key(d): row[group_key(d)] for d in universe.group_by})
-            for enterprise in row[CELLS] or []:
-                facts.setdefault(enterprise, set()).add(found)
-        partitions[block.name] = partition(facts, k)
-    return partitions
+        if params.uses(Dimension.country):
+            statement = statement.outerjoin(
+                RmProject, col(RmProject.id) == col(TrainingCost.project_id)
+            )
+        if params.uses(Dimension.module) or params.uses(Dimension.partner):
+            statement = statement.outerjoin(
+                RmCohort, col(RmCohort.id) == col(TrainingCost.cohort_id)
+            )
+        return (await session.execute(statement)).mappings().all()
+
+
+reach_repository = ReachRepository()

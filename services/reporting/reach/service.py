@@ -1,33 +1,117 @@
-"""The reach report: who and how many the programme reached, as a ReportTable."""
+"""The reach report (who and how many the programme reached) and the cost recovery report
+(the share of training cost paid by anyone but the ILO), as ReportTables.
 
-from collections.abc import Mapping
+Reach: every measure family ("block") answers from its own facts, its grouped rows merged
+on the group key. Cost recovery: amounts in different currencies are never added together,
+currency is always part of the breakdown, so a project paying in two has a row for each.
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.db import utcnow
-from services.reporting.disclosure import Blocks
+from services.reporting.disclosure import Blocks, Fact, fact, partition
 from services.reporting.disclosure import method as disclosure_method
-from services.reporting.filters import (
-    RawParams,
-    dimension_columns,
-    min_group_size_of,
-    name_groups,
-    parse_report_params,
-)
-from services.reporting.reach.queries import (
+from services.reporting.params import Dimension, PeriodGrain, ReportParams, group_key
+from services.reporting.reach.repository import (
     BLOCKS,
+    CELLS,
     CERTIFIED_LEVELS,
+    COST_REPORT,
     REPORT,
     SATISFIED_RATING,
-    ReachGroup,
-    reach_blocks,
-    reach_groups,
+    GroupKey,
+    applicable,
+    reach_repository,
 )
 from services.reporting.readmodels.service import read_model_service
-from services.reporting.report import REPORTS, ColumnKind, ReportColumn, ReportTable
+from services.reporting.report import (
+    REPORTS,
+    ColumnKind,
+    Report,
+    ReportColumn,
+    ReportTable,
+    dimension_columns,
+)
+from services.reporting.repository import name_groups
 from services.reporting.tenancy import suppression_applies
+from shared.columns import utcnow
 from shared.identity import Principal
+
+
+@dataclass
+class ReachGroup:
+    """One group's measures by block; a block is None when it cannot answer the request."""
+
+    group: dict[str, Any]
+    blocks: dict[str, dict[str, int] | None]
+    # The enterprises behind each block's measures (asked for with ``cells``).
+    cells: dict[str, list[Any]] = field(default_factory=dict)
+
+
+async def reach_groups(
+    session: AsyncSession,
+    principal: Principal,
+    params: ReportParams,
+    *,
+    only: Collection[str] | None = None,
+    cells: bool = False,
+) -> tuple[list[ReachGroup], list[str]]:
+    """Every block's grouped counts (or the ``only`` blocks' by name), merged per group;
+    and the blocks that could not answer (a dimension they have no data for). ``cells``:
+    with the enterprises behind each block's figures."""
+    keys = [group_key(dimension) for dimension in params.group_by]
+    merged: dict[GroupKey, ReachGroup] = {}
+    wanted = [block for block in BLOCKS if only is None or block.name in only]
+    answering = [block for block in wanted if applicable(block, params)]
+    skipped = [block.name for block in wanted if block not in answering]
+    for block in answering:
+        rows = await reach_repository.block_rows(session, block, params, principal, cells=cells)
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            entry = merged.setdefault(
+                key, ReachGroup(group=dict(zip(keys, key, strict=True)), blocks={})
+            )
+            entry.blocks[block.name] = {m: int(row[m] or 0) for m in block.measures}
+            if CELLS in row:
+                entry.cells[block.name] = list(row[CELLS] or [])
+    for entry in merged.values():
+        for block in wanted:
+            if block.name in skipped:
+                entry.blocks[block.name] = None
+            else:
+                entry.blocks.setdefault(block.name, {m: 0 for m in block.measures})
+    ordered = sorted(merged.values(), key=lambda g: _sort_key(tuple(g.group.values())))
+    return ordered, skipped
+
+
+def _sort_key(values: Sequence[Any]) -> tuple[tuple[bool, str], ...]:
+    # Nulls last, everything else by its text.
+    return tuple((value is None, "" if value is None else str(value)) for value in values)
+
+
+async def reach_blocks(session: AsyncSession, principal: Principal, *, k: int) -> dict[str, Blocks]:
+    """Per enterprise measure family, the blocks of every fact the caller may see, whatever
+    the request's filters (``services.reporting.disclosure``)."""
+    partitions: dict[str, Blocks] = {}
+    for block in BLOCKS:
+        if block.enterprises is None:
+            continue
+        universe = ReportParams(
+            group_by=tuple(d for d in Dimension if d in block.dimensions),
+            period_grain=PeriodGrain.month,
+        )
+        facts: dict[Any, set[Fact]] = {}
+        rows = await reach_repository.block_rows(session, block, universe, principal, cells=True)
+        for row in rows:
+            found = fact({group_key(d): row[group_key(d)] for d in universe.group_by})
+            for enterprise in row[CELLS] or []:
+                facts.setdefault(enterprise, set()).add(found)
+        partitions[block.name] = partition(facts, k)
+    return partitions
+
 
 METHOD = (
     "Enterprises trained: distinct enterprises with a module completed (completion date in "
@@ -147,10 +231,9 @@ def reach_row(
 
 
 async def reach_report(
-    session: AsyncSession, principal: Principal, params: RawParams
+    session: AsyncSession, principal: Principal, params: ReportParams, *, min_group_size: int
 ) -> ReportTable:
-    parsed, _ = parse_report_params(params)
-    min_group_size = min_group_size_of(params)
+    parsed = params
     applies = suppression_applies(principal)
     groups, skipped = await reach_groups(session, principal, parsed, cells=applies)
     partitions = (
@@ -189,4 +272,69 @@ async def reach_report(
     )
 
 
-REPORTS[REPORT] = reach_report
+REPORTS[REPORT] = Report(ReportParams, reach_report)
+
+
+# --- cost recovery --------------------------------------------------------------------------
+
+COST_METHOD = (
+    "Cost recovery = sum of non-ILO contributions / sum of training costs x 100, over the "
+    "training cost entries recorded for the projects the caller may see, rounded to 1 "
+    "decimal. Amounts in different currencies are never added: every row is one currency. "
+    "Period: the entry's period start; country: the project's; module and partner: those "
+    "of the entry's cohort (entries without a cohort have none)."
+)
+
+COST_COLUMNS = [
+    ReportColumn(key="currency", label="Currency", kind=ColumnKind.dimension),
+    ReportColumn(key="entries", label="Cost entries (n)", kind=ColumnKind.integer),
+    ReportColumn(key="total_cost", label="Training cost", kind=ColumnKind.number),
+    ReportColumn(
+        key="non_ilo_contribution", label="Paid by non-ILO sources", kind=ColumnKind.number
+    ),
+    ReportColumn(key="cost_recovery_pct", label="Cost recovery (%)", kind=ColumnKind.percent),
+]
+
+
+def recovery_pct(non_ilo: Any, total: Any) -> float | None:
+    if total is None or not total:
+        return None
+    return round(float(100 * non_ilo / total), 1)
+
+
+async def cost_recovery_rows(
+    session: AsyncSession, principal: Principal, params: ReportParams
+) -> list[dict[str, Any]]:
+    """One row per group and currency: entries, the two sums and the recovery %."""
+    rows = []
+    for row in await reach_repository.cost_rows(session, principal, params):
+        entry = dict(row)
+        # JSON numbers, not strings: report figures are for reading and charting.
+        entry["total_cost"] = float(row["total_cost"])
+        entry["non_ilo_contribution"] = float(row["non_ilo_contribution"])
+        entry["cost_recovery_pct"] = recovery_pct(row["non_ilo_contribution"], row["total_cost"])
+        rows.append(entry)
+    return rows
+
+
+async def cost_recovery_report(
+    session: AsyncSession, principal: Principal, params: ReportParams, *, min_group_size: int
+) -> ReportTable:
+    del min_group_size  # cost entries are project records, not enterprise data
+    parsed = params
+    rows = await cost_recovery_rows(session, principal, parsed)
+    await name_groups(session, rows, parsed.group_by)
+    return ReportTable(
+        report=COST_REPORT,
+        title="Cost recovery",
+        method=COST_METHOD,
+        filters=parsed.echo(),
+        group_by=[d.value for d in parsed.group_by],
+        columns=dimension_columns(parsed.group_by) + COST_COLUMNS,
+        rows=rows,
+        generated_at=utcnow(),
+        data_as_of=await read_model_service.feed_positions(session),
+    )
+
+
+REPORTS[COST_REPORT] = Report(ReportParams, cost_recovery_report)
