@@ -13,13 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.catalogue.models import Indicator
 from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
+from services.indicators.rounds.models import MeasurementRound
 from services.indicators.satisfaction.models import SatisfactionResponse
 from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
     ImprovementTeamMember,
 )
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import IndicatorValue
 from services.indicators.values.repository import value_repository
 from shared.enums import Role
 from shared.identity import Principal

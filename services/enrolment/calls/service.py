@@ -38,7 +38,7 @@ from services.enrolment.calls.schemas import (
     ShortlistPublic,
     ShortlistRequest,
 )
-from services.enrolment.db import changes, utcnow
+from services.enrolment.db import changes
 from services.enrolment.enterprises.models import Enterprise
 from services.enrolment.enterprises.repository import enterprise_repository
 from services.enrolment.enterprises.service import enterprise_service
@@ -47,6 +47,7 @@ from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.service import lifecycle_service
 from services.enrolment.organisations.repository import project_repository
 from services.enrolment.organisations.service import project_service
+from shared.columns import utcnow
 from shared.enums import ApplicationOutcome, LifecycleStage, Role
 from shared.events import ApplicationEvaluated, ApplicationSubmitted
 from shared.identity import Principal

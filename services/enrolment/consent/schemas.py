@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.enrolment.lifecycle.schemas import Reason
 from shared.enums import ConsentStatus
+from shared.schemas import Reason
 
 ConsentScope = Literal["supplier_status"]
 

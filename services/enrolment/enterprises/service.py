@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
+from services.enrolment.db import changes
 from services.enrolment.enterprises.models import Enterprise
 from services.enrolment.enterprises.naming import normalise_name
 from services.enrolment.enterprises.repository import enterprise_repository
@@ -22,6 +22,7 @@ from services.enrolment.organisations.repository import (
     project_repository,
 )
 from services.enrolment.tenancy import shown_buyer_ids
+from shared.columns import utcnow
 from shared.enums import OrganisationKind, Role
 from shared.events import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
 from shared.identity import Principal

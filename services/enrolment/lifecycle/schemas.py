@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError
 from services.enrolment.lifecycle.machine import FINAL_STAGES, people_next
 from services.enrolment.lifecycle.models import Enrolment
 from shared.enums import LifecycleStage
+from shared.schemas import Reason
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 FormReference = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
