@@ -2,6 +2,7 @@
 --demo` then `score up` on a fresh embedded Postgres, every process on a free port, and API
 keys made with `score keys create` the way an operator makes them."""
 
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from uuid import UUID
 
 import httpx
 
+from shared.embedded_pg import embedded_url, start_embedded_server, stop_embedded_server
 from shared.identity import Principal, issue_token
 from shared.keys import SigningKey, development_key
 from shared.settings import IDENTITY_KEY_NAME, Environment, PlatformSettings
@@ -129,7 +131,7 @@ def platform_env(data_dir: Path, ports: dict[str, int], **extra_env: str) -> dic
     env = {
         name: value
         for name, value in os.environ.items()
-        if not (name.startswith("SCORE_") and name.endswith("_URL"))
+        if not (name.startswith("SCORE_") and name.endswith(("_URL", "_SERVICES")))
     }
     env |= {
         "SCORE_DATA_DIR": str(data_dir),
@@ -139,18 +141,25 @@ def platform_env(data_dir: Path, ports: dict[str, int], **extra_env: str) -> dic
     return env | extra_env
 
 
-@contextmanager
-def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
-    # Every process on a free port, so nothing meets a platform already running.
+def _seeded_platform(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Platform:
+    """Every process on a free port (nothing meets a platform already running), the demo
+    data loaded (`score seed --demo`, which migrates)."""
     ports = {name: free_port() for name in PROCESSES}
     env = platform_env(data_dir, ports, **extra_env)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    log = data_dir / "up.log"
     platform = Platform(urls=urls, env=env, log=log, data_dir=data_dir)
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")
+    return platform
+
+
+@contextmanager
+def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+    log = data_dir / "up.log"
+    platform = _seeded_platform(data_dir, log, extra_env)
+    env, urls = platform.env, platform.urls
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"],
@@ -177,3 +186,79 @@ def eventually(condition: Callable[[], bool], *, timeout: float = 30) -> bool:
             return True
         time.sleep(0.2)
     return condition()
+
+
+@dataclass
+class Processes:
+    """The platform as one `score serve` process each, as a deployment runs it: any one can
+    be killed and started again while the others run on."""
+
+    platform: Platform
+    logs: Path
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def env_for(self, name: str) -> dict[str, str]:
+        urls = self.platform.urls
+        peers = {
+            # Where each service reads the others' event feeds, and what the gateway fronts.
+            f"SCORE_{name.upper()}_{other.upper()}_URL": url
+            for other, url in urls.items()
+            if other not in (name, "gateway")
+        }
+        peers["SCORE_GATEWAY_SERVICES"] = json.dumps(
+            {other: url for other, url in urls.items() if other != "gateway"}
+        )
+        return {**peers, **self.platform.env}
+
+    def start(self, name: str) -> None:
+        """Start ``name`` and wait for it to answer its readiness probe."""
+        output = (self.logs / f"{name}.log").open("a")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=self.env_for(name), stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        output.close()
+        self.running[name] = process
+        wait_until(partial(ready, self.platform.urls[name]), process, self.logs / f"{name}.log")
+
+    def kill(self, name: str) -> None:
+        """Kill ``name`` the hard way (SIGKILL: no graceful shutdown), as a crash would."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            process.terminate()
+        for process in self.running.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.running.clear()
+
+
+@contextmanager
+def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
+    """`score seed --demo`, then every process with `score serve`; stopped on exit.
+
+    The embedded Postgres is this process's, and the others reach it by URL, as services
+    reach a database server in production: a service killed outright then leaves the
+    server's bookkeeping of who uses it alone.
+    """
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    pgdata = data_dir / "pgdata"
+    socket_dir = start_embedded_server(pgdata)
+    databases = {
+        f"SCORE_{name.upper()}_DATABASE_URL": embedded_url(socket_dir, name) for name in PROCESSES
+    }
+    platform = _seeded_platform(data_dir, logs / "seed.log", databases | extra_env)
+    processes = Processes(platform, logs)
+    try:
+        for name in ("enrolment", "indicators", "reporting", "gateway"):
+            processes.start(name)
+        yield processes
+    finally:
+        processes.stop()
+        stop_embedded_server(pgdata)

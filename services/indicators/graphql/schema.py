@@ -14,7 +14,7 @@ from services.indicators.graphql.types import (
     MeasurementRound,
 )
 from services.indicators.rounds.repository import round_repository
-from shared.graphql import parse_choice, parse_id, subgraph_router, subgraph_schema
+from shared.graphql import list_size, parse_choice, parse_id, subgraph_router, subgraph_schema
 
 
 async def _indicators(
@@ -40,15 +40,19 @@ async def _rounds(info: Info, project_id: strawberry.ID) -> list[MeasurementRoun
     return [MeasurementRound.from_row(row) for row in rows]
 
 
+# Root fields are nullable: a query may also ask other services, and this one being down
+# must cost only its own fields, not the whole answer.
 @strawberry.type
 class Query:
-    indicators: list[Indicator] = strawberry.field(
+    indicators: list[Indicator] | None = strawberry.field(
         resolver=_indicators,
         description="The indicator catalogue (active definitions unless includeInactive)",
+        directives=[list_size(assumed=100)],
     )
-    rounds: list[MeasurementRound] = strawberry.field(
+    rounds: list[MeasurementRound] | None = strawberry.field(
         resolver=_rounds,
         description="A project's measurement rounds; empty for a project you take no part in",
+        directives=[list_size(assumed=10)],
     )
 
 

@@ -17,7 +17,7 @@ from services.indicators.rounds.models import MeasurementRound as MeasurementRou
 from services.indicators.satisfaction.repository import SatisfactionTally
 from services.indicators.teams.repository import MembersOf, TeamSummary
 from shared import enums
-from shared.graphql import parse_choice, parse_id
+from shared.graphql import list_size, parse_choice, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -373,12 +373,17 @@ class Enterprise:
         visible = await info.context.loaders.enterprise.load(enterprise_id)
         return cls(id=_id(enterprise_id)) if visible else None
 
-    indicator_values: list[IndicatorValue] = strawberry.field(
+    # Nullable: the enterprise comes from enrolment, and this service being down must
+    # cost only these fields, not the enterprise.
+    indicator_values: list[IndicatorValue] | None = strawberry.field(
         resolver=_indicator_values,
         description="Its captured values, current versions only unless currentOnly is false",
+        directives=[list_size(assumed=100)],
     )
-    improvement_projects: list[ImprovementProject] = strawberry.field(
-        resolver=_improvement_projects, description="Its improvement projects, oldest first"
+    improvement_projects: list[ImprovementProject] | None = strawberry.field(
+        resolver=_improvement_projects,
+        description="Its improvement projects, oldest first",
+        directives=[list_size(assumed=20)],
     )
     improvement_team: ImprovementTeam | None = strawberry.field(
         resolver=_improvement_team, description="Its EIT; null until one is formed"

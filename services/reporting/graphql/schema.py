@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import strawberry
 from pydantic import BaseModel, ValidationError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.federation.schema_directives import Cost
 
 from services.reporting.graphql.context import GraphQLContext, get_context
 from services.reporting.graphql.types import (
@@ -34,6 +35,8 @@ _ARGUMENTS = {
 }
 
 P = TypeVar("P", bound=BaseModel)
+
+REPORT_WEIGHT = 100
 
 Report = Callable[..., Awaitable[ReportTable]]
 
@@ -125,10 +128,14 @@ async def _impact_pairs(
     return ImpactExplanation.from_model(explanation)
 
 
+# Root fields are nullable: a query may also ask other services, and this one being down
+# must cost only its own fields, not the whole answer. Each computes a report: it weighs
+# in the gateway's cost limit as much as reading a hundred fields.
 @strawberry.type
 class Query:
-    programme_summary: ProgrammeSummary = strawberry.field(
+    programme_summary: ProgrammeSummary | None = strawberry.field(
         resolver=_programme_summary,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Enterprises trained, participants by sex, workers benefiting, trainers, "
             "satisfaction and headline impact (each with its n) over the enterprises you "
@@ -136,15 +143,17 @@ class Query:
             "enterprises, so no small group is recovered by subtraction)." + RULES
         ),
     )
-    impact_report: ImpactReport = strawberry.field(
+    impact_report: ImpactReport | None = strawberry.field(
         resolver=_impact_report,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Matched-pair impact per indicator, broken down by groupBy: n, % improved, "
             "median and quartiles of the relative change." + RULES
         ),
     )
-    impact_pairs: ImpactExplanation = strawberry.field(
+    impact_pairs: ImpactExplanation | None = strawberry.field(
         resolver=_impact_pairs,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Explain a figure: the matched pairs behind the impact figure of one indicator "
             "with these filters (a breakdown's row: filter on its group; sex: female or male "

@@ -22,7 +22,7 @@ from services.reporting.report import ReportTable
 from services.reporting.suppliers.schemas import IndicatorChange as IndicatorChangeModel
 from services.reporting.suppliers.schemas import ModuleCompleted, ProjectStage
 from shared import enums
-from shared.graphql import parse_id
+from shared.graphql import list_size, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -342,7 +342,7 @@ class ImpactReport:
     filters: list[AppliedFilter]
     group_by: list[str]
     columns: list[ReportColumn]
-    rows: list[ImpactRow]
+    rows: list[ImpactRow] = strawberry.field(directives=[list_size(assumed=200)])
     min_group_size: int | None = strawberry.field(
         description="Groups smaller than this are suppressed for you; null: none are"
     )
