@@ -19,15 +19,12 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from benchmarks.load import Call, direct_headers, graphql
 from benchmarks.processes import Platform, running_platform
-from shared.enums import Role
-from shared.identity import Principal
 
 ENTERPRISES = """
 query Enterprises($first: Int!) {
@@ -50,22 +47,6 @@ query Values($representations: [_Any!]!) {
     ... on Enterprise { indicatorValues(status: "validated") { indicatorCode value valueBool } }
   }
 }"""
-
-
-Call = Callable[[httpx.AsyncClient], Awaitable[None]]
-
-
-async def graphql(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], query: str, **variables: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        url, json={"query": query, "variables": variables}, headers=headers
-    )
-    response.raise_for_status()
-    body: dict[str, Any] = response.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    return body
 
 
 # The calls compared are measured in turns, not one after the other: on a shared machine the
@@ -115,9 +96,7 @@ async def measure(
 ) -> None:
     through_gateway = {"Authorization": f"Bearer {api_key}"}
     # Straight to the subgraphs, as the gateway calls them (a graph-audience token).
-    direct = platform.identity_headers(
-        Principal(subject="benchmark", role=Role.ilo_global), graph=True
-    )
+    direct = direct_headers(platform, graph=True)
     gateway_url = f"{platform.gateway}/graphql"
     enrolment_url = f"{platform.enrolment}/graphql"
     indicators_url = f"{platform.indicators}/graphql"

@@ -11,7 +11,7 @@ from uuid import UUID
 from graphql import GraphQLError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry import UNSET
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import ListSize
@@ -172,7 +172,15 @@ def subgraph_schema(query: type, *, types: Sequence[type] = ()) -> SubgraphSchem
         # pinned so a Strawberry upgrade cannot move the @link the gateway checks. 2.9 is
         # the first with @cost and @listSize, which the gateway's cost limit reads.
         federation_version="2.9",
-        extensions=[ProblemCodes, MaskUnexpectedErrors],
+        # Partners' systems and dashboards send the same few documents over and over: parse
+        # and validate each once (about a quarter of a subgraph's CPU per request otherwise,
+        # benchmarks.profile_layers). Bounded, so odd documents cannot grow them.
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            ProblemCodes,
+            MaskUnexpectedErrors,
+        ],
         # Decimals in positional notation, never "9.0E+5" (shared/decimals.py).
         config=StrawberryConfig(scalar_map={Decimal: GraphQLDecimal}),
     )
