@@ -12,16 +12,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway.graph.subgraph import SUPPORTED_FEDERATION
 from services.indicators.catalogue.models import Indicator
-from services.indicators.graphql.loaders import enterprise_batches
-from services.indicators.implementation.models import (
-    ImprovementProject,
+from services.indicators.improvement_projects.models import ImprovementProject
+from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
     ImprovementTeamMember,
-    SatisfactionResponse,
 )
-from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import IndicatorValue
+from services.indicators.values.repository import value_repository
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World
@@ -754,7 +755,7 @@ async def test_unexpected_loader_error_is_masked(
     async def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection to postgres://score:hunter2@db failed")
 
-    monkeypatch.setattr(enterprise_batches, "values", crash)
+    monkeypatch.setattr(value_repository, "for_enterprises", crash)
     response = await indicators_api.post(
         "/graphql",
         json={

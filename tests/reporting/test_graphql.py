@@ -14,7 +14,7 @@ from services.gateway.graph.composer import compose
 from services.gateway.graph.subgraph import SUPPORTED_FEDERATION
 from services.indicators.graphql.schema import schema as indicators_schema
 from services.reporting.graphql.schema import schema as reporting_schema
-from services.reporting.impact.queries import refresh_pairs
+from services.reporting.impact.repository import refresh_pairs
 from services.reporting.readmodels.models import (
     RmEnrolment,
     RmEnterprise,

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, String
 from sqlmodel import Field
 
-from services.gateway.db import Table, timestamp_field
+from services.gateway.db import Table
+from shared.columns import timestamp_field
 
 
 class RateLimitBucket(Table, table=True):

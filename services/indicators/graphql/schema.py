@@ -4,7 +4,7 @@
 import strawberry
 from strawberry.fastapi import GraphQLRouter
 
-from services.indicators.graphql import queries
+from services.indicators.catalogue.repository import indicator_repository
 from services.indicators.graphql.context import GraphQLContext, get_context
 from services.indicators.graphql.types import (
     INDICATOR_KINDS,
@@ -13,6 +13,7 @@ from services.indicators.graphql.types import (
     Info,
     MeasurementRound,
 )
+from services.indicators.rounds.repository import round_repository
 from shared.graphql import list_size, parse_choice, parse_id, subgraph_router, subgraph_schema
 
 
@@ -25,7 +26,7 @@ async def _indicators(
     if kind is not None:
         parse_choice(kind, "kind", INDICATOR_KINDS)
     async with info.context.database() as session:
-        rows = await queries.catalogue(
+        rows = await indicator_repository.catalogue(
             session, kind=kind, module_code=module_code, include_inactive=include_inactive
         )
     return [Indicator.from_row(row) for row in rows]
@@ -35,7 +36,7 @@ async def _rounds(info: Info, project_id: strawberry.ID) -> list[MeasurementRoun
     parsed = parse_id(project_id, "projectId")
     context = info.context
     async with context.database() as session:
-        rows = await queries.rounds(session, parsed, principal=context.principal)
+        rows = await round_repository.of_project(session, parsed, principal=context.principal)
     return [MeasurementRound.from_row(row) for row in rows]
 
 

@@ -9,15 +9,13 @@ import strawberry
 
 from services.indicators.catalogue.models import Indicator as IndicatorRow
 from services.indicators.graphql.context import GraphQLContext
-from services.indicators.graphql.loaders import (
-    CompositionRow,
-    SatisfactionRow,
-    TeamRow,
-    ValueFilter,
-    ValueRow,
+from services.indicators.graphql.loaders import ValueFilter, ValueRow
+from services.indicators.improvement_projects.models import (
+    ImprovementProject as ImprovementProjectRow,
 )
-from services.indicators.implementation.models import ImprovementProject as ImprovementProjectRow
-from services.indicators.values.models import MeasurementRound as MeasurementRoundRow
+from services.indicators.rounds.models import MeasurementRound as MeasurementRoundRow
+from services.indicators.satisfaction.repository import SatisfactionTally
+from services.indicators.teams.repository import MembersOf, TeamSummary
 from shared import enums
 from shared.graphql import list_size, parse_choice, parse_id
 
@@ -280,7 +278,7 @@ class TeamComposition:
     count: int
 
     @classmethod
-    def from_row(cls, row: CompositionRow) -> Self:
+    def from_row(cls, row: MembersOf) -> Self:
         return cls(role=enums.ParticipantRole(row.role), sex=enums.Sex(row.sex), count=row.members)
 
 
@@ -295,7 +293,7 @@ class ImprovementTeam:
     last_meeting_on: date | None
 
     @classmethod
-    def from_row(cls, row: TeamRow) -> Self:
+    def from_row(cls, row: TeamSummary) -> Self:
         return cls(
             id=_id(row.team.id),
             formed_on=row.team.formed_on,
@@ -315,7 +313,7 @@ class SatisfactionSummary:
     average_rating: float = strawberry.field(description="From 1 to 5")
 
     @classmethod
-    def from_row(cls, row: SatisfactionRow) -> Self:
+    def from_row(cls, row: SatisfactionTally) -> Self:
         return cls(
             n=row.n,
             satisfied=row.satisfied,

@@ -15,7 +15,8 @@ from sqlalchemy import Index, Numeric, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
-from services.reporting.db import Table, created_at_field
+from services.reporting.db import Table
+from shared.columns import created_at_field
 
 
 class RmOrganisation(Table, table=True):
@@ -263,7 +264,7 @@ class RmPair(Table, table=True):
     """A matched pair as the impact report counts it: per enterprise, project and indicator
     (and per sex part, ``sex`` null for the total), the latest validated baseline and
     endline values. Kept by the projector whenever a value of the slot changes
-    (``impact.queries.refresh_pairs``), so a report reads pairs instead of pairing values
+    (``impact.repository.refresh_pairs``), so a report reads pairs instead of pairing values
     on every request. Only what can pair is stored: both sides present, one currency.
     """
 
@@ -281,7 +282,7 @@ class RmPair(Table, table=True):
         Index("ix_rm_pair_indicator", "indicator_code", "sex"),
     )
 
-    # Derived from the key (impact.queries.pair_id), identical on every replay.
+    # Derived from the key (impact.repository.pair_id), identical on every replay.
     id: UUID = Field(primary_key=True)
     enterprise_id: UUID
     project_id: UUID = Field(index=True)

@@ -17,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 # The pairs of the values already projected, totals and sex parts in one pass: per slot
 # series the latest validated baseline and endline, side by side, where both are present
-# and in one currency (the rule of services.reporting.impact.queries.paired_values, as it
+# and in one currency (the rule of services.reporting.impact.repository.paired_values, as it
 # stands at this revision; from here on the projector keeps the table).
 BACKFILL = """
 INSERT INTO rm_pair (id, enterprise_id, project_id, indicator_id, indicator_code, sex,
