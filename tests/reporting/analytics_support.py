@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.app import create_app
+from services.reporting.impact.repository import refresh_pairs
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -328,6 +329,8 @@ class Rows:
                 .values(buyer_ids=func.array_append(RmEnterprise.buyer_ids, buyer_id))
             )
         self.buyer_links.clear()
+        # Values written as rows, not events: pair them as the projector does.
+        await refresh_pairs(self.session, enterprise_ids=None, indicator_codes=None)
         await self.session.commit()
 
 

@@ -14,6 +14,7 @@ from services.gateway.graph.composer import compose
 from services.gateway.graph.subgraph import SUPPORTED_FEDERATION
 from services.indicators.graphql.schema import schema as indicators_schema
 from services.reporting.graphql.schema import schema as reporting_schema
+from services.reporting.impact.repository import refresh_pairs
 from services.reporting.readmodels.models import (
     RmEnrolment,
     RmEnterprise,
@@ -307,6 +308,9 @@ async def test_entities_of_100_enterprises_cost_the_same_statements_as_3(
                     value_version=1,
                 )
             )
+    # Values written as rows, not events: pair them as the projector does.
+    await reporting_session.flush()
+    await refresh_pairs(reporting_session, enterprise_ids=None, indicator_codes=None)
     await reporting_session.commit()
 
     async def run(count: int) -> list[str]:

@@ -15,11 +15,14 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Subquery,
+    Uuid,
     and_,
     case,
     cast,
+    delete,
     exists,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -37,12 +40,14 @@ from services.reporting.readmodels.models import (
     RmEnrolment,
     RmEnterprise,
     RmIndicator,
+    RmPair,
     RmProject,
     RmRound,
     RmValue,
 )
 from services.reporting.repository import Breakdown, DimensionSql, breakdown
 from services.reporting.tenancy import row_visible
+from shared.enums import Role
 from shared.identity import Principal
 from shared.sql import column_of
 
@@ -81,6 +86,8 @@ def _latest_totals(
         col(RmValue.enterprise_id),
         col(RmValue.project_id),
         col(RmValue.indicator_id),
+        # Follows from the id; carried for the stored pairs, which are filtered by code.
+        col(RmValue.indicator_code),
         *([col(RmValue.sex)] if by_sex else []),
         col(RmValue.round_kind),
     ]
@@ -123,6 +130,100 @@ def matched_pairs(
     by_sex: bool = False,
     with_values: bool = False,
 ) -> CTE:
+    """The pairs the caller may see (columns as ``paired_values``): read from the stored
+    pairs (``rm_pair``), or paired from the values when ``with_values`` asks for the value
+    ids and versions behind each pair (to explain a figure)."""
+    if with_values:
+        return paired_values(
+            principal,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=by_sex,
+            with_values=True,
+        )
+    conditions: list[ColumnElement[bool]] = [
+        col(RmPair.sex).is_not(None) if by_sex else col(RmPair.sex).is_(None),
+        row_visible(RmPair.enterprise_id, RmPair.project_id, principal),
+    ]
+    if indicator_codes is not None:
+        conditions.append(col(RmPair.indicator_code).in_(indicator_codes))
+    if enterprise_ids is not None:
+        conditions.append(col(RmPair.enterprise_id).in_(enterprise_ids))
+    return (
+        select(*(column_of(getattr(RmPair, name)) for name in PAIR_COLUMNS))
+        .where(*conditions)
+        .cte("pairs")
+    )
+
+
+# What a stored pair holds, in paired_values' column names.
+PAIR_COLUMNS = (
+    "enterprise_id",
+    "project_id",
+    "indicator_id",
+    "indicator_code",
+    "sex",
+    "base",
+    "end",
+    "base_bool",
+    "end_bool",
+    "end_round_id",
+    "currency",
+)
+# Pairs are kept for every enterprise; tenancy applies when a report reads them.
+EVERYONE = Principal(subject="reporting-pairs", role=Role.ilo_global)
+
+
+async def refresh_pairs(
+    session: AsyncSession,
+    *,
+    enterprise_ids: Collection[UUID] | None,
+    indicator_codes: Collection[str] | None,
+) -> None:
+    """Pair anew the values of ``enterprise_ids`` x ``indicator_codes`` (None: all), totals
+    and sex parts, replacing their stored pairs: called by the projector in the transaction
+    that changes the values, so the stored pairs never disagree with them."""
+    stale = delete(RmPair)
+    if enterprise_ids is not None:
+        stale = stale.where(col(RmPair.enterprise_id).in_(enterprise_ids))
+    if indicator_codes is not None:
+        stale = stale.where(col(RmPair.indicator_code).in_(indicator_codes))
+    await session.execute(stale)
+    for by_sex in (False, True):
+        pairs = paired_values(
+            EVERYONE,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            by_sex=by_sex,
+        )
+        await session.execute(
+            insert(RmPair).from_select(
+                ["id", *PAIR_COLUMNS],
+                select(pair_id(pairs), *(pairs.c[name] for name in PAIR_COLUMNS)),
+            )
+        )
+
+
+def pair_id(pairs: CTE) -> ColumnElement[UUID]:
+    """A stored pair's id, from its key: the same pair gets the same id on every replay."""
+    key = func.concat_ws(
+        "/",
+        pairs.c.enterprise_id,
+        pairs.c.project_id,
+        pairs.c.indicator_id,
+        func.coalesce(pairs.c.sex, ""),
+    )
+    return cast(func.md5(key), Uuid)
+
+
+def paired_values(
+    principal: Principal,
+    *,
+    indicator_codes: Collection[str] | None = None,
+    enterprise_ids: Collection[UUID] | None = None,
+    by_sex: bool = False,
+    with_values: bool = False,
+) -> CTE:
     """Pairs (enterprise, project, indicator; and sex part when ``by_sex``) with both
     sides' values and value ids and versions, the endline round and the currency. A pair
     whose two sides are in different currencies is no pair.
@@ -144,6 +245,7 @@ def matched_pairs(
         latest.c.enterprise_id,
         latest.c.project_id,
         latest.c.indicator_id,
+        latest.c.indicator_code,
         *([latest.c.sex] if by_sex else []),
     ]
     sides = (
@@ -167,6 +269,7 @@ def matched_pairs(
             sides.c.enterprise_id,
             sides.c.project_id,
             sides.c.indicator_id,
+            sides.c.indicator_code,
             (sides.c.sex if by_sex else null()).label("sex"),
             *(
                 [

@@ -260,6 +260,43 @@ class RmValue(Table, table=True):
     updated_at: datetime = created_at_field()
 
 
+class RmPair(Table, table=True):
+    """A matched pair as the impact report counts it: per enterprise, project and indicator
+    (and per sex part, ``sex`` null for the total), the latest validated baseline and
+    endline values. Kept by the projector whenever a value of the slot changes
+    (``impact.repository.refresh_pairs``), so a report reads pairs instead of pairing values
+    on every request. Only what can pair is stored: both sides present, one currency.
+    """
+
+    __tablename__ = "rm_pair"
+    __table_args__ = (
+        Index(
+            "uq_rm_pair",
+            "enterprise_id",
+            "project_id",
+            "indicator_id",
+            "sex",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_rm_pair_indicator", "indicator_code", "sex"),
+    )
+
+    # Derived from the key (impact.repository.pair_id), identical on every replay.
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID
+    project_id: UUID = Field(index=True)
+    indicator_id: UUID
+    indicator_code: str = Field(sa_type=String(60))
+    sex: str | None = Field(default=None, sa_type=String(10))  # null: the total
+    base: Decimal | None = Field(default=None, sa_type=Numeric)
+    end: Decimal | None = Field(default=None, sa_type=Numeric)
+    base_bool: bool | None = None
+    end_bool: bool | None = None
+    end_round_id: UUID | None = None
+    currency: str | None = Field(default=None, sa_type=String(3))
+
+
 class RmImprovementTeam(Table, table=True):
     __tablename__ = "rm_improvement_team"
 

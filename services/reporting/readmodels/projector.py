@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.impact import repository as impact_repository
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -59,6 +60,9 @@ INDICATORS_CONSUMER = "reporting.indicators"
 
 # Rows keyed by a natural key get an id derived from it, identical on every replay.
 _DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models")
+
+# Values of these rounds make matched pairs (impact.repository.refresh_pairs).
+PAIRED_ROUNDS = frozenset({"baseline", "endline"})
 
 
 def derived_id(*parts: object) -> UUID:
@@ -282,6 +286,14 @@ async def _values(
         }.values()
     )
     await read_model_repository.upsert_values(session, rows, counted=counted)
+    # The pairs these values may make or break, paired anew in the same transaction.
+    paired = [f for f in facts if f.round_kind in PAIRED_ROUNDS and f.role is None]
+    if paired:
+        await impact_repository.refresh_pairs(
+            session,
+            enterprise_ids={f.enterprise_id for f in paired},
+            indicator_codes={f.indicator_code for f in paired},
+        )
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
