@@ -169,6 +169,8 @@ PAIR_COLUMNS = (
     "end_bool",
     "end_round_id",
     "currency",
+    "change",
+    "relative_change",
 )
 # Pairs are kept for every enterprise; tenancy applies when a report reads them.
 EVERYONE = Principal(subject="reporting-pairs", role=Role.ilo_global)
@@ -287,6 +289,7 @@ def paired_values(
             sides.c.end_bool,
             sides.c.end_round_id,
             sides.c.base_currency.label("currency"),
+            *changes(sides.c.base, sides.c.end),
         )
         .where(
             sides.c.base_currency.is_not_distinct_from(sides.c.end_currency),
@@ -297,6 +300,16 @@ def paired_values(
         )
         .cte("pairs")
     )
+
+
+def changes(base: ColumnElement[Any], end: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """A pair's change and relative change (% of |baseline|; null for a baseline of 0),
+    computed in numeric and only then made float, as the report's medians take them:
+    worked out once per pair when it is stored, not on every report."""
+    return [
+        cast(end - base, Float).label("change"),
+        cast((end - base) / func.abs(func.nullif(base, 0)) * 100, Float).label("relative_change"),
+    ]
 
 
 def impact_dimensions(pairs: CTE, modules: Subquery) -> dict[Dimension, DimensionSql]:
@@ -354,7 +367,7 @@ def _aggregate(
     # needed per pair. Which counts make "improved" is decided by the direction afterwards.
     base, end = pairs.c.base, pairs.c.end
     base_bool, end_bool = pairs.c.base_bool, pairs.c.end_bool
-    relative = cast((end - base) / func.abs(func.nullif(base, 0)) * 100, Float)
+    relative = pairs.c.relative_change
     quartiles = func.percentile_cont(array([literal(q) for q in QUARTILES])).within_group(relative)
     one_currency = or_(
         func.min(pairs.c.currency).is_(None),
@@ -372,7 +385,7 @@ def _aggregate(
         func.count().filter(base == 0).label("base_zero"),
         cast(quartiles, ARRAY(Float)).label("quartiles"),
         case(
-            (one_currency, func.percentile_cont(0.5).within_group(cast(end - base, Float))),
+            (one_currency, func.percentile_cont(0.5).within_group(pairs.c.change)),
             else_=null(),
         ).label("median_abs_change"),
         case((one_currency, func.min(pairs.c.currency)), else_=null()).label("currency"),

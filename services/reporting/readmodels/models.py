@@ -295,6 +295,9 @@ class RmPair(Table, table=True):
     end_bool: bool | None = None
     end_round_id: UUID | None = None
     currency: str | None = Field(default=None, sa_type=String(3))
+    # end - base, and as % of |base| (null for a base of 0): impact.repository.changes.
+    change: float | None = None
+    relative_change: float | None = None
 
 
 class RmImprovementTeam(Table, table=True):

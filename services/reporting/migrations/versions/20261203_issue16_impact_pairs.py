@@ -21,10 +21,12 @@ depends_on: str | Sequence[str] | None = None
 # stands at this revision; from here on the projector keeps the table).
 BACKFILL = """
 INSERT INTO rm_pair (id, enterprise_id, project_id, indicator_id, indicator_code, sex,
-                     base, "end", base_bool, end_bool, end_round_id, currency)
+                     base, "end", base_bool, end_bool, end_round_id, currency,
+                     change, relative_change)
 SELECT md5(concat_ws('/', enterprise_id, project_id, indicator_id, coalesce(sex, '')))::uuid,
        enterprise_id, project_id, indicator_id, indicator_code, sex,
-       base, "end", base_bool, end_bool, end_round_id, base_currency
+       base, "end", base_bool, end_bool, end_round_id, base_currency,
+       ("end" - base)::float8, (("end" - base) / abs(nullif(base, 0)) * 100)::float8
 FROM (
     SELECT enterprise_id, project_id, indicator_id, indicator_code, sex,
            max(value) FILTER (WHERE round_kind = 'baseline') AS base,
@@ -68,6 +70,8 @@ def upgrade() -> None:
         sa.Column("end_bool", sa.Boolean(), nullable=True),
         sa.Column("end_round_id", sa.Uuid(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("change", sa.Float(), nullable=True),
+        sa.Column("relative_change", sa.Float(), nullable=True),
     )
     op.create_index(
         "uq_rm_pair",
