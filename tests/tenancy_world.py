@@ -216,6 +216,8 @@ async def build_world(
             "end_date": "2019-05-31",
             "trainer_ids": [coach],
             "enterprise_ids": members,
+            # EFP's shared enterprise only expressed interest in the Ghana project.
+            "override_reason": "Trains with MDPI's batch while its Ghana enrolment is screened",
         }
         return str((await api.created("/cohorts", body))["id"])
 

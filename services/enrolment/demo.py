@@ -427,18 +427,26 @@ async def _training(
             )
 
     efp = staff["EFP"]
+    # Crescent Denim Dyeing had not signed its consent form when the batch started: the ILO
+    # let it join (an audited override of the stage rule), as the cohort shows.
     cohort = await cohort_service.create(
         session,
         CohortCreate(
             project_id=projects["ILES Pakistan"],
+            partner_id=efp.organisation_id,
             module_code=MODULE_1,
             name="Karachi batch 1: Workplace Cooperation",
             start_date=date(2018, 10, 2),
             end_date=date(2019, 2, 15),
             trainer_ids=[trainers["Ayesha Siddiqui"], trainers["Farhan Qureshi"]],
+            lead_trainer_id=trainers["Ayesha Siddiqui"],
             enterprise_ids=[enterprises[name] for name in KARACHI_BATCH],
+            override_reason=(
+                "Crescent Denim Dyeing signs its consent form in the first week of the batch; "
+                "it joins the classroom days meanwhile"
+            ),
         ),
-        principal=efp,
+        principal=LOADER,
         recommended_max=EnrolmentSettings().cohort_recommended_max,
     )
     participants: list[UUID] = []

@@ -40,6 +40,36 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
 }
 
 
+# The programme's path in order: an enterprise "has reached" a stage when it stands at it or
+# further along. Screening outcomes all come before shortlisting.
+PATH: tuple[S, ...] = (
+    S.expression_of_interest,
+    S.needs_information,
+    S.ineligible,
+    S.eligible,
+    S.shortlisted,
+    S.initial_assessment,
+    S.baseline_assessment,
+    S.consent_signed,
+    S.level1,
+    S.level1_completed,
+    S.level2_interest,
+    S.comprehensive_baseline,
+    S.level2_shortlisted,
+    S.level2,
+    S.level2_completed,
+    S.alumni,
+)
+
+
+def has_reached(stage: S, required: S) -> bool:
+    """Whether an enterprise at ``stage`` has come as far as ``required`` (never when it
+    withdrew or was dropped)."""
+    if stage not in PATH or required not in PATH:
+        return False
+    return PATH.index(stage) >= PATH.index(required)
+
+
 def allowed_next(stage: S) -> tuple[S, ...]:
     forward = TRANSITIONS[stage]
     return forward if stage in FINAL_STAGES else (*forward, *_EXITS)

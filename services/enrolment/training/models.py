@@ -2,10 +2,12 @@
 classroom sessions and attendance, consulting visits, per-enterprise module progress."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import String, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Column, Field
 
 from services.enrolment.db import Table, created_at_field, enum_field, timestamp_field
 from shared.enums import CertificationLevel, DeliveryMode, ParticipantRole, Sex
@@ -70,6 +72,12 @@ class Cohort(Table, table=True):
     start_date: date | None = None
     end_date: date | None = None
     delivery_mode: DeliveryMode = enum_field(default=DeliveryMode.on_site)
+    # Certified in the module (services.enrolment.training.cohort_rules); null: no trainer yet.
+    lead_trainer_id: UUID | None = Field(default=None, foreign_key="trainer.id")
+    # Cohort rules the ILO or the programme manager overrode: rule, subject, why, who, when.
+    overrides: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     created_at: datetime = created_at_field()
 
 

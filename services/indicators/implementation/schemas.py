@@ -150,8 +150,12 @@ class MeetingPublic(BaseModel):
 
 
 class SexCounts(BaseModel):
+    """Members by sex; the four parts add up to the total."""
+
     female: int = 0
     male: int = 0
+    other: int = 0
+    not_disclosed: int = 0
     total: int = 0
 
 
@@ -404,6 +408,8 @@ class SatisfactionGroup(BaseModel):
 class BySex(BaseModel):
     female: SatisfactionGroup
     male: SatisfactionGroup
+    other: SatisfactionGroup
+    not_disclosed: SatisfactionGroup
 
 
 class ByRole(BaseModel):

@@ -25,12 +25,12 @@ from services.reporting.impact.report import INDICATOR_PARAM, indicator_codes
 from services.reporting.readmodels.models import RmEnterprise
 from services.reporting.suppliers.changes import change_of
 from shared.decimals import PlainDecimal
-from shared.enums import Role
+from shared.enums import Role, Sex
 from shared.identity import Principal
 from shared.problems import Forbidden, InvalidInput, field_error
 
 SEX_PARAM = "sex"
-SEXES = ("female", "male")
+SEXES = tuple(sex.value for sex in Sex)
 
 
 class PairSide(BaseModel):
@@ -83,8 +83,8 @@ def _sex(raw: RawParams) -> str | None:
         return None
     if len(values) > 1 or values[0] not in SEXES:
         raise InvalidInput(
-            "sex is female or male, once",
-            errors=[field_error(f"query.{SEX_PARAM}", "enum", "female or male", values)],
+            f"sex is one of {', '.join(SEXES)}, once",
+            errors=[field_error(f"query.{SEX_PARAM}", "enum", " or ".join(SEXES), values)],
         )
     return str(values[0])
 

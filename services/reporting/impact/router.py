@@ -55,7 +55,7 @@ async def get_impact_pairs(
     params: ReportQueryParams,
     indicator: Annotated[str, Query(description="The indicator code of the figure")],
     sex: Annotated[
-        str | None, Query(description="female or male: a sex part's figure (group_by=sex)")
+        str | None, Query(description="female, male, other or not_disclosed: a sex part's figure")
     ] = None,
 ) -> ImpactExplanation:
     del indicator, sex  # read from ``params`` with the rest of the query

@@ -121,7 +121,7 @@ class RmParticipant(Table, table=True):
     cohort_id: UUID = Field(index=True)
     enterprise_id: UUID = Field(index=True)
     role: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     removed: bool = False
     updated_at: datetime = created_at_field()
 
@@ -150,7 +150,7 @@ class RmTrainerCertification(Table, table=True):
     organisation_id: UUID | None = Field(default=None, index=True)
     module_code: str = Field(sa_type=String(40))
     level: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     country: str = Field(sa_type=String(2))
     certified_at: datetime = created_at_field()
 
@@ -244,7 +244,7 @@ class RmValue(Table, table=True):
     round_kind: str | None = Field(default=None, sa_type=String(20))
     round_sequence: int | None = None
     month: date | None = None
-    sex: str | None = Field(default=None, sa_type=String(10))  # null: the total
+    sex: str | None = Field(default=None, sa_type=String(20))  # null: the total
     role: str | None = Field(default=None, sa_type=String(10))  # null: all roles
     value: Decimal | None = Field(default=None, sa_type=Numeric)
     value_bool: bool | None = None
@@ -301,7 +301,7 @@ class RmSatisfaction(Table, table=True):
     participant_id: UUID
     module_code: str = Field(sa_type=String(40))
     role: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     rating: int
     would_recommend: bool | None = None
     # The day the rating was given (null: recorded before ratings were dated).
