@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.calls.models import Application, Call
 from services.enrolment.calls.presets import load_preset
+from services.enrolment.calls.questions import CallQuestion
 from services.enrolment.calls.rules import CriterionSpec
 from services.enrolment.calls.schemas import (
     ApplicationAnswers,
@@ -170,8 +171,20 @@ GHANA_PRIORITIES = [
         {"key": "waste_or_recycling", "label": "Waste management or recycling", "kind":
          "priority", "weight": 3, "rule": {"type": "value_in", "field": "sub_sector",
                                             "allowed": ["waste_management", "recycling"]}},
+        {"key": "green_practices", "label": "Adapts green and eco-friendly business practices",
+         "kind": "priority", "weight": 1,
+         "rule": {"type": "is_true", "field": "green_practices"}},
     )
 ]  # fmt: skip
+# The Ghana call's own question (seed 003), and who answered yes (Tema has not answered).
+GHANA_QUESTIONS = [
+    CallQuestion(
+        key="green_practices",
+        label="Does the enterprise adapt green and eco-friendly business practices?",
+        type="yes_no",
+    )
+]
+GREEN_ANSWERS = {"Accra Recycling Works": True, "Kumasi Food Processors": False}
 
 # The 2018 Pakistan call closed on 10 August 2018 (seed 002), Pakistan time.
 PAKISTAN_2018_DEADLINE = datetime(2018, 8, 10, 18, 59, tzinfo=UTC)
@@ -289,15 +302,22 @@ async def _calls_and_journeys(
             deadline=now + timedelta(days=90),
             capacity=2,
             criteria=GHANA_PRIORITIES,
+            questions=GHANA_QUESTIONS,
         ),
         principal=staff["MDPI"],
     )
     for partner, _, profile in ENTERPRISES:
         if partner == "MDPI":
+            green = GREEN_ANSWERS.get(profile["name"])
             await application_service.create(
                 session,
                 ghana_call.id,
-                ApplicationCreate(enterprise_id=enterprises[profile["name"]]),
+                ApplicationCreate(
+                    enterprise_id=enterprises[profile["name"]],
+                    answers=ApplicationAnswers(
+                        questions=None if green is None else {"green_practices": green}
+                    ),
+                ),
                 principal=staff["MDPI"],
             )
     await call_service.shortlist(

@@ -1,4 +1,4 @@
-"""the rest of the programme: cohort rules and overrides, sex categories
+"""the rest of the programme: cohort rules and overrides, call questions
 
 Revision ID: 20261203_issue15
 Revises: 0002
@@ -38,8 +38,19 @@ def upgrade() -> None:
         "WHERE cohort_trainer.cohort_id = cohort.id)"
     )
 
+    op.add_column(
+        "criteria_version",
+        sa.Column(
+            "questions",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
+            nullable=False,
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_column("criteria_version", "questions")
     op.drop_column("cohort", "overrides")
     op.drop_constraint(op.f("fk_cohort_lead_trainer_id_trainer"), "cohort", type_="foreignkey")
     op.drop_column("cohort", "lead_trainer_id")
