@@ -204,9 +204,48 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class AssessmentRecorded(EventPayload):
+    """An initial, baseline or comprehensive baseline assessment of an enterprise."""
+
+    event_type: ClassVar[str] = "assessment.recorded"
+    aggregate_type: ClassVar[str] = "assessment"
+
+    assessment_id: UUID
+    enrolment_id: UUID
+    enterprise_id: UUID
+    project_id: UUID
+    # initial | baseline | comprehensive_baseline
+    kind: str
+    assessed_on: date
+    priority_modules: list[str]
+
+    def aggregate_id(self) -> UUID:
+        return self.assessment_id
+
+
+class CommitmentMeetingRecorded(EventPayload):
+    """The meeting with an applicant's CEO or main decision maker, and what it committed to."""
+
+    event_type: ClassVar[str] = "commitment_meeting.recorded"
+    aggregate_type: ClassVar[str] = "application"
+
+    meeting_id: UUID
+    application_id: UUID
+    call_id: UUID
+    enterprise_id: UUID
+    held_on: date
+    # ceo_attends | senior_nominee | none
+    commitment: str
+
+    def aggregate_id(self) -> UUID:
+        return self.application_id
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     (cls.event_type, cls.version): cls
     for cls in (
+        AssessmentRecorded,
+        CommitmentMeetingRecorded,
         EnterpriseRegistered,
         EnterpriseUpdated,
         ApplicationSubmitted,

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.enrolment.training.catalogue import ensure_standard_modules
 from shared.enums import Role
 from shared.identity import Principal
+from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED, pakistan_criteria
 from tests.enrolment.support import ILO, Api, garment_factory, unique
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
@@ -494,6 +495,24 @@ async def build_world(
                 "enrolment",
                 {"enrolment_id": enrolment, "enterprise_id": enterprise},
                 readers,
+            )
+        )
+    # An assessment of each tenant's enrolment (they stand past the baseline: kept as is).
+    for enterprise, project in ((e_pk, pk), (e_gh, gh)):
+        enrolment = enrolments[(enterprise, project)]
+        made = await api.created(
+            f"/enrolments/{enrolment}/assessments", assessment_body("baseline")
+        )
+        objects.append(
+            Obj(
+                f"assessment of {enterprise[:8]}",
+                "assessment",
+                {
+                    "assessment_id": str(made["id"]),
+                    "enrolment_id": enrolment,
+                    "enterprise_id": enterprise,
+                },
+                no_buyers[enterprise],
             )
         )
     for enterprise, buyer in ((e_pk, inditex), (e_gh, adidas), (e_sh, inditex), (e_sh, adidas)):

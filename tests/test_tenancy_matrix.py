@@ -37,6 +37,7 @@ from services.reporting.graphql.schema import schema as reporting_schema
 from shared.db import Database
 from shared.graphql import SubgraphSchema
 from tests.conftest import rolled_back_session
+from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
@@ -143,6 +144,8 @@ RATING = {
     "rating": 4,
 }
 REPORT_PARAMS = {"project": "{project_id}"}
+# A supplier's assessments are not what a buyer follows (its stage and modules are).
+NOT_BUYERS = frozenset(PRINCIPALS) - {"inditex", "adidas"}
 PROBE = Public("probe for the operator's network; the gateway never routes it")
 
 ENROLMENT: dict[tuple[str, str], Entry] = {
@@ -181,6 +184,15 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("GET", "/calls/{call_id}/applications"): Case("call"),
     ("POST", "/calls/{call_id}/shortlist"): Case("call"),
     ("GET", "/applications/{application_id}"): Case("application"),
+    ("POST", "/applications/{application_id}/meetings"): Case(
+        "application",
+        body={
+            "held_on": "2018-08-20",
+            "attendees": [{"name": "Imran Sheikh", "position": "CEO", "decision_maker": True}],
+            "commitment": "ceo_attends",
+        },
+    ),
+    ("GET", "/applications/{application_id}/meetings"): Case("application"),
     ("PATCH", "/applications/{application_id}"): Case("application", body={"answers": DECLARED}),
     ("GET", "/enrolments"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
     ("POST", "/enrolments"): Case(
@@ -191,6 +203,12 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("POST", "/enrolments/{enrolment_id}/transitions"): Case(
         "enrolment", body={"to_stage": "dropped", "reason": "Closed the factory"}
     ),
+    ("POST", "/enrolments/{enrolment_id}/assessments"): Case(
+        "enrolment", body=assessment_body("baseline"), only=NOT_BUYERS
+    ),
+    ("GET", "/enrolments/{enrolment_id}/assessments"): Case("enrolment", only=NOT_BUYERS),
+    ("GET", "/enrolments/{enrolment_id}/next-module"): Case("enrolment", only=NOT_BUYERS),
+    ("GET", "/assessments/{assessment_id}"): Case("assessment"),
     ("GET", "/enterprises/{enterprise_id}/consents"): Case("enterprise"),
     ("POST", "/enterprises/{enterprise_id}/consents"): Case(
         "enterprise", body={"buyer_id": "{buyer_inditex}"}
@@ -444,6 +462,8 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.organisations": Public("the organisation directory"),
         "Query.projects": GraphCase(None),
         "Query.project": GraphCase("project", '(id: "{project_id}")'),
+        "Query.assessments": GraphCase("assessment", '(enrolmentId: "{enrolment_id}")'),
+        "Query.commitmentMeetings": GraphCase("application", '(applicationId: "{application_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {

@@ -2,11 +2,13 @@
 
 from fastapi import FastAPI
 
+from services.enrolment.assessments.router import router as assessments_router
 from services.enrolment.calls.router import router as calls_router
 from services.enrolment.db import changes
 from services.enrolment.enterprises.router import router as enterprises_router
 from services.enrolment.graphql.schema import router as graphql_router
 from services.enrolment.lifecycle.router import router as lifecycle_router
+from services.enrolment.meetings.router import router as meetings_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.settings import EnrolmentSettings
 from services.enrolment.training.router import router as training_router
@@ -30,7 +32,9 @@ def create_app(
             organisations_router,
             enterprises_router,
             calls_router,
+            meetings_router,
             lifecycle_router,
+            assessments_router,
             training_router,
         ],
         subgraph=graphql_router,

@@ -10,6 +10,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.assessments.schemas import AssessmentCreate, AssessmentKind, Finding
+from services.enrolment.assessments.service import assessment_service
 from services.enrolment.calls.models import Application, Call
 from services.enrolment.calls.presets import load_preset
 from services.enrolment.calls.questions import CallQuestion
@@ -26,6 +28,8 @@ from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.consent import consent_service
 from services.enrolment.lifecycle.schemas import ConsentGive, ConsentWithdraw
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.meetings.schemas import Attendee, Commitment, MeetingCreate
+from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.models import Organisation
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
@@ -163,6 +167,69 @@ JOURNEYS: dict[str, list[LifecycleStage]] = {
     "Crescent Denim Dyeing": [S.initial_assessment],
 }  # fmt: skip
 
+# The assessments behind the assessment stages (seed 002: the initial assessment with the
+# CEO meeting, the baseline before Level 1, the comprehensive baseline choosing Level 2).
+ASSESSMENTS: dict[LifecycleStage, AssessmentCreate] = {
+    S.initial_assessment: AssessmentCreate(
+        kind=AssessmentKind.initial,
+        assessed_on=date(2018, 8, 28),
+        assessor="EFP assessment team",
+        findings=[
+            Finding(area="Workplace cooperation", score=2,
+                    finding="No worker-manager meetings; complaints go to line supervisors"),
+        ],
+    ),
+    S.baseline_assessment: AssessmentCreate(
+        kind=AssessmentKind.baseline,
+        assessed_on=date(2018, 9, 12),
+        assessor="Ayesha Siddiqui",
+        findings=[
+            Finding(area="Quality management", score=2,
+                    finding="Defects found only at final inspection; rework on every line"),
+            Finding(area="Occupational safety and health", score=3,
+                    finding="PPE issued but not worn in the dyeing section"),
+        ],
+        priority_modules=["quality_management", "osh", "workforce_management"],
+    ),
+    S.comprehensive_baseline: AssessmentCreate(
+        kind=AssessmentKind.comprehensive_baseline,
+        assessed_on=date(2019, 6, 20),
+        assessor="Farhan Qureshi",
+        findings=[
+            Finding(area="Quality management", score=3,
+                    finding="Line meetings in place; defect data kept but not analysed"),
+        ],
+        priority_modules=["quality_management", "osh"],
+    ),
+}  # fmt: skip
+
+# The meetings with the Karachi applicants' CEOs (seed 002: "an individual meeting will be
+# held with the company CEO/main decision maker"); Korangi's CEO sends a nominee.
+_CEO_MEETING = MeetingCreate(
+    held_on=date(2018, 8, 14),
+    attendees=[
+        Attendee(name="Chief executive", position="Chief Executive Officer", decision_maker=True),
+        Attendee(name="EFP project officer", position="Employers' Federation of Pakistan"),
+    ],
+    commitment=Commitment.ceo_attends,
+)
+MEETINGS: dict[str, MeetingCreate] = {
+    "Indus Knitwear (Pvt) Ltd": _CEO_MEETING,
+    "Port Qasim Garments": _CEO_MEETING,
+    "Crescent Denim Dyeing": _CEO_MEETING,
+    "Korangi Apparel Industries": MeetingCreate(
+        held_on=date(2018, 8, 16),
+        attendees=[
+            Attendee(name="Tariq Mehmood", position="Managing Director", decision_maker=True),
+            Attendee(name="Nadia Hussain", position="General Manager, Operations"),
+        ],
+        commitment=Commitment.senior_nominee,
+        nominee_name="Nadia Hussain",
+        nominee_position="General Manager, Operations",
+        nominee_decision_authority=True,
+    ),
+}
+
 GHANA_PRIORITIES = [
     CriterionSpec.model_validate(c)
     for c in (
@@ -280,8 +347,9 @@ async def _calls_and_journeys(
     pakistan_names = [
         name for partner, _, p in ENTERPRISES if partner == "EFP" for name in [p["name"]]
     ]
+    meetings = 0
     for name in pakistan_names:
-        await application_service.create(
+        application = await application_service.create(
             session,
             pakistan_call.id,
             ApplicationCreate(
@@ -290,6 +358,11 @@ async def _calls_and_journeys(
             ),
             principal=staff["EFP"],
         )
+        if name in MEETINGS:
+            await meeting_service.create(
+                session, application.id, MEETINGS[name], principal=staff["EFP"]
+            )
+            meetings += 1
     await call_service.shortlist(
         session, pakistan_call.id, ShortlistRequest(), principal=staff["EFP"]
     )
@@ -333,6 +406,13 @@ async def _calls_and_journeys(
             principal=staff["EFP"],
         )
         for stage in stages:
+            if stage in ASSESSMENTS:
+                # Assessment stages are reached by recording the assessment itself.
+                await assessment_service.create(
+                    session, enrolment.id, ASSESSMENTS[stage], principal=staff["EFP"]
+                )
+                transitions += 1
+                continue
             await lifecycle_service.transition(
                 session,
                 enrolment,
@@ -391,6 +471,7 @@ async def _calls_and_journeys(
     return {
         "calls": 2,
         "applications": len(pakistan_names) + 3,
+        "commitment meetings": meetings,
         "stage transitions": transitions,
         "consents": len(consents),
     }

@@ -1,9 +1,11 @@
 """Every enrolment table, imported in one place for Alembic and the test fixtures."""
 
+from services.enrolment.assessments.models import Assessment
 from services.enrolment.calls.models import Application, Call, CriteriaVersion
 from services.enrolment.db import metadata, plumbing
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.lifecycle.models import Consent, ConsentEvent, Enrolment, StageTransition
+from services.enrolment.meetings.models import CommitmentMeeting
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
 from services.enrolment.training.models import (
     Attendance,
@@ -21,12 +23,14 @@ from services.enrolment.training.models import (
 
 __all__ = [
     "Application",
+    "Assessment",
     "Attendance",
     "Call",
     "ClassroomSession",
     "Cohort",
     "CohortEnterprise",
     "CohortTrainer",
+    "CommitmentMeeting",
     "Consent",
     "ConsentEvent",
     "ConsultingVisit",

@@ -74,6 +74,8 @@ async def test_participant_composition_warns_when_not_two_managers_and_two_worke
         "workers": 2,
         "female": 2,
         "male": 2,
+        "other": 0,
+        "not_disclosed": 0,
     }
     assert (composition[short]["managers"], composition[short]["workers"]) == (1, 0)
     assert roster["warnings"] == [

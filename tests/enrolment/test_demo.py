@@ -80,3 +80,23 @@ async def test_demo_karachi_batch_was_delivered(demo_api: Api) -> None:
     assert statuses["workplace_cooperation"] == "completed"
     trainers = await items(demo_api, "/trainers")
     assert {t["sex"] for t in trainers} == {"female", "male"}
+
+
+async def test_demo_karachi_batch_has_ceo_meetings_and_baseline_assessments(
+    demo_api: Api,
+) -> None:
+    enterprises = {e["name"]: e["id"] for e in await items(demo_api, "/enterprises")}
+    [call] = [c for c in await items(demo_api, "/calls") if "Pakistan 2018" in c["title"]]
+    applications = {
+        a["enterprise_id"]: a for a in await items(demo_api, f"/calls/{call['id']}/applications")
+    }
+    korangi = applications[enterprises["Korangi Apparel Industries"]]
+    [meeting] = (await demo_api.get(f"/applications/{korangi['id']}/meetings")).json()
+    assert meeting["commitment"] == "senior_nominee"
+    assert korangi["input_snapshot"]["commitment_meeting_id"] == meeting["id"]
+    listed = await demo_api.get(
+        "/enrolments", params={"enterprise_id": enterprises["Korangi Apparel Industries"]}
+    )
+    [enrolment] = listed.json()["items"]
+    kinds = [a["kind"] for a in await items(demo_api, f"/enrolments/{enrolment['id']}/assessments")]
+    assert kinds == ["initial", "baseline", "comprehensive_baseline"]

@@ -50,6 +50,8 @@ from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.machine import FINAL_STAGES
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.meetings.repository import meeting_repository
+from services.enrolment.meetings.schemas import SETTLED_FIELDS, Commitment, settled
 from services.enrolment.organisations.service import project_service
 from shared.enums import ApplicationOutcome, LifecycleStage, Role
 from shared.events import ApplicationEvaluated, ApplicationSubmitted
@@ -387,6 +389,20 @@ class ApplicationService:
         )
         return _application_public(application, call)
 
+    async def reevaluate_one(
+        self, session: AsyncSession, application: Application, *, principal: Principal
+    ) -> ApplicationPublic:
+        """Judge the application again against the criteria version it was judged on."""
+        call = await call_service.get_or_404(session, application.call_id, principal=principal)
+        version = await call_repository.criteria_version(
+            session, call.id, application.criteria_version or call.current_criteria_version
+        ) or await call_service.current_version(session, call)
+        enterprise = (
+            await application_repository.enterprises(session, [application.enterprise_id])
+        )[application.enterprise_id]
+        await self._evaluate(session, application, call, enterprise, version, principal=principal)
+        return _application_public(application, call)
+
     async def reevaluate_for_enterprise(
         self, session: AsyncSession, *, enterprise_id: UUID, principal: Principal
     ) -> None:
@@ -436,12 +452,27 @@ class ApplicationService:
         principal: Principal,
     ) -> None:
         snapshot = _snapshot(enterprise, application.answers, _questions(version))
-        evaluation = evaluate_criteria(_CRITERIA.validate_python(version.criteria), snapshot)
+        # The commitment given at the meeting with the CEO settles what was declared.
+        meeting = await meeting_repository.latest(session, application.id)
+        if meeting is not None:
+            snapshot.update(
+                settled(Commitment(meeting.commitment), meeting.nominee_decision_authority)
+            )
+            snapshot["commitment_meeting_id"] = str(meeting.id)
+        criteria = _CRITERIA.validate_python(version.criteria)
+        evaluation = evaluate_criteria(criteria, snapshot)
         before = _verdict(application) if application.evaluated_at is not None else None
         application.outcome = evaluation.outcome
         application.priority_score = evaluation.priority_score
         application.criteria_version = version.version
-        application.evaluation = [r.model_dump(mode="json") for r in evaluation.results]
+        results = [r.model_dump(mode="json") for r in evaluation.results]
+        if meeting is not None:
+            for result, criterion in zip(results, criteria, strict=True):
+                if {name for _, name in _rule_fields(criterion.rule, "")} & set(SETTLED_FIELDS):
+                    result["explanation"] += (
+                        f" (commitment given at the meeting of {meeting.held_on.isoformat()})"
+                    )
+        application.evaluation = results
         application.input_snapshot = snapshot
         application.evaluated_at = utcnow()
         session.add(application)

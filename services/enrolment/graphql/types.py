@@ -6,9 +6,11 @@ from uuid import UUID
 
 import strawberry
 
+from services.enrolment.assessments.schemas import AssessmentPublic
 from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.graphql.context import GraphQLContext
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
+from services.enrolment.meetings.schemas import MeetingPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
 from shared.graphql import parse_id
@@ -179,3 +181,89 @@ class Project:
 class ProjectConnection:
     items: list[Project]
     next_cursor: str | None
+
+
+@strawberry.type(description="What an assessor found in one area")
+class AssessmentFinding:
+    area: str
+    score: int | None = strawberry.field(description="1 (weak) to 5 (strong); null: not scored")
+    finding: str
+
+
+@strawberry.type(description="An initial, baseline or comprehensive baseline assessment")
+class Assessment:
+    id: strawberry.ID
+    enrolment_id: strawberry.ID
+    enterprise_id: strawberry.ID
+    project_id: strawberry.ID
+    kind: str = strawberry.field(description="initial | baseline | comprehensive_baseline")
+    assessed_on: date
+    assessor: str
+    findings: list[AssessmentFinding]
+    priority_modules: list[str] = strawberry.field(
+        description="Module codes, most urgent first; cohort planning follows them"
+    )
+    notes: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, assessment: AssessmentPublic) -> Self:
+        return cls(
+            id=_id(assessment.id),
+            enrolment_id=_id(assessment.enrolment_id),
+            enterprise_id=_id(assessment.enterprise_id),
+            project_id=_id(assessment.project_id),
+            kind=assessment.kind.value,
+            assessed_on=assessment.assessed_on,
+            assessor=assessment.assessor,
+            findings=[
+                AssessmentFinding(area=f.area, score=f.score, finding=f.finding)
+                for f in assessment.findings
+            ],
+            priority_modules=list(assessment.priority_modules),
+            notes=assessment.notes,
+            created_at=assessment.created_at,
+        )
+
+
+@strawberry.type
+class AssessmentConnection:
+    items: list[Assessment]
+    next_cursor: str | None
+
+
+@strawberry.type(description="Someone at the meeting with an applicant")
+class MeetingAttendee:
+    name: str
+    position: str
+    decision_maker: bool
+
+
+@strawberry.type(description="The meeting with an applicant's CEO and the commitment given")
+class CommitmentMeeting:
+    id: strawberry.ID
+    application_id: strawberry.ID
+    held_on: date
+    attendees: list[MeetingAttendee]
+    commitment: str = strawberry.field(description="ceo_attends | senior_nominee | none")
+    nominee_name: str | None
+    nominee_position: str | None
+    nominee_decision_authority: bool | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, meeting: MeetingPublic) -> Self:
+        return cls(
+            id=_id(meeting.id),
+            application_id=_id(meeting.application_id),
+            held_on=meeting.held_on,
+            attendees=[
+                MeetingAttendee(name=a.name, position=a.position, decision_maker=a.decision_maker)
+                for a in meeting.attendees
+            ],
+            commitment=meeting.commitment.value,
+            nominee_name=meeting.nominee_name,
+            nominee_position=meeting.nominee_position,
+            nominee_decision_authority=meeting.nominee_decision_authority,
+            created_at=meeting.created_at,
+        )

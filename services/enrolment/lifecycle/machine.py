@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from shared.enums import LifecycleStage as S
 
 # Stages only the platform sets (from an application's evaluation or a call's shortlist).
-SYSTEM_STAGES = frozenset({S.eligible, S.ineligible, S.needs_information, S.shortlisted})
+SCREENING_STAGES = frozenset({S.eligible, S.ineligible, S.needs_information, S.shortlisted})
+# Stages reached by recording the assessment (POST /enrolments/{id}/assessments), never by
+# a bare transition: the stage moves with the record of what was assessed.
+ASSESSMENT_STAGES = frozenset(
+    {S.initial_assessment, S.baseline_assessment, S.comprehensive_baseline}
+)
+SYSTEM_STAGES = SCREENING_STAGES | ASSESSMENT_STAGES
 
 FINAL_STAGES = frozenset({S.alumni, S.withdrawn, S.dropped})
 
@@ -100,6 +106,13 @@ def check_transition(
     if target not in allowed_next(current):
         return Refusal(
             f"Cannot move from {current.value} to {target.value}: {where}", current, allowed
+        )
+    if target in ASSESSMENT_STAGES and not by_system:
+        return Refusal(
+            f"{target.value} is reached by recording the assessment "
+            "(POST /enrolments/{enrolment_id}/assessments), not by hand: " + where,
+            current,
+            allowed,
         )
     if target in SYSTEM_STAGES and not by_system:
         return Refusal(

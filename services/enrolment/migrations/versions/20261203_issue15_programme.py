@@ -1,4 +1,5 @@
-"""the rest of the programme: cohort rules and overrides, call questions
+"""the rest of the programme: cohort rules and overrides, call questions, assessments,
+commitment meetings
 
 Revision ID: 20261203_issue15
 Revises: 0002
@@ -8,6 +9,7 @@ Create Date: 2026-12-03 12:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
@@ -48,8 +50,75 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "assessment",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("enrolment_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("assessed_on", sa.Date(), nullable=False),
+        sa.Column("assessor", sa.String(length=200), nullable=False),
+        sa.Column("assessor_trainer_id", sa.Uuid(), nullable=True),
+        sa.Column("findings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "priority_modules",
+            postgresql.ARRAY(sa.String(length=40)),
+            server_default="{}",
+            nullable=False,
+        ),
+        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assessor_trainer_id"],
+            ["trainer.id"],
+            name=op.f("fk_assessment_assessor_trainer_id_trainer"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolment.id"],
+            name=op.f("fk_assessment_enrolment_id_enrolment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment")),
+    )
+    op.create_index(
+        op.f("ix_assessment_enrolment_id"), "assessment", ["enrolment_id"], unique=False
+    )
+
+    op.create_table(
+        "commitment_meeting",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("held_on", sa.Date(), nullable=False),
+        sa.Column("attendees", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("commitment", sa.String(length=40), nullable=False),
+        sa.Column("nominee_name", sa.String(length=200), nullable=True),
+        sa.Column("nominee_position", sa.String(length=200), nullable=True),
+        sa.Column("nominee_decision_authority", sa.Boolean(), nullable=True),
+        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["application.id"],
+            name=op.f("fk_commitment_meeting_application_id_application"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commitment_meeting")),
+    )
+    op.create_index(
+        op.f("ix_commitment_meeting_application_id"),
+        "commitment_meeting",
+        ["application_id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_commitment_meeting_application_id"), table_name="commitment_meeting")
+    op.drop_table("commitment_meeting")
+    op.drop_index(op.f("ix_assessment_enrolment_id"), table_name="assessment")
+    op.drop_table("assessment")
     op.drop_column("criteria_version", "questions")
     op.drop_column("cohort", "overrides")
     op.drop_constraint(op.f("fk_cohort_lead_trainer_id_trainer"), "cohort", type_="foreignkey")
