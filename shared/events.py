@@ -317,6 +317,49 @@ class ImprovementProjectChanged(EventPayload):
         return self.project_id
 
 
+class ImprovementPlanChanged(EventPayload):
+    """An Enterprise Improvement Plan recorded or moved on (its counts, not its text)."""
+
+    event_type: ClassVar[str] = "improvement_plan.changed"
+    aggregate_type: ClassVar[str] = "improvement_plan"
+
+    plan_id: UUID
+    enterprise_id: UUID
+    module_code: str
+    # open | completed
+    status: str
+    agreed_on: date
+    completed_on: date | None
+    actions: int
+    actions_done: int
+
+    def aggregate_id(self) -> UUID:
+        return self.plan_id
+
+
+class SuggestionChanged(EventPayload):
+    """A suggestion of the enterprise's scheme, registered or decided (no title: counts)."""
+
+    event_type: ClassVar[str] = "suggestion.changed"
+    aggregate_type: ClassVar[str] = "suggestion"
+
+    suggestion_id: UUID
+    enterprise_id: UUID
+    submitted_on: date
+    # manager | worker, and the sex of who suggested it
+    role: str
+    sex: str
+    # submitted | adopted | rejected
+    status: str
+    decided_on: date | None
+    reward_paid: PlainDecimal | None
+    savings: PlainDecimal | None
+    currency: str | None
+
+    def aggregate_id(self) -> UUID:
+        return self.suggestion_id
+
+
 class SatisfactionRecorded(EventPayload):
     """A participant's rating of a module (free-text comments stay in indicators)."""
 
@@ -342,7 +385,13 @@ class SatisfactionRecorded(EventPayload):
 EVENT_PAYLOADS.update(
     {
         (cls.event_type, cls.version): cls
-        for cls in (EitChanged, ImprovementProjectChanged, SatisfactionRecorded)
+        for cls in (
+            EitChanged,
+            ImprovementProjectChanged,
+            SatisfactionRecorded,
+            SuggestionChanged,
+            ImprovementPlanChanged,
+        )
     }
 )
 

@@ -298,7 +298,8 @@ async def build_world(
             "ends_on": "2018-09-30",
         }
         rounds[project] = str((await ind.created("/rounds", body))["id"])
-    values, members, improvement, ratings = {}, {}, {}, {}
+    values, members, improvement, ratings, suggestions = {}, {}, {}, {}, {}
+    plans: dict[str, tuple[str, str]] = {}
     for enterprise, project, staff, cohort_id, person in (
         (e_pk, pk, efp_staff, c_pk, p_pk),
         (e_gh, gh, mdpi_staff, c_gh, p_gh),
@@ -342,6 +343,25 @@ async def build_world(
             as_=staff,
         )
         improvement[enterprise] = str(made["id"])
+        suggestion = await ind.created(
+            f"/enterprises/{enterprise}/suggestions",
+            {"submitted_on": "2019-03-20", "title": "Bins", "role": "worker", "sex": "female"},
+            as_=staff,
+        )
+        suggestions[enterprise] = str(suggestion["id"])
+        made_plan = await ind.created(
+            f"/enterprises/{enterprise}/improvement-plans",
+            {
+                "module_code": "workplace_cooperation",
+                "title": "Plan",
+                "agreed_on": "2019-03-20",
+                "actions": [
+                    {"objective": "Tidy", "action": "5S", "owner": "EIT", "due_on": "2019-05-01"}
+                ],
+            },
+            as_=staff,
+        )
+        plans[enterprise] = (str(made_plan["id"]), str(made_plan["actions"][0]["id"]))
         rating = await ind.created(
             "/satisfaction-responses",
             {
@@ -584,6 +604,22 @@ async def build_world(
                 f"improvement project of {label}'s enterprise",
                 "improvement_project",
                 {"improvement_project_id": improvement[enterprise], "enterprise_id": enterprise},
+                readers,
+            ),
+            Obj(
+                f"improvement plan of {label}'s enterprise",
+                "improvement_plan",
+                {
+                    "plan_id": plans[enterprise][0],
+                    "action_id": plans[enterprise][1],
+                    "enterprise_id": enterprise,
+                },
+                readers,
+            ),
+            Obj(
+                f"suggestion of {label}'s enterprise",
+                "suggestion",
+                {"suggestion_id": suggestions[enterprise], "enterprise_id": enterprise},
                 readers,
             ),
             Obj(

@@ -390,6 +390,30 @@ INDICATORS: dict[tuple[str, str], Entry] = {
         url="/improvement-projects/{improvement_project_id}",
         body={"status": "in_progress"},
     ),
+    ("POST", "/enterprises/{enterprise_id}/improvement-plans"): Case(
+        "enterprise",
+        body={
+            "module_code": "workplace_cooperation",
+            "title": "Plan",
+            "agreed_on": "2019-03-20",
+            "actions": [
+                {"objective": "Tidy", "action": "5S", "owner": "EIT", "due_on": "2019-05-01"}
+            ],
+        },
+    ),
+    ("GET", "/enterprises/{enterprise_id}/improvement-plans"): Case("enterprise"),
+    ("GET", "/improvement-plans/{plan_id}"): Case("improvement_plan"),
+    ("PATCH", "/improvement-plans/{plan_id}/actions/{action_id}"): Case(
+        "improvement_plan", body={"status": "in_progress"}
+    ),
+    ("POST", "/enterprises/{enterprise_id}/suggestions"): Case(
+        "enterprise",
+        body={"submitted_on": "2019-03-20", "title": "Bins", "role": "worker", "sex": "male"},
+    ),
+    ("GET", "/enterprises/{enterprise_id}/suggestions"): Case("enterprise"),
+    ("GET", "/enterprises/{enterprise_id}/suggestion-scheme"): Case("enterprise"),
+    ("GET", "/suggestions/{suggestion_id}"): Case("suggestion"),
+    ("PATCH", "/suggestions/{suggestion_id}"): Case("suggestion", body={"title": "Green bins"}),
     ("POST", "/satisfaction-responses"): Case("participant", body=RATING),
     ("POST", "/satisfaction-responses/batch"): Case("participant", body=[RATING]),
     ("GET", "/satisfaction-responses"): (
@@ -488,6 +512,7 @@ ENTERPRISE_FIELDS = {
     },
     "indicators": {
         "id", "indicatorValues", "improvementProjects", "improvementTeam", "satisfaction",
+        "suggestionScheme", "improvementPlans",
     },
     "reporting": {"id", "scoreStatus", "impact"},
 }  # fmt: skip

@@ -10,9 +10,11 @@ from services.indicators.db import changes, plumbing
 from services.indicators.graphql.schema import router as graphql_router
 from services.indicators.implementation.router import router as implementation_router
 from services.indicators.imports.router import router as imports_router
+from services.indicators.improvement_plans.router import router as plans_router
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.router import router as replica_router
 from services.indicators.settings import IndicatorsSettings
+from services.indicators.suggestions.router import router as suggestions_router
 from services.indicators.values.router import router as values_router
 from shared.consumer import FeedConsumer
 from shared.db import Database
@@ -55,6 +57,8 @@ def create_app(
             values_router,
             imports_router,
             implementation_router,
+            suggestions_router,
+            plans_router,
             replica_router,
         ],
         subgraph=graphql_router,

@@ -9,6 +9,7 @@ from services.indicators.implementation.models import (
     ImprovementTeamMember,
     SatisfactionResponse,
 )
+from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
 from services.indicators.replica.models import (
     ReplicaCohort,
     ReplicaConsent,
@@ -16,6 +17,7 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
+from services.indicators.suggestions.models import Suggestion
 from services.indicators.values.models import (
     IndicatorValue,
     IndicatorValueVersion,
@@ -24,6 +26,8 @@ from services.indicators.values.models import (
 )
 
 __all__ = [
+    "ImprovementPlan",
+    "ImprovementPlanAction",
     "ImprovementProject",
     "ImprovementTeam",
     "ImprovementTeamMeeting",
@@ -40,6 +44,7 @@ __all__ = [
     "ReplicaProject",
     "ReviewPolicy",
     "SatisfactionResponse",
+    "Suggestion",
     "metadata",
     "plumbing",
 ]

@@ -18,6 +18,9 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
     assert await ensure_reference_data(indicators_url) >= 20
     loaded = await load_indicator_demo(enrolment_url, indicators_url)
     assert loaded["indicator values"] == 30
+    # Each Karachi enterprise's suggestion register: one adopted and rewarded, one rejected.
+    assert loaded["suggestions"] == 2 * 3
+    assert loaded["improvement plans"] == 3
     assert "indicator values" not in await load_indicator_demo(enrolment_url, indicators_url)
 
     engine = create_async_engine(indicators_url)
@@ -35,9 +38,20 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
                     )
                 )
             ).all()
+            adopted = [
+                tuple(row)
+                for row in await connection.execute(
+                    text(
+                        "SELECT s.status, s.reward_paid FROM suggestion s "
+                        "JOIN replica_enterprise e ON e.id = s.enterprise_id "
+                        "WHERE e.name = 'Indus Knitwear (Pvt) Ltd' AND s.status = 'adopted'"
+                    )
+                )
+            ]
     finally:
         await engine.dispose()
     assert {(row.kind, row.value, row.status) for row in rows} == {
         ("baseline", Decimal(25), "validated"),
         ("endline", Decimal(60), "validated"),
     }
+    assert adopted == [("adopted", Decimal("5000.00"))]

@@ -270,6 +270,48 @@ async def build_suppliers(
         )
     )
 
+    # Its suggestion scheme: one adopted and rewarded, one still under consideration.
+    for decision in (
+        {"status": "adopted", "decided_on": "2019-07-01", "reward_paid": "2000", "currency": "PKR"},
+        {},
+    ):
+        await ok(
+            await indicators_api.post(
+                f"/enterprises/{supplier_id}/suggestions",
+                json={
+                    "submitted_on": "2019-06-10",
+                    "title": "Needle counts at shift change",
+                    "role": "worker",
+                    "sex": "female",
+                    **decision,
+                },
+                as_=staff,
+            )
+        )
+
+    # Its improvement plan, carried out in full.
+    await ok(
+        await indicators_api.post(
+            f"/enterprises/{supplier_id}/improvement-plans",
+            json={
+                "module_code": "workplace_cooperation",
+                "title": "Workplace cooperation plan",
+                "agreed_on": "2019-03-01",
+                "actions": [
+                    {
+                        "objective": "Worker-manager dialogue",
+                        "action": "Monthly EIT meeting",
+                        "owner": "HR manager",
+                        "due_on": "2019-04-01",
+                        "status": "done",
+                        "done_on": "2019-03-15",
+                    }
+                ],
+            },
+            as_=staff,
+        )
+    )
+
     await sync_reporting(api, indicators_api, reporting_session)
     return Suppliers(
         world=world,

@@ -127,6 +127,10 @@ class ScoreStatus:
     )
     eit_formed_on: date | None
     improvement_projects_completed: int
+    suggestions_adopted: int = strawberry.field(description="Adopted suggestions of its scheme")
+    improvement_plans_completed: int = strawberry.field(
+        description="Its Enterprise Improvement Plans completed"
+    )
 
     @classmethod
     def from_row(cls, row: ScoreStatusRow) -> Self:
@@ -137,6 +141,8 @@ class ScoreStatus:
             eit_in_place=team is not None and team.in_place,
             eit_formed_on=team.formed_on if team is not None else None,
             improvement_projects_completed=row.improvement_projects_completed,
+            suggestions_adopted=row.suggestions_adopted,
+            improvement_plans_completed=row.improvement_plans_completed,
         )
 
 

@@ -292,6 +292,40 @@ class RmImprovementProject(Table, table=True):
     updated_at: datetime = created_at_field()
 
 
+class RmImprovementPlan(Table, table=True):
+    """An Enterprise Improvement Plan's status and counts (indicators owns its text)."""
+
+    __tablename__ = "rm_improvement_plan"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    module_code: str = Field(sa_type=String(40))
+    status: str = Field(sa_type=String(20))
+    agreed_on: date
+    completed_on: date | None = None
+    actions: int
+    actions_done: int
+    updated_at: datetime = created_at_field()
+
+
+class RmSuggestion(Table, table=True):
+    """A suggestion of an enterprise's scheme (indicators' register, without its title)."""
+
+    __tablename__ = "rm_suggestion"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    role: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
+    status: str = Field(sa_type=String(20))
+    submitted_on: date
+    decided_on: date | None = None
+    reward_paid: Decimal | None = Field(default=None, sa_type=Numeric)
+    savings: Decimal | None = Field(default=None, sa_type=Numeric)
+    currency: str | None = Field(default=None, sa_type=String(3))
+    updated_at: datetime = created_at_field()
+
+
 class RmSatisfaction(Table, table=True):
     __tablename__ = "rm_satisfaction"
 

@@ -51,6 +51,12 @@ COLUMNS = [
         kind=ColumnKind.integer,
     ),
     ReportColumn(
+        key="improvement_plans_completed",
+        label="Improvement plans completed",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(key="suggestions_adopted", label="Suggestions adopted", kind=ColumnKind.integer),
+    ReportColumn(
         key="indicators_measured",
         label="Indicators with baseline and endline",
         kind=ColumnKind.integer,
@@ -118,6 +124,8 @@ def row_of(status: SupplierStatus) -> dict[str, Any]:
         "eit_in_place": "yes" if status.eit_in_place else "no",
         "eit_formed_on": team.formed_on if team is not None else None,
         "improvement_projects_completed": status.improvement_projects_completed,
+        "improvement_plans_completed": status.improvement_plans_completed,
+        "suggestions_adopted": status.suggestions_adopted,
         "indicators_measured": len(status.indicator_changes),
         "indicators_improved": sum(1 for c in status.indicator_changes if c.improved),
         "indicator_changes": "; ".join(changes),

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Uuid, and_, any_, exists, literal, true
+from sqlalchemy import ColumnElement, Uuid, and_, any_, exists, func, literal, true
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,10 +22,12 @@ from services.reporting.readmodels.models import (
     RmConsent,
     RmEnrolment,
     RmEnterprise,
+    RmImprovementPlan,
     RmImprovementProject,
     RmImprovementTeam,
     RmModuleProgress,
     RmProject,
+    RmSuggestion,
 )
 from services.reporting.suppliers.schemas import (
     CompletedImprovementProject,
@@ -39,6 +41,7 @@ from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
 
 COMPLETED = "completed"
+ADOPTED = "adopted"
 
 
 def among(column: object, ids: Sequence[UUID]) -> ColumnElement[bool]:
@@ -250,6 +253,40 @@ class SupplierRepository:
                 CompletedImprovementProject.model_validate(project, from_attributes=True)
             )
         return result
+
+    async def plans_completed(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        """How many of each enterprise's improvement plans were completed."""
+        statement = (
+            select(RmImprovementPlan.enterprise_id, func.count())
+            .where(
+                among(RmImprovementPlan.enterprise_id, enterprise_ids),
+                col(RmImprovementPlan.status) == COMPLETED,
+            )
+            .group_by(col(RmImprovementPlan.enterprise_id))
+        )
+        found = {key: 0 for key in enterprise_ids}
+        for enterprise_id, completed in (await session.exec(statement)).all():
+            found[enterprise_id] = completed
+        return found
+
+    async def suggestions_adopted(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        """How many of each enterprise's suggestions were adopted (seed 002 counts them)."""
+        statement = (
+            select(RmSuggestion.enterprise_id, func.count())
+            .where(
+                among(RmSuggestion.enterprise_id, enterprise_ids),
+                col(RmSuggestion.status) == ADOPTED,
+            )
+            .group_by(col(RmSuggestion.enterprise_id))
+        )
+        found = {key: 0 for key in enterprise_ids}
+        for enterprise_id, adopted in (await session.exec(statement)).all():
+            found[enterprise_id] = adopted
+        return found
 
 
 supplier_repository = SupplierRepository()

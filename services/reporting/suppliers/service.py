@@ -44,6 +44,8 @@ class SupplierService:
         modules = await supplier_repository.modules_completed(session, ids, principal=principal)
         teams = await supplier_repository.improvement_teams(session, ids)
         projects = await supplier_repository.completed_projects(session, ids)
+        adopted = await supplier_repository.suggestions_adopted(session, ids)
+        plans = await supplier_repository.plans_completed(session, ids)
         changes = await indicator_changes(session, ids, principal=principal)
         as_of = await read_model_service.feed_positions(session)
         statuses = []
@@ -64,6 +66,8 @@ class SupplierService:
                     indicator_changes=changes[enterprise.id],
                     improvement_projects_completed=len(completed),
                     completed_improvement_projects=completed,
+                    improvement_plans_completed=plans[enterprise.id],
+                    suggestions_adopted=adopted[enterprise.id],
                     data_as_of=as_of,
                 )
             )
