@@ -241,11 +241,28 @@ class CommitmentMeetingRecorded(EventPayload):
         return self.application_id
 
 
+class OrderStatusShared(EventPayload):
+    """An enterprise shared its order status with one buyer (totals; months stay in enrolment)."""
+
+    event_type: ClassVar[str] = "order_status.shared"
+    aggregate_type: ClassVar[str] = "enterprise"
+
+    enterprise_id: UUID
+    buyer_id: UUID
+    months: int
+    confirmed: int
+    pipeline: int
+
+    def aggregate_id(self) -> UUID:
+        return self.enterprise_id
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     (cls.event_type, cls.version): cls
     for cls in (
         AssessmentRecorded,
         CommitmentMeetingRecorded,
+        OrderStatusShared,
         EnterpriseRegistered,
         EnterpriseUpdated,
         ApplicationSubmitted,

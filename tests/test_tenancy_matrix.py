@@ -210,6 +210,12 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("GET", "/enrolments/{enrolment_id}/next-module"): Case("enrolment", only=NOT_BUYERS),
     ("GET", "/assessments/{assessment_id}"): Case("assessment"),
     ("GET", "/enterprises/{enterprise_id}/consents"): Case("enterprise"),
+    ("GET", "/enterprises/{enterprise_id}/order-status"): Case("enterprise"),
+    ("PUT", "/enterprises/{enterprise_id}/order-status/{buyer_id}"): Case(
+        "enterprise",
+        url="/enterprises/{enterprise_id}/order-status/{buyer_inditex}",
+        body={"months": [{"month": "2019-03", "confirmed": 100, "pipeline": 50}]},
+    ),
     ("POST", "/enterprises/{enterprise_id}/consents"): Case(
         "enterprise", body={"buyer_id": "{buyer_inditex}"}
     ),
@@ -508,7 +514,7 @@ ENTERPRISE_FIELDS = {
         "id", "name", "country", "city", "sector", "subSector", "womenLed", "workforceTotal",
         "workforcePermanent", "workforceFemale", "workforceMale", "partnerId",
         "possibleDuplicate", "possibleDuplicateOfId", "buyerIds", "createdAt", "updatedAt",
-        "enrolments",
+        "enrolments", "orderStatus",
     },
     "indicators": {
         "id", "indicatorValues", "improvementProjects", "improvementTeam", "satisfaction",

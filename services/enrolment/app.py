@@ -9,6 +9,7 @@ from services.enrolment.enterprises.router import router as enterprises_router
 from services.enrolment.graphql.schema import router as graphql_router
 from services.enrolment.lifecycle.router import router as lifecycle_router
 from services.enrolment.meetings.router import router as meetings_router
+from services.enrolment.orders.router import router as orders_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.settings import EnrolmentSettings
 from services.enrolment.training.router import router as training_router
@@ -31,6 +32,7 @@ def create_app(
         routers=[
             organisations_router,
             enterprises_router,
+            orders_router,
             calls_router,
             meetings_router,
             lifecycle_router,

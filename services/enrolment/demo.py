@@ -30,6 +30,8 @@ from services.enrolment.lifecycle.schemas import ConsentGive, ConsentWithdraw
 from services.enrolment.lifecycle.service import lifecycle_service
 from services.enrolment.meetings.schemas import Attendee, Commitment, MeetingCreate
 from services.enrolment.meetings.service import meeting_service
+from services.enrolment.orders.schemas import MonthOrders, OrderStatusPut
+from services.enrolment.orders.service import order_service
 from services.enrolment.organisations.models import Organisation
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
@@ -448,6 +450,22 @@ async def _calls_and_journeys(
             ConsentGive(buyer_id=orgs[buyer], reason="signed at the consent form meeting"),
             principal=staff["EFP"],
         )
+    # Korangi shares its orders from Inditex for the months ahead (seed 002: "share their
+    # order status (confirmed and in pipeline) for the next 12 months").
+    await order_service.put(
+        session,
+        enterprises["Korangi Apparel Industries"],
+        orgs["Inditex"],
+        OrderStatusPut(
+            months=[
+                MonthOrders(month=f"2019-{month:02d}", confirmed=confirmed, pipeline=pipeline)
+                for month, confirmed, pipeline in (
+                    (1, 42000, 0), (2, 38000, 6000), (3, 30000, 15000), (4, 12000, 28000)
+                )
+            ]
+        ),
+        principal=staff["EFP"],
+    )  # fmt: skip
     # A withdrawn consent, so the history and the buyer's view show one.
     await consent_service.withdraw(
         session,

@@ -6,6 +6,7 @@ from services.enrolment.db import metadata, plumbing
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.lifecycle.models import Consent, ConsentEvent, Enrolment, StageTransition
 from services.enrolment.meetings.models import CommitmentMeeting
+from services.enrolment.orders.models import OrderMonth
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
 from services.enrolment.training.models import (
     Attendance,
@@ -39,6 +40,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseBuyer",
     "ModuleProgress",
+    "OrderMonth",
     "Organisation",
     "Participant",
     "Project",

@@ -65,6 +65,20 @@ async def test_demo_buyer_sees_only_consenting_suppliers(demo_api: Api) -> None:
     visible = {e["name"] for e in await items(demo_api, "/enterprises", as_=adidas)}
     # Crescent withdrew its consent to Adidas; Korangi still shares.
     assert visible == {"Korangi Apparel Industries"}
+    inditex = Principal(
+        subject="inditex", role=Role.lead_buyer, organisation_id=organisations["Inditex"]
+    )
+    korangi = [
+        e for e in await items(demo_api, "/enterprises", as_=inditex) if "Korangi" in e["name"]
+    ]
+    [orders] = (
+        await demo_api.get(f"/enterprises/{korangi[0]['id']}/order-status", as_=inditex)
+    ).json()
+    assert [m["month"] for m in orders["months"]] == ["2019-01", "2019-02", "2019-03", "2019-04"]
+    # Adidas is Korangi's buyer too, but nothing was shared with it.
+    assert (
+        await demo_api.get(f"/enterprises/{korangi[0]['id']}/order-status", as_=adidas)
+    ).json() == []
 
 
 async def test_demo_karachi_batch_was_delivered(demo_api: Api) -> None:

@@ -11,6 +11,7 @@ from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.graphql.context import GraphQLContext
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
 from services.enrolment.meetings.schemas import MeetingPublic
+from services.enrolment.orders.schemas import OrderStatusPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
 from shared.graphql import parse_id
@@ -49,6 +50,34 @@ class EnterpriseEnrolment:
             created_at=enrolment.created_at,
             updated_at=enrolment.updated_at,
         )
+
+
+@strawberry.type(description="Pieces ordered by one buyer in one month")
+class MonthOrders:
+    month: str = strawberry.field(description="YYYY-MM")
+    confirmed: int
+    pipeline: int
+
+
+@strawberry.type(description="The order status an enterprise shares with one lead buyer")
+class OrderStatus:
+    buyer_id: strawberry.ID
+    months: list[MonthOrders]
+
+    @classmethod
+    def from_model(cls, status: OrderStatusPublic) -> Self:
+        return cls(
+            buyer_id=_id(status.buyer_id),
+            months=[
+                MonthOrders(month=m.month, confirmed=m.confirmed, pipeline=m.pipeline)
+                for m in status.months
+            ],
+        )
+
+
+async def _order_status(root: "Enterprise", info: Info) -> list[OrderStatus]:
+    rows = await info.context.loaders.order_status.load(UUID(root.id))
+    return [OrderStatus.from_model(row) for row in rows]
 
 
 async def _enrolments(root: "Enterprise", info: Info) -> list[EnterpriseEnrolment]:
@@ -114,6 +143,10 @@ class Enterprise:
 
     enrolments: list[EnterpriseEnrolment] = strawberry.field(
         resolver=_enrolments, description="Its enrolments in the projects you may see"
+    )
+    order_status: list[OrderStatus] = strawberry.field(
+        resolver=_order_status,
+        description="Orders shared per buyer and month (a buyer sees its own)",
     )
 
 

@@ -1,5 +1,5 @@
 """the rest of the programme: cohort rules and overrides, call questions, assessments,
-commitment meetings
+commitment meetings, order status
 
 Revision ID: 20261203_issue15
 Revises: 0002
@@ -113,8 +113,43 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "order_month",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("enterprise_id", sa.Uuid(), nullable=False),
+        sa.Column("buyer_id", sa.Uuid(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("confirmed", sa.Integer(), nullable=False),
+        sa.Column("pipeline", sa.Integer(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["organisation.id"], name=op.f("fk_order_month_buyer_id_organisation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            name=op.f("fk_order_month_enterprise_id_enterprise"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_month")),
+        sa.UniqueConstraint(
+            "enterprise_id",
+            "buyer_id",
+            "month",
+            name=op.f("uq_order_month_enterprise_id_buyer_id_month"),
+        ),
+    )
+    op.create_index(op.f("ix_order_month_buyer_id"), "order_month", ["buyer_id"], unique=False)
+    op.create_index(
+        op.f("ix_order_month_enterprise_id"), "order_month", ["enterprise_id"], unique=False
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_order_month_enterprise_id"), table_name="order_month")
+    op.drop_index(op.f("ix_order_month_buyer_id"), table_name="order_month")
+    op.drop_table("order_month")
     op.drop_index(op.f("ix_commitment_meeting_application_id"), table_name="commitment_meeting")
     op.drop_table("commitment_meeting")
     op.drop_index(op.f("ix_assessment_enrolment_id"), table_name="assessment")
