@@ -95,6 +95,17 @@ PLAN = PlanCreate(
     ],
 )
 
+COMPLETED_PLAN = PLAN.model_copy(
+    update={
+        "actions": [
+            *PLAN.actions[:2],
+            PLAN.actions[2].model_copy(
+                update={"status": ActionStatus.done, "done_on": date(2019, 5, 30)}
+            ),
+        ]
+    }
+)
+
 # Each Karachi enterprise's suggestion scheme after Module 1 (seed 002: "financial rewards
 # to the workers whose suggestions are adopted"): one adopted and rewarded, one rejected.
 SUGGESTIONS = [
@@ -196,7 +207,9 @@ async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[s
             await value_service.validate(session, ids, principal=manager)
             plans = 0
             for name in RESULTS:
-                await plan_service.create(session, enterprises[name].id, PLAN, principal=partner)
+                # Port Qasim, alumni since, carried its plan out in full.
+                plan = COMPLETED_PLAN if name == "Port Qasim Garments" else PLAN
+                await plan_service.create(session, enterprises[name].id, plan, principal=partner)
                 plans += 1
             suggestions = 0
             for name in RESULTS:

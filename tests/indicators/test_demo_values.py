@@ -1,5 +1,6 @@
 """The demo's indicator values: replicated from enrolment's feed, validated, loaded once."""
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -9,6 +10,15 @@ from services.enrolment.demo import load_demo
 from services.indicators.demo import load_indicator_demo
 from services.indicators.seed import ensure_reference_data
 from tests.conftest import migrated_database_url
+
+
+async def connection_rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(sql))]
+    finally:
+        await engine.dispose()
 
 
 async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_dir: str) -> None:
@@ -21,6 +31,10 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
     # Each Karachi enterprise's suggestion register: one adopted and rewarded, one rejected.
     assert loaded["suggestions"] == 2 * 3
     assert loaded["improvement plans"] == 3
+    plans = await connection_rows(
+        indicators_url, "SELECT status, completed_on FROM improvement_plan ORDER BY status"
+    )
+    assert plans == [("completed", date(2019, 5, 30)), ("open", None), ("open", None)]
     assert "indicator values" not in await load_indicator_demo(enrolment_url, indicators_url)
 
     engine = create_async_engine(indicators_url)
