@@ -2,14 +2,8 @@
 
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
 from services.indicators.db import metadata, plumbing
-from services.indicators.implementation.models import (
-    ImprovementProject,
-    ImprovementTeam,
-    ImprovementTeamMeeting,
-    ImprovementTeamMember,
-    SatisfactionResponse,
-)
 from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
+from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import (
     ReplicaCohort,
     ReplicaConsent,
@@ -17,13 +11,16 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
+from services.indicators.review_policies.models import ReviewPolicy
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.satisfaction.models import SatisfactionResponse
 from services.indicators.suggestions.models import Suggestion
-from services.indicators.values.models import (
-    IndicatorValue,
-    IndicatorValueVersion,
-    MeasurementRound,
-    ReviewPolicy,
+from services.indicators.teams.models import (
+    ImprovementTeam,
+    ImprovementTeamMeeting,
+    ImprovementTeamMember,
 )
+from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 
 __all__ = [
     "ImprovementPlan",

@@ -4,7 +4,7 @@ Every report narrows its rows with these conditions; every aggregate shown to so
 outside the owning partner and the ILO is disclosure-controlled (``disclosure.py``).
 """
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
@@ -22,6 +22,7 @@ from services.reporting.readmodels.models import (
 )
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
+from shared.sql import column_of
 
 
 def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
@@ -47,19 +48,7 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
                 )
             )
         case Role.lead_buyer:
-            # Only while the supplier consents to share with this very buyer: the consumer
-            # overwrites the row on withdrawal, so the supplier disappears at once.
-            # The supplier must also name the buyer in its profile: the supplier list
-            # (suppliers/repository.py) uses the same rule, so list and figures agree.
-            return (
-                select(RmConsent.enterprise_id)
-                .join(RmEnterprise, col(RmEnterprise.id) == col(RmConsent.enterprise_id))
-                .where(
-                    RmConsent.buyer_id == principal.organisation_id,
-                    RmConsent.status == ConsentStatus.given.value,
-                    col(RmEnterprise.buyer_ids).contains([principal.organisation_id]),
-                )
-            )
+            return consenting_supplier_ids(principal.organisation_id)
         case Role.trainer:
             return select(func.unnest(RmCohort.enterprise_ids)).where(
                 col(RmCohort.trainer_ids).contains([principal.trainer_id])
@@ -67,6 +56,23 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
         case Role.enterprise_user:
             return select(RmEnterprise.id).where(RmEnterprise.id == principal.enterprise_id)
     return select(RmEnterprise.id).where(false())
+
+
+def consenting_supplier_ids(buyer_id: UUID | None) -> SelectOfScalar[UUID]:
+    """The buyer's suppliers: enterprises that name the buyer among their buyers and whose
+    current consent to share with it is given. A lead buyer sees these and nothing else, and
+    the supplier list of any caller asking as a buyer (``buyer_id``) is narrowed to them, by
+    this one rule, so a buyer's list and its figures agree. A withdrawal is a consent event
+    like any other: the supplier drops out as soon as it is applied."""
+    return (
+        select(RmConsent.enterprise_id)
+        .join(RmEnterprise, col(RmEnterprise.id) == col(RmConsent.enterprise_id))
+        .where(
+            RmConsent.buyer_id == buyer_id,
+            RmConsent.status == ConsentStatus.given.value,
+            col(RmEnterprise.buyer_ids).contains([buyer_id]),
+        )
+    )
 
 
 def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> ColumnElement[bool]:
@@ -77,7 +83,7 @@ def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> Colum
     ids = visible_enterprise_ids(principal)
     if ids is None:
         return true()
-    return _column(enterprise_id_column).in_(ids)
+    return column_of(enterprise_id_column).in_(ids)
 
 
 def project_visible(project_id_column: Any, principal: Principal) -> ColumnElement[bool]:
@@ -87,7 +93,7 @@ def project_visible(project_id_column: Any, principal: Principal) -> ColumnEleme
     also enrolled elsewhere; the other roles are narrowed by enterprise.
     """
     if principal.role is Role.programme_manager:
-        return _column(project_id_column) == principal.project_id
+        return column_of(project_id_column) == principal.project_id
     return true()
 
 
@@ -121,7 +127,7 @@ def project_records_visible(project_id_column: Any, principal: Principal) -> Col
     """Project-level records (targets, training costs, cost recovery): the ILO all, a
     programme manager their project's, partner staff the projects their organisation is a
     partner of; nobody else (they are not tenant data of buyers, enterprises or trainers)."""
-    column = _column(project_id_column)
+    column = column_of(project_id_column)
     match principal.role:
         case Role.ilo_global | Role.service:
             return true()
@@ -179,9 +185,3 @@ def suppression_applies(principal: Principal) -> bool:
     partners, a buyer, an enterprise user, a trainer) sees small groups suppressed.
     """
     return principal.role not in (Role.ilo_global, Role.service, Role.partner_staff)
-
-
-def _column(column: Any) -> ColumnElement[Any]:
-    # SQLModel types model attributes as their Python value type; at run time they are
-    # SQL expressions like any CTE column.
-    return cast("ColumnElement[Any]", column)

@@ -7,15 +7,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.assessments.models import Assessment
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.cohorts.models import Cohort, CohortEnterprise
+from services.enrolment.delivery.models import ModuleProgress
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.tenancy import enrolment_visible
-from services.enrolment.training.models import (
-    Cohort,
-    CohortEnterprise,
-    ModuleProgress,
-    Trainer,
-    TrainingModule,
-)
+from services.enrolment.trainers.models import Trainer
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page

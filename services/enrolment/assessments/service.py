@@ -15,12 +15,13 @@ from services.enrolment.assessments.schemas import (
     Finding,
     NextModule,
 )
-from services.enrolment.db import changes, utcnow
-from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.catalogue.standard import FIRST_MODULE_CODE
+from services.enrolment.db import changes
+from services.enrolment.enterprises.repository import enterprise_repository
 from services.enrolment.lifecycle.machine import has_reached
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.service import lifecycle_service, require_stage_setter
-from services.enrolment.training.catalogue import FIRST_MODULE_CODE
+from shared.columns import utcnow
 from shared.enums import LifecycleStage, Role
 from shared.events import AssessmentRecorded
 from shared.identity import Principal
@@ -222,7 +223,9 @@ class AssessmentService:
             seen.add(code)
         if data.assessor_trainer_id is not None:
             trainer = await assessment_repository.trainer(session, data.assessor_trainer_id)
-            partner = await session.get(Enterprise, enrolment.enterprise_id)
+            partner = (
+                await enterprise_repository.get_many_unscoped(session, [enrolment.enterprise_id])
+            ).get(enrolment.enterprise_id)
             if trainer is None or partner is None or trainer.organisation_id != partner.partner_id:
                 errors.append(
                     field_error(

@@ -21,7 +21,7 @@ from services.enrolment.graphql.types import (
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared import enums
-from shared.graphql import parse_id, subgraph_router, subgraph_schema
+from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
 from shared.problems import InvalidInput, NotFound, field_error
 
@@ -142,30 +142,36 @@ async def _commitment_meetings(
     return [CommitmentMeeting.from_model(item) for item in found]
 
 
+# Root fields are nullable: a query may also ask other services, and one of them being
+# down must cost only its own fields, not the whole answer.
 @strawberry.type
 class Query:
     enterprise: Enterprise | None = strawberry.field(
         resolver=_enterprise,
         description="One enterprise; null when it does not exist or is not yours",
     )
-    enterprises: EnterpriseConnection = strawberry.field(
-        resolver=_enterprises, description="The enterprises you may see, oldest first"
+    enterprises: EnterpriseConnection | None = strawberry.field(
+        resolver=_enterprises,
+        description="The enterprises you may see, oldest first",
+        directives=[PAGE],
     )
-    organisations: OrganisationConnection = strawberry.field(
+    organisations: OrganisationConnection | None = strawberry.field(
         resolver=_organisations,
         description="Partners, lead buyers and funders (public programme facts)",
+        directives=[PAGE],
     )
-    projects: ProjectConnection = strawberry.field(
-        resolver=_projects, description="The projects you may see"
+    projects: ProjectConnection | None = strawberry.field(
+        resolver=_projects, description="The projects you may see", directives=[PAGE]
     )
     project: Project | None = strawberry.field(
         resolver=_project, description="One project; null when it does not exist or is not yours"
     )
-    assessments: AssessmentConnection = strawberry.field(
+    assessments: AssessmentConnection | None = strawberry.field(
         resolver=_assessments,
         description="An enrolment's assessments; empty when the enrolment is not yours to assess",
+        directives=[PAGE],
     )
-    commitment_meetings: list[CommitmentMeeting] = strawberry.field(
+    commitment_meetings: list[CommitmentMeeting] | None = strawberry.field(
         resolver=_commitment_meetings,
         description="The meetings with an applicant's CEO, oldest first; empty when not yours",
     )

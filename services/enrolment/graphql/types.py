@@ -14,7 +14,7 @@ from services.enrolment.meetings.schemas import MeetingPublic
 from services.enrolment.orders.schemas import OrderStatusPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
-from shared.graphql import parse_id
+from shared.graphql import list_size, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -142,7 +142,9 @@ class Enterprise:
         return None if enterprise is None else cls.from_model(enterprise)
 
     enrolments: list[EnterpriseEnrolment] = strawberry.field(
-        resolver=_enrolments, description="Its enrolments in the projects you may see"
+        resolver=_enrolments,
+        description="Its enrolments in the projects you may see",
+        directives=[list_size(assumed=5)],
     )
     order_status: list[OrderStatus] = strawberry.field(
         resolver=_order_status,

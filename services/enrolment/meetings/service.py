@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.calls.service import application_service
-from services.enrolment.db import changes, utcnow
+from services.enrolment.db import changes
 from services.enrolment.meetings.models import CommitmentMeeting
 from services.enrolment.meetings.repository import meeting_repository
 from services.enrolment.meetings.schemas import (
@@ -15,6 +15,7 @@ from services.enrolment.meetings.schemas import (
     MeetingCreate,
     MeetingPublic,
 )
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.events import CommitmentMeetingRecorded
 from shared.identity import Principal

@@ -7,7 +7,8 @@ from uuid import UUID
 from sqlalchemy import String
 from sqlmodel import Field
 
-from services.indicators.db import Table, created_at_field, timestamp_field
+from services.indicators.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

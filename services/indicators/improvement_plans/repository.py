@@ -6,8 +6,8 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.implementation.models import ImprovementProject
 from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
+from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.tenancy import enterprise_visible
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page

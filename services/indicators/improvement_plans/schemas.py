@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from services.indicators.implementation.schemas import ModuleCode, PastDate
+from services.indicators.fields import ModuleCode, PastDate
 
 
 class ActionStatus(StrEnum):

@@ -10,8 +10,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.implementation.access import enterprise_or_404, require_recorder
+from services.indicators.db import changes
 from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
 from services.indicators.improvement_plans.repository import plan_repository
 from services.indicators.improvement_plans.schemas import (
@@ -25,6 +24,8 @@ from services.indicators.improvement_plans.schemas import (
     PlanPublic,
     PlanStatus,
 )
+from services.indicators.replica.service import enterprise_or_404, require_recorder
+from shared.columns import utcnow
 from shared.events import ImprovementPlanChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page

@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.implementation.models import ImprovementProject
+from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.suggestions.models import Suggestion
 from services.indicators.tenancy import enterprise_visible
 from shared.identity import Principal

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from services.indicators.implementation.schemas import Money, PastDate
+from services.indicators.fields import Money, PastDate
 from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode

@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
-from services.indicators.implementation.access import enterprise_or_404, require_recorder
+from services.indicators.db import changes
+from services.indicators.replica.service import enterprise_or_404, require_recorder
 from services.indicators.suggestions.models import Suggestion
 from services.indicators.suggestions.repository import suggestion_repository
 from services.indicators.suggestions.schemas import (
@@ -20,6 +20,7 @@ from services.indicators.suggestions.schemas import (
     SuggestionStatus,
     SuggestionUpdate,
 )
+from shared.columns import utcnow
 from shared.enums import Sex
 from shared.events import SuggestionChanged
 from shared.identity import Principal

@@ -5,16 +5,13 @@ timestamps from the event, so re-applying any event (a replay from position 0) c
 on exactly the same rows.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from sqlalchemy import and_, case, literal, null
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.db import Table
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -32,8 +29,8 @@ from services.reporting.readmodels.models import (
     RmSatisfaction,
     RmSuggestion,
     RmTrainerCertification,
-    RmValue,
 )
+from services.reporting.readmodels.repository import VALUE_SLOT, read_model_repository
 from shared.events import (
     CohortChanged,
     ConsentChanged,
@@ -59,6 +56,7 @@ from shared.events import (
     ValueWithdrawn,
     parse_payload,
 )
+from shared.sql import upsert
 
 ENROLMENT_CONSUMER = "reporting.enrolment"
 INDICATORS_CONSUMER = "reporting.indicators"
@@ -66,37 +64,9 @@ INDICATORS_CONSUMER = "reporting.indicators"
 # Rows keyed by a natural key get an id derived from it, identical on every replay.
 _DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models")
 
-VALIDATED = "validated"
-# The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
-VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
-
 
 def derived_id(*parts: object) -> UUID:
     return uuid5(_DERIVED_IDS, "/".join(str(part) for part in parts))
-
-
-async def _upsert(
-    session: AsyncSession,
-    model: type[Table],
-    rows: Sequence[dict[str, Any]],
-    *,
-    key: Iterable[str] = ("id",),
-    keep: Iterable[str] = (),
-) -> None:
-    """INSERT ... ON CONFLICT (key) DO UPDATE every column but the key and ``keep``.
-
-    ``keep`` columns are written when the row is new only (a first-seen timestamp).
-    """
-    if not rows:
-        return
-    key, keep = tuple(key), frozenset(keep)
-    statement = insert(model).values(list(rows))
-    updates = {
-        column: statement.excluded[column]
-        for column in rows[0]
-        if column not in key and column not in keep
-    }
-    await session.execute(statement.on_conflict_do_update(index_elements=key, set_=updates))
 
 
 # --- enrolment ---------------------------------------------------------------------------
@@ -107,7 +77,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
     at = envelope.occurred_at
     match payload:
         case OrganisationChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmOrganisation,
                 [
@@ -122,7 +92,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case ProjectChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmProject,
                 [
@@ -139,7 +109,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case EnterpriseSnapshot():
-            await _upsert(
+            await upsert(
                 session,
                 RmEnterprise,
                 [
@@ -163,7 +133,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 keep=() if isinstance(payload, EnterpriseRegistered) else ("registered_at",),
             )
         case StageChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmEnrolment,
                 [
@@ -179,7 +149,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case ConsentChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmConsent,
                 [
@@ -193,7 +163,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case CohortChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmCohort,
                 [
@@ -211,7 +181,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case ParticipantChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmParticipant,
                 [
@@ -227,7 +197,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 ],
             )
         case ModuleProgressChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmModuleProgress,
                 [
@@ -249,7 +219,7 @@ async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) 
                 key=("enterprise_id", "cohort_id", "module_code"),
             )
         case TrainerCertified():
-            await _upsert(
+            await upsert(
                 session,
                 RmTrainerCertification,
                 [
@@ -302,44 +272,20 @@ def _value_row(fact: IndicatorValueFact, at: datetime) -> dict[str, Any]:
     }
 
 
-async def _upsert_values(
+async def _values(
     session: AsyncSession,
     facts: Sequence[IndicatorValueFact],
     at: datetime,
     *,
     counted: bool = False,
 ) -> None:
-    """One statement for all values: the newest fact per slot takes the slot's row.
-
-    Keyed by slot rather than value id, so a correction (a new value id in the same slot)
-    or a replaced draft takes the place of the version before it - except that a validated
-    version keeps the row (and keeps counting) until a fact that counts arrives: its
-    successor validated, or a withdrawal (``counted``). Meanwhile the newer version is
-    noted as pending. Deciding in the statement keeps every replay converging.
-    """
+    """The newest fact per slot takes the slot's row (see ``upsert_values``)."""
     rows = list(
         {
             tuple(row[c] for c in VALUE_SLOT): row for row in (_value_row(f, at) for f in facts)
         }.values()
     )
-    if not rows:
-        return
-    statement = insert(RmValue).values(rows)
-    stored, new = RmValue.__table__.c, statement.excluded  # type: ignore[attr-defined]
-    keep = and_(
-        literal(not counted),
-        stored.status == VALIDATED,
-        new.status != VALIDATED,
-        stored.value_id != new.value_id,
-    )
-    updates: dict[str, Any] = {
-        column: case((keep, stored[column]), else_=new[column])
-        for column in rows[0]
-        if column not in VALUE_SLOT and column not in ("pending_value_id", "pending_status")
-    }
-    updates["pending_value_id"] = case((keep, new.value_id), else_=null())
-    updates["pending_status"] = case((keep, new.status), else_=null())
-    await session.execute(statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates))
+    await read_model_repository.upsert_values(session, rows, counted=counted)
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -347,15 +293,15 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
     at = envelope.occurred_at
     match payload:
         case ValuesSubmitted():
-            await _upsert_values(session, payload.values, at)
+            await _values(session, payload.values, at)
         case ValueValidated() | ValueWithdrawn():
             # What counts changes: the validated version, or none once it is withdrawn.
-            await _upsert_values(session, [payload], at, counted=True)
+            await _values(session, [payload], at, counted=True)
         case IndicatorValueFact():
             # value.returned and value.corrected carry the whole (pending) version.
-            await _upsert_values(session, [payload], at)
+            await _values(session, [payload], at)
         case IndicatorSnapshot():
-            await _upsert(
+            await upsert(
                 session,
                 RmIndicator,
                 [
@@ -377,7 +323,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case MeasurementRoundCreated():
-            await _upsert(
+            await upsert(
                 session,
                 RmRound,
                 [
@@ -393,7 +339,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case EitChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmImprovementTeam,
                 [
@@ -413,7 +359,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case ImprovementProjectChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmImprovementProject,
                 [
@@ -434,7 +380,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case ImprovementPlanChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmImprovementPlan,
                 [
@@ -452,7 +398,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case SuggestionChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmSuggestion,
                 [
@@ -472,7 +418,7 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                 ],
             )
         case SatisfactionRecorded():
-            await _upsert(
+            await upsert(
                 session,
                 RmSatisfaction,
                 [

@@ -5,21 +5,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Uuid, and_, any_, exists, func, literal, true
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy import ColumnElement, and_, exists, func, true
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.filters import (
-    Dimension,
-    DimensionSql,
-    ReportParams,
-    breakdown,
-    column_of,
-)
+from services.reporting.params import Dimension, ReportParams
 from services.reporting.readmodels.models import (
     RmCohort,
-    RmConsent,
     RmEnrolment,
     RmEnterprise,
     RmImprovementPlan,
@@ -29,39 +22,30 @@ from services.reporting.readmodels.models import (
     RmProject,
     RmSuggestion,
 )
+from services.reporting.repository import DimensionSql, breakdown
 from services.reporting.suppliers.schemas import (
     CompletedImprovementProject,
     ImprovementTeamStatus,
     ModuleCompleted,
     ProjectStage,
 )
-from services.reporting.tenancy import cohort_visible, enterprise_visible, project_visible
-from shared.enums import ConsentStatus
+from services.reporting.tenancy import (
+    cohort_visible,
+    consenting_supplier_ids,
+    enterprise_visible,
+    project_visible,
+)
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+from shared.sql import any_of, column_of
 
 COMPLETED = "completed"
 ADOPTED = "adopted"
 
 
-def among(column: object, ids: Sequence[UUID]) -> ColumnElement[bool]:
-    """``column = ANY($1)``: one array parameter, so any batch size is the same statement."""
-    return col(column) == any_(literal(list(ids), ARRAY(Uuid)))
-
-
 def consenting_supplier(buyer_id: UUID) -> ColumnElement[bool]:
-    """A WHERE condition on ``rm_enterprise``: the enterprise names the buyer as one of its
-    buyers and its current consent to share with that buyer is given (the reports' tenancy
-    applies the same rule, so a buyer's supplier list and its figures agree). A withdrawal
-    is a consent event like any other, so the supplier drops out as soon as it is applied."""
-    return and_(
-        literal(buyer_id, Uuid) == any_(col(RmEnterprise.buyer_ids)),
-        exists().where(
-            col(RmConsent.enterprise_id) == col(RmEnterprise.id),
-            col(RmConsent.buyer_id) == buyer_id,
-            col(RmConsent.status) == ConsentStatus.given.value,
-        ),
-    )
+    """A WHERE condition on ``rm_enterprise``: one of the buyer's consenting suppliers."""
+    return col(RmEnterprise.id).in_(consenting_supplier_ids(buyer_id))
 
 
 def _enrolled(condition: Callable[[Sequence[Any]], ColumnElement[bool]]) -> DimensionSql:
@@ -148,7 +132,7 @@ class SupplierRepository:
         buyer_id: UUID | None = None,
     ) -> set[UUID]:
         statement = select(RmEnterprise.id).where(
-            among(RmEnterprise.id, enterprise_ids), *supplier_conditions(principal, buyer_id)
+            any_of(RmEnterprise.id, enterprise_ids), *supplier_conditions(principal, buyer_id)
         )
         return set((await session.exec(statement)).all())
 
@@ -161,7 +145,7 @@ class SupplierRepository:
             select(RmEnrolment, RmProject.name)
             .outerjoin(RmProject, col(RmProject.id) == col(RmEnrolment.project_id))
             .where(
-                among(RmEnrolment.enterprise_id, enterprise_ids),
+                any_of(RmEnrolment.enterprise_id, enterprise_ids),
                 # A programme manager sees the enterprise's place in their project only.
                 project_visible(RmEnrolment.project_id, principal),
             )
@@ -194,7 +178,7 @@ class SupplierRepository:
                 ),
             )
             .where(
-                among(RmModuleProgress.enterprise_id, enterprise_ids),
+                any_of(RmModuleProgress.enterprise_id, enterprise_ids),
                 col(RmModuleProgress.status) == COMPLETED,
                 col(RmModuleProgress.completed_on).is_not(None),
             )
@@ -220,7 +204,7 @@ class SupplierRepository:
         statement = (
             select(RmImprovementTeam)
             .ext(distinct_on(col(RmImprovementTeam.enterprise_id)))
-            .where(among(RmImprovementTeam.enterprise_id, enterprise_ids))
+            .where(any_of(RmImprovementTeam.enterprise_id, enterprise_ids))
             .order_by(
                 col(RmImprovementTeam.enterprise_id),
                 col(RmImprovementTeam.formed_on).desc(),
@@ -238,7 +222,7 @@ class SupplierRepository:
         statement = (
             select(RmImprovementProject)
             .where(
-                among(RmImprovementProject.enterprise_id, enterprise_ids),
+                any_of(RmImprovementProject.enterprise_id, enterprise_ids),
                 col(RmImprovementProject.status) == COMPLETED,
             )
             .order_by(
@@ -261,7 +245,7 @@ class SupplierRepository:
         statement = (
             select(RmImprovementPlan.enterprise_id, func.count())
             .where(
-                among(RmImprovementPlan.enterprise_id, enterprise_ids),
+                any_of(RmImprovementPlan.enterprise_id, enterprise_ids),
                 col(RmImprovementPlan.status) == COMPLETED,
             )
             .group_by(col(RmImprovementPlan.enterprise_id))
@@ -278,7 +262,7 @@ class SupplierRepository:
         statement = (
             select(RmSuggestion.enterprise_id, func.count())
             .where(
-                among(RmSuggestion.enterprise_id, enterprise_ids),
+                any_of(RmSuggestion.enterprise_id, enterprise_ids),
                 col(RmSuggestion.status) == ADOPTED,
             )
             .group_by(col(RmSuggestion.enterprise_id))
