@@ -285,11 +285,17 @@ def prepare(platform: ProcessPlatform, client: httpx.Client) -> Measured:
             f"{enrolment}/enrolments", params={"enterprise_id": enterprise["id"]}, headers=ilo
         )
     )["items"]
-    for stage in ("initial_assessment", "baseline_assessment"):
+    # Assessments move the enrolment to their stages.
+    for kind in ("initial", "baseline"):
         _ok(
             client.post(
-                f"{enrolment}/enrolments/{enrolment_row['id']}/transitions",
-                json={"to_stage": stage},
+                f"{enrolment}/enrolments/{enrolment_row['id']}/assessments",
+                json={
+                    "kind": kind,
+                    "assessed_on": "2018-09-12",
+                    "assessor": "Ayesha Siddiqui",
+                    "findings": [{"area": "Quality", "finding": "Defects found at the end"}],
+                },
                 headers=ilo,
             )
         )

@@ -7,8 +7,15 @@ from enum import StrEnum
 
 
 class Sex(StrEnum):
+    """The sex categories the programme reports. Besides women and men, partners report
+    people of another sex or gender identity (seed 003: LGBTQIAPN+ employees in Brazil) and
+    people who did not say; a breakdown by sex has a part for each, so parts add up to the
+    total."""
+
     female = "female"
     male = "male"
+    other = "other"
+    not_disclosed = "not_disclosed"
 
 
 class Role(StrEnum):

@@ -204,9 +204,65 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class AssessmentRecorded(EventPayload):
+    """An initial, baseline or comprehensive baseline assessment of an enterprise."""
+
+    event_type: ClassVar[str] = "assessment.recorded"
+    aggregate_type: ClassVar[str] = "assessment"
+
+    assessment_id: UUID
+    enrolment_id: UUID
+    enterprise_id: UUID
+    project_id: UUID
+    # initial | baseline | comprehensive_baseline
+    kind: str
+    assessed_on: date
+    priority_modules: list[str]
+
+    def aggregate_id(self) -> UUID:
+        return self.assessment_id
+
+
+class CommitmentMeetingRecorded(EventPayload):
+    """The meeting with an applicant's CEO or main decision maker, and what it committed to."""
+
+    event_type: ClassVar[str] = "commitment_meeting.recorded"
+    aggregate_type: ClassVar[str] = "application"
+
+    meeting_id: UUID
+    application_id: UUID
+    call_id: UUID
+    enterprise_id: UUID
+    held_on: date
+    # ceo_attends | senior_nominee | none
+    commitment: str
+
+    def aggregate_id(self) -> UUID:
+        return self.application_id
+
+
+class OrderStatusShared(EventPayload):
+    """An enterprise shared its order status with one buyer (totals; months stay in enrolment)."""
+
+    event_type: ClassVar[str] = "order_status.shared"
+    aggregate_type: ClassVar[str] = "enterprise"
+
+    enterprise_id: UUID
+    buyer_id: UUID
+    months: int
+    confirmed: int
+    pipeline: int
+
+    def aggregate_id(self) -> UUID:
+        return self.enterprise_id
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     (cls.event_type, cls.version): cls
     for cls in (
+        AssessmentRecorded,
+        CommitmentMeetingRecorded,
+        OrderStatusShared,
         EnterpriseRegistered,
         EnterpriseUpdated,
         ApplicationSubmitted,
@@ -278,6 +334,49 @@ class ImprovementProjectChanged(EventPayload):
         return self.project_id
 
 
+class ImprovementPlanChanged(EventPayload):
+    """An Enterprise Improvement Plan recorded or moved on (its counts, not its text)."""
+
+    event_type: ClassVar[str] = "improvement_plan.changed"
+    aggregate_type: ClassVar[str] = "improvement_plan"
+
+    plan_id: UUID
+    enterprise_id: UUID
+    module_code: str
+    # open | completed
+    status: str
+    agreed_on: date
+    completed_on: date | None
+    actions: int
+    actions_done: int
+
+    def aggregate_id(self) -> UUID:
+        return self.plan_id
+
+
+class SuggestionChanged(EventPayload):
+    """A suggestion of the enterprise's scheme, registered or decided (no title: counts)."""
+
+    event_type: ClassVar[str] = "suggestion.changed"
+    aggregate_type: ClassVar[str] = "suggestion"
+
+    suggestion_id: UUID
+    enterprise_id: UUID
+    submitted_on: date
+    # manager | worker, and the sex of who suggested it
+    role: str
+    sex: str
+    # submitted | adopted | rejected
+    status: str
+    decided_on: date | None
+    reward_paid: PlainDecimal | None
+    savings: PlainDecimal | None
+    currency: str | None
+
+    def aggregate_id(self) -> UUID:
+        return self.suggestion_id
+
+
 class SatisfactionRecorded(EventPayload):
     """A participant's rating of a module (free-text comments stay in indicators)."""
 
@@ -303,7 +402,13 @@ class SatisfactionRecorded(EventPayload):
 EVENT_PAYLOADS.update(
     {
         (cls.event_type, cls.version): cls
-        for cls in (EitChanged, ImprovementProjectChanged, SatisfactionRecorded)
+        for cls in (
+            EitChanged,
+            ImprovementProjectChanged,
+            SatisfactionRecorded,
+            SuggestionChanged,
+            ImprovementPlanChanged,
+        )
     }
 )
 

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.enrolment.catalogue.standard import ensure_standard_modules
 from shared.enums import Role
 from shared.identity import Principal
+from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED, pakistan_criteria
 from tests.enrolment.support import ILO, Api, garment_factory, unique
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
@@ -216,6 +217,8 @@ async def build_world(
             "end_date": "2019-05-31",
             "trainer_ids": [coach],
             "enterprise_ids": members,
+            # EFP's shared enterprise only expressed interest in the Ghana project.
+            "override_reason": "Trains with MDPI's batch while its Ghana enrolment is screened",
         }
         return str((await api.created("/cohorts", body))["id"])
 
@@ -295,7 +298,8 @@ async def build_world(
             "ends_on": "2018-09-30",
         }
         rounds[project] = str((await ind.created("/rounds", body))["id"])
-    values, members, improvement, ratings = {}, {}, {}, {}
+    values, members, improvement, ratings, suggestions = {}, {}, {}, {}, {}
+    plans: dict[str, tuple[str, str]] = {}
     for enterprise, project, staff, cohort_id, person in (
         (e_pk, pk, efp_staff, c_pk, p_pk),
         (e_gh, gh, mdpi_staff, c_gh, p_gh),
@@ -339,6 +343,25 @@ async def build_world(
             as_=staff,
         )
         improvement[enterprise] = str(made["id"])
+        suggestion = await ind.created(
+            f"/enterprises/{enterprise}/suggestions",
+            {"submitted_on": "2019-03-20", "title": "Bins", "role": "worker", "sex": "female"},
+            as_=staff,
+        )
+        suggestions[enterprise] = str(suggestion["id"])
+        made_plan = await ind.created(
+            f"/enterprises/{enterprise}/improvement-plans",
+            {
+                "module_code": "workplace_cooperation",
+                "title": "Plan",
+                "agreed_on": "2019-03-20",
+                "actions": [
+                    {"objective": "Tidy", "action": "5S", "owner": "EIT", "due_on": "2019-05-01"}
+                ],
+            },
+            as_=staff,
+        )
+        plans[enterprise] = (str(made_plan["id"]), str(made_plan["actions"][0]["id"]))
         rating = await ind.created(
             "/satisfaction-responses",
             {
@@ -494,6 +517,24 @@ async def build_world(
                 readers,
             )
         )
+    # An assessment of each tenant's enrolment (they stand past the baseline: kept as is).
+    for enterprise, project in ((e_pk, pk), (e_gh, gh)):
+        enrolment = enrolments[(enterprise, project)]
+        made = await api.created(
+            f"/enrolments/{enrolment}/assessments", assessment_body("baseline")
+        )
+        objects.append(
+            Obj(
+                f"assessment of {enterprise[:8]}",
+                "assessment",
+                {
+                    "assessment_id": str(made["id"]),
+                    "enrolment_id": enrolment,
+                    "enterprise_id": enterprise,
+                },
+                no_buyers[enterprise],
+            )
+        )
     for enterprise, buyer in ((e_pk, inditex), (e_gh, adidas), (e_sh, inditex), (e_sh, adidas)):
         readers = readers_of[enterprise] - ({"inditex", "adidas"} - {_buyer_name(buyer, inditex)})
         objects.append(
@@ -563,6 +604,22 @@ async def build_world(
                 f"improvement project of {label}'s enterprise",
                 "improvement_project",
                 {"improvement_project_id": improvement[enterprise], "enterprise_id": enterprise},
+                readers,
+            ),
+            Obj(
+                f"improvement plan of {label}'s enterprise",
+                "improvement_plan",
+                {
+                    "plan_id": plans[enterprise][0],
+                    "action_id": plans[enterprise][1],
+                    "enterprise_id": enterprise,
+                },
+                readers,
+            ),
+            Obj(
+                f"suggestion of {label}'s enterprise",
+                "suggestion",
+                {"suggestion_id": suggestions[enterprise], "enterprise_id": enterprise},
                 readers,
             ),
             Obj(

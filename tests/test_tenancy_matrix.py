@@ -37,6 +37,7 @@ from services.reporting.graphql.schema import schema as reporting_schema
 from shared.db import Database
 from shared.graphql import SubgraphSchema
 from tests.conftest import rolled_back_session
+from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
@@ -143,6 +144,8 @@ RATING = {
     "rating": 4,
 }
 REPORT_PARAMS = {"project": "{project_id}"}
+# A supplier's assessments are not what a buyer follows (its stage and modules are).
+NOT_BUYERS = frozenset(PRINCIPALS) - {"inditex", "adidas"}
 PROBE = Public("probe for the operator's network; the gateway never routes it")
 
 ENROLMENT: dict[tuple[str, str], Entry] = {
@@ -181,6 +184,15 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("GET", "/calls/{call_id}/applications"): Case("call"),
     ("POST", "/calls/{call_id}/shortlist"): Case("call"),
     ("GET", "/applications/{application_id}"): Case("application"),
+    ("POST", "/applications/{application_id}/meetings"): Case(
+        "application",
+        body={
+            "held_on": "2018-08-20",
+            "attendees": [{"name": "Imran Sheikh", "position": "CEO", "decision_maker": True}],
+            "commitment": "ceo_attends",
+        },
+    ),
+    ("GET", "/applications/{application_id}/meetings"): Case("application"),
     ("PATCH", "/applications/{application_id}"): Case("application", body={"answers": DECLARED}),
     ("GET", "/enrolments"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
     ("POST", "/enrolments"): Case(
@@ -191,7 +203,19 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("POST", "/enrolments/{enrolment_id}/transitions"): Case(
         "enrolment", body={"to_stage": "dropped", "reason": "Closed the factory"}
     ),
+    ("POST", "/enrolments/{enrolment_id}/assessments"): Case(
+        "enrolment", body=assessment_body("baseline"), only=NOT_BUYERS
+    ),
+    ("GET", "/enrolments/{enrolment_id}/assessments"): Case("enrolment", only=NOT_BUYERS),
+    ("GET", "/enrolments/{enrolment_id}/next-module"): Case("enrolment", only=NOT_BUYERS),
+    ("GET", "/assessments/{assessment_id}"): Case("assessment"),
     ("GET", "/enterprises/{enterprise_id}/consents"): Case("enterprise"),
+    ("GET", "/enterprises/{enterprise_id}/order-status"): Case("enterprise"),
+    ("PUT", "/enterprises/{enterprise_id}/order-status/{buyer_id}"): Case(
+        "enterprise",
+        url="/enterprises/{enterprise_id}/order-status/{buyer_inditex}",
+        body={"months": [{"month": "2019-03", "confirmed": 100, "pipeline": 50}]},
+    ),
     ("POST", "/enterprises/{enterprise_id}/consents"): Case(
         "enterprise", body={"buyer_id": "{buyer_inditex}"}
     ),
@@ -372,6 +396,30 @@ INDICATORS: dict[tuple[str, str], Entry] = {
         url="/improvement-projects/{improvement_project_id}",
         body={"status": "in_progress"},
     ),
+    ("POST", "/enterprises/{enterprise_id}/improvement-plans"): Case(
+        "enterprise",
+        body={
+            "module_code": "workplace_cooperation",
+            "title": "Plan",
+            "agreed_on": "2019-03-20",
+            "actions": [
+                {"objective": "Tidy", "action": "5S", "owner": "EIT", "due_on": "2019-05-01"}
+            ],
+        },
+    ),
+    ("GET", "/enterprises/{enterprise_id}/improvement-plans"): Case("enterprise"),
+    ("GET", "/improvement-plans/{plan_id}"): Case("improvement_plan"),
+    ("PATCH", "/improvement-plans/{plan_id}/actions/{action_id}"): Case(
+        "improvement_plan", body={"status": "in_progress"}
+    ),
+    ("POST", "/enterprises/{enterprise_id}/suggestions"): Case(
+        "enterprise",
+        body={"submitted_on": "2019-03-20", "title": "Bins", "role": "worker", "sex": "male"},
+    ),
+    ("GET", "/enterprises/{enterprise_id}/suggestions"): Case("enterprise"),
+    ("GET", "/enterprises/{enterprise_id}/suggestion-scheme"): Case("enterprise"),
+    ("GET", "/suggestions/{suggestion_id}"): Case("suggestion"),
+    ("PATCH", "/suggestions/{suggestion_id}"): Case("suggestion", body={"title": "Green bins"}),
     ("POST", "/satisfaction-responses"): Case("participant", body=RATING),
     ("POST", "/satisfaction-responses/batch"): Case("participant", body=[RATING]),
     ("GET", "/satisfaction-responses"): (
@@ -444,6 +492,8 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.organisations": Public("the organisation directory"),
         "Query.projects": GraphCase(None),
         "Query.project": GraphCase("project", '(id: "{project_id}")'),
+        "Query.assessments": GraphCase("assessment", '(enrolmentId: "{enrolment_id}")'),
+        "Query.commitmentMeetings": GraphCase("application", '(applicationId: "{application_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {
@@ -464,10 +514,11 @@ ENTERPRISE_FIELDS = {
         "id", "name", "country", "city", "sector", "subSector", "womenLed", "workforceTotal",
         "workforcePermanent", "workforceFemale", "workforceMale", "partnerId",
         "possibleDuplicate", "possibleDuplicateOfId", "buyerIds", "createdAt", "updatedAt",
-        "enrolments",
+        "enrolments", "orderStatus",
     },
     "indicators": {
         "id", "indicatorValues", "improvementProjects", "improvementTeam", "satisfaction",
+        "suggestionScheme", "improvementPlans",
     },
     "reporting": {"id", "scoreStatus", "impact"},
 }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.enrolment.assessments.router import router as assessments_router
 from services.enrolment.calls.router import router as calls_router
 from services.enrolment.catalogue.router import router as catalogue_router
 from services.enrolment.cohorts.router import router as cohorts_router
@@ -11,6 +12,8 @@ from services.enrolment.delivery.router import router as delivery_router
 from services.enrolment.enterprises.router import router as enterprises_router
 from services.enrolment.graphql.schema import router as graphql_router
 from services.enrolment.lifecycle.router import router as lifecycle_router
+from services.enrolment.meetings.router import router as meetings_router
+from services.enrolment.orders.router import router as orders_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.settings import EnrolmentSettings
 from services.enrolment.trainers.router import router as trainers_router
@@ -33,8 +36,11 @@ def create_app(
         routers=[
             organisations_router,
             enterprises_router,
+            orders_router,
             calls_router,
+            meetings_router,
             lifecycle_router,
+            assessments_router,
             consent_router,
             catalogue_router,
             trainers_router,

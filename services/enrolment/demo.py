@@ -8,7 +8,10 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.assessments.schemas import AssessmentCreate, AssessmentKind, Finding
+from services.enrolment.assessments.service import assessment_service
 from services.enrolment.calls.presets import load_preset
+from services.enrolment.calls.questions import CallQuestion
 from services.enrolment.calls.repository import call_repository
 from services.enrolment.calls.rules import CriterionSpec
 from services.enrolment.calls.schemas import (
@@ -38,6 +41,10 @@ from services.enrolment.delivery.service import (
 from services.enrolment.enterprises.schemas import EnterpriseCreate
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.meetings.schemas import Attendee, Commitment, MeetingCreate
+from services.enrolment.meetings.service import meeting_service
+from services.enrolment.orders.schemas import MonthOrders, OrderStatusPut
+from services.enrolment.orders.service import order_service
 from services.enrolment.organisations.repository import organisation_repository
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
@@ -159,6 +166,69 @@ JOURNEYS: dict[str, list[LifecycleStage]] = {
     "Crescent Denim Dyeing": [S.initial_assessment],
 }  # fmt: skip
 
+# The assessments behind the assessment stages (seed 002: the initial assessment with the
+# CEO meeting, the baseline before Level 1, the comprehensive baseline choosing Level 2).
+ASSESSMENTS: dict[LifecycleStage, AssessmentCreate] = {
+    S.initial_assessment: AssessmentCreate(
+        kind=AssessmentKind.initial,
+        assessed_on=date(2018, 8, 28),
+        assessor="EFP assessment team",
+        findings=[
+            Finding(area="Workplace cooperation", score=2,
+                    finding="No worker-manager meetings; complaints go to line supervisors"),
+        ],
+    ),
+    S.baseline_assessment: AssessmentCreate(
+        kind=AssessmentKind.baseline,
+        assessed_on=date(2018, 9, 12),
+        assessor="Ayesha Siddiqui",
+        findings=[
+            Finding(area="Quality management", score=2,
+                    finding="Defects found only at final inspection; rework on every line"),
+            Finding(area="Occupational safety and health", score=3,
+                    finding="PPE issued but not worn in the dyeing section"),
+        ],
+        priority_modules=["quality_management", "osh", "workforce_management"],
+    ),
+    S.comprehensive_baseline: AssessmentCreate(
+        kind=AssessmentKind.comprehensive_baseline,
+        assessed_on=date(2019, 6, 20),
+        assessor="Farhan Qureshi",
+        findings=[
+            Finding(area="Quality management", score=3,
+                    finding="Line meetings in place; defect data kept but not analysed"),
+        ],
+        priority_modules=["quality_management", "osh"],
+    ),
+}  # fmt: skip
+
+# The meetings with the Karachi applicants' CEOs (seed 002: "an individual meeting will be
+# held with the company CEO/main decision maker"); Korangi's CEO sends a nominee.
+_CEO_MEETING = MeetingCreate(
+    held_on=date(2018, 8, 14),
+    attendees=[
+        Attendee(name="Chief executive", position="Chief Executive Officer", decision_maker=True),
+        Attendee(name="EFP project officer", position="Employers' Federation of Pakistan"),
+    ],
+    commitment=Commitment.ceo_attends,
+)
+MEETINGS: dict[str, MeetingCreate] = {
+    "Indus Knitwear (Pvt) Ltd": _CEO_MEETING,
+    "Port Qasim Garments": _CEO_MEETING,
+    "Crescent Denim Dyeing": _CEO_MEETING,
+    "Korangi Apparel Industries": MeetingCreate(
+        held_on=date(2018, 8, 16),
+        attendees=[
+            Attendee(name="Tariq Mehmood", position="Managing Director", decision_maker=True),
+            Attendee(name="Nadia Hussain", position="General Manager, Operations"),
+        ],
+        commitment=Commitment.senior_nominee,
+        nominee_name="Nadia Hussain",
+        nominee_position="General Manager, Operations",
+        nominee_decision_authority=True,
+    ),
+}
+
 GHANA_PRIORITIES = [
     CriterionSpec.model_validate(c)
     for c in (
@@ -167,8 +237,20 @@ GHANA_PRIORITIES = [
         {"key": "waste_or_recycling", "label": "Waste management or recycling", "kind":
          "priority", "weight": 3, "rule": {"type": "value_in", "field": "sub_sector",
                                             "allowed": ["waste_management", "recycling"]}},
+        {"key": "green_practices", "label": "Adapts green and eco-friendly business practices",
+         "kind": "priority", "weight": 1,
+         "rule": {"type": "is_true", "field": "green_practices"}},
     )
 ]  # fmt: skip
+# The Ghana call's own question (seed 003), and who answered yes (Tema has not answered).
+GHANA_QUESTIONS = [
+    CallQuestion(
+        key="green_practices",
+        label="Does the enterprise adapt green and eco-friendly business practices?",
+        type="yes_no",
+    )
+]
+GREEN_ANSWERS = {"Accra Recycling Works": True, "Kumasi Food Processors": False}
 
 # The 2018 Pakistan call closed on 10 August 2018 (seed 002), Pakistan time.
 PAKISTAN_2018_DEADLINE = datetime(2018, 8, 10, 18, 59, tzinfo=UTC)
@@ -261,8 +343,9 @@ async def _calls_and_journeys(
     pakistan_names = [
         name for partner, _, p in ENTERPRISES if partner == "EFP" for name in [p["name"]]
     ]
+    meetings = 0
     for name in pakistan_names:
-        await application_service.create(
+        application = await application_service.create(
             session,
             pakistan_call.id,
             ApplicationCreate(
@@ -271,6 +354,11 @@ async def _calls_and_journeys(
             ),
             principal=staff["EFP"],
         )
+        if name in MEETINGS:
+            await meeting_service.create(
+                session, application.id, MEETINGS[name], principal=staff["EFP"]
+            )
+            meetings += 1
     await call_service.shortlist(
         session, pakistan_call.id, ShortlistRequest(), principal=staff["EFP"]
     )
@@ -283,15 +371,22 @@ async def _calls_and_journeys(
             deadline=now + timedelta(days=90),
             capacity=2,
             criteria=GHANA_PRIORITIES,
+            questions=GHANA_QUESTIONS,
         ),
         principal=staff["MDPI"],
     )
     for partner, _, profile in ENTERPRISES:
         if partner == "MDPI":
+            green = GREEN_ANSWERS.get(profile["name"])
             await application_service.create(
                 session,
                 ghana_call.id,
-                ApplicationCreate(enterprise_id=enterprises[profile["name"]]),
+                ApplicationCreate(
+                    enterprise_id=enterprises[profile["name"]],
+                    answers=ApplicationAnswers(
+                        questions=None if green is None else {"green_practices": green}
+                    ),
+                ),
                 principal=staff["MDPI"],
             )
     await call_service.shortlist(
@@ -307,6 +402,13 @@ async def _calls_and_journeys(
             principal=staff["EFP"],
         )
         for stage in stages:
+            if stage in ASSESSMENTS:
+                # Assessment stages are reached by recording the assessment itself.
+                await assessment_service.create(
+                    session, enrolment.id, ASSESSMENTS[stage], principal=staff["EFP"]
+                )
+                transitions += 1
+                continue
             await lifecycle_service.transition(
                 session,
                 enrolment,
@@ -342,6 +444,22 @@ async def _calls_and_journeys(
             ConsentGive(buyer_id=orgs[buyer], reason="signed at the consent form meeting"),
             principal=staff["EFP"],
         )
+    # Korangi shares its orders from Inditex for the months ahead (seed 002: "share their
+    # order status (confirmed and in pipeline) for the next 12 months").
+    await order_service.put(
+        session,
+        enterprises["Korangi Apparel Industries"],
+        orgs["Inditex"],
+        OrderStatusPut(
+            months=[
+                MonthOrders(month=f"2019-{month:02d}", confirmed=confirmed, pipeline=pipeline)
+                for month, confirmed, pipeline in (
+                    (1, 42000, 0), (2, 38000, 6000), (3, 30000, 15000), (4, 12000, 28000)
+                )
+            ]
+        ),
+        principal=staff["EFP"],
+    )  # fmt: skip
     # A withdrawn consent, so the history and the buyer's view show one.
     await consent_service.withdraw(
         session,
@@ -362,6 +480,7 @@ async def _calls_and_journeys(
     return {
         "calls": 2,
         "applications": len(pakistan_names) + 3,
+        "commitment meetings": meetings,
         "stage transitions": transitions,
         "consents": len(consents),
     }
@@ -418,18 +537,26 @@ async def _training(
             )
 
     efp = staff["EFP"]
+    # Crescent Denim Dyeing had not signed its consent form when the batch started: the ILO
+    # let it join (an audited override of the stage rule), as the cohort shows.
     cohort = await cohort_service.create(
         session,
         CohortCreate(
             project_id=projects["ILES Pakistan"],
+            partner_id=efp.organisation_id,
             module_code=MODULE_1,
             name="Karachi batch 1: Workplace Cooperation",
             start_date=date(2018, 10, 2),
             end_date=date(2019, 2, 15),
             trainer_ids=[trainers["Ayesha Siddiqui"], trainers["Farhan Qureshi"]],
+            lead_trainer_id=trainers["Ayesha Siddiqui"],
             enterprise_ids=[enterprises[name] for name in KARACHI_BATCH],
+            override_reason=(
+                "Crescent Denim Dyeing signs its consent form in the first week of the batch; "
+                "it joins the classroom days meanwhile"
+            ),
         ),
-        principal=efp,
+        principal=LOADER,
         recommended_max=EnrolmentSettings().cohort_recommended_max,
     )
     participants: list[UUID] = []

@@ -1,5 +1,6 @@
 """Every enrolment table, imported in one place for Alembic and the test fixtures."""
 
+from services.enrolment.assessments.models import Assessment
 from services.enrolment.calls.models import Application, Call, CriteriaVersion
 from services.enrolment.catalogue.models import TrainingModule
 from services.enrolment.cohorts.models import Cohort, CohortEnterprise, CohortTrainer
@@ -14,17 +15,21 @@ from services.enrolment.delivery.models import (
 )
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.lifecycle.models import Enrolment, StageTransition
+from services.enrolment.meetings.models import CommitmentMeeting
+from services.enrolment.orders.models import OrderMonth
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
 from services.enrolment.trainers.models import Trainer, TrainerCertification
 
 __all__ = [
     "Application",
+    "Assessment",
     "Attendance",
     "Call",
     "ClassroomSession",
     "Cohort",
     "CohortEnterprise",
     "CohortTrainer",
+    "CommitmentMeeting",
     "Consent",
     "ConsentEvent",
     "ConsultingVisit",
@@ -33,6 +38,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseBuyer",
     "ModuleProgress",
+    "OrderMonth",
     "Organisation",
     "Participant",
     "Project",

@@ -9,6 +9,7 @@ from services.indicators.catalogue.router import router as catalogue_router
 from services.indicators.db import changes, plumbing
 from services.indicators.graphql.schema import router as graphql_router
 from services.indicators.imports.router import router as imports_router
+from services.indicators.improvement_plans.router import router as plans_router
 from services.indicators.improvement_projects.router import router as improvement_projects_router
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.router import router as replica_router
@@ -16,6 +17,7 @@ from services.indicators.review_policies.router import router as review_policies
 from services.indicators.rounds.router import router as rounds_router
 from services.indicators.satisfaction.router import router as satisfaction_router
 from services.indicators.settings import IndicatorsSettings
+from services.indicators.suggestions.router import router as suggestions_router
 from services.indicators.teams.router import router as teams_router
 from services.indicators.values.router import router as values_router
 from shared.consumer import FeedConsumer
@@ -63,6 +65,8 @@ def create_app(
             teams_router,
             improvement_projects_router,
             satisfaction_router,
+            suggestions_router,
+            plans_router,
             replica_router,
         ],
         subgraph=graphql_router,

@@ -13,17 +13,21 @@ import httpx
 from services.enrolment.app import create_app as create_enrolment_app
 from services.enrolment.settings import EnrolmentSettings
 from services.indicators.db import plumbing
+from services.indicators.improvement_plans.schemas import ActionState, ActionStatus, PlanCreate
+from services.indicators.improvement_plans.service import plan_service
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.repository import replica_repository
 from services.indicators.rounds.repository import round_repository
 from services.indicators.rounds.schemas import RoundCreate, RoundKind
 from services.indicators.rounds.service import round_service
 from services.indicators.settings import IndicatorsSettings
+from services.indicators.suggestions.schemas import SuggestionCreate, SuggestionStatus
+from services.indicators.suggestions.service import suggestion_service
 from services.indicators.values.schemas import ValueBatch, ValueIn
 from services.indicators.values.service import value_service
 from shared.consumer import FeedConsumer
 from shared.db import Database
-from shared.enums import Role
+from shared.enums import ParticipantRole, Role, Sex
 from shared.feeds import feed_token
 from shared.identity import Principal
 
@@ -57,6 +61,75 @@ async def _fill_replica(enrolment_url: str, indicators: Database) -> int:
             return await consumer.run_until_caught_up()
     finally:
         await enrolment_database.dispose()
+
+
+# Each Karachi enterprise's improvement plan from Module 1 (seed 002 brochure: "create an
+# Enterprise Improvement Plan"): the EIT meets, the suggestion scheme pays, one still to do.
+PLAN = PlanCreate(
+    module_code="workplace_cooperation",
+    title="Workplace cooperation plan 2019",
+    agreed_on=date(2018, 12, 10),
+    actions=[
+        ActionState(
+            objective="Managers and workers solve problems together",
+            action="Monthly EIT meeting with minutes posted on the notice board",
+            owner="HR manager",
+            due_on=date(2019, 1, 31),
+            status=ActionStatus.done,
+            done_on=date(2019, 1, 25),
+        ),
+        ActionState(
+            objective="Workers' ideas are heard and rewarded",
+            action="Suggestion boxes on every floor, with a reward for adopted suggestions",
+            owner="EIT chair",
+            due_on=date(2019, 2, 28),
+            status=ActionStatus.done,
+            done_on=date(2019, 2, 20),
+        ),
+        ActionState(
+            objective="Fewer defects through cooperation",
+            action="Line meetings on the day's defects",
+            owner="Production manager",
+            due_on=date(2019, 6, 30),
+            status=ActionStatus.in_progress,
+        ),
+    ],
+)
+
+COMPLETED_PLAN = PLAN.model_copy(
+    update={
+        "actions": [
+            *PLAN.actions[:2],
+            PLAN.actions[2].model_copy(
+                update={"status": ActionStatus.done, "done_on": date(2019, 5, 30)}
+            ),
+        ]
+    }
+)
+
+# Each Karachi enterprise's suggestion scheme after Module 1 (seed 002: "financial rewards
+# to the workers whose suggestions are adopted"): one adopted and rewarded, one rejected.
+SUGGESTIONS = [
+    SuggestionCreate(
+        submitted_on=date(2019, 1, 14),
+        title="Colour-coded bins for offcuts at each sewing line",
+        role=ParticipantRole.worker,
+        sex=Sex.female,
+        status=SuggestionStatus.adopted,
+        decided_on=date(2019, 1, 28),
+        reward_paid=Decimal("5000"),
+        savings=Decimal("180000"),
+        currency="PKR",
+    ),
+    SuggestionCreate(
+        submitted_on=date(2019, 2, 4),
+        title="Second tea break on the night shift",
+        role=ParticipantRole.worker,
+        sex=Sex.male,
+        status=SuggestionStatus.rejected,
+        decided_on=date(2019, 2, 18),
+    ),
+]
 
 
 async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[str, int]:
@@ -119,10 +192,25 @@ async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[s
             )
             ids = [row.value_id for row in result.results if row.value_id is not None]
             await value_service.validate(session, ids, principal=manager)
+            plans = 0
+            for name in RESULTS:
+                # Port Qasim, alumni since, carried its plan out in full.
+                plan = COMPLETED_PLAN if name == "Port Qasim Garments" else PLAN
+                await plan_service.create(session, enterprises[name].id, plan, principal=partner)
+                plans += 1
+            suggestions = 0
+            for name in RESULTS:
+                for body in SUGGESTIONS:
+                    await suggestion_service.create(
+                        session, enterprises[name].id, body, principal=partner
+                    )
+                    suggestions += 1
             return {
                 "events replicated": replicated,
                 "measurement rounds": len(rounds),
                 "indicator values": len(ids),
+                "suggestions": suggestions,
+                "improvement plans": plans,
             }
     finally:
         await indicators.dispose()

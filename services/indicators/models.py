@@ -2,6 +2,7 @@
 
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
 from services.indicators.db import metadata, plumbing
+from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
 from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import (
     ReplicaCohort,
@@ -13,6 +14,7 @@ from services.indicators.replica.models import (
 from services.indicators.review_policies.models import ReviewPolicy
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.suggestions.models import Suggestion
 from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
@@ -21,6 +23,8 @@ from services.indicators.teams.models import (
 from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 
 __all__ = [
+    "ImprovementPlan",
+    "ImprovementPlanAction",
     "ImprovementProject",
     "ImprovementTeam",
     "ImprovementTeamMeeting",
@@ -37,6 +41,7 @@ __all__ = [
     "ReplicaProject",
     "ReviewPolicy",
     "SatisfactionResponse",
+    "Suggestion",
     "metadata",
     "plumbing",
 ]

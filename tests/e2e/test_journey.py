@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from benchmarks.processes import Platform, eventually
+from tests.enrolment.assessments_support import assessment_body
 
 PRESET = (
     Path(__file__).resolve().parents[2]
@@ -146,7 +147,10 @@ def journey(platform: Platform) -> Journey:
         (enrolment,) = efp.get(
             "/enrolment/enrolments", enterprise_id=enterprise_id, project_id=project_id
         )["items"]
-        for stage in ("initial_assessment", "baseline_assessment", "consent_signed", "level1"):
+        # The assessments move the enrolment to their stages.
+        for kind in ("initial", "baseline"):
+            efp.post(f"/enrolment/enrolments/{enrolment['id']}/assessments", assessment_body(kind))
+        for stage in ("consent_signed", "level1"):
             body: dict[str, Any] = {"to_stage": stage}
             if stage == "consent_signed":
                 body["consent_form_reference"] = "consent-2018.pdf"

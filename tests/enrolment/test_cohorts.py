@@ -14,6 +14,7 @@ from tests.enrolment.support import ILO, Api, World
 from tests.enrolment.training_support import (
     as_trainer,
     audit_actions,
+    certified_trainer,
     cohort_body,
     complete_module_1,
     enrolled_enterprise,
@@ -21,6 +22,8 @@ from tests.enrolment.training_support import (
     events_of,
     new_cohort,
     new_trainer,
+    ready_for_level_2,
+    shortlist_for_level_2,
 )
 
 
@@ -38,7 +41,7 @@ async def test_partner_creates_cohort_of_four_without_warnings(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
-    trainer = await new_trainer(api, as_=world.efp_staff)
+    trainer = await certified_trainer(api, as_=world.efp_staff)
     cohort = await new_cohort(api, world, enterprises, trainer_ids=[trainer["id"]])
     assert cohort["partner_id"] == str(world.efp_id)
     assert cohort["module_code"] == "workplace_cooperation"
@@ -162,7 +165,7 @@ async def test_programme_manager_creates_cohort_for_a_project_partner(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
-    trainer = await new_trainer(api, as_=world.efp_staff)
+    trainer = await certified_trainer(api, as_=world.efp_staff)
     cohort = await new_cohort(
         api,
         world,
@@ -225,6 +228,7 @@ async def test_module_2_needs_workplace_cooperation_completed_first(
 ) -> None:
     ready, not_ready = await enrolled_enterprises(api, enrolment_session, world, 2)
     await complete_module_1(api, world, [ready])
+    await shortlist_for_level_2(enrolment_session, world, [ready, not_ready])
     refused = await api.post(
         "/cohorts",
         json=cohort_body(world, [ready, not_ready], module_code="quality_management"),
@@ -262,7 +266,7 @@ async def test_membership_changes_emit_cohort_changed_and_audit(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     enterprises = await enrolled_enterprises(api, enrolment_session, world, 5)
-    trainer = await new_trainer(api, as_=world.efp_staff)
+    trainer = await certified_trainer(api, as_=world.efp_staff)
     cohort = await new_cohort(api, world, enterprises[:4])
     grown = await api.put(
         f"/cohorts/{cohort['id']}/enterprises",
@@ -311,7 +315,7 @@ async def test_trainer_sees_only_assigned_cohorts_and_cannot_manage_them(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     enterprises = await enrolled_enterprises(api, enrolment_session, world, 2)
-    trainer = await new_trainer(api, as_=world.efp_staff)
+    trainer = await certified_trainer(api, as_=world.efp_staff)
     assigned = await new_cohort(api, world, enterprises[:1], trainer_ids=[trainer["id"]])
     other = await new_cohort(api, world, enterprises[1:], name="Lahore batch 2")
     me = as_trainer(trainer)
@@ -362,7 +366,7 @@ async def test_cohort_listing_filters_by_project_and_module(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     enterprises = await enrolled_enterprises(api, enrolment_session, world, 2)
-    await complete_module_1(api, world, enterprises[:1])
+    await ready_for_level_2(api, enrolment_session, world, enterprises[:1])
     quality = await new_cohort(api, world, enterprises[:1], module_code="quality_management")
     module_1 = await new_cohort(api, world, enterprises[1:])
     by_module = await api.get(
@@ -375,3 +379,134 @@ async def test_cohort_listing_filters_by_project_and_module(
         "/cohorts", params={"project_id": str(world.ghana_project_id)}, as_=ILO
     )
     assert module_1["id"] not in [c["id"] for c in by_project.json()["items"]]
+
+
+async def test_unscreened_enterprise_cannot_join_a_module_1_cohort(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    ready = await enrolled_enterprise(
+        api, enrolment_session, as_=world.efp_staff, project_id=world.pakistan_project_id
+    )
+    unscreened = await enrolled_enterprise(
+        api,
+        enrolment_session,
+        as_=world.efp_staff,
+        project_id=world.pakistan_project_id,
+        stage=LifecycleStage.shortlisted,
+    )
+    before = await cohort_count(enrolment_session)
+    refused = await api.post(
+        "/cohorts", json=cohort_body(world, [ready, unscreened]), as_=world.efp_staff
+    )
+    assert refused.status_code == 409, refused.text
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body.enterprise_ids.1", "stage_reached")
+    assert "is at shortlisted" in error["message"]
+    assert "needs consent_signed" in error["message"]
+    assert await cohort_count(enrolment_session) == before
+
+
+async def test_uncertified_lead_trainer_is_refused_and_a_candidate_may_co_deliver(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
+    candidate = await new_trainer(api, as_=world.efp_staff, name="Candidate Trainer")
+    lead = await certified_trainer(api, as_=world.efp_staff)
+    refused = await api.post(
+        "/cohorts",
+        json=cohort_body(world, enterprises, trainer_ids=[candidate["id"]]),
+        as_=world.efp_staff,
+    )
+    assert refused.status_code == 409
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body.lead_trainer_id", "lead_trainer_certified")
+    cohort = await new_cohort(
+        api,
+        world,
+        enterprises,
+        trainer_ids=[candidate["id"], lead["id"]],
+        lead_trainer_id=lead["id"],
+    )
+    assert cohort["lead_trainer_id"] == lead["id"]
+    assert cohort["overrides"] == []
+    # Handing the lead to the candidate is refused too, and changes nothing.
+    handover = await api.put(
+        f"/cohorts/{cohort['id']}/trainers",
+        json={"trainer_ids": [candidate["id"], lead["id"]], "lead_trainer_id": candidate["id"]},
+        as_=world.efp_staff,
+    )
+    assert handover.status_code == 409
+    assert handover.json()["errors"][0]["rule"] == "lead_trainer_certified"
+    kept = await api.get(f"/cohorts/{cohort['id']}", as_=world.efp_staff)
+    assert kept.json()["lead_trainer_id"] == lead["id"]
+
+
+async def test_a_lead_trainer_not_among_the_trainers_is_bad_input(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
+    lead = await certified_trainer(api, as_=world.efp_staff)
+    response = await api.post(
+        "/cohorts",
+        json=cohort_body(world, enterprises, trainer_ids=[], lead_trainer_id=lead["id"]),
+        as_=world.efp_staff,
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body.lead_trainer_id", "lead_among_trainers")
+
+
+async def test_partner_staff_cannot_override_the_cohort_rules(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
+    candidate = await new_trainer(api, as_=world.efp_staff)
+    before = await cohort_count(enrolment_session)
+    response = await api.post(
+        "/cohorts",
+        json=cohort_body(
+            world,
+            enterprises,
+            trainer_ids=[candidate["id"]],
+            override_reason="Our only trainer in Karachi this quarter",
+        ),
+        as_=world.efp_staff,
+    )
+    assert response.status_code == 403
+    assert "lead_trainer_certified" in response.json()["detail"]
+    assert await cohort_count(enrolment_session) == before
+
+
+async def test_programme_manager_overrides_with_a_reason_that_is_kept_and_audited(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    enterprises = await enrolled_enterprises(api, enrolment_session, world, 3)
+    early = await enrolled_enterprise(
+        api,
+        enrolment_session,
+        as_=world.efp_staff,
+        project_id=world.pakistan_project_id,
+        stage=LifecycleStage.baseline_assessment,
+    )
+    candidate = await new_trainer(api, as_=world.efp_staff)
+    reason = "Consent forms are being signed this week; an expert trainer supervises"
+    cohort = await new_cohort(
+        api,
+        world,
+        [*enterprises, early],
+        as_=world.pakistan_manager,
+        partner_id=str(world.efp_id),
+        trainer_ids=[candidate["id"]],
+        override_reason=reason,
+    )
+    rules = {(o["rule"], o["subject_id"]) for o in cohort["overrides"]}
+    assert rules == {("stage_reached", early), ("lead_trainer_certified", candidate["id"])}
+    assert all(o["reason"] == reason and o["actor"] for o in cohort["overrides"])
+    assert any(w.startswith("stage_reached overridden") for w in cohort["warnings"])
+    actions = await audit_actions(enrolment_session, cohort["id"])
+    assert actions == ["cohort.rules_overridden", "cohort.created"]
+    # The enterprise user of a cohort mate does not learn of the early one's override.
+    mate = Principal(subject="mate", role=Role.enterprise_user, enterprise_id=UUID(enterprises[0]))
+    seen = (await api.get(f"/cohorts/{cohort['id']}", as_=mate)).json()
+    assert early not in str(seen)
+    assert [o["rule"] for o in seen["overrides"]] == ["lead_trainer_certified"]

@@ -15,10 +15,12 @@ from tests.enrolment.support import Api, World
 from tests.enrolment.training_support import (
     as_trainer,
     audit_actions,
+    certified_trainer,
     enrolled_enterprises,
     events_of,
     new_cohort,
     new_trainer,
+    shortlist_for_level_2,
 )
 
 
@@ -53,7 +55,7 @@ async def staffed_cohort(
     api: Api, world: World, session: AsyncSession, enterprises: int = 2
 ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     enterprise_ids = await enrolled_enterprises(api, session, world, enterprises)
-    trainer = await new_trainer(api, as_=world.efp_staff)
+    trainer = await certified_trainer(api, as_=world.efp_staff)
     cohort = await new_cohort(api, world, enterprise_ids, trainer_ids=[trainer["id"]])
     return cohort, enterprise_ids, trainer
 
@@ -72,6 +74,8 @@ async def test_participant_composition_warns_when_not_two_managers_and_two_worke
         "workers": 2,
         "female": 2,
         "male": 2,
+        "other": 0,
+        "not_disclosed": 0,
     }
     assert (composition[short]["managers"], composition[short]["workers"]) == (1, 0)
     assert roster["warnings"] == [
@@ -329,6 +333,7 @@ async def test_progress_changes_emit_events_and_show_per_enterprise(
         "completed",
         "2019-05-30",
     )
+    await shortlist_for_level_2(enrolment_session, world, [enterprise])
     quality = await new_cohort(api, world, [enterprise], module_code="quality_management")
     progress = await api.get(f"/enterprises/{enterprise}/progress", as_=world.efp_staff)
     assert [(m["module_code"], m["status"]) for m in progress.json()] == [

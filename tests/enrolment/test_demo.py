@@ -65,6 +65,20 @@ async def test_demo_buyer_sees_only_consenting_suppliers(demo_api: Api) -> None:
     visible = {e["name"] for e in await items(demo_api, "/enterprises", as_=adidas)}
     # Crescent withdrew its consent to Adidas; Korangi still shares.
     assert visible == {"Korangi Apparel Industries"}
+    inditex = Principal(
+        subject="inditex", role=Role.lead_buyer, organisation_id=organisations["Inditex"]
+    )
+    korangi = [
+        e for e in await items(demo_api, "/enterprises", as_=inditex) if "Korangi" in e["name"]
+    ]
+    [orders] = (
+        await demo_api.get(f"/enterprises/{korangi[0]['id']}/order-status", as_=inditex)
+    ).json()
+    assert [m["month"] for m in orders["months"]] == ["2019-01", "2019-02", "2019-03", "2019-04"]
+    # Adidas is Korangi's buyer too, but nothing was shared with it.
+    assert (
+        await demo_api.get(f"/enterprises/{korangi[0]['id']}/order-status", as_=adidas)
+    ).json() == []
 
 
 async def test_demo_karachi_batch_was_delivered(demo_api: Api) -> None:
@@ -80,3 +94,23 @@ async def test_demo_karachi_batch_was_delivered(demo_api: Api) -> None:
     assert statuses["workplace_cooperation"] == "completed"
     trainers = await items(demo_api, "/trainers")
     assert {t["sex"] for t in trainers} == {"female", "male"}
+
+
+async def test_demo_karachi_batch_has_ceo_meetings_and_baseline_assessments(
+    demo_api: Api,
+) -> None:
+    enterprises = {e["name"]: e["id"] for e in await items(demo_api, "/enterprises")}
+    [call] = [c for c in await items(demo_api, "/calls") if "Pakistan 2018" in c["title"]]
+    applications = {
+        a["enterprise_id"]: a for a in await items(demo_api, f"/calls/{call['id']}/applications")
+    }
+    korangi = applications[enterprises["Korangi Apparel Industries"]]
+    [meeting] = (await demo_api.get(f"/applications/{korangi['id']}/meetings")).json()
+    assert meeting["commitment"] == "senior_nominee"
+    assert korangi["input_snapshot"]["commitment_meeting_id"] == meeting["id"]
+    listed = await demo_api.get(
+        "/enrolments", params={"enterprise_id": enterprises["Korangi Apparel Industries"]}
+    )
+    [enrolment] = listed.json()["items"]
+    kinds = [a["kind"] for a in await items(demo_api, f"/enrolments/{enrolment['id']}/assessments")]
+    assert kinds == ["initial", "baseline", "comprehensive_baseline"]

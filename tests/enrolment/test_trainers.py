@@ -36,7 +36,7 @@ async def test_trainer_registration_refuses_bad_input_and_other_partners(
     api: Api, world: World
 ) -> None:
     bad = await api.post(
-        "/trainers", json={"name": "X", "sex": "other", "country": "XX"}, as_=world.efp_staff
+        "/trainers", json={"name": "X", "sex": "unknown", "country": "XX"}, as_=world.efp_staff
     )
     assert bad.status_code == 422
     assert {"body.name", "body.sex", "body.country"} <= {e["field"] for e in bad.json()["errors"]}

@@ -4,6 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import plumbing
@@ -47,6 +48,24 @@ async def new_trainer(api: Api, *, as_: Principal, **overrides: Any) -> dict[str
     body: dict[str, Any] = {"name": "Ayesha Khan", "sex": "female", "country": "PK"}
     body.update(overrides)
     trainer: dict[str, Any] = await api.created("/trainers", body, as_=as_)
+    return trainer
+
+
+async def certified_trainer(
+    api: Api, *, as_: Principal, module: str = "workplace_cooperation", **overrides: Any
+) -> dict[str, Any]:
+    """A trainer certified in ``module``, so it may lead the module's cohorts."""
+    trainer = await new_trainer(api, as_=as_, **overrides)
+    response = await api.put(
+        f"/trainers/{trainer['id']}/certifications/{module}",
+        json={
+            "level": "certified",
+            "tot_completed_on": "2018-03-10",
+            "toe_completed_on": "2018-09-20",
+        },
+        as_=as_,
+    )
+    assert response.status_code == 200, response.text
     return trainer
 
 
@@ -103,6 +122,29 @@ async def complete_module_1(api: Api, world: World, enterprise_ids: list[str]) -
             json={"status": "completed", "completed_on": "2019-05-30"},
         )
         assert response.status_code == 200, response.text
+
+
+async def ready_for_level_2(
+    api: Api, session: AsyncSession, world: World, enterprise_ids: list[str]
+) -> None:
+    """Module 1 completed and the enterprises shortlisted for Level 2 in the Pakistan project."""
+    await complete_module_1(api, world, enterprise_ids)
+    await shortlist_for_level_2(session, world, enterprise_ids)
+
+
+async def shortlist_for_level_2(
+    session: AsyncSession, world: World, enterprise_ids: list[str]
+) -> None:
+    enrolments = await session.execute(
+        select(Enrolment).where(
+            col(Enrolment.project_id) == world.pakistan_project_id,
+            col(Enrolment.enterprise_id).in_([UUID(e) for e in enterprise_ids]),
+        )
+    )
+    for enrolment in enrolments.scalars().all():
+        enrolment.stage = LifecycleStage.level2_shortlisted
+        session.add(enrolment)
+    await session.commit()
 
 
 async def events_of(

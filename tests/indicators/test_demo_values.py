@@ -1,5 +1,6 @@
 """The demo's indicator values: replicated from enrolment's feed, validated, loaded once."""
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -11,6 +12,15 @@ from services.indicators.seed import ensure_reference_data
 from tests.conftest import migrated_database_url
 
 
+async def connection_rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(sql))]
+    finally:
+        await engine.dispose()
+
+
 async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_dir: str) -> None:
     enrolment_url = await migrated_database_url(pg_socket_dir, "enrolment", "test_demo_values_e")
     indicators_url = await migrated_database_url(pg_socket_dir, "indicators", "test_demo_values_i")
@@ -18,6 +28,13 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
     assert await ensure_reference_data(indicators_url) >= 20
     loaded = await load_indicator_demo(enrolment_url, indicators_url)
     assert loaded["indicator values"] == 30
+    # Each Karachi enterprise's suggestion register: one adopted and rewarded, one rejected.
+    assert loaded["suggestions"] == 2 * 3
+    assert loaded["improvement plans"] == 3
+    plans = await connection_rows(
+        indicators_url, "SELECT status, completed_on FROM improvement_plan ORDER BY status"
+    )
+    assert plans == [("completed", date(2019, 5, 30)), ("open", None), ("open", None)]
     assert "indicator values" not in await load_indicator_demo(enrolment_url, indicators_url)
 
     engine = create_async_engine(indicators_url)
@@ -35,9 +52,20 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
                     )
                 )
             ).all()
+            adopted = [
+                tuple(row)
+                for row in await connection.execute(
+                    text(
+                        "SELECT s.status, s.reward_paid FROM suggestion s "
+                        "JOIN replica_enterprise e ON e.id = s.enterprise_id "
+                        "WHERE e.name = 'Indus Knitwear (Pvt) Ltd' AND s.status = 'adopted'"
+                    )
+                )
+            ]
     finally:
         await engine.dispose()
     assert {(row.kind, row.value, row.status) for row in rows} == {
         ("baseline", Decimal(25), "validated"),
         ("endline", Decimal(60), "validated"),
     }
+    assert adopted == [("adopted", Decimal("5000.00"))]

@@ -231,6 +231,8 @@ async def test_service_sdl_extends_enterprise_keyed_by_id_with_supported_directi
         "improvementProjects",
         "improvementTeam",
         "satisfaction",
+        "improvementPlans",
+        "suggestionScheme",
     ]
 
 

@@ -88,8 +88,8 @@ async def test_composition_counts_current_members_by_role_and_sex(
 
     team = (await indicators_api.get(f"/enterprises/{enterprise_id}/eit")).json()
     assert team["composition"] == {
-        "managers": {"female": 1, "male": 1, "total": 2},
-        "workers": {"female": 1, "male": 2, "total": 3},
+        "managers": {"female": 1, "male": 1, "other": 0, "not_disclosed": 0, "total": 2},
+        "workers": {"female": 1, "male": 2, "other": 0, "not_disclosed": 0, "total": 3},
         "total": 5,
         "women": 2,
         "women_share_pct": 40.0,

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api
+from tests.enrolment.training_support import certified_trainer
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 
 FORMED_ON = (date.today() - timedelta(days=30)).isoformat()
@@ -167,11 +168,7 @@ async def test_trainer_sees_only_enterprises_of_cohorts_listing_them(
     taught, untaught = indicators_world.efp_enterprise_id, indicators_world.efp_other_enterprise_id
     taught_project = await records_of(indicators_api, taught)
     untaught_project = await records_of(indicators_api, untaught)
-    trainer_record = await api.created(
-        "/trainers",
-        {"name": "Ayesha Siddiqui", "sex": "female", "country": "PK"},
-        as_=world.efp_staff,
-    )
+    trainer_record = await certified_trainer(api, as_=world.efp_staff, name="Ayesha Siddiqui")
     trainer = Principal(subject="ayesha", role=Role.trainer, trainer_id=UUID(trainer_record["id"]))
     # Not yet assigned to any cohort: nothing is visible.
     assert await statuses(indicators_api, taught, taught_project, trainer) == [404] * 8

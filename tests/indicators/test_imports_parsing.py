@@ -90,7 +90,7 @@ def test_rows_without_a_value_are_skipped_and_listed() -> None:
 
 
 def test_contract_rules_name_the_column_of_the_cell() -> None:
-    data = csv_bytes(header(), f"not-a-uuid,defects,{ROUND},,other,1,EURO", f",,{ROUND},,,1,")
+    data = csv_bytes(header(), f"not-a-uuid,defects,{ROUND},,unknown,1,EURO", f",,{ROUND},,,1,")
     parsed = parse_sheet(read_csv(data), kinds=KINDS)
     found = {(e.row, e.column, e.rule) for e in parsed.errors}
     assert (2, "enterprise_id", "uuid_parsing") in found

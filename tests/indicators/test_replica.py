@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
 from tests.enrolment.support import Api, World, register
+from tests.enrolment.training_support import certified_trainer
 from tests.indicators.fixtures import (
     IndicatorsWorld,
     replica_consumer,
@@ -64,11 +65,7 @@ async def test_cohort_membership_reaches_the_replica(
     api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
 ) -> None:
     world = indicators_world.world
-    trainer = await api.created(
-        "/trainers",
-        {"name": "Ayesha Siddiqui", "sex": "female", "country": "PK"},
-        as_=world.efp_staff,
-    )
+    trainer = await certified_trainer(api, as_=world.efp_staff, name="Ayesha Siddiqui")
     cohort = await api.created(
         "/cohorts",
         {

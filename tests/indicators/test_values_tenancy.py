@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api
-from tests.enrolment.training_support import as_trainer, new_cohort, new_trainer
+from tests.enrolment.training_support import as_trainer, certified_trainer, new_cohort
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import (
     accepted_ids,
@@ -105,7 +105,7 @@ async def test_trainer_enters_values_for_their_cohorts_enterprises_only(
     api: Api, indicators_api: Api, tenants: Tenants, indicators_session: AsyncSession
 ) -> None:
     w = tenants.world
-    trainer = await new_trainer(api, as_=w.world.efp_staff)
+    trainer = await certified_trainer(api, as_=w.world.efp_staff)
     await new_cohort(
         api, w.world, [str(w.efp_enterprise_id)], trainer_ids=[trainer["id"]], as_=w.world.efp_staff
     )

@@ -332,3 +332,39 @@ async def test_amount_with_its_currency_is_stored_with_it(
     stored = (await indicators_api.get(f"/values/{value_id}", as_=staff)).json()
     assert stored["currency"] == "PKR"
     assert stored["value"] == "1250000.50"
+
+
+async def test_every_sex_category_given_adds_up_to_the_total(
+    indicators_api: Api, capture: Capture, indicators_session: AsyncSession
+) -> None:
+    efp, staff = capture.world.efp_enterprise_id, capture.world.world.efp_staff
+    before = await count_values(indicators_session)
+    wrong = await post_batch(
+        indicators_api,
+        [
+            value(efp, capture.by_sex, 50, sex="female"),
+            value(efp, capture.by_sex, 40, sex="male"),
+            value(efp, capture.by_sex, 3, sex="other"),
+            value(efp, capture.by_sex, 2, sex="not_disclosed"),
+            value(efp, capture.by_sex, 90),
+        ],
+        as_=staff,
+    )
+    assert wrong.status_code == 422
+    messages = {error["message"] for error in wrong.json()["errors"]}
+    assert messages == {
+        "female (50) + male (40) + other (3) + not_disclosed (2) = 95, but the total is 90"
+    }
+    assert await count_values(indicators_session) == before
+    right = await post_batch(
+        indicators_api,
+        [
+            value(efp, capture.by_sex, 50, sex="female"),
+            value(efp, capture.by_sex, 40, sex="male"),
+            value(efp, capture.by_sex, 3, sex="other"),
+            value(efp, capture.by_sex, 2, sex="not_disclosed"),
+            value(efp, capture.by_sex, 95),
+        ],
+        as_=staff,
+    )
+    assert right.status_code == 201, right.text

@@ -92,6 +92,8 @@ async def test_supplier_detail_shows_stage_modules_eit_indicator_changes_and_pro
     assert practice["improved"] is True
 
     assert status["improvement_projects_completed"] == 1
+    assert status["suggestions_adopted"] == 1
+    assert status["improvement_plans_completed"] == 1
     [done] = status["completed_improvement_projects"]
     assert (done["title"], done["category"], done["completed_on"]) == (
         "5S in the warehouse",
@@ -114,6 +116,8 @@ async def test_supplier_without_records_has_an_empty_status(
     assert (status["eit_in_place"], status["improvement_team"]) == (False, None)
     assert status["indicator_changes"] == []
     assert status["improvement_projects_completed"] == 0
+    assert status["suggestions_adopted"] == 0
+    assert status["improvement_plans_completed"] == 0
 
 
 async def test_withdrawn_consent_hides_the_supplier_as_soon_as_the_event_is_applied(

@@ -123,8 +123,11 @@ async def complete_module(
                 "start_date": "2019-02-04",
                 "trainer_ids": [],
                 "enterprise_ids": [str(enterprise_id)],
+                "partner_id": str(world.efp_id),
+                # The supplier stays at Level 1 in these stories: its manager lets it in.
+                "override_reason": "Level 2 modules taken early at the buyer's request",
             },
-            as_=world.efp_staff,
+            as_=world.pakistan_manager,
         )
     )
     progress = (
@@ -262,6 +265,48 @@ async def build_suppliers(
                 "module_code": "workplace_cooperation",
                 "title": "Suggestion box",
                 "category": "suggestion_scheme",
+            },
+            as_=staff,
+        )
+    )
+
+    # Its suggestion scheme: one adopted and rewarded, one still under consideration.
+    for decision in (
+        {"status": "adopted", "decided_on": "2019-07-01", "reward_paid": "2000", "currency": "PKR"},
+        {},
+    ):
+        await ok(
+            await indicators_api.post(
+                f"/enterprises/{supplier_id}/suggestions",
+                json={
+                    "submitted_on": "2019-06-10",
+                    "title": "Needle counts at shift change",
+                    "role": "worker",
+                    "sex": "female",
+                    **decision,
+                },
+                as_=staff,
+            )
+        )
+
+    # Its improvement plan, carried out in full.
+    await ok(
+        await indicators_api.post(
+            f"/enterprises/{supplier_id}/improvement-plans",
+            json={
+                "module_code": "workplace_cooperation",
+                "title": "Workplace cooperation plan",
+                "agreed_on": "2019-03-01",
+                "actions": [
+                    {
+                        "objective": "Worker-manager dialogue",
+                        "action": "Monthly EIT meeting",
+                        "owner": "HR manager",
+                        "due_on": "2019-04-01",
+                        "status": "done",
+                        "done_on": "2019-03-15",
+                    }
+                ],
             },
             as_=staff,
         )

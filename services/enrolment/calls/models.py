@@ -39,6 +39,10 @@ class CriteriaVersion(Table, table=True):
     call_id: UUID = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
     version: int
     criteria: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    # The call's own questions (services.enrolment.calls.questions) its criteria may read.
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     created_by: str = Field(sa_type=String(200))
     created_at: datetime = created_at_field()
 

@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from services.enrolment.calls.questions import Answers, CallQuestion, QuestionList
 from services.enrolment.calls.rules import CriterionResult, CriterionSpec, validate_criteria_set
 from shared.enums import ApplicationOutcome, LifecycleStage
 
@@ -59,6 +60,10 @@ class CallCreate(BaseModel):
         default=None, ge=1, le=100_000, description="Places on the shortlist"
     )
     criteria: CriteriaList
+    questions: QuestionList = Field(
+        default_factory=list,
+        description="The call's own questions; criteria read their answers by key",
+    )
 
     # Declared after opens_on, so info.data already holds it.
     @field_validator("deadline")
@@ -80,6 +85,7 @@ class CriteriaUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     criteria: CriteriaList
+    questions: QuestionList = Field(default_factory=list)
 
 
 class CallPublic(BaseModel):
@@ -93,6 +99,7 @@ class CallPublic(BaseModel):
     is_open: bool = Field(description="Applications are accepted now")
     criteria_version: int
     criteria: list[CriterionSpec]
+    questions: list[CallQuestion]
     created_at: datetime
 
 
@@ -100,6 +107,7 @@ class CriteriaVersionPublic(BaseModel):
     call_id: UUID
     version: int
     criteria: list[CriterionSpec]
+    questions: list[CallQuestion]
     created_by: str
     created_at: datetime
 
@@ -122,6 +130,7 @@ class ApplicationAnswers(BaseModel):
     senior_nominee_with_authority: StrictBool | None = Field(
         default=None, description="A senior officer with decision-making authority attends"
     )
+    questions: Answers | None = None
 
 
 # The enterprise profile fields an application is judged on, next to the answers.
@@ -139,7 +148,9 @@ PROFILE_SNAPSHOT_FIELDS: tuple[str, ...] = (
     "has_compliance_officer",
     "has_industrial_engineer",
 )
-ANSWER_FIELDS: tuple[str, ...] = tuple(ApplicationAnswers.model_fields)
+ANSWER_FIELDS: tuple[str, ...] = tuple(
+    field for field in ApplicationAnswers.model_fields if field != "questions"
+)
 SNAPSHOT_FIELDS: tuple[str, ...] = PROFILE_SNAPSHOT_FIELDS + ANSWER_FIELDS
 
 

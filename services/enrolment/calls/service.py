@@ -9,6 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.calls.models import Application, Call, CriteriaVersion
+from services.enrolment.calls.questions import (
+    CallQuestion,
+    check_answers,
+    question_errors,
+    snapshot_answers,
+)
 from services.enrolment.calls.repository import (
     ApplicationOrder,
     application_repository,
@@ -45,6 +51,8 @@ from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.machine import FINAL_STAGES
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.meetings.repository import meeting_repository
+from services.enrolment.meetings.schemas import SETTLED_FIELDS, Commitment, settled
 from services.enrolment.organisations.repository import project_repository
 from services.enrolment.organisations.service import project_service
 from shared.columns import utcnow
@@ -77,6 +85,7 @@ _APPLICANTS = frozenset({Role.ilo_global, Role.partner_staff, Role.enterprise_us
 
 _CRITERIA = TypeAdapter(list[CriterionSpec])
 _RESULTS = TypeAdapter(list[CriterionResult])
+_QUESTIONS = TypeAdapter(list[CallQuestion])
 
 
 def _is_open(call: Call) -> bool:
@@ -112,10 +121,12 @@ def _rule_fields(rule: Rule, path: str) -> Iterator[tuple[str, str]]:
         yield f"{path}.field", rule.field
 
 
-def _check_fields(criteria: Sequence[CriterionSpec]) -> None:
+def _check_fields(criteria: Sequence[CriterionSpec], questions: Sequence[CallQuestion]) -> None:
     # A field no application carries would leave its criterion unknown for everyone.
-    known = ", ".join(SNAPSHOT_FIELDS)
-    errors = [
+    errors = question_errors(questions, SNAPSHOT_FIELDS)
+    fields = (*SNAPSHOT_FIELDS, *(question.key for question in questions))
+    known = ", ".join(fields)
+    errors += [
         field_error(
             location,
             "known_field",
@@ -124,17 +135,27 @@ def _check_fields(criteria: Sequence[CriterionSpec]) -> None:
         )
         for index, criterion in enumerate(criteria)
         for location, name in _rule_fields(criterion.rule, f"body.criteria.{index}.rule")
-        if name not in SNAPSHOT_FIELDS
+        if name not in fields
     ]
     if errors:
-        raise InvalidInput("A criterion reads a field applications do not have", errors=errors)
+        raise InvalidInput(
+            "A criterion reads a field applications do not have, or a question's key is taken",
+            errors=errors,
+        )
 
 
-def _snapshot(enterprise: Enterprise, answers: dict[str, Any]) -> dict[str, JsonValue]:
+def _questions(version: CriteriaVersion) -> list[CallQuestion]:
+    return _QUESTIONS.validate_python(version.questions)
+
+
+def _snapshot(
+    enterprise: Enterprise, answers: dict[str, Any], questions: Sequence[CallQuestion]
+) -> dict[str, JsonValue]:
     snapshot: dict[str, JsonValue] = {
         field: getattr(enterprise, field) for field in PROFILE_SNAPSHOT_FIELDS
     }
     snapshot.update({field: answers.get(field) for field in ANSWER_FIELDS})
+    snapshot.update(snapshot_answers(questions, answers))
     return snapshot
 
 
@@ -247,6 +268,8 @@ class ApplicationService:
                 "Your organisation is not an implementation partner in this call's project"
             )
         _require_open(call)
+        version = await call_service.current_version(session, call)
+        check_answers(_questions(version), data.answers.questions or {})
         application = await self._insert_once(
             session,
             Application(
@@ -284,7 +307,6 @@ class ApplicationService:
             principal=principal,
             reason=f"applied to the call '{call.title}'",
         )
-        version = await call_service.current_version(session, call)
         await self._evaluate(session, application, call, enterprise, version, principal=principal)
         return _application_public(application, call)
 
@@ -330,9 +352,22 @@ class ApplicationService:
             session, application.call_id, principal=principal, lock="share"
         )
         _require_open(call)
+        version = await call_service.current_version(session, call)
+        check_answers(_questions(version), data.answers.questions or {})
         before = dict(application.answers)
-        merged = before | data.answers.model_dump(exclude_unset=True)
-        application.answers = {key: value for key, value in merged.items() if value is not None}
+        given = data.answers.model_dump(exclude_unset=True)
+        if "questions" in given:
+            # Answers to questions merge by question like the declarations do.
+            given["questions"] = {
+                key: value
+                for key, value in (before.get("questions") or {}).items()
+                | (given["questions"] or {}).items()
+                if value is not None
+            }
+        merged = before | given
+        application.answers = {
+            key: value for key, value in merged.items() if value is not None and value != {}
+        }
         session.add(application)
         await session.flush()
         await changes.audit(
@@ -347,7 +382,6 @@ class ApplicationService:
         enterprises = await enterprise_repository.get_many_unscoped(
             session, [application.enterprise_id]
         )
-        version = await call_service.current_version(session, call)
         await self._evaluate(
             session,
             application,
@@ -356,6 +390,20 @@ class ApplicationService:
             version,
             principal=principal,
         )
+        return _application_public(application, call)
+
+    async def reevaluate_one(
+        self, session: AsyncSession, application: Application, *, principal: Principal
+    ) -> ApplicationPublic:
+        """Judge the application again against the criteria version it was judged on."""
+        call = await call_service.get_or_404(session, application.call_id, principal=principal)
+        version = await call_repository.criteria_version(
+            session, call.id, application.criteria_version or call.current_criteria_version
+        ) or await call_service.current_version(session, call)
+        enterprise = (
+            await enterprise_repository.get_many_unscoped(session, [application.enterprise_id])
+        )[application.enterprise_id]
+        await self._evaluate(session, application, call, enterprise, version, principal=principal)
         return _application_public(application, call)
 
     async def reevaluate_for_enterprise(
@@ -406,13 +454,28 @@ class ApplicationService:
         *,
         principal: Principal,
     ) -> None:
-        snapshot = _snapshot(enterprise, application.answers)
-        evaluation = evaluate_criteria(_CRITERIA.validate_python(version.criteria), snapshot)
+        snapshot = _snapshot(enterprise, application.answers, _questions(version))
+        # The commitment given at the meeting with the CEO settles what was declared.
+        meeting = await meeting_repository.latest(session, application.id)
+        if meeting is not None:
+            snapshot.update(
+                settled(Commitment(meeting.commitment), meeting.nominee_decision_authority)
+            )
+            snapshot["commitment_meeting_id"] = str(meeting.id)
+        criteria = _CRITERIA.validate_python(version.criteria)
+        evaluation = evaluate_criteria(criteria, snapshot)
         before = _verdict(application) if application.evaluated_at is not None else None
         application.outcome = evaluation.outcome
         application.priority_score = evaluation.priority_score
         application.criteria_version = version.version
-        application.evaluation = [r.model_dump(mode="json") for r in evaluation.results]
+        results = [r.model_dump(mode="json") for r in evaluation.results]
+        if meeting is not None:
+            for result, criterion in zip(results, criteria, strict=True):
+                if {name for _, name in _rule_fields(criterion.rule, "")} & set(SETTLED_FIELDS):
+                    result["explanation"] += (
+                        f" (commitment given at the meeting of {meeting.held_on.isoformat()})"
+                    )
+        application.evaluation = results
         application.input_snapshot = snapshot
         application.evaluated_at = utcnow()
         session.add(application)
@@ -519,13 +582,17 @@ class CallService:
     ) -> CallPublic:
         if principal.role not in _CALL_MANAGERS:
             raise Forbidden(f"A {principal.role.value} cannot create a call")
-        _check_fields(data.criteria)
+        _check_fields(data.criteria, data.questions)
         project = await project_service.get_or_404(session, data.project_id, principal=principal)
         await _require_manager(session, project.id, principal, "create a call for the project")
-        call = Call(**data.model_dump(exclude={"criteria"}), current_criteria_version=1)
+        call = Call(
+            **data.model_dump(exclude={"criteria", "questions"}), current_criteria_version=1
+        )
         session.add(call)
         await session.flush()
-        version = await self._add_version(session, call, data.criteria, principal=principal)
+        version = await self._add_version(
+            session, call, data.criteria, data.questions, principal=principal
+        )
         public = self._public(call, version)
         await changes.audit(
             session,
@@ -551,6 +618,7 @@ class CallService:
             call_id=found.call_id,
             version=found.version,
             criteria=_CRITERIA.validate_python(found.criteria),
+            questions=_questions(found),
             created_by=found.created_by,
             created_at=found.created_at,
         )
@@ -566,11 +634,13 @@ class CallService:
         """A new criteria version; open applications are judged again against it."""
         call = await self.get_or_404(session, call_id, principal=principal, lock="update")
         await _require_manager(session, call.project_id, principal, "change the call's criteria")
-        _check_fields(data.criteria)
+        _check_fields(data.criteria, data.questions)
         previous = call.current_criteria_version
         call.current_criteria_version = previous + 1
         session.add(call)
-        version = await self._add_version(session, call, data.criteria, principal=principal)
+        version = await self._add_version(
+            session, call, data.criteria, data.questions, principal=principal
+        )
         await changes.audit(
             session,
             principal=principal,
@@ -578,7 +648,11 @@ class CallService:
             entity_type="call",
             entity_id=call.id,
             before={"criteria_version": previous},
-            after={"criteria_version": version.version, "criteria": version.criteria},
+            after={
+                "criteria_version": version.version,
+                "criteria": version.criteria,
+                "questions": version.questions,
+            },
         )
         await application_service.reevaluate_for_call(session, call, version, principal=principal)
         return self._public(call, version)
@@ -701,6 +775,7 @@ class CallService:
         session: AsyncSession,
         call: Call,
         criteria: Sequence[CriterionSpec],
+        questions: Sequence[CallQuestion],
         *,
         principal: Principal,
     ) -> CriteriaVersion:
@@ -708,6 +783,7 @@ class CallService:
             call_id=call.id,
             version=call.current_criteria_version,
             criteria=[c.model_dump(mode="json") for c in criteria],
+            questions=[q.model_dump(mode="json", exclude_none=True) for q in questions],
             created_by=principal.actor,
         )
         session.add(version)
@@ -726,6 +802,7 @@ class CallService:
             is_open=_is_open(call),
             criteria_version=version.version,
             criteria=_CRITERIA.validate_python(version.criteria),
+            questions=_questions(version),
             created_at=call.created_at,
         )
 

@@ -1,10 +1,12 @@
 """Cohorts: the enterprises of one project trained together in one module, and their trainers."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import String
-from sqlmodel import Field
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Column, Field
 
 from services.enrolment.db import Table
 from shared.columns import created_at_field, enum_field
@@ -25,6 +27,12 @@ class Cohort(Table, table=True):
     start_date: date | None = None
     end_date: date | None = None
     delivery_mode: DeliveryMode = enum_field(default=DeliveryMode.on_site)
+    # Certified in the module (services.enrolment.cohorts.rules); null: no trainer yet.
+    lead_trainer_id: UUID | None = Field(default=None, foreign_key="trainer.id")
+    # Cohort rules the ILO or the programme manager overrode: rule, subject, why, who, when.
+    overrides: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     created_at: datetime = created_at_field()
 
 

@@ -1,7 +1,7 @@
 """Cohort contracts."""
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,6 +20,25 @@ def _dates_in_order(start: date | None, end: date | None) -> None:
         )
 
 
+OverrideReason = Annotated[
+    str | None,
+    Field(
+        min_length=10,
+        max_length=1000,
+        description=(
+            "Lets a cohort that breaks a cohort rule (stage_reached, lead_trainer_certified) "
+            "go ahead: the ILO or the project's programme manager only; kept and audited"
+        ),
+    ),
+]
+LeadTrainer = Annotated[
+    UUID | None,
+    Field(
+        description="One of trainer_ids, certified in the module; default: the first listed",
+    ),
+]
+
+
 class CohortCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,7 +52,9 @@ class CohortCreate(BaseModel):
     end_date: date | None = None
     delivery_mode: DeliveryMode = DeliveryMode.on_site
     trainer_ids: list[UUID] = Field(default_factory=list)
+    lead_trainer_id: LeadTrainer = None
     enterprise_ids: list[UUID] = Field(default_factory=list)
+    override_reason: OverrideReason = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -45,12 +66,24 @@ class EnterpriseMembership(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enterprise_ids: list[UUID]
+    override_reason: OverrideReason = None
 
 
 class TrainerMembership(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trainer_ids: list[UUID]
+    lead_trainer_id: LeadTrainer = None
+    override_reason: OverrideReason = None
+
+
+class CohortOverride(BaseModel):
+    rule: str = Field(description="stage_reached or lead_trainer_certified")
+    subject_id: UUID = Field(description="The enterprise or trainer the rule was broken for")
+    detail: str
+    reason: str
+    actor: str
+    at: datetime
 
 
 class CohortPublic(BaseModel):
@@ -65,7 +98,11 @@ class CohortPublic(BaseModel):
     delivery_mode: DeliveryMode
     enterprise_ids: list[UUID]
     trainer_ids: list[UUID]
+    lead_trainer_id: UUID | None
     participants_count: int
+    overrides: list[CohortOverride] = Field(
+        description="Cohort rules overridden, with why and by whom (of the enterprises you see)"
+    )
     created_at: datetime
     warnings: list[str] = Field(
         description="Accepted departures from SCORE practice (e.g. more than 5 enterprises)"

@@ -9,10 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.enrolment.catalogue.models import TrainingModule
 from services.enrolment.catalogue.repository import module_repository
 from services.enrolment.catalogue.standard import FIRST_MODULE_CODE
+from services.enrolment.cohorts import rules as cohort_rules
 from services.enrolment.cohorts.models import Cohort
 from services.enrolment.cohorts.repository import cohort_repository
 from services.enrolment.cohorts.schemas import (
     CohortCreate,
+    CohortOverride,
     CohortPublic,
     EnterpriseMembership,
     TrainerMembership,
@@ -46,6 +48,10 @@ def cohort_warnings(enterprise_count: int, recommended_max: int) -> list[str]:
         f"cohort has {enterprise_count} enterprises; "
         f"SCORE cohorts have {COHORT_RECOMMENDED_MIN}-{recommended_max}"
     ]
+
+
+def override_warning(override: CohortOverride) -> str:
+    return f"{override.rule} overridden: {override.detail} ({override.reason})"
 
 
 def _require(principal: Principal, roles: Sequence[Role], action: str) -> None:
@@ -142,6 +148,17 @@ class CohortService:
         await self._check_module_rules(
             session, module, data.enterprise_ids, data.enterprise_ids, None
         )
+        lead = cohort_rules.lead_trainer(data.trainer_ids, data.lead_trainer_id)
+        overrides = await cohort_rules.check(
+            session,
+            module=module,
+            project_id=data.project_id,
+            listed=data.enterprise_ids,
+            to_check=data.enterprise_ids,
+            lead_trainer_id=lead,
+            override_reason=data.override_reason,
+            principal=principal,
+        )
         cohort = Cohort(
             project_id=data.project_id,
             partner_id=partner_id,
@@ -150,12 +167,14 @@ class CohortService:
             start_date=data.start_date,
             end_date=data.end_date,
             delivery_mode=data.delivery_mode,
+            lead_trainer_id=lead,
         )
         session.add(cohort)
         await session.flush()
         await cohort_repository.add_enterprises(session, cohort.id, data.enterprise_ids)
         await cohort_repository.replace_trainers(session, cohort.id, data.trainer_ids)
         await session.flush()
+        await self._record_overrides(session, cohort, overrides, principal=principal)
         public = (await self._publish(session, [cohort], recommended_max))[0]
         await self._record(session, public, principal=principal, action="cohort.created")
         return (await self._shown(session, [public], principal=principal))[0]
@@ -181,6 +200,16 @@ class CohortService:
         _invalid("Some enterprises cannot join this cohort", errors)
         module = (await module_repository.get_many(session, [cohort.module_id]))[cohort.module_id]
         await self._check_module_rules(session, module, data.enterprise_ids, added, cohort.id)
+        overrides = await cohort_rules.check(
+            session,
+            module=module,
+            project_id=cohort.project_id,
+            listed=data.enterprise_ids,
+            to_check=added,
+            lead_trainer_id=None,
+            override_reason=data.override_reason,
+            principal=principal,
+        )
         active = await delivery_repository.enterprises_with_activity(session, cohort.id, removed)
         if active:
             raise Conflict(
@@ -202,6 +231,7 @@ class CohortService:
             return (await self._shown(session, [before], principal=principal))[0]
         await cohort_repository.remove_enterprises(session, cohort.id, removed)
         await cohort_repository.add_enterprises(session, cohort.id, added)
+        await self._record_overrides(session, cohort, overrides, principal=principal)
         await session.flush()
         after = (await self._publish(session, [cohort], recommended_max))[0]
         await self._record(
@@ -223,9 +253,23 @@ class CohortService:
         before = (await self._publish(session, [cohort], recommended_max))[0]
         errors = await self._trainer_errors(session, cohort.partner_id, data.trainer_ids)
         _invalid("Some trainers cannot be assigned to this cohort", errors)
-        if set(data.trainer_ids) == set(before.trainer_ids):
+        lead = cohort_rules.lead_trainer(data.trainer_ids, data.lead_trainer_id)
+        if set(data.trainer_ids) == set(before.trainer_ids) and lead == cohort.lead_trainer_id:
             return (await self._shown(session, [before], principal=principal))[0]
+        module = (await module_repository.get_many(session, [cohort.module_id]))[cohort.module_id]
+        overrides = await cohort_rules.check(
+            session,
+            module=module,
+            project_id=cohort.project_id,
+            listed=[],
+            to_check=[],
+            lead_trainer_id=lead if lead != cohort.lead_trainer_id else None,
+            override_reason=data.override_reason,
+            principal=principal,
+        )
         await cohort_repository.replace_trainers(session, cohort.id, data.trainer_ids)
+        cohort.lead_trainer_id = lead
+        await self._record_overrides(session, cohort, overrides, principal=principal)
         await session.flush()
         after = (await self._publish(session, [cohort], recommended_max))[0]
         await self._record(
@@ -449,9 +493,12 @@ class CohortService:
                 delivery_mode=DeliveryMode(c.delivery_mode),
                 enterprise_ids=enterprises[c.id],
                 trainer_ids=trainers[c.id],
+                lead_trainer_id=c.lead_trainer_id,
                 participants_count=participants[c.id],
+                overrides=[CohortOverride.model_validate(o) for o in c.overrides],
                 created_at=c.created_at,
-                warnings=cohort_warnings(len(enterprises[c.id]), recommended_max),
+                warnings=cohort_warnings(len(enterprises[c.id]), recommended_max)
+                + [override_warning(CohortOverride.model_validate(o)) for o in c.overrides],
             )
             for c in cohorts
         ]
@@ -471,16 +518,52 @@ class CohortService:
         counts = await delivery_repository.participant_counts(
             session, [cohort.id for cohort in cohorts], enterprise_ids=visible
         )
-        return [
-            cohort.model_copy(
-                update={
-                    "enterprise_ids": [e for e in cohort.enterprise_ids if e in visible],
-                    "participants_count": counts[cohort.id],
-                    "warnings": cohort.warnings if principal.role in _COHORT_MANAGERS else [],
-                }
+        shown = []
+        for cohort in cohorts:
+            # An override about a cohort mate would name it, in its detail and its warning.
+            hidden = [
+                o
+                for o in cohort.overrides
+                if o.rule == cohort_rules.STAGE_RULE and o.subject_id not in visible
+            ]
+            hidden_warnings = {override_warning(o) for o in hidden}
+            warnings = [w for w in cohort.warnings if w not in hidden_warnings]
+            shown.append(
+                cohort.model_copy(
+                    update={
+                        "enterprise_ids": [e for e in cohort.enterprise_ids if e in visible],
+                        "participants_count": counts[cohort.id],
+                        "overrides": [o for o in cohort.overrides if o not in hidden],
+                        "warnings": warnings if principal.role in _COHORT_MANAGERS else [],
+                    }
+                )
             )
-            for cohort in cohorts
-        ]
+        return shown
+
+    async def _record_overrides(
+        self,
+        session: AsyncSession,
+        cohort: Cohort,
+        overrides: Sequence[dict[str, Any]],
+        *,
+        principal: Principal,
+    ) -> None:
+        if not overrides:
+            return
+        before = list(cohort.overrides)
+        cohort.overrides = [*before, *overrides]
+        session.add(cohort)
+        await session.flush()
+        await changes.audit(
+            session,
+            principal=principal,
+            action="cohort.rules_overridden",
+            entity_type="cohort",
+            entity_id=cohort.id,
+            before={"overrides": before},
+            after={"overrides": cohort.overrides},
+            reason=str(overrides[0]["reason"]),
+        )
 
     async def _record(
         self,

@@ -52,6 +52,8 @@ class EnterpriseComposition(BaseModel):
     workers: int
     female: int
     male: int
+    other: int = Field(description="Another sex or gender identity")
+    not_disclosed: int = Field(description="The four sex counts add up to the participants")
 
 
 class ParticipantRoster(BaseModel):
@@ -113,6 +115,8 @@ class AttendanceSheet(BaseModel):
     absent: int
     present_female: int
     present_male: int
+    present_other: int
+    present_not_disclosed: int
 
 
 # --- consulting visits ---------------------------------------------------------------

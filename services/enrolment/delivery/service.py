@@ -198,6 +198,8 @@ def _composition(
                 workers=workers,
                 female=sexes[enterprise_id][Sex.female],
                 male=sexes[enterprise_id][Sex.male],
+                other=sexes[enterprise_id][Sex.other],
+                not_disclosed=sexes[enterprise_id][Sex.not_disclosed],
             )
         )
         if (managers, workers) != (EXPECTED_MANAGERS, EXPECTED_WORKERS):
@@ -369,6 +371,8 @@ class ClassroomService:
             absent=len(records) - len(present),
             present_female=sum(1 for r in present if r.sex is Sex.female),
             present_male=sum(1 for r in present if r.sex is Sex.male),
+            present_other=sum(1 for r in present if r.sex is Sex.other),
+            present_not_disclosed=sum(1 for r in present if r.sex is Sex.not_disclosed),
         )
 
 

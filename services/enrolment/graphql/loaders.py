@@ -8,6 +8,8 @@ from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.orders.schemas import OrderStatusPublic
+from services.enrolment.orders.service import order_service
 from shared.graphql import SessionAccess
 from shared.identity import Principal
 
@@ -24,6 +26,14 @@ class Loaders:
         self.enrolments: DataLoader[UUID, list[EnrolmentPublic]] = DataLoader(
             load_fn=self._load_enrolments
         )
+        self.order_status: DataLoader[UUID, list[OrderStatusPublic]] = DataLoader(
+            load_fn=self._load_order_status
+        )
+
+    async def _load_order_status(self, ids: list[UUID]) -> list[list[OrderStatusPublic]]:
+        async with self._database() as session:
+            found = await order_service.get_many(session, ids, principal=self._principal)
+        return [found[enterprise_id] for enterprise_id in ids]
 
     async def _load_enterprises(self, ids: list[UUID]) -> list[EnterprisePublic | None]:
         async with self._database() as session:

@@ -2,10 +2,14 @@
 
 import strawberry
 
+from services.enrolment.assessments.service import assessment_service
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.graphql.context import get_context
 from services.enrolment.graphql.errors import parse_country
 from services.enrolment.graphql.types import (
+    Assessment,
+    AssessmentConnection,
+    CommitmentMeeting,
     Enterprise,
     EnterpriseConnection,
     Info,
@@ -14,6 +18,7 @@ from services.enrolment.graphql.types import (
     Project,
     ProjectConnection,
 )
+from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared import enums
 from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
@@ -101,6 +106,42 @@ async def _project(info: Info, id: strawberry.ID) -> Project | None:
     return Project.from_model(found)
 
 
+async def _assessments(
+    info: Info, enrolment_id: strawberry.ID, first: int = DEFAULT_LIMIT, after: str | None = None
+) -> AssessmentConnection:
+    page = _page(first, after)
+    context = info.context
+    try:
+        async with context.database() as session:
+            result = await assessment_service.get_all(
+                session,
+                parse_id(enrolment_id, "enrolmentId"),
+                principal=context.principal,
+                page=page,
+            )
+    except NotFound:
+        # An enrolment you may not see answers as one that does not exist: nothing.
+        return AssessmentConnection(items=[], next_cursor=None)
+    return AssessmentConnection(
+        items=[Assessment.from_model(item) for item in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+async def _commitment_meetings(
+    info: Info, application_id: strawberry.ID
+) -> list[CommitmentMeeting]:
+    context = info.context
+    try:
+        async with context.database() as session:
+            found = await meeting_service.get_all(
+                session, parse_id(application_id, "applicationId"), principal=context.principal
+            )
+    except NotFound:
+        return []
+    return [CommitmentMeeting.from_model(item) for item in found]
+
+
 # Root fields are nullable: a query may also ask other services, and one of them being
 # down must cost only its own fields, not the whole answer.
 @strawberry.type
@@ -124,6 +165,15 @@ class Query:
     )
     project: Project | None = strawberry.field(
         resolver=_project, description="One project; null when it does not exist or is not yours"
+    )
+    assessments: AssessmentConnection | None = strawberry.field(
+        resolver=_assessments,
+        description="An enrolment's assessments; empty when the enrolment is not yours to assess",
+        directives=[PAGE],
+    )
+    commitment_meetings: list[CommitmentMeeting] | None = strawberry.field(
+        resolver=_commitment_meetings,
+        description="The meetings with an applicant's CEO, oldest first; empty when not yours",
     )
 
 

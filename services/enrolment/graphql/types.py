@@ -6,9 +6,12 @@ from uuid import UUID
 
 import strawberry
 
+from services.enrolment.assessments.schemas import AssessmentPublic
 from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.graphql.context import GraphQLContext
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
+from services.enrolment.meetings.schemas import MeetingPublic
+from services.enrolment.orders.schemas import OrderStatusPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
 from shared.graphql import list_size, parse_id
@@ -47,6 +50,34 @@ class EnterpriseEnrolment:
             created_at=enrolment.created_at,
             updated_at=enrolment.updated_at,
         )
+
+
+@strawberry.type(description="Pieces ordered by one buyer in one month")
+class MonthOrders:
+    month: str = strawberry.field(description="YYYY-MM")
+    confirmed: int
+    pipeline: int
+
+
+@strawberry.type(description="The order status an enterprise shares with one lead buyer")
+class OrderStatus:
+    buyer_id: strawberry.ID
+    months: list[MonthOrders]
+
+    @classmethod
+    def from_model(cls, status: OrderStatusPublic) -> Self:
+        return cls(
+            buyer_id=_id(status.buyer_id),
+            months=[
+                MonthOrders(month=m.month, confirmed=m.confirmed, pipeline=m.pipeline)
+                for m in status.months
+            ],
+        )
+
+
+async def _order_status(root: "Enterprise", info: Info) -> list[OrderStatus]:
+    rows = await info.context.loaders.order_status.load(UUID(root.id))
+    return [OrderStatus.from_model(row) for row in rows]
 
 
 async def _enrolments(root: "Enterprise", info: Info) -> list[EnterpriseEnrolment]:
@@ -115,6 +146,10 @@ class Enterprise:
         description="Its enrolments in the projects you may see",
         directives=[list_size(assumed=5)],
     )
+    order_status: list[OrderStatus] = strawberry.field(
+        resolver=_order_status,
+        description="Orders shared per buyer and month (a buyer sees its own)",
+    )
 
 
 @strawberry.type
@@ -181,3 +216,89 @@ class Project:
 class ProjectConnection:
     items: list[Project]
     next_cursor: str | None
+
+
+@strawberry.type(description="What an assessor found in one area")
+class AssessmentFinding:
+    area: str
+    score: int | None = strawberry.field(description="1 (weak) to 5 (strong); null: not scored")
+    finding: str
+
+
+@strawberry.type(description="An initial, baseline or comprehensive baseline assessment")
+class Assessment:
+    id: strawberry.ID
+    enrolment_id: strawberry.ID
+    enterprise_id: strawberry.ID
+    project_id: strawberry.ID
+    kind: str = strawberry.field(description="initial | baseline | comprehensive_baseline")
+    assessed_on: date
+    assessor: str
+    findings: list[AssessmentFinding]
+    priority_modules: list[str] = strawberry.field(
+        description="Module codes, most urgent first; cohort planning follows them"
+    )
+    notes: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, assessment: AssessmentPublic) -> Self:
+        return cls(
+            id=_id(assessment.id),
+            enrolment_id=_id(assessment.enrolment_id),
+            enterprise_id=_id(assessment.enterprise_id),
+            project_id=_id(assessment.project_id),
+            kind=assessment.kind.value,
+            assessed_on=assessment.assessed_on,
+            assessor=assessment.assessor,
+            findings=[
+                AssessmentFinding(area=f.area, score=f.score, finding=f.finding)
+                for f in assessment.findings
+            ],
+            priority_modules=list(assessment.priority_modules),
+            notes=assessment.notes,
+            created_at=assessment.created_at,
+        )
+
+
+@strawberry.type
+class AssessmentConnection:
+    items: list[Assessment]
+    next_cursor: str | None
+
+
+@strawberry.type(description="Someone at the meeting with an applicant")
+class MeetingAttendee:
+    name: str
+    position: str
+    decision_maker: bool
+
+
+@strawberry.type(description="The meeting with an applicant's CEO and the commitment given")
+class CommitmentMeeting:
+    id: strawberry.ID
+    application_id: strawberry.ID
+    held_on: date
+    attendees: list[MeetingAttendee]
+    commitment: str = strawberry.field(description="ceo_attends | senior_nominee | none")
+    nominee_name: str | None
+    nominee_position: str | None
+    nominee_decision_authority: bool | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, meeting: MeetingPublic) -> Self:
+        return cls(
+            id=_id(meeting.id),
+            application_id=_id(meeting.application_id),
+            held_on=meeting.held_on,
+            attendees=[
+                MeetingAttendee(name=a.name, position=a.position, decision_maker=a.decision_maker)
+                for a in meeting.attendees
+            ],
+            commitment=meeting.commitment.value,
+            nominee_name=meeting.nominee_name,
+            nominee_position=meeting.nominee_position,
+            nominee_decision_authority=meeting.nominee_decision_authority,
+            created_at=meeting.created_at,
+        )

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from shared.enums import LifecycleStage as S
 
 # Stages only the platform sets (from an application's evaluation or a call's shortlist).
-SYSTEM_STAGES = frozenset({S.eligible, S.ineligible, S.needs_information, S.shortlisted})
+SCREENING_STAGES = frozenset({S.eligible, S.ineligible, S.needs_information, S.shortlisted})
+# Stages reached by recording the assessment (POST /enrolments/{id}/assessments), never by
+# a bare transition: the stage moves with the record of what was assessed.
+ASSESSMENT_STAGES = frozenset(
+    {S.initial_assessment, S.baseline_assessment, S.comprehensive_baseline}
+)
+SYSTEM_STAGES = SCREENING_STAGES | ASSESSMENT_STAGES
 
 FINAL_STAGES = frozenset({S.alumni, S.withdrawn, S.dropped})
 
@@ -38,6 +44,36 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
     S.withdrawn: (),
     S.dropped: (),
 }
+
+
+# The programme's path in order: an enterprise "has reached" a stage when it stands at it or
+# further along. Screening outcomes all come before shortlisting.
+PATH: tuple[S, ...] = (
+    S.expression_of_interest,
+    S.needs_information,
+    S.ineligible,
+    S.eligible,
+    S.shortlisted,
+    S.initial_assessment,
+    S.baseline_assessment,
+    S.consent_signed,
+    S.level1,
+    S.level1_completed,
+    S.level2_interest,
+    S.comprehensive_baseline,
+    S.level2_shortlisted,
+    S.level2,
+    S.level2_completed,
+    S.alumni,
+)
+
+
+def has_reached(stage: S, required: S) -> bool:
+    """Whether an enterprise at ``stage`` has come as far as ``required`` (never when it
+    withdrew or was dropped)."""
+    if stage not in PATH or required not in PATH:
+        return False
+    return PATH.index(stage) >= PATH.index(required)
 
 
 def allowed_next(stage: S) -> tuple[S, ...]:
@@ -70,6 +106,13 @@ def check_transition(
     if target not in allowed_next(current):
         return Refusal(
             f"Cannot move from {current.value} to {target.value}: {where}", current, allowed
+        )
+    if target in ASSESSMENT_STAGES and not by_system:
+        return Refusal(
+            f"{target.value} is reached by recording the assessment "
+            "(POST /enrolments/{enrolment_id}/assessments), not by hand: " + where,
+            current,
+            allowed,
         )
     if target in SYSTEM_STAGES and not by_system:
         return Refusal(

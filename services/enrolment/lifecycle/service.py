@@ -29,9 +29,12 @@ from shared.problems import Forbidden, InvalidInput, NotFound, TransitionNotAllo
 _STAGE_SETTERS = frozenset({Role.ilo_global, Role.programme_manager, Role.partner_staff})
 
 
-def _require_stage_setter(principal: Principal, action: str) -> None:
+def require_stage_setter(principal: Principal, action: str) -> None:
     if principal.role not in _STAGE_SETTERS:
         raise Forbidden(f"A {principal.role.value} cannot {action}")
+
+
+_require_stage_setter = require_stage_setter
 
 
 class LifecycleService:

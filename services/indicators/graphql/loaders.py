@@ -13,10 +13,15 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from services.indicators.catalogue.models import Indicator
+from services.indicators.improvement_plans.repository import plan_repository
+from services.indicators.improvement_plans.schemas import PlanPublic
+from services.indicators.improvement_plans.service import plan_public
 from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.improvement_projects.repository import improvement_project_repository
 from services.indicators.replica.repository import replica_repository
 from services.indicators.satisfaction.repository import SatisfactionTally, satisfaction_repository
+from services.indicators.suggestions.models import Suggestion
+from services.indicators.suggestions.repository import suggestion_repository
 from services.indicators.teams.repository import TeamSummary, team_repository
 from services.indicators.values.models import IndicatorValue
 from services.indicators.values.repository import value_repository
@@ -85,6 +90,27 @@ class Loaders:
         self.satisfaction: DataLoader[SatisfactionKey, SatisfactionTally | None] = DataLoader(
             load_fn=self._load_satisfaction
         )
+        self.suggestions: DataLoader[UUID, list[Suggestion]] = DataLoader(
+            load_fn=self._load_suggestions
+        )
+        self.improvement_plans: DataLoader[UUID, list[PlanPublic]] = DataLoader(
+            load_fn=self._load_improvement_plans
+        )
+
+    async def _load_improvement_plans(self, ids: list[UUID]) -> list[list[PlanPublic]]:
+        async with self._database() as session:
+            plans = await plan_repository.for_enterprises(session, ids, principal=self._principal)
+            actions = await plan_repository.actions(
+                session, [plan.id for found in plans.values() for plan in found]
+            )
+        return [[plan_public(p, actions[p.id]) for p in plans[key]] for key in ids]
+
+    async def _load_suggestions(self, ids: list[UUID]) -> list[list[Suggestion]]:
+        async with self._database() as session:
+            found = await suggestion_repository.for_enterprises(
+                session, ids, principal=self._principal
+            )
+        return [found[enterprise_id] for enterprise_id in ids]
 
     async def _load_visible(self, ids: list[UUID]) -> list[bool]:
         async with self._database() as session:

@@ -10,11 +10,14 @@ import strawberry
 from services.indicators.catalogue.models import Indicator as IndicatorRow
 from services.indicators.graphql.context import GraphQLContext
 from services.indicators.graphql.loaders import ValueFilter, ValueRow
+from services.indicators.improvement_plans.schemas import PlanPublic
 from services.indicators.improvement_projects.models import (
     ImprovementProject as ImprovementProjectRow,
 )
 from services.indicators.rounds.models import MeasurementRound as MeasurementRoundRow
 from services.indicators.satisfaction.repository import SatisfactionTally
+from services.indicators.suggestions.schemas import SuggestionScheme
+from services.indicators.suggestions.service import scheme_of
 from services.indicators.teams.repository import MembersOf, TeamSummary
 from shared import enums
 from shared.graphql import list_size, parse_choice, parse_id
@@ -361,6 +364,81 @@ async def _satisfaction(
     return None if row is None else SatisfactionSummary.from_row(row)
 
 
+@strawberry.type(description="An amount of money in one currency")
+class MoneyAmount:
+    currency: str
+    amount: Decimal
+
+
+@strawberry.type(description="The suggestion scheme register summed up")
+class SuggestionSchemeSummary:
+    submitted: int
+    adopted: int
+    rejected: int
+    rewarded: int = strawberry.field(description="Adopted suggestions whose worker was rewarded")
+    adopted_by_women: int
+    in_place: bool = strawberry.field(description="At least one adopted suggestion was rewarded")
+    savings: list[MoneyAmount] = strawberry.field(description="Of adopted suggestions, by currency")
+    rewards_paid: list[MoneyAmount]
+
+    @classmethod
+    def from_model(cls, scheme: SuggestionScheme) -> Self:
+        return cls(
+            submitted=scheme.submitted,
+            adopted=scheme.adopted,
+            rejected=scheme.rejected,
+            rewarded=scheme.rewarded,
+            adopted_by_women=scheme.adopted_by_sex.get(enums.Sex.female, 0),
+            in_place=scheme.in_place,
+            savings=[
+                MoneyAmount(currency=c, amount=a) for c, a in scheme.savings_by_currency.items()
+            ],
+            rewards_paid=[
+                MoneyAmount(currency=c, amount=a) for c, a in scheme.rewards_by_currency.items()
+            ],
+        )
+
+
+async def _suggestion_scheme(root: "Enterprise", info: Info) -> SuggestionSchemeSummary:
+    enterprise_id = UUID(root.id)
+    rows = await info.context.loaders.suggestions.load(enterprise_id)
+    return SuggestionSchemeSummary.from_model(scheme_of(enterprise_id, rows))
+
+
+@strawberry.type(description="An Enterprise Improvement Plan and how far it has got")
+class ImprovementPlan:
+    id: strawberry.ID
+    module_code: str
+    title: str
+    agreed_on: date
+    status: str = strawberry.field(description="open | completed")
+    completed_on: date | None
+    actions: int
+    actions_done: int
+    actions_overdue: int
+    percent_done: float = strawberry.field(description="Done over actions not dropped")
+
+    @classmethod
+    def from_model(cls, plan: PlanPublic) -> Self:
+        return cls(
+            id=_id(plan.id),
+            module_code=plan.module_code,
+            title=plan.title,
+            agreed_on=plan.agreed_on,
+            status=plan.status.value,
+            completed_on=plan.completed_on,
+            actions=plan.progress.actions,
+            actions_done=plan.progress.done,
+            actions_overdue=plan.progress.overdue,
+            percent_done=plan.progress.percent_done,
+        )
+
+
+async def _improvement_plans(root: "Enterprise", info: Info) -> list[ImprovementPlan]:
+    rows = await info.context.loaders.improvement_plans.load(UUID(root.id))
+    return [ImprovementPlan.from_model(row) for row in rows]
+
+
 # No description: the entity's owner (enrolment) describes it in the composed graph.
 @strawberry.federation.type(keys=["id"])
 class Enterprise:
@@ -391,4 +469,11 @@ class Enterprise:
     satisfaction: SatisfactionSummary | None = strawberry.field(
         resolver=_satisfaction,
         description="Its participants' ratings (of one module if given); null without any",
+    )
+    improvement_plans: list[ImprovementPlan] = strawberry.field(
+        resolver=_improvement_plans, description="Its Enterprise Improvement Plans, oldest first"
+    )
+    suggestion_scheme: SuggestionSchemeSummary = strawberry.field(
+        resolver=_suggestion_scheme,
+        description="Its suggestion register: adopted, rewarded, savings; whether in place",
     )

@@ -117,7 +117,10 @@ def row_cells(
 
 def required_parts(disaggregations: Sequence[str]) -> list[tuple[str | None, str | None]]:
     """The (sex, role) parts a value must be given in; (None, None) is the total."""
-    sexes: list[str | None] = list(_CHOICES["sex"]) if "sex" in disaggregations else [None]
+    # Another sex and not disclosed are added by those who have such people; a template
+    # asks for the parts every value needs.
+    required = [Sex.female.value, Sex.male.value]
+    sexes: list[str | None] = list(required) if "sex" in disaggregations else [None]
     roles: list[str | None] = list(_CHOICES["role"]) if "role" in disaggregations else [None]
     return list(product(sexes, roles))
 

@@ -23,7 +23,7 @@ class SatisfactionResponse(Table, table=True):
     participant_id: UUID
     module_code: str = Field(sa_type=String(40))
     role: str = Field(sa_type=String(10))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     rating: int  # 1 (very dissatisfied) .. 5 (very satisfied)
     would_recommend: bool | None = None
     comments: str | None = None

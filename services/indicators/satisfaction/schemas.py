@@ -68,6 +68,8 @@ class SatisfactionGroup(BaseModel):
 class BySex(BaseModel):
     female: SatisfactionGroup
     male: SatisfactionGroup
+    other: SatisfactionGroup
+    not_disclosed: SatisfactionGroup
 
 
 class ByRole(BaseModel):

@@ -31,7 +31,7 @@ class ImprovementTeamMember(Table, table=True):
     team_id: UUID = Field(foreign_key="improvement_team.id", index=True, ondelete="CASCADE")
     name: str = Field(sa_type=String(200))
     role: str = Field(sa_type=String(10))  # manager | worker
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     position_title: str | None = Field(default=None, sa_type=String(100))
     joined_on: date | None = None
     left_on: date | None = None

@@ -105,8 +105,12 @@ class MeetingPublic(BaseModel):
 
 
 class SexCounts(BaseModel):
+    """Members by sex; the four parts add up to the total."""
+
     female: int = 0
     male: int = 0
+    other: int = 0
+    not_disclosed: int = 0
     total: int = 0
 
 

@@ -36,7 +36,7 @@ class IndicatorValue(Table, table=True):
     indicator_version: int
     round_id: UUID | None = Field(default=None, foreign_key="measurement_round.id", index=True)
     month: date | None = None  # first day of the month, for monthly values
-    sex: str | None = Field(default=None, sa_type=String(10))  # null: all (the total)
+    sex: str | None = Field(default=None, sa_type=String(20))  # null: all (the total)
     role: str | None = Field(default=None, sa_type=String(10))  # null: all roles
     value: Decimal | None = Field(default=None, sa_type=Numeric)
     value_bool: bool | None = None

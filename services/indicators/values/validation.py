@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from services.indicators.values.schemas import ValueIn, ValueStatus
-from shared.enums import LifecycleStage
+from shared.enums import LifecycleStage, Sex
 from shared.problems import field_error
 
 # From the baseline assessment on, an enterprise has data worth recording; before it the
@@ -33,8 +33,14 @@ MEASURABLE_STAGES = frozenset(
     }
 )
 
-# The two parts of each disaggregation; a slot without the dimension ("*") is the total.
-PARTS: dict[str, tuple[str, str]] = {"sex": ("female", "male"), "role": ("manager", "worker")}
+# The parts of each disaggregation; a slot without the dimension ("*") is the total.
+PARTS: dict[str, tuple[str, ...]] = {
+    "sex": tuple(sex.value for sex in Sex),
+    "role": ("manager", "worker"),
+}
+# Parts every sex-disaggregated value needs; the others (another sex, not disclosed) are
+# given only where the enterprise has such people, and count as zero otherwise.
+REQUIRED_SEX_PARTS = (Sex.female.value, Sex.male.value)
 TOTAL = "*"
 # Only counts and amounts add up: a defect rate or a 5S score of women and men does not
 # sum to the rate or score of everyone.
@@ -482,9 +488,8 @@ def _group_errors(
             if row is not None
             else _stored_part(stored.get(group_slot.replace("#", part)))
         )
-    first, second = PARTS[dimension]
     if dimension == "sex":
-        missing = [part for part in (first, second) if given[part] is None]
+        missing = [part for part in REQUIRED_SEX_PARTS if given[part] is None]
         if missing:
             notes = [
                 f"the {part} part (position {rejected[part]}) is itself invalid"
@@ -498,18 +503,24 @@ def _group_errors(
                 + (f" ({'; '.join(notes)})" if notes else ""),
             )
     if indicator.kind in ADDITIVE_KINDS:
-        a, b, total = given[first], given[second], given[TOTAL]
+        required = REQUIRED_SEX_PARTS if dimension == "sex" else PARTS[dimension]
+        numbers = {
+            part: value for part in PARTS[dimension] if isinstance(value := given[part], Decimal)
+        }
+        total = given[TOTAL]
+        given_parts = [part for part in PARTS[dimension] if given[part] is not None]
         if (
-            isinstance(a, Decimal)
-            and isinstance(b, Decimal)
+            all(part in numbers for part in required)
+            and len(numbers) == len(given_parts)
             and isinstance(total, Decimal)
-            and a + b != total
         ):
-            return (
-                "parts_add_up",
-                f"{first} ({_fmt(a)}) + {second} ({_fmt(b)}) = {_fmt(a + b)}, but the total "
-                f"is {_fmt(total)}",
-            )
+            summed = sum(numbers.values(), Decimal(0))
+            if summed != total:
+                terms = " + ".join(f"{part} ({_fmt(value)})" for part, value in numbers.items())
+                return (
+                    "parts_add_up",
+                    f"{terms} = {_fmt(summed)}, but the total is {_fmt(total)}",
+                )
     return None
 
 

@@ -24,6 +24,8 @@ class ScoreStatusRow:
     modules_completed: list[ModuleCompleted]
     improvement_team: ImprovementTeamStatus | None
     improvement_projects_completed: int
+    suggestions_adopted: int
+    improvement_plans_completed: int
 
 
 class Loaders:
@@ -58,12 +60,16 @@ class Loaders:
             )
             teams = await supplier_repository.improvement_teams(session, ids)
             projects = await supplier_repository.completed_projects(session, ids)
+            adopted = await supplier_repository.suggestions_adopted(session, ids)
+            plans = await supplier_repository.plans_completed(session, ids)
         return [
             ScoreStatusRow(
                 projects=stages[enterprise_id],
                 modules_completed=modules[enterprise_id],
                 improvement_team=teams.get(enterprise_id),
                 improvement_projects_completed=len(projects[enterprise_id]),
+                suggestions_adopted=adopted[enterprise_id],
+                improvement_plans_completed=plans[enterprise_id],
             )
             for enterprise_id in ids
         ]

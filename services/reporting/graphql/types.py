@@ -127,6 +127,10 @@ class ScoreStatus:
     )
     eit_formed_on: date | None
     improvement_projects_completed: int
+    suggestions_adopted: int = strawberry.field(description="Adopted suggestions of its scheme")
+    improvement_plans_completed: int = strawberry.field(
+        description="Its Enterprise Improvement Plans completed"
+    )
 
     @classmethod
     def from_row(cls, row: ScoreStatusRow) -> Self:
@@ -137,6 +141,8 @@ class ScoreStatus:
             eit_in_place=team is not None and team.in_place,
             eit_formed_on=team.formed_on if team is not None else None,
             improvement_projects_completed=row.improvement_projects_completed,
+            suggestions_adopted=row.suggestions_adopted,
+            improvement_plans_completed=row.improvement_plans_completed,
         )
 
 
@@ -282,7 +288,10 @@ class ImpactRow:
     period: str | None
     stage: str | None
     sex: str | None = strawberry.field(
-        description="female or male, with groupBy SEX (the part of a sex-disaggregated indicator)"
+        description=(
+            "female, male, other or not_disclosed, with groupBy SEX (the part of a "
+            "sex-disaggregated indicator)"
+        )
     )
     indicator: str | None = strawberry.field(description="Indicator code")
     indicator_name: str | None
@@ -409,10 +418,18 @@ class ProgrammeSummary:
     participants: int | None
     participants_female: int | None
     participants_male: int | None
+    participants_other_sex: int | None = strawberry.field(
+        description="Another sex or gender identity"
+    )
+    participants_sex_not_disclosed: int | None = strawberry.field(
+        description="With women, men and another sex, adds up to the participants"
+    )
     share_women_pct: float | None
     trainers_certified: int | None
     trainers_female: int | None
     trainers_male: int | None
+    trainers_other_sex: int | None
+    trainers_sex_not_disclosed: int | None
     satisfaction_ratings: int | None = strawberry.field(description="n of the satisfaction rate")
     satisfaction_rate_pct: float | None = strawberry.field(description="Ratings of 4 or 5 of 5")
     headline_impact: list[HeadlineImpact] = strawberry.field(
@@ -444,10 +461,14 @@ class ProgrammeSummary:
             participants=count("participants"),
             participants_female=count("participants_female"),
             participants_male=count("participants_male"),
+            participants_other_sex=count("participants_other_sex"),
+            participants_sex_not_disclosed=count("participants_sex_not_disclosed"),
             share_women_pct=row.get("share_women_pct"),
             trainers_certified=count("trainers_certified"),
             trainers_female=count("trainers_female"),
             trainers_male=count("trainers_male"),
+            trainers_other_sex=count("trainers_other_sex"),
+            trainers_sex_not_disclosed=count("trainers_sex_not_disclosed"),
             satisfaction_ratings=count("ratings"),
             satisfaction_rate_pct=row.get("satisfaction_rate_pct"),
             headline_impact=[HeadlineImpact.from_row(r) for r in impact.rows],

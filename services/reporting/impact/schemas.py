@@ -8,11 +8,12 @@ from pydantic_core import PydanticCustomError
 
 from services.reporting.params import Codes, ReportParams, strings
 from shared.decimals import PlainDecimal
+from shared.enums import Sex
 
-SEXES = ("female", "male")
+SEXES = tuple(sex.value for sex in Sex)
 _INDICATORS = "Indicator codes (default: every indicator)"
 _INDICATOR = "The indicator code of the figure"
-_SEX = "female or male: a sex part's figure (group_by=sex)"
+_SEX = "female, male, other or not_disclosed: a sex part's figure (group_by=sex)"
 
 
 class _Indicators(BaseModel):
@@ -33,7 +34,7 @@ def _one_code(value: Any) -> Any:
 
 def _sex(value: Any) -> Any:
     if value not in SEXES:
-        raise PydanticCustomError("enum", "female or male")
+        raise PydanticCustomError("enum", "one of {sexes}", {"sexes": ", ".join(SEXES)})
     return value
 
 

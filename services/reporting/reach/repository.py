@@ -156,6 +156,8 @@ def _participants(params: ReportParams, principal: Principal, cells: bool = Fals
         func.count().label("participants"),
         counted(sex == "female").label("participants_female"),
         counted(sex == "male").label("participants_male"),
+        counted(sex == "other").label("participants_other_sex"),
+        counted(sex == "not_disclosed").label("participants_sex_not_disclosed"),
         counted(role == "manager", sex == "female").label("managers_female"),
         counted(role == "manager", sex == "male").label("managers_male"),
         counted(role == "worker", sex == "female").label("workers_female"),
@@ -243,6 +245,10 @@ def _trainers(params: ReportParams, principal: Principal, cells: bool = False) -
             func.count(trainer.distinct()).label("trainers_certified"),
             func.count(trainer.distinct()).filter(sex == "female").label("trainers_female"),
             func.count(trainer.distinct()).filter(sex == "male").label("trainers_male"),
+            func.count(trainer.distinct()).filter(sex == "other").label("trainers_other_sex"),
+            func.count(trainer.distinct())
+            .filter(sex == "not_disclosed")
+            .label("trainers_sex_not_disclosed"),
         )
         .select_from(RmTrainerCertification)
         .where(
@@ -300,6 +306,8 @@ BLOCKS = (
             "participants",
             "participants_female",
             "participants_male",
+            "participants_other_sex",
+            "participants_sex_not_disclosed",
             "managers_female",
             "managers_male",
             "workers_female",
@@ -319,7 +327,13 @@ BLOCKS = (
     ),
     Block(
         "trainers",
-        ("trainers_certified", "trainers_female", "trainers_male"),
+        (
+            "trainers_certified",
+            "trainers_female",
+            "trainers_male",
+            "trainers_other_sex",
+            "trainers_sex_not_disclosed",
+        ),
         None,
         _trainers,
         frozenset(TRAINER_DIMENSIONS),

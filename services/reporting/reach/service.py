@@ -121,8 +121,9 @@ METHOD = (
     "enterprise counted once per row however many cohorts it joined; workforce_unknown "
     "counts those whose workforce is not recorded (they add nothing to the sum). "
     "Participants: people on cohorts' participant lists, not removed (a person on two "
-    "cohorts counts twice), by sex and role; share of women = female participants / "
-    "participants. "
+    "cohorts counts twice), by sex (women, men, another sex or gender identity, not "
+    "disclosed: the four add up to the participants) and role; share of women = female "
+    "participants / participants. "
     f"Trainers certified: distinct trainers certified at level {' or '.join(CERTIFIED_LEVELS)} "
     "(period: certification date; partner: the trainer's organisation; by module and "
     "country of certification); they have no project, sector or stage, so their columns "
@@ -131,7 +132,8 @@ METHOD = (
     "1 (very dissatisfied) to 5 (very satisfied) scale, over all ratings (period: the day "
     "the rating was given, which may be backdated within the project's period; project "
     "and partner: the rated cohort's). "
-    "Breakdown by sex: participants, trainers and ratings by their sex; the enterprise "
+    "Breakdown by sex: participants, trainers and ratings by their sex (one row per "
+    "category, rows adding up to the total); the enterprise "
     "counts have no sex and are empty in such a breakdown. "
     "Country and sector are the enterprise's; stage is the enterprise's current stage in "
     "the fact's project. Percentages are rounded to 1 decimal. Only enterprises (and "
@@ -164,6 +166,17 @@ COLUMNS = [
     ReportColumn(key="participants", label="Participants", kind=ColumnKind.integer),
     ReportColumn(key="participants_female", label="Participants, women", kind=ColumnKind.integer),
     ReportColumn(key="participants_male", label="Participants, men", kind=ColumnKind.integer),
+    ReportColumn(
+        key="participants_other_sex",
+        label="Participants, another sex or gender identity",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="participants_sex_not_disclosed",
+        label="Participants, sex not disclosed",
+        kind=ColumnKind.integer,
+        description="With women, men and another sex, adds up to the participants",
+    ),
     ReportColumn(key="managers_female", label="Managers, women", kind=ColumnKind.integer),
     ReportColumn(key="managers_male", label="Managers, men", kind=ColumnKind.integer),
     ReportColumn(key="workers_female", label="Workers, women", kind=ColumnKind.integer),
@@ -172,6 +185,16 @@ COLUMNS = [
     ReportColumn(key="trainers_certified", label="Trainers certified", kind=ColumnKind.integer),
     ReportColumn(key="trainers_female", label="Trainers certified, women", kind=ColumnKind.integer),
     ReportColumn(key="trainers_male", label="Trainers certified, men", kind=ColumnKind.integer),
+    ReportColumn(
+        key="trainers_other_sex",
+        label="Trainers certified, another sex or gender identity",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="trainers_sex_not_disclosed",
+        label="Trainers certified, sex not disclosed",
+        kind=ColumnKind.integer,
+    ),
     ReportColumn(key="ratings", label="Satisfaction ratings (n)", kind=ColumnKind.integer),
     ReportColumn(key="satisfied", label="Satisfied ratings", kind=ColumnKind.integer),
     ReportColumn(

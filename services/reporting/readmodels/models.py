@@ -122,7 +122,7 @@ class RmParticipant(Table, table=True):
     cohort_id: UUID = Field(index=True)
     enterprise_id: UUID = Field(index=True)
     role: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     removed: bool = False
     updated_at: datetime = created_at_field()
 
@@ -151,7 +151,7 @@ class RmTrainerCertification(Table, table=True):
     organisation_id: UUID | None = Field(default=None, index=True)
     module_code: str = Field(sa_type=String(40))
     level: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     country: str = Field(sa_type=String(2))
     certified_at: datetime = created_at_field()
 
@@ -245,7 +245,7 @@ class RmValue(Table, table=True):
     round_kind: str | None = Field(default=None, sa_type=String(20))
     round_sequence: int | None = None
     month: date | None = None
-    sex: str | None = Field(default=None, sa_type=String(10))  # null: the total
+    sex: str | None = Field(default=None, sa_type=String(20))  # null: the total
     role: str | None = Field(default=None, sa_type=String(10))  # null: all roles
     value: Decimal | None = Field(default=None, sa_type=Numeric)
     value_bool: bool | None = None
@@ -333,6 +333,40 @@ class RmImprovementProject(Table, table=True):
     updated_at: datetime = created_at_field()
 
 
+class RmImprovementPlan(Table, table=True):
+    """An Enterprise Improvement Plan's status and counts (indicators owns its text)."""
+
+    __tablename__ = "rm_improvement_plan"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    module_code: str = Field(sa_type=String(40))
+    status: str = Field(sa_type=String(20))
+    agreed_on: date
+    completed_on: date | None = None
+    actions: int
+    actions_done: int
+    updated_at: datetime = created_at_field()
+
+
+class RmSuggestion(Table, table=True):
+    """A suggestion of an enterprise's scheme (indicators' register, without its title)."""
+
+    __tablename__ = "rm_suggestion"
+
+    id: UUID = Field(primary_key=True)
+    enterprise_id: UUID = Field(index=True)
+    role: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
+    status: str = Field(sa_type=String(20))
+    submitted_on: date
+    decided_on: date | None = None
+    reward_paid: Decimal | None = Field(default=None, sa_type=Numeric)
+    savings: Decimal | None = Field(default=None, sa_type=Numeric)
+    currency: str | None = Field(default=None, sa_type=String(3))
+    updated_at: datetime = created_at_field()
+
+
 class RmSatisfaction(Table, table=True):
     __tablename__ = "rm_satisfaction"
 
@@ -342,7 +376,7 @@ class RmSatisfaction(Table, table=True):
     participant_id: UUID
     module_code: str = Field(sa_type=String(40))
     role: str = Field(sa_type=String(20))
-    sex: str = Field(sa_type=String(10))
+    sex: str = Field(sa_type=String(20))
     rating: int
     would_recommend: bool | None = None
     # The day the rating was given (null: recorded before ratings were dated).

@@ -18,6 +18,7 @@ from services.reporting.readmodels.models import (
     RmConsent,
     RmEnrolment,
     RmEnterprise,
+    RmImprovementPlan,
     RmImprovementProject,
     RmImprovementTeam,
     RmIndicator,
@@ -27,6 +28,7 @@ from services.reporting.readmodels.models import (
     RmProject,
     RmRound,
     RmSatisfaction,
+    RmSuggestion,
     RmTrainerCertification,
 )
 from services.reporting.readmodels.repository import VALUE_SLOT, read_model_repository
@@ -37,6 +39,7 @@ from shared.events import (
     EnterpriseRegistered,
     EnterpriseSnapshot,
     EventEnvelope,
+    ImprovementPlanChanged,
     ImprovementProjectChanged,
     IndicatorSnapshot,
     IndicatorValueFact,
@@ -47,6 +50,7 @@ from shared.events import (
     ProjectChanged,
     SatisfactionRecorded,
     StageChanged,
+    SuggestionChanged,
     TrainerCertified,
     ValuesSubmitted,
     ValueValidated,
@@ -381,6 +385,44 @@ async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope)
                         "started_on": payload.started_on,
                         "completed_on": payload.completed_on,
                         "cost": payload.cost,
+                        "savings": payload.savings,
+                        "currency": payload.currency,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ImprovementPlanChanged():
+            await upsert(
+                session,
+                RmImprovementPlan,
+                [
+                    {
+                        "id": payload.plan_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "module_code": payload.module_code,
+                        "status": payload.status,
+                        "agreed_on": payload.agreed_on,
+                        "completed_on": payload.completed_on,
+                        "actions": payload.actions,
+                        "actions_done": payload.actions_done,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case SuggestionChanged():
+            await upsert(
+                session,
+                RmSuggestion,
+                [
+                    {
+                        "id": payload.suggestion_id,
+                        "enterprise_id": payload.enterprise_id,
+                        "role": payload.role,
+                        "sex": payload.sex,
+                        "status": payload.status,
+                        "submitted_on": payload.submitted_on,
+                        "decided_on": payload.decided_on,
+                        "reward_paid": payload.reward_paid,
                         "savings": payload.savings,
                         "currency": payload.currency,
                         "updated_at": at,

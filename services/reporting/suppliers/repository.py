@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, true
+from sqlalchemy import ColumnElement, and_, exists, func, true
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,10 +15,12 @@ from services.reporting.readmodels.models import (
     RmCohort,
     RmEnrolment,
     RmEnterprise,
+    RmImprovementPlan,
     RmImprovementProject,
     RmImprovementTeam,
     RmModuleProgress,
     RmProject,
+    RmSuggestion,
 )
 from services.reporting.repository import DimensionSql, breakdown
 from services.reporting.suppliers.schemas import (
@@ -38,6 +40,7 @@ from shared.pagination import PageRequest, keyset_page
 from shared.sql import any_of, column_of
 
 COMPLETED = "completed"
+ADOPTED = "adopted"
 
 
 def consenting_supplier(buyer_id: UUID) -> ColumnElement[bool]:
@@ -234,6 +237,40 @@ class SupplierRepository:
                 CompletedImprovementProject.model_validate(project, from_attributes=True)
             )
         return result
+
+    async def plans_completed(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        """How many of each enterprise's improvement plans were completed."""
+        statement = (
+            select(RmImprovementPlan.enterprise_id, func.count())
+            .where(
+                any_of(RmImprovementPlan.enterprise_id, enterprise_ids),
+                col(RmImprovementPlan.status) == COMPLETED,
+            )
+            .group_by(col(RmImprovementPlan.enterprise_id))
+        )
+        found = {key: 0 for key in enterprise_ids}
+        for enterprise_id, completed in (await session.exec(statement)).all():
+            found[enterprise_id] = completed
+        return found
+
+    async def suggestions_adopted(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        """How many of each enterprise's suggestions were adopted (seed 002 counts them)."""
+        statement = (
+            select(RmSuggestion.enterprise_id, func.count())
+            .where(
+                any_of(RmSuggestion.enterprise_id, enterprise_ids),
+                col(RmSuggestion.status) == ADOPTED,
+            )
+            .group_by(col(RmSuggestion.enterprise_id))
+        )
+        found = {key: 0 for key in enterprise_ids}
+        for enterprise_id, adopted in (await session.exec(statement)).all():
+            found[enterprise_id] = adopted
+        return found
 
 
 supplier_repository = SupplierRepository()

@@ -104,6 +104,12 @@ class SupplierStatus(BaseModel):
     )
     improvement_projects_completed: int
     completed_improvement_projects: list[CompletedImprovementProject]
+    improvement_plans_completed: int = Field(
+        description="Enterprise Improvement Plans with every action closed, one at least done"
+    )
+    suggestions_adopted: int = Field(
+        description="Suggestions of its scheme that were adopted (seed 002 rewards them)"
+    )
     data_as_of: dict[str, int] = Field(
         default_factory=dict,
         description="How far the read models had got in each event feed (positions)",

@@ -135,6 +135,8 @@ class SupplierService:
         modules = await supplier_repository.modules_completed(session, ids, principal=principal)
         teams = await supplier_repository.improvement_teams(session, ids)
         projects = await supplier_repository.completed_projects(session, ids)
+        adopted = await supplier_repository.suggestions_adopted(session, ids)
+        plans = await supplier_repository.plans_completed(session, ids)
         changes = await indicator_changes(session, ids, principal=principal)
         as_of = await read_model_service.feed_positions(session)
         statuses = []
@@ -155,6 +157,8 @@ class SupplierService:
                     indicator_changes=changes[enterprise.id],
                     improvement_projects_completed=len(completed),
                     completed_improvement_projects=completed,
+                    improvement_plans_completed=plans[enterprise.id],
+                    suggestions_adopted=adopted[enterprise.id],
                     data_as_of=as_of,
                 )
             )
@@ -267,6 +271,12 @@ COLUMNS = [
         kind=ColumnKind.integer,
     ),
     ReportColumn(
+        key="improvement_plans_completed",
+        label="Improvement plans completed",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(key="suggestions_adopted", label="Suggestions adopted", kind=ColumnKind.integer),
+    ReportColumn(
         key="indicators_measured",
         label="Indicators with baseline and endline",
         kind=ColumnKind.integer,
@@ -334,6 +344,8 @@ def row_of(status: SupplierStatus) -> dict[str, Any]:
         "eit_in_place": "yes" if status.eit_in_place else "no",
         "eit_formed_on": team.formed_on if team is not None else None,
         "improvement_projects_completed": status.improvement_projects_completed,
+        "improvement_plans_completed": status.improvement_plans_completed,
+        "suggestions_adopted": status.suggestions_adopted,
         "indicators_measured": len(status.indicator_changes),
         "indicators_improved": sum(1 for c in status.indicator_changes if c.improved),
         "indicator_changes": "; ".join(changes),

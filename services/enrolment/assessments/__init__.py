@@ -1,0 +1,1 @@
+"""Initial, baseline and comprehensive baseline assessments of an enterprise in a project."""

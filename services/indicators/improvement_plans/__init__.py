@@ -1,0 +1,1 @@
+"""Enterprise Improvement Plans (seed 002: "create an Enterprise Improvement Plan")."""
