@@ -288,7 +288,7 @@ class RmPair(Table, table=True):
     project_id: UUID = Field(index=True)
     indicator_id: UUID
     indicator_code: str = Field(sa_type=String(60))
-    sex: str | None = Field(default=None, sa_type=String(10))  # null: the total
+    sex: str | None = Field(default=None, sa_type=String(20))  # null: the total
     base: Decimal | None = Field(default=None, sa_type=Numeric)
     end: Decimal | None = Field(default=None, sa_type=Numeric)
     base_bool: bool | None = None

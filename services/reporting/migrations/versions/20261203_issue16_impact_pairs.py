@@ -1,7 +1,7 @@
 """matched pairs kept as a read model, so the impact report reads pairs instead of pairing
 
 Revision ID: 20261203_issue16
-Revises: 20261203_issue12
+Revises: 20261203_issue15
 Create Date: 2026-12-03 14:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_issue16"
-down_revision: str | None = "20261203_issue12"
+down_revision: str | None = "20261203_issue15"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Uuid(), nullable=False),
         sa.Column("indicator_id", sa.Uuid(), nullable=False),
         sa.Column("indicator_code", sa.String(length=60), nullable=False),
-        sa.Column("sex", sa.String(length=10), nullable=True),
+        sa.Column("sex", sa.String(length=20), nullable=True),
         sa.Column("base", sa.Numeric(), nullable=True),
         sa.Column("end", sa.Numeric(), nullable=True),
         sa.Column("base_bool", sa.Boolean(), nullable=True),
