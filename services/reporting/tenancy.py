@@ -47,19 +47,7 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
                 )
             )
         case Role.lead_buyer:
-            # Only while the supplier consents to share with this very buyer: the consumer
-            # overwrites the row on withdrawal, so the supplier disappears at once.
-            # The supplier must also name the buyer in its profile: the supplier list
-            # (suppliers/repository.py) uses the same rule, so list and figures agree.
-            return (
-                select(RmConsent.enterprise_id)
-                .join(RmEnterprise, col(RmEnterprise.id) == col(RmConsent.enterprise_id))
-                .where(
-                    RmConsent.buyer_id == principal.organisation_id,
-                    RmConsent.status == ConsentStatus.given.value,
-                    col(RmEnterprise.buyer_ids).contains([principal.organisation_id]),
-                )
-            )
+            return consenting_suppliers(principal.organisation_id)
         case Role.trainer:
             return select(func.unnest(RmCohort.enterprise_ids)).where(
                 col(RmCohort.trainer_ids).contains([principal.trainer_id])
@@ -67,6 +55,16 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
         case Role.enterprise_user:
             return select(RmEnterprise.id).where(RmEnterprise.id == principal.enterprise_id)
     return select(RmEnterprise.id).where(false())
+
+
+def consenting_suppliers(buyer_id: UUID | None) -> SelectOfScalar[UUID]:
+    """The one rule for lead buyers, as in enrolment: a buyer sees a supplier exactly while
+    the supplier's current consent to share with that buyer is given. Nothing else counts
+    (not the buyers a profile names); a withdrawal is a consent event like any other, so
+    the supplier disappears from reports, the partner feed and webhooks once it is applied."""
+    return select(RmConsent.enterprise_id).where(
+        RmConsent.buyer_id == buyer_id, RmConsent.status == ConsentStatus.given.value
+    )
 
 
 def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> ColumnElement[bool]:

@@ -19,7 +19,6 @@ from services.reporting.filters import (
 )
 from services.reporting.readmodels.models import (
     RmCohort,
-    RmConsent,
     RmEnrolment,
     RmEnterprise,
     RmImprovementProject,
@@ -33,8 +32,12 @@ from services.reporting.suppliers.schemas import (
     ModuleCompleted,
     ProjectStage,
 )
-from services.reporting.tenancy import cohort_visible, enterprise_visible, project_visible
-from shared.enums import ConsentStatus
+from services.reporting.tenancy import (
+    cohort_visible,
+    consenting_suppliers,
+    enterprise_visible,
+    project_visible,
+)
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
 
@@ -44,21 +47,6 @@ COMPLETED = "completed"
 def among(column: object, ids: Sequence[UUID]) -> ColumnElement[bool]:
     """``column = ANY($1)``: one array parameter, so any batch size is the same statement."""
     return col(column) == any_(literal(list(ids), ARRAY(Uuid)))
-
-
-def consenting_supplier(buyer_id: UUID) -> ColumnElement[bool]:
-    """A WHERE condition on ``rm_enterprise``: the enterprise names the buyer as one of its
-    buyers and its current consent to share with that buyer is given (the reports' tenancy
-    applies the same rule, so a buyer's supplier list and its figures agree). A withdrawal
-    is a consent event like any other, so the supplier drops out as soon as it is applied."""
-    return and_(
-        literal(buyer_id, Uuid) == any_(col(RmEnterprise.buyer_ids)),
-        exists().where(
-            col(RmConsent.enterprise_id) == col(RmEnterprise.id),
-            col(RmConsent.buyer_id) == buyer_id,
-            col(RmConsent.status) == ConsentStatus.given.value,
-        ),
-    )
 
 
 def _enrolled(condition: Callable[[Sequence[Any]], ColumnElement[bool]]) -> DimensionSql:
@@ -100,7 +88,7 @@ def supplier_conditions(
     the filters asked for."""
     conditions = [
         enterprise_visible(RmEnterprise.id, principal),
-        true() if buyer_id is None else consenting_supplier(buyer_id),
+        true() if buyer_id is None else col(RmEnterprise.id).in_(consenting_suppliers(buyer_id)),
     ]
     if params is not None:
         conditions.extend(breakdown(params, SUPPLIER_DIMENSIONS, report="suppliers").conditions)
