@@ -2,6 +2,8 @@
 
 import strawberry
 
+from services.enrolment.calls.mutations import ApplicationMutations
+from services.enrolment.enterprises.mutations import EnterpriseMutations
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.graphql.context import get_context
 from services.enrolment.graphql.errors import parse_country
@@ -14,7 +16,9 @@ from services.enrolment.graphql.types import (
     Project,
     ProjectConnection,
 )
+from services.enrolment.lifecycle.mutations import LifecycleMutations
 from services.enrolment.organisations.service import organisation_service, project_service
+from services.enrolment.training.mutations import TrainingMutations
 from shared import enums
 from shared.graphql import parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
@@ -122,5 +126,10 @@ class Query:
     )
 
 
-schema = subgraph_schema(Query)
+@strawberry.type(description="What partners' systems write: each field is a REST route's call")
+class Mutation(EnterpriseMutations, ApplicationMutations, LifecycleMutations, TrainingMutations):
+    pass
+
+
+schema = subgraph_schema(Query, mutation=Mutation)
 router = subgraph_router(schema, get_context)
