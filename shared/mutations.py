@@ -176,17 +176,17 @@ async def mutate(
     return present(result)
 
 
-def _plain(value: Any) -> Any:
+def plain_input(value: Any) -> Any:
     """An input object as the JSON a REST client would have sent: fields left out stay
     out (a partial update changes only what it names), ids are strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            item.name: _plain(getattr(value, item.name))
+            item.name: plain_input(getattr(value, item.name))
             for item in dataclasses.fields(value)
             if getattr(value, item.name) is not strawberry.UNSET
         }
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_input(item) for item in value]
     if isinstance(value, enum.Enum):
         return value.value
     return value
@@ -195,7 +195,7 @@ def _plain(value: Any) -> Any:
 def parse_input(model: type[M] | TypeAdapter[Any], value: Any) -> Any:
     """``value`` (an input object, or a list of them) validated by the REST body's model;
     an invalid one raises the REST route's 422, naming ``input.<field>``."""
-    data = _plain(value)
+    data = plain_input(value)
     try:
         if isinstance(model, TypeAdapter):
             return model.validate_python(data)

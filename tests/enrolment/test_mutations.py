@@ -11,7 +11,7 @@ from services.enrolment.db import plumbing
 from services.enrolment.enterprises.models import Enterprise
 from shared.enums import Role
 from shared.identity import Principal
-from tests.enrolment.support import ILO, Api, World, register, unique
+from tests.enrolment.support import Api, World, graph_data, register, unique
 
 REGISTER = """
 mutation ($input: RegisterEnterpriseInput!) {
@@ -71,26 +71,6 @@ def profile(**overrides: Any) -> dict[str, Any]:
     return body | overrides
 
 
-async def graphql(
-    api: Api,
-    query: str,
-    *,
-    as_: Principal = ILO,
-    headers: dict[str, str] | None = None,
-    **variables: Any,
-) -> Any:
-    response = await api.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        as_=as_,
-        headers=headers or {},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
 async def enterprise_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Enterprise)) or 0)
 
@@ -98,7 +78,7 @@ async def enterprise_count(session: AsyncSession) -> int:
 async def test_partner_registers_an_enterprise_through_the_graph_as_through_rest(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
-    data = await graphql(api, REGISTER, as_=world.efp_staff, input=profile())
+    data = await graph_data(api, REGISTER, as_=world.efp_staff, input=profile())
     created = data["registerEnterprise"]
     assert created["__typename"] == "Enterprise"
     # Partner staff register for their own organisation, as over REST.
@@ -117,7 +97,7 @@ async def test_invalid_profile_is_a_validation_failure_naming_input_fields_and_w
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     before = await enterprise_count(enrolment_session)
-    data = await graphql(
+    data = await graph_data(
         api,
         REGISTER,
         as_=world.efp_staff,
@@ -135,11 +115,11 @@ async def test_another_partners_enterprise_is_not_found_like_a_random_id(
     api: Api, world: World
 ) -> None:
     efp_enterprise = await register(api, world.efp_staff)
-    foreign = await graphql(
+    foreign = await graph_data(
         api, UPDATE, as_=world.mdpi_staff, id=efp_enterprise["id"], input={"city": "Accra"}
     )
     random_id = str(uuid4())
-    random = await graphql(api, UPDATE, as_=world.mdpi_staff, id=random_id, input={"city": "x"})
+    random = await graph_data(api, UPDATE, as_=world.mdpi_staff, id=random_id, input={"city": "x"})
     assert foreign["updateEnterprise"]["__typename"] == "NotFound"
     assert foreign["updateEnterprise"]["message"].replace(efp_enterprise["id"], "<id>") == (
         random["updateEnterprise"]["message"].replace(random_id, "<id>")
@@ -150,7 +130,7 @@ async def test_another_partners_enterprise_is_not_found_like_a_random_id(
 
 async def test_partial_update_changes_only_the_fields_given(api: Api, world: World) -> None:
     enterprise = await register(api, world.efp_staff)
-    data = await graphql(
+    data = await graph_data(
         api, UPDATE, as_=world.efp_staff, id=enterprise["id"], input={"city": "Lahore"}
     )
     assert data["updateEnterprise"] == {
@@ -165,7 +145,7 @@ async def test_forbidden_transition_is_a_conflict_naming_current_and_allowed_sta
     api: Api, world: World
 ) -> None:
     enterprise = await register(api, world.efp_staff)
-    enrolled = await graphql(
+    enrolled = await graph_data(
         api,
         ENROL_AND_MOVE,
         as_=world.efp_staff,
@@ -173,7 +153,7 @@ async def test_forbidden_transition_is_a_conflict_naming_current_and_allowed_sta
     )
     enrolment = enrolled["enrolEnterprise"]
     assert enrolment["stage"] == "expression_of_interest"
-    refused = await graphql(
+    refused = await graph_data(
         api, CHANGE_STAGE, as_=world.efp_staff, id=enrolment["id"], input={"toStage": "alumni"}
     )
     conflict = refused["changeStage"]
@@ -181,7 +161,7 @@ async def test_forbidden_transition_is_a_conflict_naming_current_and_allowed_sta
     assert conflict["type"].endswith("/transition-not-allowed")
     assert conflict["currentStage"] == "expression_of_interest"
     assert conflict["allowedStages"] == enrolment["allowedNextStages"]
-    no_reason = await graphql(
+    no_reason = await graph_data(
         api, CHANGE_STAGE, as_=world.efp_staff, id=enrolment["id"], input={"toStage": "dropped"}
     )
     assert no_reason["changeStage"]["errors"] == [
@@ -193,7 +173,7 @@ async def test_mutation_fields_run_in_order_and_a_refused_one_keeps_the_earlier_
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     before = await enterprise_count(enrolment_session)
-    data = await graphql(
+    data = await graph_data(
         api,
         """
         mutation ($good: RegisterEnterpriseInput!, $bad: RegisterEnterpriseInput!) {
@@ -214,7 +194,7 @@ async def test_mutation_fields_run_in_order_and_a_refused_one_keeps_the_earlier_
 
 async def test_roles_that_may_not_write_get_forbidden_as_from_rest(api: Api, world: World) -> None:
     trainer = Principal(subject="t", role=Role.trainer, trainer_id=uuid4())
-    data = await graphql(api, REGISTER, as_=trainer, input=profile())
+    data = await graph_data(api, REGISTER, as_=trainer, input=profile())
     rest = await api.post(
         "/enterprises",
         json={"name": unique("X Mills"), "country": "PK", "sector": "textile"},

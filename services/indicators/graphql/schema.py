@@ -13,6 +13,8 @@ from services.indicators.graphql.types import (
     Info,
     MeasurementRound,
 )
+from services.indicators.implementation.mutations import ImplementationMutations
+from services.indicators.values.mutations import ValueMutations
 from shared.graphql import parse_choice, parse_id, subgraph_router, subgraph_schema
 
 
@@ -51,7 +53,12 @@ class Query:
     )
 
 
+@strawberry.type(description="What partners' systems write: each field is a REST route's call")
+class Mutation(ValueMutations, ImplementationMutations):
+    pass
+
+
 # Enterprise is reachable only through _entities: name it so the schema includes it.
-schema = subgraph_schema(Query, types=[Enterprise])
+schema = subgraph_schema(Query, mutation=Mutation, types=[Enterprise])
 
 router: GraphQLRouter[GraphQLContext, None] = subgraph_router(schema, get_context)

@@ -17,7 +17,9 @@ from services.indicators.graphql.loaders import (
     ValueRow,
 )
 from services.indicators.implementation.models import ImprovementProject as ImprovementProjectRow
+from services.indicators.implementation.schemas import ProjectPublic
 from services.indicators.values.models import MeasurementRound as MeasurementRoundRow
+from services.indicators.values.schemas import RoundPublic
 from shared import enums
 from shared.graphql import parse_choice, parse_id
 
@@ -155,7 +157,7 @@ class MeasurementRound:
     ends_on: date
 
     @classmethod
-    def from_row(cls, row: MeasurementRoundRow) -> Self:
+    def from_row(cls, row: MeasurementRoundRow | RoundPublic) -> Self:
         return cls(
             id=_id(row.id),
             project_id=_id(row.project_id),
@@ -254,7 +256,7 @@ class ImprovementProject:
     updated_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: ImprovementProjectRow) -> Self:
+    def from_row(cls, row: ImprovementProjectRow | ProjectPublic) -> Self:
         return cls(
             id=_id(row.id),
             module_code=row.module_code,
