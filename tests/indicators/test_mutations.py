@@ -14,7 +14,9 @@ RECORD = """
 mutation ($input: RecordValuesInput!, $mode: BatchMode! = all_or_nothing) {
   recordValues(input: $input, mode: $mode) {
     __typename
-    ... on ValueBatchResult { accepted rejected rows { index status valueId errors { field rule } } }
+    ... on ValueBatchResult {
+      accepted rejected rows { index status valueId errors { field rule } }
+    }
     ... on ValidationFailed { errors { field rule } }
     ... on Conflict { type retryAfter }
   }
