@@ -414,6 +414,14 @@ REPORTING: dict[tuple[str, str], Entry] = {
     ("GET", "/suppliers"): Case(),
     ("GET", "/suppliers/{enterprise_id}"): Case("enterprise"),
     ("GET", "/scorecard"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
+    # The whole status across projects: not a programme manager's or a trainer's to read.
+    ("GET", "/suppliers/{enterprise_id}/status"): Case(
+        "enterprise",
+        only=frozenset({"ilo", "efp", "mdpi", "inditex", "adidas", "user_pk", "user_gh"}),
+    ),
+    # The partner feed: every event's enterprise (and project) through the reader's rule.
+    ("GET", "/feed"): (Case(), Case(params={"type": "supplier.status_changed"})),
+    ("GET", "/feed/event-types"): Public("the documented event vocabulary"),
     ("GET", "/exports/{report}.{file_format}"): (
         Case(url="/exports/reach.csv"),
         Case(url="/exports/suppliers.csv"),

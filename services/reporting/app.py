@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.reporting.db import changes
 from services.reporting.exports.router import router as exports_router
+from services.reporting.feed.router import router as feed_router
 from services.reporting.graphql.schema import router as graphql_router
 from services.reporting.impact.router import router as impact_router
 from services.reporting.reach.router import router as reach_router
@@ -63,6 +64,7 @@ def create_app(
             targets_router,
             suppliers_router,
             exports_router,
+            feed_router,
         ],
         subgraph=graphql_router,
         database=database,

@@ -1,6 +1,7 @@
 """Every reporting table, imported in one place for Alembic and the test fixtures."""
 
 from services.reporting.db import metadata, plumbing
+from services.reporting.feed.models import PartnerEvent, PublishedSupplierStatus
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -19,8 +20,11 @@ from services.reporting.readmodels.models import (
     RmValue,
 )
 from services.reporting.targets.models import Target, TrainingCost
+from services.reporting.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "PartnerEvent",
+    "PublishedSupplierStatus",
     "RmCohort",
     "RmConsent",
     "RmEnrolment",
@@ -38,6 +42,9 @@ __all__ = [
     "RmValue",
     "Target",
     "TrainingCost",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
     "plumbing",
 ]

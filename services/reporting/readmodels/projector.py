@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import Table
+from services.reporting.feed.publisher import publish
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -99,6 +100,13 @@ async def _upsert(
 
 
 async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Project the event, then publish what it means to partners (services/reporting/feed)
+    in the same transaction."""
+    await _project_enrolment_event(session, envelope)
+    await publish(session, envelope)
+
+
+async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = parse_payload(envelope)
     at = envelope.occurred_at
     match payload:
@@ -339,6 +347,12 @@ async def _upsert_values(
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """As ``apply_enrolment_event``, for indicators' events."""
+    await _project_indicators_event(session, envelope)
+    await publish(session, envelope)
+
+
+async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = parse_payload(envelope)
     at = envelope.occurred_at
     match payload:

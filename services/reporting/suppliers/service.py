@@ -5,12 +5,15 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.feed.schemas import SupplierStatusData
 from services.reporting.filters import ReportParams
 from services.reporting.readmodels.models import RmEnterprise
 from services.reporting.readmodels.service import read_model_service
 from services.reporting.suppliers.changes import indicator_changes
 from services.reporting.suppliers.repository import supplier_repository
 from services.reporting.suppliers.schemas import SupplierStatus
+from services.reporting.suppliers.snapshot import supplier_snapshot
+from services.reporting.tenancy import sees_whole_enterprise
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, encode_cursor
@@ -106,6 +109,19 @@ class SupplierService:
         statuses = await self.statuses(session, rows[:limit], principal=principal)
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return Page[SupplierStatus](items=statuses, next_cursor=next_cursor)
+
+    async def status_snapshot(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> SupplierStatusData:
+        """What ``supplier.status_changed`` carries, as of now: where a buyer's portal
+        starts before following the events. Served to whoever may receive the event."""
+        buyer = viewing_buyer(principal, None)
+        enterprise = await supplier_repository.get(
+            session, enterprise_id, principal=principal, buyer_id=buyer
+        )
+        if enterprise is None or not sees_whole_enterprise(principal):
+            raise NotFound(f"Supplier {enterprise_id} not found")
+        return await supplier_snapshot(session, enterprise)
 
     async def scorecard(
         self, session: AsyncSession, *, principal: Principal, enterprise_id: UUID | None
