@@ -18,6 +18,8 @@ from services.reporting.readmodels.router import router as readmodels_router
 from services.reporting.settings import ReportingSettings
 from services.reporting.suppliers.router import router as suppliers_router
 from services.reporting.targets.router import router as targets_router
+from services.reporting.webhooks.delivery import webhook_delivery
+from services.reporting.webhooks.router import router as webhooks_router
 from shared.db import Database
 from shared.service_app import BackgroundWork, create_service_app
 
@@ -65,11 +67,16 @@ def create_app(
             suppliers_router,
             exports_router,
             feed_router,
+            webhooks_router,
         ],
         subgraph=graphql_router,
         database=database,
         # One long-polling consumer per feed keeps the read models within a second or so.
-        background=[_consume(feed, settings) for feed in sources] if settings.consume_feeds else [],
+        background=[
+            *([_consume(feed, settings) for feed in sources] if settings.consume_feeds else []),
+            # Webhook delivery runs here, next to the consumers that publish the events.
+            *([webhook_delivery(settings)] if settings.deliver_webhooks else []),
+        ],
     )
     app.state.feeds = sources
     app.state.feed_clients = dict(feed_clients or {})

@@ -26,6 +26,7 @@ from services.reporting.readmodels.models import (
     RmProject,
     RmTrainerCertification,
 )
+from services.reporting.webhooks.models import WebhookEndpoint
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
 
@@ -233,6 +234,29 @@ def partner_event_visible(principal: Principal) -> ColumnElement[bool]:
         case Role.partner_staff | Role.enterprise_user:
             return enterprise_visible(enterprise, principal)
     return false()
+
+
+def webhook_endpoint_visible(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition on ``webhook_endpoint``: the endpoints a caller manages and reads
+    the log of. Its owner's tenancy (same role, same organisation, project, enterprise or
+    trainer), whoever of that tenancy registered it; the ILO sees every endpoint."""
+    if principal.role is Role.ilo_global:
+        return true()
+    if principal.role is Role.service:
+        return false()
+    anchors = (
+        (WebhookEndpoint.owner_organisation_id, principal.organisation_id),
+        (WebhookEndpoint.owner_project_id, principal.project_id),
+        (WebhookEndpoint.owner_enterprise_id, principal.enterprise_id),
+        (WebhookEndpoint.owner_trainer_id, principal.trainer_id),
+    )
+    return and_(
+        col(WebhookEndpoint.owner_role) == principal.role.value,
+        *[
+            col(column).is_(None) if value is None else col(column) == value
+            for column, value in anchors
+        ],
+    )
 
 
 def suppression_applies(principal: Principal) -> bool:
