@@ -21,7 +21,7 @@ from services.reporting.webhooks.delivery import WebhookWorker
 from services.reporting.webhooks.models import WebhookDelivery, WebhookEndpoint
 from services.reporting.webhooks.targets import TargetRefused, check_target
 from tests.conftest import SessionSource
-from tests.enrolment.support import Api
+from tests.enrolment.support import Api, graph_data
 from tests.reporting.fixtures import reporting_settings, sync_reporting
 from tests.reporting.test_suppliers_support import Suppliers, owner_of, suppliers, withdraw
 
@@ -318,3 +318,67 @@ async def test_production_refuses_loopback_private_link_local_and_reserved_targe
         await check_target(url, allow_private=False)
     await check_target("https://93.184.215.14/hook", allow_private=False)
     await check_target("http://127.0.0.1:9000/hook", allow_private=True)
+
+
+GRAPH_REGISTER = """
+mutation ($input: RegisterWebhookInput!) {
+  registerWebhook(input: $input) {
+    __typename
+    ... on WebhookRegistration { secret webhook { id url eventTypes status } }
+    ... on ValidationFailed { errors { field rule } }
+  }
+}
+"""
+GRAPH_DISABLE = """
+mutation ($id: ID!) {
+  updateWebhook(id: $id, input: {status: "disabled"}) {
+    __typename ... on Webhook { status disabledReason } ... on NotFound { message }
+  }
+}
+"""
+GRAPH_ROTATE = """
+mutation ($id: ID!) {
+  rotateWebhookSecret(id: $id, overlapSeconds: 60) {
+    __typename ... on WebhookSecret { secret } ... on NotFound { message }
+  }
+}
+"""
+
+
+async def test_webhooks_are_registered_and_managed_through_graphql_as_through_rest(
+    reporting_api: Api, suppliers: Suppliers
+) -> None:
+    world = suppliers.world
+    data = await graph_data(
+        reporting_api,
+        GRAPH_REGISTER,
+        as_=world.efp_staff,
+        input={"url": RECEIVER, "eventTypes": ["value.validated"]},
+    )
+    registration = data["registerWebhook"]
+    assert registration["__typename"] == "WebhookRegistration"
+    assert registration["secret"].startswith("whsec_")
+    hook_id = registration["webhook"]["id"]
+    shown = await reporting_api.get(f"/webhooks/{hook_id}", as_=world.efp_staff)
+    assert shown.json()["event_types"] == ["value.validated"]
+    bad = await graph_data(
+        reporting_api,
+        GRAPH_REGISTER,
+        as_=world.efp_staff,
+        input={"url": "ftp://x.test/", "eventTypes": ["value.deleted"]},
+    )
+    assert bad["registerWebhook"]["__typename"] == "ValidationFailed"
+    assert {e["field"] for e in bad["registerWebhook"]["errors"]} == {"input.eventTypes.0"}
+    # Another tenant's endpoint is NotFound, as a random id; nothing changes.
+    for mutation, field_name in (
+        (GRAPH_DISABLE, "updateWebhook"),
+        (GRAPH_ROTATE, "rotateWebhookSecret"),
+    ):
+        for target in (hook_id, str(uuid4())):
+            foreign = await graph_data(reporting_api, mutation, as_=world.mdpi_staff, id=target)
+            assert foreign[field_name]["__typename"] == "NotFound"
+    assert (await reporting_api.get(f"/webhooks/{hook_id}", as_=world.efp_staff)).json()[
+        "status"
+    ] == "active"
+    own = await graph_data(reporting_api, GRAPH_DISABLE, as_=world.efp_staff, id=hook_id)
+    assert own["updateWebhook"]["status"] == "disabled"

@@ -22,6 +22,7 @@ from services.reporting.impact.explain import explain_impact
 from services.reporting.impact.report import RULES, impact_report
 from services.reporting.reach.report import reach_report
 from services.reporting.report import ReportTable
+from services.reporting.webhooks.mutations import Mutation
 from shared.graphql import subgraph_router, subgraph_schema
 from shared.identity import Principal
 from shared.problems import InvalidInput
@@ -146,6 +147,6 @@ class Query:
 
 
 # Enterprise is reachable only through _entities: name it so the schema includes it.
-schema = subgraph_schema(Query, types=[Enterprise])
+schema = subgraph_schema(Query, mutation=Mutation, types=[Enterprise])
 
 router: GraphQLRouter[GraphQLContext, None] = subgraph_router(schema, get_context)
