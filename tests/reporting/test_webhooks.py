@@ -382,3 +382,50 @@ async def test_webhooks_are_registered_and_managed_through_graphql_as_through_re
     ] == "active"
     own = await graph_data(reporting_api, GRAPH_DISABLE, as_=world.efp_staff, id=hook_id)
     assert own["updateWebhook"]["status"] == "disabled"
+
+
+class Killed(BaseException):
+    """The worker process dying mid-attempt (kill -9): nothing after this point runs."""
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing_and_the_next_one_delivers(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    suppliers: Suppliers,
+    receiver: Receiver,
+    deliver: Callable[[], Any],
+) -> None:
+    efp = suppliers.world.efp_staff
+    hook = await register(reporting_api, efp, event_types=["enterprise.updated"])
+    await rename(api, suppliers.second_id, "Hyderabad", efp)
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    def die(request: httpx.Request) -> httpx.Response:
+        raise Killed
+
+    # First met a receiver that was down: queued, one failed attempt logged.
+    receiver.up = False
+    await deliver()
+    await time_passes(reporting_session)
+    settings = reporting_settings(webhook_concurrency=1)
+    dying = WebhookWorker(
+        settings,
+        SessionSource(reporting_session),
+        httpx.AsyncClient(transport=httpx.MockTransport(die)),
+    )
+    with pytest.raises(Killed):
+        await dying.run_once()
+    # The attempt's transaction died with it: still pending, nothing logged as sent.
+    log = (await reporting_api.get(f"/webhooks/{hook['id']}/deliveries", as_=efp)).json()
+    assert [(d["status"], d["attempts"]) for d in log] == [("pending", 1)]
+    receiver.up = True
+    successor = WebhookWorker(
+        settings,
+        SessionSource(reporting_session),
+        httpx.AsyncClient(transport=httpx.MockTransport(receiver.handle)),
+    )
+    while await successor.run_once():
+        pass
+    assert [e["type"] for e in receiver.verified(hook["secret"])] == ["enterprise.updated"]
