@@ -7,6 +7,7 @@ while it consents, and nothing once consent is withdrawn."""
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import uuid4
@@ -101,9 +102,11 @@ REGISTER = """
 mutation ($input: RegisterEnterpriseInput!) {
   registerEnterprise(input: $input) { __typename ... on Enterprise { id } }
 }"""
-ENROL = """
-mutation ($input: EnrolEnterpriseInput!) {
-  enrolEnterprise(input: $input) { __typename ... on EnterpriseEnrolment { id stage } }
+APPLY = """
+mutation ($call: ID!, $input: ApplyToCallInput!) {
+  applyToCall(callId: $call, input: $input) {
+    __typename ... on Application { id outcome } ... on ValidationFailed { errors { field rule } }
+  }
 }"""
 CONSENT = """
 mutation ($id: ID!, $buyer: ID!) {
@@ -172,11 +175,27 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
     )["registerEnterprise"]
     assert registered["__typename"] == "Enterprise", registered
     enterprise_id = registered["id"]
-    enrolment = partner.graph(
-        ENROL, input={"projectId": project_id, "enterpriseId": enterprise_id}
-    )["enrolEnterprise"]
-    assert enrolment["__typename"] == "EnterpriseEnrolment", enrolment
-    for stage in ("eligible", "shortlisted", "initial_assessment", "baseline_assessment"):
+    # It applies to the partner's call (no criteria: eligible at once) and is shortlisted.
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    call = partner.post(
+        "/enrolment/calls",
+        {
+            "project_id": project_id,
+            "title": "Hooks call",
+            "deadline": deadline,
+            "capacity": 5,
+            "criteria": [],
+        },
+    )
+    applied = partner.graph(APPLY, call=call["id"], input={"enterpriseId": enterprise_id})[
+        "applyToCall"
+    ]
+    assert applied.get("outcome") == "eligible", applied
+    partner.post(f"/enrolment/calls/{call['id']}/shortlist", {}, expected=200)
+    (enrolment,) = partner.get(
+        "/enrolment/enrolments", enterprise_id=enterprise_id, project_id=project_id
+    )["items"]
+    for stage in ("initial_assessment", "baseline_assessment"):
         moved = partner.graph(STAGE, id=enrolment["id"], stage=stage)["changeStage"]
         assert moved["__typename"] == "EnterpriseEnrolment", moved
     given = partner.graph(CONSENT, id=enterprise_id, buyer=buyer_id)["giveConsent"]

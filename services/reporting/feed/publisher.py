@@ -77,24 +77,8 @@ class _Batch:
 
 
 def _value(fact: upstream.IndicatorValueFact) -> dict[str, Any]:
-    return {
-        "value_id": fact.value_id,
-        "enterprise_id": fact.enterprise_id,
-        "project_id": fact.project_id,
-        "indicator_code": fact.indicator_code,
-        "indicator_version": fact.indicator_version,
-        "round_id": fact.round_id,
-        "round_kind": fact.round_kind,
-        "month": fact.month,
-        "sex": fact.sex.value if fact.sex else None,
-        "role": fact.role.value if fact.role else None,
-        "value": fact.value,
-        "value_bool": fact.value_bool,
-        "currency": fact.currency,
-        "status": fact.status,
-        "value_version": fact.value_version,
-        "derived": fact.derived,
-    }
+    """The fact's fields a partner event carries (ValueData's), as JSON."""
+    return fact.model_dump(mode="json", include=set(ValueData.model_fields))
 
 
 def _enterprise(payload: upstream.EnterpriseSnapshot) -> EnterpriseData:

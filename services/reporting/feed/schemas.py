@@ -64,8 +64,8 @@ EVENT_TYPES: dict[EventType, str] = {
     EventType.supplier_status_changed: "The supplier status a lead buyer's portal shows "
     "changed: stage, modules completed, EIT, headline indicator changes. The one event lead "
     "buyers receive, while the supplier consents to share with them; also the enterprise's "
-    "partner and its own users. The query GET /reporting/suppliers/{id}/status (GraphQL "
-    "supplierStatus) answers the same object: read it once, then follow the events",
+    "partner and its own users. The query GET /reporting/suppliers/{id}/status answers the "
+    "same object: read it once, then follow the events",
 }
 BUYER_EVENT_TYPES = frozenset({EventType.supplier_status_changed})
 # Types with the whole status of an enterprise across its projects: not for a programme
