@@ -4,11 +4,13 @@ mutations, and receives signed events it verifies; its receiver is down for a wh
 deliveries arrive later, in order. The lead buyer's receiver gets the supplier's status
 while it consents, and nothing once consent is withdrawn."""
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -17,6 +19,11 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from benchmarks.processes import Platform, eventually
+
+PRESET = (
+    Path(__file__).resolve().parents[2]
+    / "services" / "enrolment" / "calls" / "presets" / "pakistan_2018.json"
+)  # fmt: skip
 
 
 @dataclass
@@ -169,13 +176,20 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
             "city": "Karachi",
             "sector": "textile",
             "partnerId": partner_id,
-            "workforceTotal": 300,
+            "subSector": "ready_made_garments",
+            "workforceTotal": 450,
+            "workforcePermanent": 300,
+            "workforceFemale": 200,
+            "workforceMale": 250,
+            "hasHrOfficer": True,
+            "hasComplianceOfficer": True,
+            "hasIndustrialEngineer": True,
             "buyerIds": [buyer_id],
         },
     )["registerEnterprise"]
     assert registered["__typename"] == "Enterprise", registered
     enterprise_id = registered["id"]
-    # It applies to the partner's call (no criteria: eligible at once) and is shortlisted.
+    # It applies to the partner's call (the 2018 Pakistan criteria) and is shortlisted.
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     call = partner.post(
         "/enrolment/calls",
@@ -184,12 +198,17 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
             "title": "Hooks call",
             "deadline": deadline,
             "capacity": 5,
-            "criteria": [],
+            "criteria": json.loads(PRESET.read_text())["criteria"],
         },
     )
-    applied = partner.graph(APPLY, call=call["id"], input={"enterpriseId": enterprise_id})[
-        "applyToCall"
-    ]
+    answers = {
+        "willingToShareOrderStatus": True,
+        "willingToShareBaselineData": True,
+        "ceoAttendsWorkshops": True,
+    }
+    applied = partner.graph(
+        APPLY, call=call["id"], input={"enterpriseId": enterprise_id, "answers": answers}
+    )["applyToCall"]
     assert applied.get("outcome") == "eligible", applied
     partner.post(f"/enrolment/calls/{call['id']}/shortlist", {}, expected=200)
     (enrolment,) = partner.get(
