@@ -31,7 +31,7 @@ from benchmarks.processes import Platform, eventually, running_platform
 
 class Receiver:
     def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}  # enterprise.updated's city -> arrival time
+        self.arrived: dict[str, float] = {}  # enterprise.updated's name -> arrival time
         self.count = 0
         self.lock = threading.Lock()
 
@@ -46,7 +46,7 @@ def receiving() -> Iterator[tuple[Receiver, str]]:
             now = time.perf_counter()
             with receiver.lock:
                 receiver.count += 1
-                marker = body.split(b'"city":"', 1)[-1].split(b'"', 1)[0].decode()
+                marker = body.split(b'"name":"', 1)[-1].split(b'"', 1)[0].decode()
                 receiver.arrived.setdefault(marker, now)
             self.send_response(204)
             self.end_headers()
@@ -100,16 +100,16 @@ def measure(platform: Platform, writes: int, backlog: int) -> None:
         # Latency: write to signed delivery, one at a time.
         latencies: list[float] = []
         for index in range(writes):
-            city = f"lat{index}"
+            marker = f"lat{index}"
             started = time.perf_counter()
-            partner.patch(f"/enrolment/enterprises/{enterprise}", json={"city": city})
-            assert eventually(lambda c=city: c in receiver.arrived, timeout=60), city  # type: ignore[misc]
-            latencies.append(receiver.arrived[city] - started)
+            partner.patch(f"/enrolment/enterprises/{enterprise}", json={"name": marker})
+            assert eventually(lambda m=marker: m in receiver.arrived, timeout=60), marker  # type: ignore[misc]
+            latencies.append(receiver.arrived[marker] - started)
 
         # Throughput: a backlog written while the endpoint is disabled, then delivered.
         partner.patch(f"/reporting/webhooks/{hook['id']}", json={"status": "disabled"})
         for index in range(backlog):
-            partner.patch(f"/enrolment/enterprises/{enterprise}", json={"city": f"bulk{index}"})
+            partner.patch(f"/enrolment/enterprises/{enterprise}", json={"name": f"bulk{index}"})
         last = f"bulk{backlog - 1}"
 
         def published() -> bool:
@@ -126,7 +126,7 @@ def measure(platform: Platform, writes: int, backlog: int) -> None:
         with httpx.Client(timeout=10) as plain:
             started = time.perf_counter()
             for _ in range(backlog):
-                plain.post(url, content=b'{"city":"baseline"}')
+                plain.post(url, content=b'{"name":"baseline"}')
             plain_in = time.perf_counter() - started
 
     rate = backlog / delivered_in
@@ -147,7 +147,7 @@ def _published(client: httpx.Client, last: str) -> bool:
         if cursor:
             params["after"] = cursor
         page = client.get("/reporting/feed", params=params).json()
-        if any(event["data"].get("city") == last for event in page["events"]):
+        if any(event["data"].get("name") == last for event in page["events"]):
             return True
         if not page["events"]:
             return False

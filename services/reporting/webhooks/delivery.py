@@ -90,35 +90,34 @@ class WebhookWorker:
     async def _serve(self, endpoint_id: Any) -> bool:
         async with self._slots:
             busy = False
-            for _ in range(SEND_BATCH):
-                outcome = await self._step(endpoint_id)
+            for index in range(SEND_BATCH):
+                # New events are queued on the first step; the rest only send.
+                outcome = await self._step(endpoint_id, enqueue=index == 0)
                 busy = busy or outcome != "idle"
                 if outcome != "sent":
                     break
             return busy
 
-    async def _step(self, endpoint_id: Any) -> str:
+    async def _step(self, endpoint_id: Any, *, enqueue: bool = True) -> str:
         """Queue new events, then try the head of the queue: "sent" (delivered or
         suppressed; try the next), "failed", "queued" or "idle"."""
         async with self.database.transaction() as session:
             endpoint = await webhook_repository.lock(session, endpoint_id)
             if endpoint is None:
                 return "idle"
-            queued = await self._enqueue(session, endpoint)
+            queued = await self._enqueue(session, endpoint) if enqueue else False
             delivery = await webhook_repository.head_of_queue(session, endpoint.id)
             now = utcnow()
             if delivery is None or delivery.next_attempt_at > now:
                 return "queued" if queued else "idle"
-            owner = owner_of(endpoint)
-            if not await webhook_repository.event_visible(
-                session, delivery.event_position, owner=owner
-            ):
+            event = await webhook_repository.visible_event(
+                session, delivery.event_position, owner=owner_of(endpoint)
+            )
+            if event is None:
                 # No longer the owner's to receive (consent withdrawn): never sent.
                 delivery.status = "suppressed"
                 session.add(delivery)
                 return "sent"
-            event = await webhook_repository.event(session, delivery.event_position)
-            assert event is not None  # events are never deleted
             body = event_out(event).model_dump_json()
             ok = await self._attempt(session, endpoint, delivery, body)
             return "sent" if ok else "failed"

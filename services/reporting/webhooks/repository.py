@@ -142,8 +142,15 @@ class WebhookRepository:
         )
         return (await session.exec(statement)).first()
 
-    async def event(self, session: AsyncSession, position: int) -> PartnerEvent | None:
-        return await session.get(PartnerEvent, position)
+    async def visible_event(
+        self, session: AsyncSession, position: int, *, owner: Principal
+    ) -> PartnerEvent | None:
+        """The event, if its endpoint's owner may receive it now (events are never
+        deleted: None means it is no longer the owner's)."""
+        statement = select(PartnerEvent).where(
+            col(PartnerEvent.position) == position, partner_event_visible(owner)
+        )
+        return (await session.exec(statement)).first()
 
     async def event_visible(
         self, session: AsyncSession, position: int, *, owner: Principal
