@@ -27,7 +27,8 @@ from sqlalchemy import insert
 from services.indicators.catalogue.models import Indicator
 from services.indicators.db import metadata
 from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.values.models import IndicatorValue
 from services.indicators.values.schemas import ValueBatch, ValueIn
 from services.indicators.values.service import value_service
 from services.indicators.values.validation import slot_key

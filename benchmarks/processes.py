@@ -2,6 +2,7 @@
 --demo` then `score up` on a fresh embedded Postgres, every process on a free port, and API
 keys made with `score keys create` the way an operator makes them."""
 
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from uuid import UUID
 
 import httpx
 
+from shared.embedded_pg import embedded_url, start_embedded_server, stop_embedded_server
 from shared.identity import Principal, issue_token
 from shared.keys import SigningKey, development_key
 from shared.settings import IDENTITY_KEY_NAME, Environment, PlatformSettings
@@ -37,6 +39,8 @@ class Platform:
     env: dict[str, str]
     log: Path
     data_dir: Path
+    # `score up`'s process id while it runs; its children are the services.
+    process_id: int | None = None
     _keys: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     @property
@@ -55,13 +59,15 @@ class Platform:
     def reporting(self) -> str:
         return self.urls["reporting"]
 
-    def identity_headers(self, principal: Principal, *, graph: bool = False) -> dict[str, str]:
+    def identity_headers(
+        self, principal: Principal, *, graph: bool = False, ttl_seconds: int | None = None
+    ) -> dict[str, str]:
         """A service reached directly, with a token signed as the gateway signs it (the
         development key under the data folder; ``graph`` for a subgraph's /graphql)."""
         settings = PlatformSettings(environment=Environment.development, data_dir=self.data_dir)
         key = SigningKey.of(development_key(self.data_dir, IDENTITY_KEY_NAME))
         audience = settings.identity_graph_audience if graph else settings.identity_audience
-        token = issue_token(principal, key, settings, audience=audience)
+        token = issue_token(principal, key, settings, audience=audience, ttl_seconds=ttl_seconds)
         return {"Authorization": f"Bearer {token}"}
 
     def score(self, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -129,7 +135,7 @@ def platform_env(data_dir: Path, ports: dict[str, int], **extra_env: str) -> dic
     env = {
         name: value
         for name, value in os.environ.items()
-        if not (name.startswith("SCORE_") and name.endswith("_URL"))
+        if not (name.startswith("SCORE_") and name.endswith(("_URL", "_SERVICES")))
     }
     env |= {
         "SCORE_DATA_DIR": str(data_dir),
@@ -139,34 +145,106 @@ def platform_env(data_dir: Path, ports: dict[str, int], **extra_env: str) -> dic
     return env | extra_env
 
 
-@contextmanager
-def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
-    # Every process on a free port, so nothing meets a platform already running.
+def _platform_on_free_ports(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Platform:
     ports = {name: free_port() for name in PROCESSES}
     env = platform_env(data_dir, ports, **extra_env)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    log = data_dir / "up.log"
-    platform = Platform(urls=urls, env=env, log=log, data_dir=data_dir)
+    return Platform(urls=urls, env=env, log=log, data_dir=data_dir)
+
+
+def prepare_platform(data_dir: Path, **extra_env: str) -> Platform:
+    """Where each process of a platform under ``data_dir`` will listen (free ports, so nothing
+    meets a platform already running) and the environment `score` runs with; nothing started."""
+    return _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
+
+
+def _seeded_platform(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Platform:
+    """A platform on free ports with the demo data loaded (`score seed --demo`, which
+    migrates)."""
+    platform = _platform_on_free_ports(data_dir, log, extra_env)
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")
+    return platform
+
+
+@contextmanager
+def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+    log = data_dir / "up.log"
+    platform = _seeded_platform(data_dir, log, extra_env)
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"],
-            env=env, stdout=output, stderr=subprocess.STDOUT,
+            env=platform.env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        platform.process_id = process.pid
         try:
             for name in PROCESSES:
-                wait_until(partial(ready, urls[name]), process, log)
+                wait_until(partial(ready, platform.urls[name]), process, log)
             yield platform
         finally:
+            platform.process_id = None
             process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 on (the command name may hold spaces)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _children(parent: int) -> dict[int, str]:
+    """The processes ``parent`` started, with their command lines (Linux /proc)."""
+    children: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int(_stat_fields(int(entry.name))[1]) == parent:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                children[int(entry.name)] = command.decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return children
+
+
+def service_pids(platform: Platform) -> dict[str, int]:
+    """The process serving each service of a running platform, read from /proc (Linux);
+    empty where there is no /proc."""
+    if platform.process_id is None or not Path("/proc").is_dir():
+        return {}
+    return {
+        name: pid
+        for pid, command in _children(platform.process_id).items()
+        for name in PROCESSES
+        if f"services.{name}.app" in command
+    }
+
+
+def postgres_pids(platform: Platform) -> list[int]:
+    """The embedded Postgres server's processes (the postmaster and its backends)."""
+    pid_file = Path(platform.env["SCORE_DATA_DIR"]) / "pgdata" / "postmaster.pid"
+    try:
+        postmaster = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    return [postmaster, *_children(postmaster)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far (Linux /proc); 0 once gone."""
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    # utime and stime: fields 14 and 15 of stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def eventually(condition: Callable[[], bool], *, timeout: float = 30) -> bool:
@@ -177,3 +255,79 @@ def eventually(condition: Callable[[], bool], *, timeout: float = 30) -> bool:
             return True
         time.sleep(0.2)
     return condition()
+
+
+@dataclass
+class Processes:
+    """The platform as one `score serve` process each, as a deployment runs it: any one can
+    be killed and started again while the others run on."""
+
+    platform: Platform
+    logs: Path
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def env_for(self, name: str) -> dict[str, str]:
+        urls = self.platform.urls
+        peers = {
+            # Where each service reads the others' event feeds, and what the gateway fronts.
+            f"SCORE_{name.upper()}_{other.upper()}_URL": url
+            for other, url in urls.items()
+            if other not in (name, "gateway")
+        }
+        peers["SCORE_GATEWAY_SERVICES"] = json.dumps(
+            {other: url for other, url in urls.items() if other != "gateway"}
+        )
+        return {**peers, **self.platform.env}
+
+    def start(self, name: str) -> None:
+        """Start ``name`` and wait for it to answer its readiness probe."""
+        output = (self.logs / f"{name}.log").open("a")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=self.env_for(name), stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        output.close()
+        self.running[name] = process
+        wait_until(partial(ready, self.platform.urls[name]), process, self.logs / f"{name}.log")
+
+    def kill(self, name: str) -> None:
+        """Kill ``name`` the hard way (SIGKILL: no graceful shutdown), as a crash would."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            process.terminate()
+        for process in self.running.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.running.clear()
+
+
+@contextmanager
+def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
+    """`score seed --demo`, then every process with `score serve`; stopped on exit.
+
+    The embedded Postgres is this process's, and the others reach it by URL, as services
+    reach a database server in production: a service killed outright then leaves the
+    server's bookkeeping of who uses it alone.
+    """
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    pgdata = data_dir / "pgdata"
+    socket_dir = start_embedded_server(pgdata)
+    databases = {
+        f"SCORE_{name.upper()}_DATABASE_URL": embedded_url(socket_dir, name) for name in PROCESSES
+    }
+    platform = _seeded_platform(data_dir, logs / "seed.log", databases | extra_env)
+    processes = Processes(platform, logs)
+    try:
+        for name in ("enrolment", "indicators", "reporting", "gateway"):
+            processes.start(name)
+        yield processes
+    finally:
+        processes.stop()
+        stop_embedded_server(pgdata)

@@ -26,7 +26,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.reporting.impact.report import impact_report
+from services.reporting.impact.schemas import ImpactParams
+from services.reporting.impact.service import impact_report
 from services.reporting.readmodels.models import (
     RmEnrolment,
     RmEnterprise,
@@ -303,7 +304,7 @@ async def load(connection: asyncpg.Connection, world: Layout) -> int:
     return loaded
 
 
-# The same aggregate as services/reporting/impact/queries.py, written out by hand.
+# The same aggregate as services/reporting/impact/repository.py, written out by hand.
 HAND_SQL = """
 WITH latest AS (
     SELECT DISTINCT ON (v.enterprise_id, v.project_id, v.indicator_id, v.round_kind)
@@ -460,8 +461,10 @@ async def run(*, enterprises: int, repeats: int, pgdata: Path, explain: bool) ->
 
             async def through_report(scenario: Scenario = scenario) -> Any:
                 async with database.transaction() as session:
-                    params = {**scenario.params, "min_group_size": 5}
-                    return await impact_report(session, scenario.principal, params)
+                    params = ImpactParams.model_validate(scenario.params)
+                    return await impact_report(
+                        session, scenario.principal, params, min_group_size=5
+                    )
 
             async def by_hand(scenario: Scenario = scenario) -> Any:
                 return await connection.fetch(scenario.sql)

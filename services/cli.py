@@ -2,6 +2,7 @@
 
 import asyncio
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -191,6 +192,11 @@ def up(
         for other, port in ports.items()
         if other != service.name
     }
+    # The entry point fronts every other service: one map of name -> URL.
+    gateway = next(service for service in SERVICES if service.name == ENTRY_POINT)
+    peers[f"{gateway.env_prefix}SERVICES"] = json.dumps(
+        {name: f"http://127.0.0.1:{port}" for name, port in ports.items() if name != ENTRY_POINT}
+    )
     for service in SERVICES:
         port = ports[service.name]
         env = {

@@ -31,6 +31,12 @@ def start_embedded_server(pgdata: Path, *, stop_on_exit: bool = True) -> str:
     return str(query["host"][0])
 
 
+def stop_embedded_server(pgdata: Path) -> None:
+    """Release this process's hold on the server under ``pgdata``: it stops if no other
+    process holds it."""
+    pgserver.get_server(pgdata).cleanup()
+
+
 def embedded_url(socket_dir: str, database: str) -> str:
     return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 

@@ -60,12 +60,6 @@ class ApplicationOutcome(StrEnum):
     needs_information = "needs_information"
 
 
-class CriterionOutcome(StrEnum):
-    passed = "passed"
-    failed = "failed"
-    unknown = "unknown"
-
-
 class ConsentStatus(StrEnum):
     given = "given"
     withdrawn = "withdrawn"

@@ -30,8 +30,3 @@ CurrencyCode = Annotated[
     Field(min_length=3, max_length=3, examples=["PKR"]),
     AfterValidator(_currency),
 ]
-
-
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    return str(country.name) if country is not None else code

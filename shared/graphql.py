@@ -10,9 +10,11 @@ from uuid import UUID
 
 from graphql import GraphQLError
 from sqlmodel.ext.asyncio.session import AsyncSession
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry import UNSET
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
+from strawberry.federation.schema_directives import ListSize
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
@@ -33,6 +35,26 @@ from shared.problems import (
 )
 
 INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
+
+
+def list_size(
+    *, assumed: int | None = None, slicing: list[str] | None = None, sized: list[str] | None = None
+) -> ListSize:
+    """``@listSize``: how many items a list field returns, read by the gateway's cost limit
+    (``assumed`` items; or the value of a ``slicing`` argument; ``sized``: the child fields
+    that hold the items)."""
+    # Arguments left out are UNSET, not null: Strawberry would print a null, which the
+    # reference composer refuses.
+    return ListSize(
+        assumed_size=UNSET if assumed is None else assumed,
+        slicing_arguments=UNSET if slicing is None else slicing,
+        sized_fields=UNSET if sized is None else sized,
+        require_one_slicing_argument=UNSET,
+    )
+
+
+# A cursor-paginated connection: `first` items in its `items`.
+PAGE = list_size(slicing=["first"], sized=["items"])
 
 SessionAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 """Opens the request's session for one unit of work (see ``SubgraphContext.database``)."""
@@ -178,9 +200,19 @@ def subgraph_schema(
         mutation=mutation,
         types=types,
         # The gateway composes the Federation v2 subset (@key, _entities, _service, ...);
-        # pinned so a Strawberry upgrade cannot move the @link the gateway checks.
-        federation_version="2.0",
-        extensions=[ProblemCodes, MaskUnexpectedErrors, RecordWrites],
+        # pinned so a Strawberry upgrade cannot move the @link the gateway checks. 2.9 is
+        # the first with @cost and @listSize, which the gateway's cost limit reads.
+        federation_version="2.9",
+        # Partners' systems and dashboards send the same few documents over and over: parse
+        # and validate each once (about a quarter of a subgraph's CPU per request otherwise,
+        # benchmarks.profile_layers). Bounded, so odd documents cannot grow them.
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            ProblemCodes,
+            MaskUnexpectedErrors,
+            RecordWrites,
+        ],
         # Decimals in positional notation, never "9.0E+5" (shared/decimals.py).
         config=StrawberryConfig(scalar_map={Decimal: GraphQLDecimal}),
     )

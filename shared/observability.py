@@ -85,10 +85,17 @@ def configure_logging(service: str, settings: ObservabilitySettings | None = Non
     handler._score_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # Each request is logged once, by the service's own access log (route template, status,
+    # duration, caller, request id). uvicorn's access line and httpx's line per upstream call
+    # would repeat it, at a JSON encoding per request per process (benchmarks.profile_layers).
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
 
 
 # --- metrics --------------------------------------------------------------------------

@@ -147,18 +147,51 @@ def _jsonable(value: Any) -> Any:
     return text
 
 
-def validation_problem(exc: RequestValidationError) -> InvalidInput:
-    errors = [
-        field_error(
-            _location(tuple(err.get("loc", ()))),
-            str(err.get("type", "invalid")),
-            str(err.get("msg", "invalid value")),
-            _jsonable(err.get("input")) if not isinstance(err.get("input"), dict) else None,
-        )
-        for err in exc.errors()
-    ]
-    fields = ", ".join(e["field"] for e in errors)
+def _error(err: Any, allowed_query: list[str] | None) -> dict[str, Any]:
+    loc = tuple(err.get("loc", ()))
+    rule = str(err.get("type", "invalid"))
+    message = str(err.get("msg", "invalid value"))
+    value = _jsonable(err.get("input")) if not isinstance(err.get("input"), dict) else None
+    if loc[:1] == ("query",):
+        # A query parameter is named by its name: the position of a value among repeated or
+        # comma-separated ones is the caller's own spelling, not part of the contract.
+        loc = tuple(part for part in loc if not isinstance(part, int))
+        if rule == "extra_forbidden":
+            # Refused rather than ignored: a misspelt filter would answer unfiltered.
+            rule, value = "unknown_parameter", str(loc[-1])
+            if allowed_query is not None:
+                message = f"allowed parameters: {', '.join(allowed_query)}"
+    return field_error(_location(loc), rule, message, value)
+
+
+def validation_problem(
+    exc: RequestValidationError, *, allowed_query: list[str] | None = None
+) -> InvalidInput:
+    errors = [_error(err, allowed_query) for err in exc.errors()]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return InvalidInput(f"The request has {len(errors)} invalid field(s): {fields}", errors=errors)
+
+
+def invalid_query(exc: Any, *, allowed: list[str]) -> InvalidInput:
+    """A pydantic ``ValidationError`` of a query model validated by hand, rendered like the
+    one FastAPI raises for a declared query model."""
+    errors = [
+        _error({**err, "loc": ("query", *err.get("loc", ()))}, allowed) for err in exc.errors()
+    ]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return InvalidInput(f"The request has {len(errors)} invalid field(s): {fields}", errors=errors)
+
+
+def _query_parameters(request: Request) -> list[str] | None:
+    """The query parameters the OpenAPI documents for the request's operation."""
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None)
+    if path is None:
+        return None
+    operation = request.app.openapi().get("paths", {}).get(path, {}).get(request.method.lower())
+    if not isinstance(operation, dict):
+        return None
+    return [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
 
 
 def _response(problem: Problem, request: Request) -> JSONResponse:
@@ -177,7 +210,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _response(validation_problem(exc), request)
+        unknown = any(err.get("type") == "extra_forbidden" for err in exc.errors())
+        allowed = _query_parameters(request) if unknown else None
+        return _response(validation_problem(exc, allowed_query=allowed), request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

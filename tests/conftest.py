@@ -8,14 +8,19 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import Database
+from shared.consumer import FeedConsumer, Handler
+from shared.db import Database, request_session
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
+from shared.plumbing import Plumbing
+from tests.enrolment.support import Api, feed_token_for
 
 # What development makes on first use (keys) lands in a folder of the run's, never in the
 # checkout's .score, which a developer's `score up` uses.
@@ -52,11 +57,20 @@ async def enrolment_url(pg_socket_dir: str) -> str:
     return await migrated_database_url(pg_socket_dir, "enrolment", "test_enrolment")
 
 
+@asynccontextmanager
+async def disposed_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on ``url`` for the whole run, disposed of at its end."""
+    engine = create_async_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 async def enrolment_engine(enrolment_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(enrolment_url)
-    yield engine
-    await engine.dispose()
+    async with disposed_engine(enrolment_url) as engine:
+        yield engine
 
 
 @asynccontextmanager
@@ -120,6 +134,41 @@ def request_session_over(session: AsyncSession) -> Callable[[], AsyncIterator[As
             raise
 
     return test_session
+
+
+@asynccontextmanager
+async def asgi_api(
+    app: FastAPI, session: AsyncSession, base_url: str = "http://reporting.test"
+) -> AsyncIterator[Api]:
+    """An Api client over ``app`` (real authentication, no network) whose requests use the
+    test's rolled-back ``session``."""
+    app.dependency_overrides[request_session] = request_session_over(session)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        yield Api(client)
+
+
+def asgi_feed_consumer(
+    name: str,
+    producer: Api,
+    session: AsyncSession,
+    *,
+    plumbing: Plumbing,
+    handler: Handler,
+    reader: str,
+    producer_name: str,
+) -> FeedConsumer:
+    """A service's consumer reading ``producer``'s event feed over ASGI into ``session``."""
+    return FeedConsumer(
+        name=name,
+        feed_url="/events",
+        database=SessionSource(session),
+        plumbing=plumbing,
+        handler=handler,
+        token=lambda: feed_token_for(reader, producer_name),
+        http=producer.client,
+        wait=0,
+    )
 
 
 def savepoint_session(connection: AsyncConnection) -> AsyncSession:

@@ -14,7 +14,7 @@ from uuid import UUID
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
+from services.enrolment.catalogue.standard import ensure_standard_modules
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.calls_support import DECLARED, pakistan_criteria

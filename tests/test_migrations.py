@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.enrolment.catalogue.standard import STANDARD_MODULES
 from services.enrolment.models import metadata as enrolment_metadata
-from services.enrolment.training.catalogue import STANDARD_MODULES
 from services.indicators.models import metadata as indicators_metadata
 from services.reporting.models import metadata as reporting_metadata
 

@@ -3,13 +3,17 @@
 from fastapi import FastAPI
 
 from services.enrolment.calls.router import router as calls_router
+from services.enrolment.catalogue.router import router as catalogue_router
+from services.enrolment.cohorts.router import router as cohorts_router
+from services.enrolment.consent.router import router as consent_router
 from services.enrolment.db import changes
+from services.enrolment.delivery.router import router as delivery_router
 from services.enrolment.enterprises.router import router as enterprises_router
 from services.enrolment.graphql.schema import router as graphql_router
 from services.enrolment.lifecycle.router import router as lifecycle_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.settings import EnrolmentSettings
-from services.enrolment.training.router import router as training_router
+from services.enrolment.trainers.router import router as trainers_router
 from shared.db import Database
 from shared.service_app import create_service_app
 
@@ -31,7 +35,11 @@ def create_app(
             enterprises_router,
             calls_router,
             lifecycle_router,
-            training_router,
+            consent_router,
+            catalogue_router,
+            trainers_router,
+            cohorts_router,
+            delivery_router,
         ],
         subgraph=graphql_router,
         database=database,

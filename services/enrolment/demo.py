@@ -6,12 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.calls.models import Application, Call
 from services.enrolment.calls.presets import load_preset
+from services.enrolment.calls.repository import call_repository
 from services.enrolment.calls.rules import CriterionSpec
 from services.enrolment.calls.schemas import (
     ApplicationAnswers,
@@ -20,33 +18,32 @@ from services.enrolment.calls.schemas import (
     ShortlistRequest,
 )
 from services.enrolment.calls.service import application_service, call_service
-from services.enrolment.enterprises.schemas import EnterpriseCreate
-from services.enrolment.enterprises.service import enterprise_service
-from services.enrolment.lifecycle.consent import consent_service
-from services.enrolment.lifecycle.schemas import ConsentGive, ConsentWithdraw
-from services.enrolment.lifecycle.service import lifecycle_service
-from services.enrolment.organisations.models import Organisation
-from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
-from services.enrolment.organisations.service import organisation_service, project_service
-from services.enrolment.settings import EnrolmentSettings
-from services.enrolment.training.cohorts import cohort_service
-from services.enrolment.training.delivery import (
+from services.enrolment.cohorts.schemas import CohortCreate
+from services.enrolment.cohorts.service import cohort_service
+from services.enrolment.consent.schemas import ConsentGive, ConsentWithdraw
+from services.enrolment.consent.service import consent_service
+from services.enrolment.delivery.schemas import (
+    AttendanceMark,
+    ClassroomSessionCreate,
+    ConsultingVisitCreate,
+    ParticipantCreate,
+    ProgressUpdate,
+)
+from services.enrolment.delivery.service import (
     classroom_service,
     participant_service,
     progress_service,
     visit_service,
 )
-from services.enrolment.training.schemas import (
-    AttendanceMark,
-    CertificationPut,
-    ClassroomSessionCreate,
-    CohortCreate,
-    ConsultingVisitCreate,
-    ParticipantCreate,
-    ProgressUpdate,
-    TrainerCreate,
-)
-from services.enrolment.training.trainers import trainer_service
+from services.enrolment.enterprises.schemas import EnterpriseCreate
+from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.organisations.repository import organisation_repository
+from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
+from services.enrolment.organisations.service import organisation_service, project_service
+from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.trainers.schemas import CertificationPut, TrainerCreate
+from services.enrolment.trainers.service import trainer_service
 from shared.db import Database
 from shared.enums import (
     CertificationLevel,
@@ -182,10 +179,7 @@ async def load_demo(url: str) -> dict[str, int]:
     database = Database(url, pool_size=2)
     try:
         async with database.transaction() as session:
-            already = await session.exec(
-                select(Organisation).where(Organisation.name == ORGANISATIONS[0]["name"])
-            )
-            if already.first() is not None:
+            if await organisation_repository.get_by_name(session, ORGANISATIONS[0]["name"]):
                 return {"already loaded": 1}
             orgs: dict[str, UUID] = {}
             for org in ORGANISATIONS:
@@ -358,15 +352,12 @@ async def _calls_and_journeys(
     )
 
     # The 2018 call is history: once its applications are in, give it its real dates.
-    await session.execute(
-        update(Call)
-        .where(col(Call.id) == pakistan_call.id)
-        .values(opens_on=date(2018, 7, 16), deadline=PAKISTAN_2018_DEADLINE)
-    )
-    await session.execute(
-        update(Application)
-        .where(col(Application.call_id) == pakistan_call.id)
-        .values(submitted_at=PAKISTAN_2018_DEADLINE - timedelta(days=10))
+    await call_repository.backdate(
+        session,
+        pakistan_call.id,
+        opens_on=date(2018, 7, 16),
+        deadline=PAKISTAN_2018_DEADLINE,
+        submitted_at=PAKISTAN_2018_DEADLINE - timedelta(days=10),
     )
     return {
         "calls": 2,

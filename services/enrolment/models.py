@@ -1,23 +1,21 @@
 """Every enrolment table, imported in one place for Alembic and the test fixtures."""
 
 from services.enrolment.calls.models import Application, Call, CriteriaVersion
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.cohorts.models import Cohort, CohortEnterprise, CohortTrainer
+from services.enrolment.consent.models import Consent, ConsentEvent
 from services.enrolment.db import metadata, plumbing
-from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
-from services.enrolment.lifecycle.models import Consent, ConsentEvent, Enrolment, StageTransition
-from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
-from services.enrolment.training.models import (
+from services.enrolment.delivery.models import (
     Attendance,
     ClassroomSession,
-    Cohort,
-    CohortEnterprise,
-    CohortTrainer,
     ConsultingVisit,
     ModuleProgress,
     Participant,
-    Trainer,
-    TrainerCertification,
-    TrainingModule,
 )
+from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
+from services.enrolment.lifecycle.models import Enrolment, StageTransition
+from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
+from services.enrolment.trainers.models import Trainer, TrainerCertification
 
 __all__ = [
     "Application",

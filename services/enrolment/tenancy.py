@@ -5,22 +5,20 @@ one, so an object outside the caller's tenancy behaves exactly like a missing on
 """
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.enrolment.calls.models import Call
+from services.enrolment.calls.models import Application, Call
+from services.enrolment.cohorts.models import Cohort, CohortEnterprise, CohortTrainer
+from services.enrolment.consent.models import Consent
 from services.enrolment.enterprises.models import Enterprise
-from services.enrolment.lifecycle.models import Consent, Enrolment
+from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.organisations.models import Project, ProjectOrganisation
-from services.enrolment.training.models import (
-    Cohort,
-    CohortEnterprise,
-    CohortTrainer,
-    Trainer,
-)
+from services.enrolment.trainers.models import Trainer
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
 
@@ -57,9 +55,36 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
     return select(Enterprise.id).where(false())
 
 
-def enterprise_visible(principal: Principal) -> ColumnElement[bool]:
+def sees_every_enterprise(principal: Principal) -> bool:
+    """Whether no enterprise is hidden from the principal (the ILO, services)."""
+    return visible_enterprise_ids(principal) is None
+
+
+def enterprise_visible(principal: Principal, column: Any = Enterprise.id) -> ColumnElement[bool]:
+    """The row's enterprise (``column``, the enterprise's own id by default) is visible.
+
+    Rows about one enterprise in a shared record (a cohort's participants, visits) are
+    narrowed by it too, so an enterprise user reads its own, not its classmates'.
+    """
     ids = visible_enterprise_ids(principal)
-    return true() if ids is None else col(Enterprise.id).in_(ids)
+    return true() if ids is None else col(column).in_(ids)
+
+
+def enterprise_enrollable(principal: Principal, project_id: UUID) -> ColumnElement[bool]:
+    """The enterprise may be enrolled by the caller in the project (one it may see).
+
+    A programme manager sees an enterprise only once it is enrolled in their project, so
+    they may also enrol enterprises recruited by one of their project's partners - and no
+    other, or enrolling would expose another country's enterprise to them.
+    """
+    condition = enterprise_visible(principal)
+    if principal.role is Role.programme_manager:
+        project_partners = select(ProjectOrganisation.organisation_id).where(
+            ProjectOrganisation.project_id == project_id,
+            ProjectOrganisation.relation == "partner",
+        )
+        condition = or_(condition, col(Enterprise.partner_id).in_(project_partners))
+    return condition
 
 
 def enrolment_visible(principal: Principal) -> ColumnElement[bool]:
@@ -106,6 +131,22 @@ def call_visible(principal: Principal) -> ColumnElement[bool]:
     """Calls for expression of interest are public announcements: any caller may read them."""
     del principal
     return col(Call.id).is_not(None)
+
+
+def application_visible(principal: Principal) -> ColumnElement[bool]:
+    """An application is visible with its enterprise; a programme manager's only in their project.
+
+    Without the project rule a manager would see the enterprise's applications to other
+    countries' calls, because the enterprise itself is visible to them.
+    """
+    ids = visible_enterprise_ids(principal)
+    condition: ColumnElement[bool] = (
+        true() if ids is None else col(Application.enterprise_id).in_(ids)
+    )
+    if principal.role is Role.programme_manager:
+        own_calls = select(Call.id).where(Call.project_id == principal.project_id)
+        condition = and_(condition, col(Application.call_id).in_(own_calls))
+    return condition
 
 
 def cohort_visible(principal: Principal) -> ColumnElement[bool]:
@@ -161,13 +202,3 @@ def shown_buyer_ids(principal: Principal, buyer_ids: Sequence[UUID]) -> list[UUI
     if principal.role is Role.lead_buyer:
         return [buyer for buyer in buyer_ids if buyer == principal.organisation_id]
     return list(buyer_ids)
-
-
-def can_manage_enterprise_data(principal: Principal) -> bool:
-    """Roles that may change enterprise records at all (tenancy still narrows which)."""
-    return principal.role in (
-        Role.ilo_global,
-        Role.programme_manager,
-        Role.partner_staff,
-        Role.enterprise_user,
-    )

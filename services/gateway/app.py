@@ -5,7 +5,7 @@ graph, and describes it all in one OpenAPI document."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,15 +13,19 @@ import httpx
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway.auth.authenticator import Authenticator
 from services.gateway.auth.oidc import OidcVerifier
-from services.gateway.auth.ratelimit import TokenBucketLimiter
+from services.gateway.auth.ratelimit import (
+    CallerLimiter,
+    SharedRateLimiter,
+    TokenBucketLimiter,
+    lease_size,
+)
 from services.gateway.edge import JWKS_PATH, EdgeMiddleware
 from services.gateway.graph.router import graphql_router
-from services.gateway.graph.runtime import GraphRuntime
+from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
 from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
 from services.gateway.proxy import proxy_router
@@ -92,23 +96,31 @@ def require_read_scope(request: Request) -> None:
         raise Forbidden("This credential lacks the 'read' scope that GraphQL needs")
 
 
-async def compose_graph(app: FastAPI, graph: GraphRuntime) -> None:
-    """Compose until every subgraph answers: the gateway may start before the services."""
+def graph_runtime(settings: GatewaySettings, http: httpx.AsyncClient) -> GraphRuntime:
+    """The graph over the configured subgraphs, falling back on the committed artefact (or
+    the configured file) for those that do not answer on a cold start."""
+    return GraphRuntime(
+        settings.subgraph_urls,
+        http,
+        settings.graphql,
+        service_token=lambda: gateway_graph_token(settings),
+        fallback=read_artefact(settings.graph_fallback_file or ARTEFACT),
+    )
 
-    def remember_failure(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        app.state.graph_error = f"{type(error).__name__}: {error}"
-        log.warning("GraphQL composition failed (attempt %d): %s", state.attempt_number, error)
 
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(Exception),
-        wait=wait_exponential_jitter(multiplier=0.5, max=15),
-        before_sleep=remember_failure,
-    ):
-        with attempt:
-            await graph.compose()
-    app.state.graph_error = None
-    log.info("GraphQL graph composed from %s", ", ".join(graph.subgraph_urls))
+def caller_limiter(settings: GatewaySettings, database: Callable[[], Any]) -> CallerLimiter:
+    """Rate limits shared by every replica through the database, or this process's own."""
+    if not settings.shared_rate_limits:
+        return TokenBucketLimiter(
+            rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        )
+    return SharedRateLimiter(
+        rate=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+        database=database,
+        lease=settings.rate_limit_lease
+        or lease_size(settings.rate_limit_per_second, settings.rate_limit_burst),
+    )
 
 
 def create_app(
@@ -135,15 +147,10 @@ def create_app(
         if app.state.database is None:
             owned_database = Database(await resolve_database_url(settings))
             app.state.database = owned_database
-        graph = GraphRuntime(
-            {name: f"{url}/graphql" for name, url in settings.service_urls.items()},
-            upstream,
-            settings.graphql,
-            service_token=lambda: gateway_graph_token(settings),
-        )
+        graph = graph_runtime(settings, upstream)
         app.state.graph = graph
-        app.state.graph_error = "not composed yet"
-        composing = asyncio.create_task(compose_graph(app, graph))
+        # Composed at once (from the artefact for subgraphs not up yet), then kept current.
+        composing = asyncio.create_task(graph.keep_current(settings.graph_poll_interval))
         try:
             yield
         finally:
@@ -223,12 +230,14 @@ def create_app(
     app.state.limiter = TokenBucketLimiter(
         rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
+    app.state.caller_limiter = caller_limiter(settings, lambda: app.state.database)
     app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
     app.add_middleware(
         EdgeMiddleware,
         settings=settings,
         authenticator=app.state.authenticator,
         limiter=app.state.limiter,
+        callers=app.state.caller_limiter,
     )
     if settings.cors_origins:
         # Outermost, so preflights are answered before authentication and every answer,

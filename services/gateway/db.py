@@ -1,32 +1,13 @@
-"""The gateway's table registry (API keys), plumbing tables and change log."""
+"""The gateway service's table registry, plumbing tables and change log."""
 
 from sqlmodel import SQLModel
 
-from shared.columns import created_at_field, enum_field, timestamp_field, utcnow
-from shared.db import service_registry
-from shared.outbox import ChangeLog
-from shared.plumbing import plumbing_tables
+from shared.tables import service_tables
 
-registry = service_registry()
-metadata = registry.metadata
 # The gateway emits no events, but keeps the plumbing every service database has: its
 # audit table records who created and revoked each API key.
-plumbing = plumbing_tables(metadata)
-changes = ChangeLog(plumbing)
+registry, metadata, plumbing, changes = service_tables()
 
 
 class Table(SQLModel, registry=registry):
     """Base of every gateway table model (its own metadata, its own database)."""
-
-
-__all__ = [
-    "Table",
-    "changes",
-    "created_at_field",
-    "enum_field",
-    "metadata",
-    "plumbing",
-    "registry",
-    "timestamp_field",
-    "utcnow",
-]

@@ -12,7 +12,11 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth.authenticator import Authenticator
-from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
+from services.gateway.auth.ratelimit import (
+    CallerLimiter,
+    TokenBucketLimiter,
+    retry_after_seconds,
+)
 from services.gateway.problems import InternalError, PayloadTooLarge, TooManyRequests
 from services.gateway.settings import GatewaySettings
 from shared.db import DATABASE_RETRY_AFTER, database_unavailable
@@ -68,12 +72,15 @@ class EdgeMiddleware:
         settings: GatewaySettings,
         authenticator: Authenticator,
         limiter: TokenBucketLimiter,
+        callers: CallerLimiter | None = None,
         open_paths: Collection[str] = OPEN_PATHS,
     ) -> None:
         self.app = app
         self.settings = settings
         self.authenticator = authenticator
         self.limiter = limiter
+        # Authenticated callers' limits: shared by the replicas in production.
+        self.callers: CallerLimiter = callers or limiter
         self.open_paths = open_paths
         self.request_id_header = settings.request_id_header.lower().encode("latin-1")
 
@@ -195,7 +202,7 @@ class EdgeMiddleware:
                 if wait > 0:
                     return self._rate_limited(wait)
             return problem, None
-        wait = self.limiter.take(caller.rate_key)
+        wait = await self.callers.admit(caller.rate_key)
         if wait > 0:
             return self._rate_limited(wait)
         state["principal"] = caller.principal

@@ -4,8 +4,10 @@
 import fnmatch
 import ipaddress
 import json
+import re
 from functools import cached_property
-from typing import Annotated, Any, Self
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -19,6 +21,14 @@ from shared.settings import (
     check_private_key,
     signing_key,
 )
+
+# Where `score up` runs the services; deployments configure SCORE_GATEWAY_SERVICES.
+DEVELOPMENT_SERVICES = {
+    "enrolment": "http://127.0.0.1:8001",
+    "indicators": "http://127.0.0.1:8002",
+    "reporting": "http://127.0.0.1:8003",
+}
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 # Refused anywhere but development, like the development identity secret.
 DEVELOPMENT_API_KEY_PEPPER = "development-only-api-key-pepper-change-me"
@@ -78,10 +88,16 @@ class GatewaySettings(ServiceSettings):
     port: int = 8000
     host: str = "127.0.0.1"
 
-    # The services the gateway fronts (`score up` sets these from the registry).
-    enrolment_url: str = "http://127.0.0.1:8001"
-    indicators_url: str = "http://127.0.0.1:8002"
-    reporting_url: str = "http://127.0.0.1:8003"
+    # The services the gateway fronts, by the name that prefixes their REST routes, as JSON
+    # (`score up` sets it from the registry): {"enrolment": "http://enrolment:8001", ...}.
+    services: dict[str, str] = Field(default_factory=lambda: dict(DEVELOPMENT_SERVICES))
+    # Their GraphQL subgraphs, name -> URL; unset: every service's /graphql.
+    subgraphs: dict[str, str] | None = None
+    # Seconds between two polls of the subgraphs' SDLs (a changed one is recomposed).
+    graph_poll_interval: float = Field(default=10.0, gt=0)
+    # The subgraphs' SDLs to fall back on, on a cold start, for those that do not answer;
+    # unset: the artefact committed with the code (`score graph compose` writes it).
+    graph_fallback_file: Path | None = None
     upstream_connect_timeout: float = Field(default=3.0, gt=0)
     # Longest wait for a service to start answering a write (and between two chunks of a
     # body). Interactive reads (GET, HEAD, OPTIONS) have a shorter one, so a hung service
@@ -135,6 +151,12 @@ class GatewaySettings(ServiceSettings):
     # Token bucket per caller: sustained requests per second, and the burst above it.
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, gt=0)
+    # Where the buckets live: "database" (shared by every replica) or "memory" (this
+    # process only); unset: memory in development, the database anywhere else.
+    rate_limit_store: Literal["memory", "database"] | None = None
+    # Tokens a replica reserves from the shared bucket at once; unset: a tenth of a
+    # second's worth, at most a twentieth of the burst.
+    rate_limit_lease: int | None = Field(default=None, gt=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Largest request body accepted on any route (GraphQL has its own, smaller limit).
@@ -235,11 +257,30 @@ class GatewaySettings(ServiceSettings):
             return self.upstream_interactive_timeout
         return self.upstream_read_timeout
 
+    @field_validator("services", "subgraphs")
+    @classmethod
+    def _names_and_urls(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name, url in (value or {}).items():
+            if not SERVICE_NAME.fullmatch(name):
+                raise ValueError(f"'{name}' is not a service name (lowercase letters, digits, -)")
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"the URL of '{name}' must be http(s): {url!r}")
+        return value
+
+    @property
+    def shared_rate_limits(self) -> bool:
+        if self.rate_limit_store is not None:
+            return self.rate_limit_store == "database"
+        return self.platform.environment is not Environment.development
+
     @property
     def service_urls(self) -> dict[str, str]:
         """Each fronted service's base URL, by the name that prefixes its routes."""
-        return {
-            "enrolment": self.enrolment_url.rstrip("/"),
-            "indicators": self.indicators_url.rstrip("/"),
-            "reporting": self.reporting_url.rstrip("/"),
-        }
+        return {name: url.rstrip("/") for name, url in self.services.items()}
+
+    @property
+    def subgraph_urls(self) -> dict[str, str]:
+        """Each subgraph's GraphQL URL, by the name errors and traces give it."""
+        if self.subgraphs is not None:
+            return dict(self.subgraphs)
+        return {name: f"{url}/graphql" for name, url in self.service_urls.items()}

@@ -8,11 +8,15 @@ from fastapi import FastAPI
 from services.indicators.catalogue.router import router as catalogue_router
 from services.indicators.db import changes, plumbing
 from services.indicators.graphql.schema import router as graphql_router
-from services.indicators.implementation.router import router as implementation_router
 from services.indicators.imports.router import router as imports_router
+from services.indicators.improvement_projects.router import router as improvement_projects_router
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.replica.router import router as replica_router
+from services.indicators.review_policies.router import router as review_policies_router
+from services.indicators.rounds.router import router as rounds_router
+from services.indicators.satisfaction.router import router as satisfaction_router
 from services.indicators.settings import IndicatorsSettings
+from services.indicators.teams.router import router as teams_router
 from services.indicators.values.router import router as values_router
 from shared.consumer import FeedConsumer
 from shared.db import Database
@@ -52,9 +56,13 @@ def create_app(
         changes=changes,
         routers=[
             catalogue_router,
+            rounds_router,
             values_router,
+            review_policies_router,
             imports_router,
-            implementation_router,
+            teams_router,
+            improvement_projects_router,
+            satisfaction_router,
             replica_router,
         ],
         subgraph=graphql_router,

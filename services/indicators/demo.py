@@ -7,20 +7,19 @@ feed (here through the enrolment app in-process), so the data passes every real 
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import httpx
-from sqlmodel import col, select
 
 from services.enrolment.app import create_app as create_enrolment_app
 from services.enrolment.settings import EnrolmentSettings
 from services.indicators.db import plumbing
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
-from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
+from services.indicators.replica.repository import replica_repository
+from services.indicators.rounds.repository import round_repository
+from services.indicators.rounds.schemas import RoundCreate, RoundKind
+from services.indicators.rounds.service import round_service
 from services.indicators.settings import IndicatorsSettings
-from services.indicators.values.models import MeasurementRound
-from services.indicators.values.rounds import round_service
-from services.indicators.values.schemas import RoundCreate, RoundKind, ValueBatch, ValueIn
+from services.indicators.values.schemas import ValueBatch, ValueIn
 from services.indicators.values.service import value_service
 from shared.consumer import FeedConsumer
 from shared.db import Database
@@ -35,6 +34,8 @@ RESULTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "Port Qasim Garments": ((20, 55), (700, 420)),
 }
 PIECES_CHECKED = 10_000
+# Reads what the demo itself may need to skip; its writes go as the partner and manager.
+LOADER = Principal(subject="demo-loader", role=Role.service)
 
 
 async def _fill_replica(enrolment_url: str, indicators: Database) -> int:
@@ -64,27 +65,13 @@ async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[s
         replicated = await _fill_replica(enrolment_url, indicators)
         async with indicators.transaction() as session:
             enterprises = {
-                e.name: e
-                for e in (
-                    await session.exec(
-                        select(ReplicaEnterprise).where(col(ReplicaEnterprise.name).in_(RESULTS))
-                    )
-                ).all()
+                e.name: e for e in await replica_repository.enterprises_named(session, RESULTS)
             }
             if len(enterprises) != len(RESULTS):
                 return {"events replicated": replicated}
             any_enterprise = next(iter(enterprises.values()))
-            project_id: UUID = (
-                await session.exec(
-                    select(ReplicaEnrolment.project_id).where(
-                        ReplicaEnrolment.enterprise_id == any_enterprise.id
-                    )
-                )
-            ).one()
-            already = await session.exec(
-                select(MeasurementRound).where(MeasurementRound.project_id == project_id)
-            )
-            if already.first() is not None:
+            [project_id] = await replica_repository.project_ids(session, any_enterprise.id)
+            if await round_repository.of_project(session, project_id, principal=LOADER):
                 return {"events replicated": replicated}
             partner = Principal(
                 subject="efp-demo",

@@ -2,13 +2,7 @@
 
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
 from services.indicators.db import metadata, plumbing
-from services.indicators.implementation.models import (
-    ImprovementProject,
-    ImprovementTeam,
-    ImprovementTeamMeeting,
-    ImprovementTeamMember,
-    SatisfactionResponse,
-)
+from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import (
     ReplicaCohort,
     ReplicaConsent,
@@ -16,12 +10,15 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
-from services.indicators.values.models import (
-    IndicatorValue,
-    IndicatorValueVersion,
-    MeasurementRound,
-    ReviewPolicy,
+from services.indicators.review_policies.models import ReviewPolicy
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.teams.models import (
+    ImprovementTeam,
+    ImprovementTeamMeeting,
+    ImprovementTeamMember,
 )
+from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 
 __all__ = [
     "ImprovementProject",

@@ -10,10 +10,10 @@ and its partners plan them. A partner whose enterprise is enrolled in another pa
 project gains nothing of that project.
 """
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Uuid, any_, false, func, literal, or_, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -23,8 +23,10 @@ from services.indicators.replica.models import (
     ReplicaEnterprise,
     ReplicaProject,
 )
+from services.indicators.values.models import IndicatorValue
 from shared.enums import Role
 from shared.identity import Principal
+from shared.sql import array_holds, column_of
 
 
 def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
@@ -56,22 +58,36 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
     return select(ReplicaEnterprise.id).where(false())
 
 
-def enterprise_visible(enterprise_id_column: UUID, principal: Principal) -> ColumnElement[bool]:
+def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> ColumnElement[bool]:
     """A WHERE condition: the row's enterprise is one the principal may see."""
     ids = visible_enterprise_ids(principal)
     if ids is None:
         return true()
-    return col(enterprise_id_column).in_(ids)
+    return column_of(enterprise_id_column).in_(ids)
+
+
+def enterprise_data_visible(
+    enterprise_id_column: Any, project_column: Any, principal: Principal
+) -> ColumnElement[bool]:
+    """A WHERE condition for an enterprise's data recorded in one project (its values):
+    visible with the enterprise, and to a programme manager only within their project.
+    The enterprise of a manager's project may be in other projects too; those are not theirs.
+    The same rule as enrolment's enrolments, applied alike by REST and the graph."""
+    condition = enterprise_visible(enterprise_id_column, principal)
+    if principal.role is Role.programme_manager:
+        return and_(condition, column_of(project_column) == principal.project_id)
+    return condition
+
+
+def value_visible(principal: Principal) -> ColumnElement[bool]:
+    """Values of enterprises the caller may see; a manager's only within their project."""
+    return enterprise_data_visible(
+        IndicatorValue.enterprise_id, IndicatorValue.project_id, principal
+    )
 
 
 def _is_member(organisation_id: UUID | None, ids_column: Any) -> ColumnElement[bool]:
-    return literal(organisation_id, Uuid) == any_(_column(ids_column))
-
-
-def _column(column: Any) -> ColumnElement[Any]:
-    # A model attribute (typed as its value by SQLModel) or any SQL expression, such as a
-    # literal project id when checking one project.
-    return cast("ColumnElement[Any]", column)
+    return array_holds(ids_column, organisation_id)
 
 
 def project_visible(project_column: Any, principal: Principal) -> ColumnElement[bool]:
@@ -86,9 +102,9 @@ def project_visible(project_column: Any, principal: Principal) -> ColumnElement[
         case Role.ilo_global | Role.service:
             return true()
         case Role.programme_manager:
-            return _column(project_column) == principal.project_id
+            return column_of(project_column) == principal.project_id
         case Role.partner_staff | Role.lead_buyer:
-            return _column(project_column).in_(
+            return column_of(project_column).in_(
                 select(ReplicaProject.id).where(
                     or_(
                         _is_member(principal.organisation_id, ReplicaProject.partner_ids),
@@ -97,17 +113,34 @@ def project_visible(project_column: Any, principal: Principal) -> ColumnElement[
                 )
             )
         case Role.trainer:
-            return _column(project_column).in_(
+            return column_of(project_column).in_(
                 select(ReplicaCohort.project_id).where(
-                    literal(principal.trainer_id, Uuid) == any_(col(ReplicaCohort.trainer_ids))
+                    array_holds(ReplicaCohort.trainer_ids, principal.trainer_id)
                 )
             )
         case Role.enterprise_user:
-            return _column(project_column).in_(
+            return column_of(project_column).in_(
                 select(ReplicaEnrolment.project_id).where(
                     ReplicaEnrolment.enterprise_id == principal.enterprise_id
                 )
             )
+    return false()
+
+
+def cohort_visible(principal: Principal) -> ColumnElement[bool]:
+    """A cohort is its partner's, its project manager's, its trainers' and its members'
+    (an enterprise user's exports still hold only its own values)."""
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.programme_manager:
+            return col(ReplicaCohort.project_id) == principal.project_id
+        case Role.partner_staff:
+            return col(ReplicaCohort.partner_id) == principal.organisation_id
+        case Role.trainer:
+            return col(ReplicaCohort.trainer_ids).contains([principal.trainer_id])
+        case Role.enterprise_user:
+            return col(ReplicaCohort.enterprise_ids).contains([principal.enterprise_id])
     return false()
 
 
@@ -121,9 +154,9 @@ def project_role(project_column: Any, principal: Principal) -> ColumnElement[boo
         case Role.ilo_global | Role.service:
             return true()
         case Role.programme_manager:
-            return _column(project_column) == principal.project_id
+            return column_of(project_column) == principal.project_id
         case Role.partner_staff:
-            return _column(project_column).in_(
+            return column_of(project_column).in_(
                 select(ReplicaProject.id).where(
                     _is_member(principal.organisation_id, ReplicaProject.partner_ids)
                 )

@@ -7,14 +7,16 @@ figures. ``method`` says in words how the figures were computed, so a published 
 be reproduced.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.params import Dimension, group_key
 from shared.identity import Principal
 
 
@@ -51,9 +53,58 @@ class ReportTable(BaseModel):
     data_as_of: dict[str, int] = Field(default_factory=dict)
 
 
-ReportQuery = Callable[[AsyncSession, Principal, dict[str, Any]], Awaitable[ReportTable]]
-"""Computes one report for a caller from query parameters (already validated strings)."""
+class ReportRun(Protocol):
+    """Computes one report for a caller from its validated parameters."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: Any,
+        *,
+        min_group_size: int,
+    ) -> ReportTable: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report as exports and charts find it: its parameters' model and how to run it."""
+
+    params: type[BaseModel]
+    run: ReportRun
+
 
 # Every report the service can compute, by name; exports and charts look reports up here.
-# Each report module registers itself (``REPORTS["impact"] = impact_report``) on import.
-REPORTS: dict[str, ReportQuery] = {}
+# Each report's service registers it (``REPORTS["impact"] = Report(ImpactParams, ...)``).
+REPORTS: dict[str, Report] = {}
+
+
+_DIMENSION_LABELS = {
+    Dimension.module: "Module",
+    Dimension.country: "Country",
+    Dimension.project: "Project",
+    Dimension.partner: "Partner",
+    Dimension.sector: "Sector",
+    Dimension.period: "Period",
+    Dimension.stage: "Stage",
+    Dimension.sex: "Sex",
+}
+
+
+def dimension_columns(group_by: Sequence[Dimension]) -> list[ReportColumn]:
+    """The leading columns of a report broken down by ``group_by`` (ids with names)."""
+    columns: list[ReportColumn] = []
+    for dimension in group_by:
+        label = _DIMENSION_LABELS[dimension]
+        if dimension in (Dimension.project, Dimension.partner):
+            columns.append(
+                ReportColumn(
+                    key=group_key(dimension), label=f"{label} id", kind=ColumnKind.dimension
+                )
+            )
+            columns.append(ReportColumn(key=dimension.value, label=label, kind=ColumnKind.text))
+        else:
+            columns.append(
+                ReportColumn(key=dimension.value, label=label, kind=ColumnKind.dimension)
+            )
+    return columns

@@ -1,5 +1,8 @@
 """Reporting service settings (env prefix ``SCORE_REPORTING_``)."""
 
+from typing import Annotated
+
+from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -41,3 +44,13 @@ class ReportingSettings(FeedReaderSettings):
         if self.webhook_allow_private_targets is not None:
             return self.webhook_allow_private_targets
         return self.platform.environment is not Environment.production
+
+
+def min_group_size(request: Request) -> int:
+    """The service's minimum group size: a setting, never a request parameter (a caller
+    cannot lower it by adding ``?min_group_size=1``: the report's query model refuses it)."""
+    settings: ReportingSettings = request.app.state.settings
+    return settings.min_group_size
+
+
+MinGroupSize = Annotated[int, Depends(min_group_size)]

@@ -29,6 +29,7 @@ from services.reporting.readmodels.models import (
 from services.reporting.webhooks.models import WebhookEndpoint
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
+from shared.sql import column_of
 
 
 def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
@@ -54,7 +55,7 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
                 )
             )
         case Role.lead_buyer:
-            return consenting_suppliers(principal.organisation_id)
+            return consenting_supplier_ids(principal.organisation_id)
         case Role.trainer:
             return select(func.unnest(RmCohort.enterprise_ids)).where(
                 col(RmCohort.trainer_ids).contains([principal.trainer_id])
@@ -64,7 +65,7 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
     return select(RmEnterprise.id).where(false())
 
 
-def consenting_suppliers(buyer_id: UUID | None) -> SelectOfScalar[UUID]:
+def consenting_supplier_ids(buyer_id: UUID | None) -> SelectOfScalar[UUID]:
     """The one rule for lead buyers, as in enrolment: a buyer sees a supplier exactly while
     the supplier's current consent to share with that buyer is given. Nothing else counts
     (not the buyers a profile names); a withdrawal is a consent event like any other, so
@@ -89,7 +90,7 @@ def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> Colum
     ids = visible_enterprise_ids(principal)
     if ids is None:
         return true()
-    return _column(enterprise_id_column).in_(ids)
+    return column_of(enterprise_id_column).in_(ids)
 
 
 def project_visible(project_id_column: Any, principal: Principal) -> ColumnElement[bool]:
@@ -99,7 +100,7 @@ def project_visible(project_id_column: Any, principal: Principal) -> ColumnEleme
     also enrolled elsewhere; the other roles are narrowed by enterprise.
     """
     if principal.role is Role.programme_manager:
-        return _column(project_id_column) == principal.project_id
+        return column_of(project_id_column) == principal.project_id
     return true()
 
 
@@ -133,7 +134,7 @@ def project_records_visible(project_id_column: Any, principal: Principal) -> Col
     """Project-level records (targets, training costs, cost recovery): the ILO all, a
     programme manager their project's, partner staff the projects their organisation is a
     partner of; nobody else (they are not tenant data of buyers, enterprises or trainers)."""
-    column = _column(project_id_column)
+    column = column_of(project_id_column)
     match principal.role:
         case Role.ilo_global | Role.service:
             return true()
@@ -216,7 +217,7 @@ def partner_event_visible(principal: Principal) -> ColumnElement[bool]:
                 withdrawal.payload["status"].astext == "withdrawn",
             )
             consents_since = and_(
-                enterprise.in_(consenting_suppliers(principal.organisation_id)),
+                enterprise.in_(consenting_supplier_ids(principal.organisation_id)),
                 ~withdrawn_since,
             )
             return and_(
@@ -267,9 +268,3 @@ def suppression_applies(principal: Principal) -> bool:
     partners, a buyer, an enterprise user, a trainer) sees small groups suppressed.
     """
     return principal.role not in (Role.ilo_global, Role.service, Role.partner_staff)
-
-
-def _column(column: Any) -> ColumnElement[Any]:
-    # SQLModel types model attributes as their Python value type; at run time they are
-    # SQL expressions like any CTE column.
-    return cast("ColumnElement[Any]", column)

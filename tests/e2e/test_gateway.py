@@ -2,7 +2,6 @@
 across enrolment and indicators, REST routing, tenancy, and the GraphQL-over-HTTP audit."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import httpx
 
 from benchmarks.processes import Platform, eventually
+from tests.node_packages import installed
 
 AUDIT = Path(__file__).resolve().parents[1] / "gateway" / "graph" / "audit"
 
@@ -97,13 +97,7 @@ def test_a_revoked_key_is_refused(platform: Platform) -> None:
 
 
 def test_the_graphql_over_http_audit_passes_against_the_live_gateway(platform: Platform) -> None:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node is not None
-    assert npm is not None, "Node.js and npm are needed for the graphql-http audit"
-    if not (AUDIT / "node_modules" / "graphql-http").exists():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=AUDIT, check=True, capture_output=True
-        )
+    node = installed(AUDIT, "graphql-http")
     # The audits introspect (__type), which needs the admin scope.
     key = platform.api_key("ilo_global", scopes=("read", "admin"), name="e2e-audit")
     env = {"PATH": str(Path(node).parent), "GRAPHQL_AUDIT_HEADERS": json.dumps({"X-API-Key": key})}

@@ -4,16 +4,15 @@ enrolment app over ASGI and a small tenant world."""
 from collections.abc import AsyncIterator
 from uuid import UUID
 
-import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app
 from services.enrolment.settings import EnrolmentSettings
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from tests.conftest import request_session_over
+from tests.conftest import asgi_api
 from tests.enrolment.support import Api, World, platform_settings, unique
 
 
@@ -21,11 +20,8 @@ from tests.enrolment.support import Api, World, platform_settings, unique
 async def api(enrolment_session: AsyncSession, enrolment_database: Database) -> AsyncIterator[Api]:
     settings = EnrolmentSettings(platform=platform_settings())
     app = create_app(settings, database=enrolment_database)
-
-    app.dependency_overrides[request_session] = request_session_over(enrolment_session)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://enrolment.test") as client:
-        yield Api(client)
+    async with asgi_api(app, enrolment_session, "http://enrolment.test") as client:
+        yield client
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
-from services.enrolment.training.models import Cohort
+from services.enrolment.catalogue.standard import ensure_standard_modules
+from services.enrolment.cohorts.models import Cohort
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World

@@ -6,8 +6,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.consent.models import ConsentEvent
 from services.enrolment.db import plumbing
-from services.enrolment.lifecycle.models import ConsentEvent, Enrolment
+from services.enrolment.lifecycle.models import Enrolment
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, World, register

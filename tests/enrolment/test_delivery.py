@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
-from services.enrolment.training.models import Attendance
+from services.enrolment.catalogue.standard import ensure_standard_modules
+from services.enrolment.delivery.models import Attendance
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, World

@@ -7,16 +7,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.catalogue.models import TrainingModule
+from services.enrolment.cohorts.models import Cohort, CohortEnterprise, CohortTrainer
+from services.enrolment.consent.models import Consent
 from services.enrolment.db import plumbing
 from services.enrolment.lifecycle.machine import SYSTEM_STAGES, TRANSITIONS, allowed_next
-from services.enrolment.lifecycle.models import Consent, Enrolment, StageTransition
-from services.enrolment.training.models import (
-    Cohort,
-    CohortEnterprise,
-    CohortTrainer,
-    Trainer,
-    TrainingModule,
-)
+from services.enrolment.lifecycle.models import Enrolment, StageTransition
+from services.enrolment.trainers.models import Trainer
 from shared.enums import ConsentStatus, LifecycleStage, Role, Sex
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World, register, unique

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
+from services.enrolment.catalogue.standard import ensure_standard_modules
 from tests.enrolment.support import ILO, Api, World
 from tests.enrolment.training_support import as_trainer, audit_actions, events_of, new_trainer
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import STANDARD_MODULES, ensure_standard_modules
+from services.enrolment.catalogue.standard import STANDARD_MODULES, ensure_standard_modules
 from tests.enrolment.support import ILO, Api, World
 from tests.enrolment.training_support import audit_actions
 

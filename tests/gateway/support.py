@@ -30,9 +30,11 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "platform": platform_settings(),
         "identity_key": IDENTITY_KEY_PEM,
-        "enrolment_url": ENROLMENT,
-        "indicators_url": INDICATORS,
-        "reporting_url": REPORTING,
+        "services": {
+            "enrolment": ENROLMENT,
+            "indicators": INDICATORS,
+            "reporting": REPORTING,
+        },
         "api_key_pepper": TEST_PEPPER,
         # Revocation must show on the next request in tests; the cache has its own test.
         "api_key_cache_ttl": 0,

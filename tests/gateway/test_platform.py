@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.gateway.graph.errors import GraphNotReady
 from shared.enums import Role
 from tests.enrolment.support import Api, World, forwarded_claims, register
 from tests.gateway.conftest import Gateway, running_gateway
@@ -33,17 +34,47 @@ async def test_healthz_answers_without_credentials(gateway: Gateway) -> None:
     assert response.json()["status"] == "ok"
 
 
-async def test_readyz_reports_a_down_service(gateway: Gateway) -> None:
+async def test_a_service_down_is_reported_but_keeps_the_gateway_ready(gateway: Gateway) -> None:
+    # reporting is down: its SDL comes from the artefact committed with the code.
+    await gateway.app.state.graph.refresh()
+
     response = await gateway.client.get("/readyz")
 
-    assert response.status_code == 503
+    assert response.status_code == 200, response.text
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "ready"
     assert body["services"]["enrolment"] == {"status": "ready"}
     assert body["services"]["indicators"] == {"status": "ready"}
     assert body["services"]["reporting"]["status"] == "unavailable"
     assert "unreachable" in body["services"]["reporting"]["reason"]
-    # Without reporting's subgraph the graph cannot be composed either.
+    assert body["graph"]["status"] == "ready"
+    subgraphs = body["graph"]["subgraphs"]
+    assert (subgraphs["enrolment"]["reachable"], subgraphs["enrolment"]["schema"]) == (
+        True,
+        "live",
+    )
+    assert (subgraphs["reporting"]["reachable"], subgraphs["reporting"]["schema"]) == (
+        False,
+        "artefact",
+    )
+    assert "ConnectError" in subgraphs["reporting"]["reason"]
+    assert body["database"] == {"status": "ready"}
+
+
+async def test_the_gateway_is_not_ready_while_it_has_no_graph_at_all(
+    gateway_session: AsyncSession,
+) -> None:
+    # Nothing answers and there is no artefact to fall back on.
+    settings = gateway_settings(graph_fallback_file="/nonexistent/subgraphs")
+    async with running_gateway(settings, gateway_session, {}) as gateway:
+        with pytest.raises(GraphNotReady):
+            await gateway.app.state.graph.refresh()
+
+        response = await gateway.client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
     assert body["graph"]["status"] == "unavailable"
     assert body["database"] == {"status": "ready"}
 
@@ -57,7 +88,12 @@ async def test_readyz_is_ready_when_every_service_answers_and_the_graph_is_compo
     body = response.json()
     assert body["status"] == "ready"
     assert set(body["services"]) == {"enrolment", "indicators", "reporting"}
-    assert body["graph"] == {"status": "ready"}
+    assert body["graph"]["status"] == "ready"
+    assert {name: s["schema"] for name, s in body["graph"]["subgraphs"].items()} == {
+        "enrolment": "live",
+        "indicators": "live",
+        "reporting": "live",
+    }
 
 
 async def test_graphql_through_the_gateway_answers_as_the_keys_tenant(

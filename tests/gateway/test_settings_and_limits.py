@@ -44,13 +44,14 @@ def test_settings_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("SCORE_GATEWAY_OIDC_ALGORITHMS", '["RS256", "ES256"]')
     monkeypatch.setenv("SCORE_GATEWAY_GRAPHQL__MAX_DEPTH", "7")
     monkeypatch.setenv("SCORE_GATEWAY_OIDC_CLAIMS__ROLE", "roles")
-    monkeypatch.setenv("SCORE_GATEWAY_ENROLMENT_URL", "http://10.0.0.5:9001/")
+    monkeypatch.setenv("SCORE_GATEWAY_SERVICES", '{"enrolment": "http://10.0.0.5:9001/"}')
     settings = GatewaySettings()
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.oidc_algorithms == ["RS256", "ES256"]
     assert settings.graphql.max_depth == 7
     assert settings.oidc_claims.role == "roles"
-    assert settings.service_urls["enrolment"] == "http://10.0.0.5:9001"
+    assert settings.service_urls == {"enrolment": "http://10.0.0.5:9001"}
+    assert settings.subgraph_urls == {"enrolment": "http://10.0.0.5:9001/graphql"}
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 

@@ -2,6 +2,7 @@
 service that closes a kept-alive connection under the gateway (after a 500, or as its
 keep-alive ends), one that hangs, and the gateway's own database going away."""
 
+import json
 import os
 import socket
 import subprocess
@@ -85,9 +86,13 @@ def edge(
     env = gateway_env(
         tmp_path_factory.mktemp("edge-data"),
         DATABASE_URL=committed_gateway_db_url,
-        ENROLMENT_URL=f"http://127.0.0.1:{closing.port}",
-        INDICATORS_URL=f"http://127.0.0.1:{silent.port}",
-        REPORTING_URL=f"http://127.0.0.1:{free_port()}",
+        SERVICES=json.dumps(
+            {
+                "enrolment": f"http://127.0.0.1:{closing.port}",
+                "indicators": f"http://127.0.0.1:{silent.port}",
+                "reporting": f"http://127.0.0.1:{free_port()}",
+            }
+        ),
         # Kept long, so the gateway does reuse the connection the service then drops.
         UPSTREAM_KEEPALIVE_EXPIRY="120",
         UPSTREAM_INTERACTIVE_TIMEOUT="1",

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.lifecycle.service import lifecycle_service
@@ -17,21 +16,21 @@ from services.indicators.db import plumbing
 from services.indicators.replica.consumer import CONSUMER_NAME, apply_enrolment_event
 from services.indicators.settings import IndicatorsSettings
 from shared.consumer import FeedConsumer
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from tests.conftest import (
-    SessionSource,
+    asgi_api,
+    asgi_feed_consumer,
+    disposed_engine,
     migrated_database_url,
-    request_session_over,
-    savepoint_session,
+    rolled_back_session,
 )
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
     ILO,
     Api,
     World,
-    feed_token_for,
     platform_settings,
     register,
 )
@@ -46,9 +45,8 @@ async def indicators_url(pg_socket_dir: str) -> str:
 
 @pytest.fixture(scope="session")
 async def indicators_engine(indicators_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(indicators_url)
-    yield engine
-    await engine.dispose()
+    async with disposed_engine(indicators_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +57,8 @@ def indicators_database(indicators_url: str) -> Database:
 @pytest.fixture
 async def indicators_session(indicators_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """Rolled back at the end of the test, like ``enrolment_session``."""
-    async with indicators_engine.connect() as connection:
-        transaction = await connection.begin()
-        session = savepoint_session(connection)
-        try:
-            yield session
-        finally:
-            await session.close()
-            await transaction.rollback()
+    async with rolled_back_session(indicators_engine) as session:
+        yield session
 
 
 @pytest.fixture
@@ -80,24 +72,20 @@ async def indicators_api(
         consume_enrolment=False,
     )
     app = create_app(settings, database=indicators_database)
-
-    app.dependency_overrides[request_session] = request_session_over(indicators_session)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://indicators.test") as client:
-        yield Api(client)
+    async with asgi_api(app, indicators_session, "http://indicators.test") as client:
+        yield client
 
 
 def replica_consumer(api: Api, session: AsyncSession) -> FeedConsumer:
     """The indicators replica consumer, reading the enrolment app's feed over HTTP."""
-    return FeedConsumer(
-        name=CONSUMER_NAME,
-        feed_url="/events",
-        database=SessionSource(session),
+    return asgi_feed_consumer(
+        CONSUMER_NAME,
+        api,
+        session,
         plumbing=plumbing,
         handler=apply_enrolment_event,
-        token=lambda: feed_token_for("indicators", "enrolment"),
-        http=api.client,
-        wait=0,
+        reader="indicators",
+        producer_name="enrolment",
     )
 
 

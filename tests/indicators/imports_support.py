@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.values.models import IndicatorValue
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,22 +10,27 @@ from uuid import UUID, uuid4
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.gateway.graph.subgraph import SUPPORTED_FEDERATION
 from services.indicators.catalogue.models import Indicator
-from services.indicators.graphql.loaders import enterprise_batches
-from services.indicators.implementation.models import (
-    ImprovementProject,
+from services.indicators.improvement_projects.models import ImprovementProject
+from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.satisfaction.models import SatisfactionResponse
+from services.indicators.teams.models import (
     ImprovementTeam,
     ImprovementTeamMeeting,
     ImprovementTeamMember,
-    SatisfactionResponse,
 )
-from services.indicators.replica.models import ReplicaCohort, ReplicaEnterprise
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.values.models import IndicatorValue
+from services.indicators.values.repository import value_repository
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.sql_support import statements
+
+# The federation directives the gateway composes.
+GATEWAY_SUBSET = {"@" + name for name in SUPPORTED_FEDERATION}
 
 ENTITIES = """
 query ($representations: [_Any!]!) {
@@ -213,9 +218,9 @@ async def test_service_sdl_extends_enterprise_keyed_by_id_with_supported_directi
     assert link is not None, sdl
     imported = set(re.findall(r'"(@\w+)"', link.group(1)))
     assert "@key" in imported
-    assert imported <= {"@key", "@shareable", "@inaccessible"}
+    assert imported <= GATEWAY_SUBSET
     used = set(re.findall(r"@\w+", sdl.replace(link.group(0), "")))
-    assert used <= {"@key", "@shareable", "@inaccessible"}, used
+    assert used <= GATEWAY_SUBSET, used
     # Only the key is shared with enrolment; the rest of Enterprise is this subgraph's.
     enterprise = re.search(r"type Enterprise [^{]*\{(.*?)\n\}", sdl, re.DOTALL)
     assert enterprise is not None
@@ -750,7 +755,7 @@ async def test_unexpected_loader_error_is_masked(
     async def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection to postgres://score:hunter2@db failed")
 
-    monkeypatch.setattr(enterprise_batches, "values", crash)
+    monkeypatch.setattr(value_repository, "for_enterprises", crash)
     response = await indicators_api.post(
         "/graphql",
         json={

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import plumbing
-from services.indicators.implementation.models import SatisfactionResponse
+from services.indicators.satisfaction.models import SatisfactionResponse
 from tests.enrolment.support import Api
 from tests.indicators.fixtures import IndicatorsWorld, enrol_for_measurement, sync_replica
 from tests.indicators.values_support import events_of

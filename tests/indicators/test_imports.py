@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from services.indicators.cli_import import ImportFailed, import_command, import_file
 from services.indicators.imports import router as imports_router
-from services.indicators.values.models import IndicatorValue, MeasurementRound
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.values.models import IndicatorValue
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, token_for

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from services.indicators.imports.files import required_parts, row_cells, write_csv, write_xlsx
 from services.indicators.imports.parsing import (
     COLUMNS,
     FileUnreadable,
@@ -17,7 +18,6 @@ from services.indicators.imports.parsing import (
     read_sheet,
     read_xlsx,
 )
-from services.indicators.imports.templates import required_parts, row_cells, write_csv, write_xlsx
 from shared.enums import Sex
 
 KINDS = {"defects": "count", "osh_policy": "yes_no", "five_s_score": "percentage"}

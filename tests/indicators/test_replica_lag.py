@@ -4,14 +4,13 @@ seen, is accepted; a value that is really wrong keeps its 422."""
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.app import create_app
 from services.indicators.settings import IndicatorsSettings
-from shared.db import Database, request_session
-from tests.conftest import request_session_over
+from shared.db import Database
+from tests.conftest import asgi_api
 from tests.enrolment.support import FEED_KEY_PEMS, Api, platform_settings
 from tests.indicators.fixtures import (
     IndicatorsWorld,
@@ -35,10 +34,8 @@ async def following_api(
     )
     app = create_app(settings, database=indicators_database)
     app.state.enrolment_consumer = replica_consumer(api, indicators_session)
-    app.dependency_overrides[request_session] = request_session_over(indicators_session)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://indicators.test") as client:
-        yield Api(client)
+    async with asgi_api(app, indicators_session, "http://indicators.test") as client:
+        yield client
 
 
 async def test_a_value_for_an_enterprise_enrolled_a_moment_ago_is_a_transient_refusal(

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import httpx
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,10 +30,11 @@ from services.reporting.readmodels.models import (
     RmTrainerCertification,
     RmValue,
 )
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
 from shared.ids import new_id
+from tests.conftest import asgi_api
 from tests.enrolment.support import Api
 from tests.reporting.fixtures import reporting_settings
 
@@ -360,15 +360,8 @@ async def reporting_api_with(
 ) -> AsyncIterator[Api]:
     """The reporting app with other settings (a minimum group size...), over ``session``."""
     app = create_app(reporting_settings(**settings), database=database)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-        await session.commit()
-
-    app.dependency_overrides[request_session] = test_session
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://reporting.test") as client:
-        yield Api(client)
+    async with asgi_api(app, session) as client:
+        yield client
 
 
 async def report(api: Api, path: str, as_: Principal, **params: Any) -> dict[str, Any]:

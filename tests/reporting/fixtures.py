@@ -2,18 +2,16 @@
 filled from the real enrolment and indicators apps' event feeds."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
+from services.enrolment.catalogue.standard import ensure_standard_modules
 from services.reporting.app import create_app
 from services.reporting.db import plumbing
 from services.reporting.readmodels.projector import (
@@ -24,16 +22,17 @@ from services.reporting.readmodels.projector import (
 )
 from services.reporting.settings import ReportingSettings
 from shared.consumer import FeedConsumer, Handler
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
+from tests.conftest import asgi_api as asgi_api  # the matrix and status tests import it here
 from tests.conftest import (
-    SessionSource,
+    asgi_feed_consumer,
+    disposed_engine,
     migrated_database_url,
-    request_session_over,
-    savepoint_session,
+    rolled_back_session,
 )
-from tests.enrolment.support import FEED_KEY_PEMS, Api, World, feed_token_for, platform_settings
+from tests.enrolment.support import FEED_KEY_PEMS, Api, World, platform_settings
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 
@@ -41,6 +40,7 @@ FEED_READER = Principal(subject="reporting-service", role=Role.service)
 # The base URLs of the enrolment and indicators ASGI clients (tests/*/fixtures.py).
 ENROLMENT_BASE = "http://enrolment.test"
 INDICATORS_BASE = "http://indicators.test"
+REPORTING_BASE = "http://reporting.test"
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +50,8 @@ async def reporting_url(pg_socket_dir: str) -> str:
 
 @pytest.fixture(scope="session")
 async def reporting_engine(reporting_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(reporting_url)
-    yield engine
-    await engine.dispose()
+    async with disposed_engine(reporting_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +62,8 @@ def reporting_database(reporting_url: str) -> Database:
 @pytest.fixture
 async def reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """Rolled back at the end of the test, like ``enrolment_session``."""
-    async with reporting_engine.connect() as connection:
-        transaction = await connection.begin()
-        session = savepoint_session(connection)
-        try:
-            yield session
-        finally:
-            await session.close()
-            await transaction.rollback()
+    async with rolled_back_session(reporting_engine) as session:
+        yield session
 
 
 def reporting_settings(**overrides: object) -> ReportingSettings:
@@ -84,16 +77,6 @@ def reporting_settings(**overrides: object) -> ReportingSettings:
         "indicators_url": INDICATORS_BASE,
     }
     return ReportingSettings.model_validate(values | overrides)
-
-
-@asynccontextmanager
-async def asgi_api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
-    """An Api client over ``app`` whose requests use the test's rolled-back ``session``."""
-
-    app.dependency_overrides[request_session] = request_session_over(session)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://reporting.test") as client:
-        yield Api(client)
 
 
 @pytest.fixture
@@ -112,23 +95,20 @@ async def reporting_api(
         database=reporting_database,
         feed_clients={"enrolment": api.client, "indicators": indicators_api.client},
     )
-    async with asgi_api(app, reporting_session) as client:
+    async with asgi_api(app, reporting_session, REPORTING_BASE) as client:
         yield client
 
 
 def feed_consumer(name: str, api: Api, session: AsyncSession, handler: Handler) -> FeedConsumer:
     """One of reporting's consumers, reading a real app's feed over ASGI into ``session``."""
-    return FeedConsumer(
-        name=name,
-        feed_url="/events",
-        database=SessionSource(session),
+    return asgi_feed_consumer(
+        name,
+        api,
+        session,
         plumbing=plumbing,
         handler=handler,
-        token=lambda: feed_token_for(
-            "reporting", "enrolment" if name == ENROLMENT_CONSUMER else "indicators"
-        ),
-        http=api.client,
-        wait=0,
+        reader="reporting",
+        producer_name="enrolment" if name == ENROLMENT_CONSUMER else "indicators",
     )
 
 

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.exports.chart import LABEL_WIDTH, PLOT_WIDTH
-from services.reporting.filters import MIN_GROUP_SIZE
 from services.reporting.report import REPORTS
 from tests.enrolment.support import ILO, Api
 from tests.reporting.fixtures import sync_reporting
@@ -81,7 +80,10 @@ async def test_supplier_report_exports_one_row_per_consenting_supplier(
     assert response.status_code == 200, response.text
     header, *rows = csv_rows(response)
     assert header[:4] == ["Enterprise id", "Enterprise", "Country", "Sector"]
-    table = await REPORTS["suppliers"](reporting_session, suppliers.inditex, {})
+    supplier_report = REPORTS["suppliers"]
+    table = await supplier_report.run(
+        reporting_session, suppliers.inditex, supplier_report.params(), min_group_size=5
+    )
     assert table.filters == {"buyer_id": str(suppliers.world.inditex_id)}
     expected = [
         [as_csv_text(v) for v in json.loads(json.dumps(row, default=str)).values()]
@@ -212,7 +214,7 @@ async def test_export_parameters_are_validated_like_the_reports(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.group_by"
     forged = await reporting_api.get(
-        "/exports/impact.csv", params={MIN_GROUP_SIZE: "1"}, as_=suppliers.world.pakistan_manager
+        "/exports/impact.csv", params={"min_group_size": "1"}, as_=suppliers.world.pakistan_manager
     )
     assert forged.status_code == 422
     unauthenticated = await reporting_api.client.get("/exports/impact.csv")

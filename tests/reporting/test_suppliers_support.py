@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.training.catalogue import ensure_standard_modules
+from services.enrolment.catalogue.standard import ensure_standard_modules
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World

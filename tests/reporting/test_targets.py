@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import plumbing
-from services.reporting.targets.progress import Actual, MetricKind, Status, assess, elapsed_share
+from services.reporting.targets.service import Actual, MetricKind, Status, assess, elapsed_share
 from tests.enrolment.support import Api
 from tests.reporting.analytics_support import (
     ILO_ANALYST,

@@ -16,10 +16,10 @@ from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.reporting.db import utcnow
 from services.reporting.webhooks.delivery import WebhookWorker
 from services.reporting.webhooks.models import WebhookDelivery, WebhookEndpoint
 from services.reporting.webhooks.targets import TargetRefused, check_target
+from shared.columns import utcnow
 from tests.conftest import SessionSource
 from tests.enrolment.support import Api, graph_data
 from tests.reporting.fixtures import reporting_settings, sync_reporting

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.catalogue.standard import ensure_standard_modules
+from services.enrolment.delivery.models import Participant
 from services.enrolment.organisations.models import Project
-from services.enrolment.training.catalogue import ensure_standard_modules
-from services.enrolment.training.models import Participant
 from services.indicators.values.models import IndicatorValue
 from tests.enrolment.support import Api, World
 from tests.enrolment.training_support import enrolled_enterprises, new_cohort

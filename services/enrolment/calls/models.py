@@ -8,7 +8,8 @@ from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field
 
-from services.enrolment.db import Table, created_at_field, timestamp_field
+from services.enrolment.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

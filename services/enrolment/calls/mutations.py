@@ -3,6 +3,7 @@
 
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Self
 
 import strawberry
@@ -19,7 +20,13 @@ from shared.graphql import parse_id
 from shared.mutations import Failure, mutate, parse_model
 
 strawberry.enum(enums.ApplicationOutcome)
-strawberry.enum(enums.CriterionOutcome)
+
+
+@strawberry.enum(description="How an application fared on one criterion")
+class CriterionOutcome(StrEnum):
+    passed = "passed"
+    failed = "failed"
+    unknown = "unknown"
 
 
 @strawberry.type(description="How one criterion came out, with a plain-English explanation")
@@ -27,7 +34,7 @@ class CriterionResult:
     key: str
     label: str
     kind: str = strawberry.field(description="hard (must pass) | priority (scored)")
-    outcome: enums.CriterionOutcome
+    outcome: CriterionOutcome
     observed: str = strawberry.field(description="The value judged, as JSON")
     expected: str
     explanation: str
@@ -63,7 +70,7 @@ class Application:
                     key=result.key,
                     label=result.label,
                     kind=str(result.kind),
-                    outcome=enums.CriterionOutcome(result.outcome),
+                    outcome=CriterionOutcome(result.outcome),
                     observed=json.dumps(result.observed),
                     expected=result.expected,
                     explanation=result.explanation,

@@ -1,39 +1,21 @@
 """Call, criteria-version and application queries; application reads apply enterprise tenancy."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, UnaryExpression, and_, func, or_, true
+from sqlalchemy import UnaryExpression, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.calls.models import Application, Call, CriteriaVersion
-from services.enrolment.enterprises.models import Enterprise
-from services.enrolment.organisations.models import ProjectOrganisation
-from services.enrolment.tenancy import call_visible, visible_enterprise_ids
-from shared.enums import ApplicationOutcome, Role
+from services.enrolment.tenancy import application_visible, call_visible
+from shared.enums import ApplicationOutcome
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
 
 ApplicationOrder = Literal["submitted", "ranked"]
-
-
-def application_visible(principal: Principal) -> ColumnElement[bool]:
-    """An application is visible with its enterprise; a programme manager's only in their project.
-
-    Without the project rule a manager would see the enterprise's applications to other
-    countries' calls, because the enterprise itself is visible to them.
-    """
-    ids = visible_enterprise_ids(principal)
-    condition: ColumnElement[bool] = (
-        true() if ids is None else col(Application.enterprise_id).in_(ids)
-    )
-    if principal.role is Role.programme_manager:
-        own_calls = select(Call.id).where(Call.project_id == principal.project_id)
-        condition = and_(condition, col(Application.call_id).in_(own_calls))
-    return condition
 
 
 def _rank_order() -> tuple[UnaryExpression[Any], ...]:
@@ -109,15 +91,25 @@ class CallRepository:
         )
         return {v.call_id: v for v in (await session.exec(statement)).all()}
 
-    async def is_project_partner(
-        self, session: AsyncSession, *, project_id: UUID, organisation_id: UUID
-    ) -> bool:
-        statement = select(ProjectOrganisation.id).where(
-            ProjectOrganisation.project_id == project_id,
-            ProjectOrganisation.organisation_id == organisation_id,
-            ProjectOrganisation.relation == "partner",
+    async def backdate(
+        self,
+        session: AsyncSession,
+        call_id: UUID,
+        *,
+        opens_on: date,
+        deadline: datetime,
+        submitted_at: datetime,
+    ) -> None:
+        """Give a call and its applications past dates (the demo's historical 2018 call, which
+        the API, rightly, would not accept after its deadline)."""
+        await session.execute(
+            update(Call).where(col(Call.id) == call_id).values(opens_on=opens_on, deadline=deadline)
         )
-        return (await session.exec(statement)).first() is not None
+        await session.execute(
+            update(Application)
+            .where(col(Application.call_id) == call_id)
+            .values(submitted_at=submitted_at)
+        )
 
 
 class ApplicationRepository:
@@ -230,13 +222,6 @@ class ApplicationRepository:
             col(Application.id).in_(ids), application_visible(principal)
         )
         return set((await session.exec(statement)).all())
-
-    async def enterprises(
-        self, session: AsyncSession, enterprise_ids: Sequence[UUID]
-    ) -> dict[UUID, Enterprise]:
-        """Profiles to judge applications on (unfiltered: the platform judges, not the caller)."""
-        statement = select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))
-        return {e.id: e for e in (await session.exec(statement)).all()}
 
 
 call_repository = CallRepository()

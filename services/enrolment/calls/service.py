@@ -38,13 +38,16 @@ from services.enrolment.calls.schemas import (
     ShortlistPublic,
     ShortlistRequest,
 )
-from services.enrolment.db import changes, utcnow
+from services.enrolment.db import changes
 from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.enterprises.repository import enterprise_repository
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.machine import FINAL_STAGES
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.organisations.repository import project_repository
 from services.enrolment.organisations.service import project_service
+from shared.columns import utcnow
 from shared.enums import ApplicationOutcome, LifecycleStage, Role
 from shared.events import ApplicationEvaluated, ApplicationSubmitted
 from shared.identity import Principal
@@ -172,9 +175,7 @@ async def _require_manager(
     if (
         principal.role is Role.partner_staff
         and principal.organisation_id is not None
-        and await call_repository.is_project_partner(
-            session, project_id=project_id, organisation_id=principal.organisation_id
-        )
+        and await project_repository.is_partner(session, project_id, principal.organisation_id)
     ):
         return
     raise Forbidden(
@@ -237,8 +238,8 @@ class ApplicationService:
         if (
             principal.role is Role.partner_staff
             and principal.organisation_id is not None
-            and not await call_repository.is_project_partner(
-                session, project_id=call.project_id, organisation_id=principal.organisation_id
+            and not await project_repository.is_partner(
+                session, call.project_id, principal.organisation_id
             )
         ):
             # Its enrolment would land in a project the partner does not deliver.
@@ -343,7 +344,9 @@ class ApplicationService:
             before={"answers": before},
             after={"answers": application.answers},
         )
-        enterprises = await application_repository.enterprises(session, [application.enterprise_id])
+        enterprises = await enterprise_repository.get_many_unscoped(
+            session, [application.enterprise_id]
+        )
         version = await call_service.current_version(session, call)
         await self._evaluate(
             session,
@@ -364,7 +367,7 @@ class ApplicationService:
         )
         if not rows:
             return
-        enterprise = (await application_repository.enterprises(session, [enterprise_id]))[
+        enterprise = (await enterprise_repository.get_many_unscoped(session, [enterprise_id]))[
             enterprise_id
         ]
         for application, call in rows:
@@ -380,7 +383,7 @@ class ApplicationService:
         if utcnow() > call.deadline:
             return  # a closed call's applications keep the version they were judged on
         applications = await application_repository.for_call(session, call.id)
-        enterprises = await application_repository.enterprises(
+        enterprises = await enterprise_repository.get_many_unscoped(
             session, [a.enterprise_id for a in applications]
         )
         for application in applications:

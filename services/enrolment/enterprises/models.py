@@ -6,7 +6,8 @@ from uuid import UUID
 from sqlalchemy import Index, String
 from sqlmodel import Field
 
-from services.enrolment.db import Table, created_at_field, timestamp_field
+from services.enrolment.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

@@ -31,6 +31,13 @@ class EnterpriseRepository:
         )
         return list((await session.exec(statement)).all())
 
+    async def get_many_unscoped(
+        self, session: AsyncSession, ids: Sequence[UUID]
+    ) -> dict[UUID, Enterprise]:
+        """Profiles the platform itself judges (eligibility), whoever asked for the judgement."""
+        statement = select(Enterprise).where(col(Enterprise.id).in_(ids))
+        return {e.id: e for e in (await session.exec(statement)).all()}
+
     async def get_all(
         self,
         session: AsyncSession,
@@ -101,6 +108,11 @@ class EnterpriseRepository:
         )
         reason = "same registration number" if same_number else "same name in the same country"
         return match, reason
+
+    async def partner_id(self, session: AsyncSession, enterprise_id: UUID) -> UUID | None:
+        """The partner that registered the enterprise (unfiltered: for the platform's events)."""
+        statement = select(Enterprise.partner_id).where(Enterprise.id == enterprise_id)
+        return (await session.exec(statement)).first()
 
     async def buyer_ids(self, session: AsyncSession, enterprise_id: UUID) -> list[UUID]:
         rows = await session.exec(

@@ -5,10 +5,9 @@ from typing import TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
+from services.enrolment.db import changes
 from services.enrolment.enterprises.models import Enterprise
 from services.enrolment.enterprises.naming import normalise_name
 from services.enrolment.enterprises.repository import enterprise_repository
@@ -18,9 +17,12 @@ from services.enrolment.enterprises.schemas import (
     EnterprisePublic,
     EnterpriseUpdate,
 )
-from services.enrolment.organisations.models import Organisation
-from services.enrolment.organisations.service import project_service
+from services.enrolment.organisations.repository import (
+    organisation_repository,
+    project_repository,
+)
 from services.enrolment.tenancy import shown_buyer_ids
+from shared.columns import utcnow
 from shared.enums import OrganisationKind, Role
 from shared.events import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUpdated
 from shared.identity import Principal
@@ -199,7 +201,7 @@ class EnterpriseService:
             case Role.programme_manager if requested is not None and principal.project_id:
                 # A manager registers for the project's partners only: for another partner
                 # the enterprise would be written into a tenant they have no part in.
-                partners = await project_service.partner_ids(session, principal.project_id)
+                partners = await project_repository.partner_ids(session, principal.project_id)
                 if requested not in partners:
                     raise InvalidInput(
                         "Programme managers register enterprises for their project's partners",
@@ -223,15 +225,7 @@ class EnterpriseService:
         wanted = {*buyer_ids, *([partner_id] if partner_id else [])}
         if not wanted:
             return
-        kinds = dict(
-            (
-                await session.exec(
-                    select(Organisation.id, Organisation.kind).where(
-                        col(Organisation.id).in_(wanted)
-                    )
-                )
-            ).all()
-        )
+        kinds = await organisation_repository.kinds(session, wanted)
         errors = []
         if (
             partner_id is not None

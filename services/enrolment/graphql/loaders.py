@@ -1,40 +1,15 @@
-"""Per-request DataLoaders and the batch queries behind them; every batch applies tenancy."""
+"""Per-request DataLoaders over the services' batch reads; every batch applies tenancy."""
 
-from collections.abc import Sequence
 from uuid import UUID
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.enterprises.service import enterprise_service
-from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
-from services.enrolment.tenancy import enrolment_visible
+from services.enrolment.lifecycle.service import lifecycle_service
 from shared.graphql import SessionAccess
 from shared.identity import Principal
-
-
-class EnrolmentBatches:
-    async def for_enterprises(
-        self, session: AsyncSession, enterprise_ids: Sequence[UUID], *, principal: Principal
-    ) -> dict[UUID, list[EnrolmentPublic]]:
-        # The REST enrolment rule: a programme manager sees only their project's enrolment.
-        statement = (
-            select(Enrolment)
-            .where(col(Enrolment.enterprise_id).in_(enterprise_ids), enrolment_visible(principal))
-            .order_by(col(Enrolment.id))
-        )
-        result: dict[UUID, list[EnrolmentPublic]] = {
-            enterprise_id: [] for enterprise_id in enterprise_ids
-        }
-        for enrolment in (await session.exec(statement)).all():
-            result[enrolment.enterprise_id].append(EnrolmentPublic.build(enrolment))
-        return result
-
-
-enrolment_batches = EnrolmentBatches()
 
 
 class Loaders:
@@ -59,7 +34,7 @@ class Loaders:
 
     async def _load_enrolments(self, enterprise_ids: list[UUID]) -> list[list[EnrolmentPublic]]:
         async with self._database() as session:
-            found = await enrolment_batches.for_enterprises(
+            found = await lifecycle_service.for_enterprises(
                 session, enterprise_ids, principal=self._principal
             )
         return [found[enterprise_id] for enterprise_id in enterprise_ids]

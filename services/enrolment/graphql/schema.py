@@ -3,6 +3,7 @@
 import strawberry
 
 from services.enrolment.calls.mutations import ApplicationMutations
+from services.enrolment.cohorts.mutations import TrainingMutations
 from services.enrolment.enterprises.mutations import EnterpriseMutations
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.graphql.context import get_context
@@ -18,9 +19,8 @@ from services.enrolment.graphql.types import (
 )
 from services.enrolment.lifecycle.mutations import LifecycleMutations
 from services.enrolment.organisations.service import organisation_service, project_service
-from services.enrolment.training.mutations import TrainingMutations
 from shared import enums
-from shared.graphql import parse_id, subgraph_router, subgraph_schema
+from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
 from shared.problems import InvalidInput, NotFound, field_error
 
@@ -105,21 +105,26 @@ async def _project(info: Info, id: strawberry.ID) -> Project | None:
     return Project.from_model(found)
 
 
+# Root fields are nullable: a query may also ask other services, and one of them being
+# down must cost only its own fields, not the whole answer.
 @strawberry.type
 class Query:
     enterprise: Enterprise | None = strawberry.field(
         resolver=_enterprise,
         description="One enterprise; null when it does not exist or is not yours",
     )
-    enterprises: EnterpriseConnection = strawberry.field(
-        resolver=_enterprises, description="The enterprises you may see, oldest first"
+    enterprises: EnterpriseConnection | None = strawberry.field(
+        resolver=_enterprises,
+        description="The enterprises you may see, oldest first",
+        directives=[PAGE],
     )
-    organisations: OrganisationConnection = strawberry.field(
+    organisations: OrganisationConnection | None = strawberry.field(
         resolver=_organisations,
         description="Partners, lead buyers and funders (public programme facts)",
+        directives=[PAGE],
     )
-    projects: ProjectConnection = strawberry.field(
-        resolver=_projects, description="The projects you may see"
+    projects: ProjectConnection | None = strawberry.field(
+        resolver=_projects, description="The projects you may see", directives=[PAGE]
     )
     project: Project | None = strawberry.field(
         resolver=_project, description="One project; null when it does not exist or is not yours"

@@ -11,7 +11,7 @@ from services.enrolment.graphql.context import GraphQLContext
 from services.enrolment.lifecycle.schemas import EnrolmentPublic
 from services.enrolment.organisations.schemas import OrganisationPublic, ProjectPublic
 from shared import enums
-from shared.graphql import parse_id
+from shared.graphql import list_size, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -117,7 +117,9 @@ class Enterprise:
         return None if enterprise is None else cls.from_model(enterprise)
 
     enrolments: list[EnterpriseEnrolment] = strawberry.field(
-        resolver=_enrolments, description="Its enrolments in the projects you may see"
+        resolver=_enrolments,
+        description="Its enrolments in the projects you may see",
+        directives=[list_size(assumed=5)],
     )
 
 

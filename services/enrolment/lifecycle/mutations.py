@@ -6,15 +6,10 @@ from typing import Annotated, Self
 
 import strawberry
 
+from services.enrolment.consent.schemas import ConsentGive, ConsentPublic, ConsentWithdraw
+from services.enrolment.consent.service import consent_service
 from services.enrolment.graphql.types import EnterpriseEnrolment, Info
-from services.enrolment.lifecycle.consent import consent_service
-from services.enrolment.lifecycle.schemas import (
-    ConsentGive,
-    ConsentPublic,
-    ConsentWithdraw,
-    EnrolmentCreate,
-    TransitionCreate,
-)
+from services.enrolment.lifecycle.schemas import EnrolmentCreate, TransitionCreate
 from services.enrolment.lifecycle.service import lifecycle_service
 from shared import enums
 from shared.graphql import parse_id

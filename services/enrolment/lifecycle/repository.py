@@ -1,22 +1,19 @@
-"""Enrolment, transition and consent queries; every read applies the caller's tenancy."""
+"""Enrolment and transition queries; every read applies the caller's tenancy."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.enterprises.models import Enterprise
-from services.enrolment.lifecycle.models import Consent, ConsentEvent, Enrolment, StageTransition
-from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
-from services.enrolment.tenancy import (
-    enrolment_visible,
-    enterprise_visible,
-    project_visible,
-)
-from shared.enums import ConsentStatus, LifecycleStage, OrganisationKind, Role
+from services.enrolment.lifecycle.models import Enrolment, StageTransition
+from services.enrolment.tenancy import enrolment_visible, enterprise_enrollable
+from shared.columns import utcnow
+from shared.enums import LifecycleStage
 from shared.identity import Principal
+from shared.ids import new_id
 from shared.pagination import PageRequest, keyset_page
 
 
@@ -47,6 +44,37 @@ class EnrolmentRepository:
         )
         return (await session.exec(statement)).first()
 
+    async def insert_if_absent(
+        self, session: AsyncSession, *, project_id: UUID, enterprise_id: UUID
+    ) -> tuple[Enrolment, bool]:
+        """The pair's enrolment, created at expression_of_interest if absent; and whether
+        this call created it.
+
+        Insert-or-nothing, then read: two first requests for the same pair at once both
+        get the one enrolment instead of one of them failing on the unique constraint.
+        """
+        inserted = await session.execute(
+            insert(Enrolment)
+            .values(
+                id=new_id(),
+                project_id=project_id,
+                enterprise_id=enterprise_id,
+                stage=LifecycleStage.expression_of_interest.value,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["project_id", "enterprise_id"])
+            .returning(col(Enrolment.id))
+        )
+        created_id = inserted.scalar_one_or_none()
+        enrolment = (
+            await session.exec(
+                select(Enrolment)
+                .where(Enrolment.project_id == project_id, Enrolment.enterprise_id == enterprise_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        return enrolment, created_id is not None
+
     async def get_all(
         self,
         session: AsyncSession,
@@ -67,6 +95,18 @@ class EnrolmentRepository:
         statement = keyset_page(statement, col(Enrolment.id), page)
         return list((await session.exec(statement)).all())
 
+    async def stages_in_project(
+        self, session: AsyncSession, project_id: UUID, enterprise_ids: Sequence[UUID]
+    ) -> dict[UUID, LifecycleStage]:
+        """The stage of each of the enterprises enrolled in the project."""
+        rows = await session.exec(
+            select(Enrolment.enterprise_id, Enrolment.stage).where(
+                Enrolment.project_id == project_id,
+                col(Enrolment.enterprise_id).in_(enterprise_ids),
+            )
+        )
+        return {enterprise_id: LifecycleStage(stage) for enterprise_id, stage in rows.all()}
+
     async def transitions(
         self, session: AsyncSession, enrolment_id: UUID, *, page: PageRequest
     ) -> list[StageTransition]:
@@ -74,12 +114,6 @@ class EnrolmentRepository:
         statement = select(StageTransition).where(StageTransition.enrolment_id == enrolment_id)
         statement = keyset_page(statement, col(StageTransition.id), page)
         return list((await session.exec(statement)).all())
-
-    async def project_visible(
-        self, session: AsyncSession, project_id: UUID, *, principal: Principal
-    ) -> bool:
-        statement = select(Project.id).where(Project.id == project_id, project_visible(principal))
-        return (await session.exec(statement)).first() is not None
 
     async def enterprise_enrollable(
         self,
@@ -89,84 +123,27 @@ class EnrolmentRepository:
         project_id: UUID,
         principal: Principal,
     ) -> bool:
-        """Whether the caller may enrol the enterprise in the (already visible) project.
-
-        A programme manager sees an enterprise only once it is enrolled in their project, so
-        they may also enrol enterprises recruited by one of their project's partners - and
-        no other, or enrolling would expose another country's enterprise to them.
-        """
-        condition = enterprise_visible(principal)
-        if principal.role is Role.programme_manager:
-            project_partners = select(ProjectOrganisation.organisation_id).where(
-                ProjectOrganisation.project_id == project_id,
-                ProjectOrganisation.relation == "partner",
-            )
-            condition = or_(condition, col(Enterprise.partner_id).in_(project_partners))
-        statement = select(Enterprise.id).where(Enterprise.id == enterprise_id, condition)
+        """Whether the caller may enrol the enterprise in the (already visible) project."""
+        statement = select(Enterprise.id).where(
+            Enterprise.id == enterprise_id, enterprise_enrollable(principal, project_id)
+        )
         return (await session.exec(statement)).first() is not None
 
-
-class ConsentRepository:
-    async def get(
-        self,
-        session: AsyncSession,
-        *,
-        enterprise_id: UUID,
-        buyer_id: UUID,
-        lock: bool = False,
-    ) -> Consent | None:
-        statement = select(Consent).where(
-            Consent.enterprise_id == enterprise_id, Consent.buyer_id == buyer_id
-        )
-        if lock:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return (await session.exec(statement)).first()
-
-    async def get_all(
-        self,
-        session: AsyncSession,
-        *,
-        enterprise_id: UUID,
-        page: PageRequest,
-        buyer_id: UUID | None = None,
-    ) -> list[Consent]:
-        statement = select(Consent).where(Consent.enterprise_id == enterprise_id)
-        if buyer_id is not None:
-            statement = statement.where(Consent.buyer_id == buyer_id)
-        statement = keyset_page(statement, col(Consent.id), page)
-        return list((await session.exec(statement)).all())
-
-    async def insert_given_if_absent(self, session: AsyncSession, consent: Consent) -> bool:
-        """Insert a newly given consent unless a concurrent request already did; True if ours."""
+    async def for_enterprises(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID], *, principal: Principal
+    ) -> dict[UUID, list[Enrolment]]:
+        """The enrolments of each enterprise the caller may see (a batch, for the graph)."""
         statement = (
-            insert(Consent)
-            .values(
-                id=consent.id,
-                enterprise_id=consent.enterprise_id,
-                buyer_id=consent.buyer_id,
-                status=ConsentStatus.given.value,
-                scope=consent.scope,
-                given_at=consent.given_at,
-                updated_at=consent.updated_at,
-            )
-            .on_conflict_do_nothing(index_elements=["enterprise_id", "buyer_id"])
-            .returning(col(Consent.id))
+            select(Enrolment)
+            .where(col(Enrolment.enterprise_id).in_(enterprise_ids), enrolment_visible(principal))
+            .order_by(col(Enrolment.id))
         )
-        return (await session.execute(statement)).first() is not None
-
-    async def events(
-        self, session: AsyncSession, consent_id: UUID, *, page: PageRequest
-    ) -> list[ConsentEvent]:
-        statement = select(ConsentEvent).where(ConsentEvent.consent_id == consent_id)
-        statement = keyset_page(statement, col(ConsentEvent.id), page)
-        return list((await session.exec(statement)).all())
-
-    async def is_lead_buyer(self, session: AsyncSession, organisation_id: UUID) -> bool:
-        statement = select(Organisation.id).where(
-            Organisation.id == organisation_id, Organisation.kind == OrganisationKind.lead_buyer
-        )
-        return (await session.exec(statement)).first() is not None
+        result: dict[UUID, list[Enrolment]] = {
+            enterprise_id: [] for enterprise_id in enterprise_ids
+        }
+        for enrolment in (await session.exec(statement)).all():
+            result[enrolment.enterprise_id].append(enrolment)
+        return result
 
 
 enrolment_repository = EnrolmentRepository()
-consent_repository = ConsentRepository()

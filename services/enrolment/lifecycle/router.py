@@ -1,16 +1,11 @@
-"""REST endpoints for enrolments (lifecycle) and consent."""
+"""REST endpoints of enrolments and their stage transitions."""
 
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from services.enrolment.lifecycle.consent import consent_service
 from services.enrolment.lifecycle.schemas import (
-    ConsentEventPublic,
-    ConsentGive,
-    ConsentPublic,
-    ConsentWithdraw,
     EnrolmentCreate,
     EnrolmentPublic,
     StageTransitionPublic,
@@ -96,79 +91,3 @@ async def create_transition(
     enrolment_id: UUID, body: TransitionCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> EnrolmentPublic:
     return await lifecycle_service.change_stage(session, enrolment_id, body, principal=principal)
-
-
-@router.get(
-    "/enterprises/{enterprise_id}/consents",
-    tags=["consent"],
-    summary="Current consent to share status, per buyer",
-)
-async def list_consents(
-    enterprise_id: UUID, session: SessionDep, principal: CurrentPrincipal, page: PageParams
-) -> Page[ConsentPublic]:
-    return await consent_service.get_all(session, enterprise_id, principal=principal, page=page)
-
-
-@router.post(
-    "/enterprises/{enterprise_id}/consents",
-    status_code=status.HTTP_201_CREATED,
-    tags=["consent"],
-    summary="Give consent to share status with a named lead buyer (idempotent)",
-    responses={status.HTTP_200_OK: {"description": "A consent record for the buyer existed"}},
-)
-async def give_consent(
-    enterprise_id: UUID,
-    body: ConsentGive,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> ConsentPublic:
-    consent, created = await consent_service.give(session, enterprise_id, body, principal=principal)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return consent
-
-
-@router.get(
-    "/enterprises/{enterprise_id}/consents/{buyer_id}",
-    tags=["consent"],
-    summary="Current consent for one buyer",
-)
-async def get_consent(
-    enterprise_id: UUID, buyer_id: UUID, session: SessionDep, principal: CurrentPrincipal
-) -> ConsentPublic:
-    return await consent_service.get(session, enterprise_id, buyer_id, principal=principal)
-
-
-@router.post(
-    "/enterprises/{enterprise_id}/consents/{buyer_id}/withdraw",
-    tags=["consent"],
-    summary="Withdraw consent; the buyer stops seeing the enterprise at once",
-)
-async def withdraw_consent(
-    enterprise_id: UUID,
-    buyer_id: UUID,
-    body: ConsentWithdraw,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-) -> ConsentPublic:
-    return await consent_service.withdraw(
-        session, enterprise_id, buyer_id, body, principal=principal
-    )
-
-
-@router.get(
-    "/enterprises/{enterprise_id}/consents/{buyer_id}/history",
-    tags=["consent"],
-    summary="Every give and withdrawal: who, when and why, oldest first",
-)
-async def consent_history(
-    enterprise_id: UUID,
-    buyer_id: UUID,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    page: PageParams,
-) -> Page[ConsentEventPublic]:
-    return await consent_service.get_history(
-        session, enterprise_id, buyer_id, principal=principal, page=page
-    )

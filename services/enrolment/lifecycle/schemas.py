@@ -1,7 +1,7 @@
-"""Enrolment, stage transition and consent contracts."""
+"""Enrolment and stage transition contracts."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import (
@@ -16,9 +16,9 @@ from pydantic_core import PydanticCustomError
 
 from services.enrolment.lifecycle.machine import FINAL_STAGES, people_next
 from services.enrolment.lifecycle.models import Enrolment
-from shared.enums import ConsentStatus, LifecycleStage
+from shared.enums import LifecycleStage
+from shared.schemas import Reason
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 FormReference = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
@@ -119,48 +119,4 @@ class StageTransitionPublic(BaseModel):
     actor: str = Field(
         description="Who: role and subject of the caller", examples=["partner_staff:efp-officer"]
     )
-    at: datetime
-
-
-ConsentScope = Literal["supplier_status"]
-
-
-class ConsentGive(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    buyer_id: UUID = Field(description="The lead buyer the enterprise shares its status with")
-    scope: ConsentScope = Field(
-        default="supplier_status",
-        description="What is shared: the supplier status (stage, modules, EIT, key indicators)",
-    )
-    reason: Reason | None = None
-
-
-class ConsentWithdraw(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Reason
-
-
-class ConsentPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    enterprise_id: UUID
-    buyer_id: UUID
-    status: ConsentStatus
-    scope: str
-    given_at: datetime | None
-    withdrawn_at: datetime | None
-    updated_at: datetime
-
-
-class ConsentEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    consent_id: UUID
-    status: ConsentStatus
-    actor: str = Field(description="Who: role and subject of the caller")
-    reason: str | None
     at: datetime

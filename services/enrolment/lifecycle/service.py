@@ -1,13 +1,12 @@
 """Enrolment lifecycle: an enterprise's stage in a project, moved only by allowed transitions."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment.db import changes, utcnow
-from services.enrolment.enterprises.models import Enterprise
+from services.enrolment.db import changes
+from services.enrolment.enterprises.repository import enterprise_repository
 from services.enrolment.lifecycle.machine import check_transition
 from services.enrolment.lifecycle.models import Enrolment, StageTransition
 from services.enrolment.lifecycle.repository import enrolment_repository
@@ -17,10 +16,11 @@ from services.enrolment.lifecycle.schemas import (
     StageTransitionPublic,
     TransitionCreate,
 )
+from services.enrolment.organisations.repository import project_repository
+from shared.columns import utcnow
 from shared.enums import LifecycleStage, Role
 from shared.events import StageChanged
 from shared.identity import Principal
-from shared.ids import new_id
 from shared.pagination import Page, PageRequest, make_page
 from shared.problems import Forbidden, InvalidInput, NotFound, TransitionNotAllowed, field_error
 
@@ -76,6 +76,19 @@ class LifecycleService:
         )
         return make_page([EnrolmentPublic.build(e) for e in rows], page.limit, lambda e: e.id)
 
+    async def for_enterprises(
+        self, session: AsyncSession, enterprise_ids: Sequence[UUID], *, principal: Principal
+    ) -> dict[UUID, list[EnrolmentPublic]]:
+        """Each enterprise's enrolments the caller may see (a programme manager: only in
+        their project, as in REST)."""
+        found = await enrolment_repository.for_enterprises(
+            session, enterprise_ids, principal=principal
+        )
+        return {
+            enterprise_id: [EnrolmentPublic.build(enrolment) for enrolment in enrolments]
+            for enterprise_id, enrolments in found.items()
+        }
+
     async def get_transitions(
         self,
         session: AsyncSession,
@@ -100,9 +113,7 @@ class LifecycleService:
         _require_stage_setter(principal, "register an expression of interest")
         # Same answer for "does not exist" and "not yours": no existence leak.
         errors = []
-        if not await enrolment_repository.project_visible(
-            session, data.project_id, principal=principal
-        ):
+        if not await project_repository.is_visible(session, data.project_id, principal=principal):
             errors.append(
                 field_error(
                     "body.project_id",
@@ -176,27 +187,10 @@ class LifecycleService:
         Insert-or-nothing, then read: two first requests for the same pair at once both
         get the one enrolment instead of one of them failing on the unique constraint.
         """
-        inserted = await session.execute(
-            insert(Enrolment)
-            .values(
-                id=new_id(),
-                project_id=project_id,
-                enterprise_id=enterprise_id,
-                stage=LifecycleStage.expression_of_interest.value,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["project_id", "enterprise_id"])
-            .returning(col(Enrolment.id))
+        enrolment, created = await enrolment_repository.insert_if_absent(
+            session, project_id=project_id, enterprise_id=enterprise_id
         )
-        created_id = inserted.scalar_one_or_none()
-        enrolment = (
-            await session.exec(
-                select(Enrolment)
-                .where(Enrolment.project_id == project_id, Enrolment.enterprise_id == enterprise_id)
-                .execution_options(populate_existing=True)
-            )
-        ).one()
-        if created_id is not None:
+        if created:
             await self._record(session, enrolment, None, principal=principal, reason=reason)
         return enrolment
 
@@ -260,11 +254,7 @@ class LifecycleService:
                 actor=principal.actor,
             )
         )
-        partner_id = (
-            await session.exec(
-                select(Enterprise.partner_id).where(Enterprise.id == enrolment.enterprise_id)
-            )
-        ).first()
+        partner_id = await enterprise_repository.partner_id(session, enrolment.enterprise_id)
         await changes.emit(
             session,
             StageChanged(

@@ -3,22 +3,24 @@
 from collections import defaultdict
 from uuid import UUID
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
+from services.enrolment.organisations.repository import (
+    organisation_repository,
+    project_repository,
+)
 from services.enrolment.organisations.schemas import (
     OrganisationCreate,
     OrganisationPublic,
     ProjectCreate,
     ProjectPublic,
 )
-from services.enrolment.tenancy import project_visible
 from shared.enums import OrganisationKind, Role
 from shared.events import OrganisationChanged, ProjectChanged
 from shared.identity import Principal
-from shared.pagination import Page, PageRequest, keyset_page, make_page
+from shared.pagination import Page, PageRequest, make_page
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
 
 
@@ -32,8 +34,7 @@ class OrganisationService:
         self, session: AsyncSession, data: OrganisationCreate, *, principal: Principal
     ) -> OrganisationPublic:
         _require_ilo(principal, "register organisations")
-        existing = await session.exec(select(Organisation).where(Organisation.name == data.name))
-        if existing.first() is not None:
+        if await organisation_repository.get_by_name(session, data.name) is not None:
             raise Conflict(
                 f"An organisation named '{data.name}' already exists",
                 errors=[field_error("body.name", "unique", "already registered", data.name)],
@@ -71,16 +72,13 @@ class OrganisationService:
         kind: OrganisationKind | None = None,
     ) -> Page[OrganisationPublic]:
         # Who the partners, buyers and funders are is public programme information.
-        statement = select(Organisation)
-        if kind is not None:
-            statement = statement.where(Organisation.kind == kind)
-        rows = (await session.exec(keyset_page(statement, col(Organisation.id), page))).all()
+        rows = await organisation_repository.get_all(session, page=page, kind=kind)
         return make_page(
             [OrganisationPublic.model_validate(r) for r in rows], page.limit, lambda o: o.id
         )
 
     async def get(self, session: AsyncSession, organisation_id: UUID) -> OrganisationPublic:
-        organisation = await session.get(Organisation, organisation_id)
+        organisation = await organisation_repository.get(session, organisation_id)
         if organisation is None:
             raise NotFound(f"Organisation {organisation_id} not found")
         return OrganisationPublic.model_validate(organisation)
@@ -136,11 +134,7 @@ class ProjectService:
     async def get_or_404(
         self, session: AsyncSession, project_id: UUID, *, principal: Principal
     ) -> Project:
-        project = (
-            await session.exec(
-                select(Project).where(Project.id == project_id, project_visible(principal))
-            )
-        ).first()
+        project = await project_repository.get(session, project_id, principal=principal)
         if project is None:
             raise NotFound(f"Project {project_id} not found")
         return project
@@ -157,27 +151,12 @@ class ProjectService:
     async def get_all(
         self, session: AsyncSession, *, principal: Principal, page: PageRequest
     ) -> Page[ProjectPublic]:
-        statement = select(Project).where(project_visible(principal))
-        rows = list((await session.exec(keyset_page(statement, col(Project.id), page))).all())
+        rows = await project_repository.get_all(session, principal=principal, page=page)
         return make_page(await self._publish(session, rows), page.limit, lambda p: p.id)
-
-    async def partner_ids(self, session: AsyncSession, project_id: UUID) -> list[UUID]:
-        rows = await session.exec(
-            select(ProjectOrganisation.organisation_id).where(
-                ProjectOrganisation.project_id == project_id,
-                ProjectOrganisation.relation == "partner",
-            )
-        )
-        return list(rows.all())
 
     async def _publish(self, session: AsyncSession, projects: list[Project]) -> list[ProjectPublic]:
         links: dict[tuple[UUID, str], list[UUID]] = defaultdict(list)
-        rows = await session.exec(
-            select(ProjectOrganisation).where(
-                col(ProjectOrganisation.project_id).in_([p.id for p in projects])
-            )
-        )
-        for link in rows.all():
+        for link in await project_repository.links(session, [p.id for p in projects]):
             links[(link.project_id, link.relation)].append(link.organisation_id)
         return [
             ProjectPublic(
@@ -193,13 +172,7 @@ class ProjectService:
     ) -> None:
         if not ids:
             return
-        kinds = dict(
-            (
-                await session.exec(
-                    select(Organisation.id, Organisation.kind).where(col(Organisation.id).in_(ids))
-                )
-            ).all()
-        )
+        kinds = await organisation_repository.kinds(session, ids)
         errors = [
             field_error(
                 f"body.{field}.{i}",

@@ -1,5 +1,6 @@
 """`score graph`: compose the public GraphQL schema from the running services and keep the
-committed ``schema.graphql`` in step with it."""
+committed ``schema.graphql`` (what partners read) and ``subgraphs/`` (the subgraphs' SDLs,
+which the gateway falls back on while one is down) in step with them."""
 
 import asyncio
 import difflib
@@ -16,7 +17,7 @@ from services.gateway.graph.composer import compose as compose_sdls
 from services.gateway.graph.errors import CompositionError, SubgraphUnreachable
 from services.gateway.graph.limits import GraphLimits
 from services.gateway.graph.local import local_sdls
-from services.gateway.graph.runtime import GraphRuntime
+from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, artefact_files
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 SCHEMA_HEADER = (
@@ -38,13 +39,13 @@ def schema_file_text(supergraph: Supergraph) -> str:
 
 
 def subgraph_urls() -> dict[str, str]:
-    """Each service's /graphql, from the gateway settings (SCORE_GATEWAY_<SERVICE>_URL)."""
+    """Each subgraph's URL, from the gateway settings (SCORE_GATEWAY_SERVICES)."""
     from services.gateway.settings import GatewaySettings
 
-    return {name: f"{url}/graphql" for name, url in GatewaySettings().service_urls.items()}
+    return GatewaySettings().subgraph_urls
 
 
-async def compose_from_services(urls: dict[str, str]) -> Supergraph:
+async def compose_from_services(urls: dict[str, str]) -> tuple[Supergraph, dict[str, str]]:
     from services.gateway.app import gateway_graph_token
     from services.gateway.settings import GatewaySettings
 
@@ -53,8 +54,8 @@ async def compose_from_services(urls: dict[str, str]) -> Supergraph:
         runtime = GraphRuntime(
             urls, http, GraphLimits(), service_token=lambda: gateway_graph_token(settings)
         )
-        await runtime.compose()
-        return runtime.supergraph
+        sdls = await runtime.fetch_sdls()
+        return compose_sdls(sdls), sdls
 
 
 def _summary(supergraph: Supergraph) -> Table:
@@ -82,9 +83,15 @@ def _summary(supergraph: Supergraph) -> Table:
 def compose(
     check: Annotated[
         bool,
-        typer.Option("--check", help="Do not write: exit 1 when schema.graphql differs"),
+        typer.Option(
+            "--check", help="Do not write: exit 1 when schema.graphql or subgraphs/ differs"
+        ),
     ] = False,
     output: Annotated[Path, typer.Option(help="Where the schema is written")] = SCHEMA_FILE,
+    artefact: Annotated[
+        Path,
+        typer.Option(help="Folder the subgraphs' SDLs are written to (the gateway's fallback)"),
+    ] = ARTEFACT,
     offline: Annotated[
         bool,
         typer.Option(
@@ -93,33 +100,53 @@ def compose(
         ),
     ] = False,
 ) -> None:
-    """Fetch every subgraph's SDL from the running services, compose, write schema.graphql."""
+    """Fetch every subgraph's SDL from the running services, compose, write schema.graphql
+    and the subgraphs' SDLs beside the gateway's code (subgraphs/<name>.graphql)."""
     try:
         if offline:
-            supergraph = compose_sdls(local_sdls())
+            sdls = local_sdls()
+            supergraph = compose_sdls(sdls)
         else:
-            supergraph = asyncio.run(compose_from_services(subgraph_urls()))
+            supergraph, sdls = asyncio.run(compose_from_services(subgraph_urls()))
     except SubgraphUnreachable as exc:
         console.print(f"[red]{exc}[/red]\nIs the platform running? (`uv run score up`)")
         raise typer.Exit(2) from exc
     except CompositionError as exc:
         console.print(f"[red]composition refused:[/red] {exc}")
         raise typer.Exit(1) from exc
-    text = schema_file_text(supergraph)
-    current = output.read_text(encoding="utf-8") if output.exists() else ""
+    files = {output: schema_file_text(supergraph)}
+    files.update({artefact / name: text for name, text in artefact_files(sdls).items()})
+    # A subgraph no longer composed leaves no SDL behind to fall back on.
+    gone = [path for path in artefact.glob("*.graphql") if path not in files]
+    stale = {
+        path: text
+        for path, text in files.items()
+        if (path.read_text(encoding="utf-8") if path.exists() else "") != text
+    }
     if check:
-        if current == text:
-            console.print(f"{output.name} is up to date")
+        if not stale and not gone:
+            console.print(f"{output.name} and {artefact.name}/ are up to date")
             return
-        diff = difflib.unified_diff(
-            current.splitlines(), text.splitlines(), "committed", "composed", lineterm="", n=1
-        )
-        console.print("\n".join(list(diff)[:80]), markup=False, highlight=False)
-        console.print(f"[red]{output.name} is stale:[/red] run `uv run score graph compose`")
+        for path, text in stale.items():
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            diff = difflib.unified_diff(
+                current.splitlines(), text.splitlines(), "committed", "composed", lineterm="", n=1
+            )
+            console.print("\n".join(list(diff)[:80]), markup=False, highlight=False)
+            console.print(f"[red]{path.name} is stale:[/red] run `uv run score graph compose`")
+        for path in gone:
+            console.print(
+                f"[red]{path.name} is no subgraph's:[/red] run `uv run score graph compose`"
+            )
         raise typer.Exit(1)
     console.print(_summary(supergraph))
-    if current == text:
-        console.print(f"{output.name} unchanged")
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}")
+    artefact.mkdir(parents=True, exist_ok=True)
+    for path in gone:
+        path.unlink()
+        console.print(f"removed {path}")
+    for path in files:
+        if path in stale:
+            path.write_text(stale[path], encoding="utf-8")
+            console.print(f"wrote {path}")
+        else:
+            console.print(f"{path.name} unchanged")

@@ -26,23 +26,43 @@ from services.gateway.graph.limits import GraphLimits, check_cost
 from services.gateway.graph.operation import OperationCache, PreparedOperation
 from services.gateway.graph.planner import Fetch, QueryPlan
 from services.gateway.graph.shaper import Shaper
+from services.gateway.graph.supergraph import FieldTree
 from services.gateway.graph.writes import MutationKey, require_write_scope
 
 logger = logging.getLogger("score.gateway.graph")
 
 UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
 INTROSPECTION_DISABLED_CODE = "INTROSPECTION_DISABLED"
+# A subgraph refusing the forwarded identity says so by status; the client hears it as such.
+REFUSED_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN"}
 JSONObject = dict[str, Any]
+Origins = list[list[tuple[JSONObject, tuple[str | int, ...]]]]
+
+
+def subgraph_headers(identity_token: str, request_id: str | None = None) -> dict[str, str]:
+    """What every subgraph request carries: the identity the gateway vouches for (the
+    caller's, or the gateway's own for schema requests) and the request id. The one place
+    that decides how a subgraph learns who is calling."""
+    headers = {
+        "Authorization": f"Bearer {identity_token}",
+        "Accept": "application/graphql-response+json, application/json",
+    }
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
+    return headers
 
 
 class SubgraphFailure(Exception):
     """A subgraph gave no GraphQL answer: its fields become null with an error."""
 
-    def __init__(self, subgraph: str, reason: str, message: str) -> None:
+    def __init__(
+        self, subgraph: str, reason: str, message: str, code: str = UNAVAILABLE_CODE
+    ) -> None:
         super().__init__(f"{subgraph}: {reason}")
         self.subgraph = subgraph
         self.reason = reason
         self.message = message
+        self.code = code
 
 
 @dataclass
@@ -73,14 +93,18 @@ class SubgraphClient:
         if kind == "entities":
             entry["representations"] = representations
         self.trace.append(entry)
+        url = self.urls.get(subgraph)
+        if url is None:
+            # The graph names a subgraph the configuration no longer lists.
+            raise SubgraphFailure(
+                subgraph, "no URL is configured", f"The {subgraph} service is unavailable"
+            )
         try:
             response = await self.http.post(
-                self.urls[subgraph],
+                url,
                 json=payload,
                 headers={
-                    "Authorization": f"Bearer {self.identity_token}",
-                    "X-Request-ID": self.request_id,
-                    "Accept": "application/graphql-response+json, application/json",
+                    **subgraph_headers(self.identity_token, self.request_id),
                     **(key.headers() if key is not None else {}),
                 },
             )
@@ -101,9 +125,18 @@ class SubgraphClient:
         except ValueError:
             body = None
         if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+            status = response.status_code
+            if status in REFUSED_CODES:
+                # An expired or refused forwarded identity is not an outage.
+                raise SubgraphFailure(
+                    subgraph,
+                    f"HTTP {status}: the forwarded identity was refused",
+                    f"The {subgraph} service refused the request's credentials (HTTP {status})",
+                    REFUSED_CODES[status],
+                )
             raise SubgraphFailure(
                 subgraph,
-                f"HTTP {response.status_code} without a GraphQL response",
+                f"HTTP {status} without a GraphQL response",
                 f"The {subgraph} service is unavailable",
             )
         return body
@@ -160,8 +193,19 @@ def _unavailable(failure: SubgraphFailure, path: list[str | int]) -> JSONObject:
     return {
         "message": failure.message,
         "path": path,
-        "extensions": {"code": UNAVAILABLE_CODE, "service": failure.subgraph},
+        "extensions": {"code": failure.code, "service": failure.subgraph},
     }
+
+
+def _pick(value: Any, tree: FieldTree) -> Any:
+    """The part of a required field's value its @requires selects (lists crossed)."""
+    if not tree or value is None:
+        return value
+    if isinstance(value, list):
+        return [_pick(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {name: _pick(value.get(name), inner) for name, inner in tree}
 
 
 class _Execution:
@@ -180,6 +224,8 @@ class _Execution:
         self.operation_name = operation_name
         self.data: JSONObject = {}
         self.errors: list[JSONObject] = []
+        # (object, reserved key) -> why a required field never arrived on that object
+        self.missing: dict[tuple[int, str], SubgraphFailure] = {}
 
     def _used_variables(self, fetches: tuple[Fetch, ...]) -> JSONObject:
         return {
@@ -263,33 +309,53 @@ class _Execution:
             path = error.get("path") if isinstance(error, dict) else None
             self.errors.append(_subgraph_error(error, list(path) if path else None))
 
-    def _representations(
-        self, fetch: Fetch
-    ) -> tuple[list[JSONObject], list[list[tuple[JSONObject, tuple[str | int, ...]]]]]:
+    def _representations(self, fetch: Fetch) -> tuple[list[JSONObject], Origins]:
         typename_key = self.plan.typename_key
         prefix = self.plan.export_prefix
         index: dict[Any, int] = {}
         representations: list[JSONObject] = []
-        origins: list[list[tuple[JSONObject, tuple[str | int, ...]]]] = []
+        origins: Origins = []
         for obj, path in _objects(self.data, fetch.path, ()):
             if obj.get(typename_key) != fetch.type_name:
                 continue
             values = [obj.get(prefix + name) for name in fetch.key_fields]
             if any(value is None for value in values):
                 continue
-            identity = tuple(_hashable(value) for value in values)
+            identity: Any = tuple(_hashable(value) for value in values)
+            representation: JSONObject | None = None
+            if fetch.required:
+                failure = next(
+                    (
+                        self.missing[(id(obj), prefix + name)]
+                        for name, _ in fetch.required
+                        if (id(obj), prefix + name) in self.missing
+                    ),
+                    None,
+                )
+                if failure is not None:
+                    # What the field requires never came: it is as unavailable as that.
+                    for key in fetch.fields:
+                        obj[key] = None
+                        self.errors.append(_unavailable(failure, [*path, key]))
+                    continue
+                representation = {"__typename": fetch.type_name}
+                representation.update(zip(fetch.key_fields, values, strict=True))
+                for name, inner in fetch.required:
+                    representation[name] = _pick(obj.get(prefix + name), inner)
+                identity = json.dumps(representation, sort_keys=True, default=str)
             position = index.get(identity)
             if position is None:
                 position = index[identity] = len(representations)
-                representation: JSONObject = {"__typename": fetch.type_name}
-                representation.update(zip(fetch.key_fields, values, strict=True))
+                if representation is None:
+                    representation = {"__typename": fetch.type_name}
+                    representation.update(zip(fetch.key_fields, values, strict=True))
                 representations.append(representation)
                 origins.append([])
             origins[position].append((obj, path))
         return representations, origins
 
     async def _entities(self, subgraph: str, fetches: tuple[Fetch, ...]) -> None:
-        active: list[tuple[Fetch, list[list[tuple[JSONObject, tuple[str | int, ...]]]]]] = []
+        active: list[tuple[Fetch, Origins]] = []
         variables: JSONObject = {}
         for fetch in fetches:
             representations, origins = self._representations(fetch)
@@ -313,6 +379,8 @@ class _Execution:
                         for key in fetch.fields:
                             obj[key] = None
                             self.errors.append(_unavailable(failure, [*path, key]))
+                        for key in fetch.hidden:
+                            self.missing[(id(obj), key)] = failure
             return
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         by_alias = {f"_{fetch.id}": (fetch, origins) for fetch, origins in active}
@@ -334,7 +402,7 @@ class _Execution:
     @staticmethod
     def _entity_errors(
         error: Any,
-        by_alias: Mapping[str, tuple[Fetch, list[list[tuple[JSONObject, tuple[str | int, ...]]]]]],
+        by_alias: Mapping[str, tuple[Fetch, Origins]],
     ) -> list[JSONObject]:
         path = error.get("path") if isinstance(error, dict) else None
         if not path or len(path) < 2 or path[0] not in by_alias or not isinstance(path[1], int):
@@ -436,7 +504,7 @@ async def run_operation(
                 INTROSPECTION_DISABLED_CODE,
             )
         coerced = _coerce(prepared, raw_variables)
-        check_cost(cache.supergraph.schema, prepared.operation, prepared.fragments, coerced, limits)
+        check_cost(cache.cost(prepared, coerced), limits)
         plan = cache.plan(prepared, coerced)
     except RequestErrors as exc:
         return {"errors": exc.errors}

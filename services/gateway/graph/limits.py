@@ -7,10 +7,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
-    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -23,10 +23,9 @@ from graphql import (
 from pydantic import BaseModel, Field
 
 from services.gateway.graph.errors import RequestError
+from services.gateway.graph.supergraph import ListSize, Supergraph
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
-# Arguments that say how many items a list field returns (cursor pagination's page size).
-PAGE_SIZE_ARGUMENTS = ("first", "last", "limit", "pageSize")
 
 
 class GraphLimits(BaseModel):
@@ -37,11 +36,12 @@ class GraphLimits(BaseModel):
     max_depth: int = Field(default=12, gt=0)
     max_aliases: int = Field(default=30, ge=0)
     max_root_fields: int = Field(default=20, gt=0)
-    # Estimated cost: each field costs 1, multiplied by the page size of enclosing lists.
+    # Estimated cost: each field costs 1 (or its @cost), multiplied by the sizes of the
+    # enclosing lists (their page size or declared @listSize).
     max_cost: int = Field(default=50_000, gt=0)
     # Introspection for everyone (development); otherwise only callers with the admin scope.
     introspection: bool = False
-    # Items assumed for a list field without a page-size argument (first, last, limit).
+    # Items assumed for a list field whose subgraph declares no @listSize.
     default_list_size: int = Field(default=10, gt=0)
     # Parsed documents and plans kept, most recently used first.
     plan_cache_size: int = Field(default=500, gt=0)
@@ -163,95 +163,139 @@ def check_shape(
 
 
 class _Cost:
+    """Each field weighs 1 (or its ``@cost``, or its type's), plus the ``@cost`` of the
+    arguments given; a list field multiplies what it selects by its size: the largest
+    slicing argument of its ``@listSize`` (``first``), else its assumed size, else the
+    configured default. ``sizedFields`` moves that multiplier to the child fields that
+    hold the items (a connection's ``items``)."""
+
     def __init__(
         self,
-        schema: GraphQLSchema,
+        supergraph: Supergraph,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         default_list_size: int,
     ) -> None:
-        self.schema = schema
+        self.schema = supergraph.schema
+        self.model = supergraph.cost
         self.fragments = fragments
         self.variables = variables
         self.default_list_size = default_list_size
-        self._memo: dict[tuple[str, bool], int] = {}
+        self._memo: dict[tuple[str, frozenset[tuple[str, int]]], int] = {}
+        # Variables whose values the estimate read.
+        self.read: set[str] = set()
 
-    def page_size(self, node: FieldNode) -> int | None:
+    def _argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
         for argument in node.arguments or ():
-            if argument.name.value not in PAGE_SIZE_ARGUMENTS:
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                found = self.variables.get(value.name.value)
-                if isinstance(found, int):
-                    return found
-        return None
+            if argument.name.value == name:
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return int(value.value)
+                if isinstance(value, VariableNode):
+                    self.read.add(value.name.value)
+                    return self.variables.get(value.name.value)
+                return None
+        found = definition.args.get(name)
+        return found.default_value if found is not None else None
 
-    def of(self, selection_set: SelectionSetNode, parent: GraphQLNamedType, paged: bool) -> int:
+    def _size(self, node: FieldNode, definition: GraphQLField, declared: ListSize) -> int:
+        sizes = [
+            value
+            for name in declared.slicing_arguments
+            if isinstance(value := self._argument(node, definition, name), int)
+        ]
+        if sizes:
+            return max(sizes)
+        return declared.assumed_size or self.default_list_size
+
+    def _weight(self, parent: str, node: FieldNode, definition: GraphQLField) -> int:
+        name = node.name.value
+        weight = self.model.field_weights.get(parent, {}).get(name)
+        if weight is None:
+            weight = self.model.type_weights.get(get_named_type(definition.type).name, 1)
+        given = {argument.name.value for argument in node.arguments or ()}
+        for argument, extra in self.model.argument_weights.get(parent, {}).get(name, {}).items():
+            if argument in given:
+                weight += extra
+        return max(weight, 0)  # a negative @cost lightens a field, never below nothing
+
+    def of(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, sized: Mapping[str, int]
+    ) -> int:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, paged)
+                total += self.field(selection, parent, sized)
             elif isinstance(selection, InlineFragmentNode):
                 condition = (
                     self.schema.get_type(selection.type_condition.name.value)
                     if selection.type_condition
                     else parent
                 )
-                total += self.of(selection.selection_set, condition or parent, paged)
+                total += self.of(selection.selection_set, condition or parent, sized)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self.fragment(selection.name.value, paged)
+                total += self.fragment(selection.name.value, sized)
         return total
 
-    def fragment(self, name: str, paged: bool) -> int:
-        key = (name, paged)
+    def fragment(self, name: str, sized: Mapping[str, int]) -> int:
+        key = (name, frozenset(sized.items()))
         if key not in self._memo:
             definition = self.fragments[name]
             condition = self.schema.get_type(definition.type_condition.name.value)
             assert condition is not None  # the document is validated
-            self._memo[key] = self.of(definition.selection_set, condition, paged)
+            self._memo[key] = self.of(definition.selection_set, condition, sized)
         return self._memo[key]
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType, paged: bool) -> int:
-        if node.selection_set is None:
-            return 1
+    def field(self, node: FieldNode, parent: GraphQLNamedType, sized: Mapping[str, int]) -> int:
         definition = None
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(node.name.value)
-        if definition is None:  # introspection: counted field by field
-            return 1 + self.of(node.selection_set, parent, True)
-        size = self.page_size(node)
-        if size is not None:
-            multiplier = size
-        elif is_list_type(get_nullable_type(definition.type)) and not paged:
+        if definition is None:  # __typename and introspection: counted field by field
+            inner = self.of(node.selection_set, parent, {}) if node.selection_set else 0
+            return 1 + inner
+        weight = self._weight(parent.name, node, definition)
+        if node.selection_set is None:
+            return weight
+        declared = self.model.list_size(parent.name, node.name.value)
+        child_sized: dict[str, int] = {}
+        if node.name.value in sized:
+            multiplier = sized[node.name.value]
+        elif declared is not None and declared.sized_fields:
+            multiplier = 1
+            size = self._size(node, definition, declared)
+            child_sized = dict.fromkeys(declared.sized_fields, size)
+        elif declared is not None:
+            multiplier = self._size(node, definition, declared)
+        elif is_list_type(get_nullable_type(definition.type)):
             multiplier = self.default_list_size
         else:
             multiplier = 1
         named = get_named_type(definition.type)
-        return 1 + multiplier * self.of(node.selection_set, named, size is not None)
+        return weight + multiplier * self.of(node.selection_set, named, child_sized)
 
 
-def check_cost(
-    schema: GraphQLSchema,
+def estimate_cost(
+    supergraph: Supergraph,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
-    limits: GraphLimits,
-) -> int:
-    """The operation's estimated cost (validated document, coerced variables)."""
-    root = schema.get_root_type(operation.operation)
+    default_list_size: int,
+) -> tuple[int, tuple[str, ...]]:
+    """The operation's estimated cost (validated document, coerced variables), and the
+    variables it depends on (page sizes): the same values give the same cost."""
+    root = supergraph.schema.get_root_type(operation.operation)
     assert root is not None  # the document is validated
-    cost = _Cost(schema, fragments, variables, limits.default_list_size).of(
-        operation.selection_set, root, False
-    )
+    walk = _Cost(supergraph, fragments, variables, default_list_size)
+    return walk.of(operation.selection_set, root, {}), tuple(sorted(walk.read))
+
+
+def check_cost(cost: int, limits: GraphLimits) -> None:
     if cost > limits.max_cost:
         raise _exceeded(
             "The operation's estimated cost is {actual}; at most {limit} is allowed "
-            "(each field costs 1, times the page size of the lists around it)",
+            "(each field costs 1 or its declared @cost, times the sizes of the lists "
+            "around it: their page size or declared @listSize)",
             cost,
             limits.max_cost,
             "COST_LIMIT_EXCEEDED",
         )
-    return cost

@@ -24,7 +24,12 @@ from graphql import (
 
 from services.gateway.graph.composer import Supergraph
 from services.gateway.graph.errors import MutationOverGet, RequestError, RequestErrors
-from services.gateway.graph.limits import INTROSPECTION_FIELDS, GraphLimits, check_shape
+from services.gateway.graph.limits import (
+    INTROSPECTION_FIELDS,
+    GraphLimits,
+    check_shape,
+    estimate_cost,
+)
 from services.gateway.graph.planner import (
     Planner,
     QueryPlan,
@@ -36,6 +41,8 @@ from services.gateway.graph.planner import (
 # Plans of one operation for different @skip/@include values: bounded, since each
 # condition variable can double them.
 PLANS_PER_OPERATION = 16
+# Costs of one operation remembered for different page sizes.
+COSTS_PER_OPERATION = 64
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -83,6 +90,9 @@ class PreparedOperation:
     passthrough: str | None
     reserved_names: frozenset[str]
     plans: dict[tuple[bool, ...], QueryPlan] = field(default_factory=dict)
+    # Estimated costs by the values of the variables they depend on (page sizes).
+    cost_variables: tuple[str, ...] | None = None
+    costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -213,6 +223,26 @@ class OperationCache:
         )
         parsed.prepared[operation_name] = prepared
         return prepared
+
+    def cost(self, prepared: PreparedOperation, variables: Mapping[str, Any]) -> int:
+        """The operation's estimated cost, computed once per page size."""
+        if prepared.cost_variables is not None:
+            key = tuple(repr(variables.get(name)) for name in prepared.cost_variables)
+            found = prepared.costs.get(key)
+            if found is not None:
+                return found
+        cost, depends_on = estimate_cost(
+            self.supergraph,
+            prepared.operation,
+            prepared.fragments,
+            variables,
+            self.limits.default_list_size,
+        )
+        prepared.cost_variables = depends_on
+        if len(prepared.costs) < COSTS_PER_OPERATION:
+            key = tuple(repr(variables.get(name)) for name in depends_on)
+            prepared.costs[key] = cost
+        return cost
 
     def plan(self, prepared: PreparedOperation, variables: Mapping[str, Any]) -> QueryPlan:
         key = tuple(bool(variables.get(name)) for name in prepared.conditions)

@@ -3,6 +3,9 @@
 Root fields are grouped by the subgraph that owns them (mutation fields stay in order);
 a field another subgraph resolves is fetched through that subgraph's ``_entities`` with
 the key fields (and ``__typename``) added, under reserved aliases, to the parent fetch.
+A field with ``@requires`` is always fetched that way, its representations carrying the
+required fields, which are planned like client fields under reserved aliases; a field a
+subgraph ``@provides`` along the path is taken from that subgraph's answer.
 Fetches are arranged in waves: every fetch of a wave needs only the data of the waves
 before it, so the executor sends one request per subgraph per wave.
 """
@@ -37,8 +40,14 @@ from graphql import (
     print_ast,
 )
 
-from services.gateway.graph.composer import Supergraph
 from services.gateway.graph.shaper import Selection, compile_selection
+from services.gateway.graph.supergraph import (
+    FieldTree,
+    Supergraph,
+    merge_trees,
+    subtree,
+    tree_names,
+)
 
 CONDITIONAL_DIRECTIVES = ("skip", "include")
 # Root fields the gateway answers itself, from the public schema.
@@ -65,6 +74,10 @@ class Fetch:
     path: tuple[str, ...] = ()
     type_name: str = ""
     key_fields: tuple[str, ...] = ()
+    # Fields of the object its representations carry besides the key (@requires).
+    required: FieldTree = ()
+    # Reserved response keys it fills for later fetches (required fields).
+    hidden: tuple[str, ...] = ()
 
     @property
     def is_root(self) -> bool:
@@ -286,6 +299,7 @@ class Planner:
         if root is None:
             raise PlanningError(f"the schema has no {self.operation.operation.value} type")
         fields = self.collect(root, [self.operation.selection_set])
+        mutation = self.operation.operation is OperationType.MUTATION
         groups: list[tuple[str, dict[str, list[FieldNode]]]] = []
         for key, nodes in fields.items():
             name = nodes[0].name.value
@@ -294,9 +308,12 @@ class Planner:
             owners = self.supergraph.field_owners(root.name, name)
             if not owners:
                 raise PlanningError(f"no subgraph resolves {root.name}.{name}")
-            owner = owners[0]
-            if self.operation.operation is OperationType.MUTATION:
-                # Mutation fields run one after another: group only consecutive ones.
+            # A root field several subgraphs resolve (@shareable) goes where others
+            # already go: one request fewer. Mutation fields run one after another, so
+            # only the group just before counts.
+            chosen = [s for s, _ in groups[-1:]] if mutation else [s for s, _ in groups]
+            owner = next((s for s in owners if s in chosen), owners[0])
+            if mutation:
                 if groups and groups[-1][0] == owner:
                     groups[-1][1][key] = nodes
                 else:
@@ -307,7 +324,7 @@ class Planner:
                     groups.append((owner, {key: nodes}))
                 else:
                     group[key] = nodes
-        if self.operation.operation is OperationType.MUTATION:
+        if mutation:
             phases = tuple(self._phase([group]) for group in groups)
         else:
             phases = (self._phase(groups),) if groups else ()
@@ -326,7 +343,12 @@ class Planner:
             shape=None
             if introspection
             else compile_selection(
-                self.schema, self.collect, [root], None, self.operation.selection_set
+                self.schema,
+                self.collect,
+                [root],
+                None,
+                self.operation.selection_set,
+                self.supergraph.hidden_values,
             ),
         )
 
@@ -361,12 +383,54 @@ class Planner:
             wave=wave,
             selection=print_ast(selection_set),
             variables=tuple(used),
-            fields=fields,
+            fields=tuple(key for key in fields if not key.startswith(self.export_prefix)),
+            hidden=tuple(key for key in fields if key.startswith(self.export_prefix)),
             **entity,
         )
 
     def _export(self, name: str) -> FieldNode:
         return FieldNode(alias=NameNode(value=self.export_prefix + name), name=NameNode(value=name))
+
+    def _hidden_field(self, name: str, inner: FieldTree) -> tuple[str, list[FieldNode]]:
+        """A field a @requires needs, selected under a reserved alias."""
+
+        def selection_set(tree: FieldTree) -> SelectionSetNode | None:
+            if not tree:
+                return None
+            return SelectionSetNode(
+                selections=tuple(
+                    FieldNode(name=NameNode(value=n), selection_set=selection_set(t))
+                    for n, t in tree
+                )
+            )
+
+        key = self.export_prefix + name
+        return key, [
+            FieldNode(
+                alias=NameNode(value=key),
+                name=NameNode(value=name),
+                selection_set=selection_set(inner),
+            )
+        ]
+
+    def _target(self, parent: str, name: str, location: str, chosen: Iterable[str]) -> str:
+        """The subgraph to fetch ``parent.name`` from for objects ``location`` returned."""
+        chosen = set(chosen)
+        reachable = [
+            s
+            for s in self.supergraph.field_owners(parent, name)
+            if self.supergraph.entity_key(parent, location, s) is not None
+        ]
+        if not reachable:
+            raise PlanningError(f"{parent}.{name} cannot be reached from subgraph '{location}'")
+        # One already asked for this object's other fields, then one needing no @requires.
+        return min(
+            reachable,
+            key=lambda s: (
+                s not in chosen,
+                self.supergraph.required_fields(parent, name, s) is not None,
+            ),
+        )
 
     def _plan_fields(
         self,
@@ -375,61 +439,112 @@ class Planner:
         fields: dict[str, list[FieldNode]],
         path: tuple[str, ...],
         wave: int,
+        provided: FieldTree = (),
+        *,
+        assigned: bool = False,
     ) -> tuple[list[SelectionNode], list[Fetch]]:
         """The selections ``location`` resolves for objects of ``parent`` at ``path``, and
-        the fetches that resolve the rest elsewhere."""
-        local: list[SelectionNode] = []
-        fetches: list[Fetch] = []
+        the fetches that resolve the rest elsewhere. ``provided``: the fields ``location``
+        resolves here because the field leading to these objects @provides them;
+        ``assigned``: the fields were routed to ``location``'s _entities, which resolves
+        them all (a @requires included, from the representation)."""
+        local: dict[str, list[FieldNode]] = {}
         remote: dict[str, dict[str, list[FieldNode]]] = {}
-        for key, nodes in fields.items():
+        placed: dict[str, str] = {}  # response key -> the subgraph resolving it
+        needs: dict[str, set[str]] = {}  # subgraph -> reserved keys its fields require
+        required: dict[str, FieldTree] = {}  # subgraph -> what its representations carry
+        pending = list(fields.items())
+        while pending:
+            key, nodes = pending.pop(0)
+            if key in placed:
+                # A required field selected again (by another @requires): one selection.
+                owner = placed[key]
+                (local if owner == location else remote[owner])[key].extend(nodes)
+                continue
             name = nodes[0].name.value
             if name == "__typename":
                 continue  # answered from the public schema when the result is shaped
-            owners = self.supergraph.field_owners(parent.name, name)
-            if location in owners:
-                selection, children = self._plan_field(location, parent, key, nodes, path, wave)
-                local.append(selection)
-                fetches.extend(children)
+            if (
+                assigned
+                or name in tree_names(provided)
+                or self.supergraph.resolves_directly(parent.name, name, location)
+            ):
+                local[key] = list(nodes)
+                placed[key] = location
                 continue
-            target = next((s for s in owners if s in remote), None) or next(
-                (s for s in owners if self.supergraph.entity_key(parent.name, location, s)),
-                None,
+            target = self._target(parent.name, name, location, remote)
+            remote.setdefault(target, {})[key] = list(nodes)
+            placed[key] = target
+            needed = self.supergraph.required_fields(parent.name, name, target)
+            if needed:
+                required[target] = merge_trees(required.get(target, ()), needed)
+                for field_name, inner in needed:
+                    hidden, hidden_nodes = self._hidden_field(field_name, inner)
+                    needs.setdefault(target, set()).add(hidden)
+                    pending.append((hidden, hidden_nodes))
+        selections: list[SelectionNode] = []
+        fetches: list[Fetch] = []
+        # response key -> the wave after which its value is on the objects
+        done: dict[str, int] = {}
+        for key, nodes in local.items():
+            selection, children = self._plan_field(
+                location, parent, key, nodes, path, wave, provided
             )
-            if target is None:
-                raise PlanningError(
-                    f"{parent.name}.{name} cannot be reached from subgraph '{location}'"
-                )
-            remote.setdefault(target, {})[key] = nodes
+            selections.append(selection)
+            fetches.extend(children)
+            done[key] = max([wave, *(f.wave for f in children)])
         exported: set[str] = set()
-        for target, remote_fields in remote.items():
+        finished: dict[str, int] = {}
+
+        def schedule(target: str, waiting: frozenset[str]) -> int:
+            """Plans the fetch from ``target`` after what it requires; its last wave."""
+            if target in finished:
+                return finished[target]
+            if target in waiting:
+                raise PlanningError(f"the @requires of {parent.name} fields form a cycle")
+            start = wave + 1
+            for hidden in sorted(needs.get(target, ())):
+                owner = placed[hidden]
+                ready = done[hidden] if owner == location else schedule(owner, waiting | {target})
+                start = max(start, ready + 1)
             entity_key = self.supergraph.entity_key(parent.name, location, target)
             if entity_key is None:
                 raise PlanningError(f"no key of {parent.name} joins '{location}' to '{target}'")
             for name in ("__typename", *entity_key.fields):
                 if name not in exported:
                     exported.add(name)
-                    local.append(self._export(name))
-            selections, children = self._plan_fields(target, parent, remote_fields, path, wave + 1)
+                    selections.append(self._export(name))
+            inner, children = self._plan_fields(
+                target, parent, remote[target], path, start, assigned=True
+            )
             fragment = InlineFragmentNode(
                 type_condition=NamedTypeNode(name=NameNode(value=parent.name)),
-                selection_set=SelectionSetNode(selections=tuple(selections)),
+                selection_set=SelectionSetNode(selections=tuple(inner)),
             )
             fetches.append(
                 self._fetch(
                     target,
-                    wave + 1,
+                    start,
                     [fragment],
-                    tuple(remote_fields),
+                    tuple(remote[target]),
                     path=path,
                     type_name=parent.name,
                     key_fields=entity_key.fields,
+                    required=required.get(target, ()),
                 )
             )
             fetches.extend(children)
-        if not local:
+            finished[target] = max([start, *(f.wave for f in children)])
+            for key in remote[target]:
+                done[key] = finished[target]
+            return finished[target]
+
+        for target in remote:
+            schedule(target, frozenset())
+        if not selections:
             # Only gateway-answered fields here; a selection set cannot be empty.
-            local.append(self._export("__typename"))
-        return local, fetches
+            selections.append(self._export("__typename"))
+        return selections, fetches
 
     def _plan_field(
         self,
@@ -439,6 +554,7 @@ class Planner:
         nodes: list[FieldNode],
         path: tuple[str, ...],
         wave: int,
+        provided: FieldTree = (),
     ) -> tuple[FieldNode, list[Fetch]]:
         first = nodes[0]
         name = first.name.value
@@ -453,11 +569,18 @@ class Planner:
                 alias=alias, name=first.name, arguments=first.arguments, directives=directives
             ), []
         child_path = (*path, key)
+        # What ``location`` resolves on the objects this field returns although it does
+        # not own it: provided along the way here, or by this field's own @provides.
+        child_provided = merge_trees(
+            subtree(provided, name), self.supergraph.provided_fields(parent.name, name, location)
+        )
         fetches: list[Fetch] = []
         selections: list[SelectionNode]
         if isinstance(named, GraphQLObjectType):
             sub = self.collect(named, [n.selection_set for n in nodes if n.selection_set])
-            selections, fetches = self._plan_fields(location, named, sub, child_path, wave)
+            selections, fetches = self._plan_fields(
+                location, named, sub, child_path, wave, child_provided
+            )
         elif is_abstract_type(named):
             known = self.supergraph.possible_types.get(location, {}).get(named.name, frozenset())
             selections = [self._export("__typename")]
@@ -465,7 +588,9 @@ class Planner:
                 if possible.name not in known:
                     continue
                 sub = self.collect(possible, [n.selection_set for n in nodes if n.selection_set])
-                inner, children = self._plan_fields(location, possible, sub, child_path, wave)
+                inner, children = self._plan_fields(
+                    location, possible, sub, child_path, wave, child_provided
+                )
                 selections.append(
                     InlineFragmentNode(
                         type_condition=NamedTypeNode(name=NameNode(value=possible.name)),
@@ -530,12 +655,18 @@ def single_subgraph(
                     return
                 if name == "__typename":
                     continue
-                owners = supergraph.field_owners(parent.name, name)
-                candidates = [s for s in candidates if s in owners]
+                # A subgraph answers unchecked only for fields it resolves itself (no
+                # @requires) of types that cannot carry hidden values.
+                candidates = [
+                    s for s in candidates if supergraph.resolves_directly(parent.name, name, s)
+                ]
                 touched = True
+                named = get_named_type(parent.fields[name].type)
+                if named.name in supergraph.leaky_types:
+                    candidates = []
+                    return
                 if selection.selection_set:
-                    definition = parent.fields[name]
-                    visit(selection.selection_set, get_named_type(definition.type))
+                    visit(selection.selection_set, named)
             elif isinstance(selection, InlineFragmentNode):
                 inner = parent
                 if selection.type_condition is not None:

@@ -5,7 +5,7 @@ The shape of each selection is compiled once per plan (fragments, ``@skip``/``@i
 already decided), so shaping a response is a walk over data, not a GraphQL execution.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,8 @@ class ShapeField:
     nodes: tuple[FieldNode, ...]
     # None for leaves and __typename
     selection: "Selection | None"
+    # Enum values a subgraph may return that clients must not see (@inaccessible).
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -56,6 +58,7 @@ def compile_selection(
     object_types: Sequence[GraphQLObjectType],
     nodes: Sequence[FieldNode] | None,
     root_selection: SelectionSetNode | None = None,
+    hidden_values: Mapping[str, frozenset[str]] | None = None,
 ) -> Selection:
     by_type: dict[str, tuple[ShapeField, ...]] = {}
     selection_sets = (
@@ -76,13 +79,25 @@ def compile_selection(
             if not is_leaf_type(named):
                 if is_abstract_type(named):
                     possible = list(schema.get_possible_types(named))
-                    child = compile_selection(schema, collect, possible, field_nodes)
+                    child = compile_selection(
+                        schema, collect, possible, field_nodes, None, hidden_values
+                    )
                     child.abstract = True
                 else:
                     assert isinstance(named, GraphQLObjectType)
-                    child = compile_selection(schema, collect, [named], field_nodes)
+                    child = compile_selection(
+                        schema, collect, [named], field_nodes, None, hidden_values
+                    )
             fields.append(
-                ShapeField(key, name, object_type.name, definition.type, tuple(field_nodes), child)
+                ShapeField(
+                    key,
+                    name,
+                    object_type.name,
+                    definition.type,
+                    tuple(field_nodes),
+                    child,
+                    (hidden_values or {}).get(named.name, frozenset()),
+                )
             )
         by_type[object_type.name] = tuple(fields)
     return Selection(by_type=by_type, abstract=False)
@@ -143,6 +158,14 @@ class Shaper:
                 return None
         selection = field.selection
         if selection is None:
+            if field.hidden and raw in field.hidden:
+                self._error(
+                    f"{field.parent}.{field.name} got a value clients may not see "
+                    "(an @inaccessible enum value)",
+                    field,
+                    path,
+                )
+                return None
             return raw  # leaves come serialized from the subgraphs
         if not isinstance(raw, dict):
             self._error(f"Expected an object for {field.parent}.{field.name}.", field, path)
@@ -152,6 +175,7 @@ class Shaper:
             selection.by_type.get(type_name) if selection.abstract and type_name else None
         ) or (None if selection.abstract else next(iter(selection.by_type.values())))
         if fields is None:
+            # Also a type clients may not see (@inaccessible), which a subgraph returned.
             self._error(f"Could not resolve the type of {field.parent}.{field.name}.", field, path)
             return None
         try:

@@ -6,7 +6,8 @@ from uuid import UUID
 from sqlalchemy import ARRAY, Column, String
 from sqlmodel import Field
 
-from services.gateway.db import Table, created_at_field, enum_field, timestamp_field
+from services.gateway.db import Table
+from shared.columns import created_at_field, enum_field, timestamp_field
 from shared.enums import Role
 from shared.ids import new_id
 

@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import SecretStr
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.gateway.db import changes, utcnow
+from services.gateway.db import changes
 from services.gateway.keys.models import ApiKey
 from services.gateway.keys.repository import api_key_repository
 from services.gateway.keys.schemas import (
@@ -25,6 +25,7 @@ from services.gateway.keys.schemas import (
     ApiKeyPublic,
     CreatedApiKey,
 )
+from shared.columns import utcnow
 from shared.identity import Principal
 from shared.problems import Conflict, NotFound, Unauthenticated
 

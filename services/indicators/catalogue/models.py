@@ -9,7 +9,8 @@ from sqlalchemy import ARRAY, Numeric, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field
 
-from services.indicators.db import Table, created_at_field, timestamp_field
+from services.indicators.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

@@ -1,9 +1,11 @@
 """Indicator catalogue queries. The catalogue is programme information, not tenant data."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +48,43 @@ class IndicatorRepository:
             statement = statement.where(Indicator.active == active)
         statement = keyset_page(statement, col(Indicator.id), page)
         return list((await session.exec(statement)).all())
+
+    async def catalogue(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str | None = None,
+        module_code: str | None = None,
+        include_inactive: bool = False,
+    ) -> list[Indicator]:
+        """The whole catalogue in code order (tens of rows: the graph reads it unpaged)."""
+        statement = select(Indicator)
+        if kind is not None:
+            statement = statement.where(col(Indicator.kind) == kind)
+        if module_code is not None:
+            statement = statement.where(col(Indicator.module_code) == module_code)
+        if not include_inactive:
+            statement = statement.where(col(Indicator.active))
+        return list((await session.exec(statement.order_by(col(Indicator.code)))).all())
+
+    async def insert_missing(
+        self, session: AsyncSession, indicators: Iterable[dict[str, Any]]
+    ) -> list[Indicator]:
+        """Insert the indicators whose code is not in the catalogue yet (a concurrent seeder's
+        are skipped, not an error); the inserted ones, in id order."""
+        inserted_ids: list[UUID] = []
+        for values in indicators:
+            result = await session.execute(
+                insert(Indicator)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["code"])
+                .returning(col(Indicator.id))
+            )
+            inserted_ids.extend(result.scalars().all())
+        if not inserted_ids:
+            return []
+        statement = select(Indicator).where(col(Indicator.id).in_(inserted_ids))
+        return list((await session.exec(statement.order_by(col(Indicator.id)))).all())
 
     async def derived(self, session: AsyncSession) -> list[Indicator]:
         """Every indicator with a formula (few: the catalogue is tens of rows)."""

@@ -17,7 +17,8 @@ from services.indicators.catalogue.schemas import (
     IndicatorUpdate,
     IndicatorVersionPublic,
 )
-from services.indicators.db import changes, utcnow
+from services.indicators.db import changes
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.events import IndicatorChanged, IndicatorCreated, IndicatorSnapshot
 from shared.identity import Principal

@@ -4,13 +4,10 @@ Each entry passes the same rules as an indicator the ILO adds through the API.
 """
 
 from decimal import Decimal
-from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.catalogue.models import Indicator
+from services.indicators.catalogue.repository import indicator_repository
 from services.indicators.catalogue.schemas import (
     Direction,
     Disaggregation,
@@ -19,7 +16,7 @@ from services.indicators.catalogue.schemas import (
     IndicatorKind,
 )
 from services.indicators.catalogue.service import catalogue_service, indicator_columns
-from services.indicators.db import utcnow
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
 from shared.ids import new_id
@@ -424,22 +421,15 @@ async def ensure_standard_indicators(session: AsyncSession) -> int:
 
     Returns how many were inserted. Safe to run on every deployment and concurrently.
     """
-    inserted_ids: list[UUID] = []
-    for data in STANDARD_INDICATORS:
-        result = await session.execute(
-            insert(Indicator)
-            .values(id=new_id(), version=1, created_at=utcnow(), **indicator_columns(data))
-            .on_conflict_do_nothing(index_elements=["code"])
-            .returning(col(Indicator.id))
-        )
-        inserted_ids.extend(result.scalars().all())
-    if not inserted_ids:
-        return 0
-    rows = await session.exec(
-        select(Indicator).where(col(Indicator.id).in_(inserted_ids)).order_by(col(Indicator.id))
+    inserted = await indicator_repository.insert_missing(
+        session,
+        (
+            {"id": new_id(), "version": 1, "created_at": utcnow(), **indicator_columns(data)}
+            for data in STANDARD_INDICATORS
+        ),
     )
-    for indicator in rows.all():
+    for indicator in inserted:
         await catalogue_service.record_created(
             session, indicator, principal=SEEDER, reason=SEED_REASON
         )
-    return len(inserted_ids)
+    return len(inserted)

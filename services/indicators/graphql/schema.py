@@ -4,7 +4,7 @@
 import strawberry
 from strawberry.fastapi import GraphQLRouter
 
-from services.indicators.graphql import queries
+from services.indicators.catalogue.repository import indicator_repository
 from services.indicators.graphql.context import GraphQLContext, get_context
 from services.indicators.graphql.types import (
     INDICATOR_KINDS,
@@ -13,9 +13,10 @@ from services.indicators.graphql.types import (
     Info,
     MeasurementRound,
 )
-from services.indicators.implementation.mutations import ImplementationMutations
+from services.indicators.improvement_projects.mutations import ImplementationMutations
+from services.indicators.rounds.repository import round_repository
 from services.indicators.values.mutations import ValueMutations
-from shared.graphql import parse_choice, parse_id, subgraph_router, subgraph_schema
+from shared.graphql import list_size, parse_choice, parse_id, subgraph_router, subgraph_schema
 
 
 async def _indicators(
@@ -27,7 +28,7 @@ async def _indicators(
     if kind is not None:
         parse_choice(kind, "kind", INDICATOR_KINDS)
     async with info.context.database() as session:
-        rows = await queries.catalogue(
+        rows = await indicator_repository.catalogue(
             session, kind=kind, module_code=module_code, include_inactive=include_inactive
         )
     return [Indicator.from_row(row) for row in rows]
@@ -37,19 +38,23 @@ async def _rounds(info: Info, project_id: strawberry.ID) -> list[MeasurementRoun
     parsed = parse_id(project_id, "projectId")
     context = info.context
     async with context.database() as session:
-        rows = await queries.rounds(session, parsed, principal=context.principal)
+        rows = await round_repository.of_project(session, parsed, principal=context.principal)
     return [MeasurementRound.from_row(row) for row in rows]
 
 
+# Root fields are nullable: a query may also ask other services, and this one being down
+# must cost only its own fields, not the whole answer.
 @strawberry.type
 class Query:
-    indicators: list[Indicator] = strawberry.field(
+    indicators: list[Indicator] | None = strawberry.field(
         resolver=_indicators,
         description="The indicator catalogue (active definitions unless includeInactive)",
+        directives=[list_size(assumed=100)],
     )
-    rounds: list[MeasurementRound] = strawberry.field(
+    rounds: list[MeasurementRound] | None = strawberry.field(
         resolver=_rounds,
         description="A project's measurement rounds; empty for a project you take no part in",
+        directives=[list_size(assumed=10)],
     )
 
 

@@ -9,19 +9,17 @@ import strawberry
 
 from services.indicators.catalogue.models import Indicator as IndicatorRow
 from services.indicators.graphql.context import GraphQLContext
-from services.indicators.graphql.loaders import (
-    CompositionRow,
-    SatisfactionRow,
-    TeamRow,
-    ValueFilter,
-    ValueRow,
+from services.indicators.graphql.loaders import ValueFilter, ValueRow
+from services.indicators.improvement_projects.models import (
+    ImprovementProject as ImprovementProjectRow,
 )
-from services.indicators.implementation.models import ImprovementProject as ImprovementProjectRow
-from services.indicators.implementation.schemas import ProjectPublic
-from services.indicators.values.models import MeasurementRound as MeasurementRoundRow
-from services.indicators.values.schemas import RoundPublic
+from services.indicators.improvement_projects.schemas import ProjectPublic
+from services.indicators.rounds.models import MeasurementRound as MeasurementRoundRow
+from services.indicators.rounds.schemas import RoundPublic
+from services.indicators.satisfaction.repository import SatisfactionTally
+from services.indicators.teams.repository import MembersOf, TeamSummary
 from shared import enums
-from shared.graphql import parse_choice, parse_id
+from shared.graphql import list_size, parse_choice, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -282,7 +280,7 @@ class TeamComposition:
     count: int
 
     @classmethod
-    def from_row(cls, row: CompositionRow) -> Self:
+    def from_row(cls, row: MembersOf) -> Self:
         return cls(role=enums.ParticipantRole(row.role), sex=enums.Sex(row.sex), count=row.members)
 
 
@@ -297,7 +295,7 @@ class ImprovementTeam:
     last_meeting_on: date | None
 
     @classmethod
-    def from_row(cls, row: TeamRow) -> Self:
+    def from_row(cls, row: TeamSummary) -> Self:
         return cls(
             id=_id(row.team.id),
             formed_on=row.team.formed_on,
@@ -317,7 +315,7 @@ class SatisfactionSummary:
     average_rating: float = strawberry.field(description="From 1 to 5")
 
     @classmethod
-    def from_row(cls, row: SatisfactionRow) -> Self:
+    def from_row(cls, row: SatisfactionTally) -> Self:
         return cls(
             n=row.n,
             satisfied=row.satisfied,
@@ -377,12 +375,17 @@ class Enterprise:
         visible = await info.context.loaders.enterprise.load(enterprise_id)
         return cls(id=_id(enterprise_id)) if visible else None
 
-    indicator_values: list[IndicatorValue] = strawberry.field(
+    # Nullable: the enterprise comes from enrolment, and this service being down must
+    # cost only these fields, not the enterprise.
+    indicator_values: list[IndicatorValue] | None = strawberry.field(
         resolver=_indicator_values,
         description="Its captured values, current versions only unless currentOnly is false",
+        directives=[list_size(assumed=100)],
     )
-    improvement_projects: list[ImprovementProject] = strawberry.field(
-        resolver=_improvement_projects, description="Its improvement projects, oldest first"
+    improvement_projects: list[ImprovementProject] | None = strawberry.field(
+        resolver=_improvement_projects,
+        description="Its improvement projects, oldest first",
+        directives=[list_size(assumed=20)],
     )
     improvement_team: ImprovementTeam | None = strawberry.field(
         resolver=_improvement_team, description="Its EIT; null until one is formed"

@@ -4,16 +4,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, false, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
-from services.indicators.tenancy import enterprise_visible
+from services.indicators.tenancy import cohort_visible, enterprise_visible, value_visible
 from services.indicators.values.models import IndicatorValue
-from services.indicators.values.repository import value_visible
-from shared.enums import Role
 from shared.identity import Principal
 
 
@@ -23,23 +20,6 @@ class ExportedValue:
     indicator_code: str
     indicator_kind: str
     enterprise_name: str
-
-
-def cohort_visible(principal: Principal) -> ColumnElement[bool]:
-    """A cohort is its partner's, its project manager's, its trainers' and its members'
-    (an enterprise user's exports still hold only its own values)."""
-    match principal.role:
-        case Role.ilo_global | Role.service:
-            return true()
-        case Role.programme_manager:
-            return col(ReplicaCohort.project_id) == principal.project_id
-        case Role.partner_staff:
-            return col(ReplicaCohort.partner_id) == principal.organisation_id
-        case Role.trainer:
-            return col(ReplicaCohort.trainer_ids).contains([principal.trainer_id])
-        case Role.enterprise_user:
-            return col(ReplicaCohort.enterprise_ids).contains([principal.enterprise_id])
-    return false()
 
 
 class ImportRepository:

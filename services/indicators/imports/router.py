@@ -9,11 +9,14 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.indicators.imports.export import export_service
+from services.indicators.imports.files import CONTENT_TYPES, ValueFile
 from services.indicators.imports.parsing import FileFormat, detect_format
 from services.indicators.imports.schemas import ImportMode, ImportReport
-from services.indicators.imports.service import import_service
-from services.indicators.imports.templates import CONTENT_TYPES, ValueFile, template_service
+from services.indicators.imports.service import (
+    import_service,
+    template_service,
+    value_export_service,
+)
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 from shared.problems import InvalidInput, Problem, field_error
@@ -194,7 +197,7 @@ async def export_values(
     round_id: UUID | None = None,
     file_format: FormatQuery = "xlsx",
 ) -> Response:
-    file = await export_service.values(
+    file = await value_export_service.values(
         session,
         file_format=file_format,
         principal=principal,

@@ -1,13 +1,26 @@
-"""Bulk import: a CSV or XLSX file becomes one value batch, its errors mapped back to cells."""
+"""Values in and out as files: a CSV or XLSX import becomes one value batch (its errors mapped
+back to cells), a round's pre-filled template, and exports of current values in the template
+layout (so an export can be edited and re-imported)."""
 
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes
+from services.indicators.imports.files import (
+    ValueFile,
+    derived_row,
+    exported_row,
+    required_parts,
+    row_cells,
+    slug,
+    write_file,
+)
 from services.indicators.imports.parsing import (
     COLUMNS,
     FileFormat,
@@ -21,11 +34,13 @@ from services.indicators.imports.parsing import (
 )
 from services.indicators.imports.repository import import_repository
 from services.indicators.imports.schemas import ImportMode, ImportReport, ImportRowError
+from services.indicators.rounds.repository import round_repository
 from services.indicators.tenancy import can_enter_values
 from services.indicators.values.schemas import BatchResult, ValueBatch
 from services.indicators.values.service import value_service
+from services.indicators.values.validation import MEASURABLE_STAGES
 from shared.identity import Principal
-from shared.problems import Conflict, Forbidden, InvalidInput
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
 
 # The value batch's own ceiling: one file is one batch.
 MAX_ROWS = 100_000
@@ -262,3 +277,138 @@ class ImportService:
 
 
 import_service = ImportService()
+
+
+class TemplateService:
+    async def template(
+        self,
+        session: AsyncSession,
+        *,
+        round_id: UUID,
+        file_format: FileFormat,
+        principal: Principal,
+        enterprise_id: UUID | None = None,
+    ) -> ValueFile:
+        """A row for each value the round needs from each enterprise the caller enters for."""
+        if not can_enter_values(principal):
+            raise Forbidden(f"A {principal.role.value} does not enter indicator values")
+        measurement_round = await round_repository.get(session, round_id, principal=principal)
+        if measurement_round is None:
+            raise NotFound(f"Measurement round {round_id} not found")
+        if enterprise_id is not None:
+            enterprise = await import_repository.get_enterprise(
+                session, enterprise_id, principal=principal
+            )
+            if enterprise is None:
+                raise NotFound(f"Enterprise {enterprise_id} not found")
+        enterprises = await import_repository.enrolled_enterprises(
+            session,
+            project_id=measurement_round.project_id,
+            stages=MEASURABLE_STAGES,
+            principal=principal,
+            enterprise_id=enterprise_id,
+        )
+        if enterprise_id is not None and not enterprises:
+            raise InvalidInput(
+                "The enterprise is not enrolled in the round's project",
+                errors=[
+                    field_error(
+                        "query.enterprise_id",
+                        "not_enrolled",
+                        "the enterprise takes no part in this round's project",
+                        str(enterprise_id),
+                    )
+                ],
+            )
+        indicators = await import_repository.enterable_indicators(session)
+        derived = await import_repository.derived_indicators(session)
+        rows = [
+            row_cells(
+                enterprise_id=enterprise.id,
+                enterprise_name=enterprise.name,
+                indicator_code=indicator.code,
+                round_id=measurement_round.id,
+                project_id=measurement_round.project_id,
+                sex=sex,
+                role=role,
+            )
+            for enterprise in enterprises
+            for indicator in indicators
+            for sex, role in required_parts(indicator.disaggregations)
+        ]
+        name = slug(measurement_round.name)
+        if enterprise_id is not None and enterprises:
+            name += "-" + slug(enterprises[0].name)
+        return ValueFile(
+            filename=f"score-template-{name}.{file_format}",
+            file_format=file_format,
+            # The indicators sheet lists the derived ones too, with what they come from.
+            content=write_file(rows, file_format, indicators=[*indicators, *derived]),
+        )
+
+
+template_service = TemplateService()
+
+
+class ValueExportService:
+    async def values(
+        self,
+        session: AsyncSession,
+        *,
+        file_format: FileFormat,
+        principal: Principal,
+        enterprise_id: UUID | None = None,
+        cohort_id: UUID | None = None,
+        round_id: UUID | None = None,
+    ) -> ValueFile:
+        """The current values of one enterprise, or of a cohort's enterprises in its project.
+
+        Entered values only in the values sheet (so the file imports again as it is);
+        derived values, computed from the others, on the XLSX file's derived sheet."""
+        if (enterprise_id is None) == (cohort_id is None):
+            raise InvalidInput(
+                "Export one enterprise or one cohort",
+                errors=[
+                    field_error(
+                        "query.enterprise_id",
+                        "one_of",
+                        "give exactly one of enterprise_id or cohort_id",
+                    )
+                ],
+            )
+        project_id = None
+        if enterprise_id is not None:
+            enterprise = await import_repository.get_enterprise(
+                session, enterprise_id, principal=principal
+            )
+            if enterprise is None:
+                raise NotFound(f"Enterprise {enterprise_id} not found")
+            enterprise_ids = [enterprise.id]
+            name = slug(enterprise.name)
+        else:
+            assert cohort_id is not None
+            cohort = await import_repository.get_cohort(session, cohort_id, principal=principal)
+            if cohort is None:
+                raise NotFound(f"Cohort {cohort_id} not found")
+            enterprise_ids = list(cohort.enterprise_ids)
+            project_id = cohort.project_id
+            name = slug(cohort.name)
+        exported = await import_repository.current_values(
+            session,
+            enterprise_ids=enterprise_ids,
+            principal=principal,
+            project_id=project_id,
+            round_id=round_id,
+        )
+        return ValueFile(
+            filename=f"score-values-{name}-{date.today().isoformat()}.{file_format}",
+            file_format=file_format,
+            content=write_file(
+                [exported_row(row) for row in exported if not row.value.derived],
+                file_format,
+                derived=[derived_row(row) for row in exported if row.value.derived],
+            ),
+        )
+
+
+value_export_service = ValueExportService()

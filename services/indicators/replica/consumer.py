@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.replica.models import (
@@ -22,16 +22,14 @@ from shared.events import (
     StageChanged,
     parse_payload,
 )
+from shared.sql import upsert
 
 CONSUMER_NAME = "indicators.enrolment-replica"
 
 
-async def _upsert(session: AsyncSession, model: Any, values: dict[str, Any]) -> None:
-    statement = insert(model).values(**values, updated_at=utcnow())
-    updates = {k: statement.excluded[k] for k in values if k != "id"} | {
-        "updated_at": statement.excluded.updated_at
-    }
-    await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
+async def _upsert(session: AsyncSession, model: type[SQLModel], values: dict[str, Any]) -> None:
+    # The replica keeps when it last heard of a row, not when the event happened.
+    await upsert(session, model, [{**values, "updated_at": utcnow()}])
 
 
 async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:

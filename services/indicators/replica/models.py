@@ -11,7 +11,8 @@ from sqlalchemy import String, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
-from services.indicators.db import Table, created_at_field
+from services.indicators.db import Table
+from shared.columns import created_at_field
 
 
 class ReplicaEnterprise(Table, table=True):

@@ -19,12 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.catalogue.formulas import derive
 from services.indicators.catalogue.models import Indicator
 from services.indicators.catalogue.schemas import Formula
-from services.indicators.db import changes, utcnow
+from services.indicators.db import changes
+from services.indicators.rounds.repository import round_repository
 from services.indicators.values.facts import snapshot
 from services.indicators.values.models import IndicatorValue
-from services.indicators.values.repository import round_repository, value_repository
+from services.indicators.values.repository import value_repository
 from services.indicators.values.schemas import ValueStatus
 from services.indicators.values.validation import slot_key
+from shared.columns import utcnow
 from shared.events import ValueValidated, ValueWithdrawn
 from shared.identity import Principal
 

@@ -1,32 +1,17 @@
-"""Captured indicator values: rounds, values with their review workflow and versions."""
+"""Captured indicator values with their review workflow and versions."""
 
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy import Index, Numeric, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field
 
-from services.indicators.db import Table, created_at_field, timestamp_field
+from services.indicators.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
-
-
-class MeasurementRound(Table, table=True):
-    """A project's baseline, endline or n-th follow-up, with the dates it covers."""
-
-    __tablename__ = "measurement_round"
-    __table_args__ = (UniqueConstraint("project_id", "kind", "sequence"),)
-
-    id: UUID = Field(default_factory=new_id, primary_key=True)
-    project_id: UUID = Field(index=True)
-    kind: str = Field(sa_type=String(20))  # baseline | endline | follow_up
-    sequence: int = 1
-    name: str = Field(sa_type=String(200))
-    starts_on: date
-    ends_on: date
-    created_at: datetime = created_at_field()
 
 
 class IndicatorValue(Table, table=True):
@@ -106,15 +91,3 @@ class IndicatorValueVersion(Table, table=True):
     entered_by: str = Field(sa_type=String(200))
     entered_at: datetime = timestamp_field(nullable=False)
     replaced_at: datetime = created_at_field()
-
-
-class ReviewPolicy(Table, table=True):
-    """A project's review rule: four eyes (the default) or, audited, one pair of eyes."""
-
-    __tablename__ = "review_policy"
-
-    project_id: UUID = Field(primary_key=True)
-    four_eyes: bool
-    reason: str = Field(sa_type=String(2000))
-    changed_by: str = Field(sa_type=String(200))
-    changed_at: datetime = created_at_field()

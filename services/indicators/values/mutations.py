@@ -12,11 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.graphql.types import Info, MeasurementRound
 from services.indicators.replica.freshness import unless_replica_behind
+from services.indicators.rounds.schemas import RoundCreate
+from services.indicators.rounds.service import round_service
 from services.indicators.values.outliers import OutlierPolicy
-from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import (
     BatchResult,
-    RoundCreate,
     ValueBatch,
     ValueCorrection,
     ValueIds,

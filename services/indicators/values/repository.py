@@ -6,7 +6,7 @@ parameter per id) and writes with one statement per chunk over unnested arrays.
 
 import os
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,17 +17,14 @@ import asyncpg
 from sqlalchemy import (
     ColumnElement,
     String,
-    Uuid,
-    any_,
     func,
     insert,
-    literal,
     or_,
     text,
 )
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
-from sqlalchemy.types import Date, TypeEngine
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.types import Date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,20 +33,18 @@ from services.indicators.db import changes
 from services.indicators.replica.models import (
     ReplicaEnrolment,
     ReplicaEnterprise,
-    ReplicaProject,
 )
-from services.indicators.tenancy import enterprise_visible, project_role, project_visible
-from services.indicators.values.models import (
-    IndicatorValue,
-    IndicatorValueVersion,
-    MeasurementRound,
-    ReviewPolicy,
+from services.indicators.rounds.models import MeasurementRound
+from services.indicators.tenancy import (
+    enterprise_visible,
+    value_visible,
 )
+from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 from services.indicators.values.schemas import ValueStatus
-from services.indicators.values.validation import IndicatorInfo, RoundInfo, StoredValue
-from shared.enums import Role
+from services.indicators.values.validation import IndicatorInfo, StoredValue
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+from shared.sql import any_of
 
 # Rows per UPDATE statement: bounds the size of one statement's arrays.
 WRITE_CHUNK = 20_000
@@ -59,19 +54,6 @@ COUNTING = (
     ValueStatus.withdrawn.value,
     ValueStatus.not_computable.value,
 )
-
-
-def any_of(column: Any, values: Iterable[Any], item_type: TypeEngine[Any]) -> ColumnElement[bool]:
-    """``column = ANY(:array)``: one parameter however many values (asyncpg allows 32,767)."""
-    return col(column) == any_(literal(list(values), ARRAY(item_type)))
-
-
-def value_visible(principal: Principal) -> ColumnElement[bool]:
-    """Values of enterprises the caller may see; a manager's only within their project."""
-    condition = enterprise_visible(IndicatorValue.enterprise_id, principal)
-    if principal.role is Role.programme_manager:
-        return condition & (col(IndicatorValue.project_id) == principal.project_id)
-    return condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,65 +75,6 @@ class StoredPoint:
 
 class SlotTaken(Exception):
     """A concurrent writer stored a value for one of the batch's slots first."""
-
-
-class RoundRepository:
-    async def get(
-        self, session: AsyncSession, round_id: UUID, *, principal: Principal
-    ) -> MeasurementRound | None:
-        """The round, if the caller may see its project (else it does not exist for them)."""
-        statement = select(MeasurementRound).where(
-            MeasurementRound.id == round_id,
-            project_visible(MeasurementRound.project_id, principal),
-        )
-        return (await session.exec(statement)).first()
-
-    async def find(
-        self, session: AsyncSession, *, project_id: UUID, kind: str, sequence: int
-    ) -> MeasurementRound | None:
-        statement = select(MeasurementRound).where(
-            MeasurementRound.project_id == project_id,
-            MeasurementRound.kind == kind,
-            MeasurementRound.sequence == sequence,
-        )
-        return (await session.exec(statement)).first()
-
-    async def get_all(
-        self,
-        session: AsyncSession,
-        *,
-        principal: Principal,
-        page: PageRequest,
-        project_id: UUID | None = None,
-    ) -> list[MeasurementRound]:
-        statement = select(MeasurementRound).where(
-            project_visible(MeasurementRound.project_id, principal)
-        )
-        if project_id is not None:
-            statement = statement.where(MeasurementRound.project_id == project_id)
-        statement = keyset_page(statement, col(MeasurementRound.id), page)
-        return list((await session.exec(statement)).all())
-
-    async def by_ids(self, session: AsyncSession, ids: Collection[UUID]) -> dict[UUID, RoundInfo]:
-        if not ids:
-            return {}
-        rows = await session.exec(
-            select(
-                MeasurementRound.id,
-                MeasurementRound.project_id,
-                MeasurementRound.kind,
-                MeasurementRound.sequence,
-            ).where(any_of(MeasurementRound.id, ids, Uuid()))
-        )
-        return {r[0]: RoundInfo(id=r[0], project_id=r[1], kind=r[2], sequence=r[3]) for r in rows}
-
-    async def has_project_role(
-        self, session: AsyncSession, project_id: UUID, *, principal: Principal
-    ) -> bool:
-        """Whether the caller has a role in the project (per the replica's projects)."""
-        project = literal(project_id, Uuid)
-        found = await session.exec(select(project).where(project_role(project, principal)))
-        return found.first() is not None
 
 
 class ValueRepository:
@@ -198,7 +121,7 @@ class ValueRepository:
                 ReplicaEnrolment, col(ReplicaEnrolment.enterprise_id) == ReplicaEnterprise.id
             )
             .where(
-                any_of(ReplicaEnterprise.id, enterprise_ids, Uuid()),
+                any_of(ReplicaEnterprise.id, enterprise_ids),
                 enterprise_visible(ReplicaEnterprise.id, principal),
             )
         )
@@ -233,10 +156,10 @@ class ValueRepository:
             col(IndicatorValue.value_bool),
         ).where(
             col(IndicatorValue.is_current),
-            any_of(IndicatorValue.enterprise_id, enterprise_ids, Uuid()),
-            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            any_of(IndicatorValue.enterprise_id, enterprise_ids),
+            any_of(IndicatorValue.indicator_id, indicator_ids),
             or_(
-                any_of(IndicatorValue.round_id, round_ids, Uuid()),
+                any_of(IndicatorValue.round_id, round_ids),
                 any_of(IndicatorValue.month, months, Date()),
             ),
         )
@@ -261,8 +184,8 @@ class ValueRepository:
     ) -> list[StoredPoint]:
         """The enterprises' own submitted or validated numeric values of these indicators."""
         statement = self._points().where(
-            any_of(IndicatorValue.enterprise_id, enterprise_ids, Uuid()),
-            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            any_of(IndicatorValue.enterprise_id, enterprise_ids),
+            any_of(IndicatorValue.indicator_id, indicator_ids),
         )
         return await self._fetch_points(session, statement)
 
@@ -284,10 +207,10 @@ class ValueRepository:
             any_of(MeasurementRound.kind, round_kinds, String()),
         )
         statement = self._points().where(
-            any_of(IndicatorValue.project_id, project_ids, Uuid()),
-            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            any_of(IndicatorValue.project_id, project_ids),
+            any_of(IndicatorValue.indicator_id, indicator_ids),
             period,
-            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids, Uuid()),
+            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids),
         )
         return await self._fetch_points(session, statement)
 
@@ -311,9 +234,9 @@ class ValueRepository:
         )
         statement = self._points(places=True).where(
             any_of(ReplicaEnterprise.sector, sectors, String()),
-            any_of(IndicatorValue.indicator_id, indicator_ids, Uuid()),
+            any_of(IndicatorValue.indicator_id, indicator_ids),
             period,
-            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids, Uuid()),
+            ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids),
         )
         return await self._fetch_points(session, statement)
 
@@ -328,7 +251,7 @@ class ValueRepository:
                 col(ReplicaEnterprise.id),
                 col(ReplicaEnterprise.country),
                 col(ReplicaEnterprise.sector),
-            ).where(any_of(ReplicaEnterprise.id, enterprise_ids, Uuid()))
+            ).where(any_of(ReplicaEnterprise.id, enterprise_ids))
         )
         return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -450,7 +373,7 @@ class ValueRepository:
         """Earlier states of values changed in place, oldest first."""
         statement = (
             select(IndicatorValueVersion)
-            .where(any_of(IndicatorValueVersion.value_id, value_ids, Uuid()))
+            .where(any_of(IndicatorValueVersion.value_id, value_ids))
             .order_by(col(IndicatorValueVersion.version), col(IndicatorValueVersion.replaced_at))
         )
         return list((await session.exec(statement)).all())
@@ -463,7 +386,7 @@ class ValueRepository:
             return {}
         rows = await session.execute(
             core_select(col(IndicatorValueVersion.value_id), col(IndicatorValueVersion.entered_by))
-            .where(any_of(IndicatorValueVersion.value_id, value_ids, Uuid()))
+            .where(any_of(IndicatorValueVersion.value_id, value_ids))
             .distinct()
         )
         enterers: dict[UUID, set[str]] = {}
@@ -516,50 +439,6 @@ class ValueRepository:
 
     # --- review policy ----------------------------------------------------------------------
 
-    async def one_pair_of_eyes(
-        self, session: AsyncSession, project_ids: Collection[UUID]
-    ) -> set[UUID]:
-        """Those of the projects that turned the four-eyes rule off."""
-        if not project_ids:
-            return set()
-        rows = await session.exec(
-            select(ReviewPolicy.project_id).where(
-                any_of(ReviewPolicy.project_id, project_ids, Uuid()),
-                col(ReviewPolicy.four_eyes).is_(False),
-            )
-        )
-        return set(rows.all())
-
-    async def project_known(
-        self, session: AsyncSession, project_id: UUID, *, principal: Principal
-    ) -> bool:
-        """The project exists and the caller may see it."""
-        found = await session.exec(
-            select(ReplicaProject.id).where(
-                ReplicaProject.id == project_id, project_visible(ReplicaProject.id, principal)
-            )
-        )
-        return found.first() is not None
-
-    async def policy(self, session: AsyncSession, project_id: UUID) -> ReviewPolicy | None:
-        return await session.get(ReviewPolicy, project_id, populate_existing=True)
-
-    async def policies(
-        self,
-        session: AsyncSession,
-        *,
-        project_ids: Collection[UUID] | None,
-        four_eyes: bool | None,
-        page: PageRequest,
-    ) -> list[ReviewPolicy]:
-        statement = select(ReviewPolicy)
-        if project_ids is not None:
-            statement = statement.where(any_of(ReviewPolicy.project_id, project_ids, Uuid()))
-        if four_eyes is not None:
-            statement = statement.where(col(ReviewPolicy.four_eyes).is_(four_eyes))
-        statement = keyset_page(statement, col(ReviewPolicy.project_id), page)
-        return list((await session.exec(statement)).all())
-
     async def add_audit_entries(
         self, session: AsyncSession, principal: Principal, entries: Sequence[dict[str, Any]]
     ) -> None:
@@ -605,7 +484,7 @@ class ValueRepository:
         statement = (
             select(IndicatorValue, Indicator.code)
             .join(Indicator, col(Indicator.id) == IndicatorValue.indicator_id)
-            .where(any_of(IndicatorValue.id, ids, Uuid()), value_visible(principal))
+            .where(any_of(IndicatorValue.id, ids), value_visible(principal))
             .order_by(col(IndicatorValue.id))
             # Batches write with Core statements: never answer from a stale identity map.
             .execution_options(populate_existing=True)
@@ -613,6 +492,51 @@ class ValueRepository:
         if lock:
             statement = statement.with_for_update(of=IndicatorValue)
         return [(value, code) for value, code in (await session.exec(statement)).all()]
+
+    async def for_enterprises(
+        self,
+        session: AsyncSession,
+        enterprise_ids: Sequence[UUID],
+        *,
+        principal: Principal,
+        indicator_code: str | None = None,
+        round_id: UUID | None = None,
+        status: str | None = None,
+        current_only: bool = True,
+    ) -> dict[UUID, list[tuple[IndicatorValue, Indicator]]]:
+        """Each enterprise's values with their indicator, in one statement for the batch."""
+        conditions: list[ColumnElement[bool]] = [
+            any_of(IndicatorValue.enterprise_id, enterprise_ids),
+            value_visible(principal),
+        ]
+        if indicator_code is not None:
+            conditions.append(col(Indicator.code) == indicator_code)
+        if round_id is not None:
+            conditions.append(col(IndicatorValue.round_id) == round_id)
+        if status is not None:
+            conditions.append(col(IndicatorValue.status) == status)
+        if current_only:
+            conditions.append(col(IndicatorValue.is_current).is_(True))
+        statement = (
+            select(IndicatorValue, Indicator)
+            .join(Indicator, col(Indicator.id) == col(IndicatorValue.indicator_id))
+            .where(*conditions)
+            .order_by(
+                col(Indicator.code),
+                col(IndicatorValue.round_id).nulls_first(),
+                col(IndicatorValue.month).nulls_first(),
+                col(IndicatorValue.sex).nulls_first(),
+                col(IndicatorValue.role).nulls_first(),
+                col(IndicatorValue.version).desc(),
+                col(IndicatorValue.id),
+            )
+        )
+        result: dict[UUID, list[tuple[IndicatorValue, Indicator]]] = {
+            enterprise_id: [] for enterprise_id in enterprise_ids
+        }
+        for value, indicator in (await session.exec(statement)).all():
+            result[value.enterprise_id].append((value, indicator))
+        return result
 
     async def get_all(
         self,
@@ -677,7 +601,7 @@ class ValueRepository:
             )
             .where(
                 audit.c.entity_type == "indicator_value",
-                any_of(audit.c.entity_id, value_ids, Uuid()),
+                any_of(audit.c.entity_id, value_ids),
             )
             .order_by(audit.c.id)
         )
@@ -687,7 +611,7 @@ class ValueRepository:
         self, session: AsyncSession, indicator_ids: Collection[UUID]
     ) -> dict[UUID, str]:
         rows = await session.exec(
-            select(Indicator.id, Indicator.code).where(any_of(Indicator.id, indicator_ids, Uuid()))
+            select(Indicator.id, Indicator.code).where(any_of(Indicator.id, indicator_ids))
         )
         return dict(rows.all())
 
@@ -794,5 +718,4 @@ _ARCHIVE = text(
     "FROM indicator_value WHERE id = ANY(CAST(:ids AS uuid[]))"
 )
 
-round_repository = RoundRepository()
 value_repository = ValueRepository()

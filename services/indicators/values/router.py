@@ -8,15 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.indicators.replica.freshness import unless_replica_behind
 from services.indicators.values.outliers import OutlierPolicy
-from services.indicators.values.review import review_policy_service
-from services.indicators.values.rounds import round_service
 from services.indicators.values.schemas import (
     BatchResult,
     ReviewBatchResult,
-    ReviewPolicyIn,
-    ReviewPolicyPublic,
-    RoundCreate,
-    RoundPublic,
     ValueBatch,
     ValueCorrection,
     ValueHistory,
@@ -64,41 +58,6 @@ _TRANSITION_REFUSED: dict[int | str, dict[str, Any]] = {
         "description": "The value is not in a status this step applies to",
     },
 }
-
-
-# --- rounds -------------------------------------------------------------------------------
-
-
-@router.post(
-    "/rounds",
-    status_code=status.HTTP_201_CREATED,
-    tags=["rounds"],
-    summary="Plan a measurement round (baseline, endline or follow-up) of a project",
-    responses={status.HTTP_409_CONFLICT: {**_PROBLEM, "description": "Round already exists"}},
-)
-async def create_round(
-    body: RoundCreate, session: SessionDep, principal: CurrentPrincipal
-) -> RoundPublic:
-    return await round_service.create(session, body, principal=principal)
-
-
-@router.get("/rounds", tags=["rounds"], summary="Measurement rounds, optionally of one project")
-async def list_rounds(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    page: PageParams,
-    project_id: UUID | None = None,
-) -> Page[RoundPublic]:
-    return await round_service.get_all(
-        session, principal=principal, page=page, project_id=project_id
-    )
-
-
-@router.get("/rounds/{round_id}", tags=["rounds"], summary="One measurement round")
-async def get_round(
-    round_id: UUID, session: SessionDep, principal: CurrentPrincipal
-) -> RoundPublic:
-    return await round_service.get(session, round_id, principal=principal)
 
 
 # --- batches ------------------------------------------------------------------------------
@@ -332,41 +291,3 @@ async def correct_value(
 
 
 # --- review policy --------------------------------------------------------------------------
-
-
-@router.get(
-    "/projects/{project_id}/review-policy",
-    tags=["review policy"],
-    summary="A project's review rule: four eyes unless turned off",
-)
-async def get_review_policy(
-    project_id: UUID, session: SessionDep, principal: CurrentPrincipal
-) -> ReviewPolicyPublic:
-    return await review_policy_service.get(session, project_id, principal=principal)
-
-
-@router.put(
-    "/projects/{project_id}/review-policy",
-    tags=["review policy"],
-    summary="Keep or turn off the four-eyes rule for a project (ILO or its manager; audited)",
-)
-async def set_review_policy(
-    project_id: UUID, body: ReviewPolicyIn, session: SessionDep, principal: CurrentPrincipal
-) -> ReviewPolicyPublic:
-    return await review_policy_service.set(session, project_id, body, principal=principal)
-
-
-@router.get(
-    "/review-policies",
-    tags=["review policy"],
-    summary="Projects whose review rule was set; four_eyes=false lists those that turned it off",
-)
-async def list_review_policies(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    page: PageParams,
-    four_eyes: bool | None = None,
-) -> Page[ReviewPolicyPublic]:
-    return await review_policy_service.get_all(
-        session, principal=principal, page=page, four_eyes=four_eyes
-    )

@@ -1,5 +1,5 @@
 """Value capture contracts: what a batch of values looks like and what it answers, plus the
-review workflow, correction history and measurement rounds.
+review workflow and correction history.
 
 The batch part is the contract between the REST API, the bulk importer and the service.
 """
@@ -7,24 +7,19 @@ The batch part is the contract between the REST API, the bulk importer and the s
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
-
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+from shared.schemas import Reason
 
 
 class ValueStatus(StrEnum):
@@ -38,12 +33,6 @@ class ValueStatus(StrEnum):
     returned = "returned"
     withdrawn = "withdrawn"
     not_computable = "not_computable"
-
-
-class RoundKind(StrEnum):
-    baseline = "baseline"
-    endline = "endline"
-    follow_up = "follow_up"
 
 
 class ValueIn(BaseModel):
@@ -221,27 +210,6 @@ class ReviewBatchResult(BaseModel):
     values: list["ValuePublic"] = Field(description="The values validated")
 
 
-class ReviewPolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    four_eyes: bool = Field(
-        description="true (the default for every project): a value is validated only by "
-        "someone other than who entered or last changed it. false: the project lets the "
-        "same person validate (a small partner with one data officer)"
-    )
-    reason: Reason = Field(examples=["One M&E officer at the partner until March"])
-
-
-class ReviewPolicyPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    project_id: UUID
-    four_eyes: bool
-    reason: str | None
-    changed_by: str | None
-    changed_at: datetime | None
-
-
 class ValueIds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -294,39 +262,3 @@ class ValueHistory(BaseModel):
     role: ParticipantRole | None
     versions: list[ValueVersionPublic] = Field(description="Oldest first")
     trail: list[ValueTrailEntry] = Field(description="Workflow steps, oldest first")
-
-
-class RoundCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    project_id: UUID
-    kind: RoundKind
-    sequence: int = Field(default=1, ge=1, le=100)
-    name: str = Field(min_length=1, max_length=200, examples=["Baseline 2018"])
-    starts_on: date
-    ends_on: date
-
-    @field_validator("ends_on")
-    @classmethod
-    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
-        starts_on = info.data.get("starts_on")
-        if starts_on is not None and value < starts_on:
-            raise PydanticCustomError(
-                "date_order",
-                "ends_on ({ends_on}) is before starts_on ({starts_on})",
-                {"ends_on": value.isoformat(), "starts_on": starts_on.isoformat()},
-            )
-        return value
-
-
-class RoundPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    project_id: UUID
-    kind: RoundKind
-    sequence: int
-    name: str
-    starts_on: date
-    ends_on: date
-    created_at: datetime

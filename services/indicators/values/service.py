@@ -14,7 +14,9 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.db import changes, utcnow
+from services.indicators.db import changes
+from services.indicators.review_policies.repository import review_policy_repository
+from services.indicators.rounds.repository import round_repository
 from services.indicators.tenancy import can_enter_values, can_review_values
 from services.indicators.values.derivation import derivation_service
 from services.indicators.values.facts import fact_fields, snapshot
@@ -24,7 +26,6 @@ from services.indicators.values.repository import (
     SlotTaken,
     ValueRow,
     new_ids,
-    round_repository,
     value_repository,
 )
 from services.indicators.values.schemas import (
@@ -53,6 +54,7 @@ from services.indicators.values.validation import (
     error_summary,
     sibling_slots,
 )
+from shared.columns import utcnow
 from shared.enums import ParticipantRole, Role, Sex
 from shared.events import (
     ValueCorrected,
@@ -819,7 +821,7 @@ class ValueService:
     ) -> dict[UUID, str]:
         """The values this reviewer may not validate, with the reason: they entered or
         changed the figure (any version of this value) and its project keeps four eyes."""
-        relaxed = await value_repository.one_pair_of_eyes(
+        relaxed = await review_policy_repository.one_pair_of_eyes(
             session, {value.project_id for value in values}
         )
         bound = [value for value in values if value.project_id not in relaxed]

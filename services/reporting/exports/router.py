@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from services.reporting.exports.chart import render_svg
 from services.reporting.exports.formats import CONTENT_TYPES, csv_chunks, xlsx_bytes
 from services.reporting.exports.service import IMPACT_REPORT, export_service, filename
-from services.reporting.filters import raw_report_params
+from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 
@@ -46,9 +46,14 @@ async def export_report(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    min_group_size: MinGroupSize,
 ) -> Response:
     table = await export_service.run(
-        session, report, raw_report_params(request), principal=principal
+        session,
+        report,
+        request.query_params.multi_items(),
+        principal=principal,
+        min_group_size=min_group_size,
     )
     headers = _attachment(filename(report, file_format))
     if file_format == "csv":
@@ -71,10 +76,13 @@ async def export_report(
     response_class=Response,
 )
 async def improvement_chart(
-    request: Request, session: SessionDep, principal: CurrentPrincipal
+    request: Request, session: SessionDep, principal: CurrentPrincipal, min_group_size: MinGroupSize
 ) -> Response:
     chart = await export_service.improvement_chart(
-        session, raw_report_params(request), principal=principal
+        session,
+        request.query_params.multi_items(),
+        principal=principal,
+        min_group_size=min_group_size,
     )
     return Response(
         render_svg(chart),

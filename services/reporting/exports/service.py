@@ -1,12 +1,13 @@
 """Exports of any registered report, and the improvement chart drawn from the impact report."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.exports.chart import Bar, Chart
-from services.reporting.filters import Dimension, RawParams, group_key
+from services.reporting.params import Dimension, group_key, parse_query
 from services.reporting.report import REPORTS, ReportTable
 from shared.identity import Principal
 from shared.problems import InvalidInput, NotFound
@@ -33,28 +34,34 @@ class ExportService:
         self,
         session: AsyncSession,
         report: str,
-        params: RawParams,
+        query: Sequence[tuple[str, str]],
         *,
         principal: Principal,
+        min_group_size: int,
     ) -> ReportTable:
-        """The report computed for the caller from the request's own query parameters."""
-        query = REPORTS.get(report)
-        if query is None:
+        """The report computed for the caller from the request's own query string, checked
+        against that report's parameters as its own route checks them."""
+        found = REPORTS.get(report)
+        if found is None:
             available = self.available()
             raise NotFound(
                 f"There is no report '{report}'; available: {', '.join(available)}",
                 available=available,
             )
-        return await query(session, principal, dict(params))
+        params = parse_query(found.params, query)
+        return await found.run(session, principal, params, min_group_size=min_group_size)
 
     async def improvement_chart(
         self,
         session: AsyncSession,
-        params: RawParams,
+        query: Sequence[tuple[str, str]],
         *,
         principal: Principal,
+        min_group_size: int,
     ) -> Chart:
-        table = await self.run(session, IMPACT_REPORT, params, principal=principal)
+        table = await self.run(
+            session, IMPACT_REPORT, query, principal=principal, min_group_size=min_group_size
+        )
         return improvement_chart(table)
 
 

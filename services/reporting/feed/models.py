@@ -9,7 +9,8 @@ from sqlalchemy import BigInteger, Identity, Index, String, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Column, Field
 
-from services.reporting.db import Table, created_at_field
+from services.reporting.db import Table
+from shared.columns import created_at_field
 
 
 class PartnerEvent(Table, table=True):

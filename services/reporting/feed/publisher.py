@@ -24,7 +24,6 @@ from services.reporting.feed.schemas import (
     ValueData,
     ValuesSubmittedData,
 )
-from services.reporting.suppliers.snapshot import snapshot_of
 from shared import events as upstream
 from shared.enums import ConsentStatus
 
@@ -240,6 +239,10 @@ async def _supplier_status(
 ) -> None:
     """``supplier.status_changed`` when the status differs from the one last published,
     to every consenting buyer; to ``new_buyer`` alone (its first) when only that changed."""
+    # Imported here: the supplier service reaches the projector (through the read
+    # models' status), which publishes through this module.
+    from services.reporting.suppliers.service import snapshot_of
+
     snapshot = await snapshot_of(session, enterprise_id)
     if snapshot is None:
         return  # not in the read models yet: its registration will come

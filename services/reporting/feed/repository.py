@@ -67,6 +67,11 @@ class PartnerFeedRepository:
         statement = select(col(PartnerEvent.position)).where(col(PartnerEvent.id) == event_id)
         return (await session.exec(statement)).first() is not None
 
+    async def next_snapshot(self, session: AsyncSession) -> None:
+        """End the reader's transaction (it wrote nothing), so its next look sees the
+        events published since."""
+        await session.rollback()
+
     async def head(self, session: AsyncSession) -> int:
         last = await session.scalar(select(func.max(col(PartnerEvent.position))))
         return int(last or 0)

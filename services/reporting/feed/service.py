@@ -96,8 +96,7 @@ class PartnerFeedService:
             rows = [row for row in rows if row.position is not None and row.position <= head]
             if rows or time.monotonic() >= deadline:
                 break
-            # End the read transaction so the next look sees newly published events.
-            await session.commit()
+            await partner_feed_repository.next_snapshot(session)
             await asyncio.sleep(POLL_INTERVAL)
         if len(rows) == limit:
             last = rows[-1].position

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from services.reporting.suppliers.changes import indicator_changes
 from services.reporting.suppliers.repository import supplier_repository
 from services.reporting.suppliers.schemas import (
     ImprovementTeamStatus,
@@ -14,7 +13,7 @@ from services.reporting.suppliers.schemas import (
     ModuleCompleted,
     ProjectStage,
 )
-from services.reporting.suppliers.service import viewing_buyer
+from services.reporting.suppliers.service import indicator_changes, viewing_buyer
 from shared.graphql import SessionAccess
 from shared.identity import Principal
 

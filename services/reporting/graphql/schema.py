@@ -2,13 +2,13 @@
 with its SCORE status and impact, and adds programme summaries and the impact report."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
-from sqlmodel.ext.asyncio.session import AsyncSession
+from pydantic import BaseModel, ValidationError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.federation.schema_directives import Cost
 
-from services.reporting.filters import MIN_GROUP_SIZE, Dimension, PeriodGrain
 from services.reporting.graphql.context import GraphQLContext, get_context
 from services.reporting.graphql.types import (
     Enterprise,
@@ -18,14 +18,14 @@ from services.reporting.graphql.types import (
     ProgrammeSummary,
     ReportFilter,
 )
-from services.reporting.impact.explain import explain_impact
-from services.reporting.impact.report import RULES, impact_report
-from services.reporting.reach.report import reach_report
+from services.reporting.impact.schemas import ImpactParams, PairsParams
+from services.reporting.impact.service import RULES, explain_impact, impact_report
+from services.reporting.params import Dimension, PeriodGrain, ReportParams
+from services.reporting.reach.service import reach_report
 from services.reporting.report import ReportTable
 from services.reporting.webhooks.mutations import Mutation
 from shared.graphql import subgraph_router, subgraph_schema
-from shared.identity import Principal
-from shared.problems import InvalidInput
+from shared.problems import InvalidInput, invalid_query
 
 # The reports name REST query parameters in their errors; here they are arguments.
 _ARGUMENTS = {
@@ -35,26 +35,35 @@ _ARGUMENTS = {
     "query.sex": "sex",
 }
 
-Report = Callable[[AsyncSession, Principal, dict[str, Any]], Awaitable[ReportTable]]
+P = TypeVar("P", bound=BaseModel)
+
+REPORT_WEIGHT = 100
+
+Report = Callable[..., Awaitable[ReportTable]]
 
 
 def _params(
-    context: GraphQLContext,
+    model: type[P],
     filter: ReportFilter | None,
     *,
     group_by: list[Dimension] | None = None,
     period_grain: PeriodGrain | None = None,
     indicators: list[str] | None = None,
-) -> dict[str, Any]:
+    **more: Any,
+) -> P:
+    """The arguments as the report's query model: checked by the same rules as in REST."""
     raw: dict[str, Any] = filter.raw() if filter is not None else {}
     if group_by:
         raw["group_by"] = [dimension.value for dimension in group_by]
     if period_grain is not None:
-        raw["period_grain"] = [period_grain.value]
+        raw["period_grain"] = period_grain.value
     if indicators:
         raw["indicator"] = list(indicators)
-    raw[MIN_GROUP_SIZE] = context.min_group_size
-    return raw
+    raw.update({name: value for name, value in more.items() if value is not None})
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _in_arguments(invalid_query(exc, allowed=[])) from exc
 
 
 def _argument(field: str) -> str:
@@ -63,15 +72,22 @@ def _argument(field: str) -> str:
     return "filter." + field.removeprefix("query.")
 
 
-async def _run(info: Info, report: Report, params: dict[str, Any]) -> ReportTable:
+def _in_arguments(problem: InvalidInput) -> InvalidInput:
+    """The reports name REST query parameters in their errors; here they are arguments."""
+    for error in problem.errors or []:
+        error["field"] = _argument(error["field"])
+    return problem
+
+
+async def _run(info: Info, report: Report, params: BaseModel) -> ReportTable:
     context = info.context
     try:
         async with context.database() as session:
-            return await report(session, context.principal, params)
+            return await report(
+                session, context.principal, params, min_group_size=context.min_group_size
+            )
     except InvalidInput as problem:
-        for error in problem.errors or []:
-            error["field"] = _argument(error["field"])
-        raise
+        raise _in_arguments(problem) from None
 
 
 async def _programme_summary(
@@ -79,8 +95,8 @@ async def _programme_summary(
     filter: ReportFilter | None = None,
     indicators: list[str] | None = None,
 ) -> ProgrammeSummary:
-    reach = await _run(info, reach_report, _params(info.context, filter))
-    impact = await _run(info, impact_report, _params(info.context, filter, indicators=indicators))
+    reach = await _run(info, reach_report, _params(ReportParams, filter))
+    impact = await _run(info, impact_report, _params(ImpactParams, filter, indicators=indicators))
     return ProgrammeSummary.from_tables(reach, impact)
 
 
@@ -92,7 +108,7 @@ async def _impact_report(
     indicators: list[str] | None = None,
 ) -> ImpactReport:
     params = _params(
-        info.context, filter, group_by=group_by, period_grain=period_grain, indicators=indicators
+        ImpactParams, filter, group_by=group_by, period_grain=period_grain, indicators=indicators
     )
     return ImpactReport.from_table(await _run(info, impact_report, params))
 
@@ -103,24 +119,24 @@ async def _impact_pairs(
     filter: ReportFilter | None = None,
     sex: str | None = None,
 ) -> ImpactExplanation:
-    params = _params(info.context, filter, indicators=[indicator])
-    if sex is not None:
-        params["sex"] = [sex]
+    params = _params(PairsParams, filter, indicator=indicator, sex=sex)
     context = info.context
     try:
         async with context.database() as session:
             explanation = await explain_impact(session, context.principal, params)
     except InvalidInput as problem:
-        for error in problem.errors or []:
-            error["field"] = _argument(error["field"])
-        raise
+        raise _in_arguments(problem) from None
     return ImpactExplanation.from_model(explanation)
 
 
+# Root fields are nullable: a query may also ask other services, and this one being down
+# must cost only its own fields, not the whole answer. Each computes a report: it weighs
+# in the gateway's cost limit as much as reading a hundred fields.
 @strawberry.type
 class Query:
-    programme_summary: ProgrammeSummary = strawberry.field(
+    programme_summary: ProgrammeSummary | None = strawberry.field(
         resolver=_programme_summary,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Enterprises trained, participants by sex, workers benefiting, trainers, "
             "satisfaction and headline impact (each with its n) over the enterprises you "
@@ -128,15 +144,17 @@ class Query:
             "enterprises, so no small group is recovered by subtraction)." + RULES
         ),
     )
-    impact_report: ImpactReport = strawberry.field(
+    impact_report: ImpactReport | None = strawberry.field(
         resolver=_impact_report,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Matched-pair impact per indicator, broken down by groupBy: n, % improved, "
             "median and quartiles of the relative change." + RULES
         ),
     )
-    impact_pairs: ImpactExplanation = strawberry.field(
+    impact_pairs: ImpactExplanation | None = strawberry.field(
         resolver=_impact_pairs,
+        directives=[Cost(weight=REPORT_WEIGHT)],
         description=(
             "Explain a figure: the matched pairs behind the impact figure of one indicator "
             "with these filters (a breakdown's row: filter on its group; sex: female or male "

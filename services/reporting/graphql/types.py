@@ -12,17 +12,17 @@ from uuid import UUID
 
 import strawberry
 
-from services.reporting.filters import Dimension, PeriodGrain
 from services.reporting.graphql.context import GraphQLContext
 from services.reporting.graphql.loaders import ScoreStatusRow
-from services.reporting.impact.explain import ImpactExplanation as ImpactExplanationModel
-from services.reporting.impact.explain import MatchedPair, PairSide
+from services.reporting.impact.schemas import ImpactExplanation as ImpactExplanationModel
+from services.reporting.impact.schemas import MatchedPair, PairSide
+from services.reporting.params import Dimension, PeriodGrain
 from services.reporting.report import ReportColumn as ReportColumnModel
 from services.reporting.report import ReportTable
 from services.reporting.suppliers.schemas import IndicatorChange as IndicatorChangeModel
 from services.reporting.suppliers.schemas import ModuleCompleted, ProjectStage
 from shared import enums
-from shared.graphql import parse_id
+from shared.graphql import list_size, parse_id
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -56,9 +56,9 @@ class ReportFilter:
     date_from: date | None = strawberry.field(default=None, name="from", description="First day")
     date_to: date | None = strawberry.field(default=None, name="to", description="Last day")
 
-    def raw(self) -> dict[str, list[str]]:
+    def raw(self) -> dict[str, list[str] | str]:
         """As the reports' query parameters."""
-        raw: dict[str, list[str]] = {}
+        raw: dict[str, list[str] | str] = {}
         lists: dict[str, list[Any] | None] = {
             "module": self.module,
             "country": self.country,
@@ -71,9 +71,9 @@ class ReportFilter:
             if values:
                 raw[name] = [str(getattr(v, "value", v)) for v in values]
         if self.date_from is not None:
-            raw["from"] = [self.date_from.isoformat()]
+            raw["from"] = self.date_from.isoformat()
         if self.date_to is not None:
-            raw["to"] = [self.date_to.isoformat()]
+            raw["to"] = self.date_to.isoformat()
         return raw
 
 
@@ -342,7 +342,7 @@ class ImpactReport:
     filters: list[AppliedFilter]
     group_by: list[str]
     columns: list[ReportColumn]
-    rows: list[ImpactRow]
+    rows: list[ImpactRow] = strawberry.field(directives=[list_size(assumed=200)])
     min_group_size: int | None = strawberry.field(
         description="Groups smaller than this are suppressed for you; null: none are"
     )

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reporting.filters import ReportQueryParams
-from services.reporting.impact.explain import ImpactExplanation, explain_impact
-from services.reporting.impact.report import RULES, impact_report
+from services.reporting.impact.schemas import ImpactExplanation, ImpactParams, PairsParams
+from services.reporting.impact.service import RULES, explain_impact, impact_report
 from services.reporting.report import ReportTable
+from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 
@@ -26,13 +26,10 @@ router = APIRouter(prefix="/impact", tags=["impact"])
 async def get_impact(
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: ReportQueryParams,
-    indicator: Annotated[
-        list[str] | None, Query(description="Indicator codes (default: every indicator)")
-    ] = None,
+    params: Annotated[ImpactParams, Query()],
+    min_group_size: MinGroupSize,
 ) -> ReportTable:
-    del indicator  # read from ``params`` with the rest of the query
-    return await impact_report(session, principal, params)
+    return await impact_report(session, principal, params, min_group_size=min_group_size)
 
 
 @router.get(
@@ -50,13 +47,6 @@ async def get_impact(
     responses={403: {"description": "Lead buyers do not see the values behind figures"}},
 )
 async def get_impact_pairs(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    params: ReportQueryParams,
-    indicator: Annotated[str, Query(description="The indicator code of the figure")],
-    sex: Annotated[
-        str | None, Query(description="female or male: a sex part's figure (group_by=sex)")
-    ] = None,
+    session: SessionDep, principal: CurrentPrincipal, params: Annotated[PairsParams, Query()]
 ) -> ImpactExplanation:
-    del indicator, sex  # read from ``params`` with the rest of the query
     return await explain_impact(session, principal, params)

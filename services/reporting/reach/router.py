@@ -1,11 +1,13 @@
 """REST endpoints of the reach and cost recovery reports."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from services.reporting.filters import ReportQueryParams
-from services.reporting.reach.cost_recovery import cost_recovery_report
-from services.reporting.reach.report import reach_report
+from fastapi import APIRouter, Query
+
+from services.reporting.params import ReportParams
+from services.reporting.reach.service import cost_recovery_report, reach_report
 from services.reporting.report import ReportTable
+from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 
@@ -27,9 +29,12 @@ router = APIRouter(prefix="/reach", tags=["reach"])
     ),
 )
 async def get_reach(
-    session: SessionDep, principal: CurrentPrincipal, params: ReportQueryParams
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    params: Annotated[ReportParams, Query()],
+    min_group_size: MinGroupSize,
 ) -> ReportTable:
-    return await reach_report(session, principal, params)
+    return await reach_report(session, principal, params, min_group_size=min_group_size)
 
 
 @router.get(
@@ -42,6 +47,9 @@ async def get_reach(
     ),
 )
 async def get_cost_recovery(
-    session: SessionDep, principal: CurrentPrincipal, params: ReportQueryParams
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    params: Annotated[ReportParams, Query()],
+    min_group_size: MinGroupSize,
 ) -> ReportTable:
-    return await cost_recovery_report(session, principal, params)
+    return await cost_recovery_report(session, principal, params, min_group_size=min_group_size)

@@ -15,7 +15,8 @@ from sqlalchemy import Index, Numeric, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
-from services.reporting.db import Table, created_at_field
+from services.reporting.db import Table
+from shared.columns import created_at_field
 
 
 class RmOrganisation(Table, table=True):

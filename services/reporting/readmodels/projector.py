@@ -5,16 +5,13 @@ timestamps from the event, so re-applying any event (a replay from position 0) c
 on exactly the same rows.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from sqlalchemy import and_, case, literal, null
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.db import Table
 from services.reporting.feed.publisher import publish
 from services.reporting.readmodels.models import (
     RmCohort,
@@ -31,8 +28,8 @@ from services.reporting.readmodels.models import (
     RmRound,
     RmSatisfaction,
     RmTrainerCertification,
-    RmValue,
 )
+from services.reporting.readmodels.repository import VALUE_SLOT, read_model_repository
 from shared.events import (
     CohortChanged,
     ConsentChanged,
@@ -56,6 +53,7 @@ from shared.events import (
     ValueWithdrawn,
     parse_payload,
 )
+from shared.sql import upsert
 
 ENROLMENT_CONSUMER = "reporting.enrolment"
 INDICATORS_CONSUMER = "reporting.indicators"
@@ -63,37 +61,9 @@ INDICATORS_CONSUMER = "reporting.indicators"
 # Rows keyed by a natural key get an id derived from it, identical on every replay.
 _DERIVED_IDS = uuid5(NAMESPACE_URL, "https://score.ilo.org/reporting/read-models")
 
-VALIDATED = "validated"
-# The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
-VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
-
 
 def derived_id(*parts: object) -> UUID:
     return uuid5(_DERIVED_IDS, "/".join(str(part) for part in parts))
-
-
-async def _upsert(
-    session: AsyncSession,
-    model: type[Table],
-    rows: Sequence[dict[str, Any]],
-    *,
-    key: Iterable[str] = ("id",),
-    keep: Iterable[str] = (),
-) -> None:
-    """INSERT ... ON CONFLICT (key) DO UPDATE every column but the key and ``keep``.
-
-    ``keep`` columns are written when the row is new only (a first-seen timestamp).
-    """
-    if not rows:
-        return
-    key, keep = tuple(key), frozenset(keep)
-    statement = insert(model).values(list(rows))
-    updates = {
-        column: statement.excluded[column]
-        for column in rows[0]
-        if column not in key and column not in keep
-    }
-    await session.execute(statement.on_conflict_do_update(index_elements=key, set_=updates))
 
 
 # --- enrolment ---------------------------------------------------------------------------
@@ -111,7 +81,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
     at = envelope.occurred_at
     match payload:
         case OrganisationChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmOrganisation,
                 [
@@ -126,7 +96,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case ProjectChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmProject,
                 [
@@ -143,7 +113,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case EnterpriseSnapshot():
-            await _upsert(
+            await upsert(
                 session,
                 RmEnterprise,
                 [
@@ -167,7 +137,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 keep=() if isinstance(payload, EnterpriseRegistered) else ("registered_at",),
             )
         case StageChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmEnrolment,
                 [
@@ -183,7 +153,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case ConsentChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmConsent,
                 [
@@ -197,7 +167,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case CohortChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmCohort,
                 [
@@ -215,7 +185,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case ParticipantChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmParticipant,
                 [
@@ -231,7 +201,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 ],
             )
         case ModuleProgressChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmModuleProgress,
                 [
@@ -253,7 +223,7 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 key=("enterprise_id", "cohort_id", "module_code"),
             )
         case TrainerCertified():
-            await _upsert(
+            await upsert(
                 session,
                 RmTrainerCertification,
                 [
@@ -306,44 +276,20 @@ def _value_row(fact: IndicatorValueFact, at: datetime) -> dict[str, Any]:
     }
 
 
-async def _upsert_values(
+async def _values(
     session: AsyncSession,
     facts: Sequence[IndicatorValueFact],
     at: datetime,
     *,
     counted: bool = False,
 ) -> None:
-    """One statement for all values: the newest fact per slot takes the slot's row.
-
-    Keyed by slot rather than value id, so a correction (a new value id in the same slot)
-    or a replaced draft takes the place of the version before it - except that a validated
-    version keeps the row (and keeps counting) until a fact that counts arrives: its
-    successor validated, or a withdrawal (``counted``). Meanwhile the newer version is
-    noted as pending. Deciding in the statement keeps every replay converging.
-    """
+    """The newest fact per slot takes the slot's row (see ``upsert_values``)."""
     rows = list(
         {
             tuple(row[c] for c in VALUE_SLOT): row for row in (_value_row(f, at) for f in facts)
         }.values()
     )
-    if not rows:
-        return
-    statement = insert(RmValue).values(rows)
-    stored, new = RmValue.__table__.c, statement.excluded  # type: ignore[attr-defined]
-    keep = and_(
-        literal(not counted),
-        stored.status == VALIDATED,
-        new.status != VALIDATED,
-        stored.value_id != new.value_id,
-    )
-    updates: dict[str, Any] = {
-        column: case((keep, stored[column]), else_=new[column])
-        for column in rows[0]
-        if column not in VALUE_SLOT and column not in ("pending_value_id", "pending_status")
-    }
-    updates["pending_value_id"] = case((keep, new.value_id), else_=null())
-    updates["pending_status"] = case((keep, new.status), else_=null())
-    await session.execute(statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates))
+    await read_model_repository.upsert_values(session, rows, counted=counted)
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -357,15 +303,15 @@ async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelo
     at = envelope.occurred_at
     match payload:
         case ValuesSubmitted():
-            await _upsert_values(session, payload.values, at)
+            await _values(session, payload.values, at)
         case ValueValidated() | ValueWithdrawn():
             # What counts changes: the validated version, or none once it is withdrawn.
-            await _upsert_values(session, [payload], at, counted=True)
+            await _values(session, [payload], at, counted=True)
         case IndicatorValueFact():
             # value.returned and value.corrected carry the whole (pending) version.
-            await _upsert_values(session, [payload], at)
+            await _values(session, [payload], at)
         case IndicatorSnapshot():
-            await _upsert(
+            await upsert(
                 session,
                 RmIndicator,
                 [
@@ -387,7 +333,7 @@ async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelo
                 ],
             )
         case MeasurementRoundCreated():
-            await _upsert(
+            await upsert(
                 session,
                 RmRound,
                 [
@@ -403,7 +349,7 @@ async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelo
                 ],
             )
         case EitChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmImprovementTeam,
                 [
@@ -423,7 +369,7 @@ async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelo
                 ],
             )
         case ImprovementProjectChanged():
-            await _upsert(
+            await upsert(
                 session,
                 RmImprovementProject,
                 [
@@ -444,7 +390,7 @@ async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelo
                 ],
             )
         case SatisfactionRecorded():
-            await _upsert(
+            await upsert(
                 session,
                 RmSatisfaction,
                 [

@@ -1,9 +1,12 @@
 """Queries over the read models and the consumers' cursors."""
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func, literal, null
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,8 +22,44 @@ from services.reporting.readmodels.models import (
     RmValue,
 )
 
+VALIDATED = "validated"
+# The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
+VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role")
+
 
 class ReadModelRepository:
+    async def upsert_values(
+        self, session: AsyncSession, rows: Sequence[dict[str, Any]], *, counted: bool = False
+    ) -> None:
+        """One statement for all value rows (one per slot), keyed by slot.
+
+        Keyed by slot rather than value id, so a correction (a new value id in the same slot)
+        or a replaced draft takes the place of the version before it - except that a validated
+        version keeps the row (and keeps counting) until a fact that counts arrives: its
+        successor validated, or a withdrawal (``counted``). Meanwhile the newer version is
+        noted as pending. Deciding in the statement keeps every replay converging.
+        """
+        if not rows:
+            return
+        statement = insert(RmValue).values(list(rows))
+        stored, new = RmValue.__table__.c, statement.excluded  # type: ignore[attr-defined]
+        keep = and_(
+            literal(not counted),
+            stored.status == VALIDATED,
+            new.status != VALIDATED,
+            stored.value_id != new.value_id,
+        )
+        updates: dict[str, Any] = {
+            column: case((keep, stored[column]), else_=new[column])
+            for column in rows[0]
+            if column not in VALUE_SLOT and column not in ("pending_value_id", "pending_status")
+        }
+        updates["pending_value_id"] = case((keep, new.value_id), else_=null())
+        updates["pending_status"] = case((keep, new.status), else_=null())
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates)
+        )
+
     async def cursors(self, session: AsyncSession) -> dict[str, tuple[int, datetime]]:
         """Each consumer's last applied position and when it committed it."""
         cursor = plumbing.consumer_cursor

@@ -5,18 +5,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Uuid, and_, any_, exists, literal, true
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy import ColumnElement, and_, exists, true
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.filters import (
-    Dimension,
-    DimensionSql,
-    ReportParams,
-    breakdown,
-    column_of,
-)
+from services.reporting.params import Dimension, ReportParams
 from services.reporting.readmodels.models import (
     RmCohort,
     RmEnrolment,
@@ -26,6 +20,7 @@ from services.reporting.readmodels.models import (
     RmModuleProgress,
     RmProject,
 )
+from services.reporting.repository import DimensionSql, breakdown
 from services.reporting.suppliers.schemas import (
     CompletedImprovementProject,
     ImprovementTeamStatus,
@@ -34,19 +29,20 @@ from services.reporting.suppliers.schemas import (
 )
 from services.reporting.tenancy import (
     cohort_visible,
-    consenting_suppliers,
+    consenting_supplier_ids,
     enterprise_visible,
     project_visible,
 )
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+from shared.sql import any_of, column_of
 
 COMPLETED = "completed"
 
 
-def among(column: object, ids: Sequence[UUID]) -> ColumnElement[bool]:
-    """``column = ANY($1)``: one array parameter, so any batch size is the same statement."""
-    return col(column) == any_(literal(list(ids), ARRAY(Uuid)))
+def consenting_supplier(buyer_id: UUID) -> ColumnElement[bool]:
+    """A WHERE condition on ``rm_enterprise``: one of the buyer's consenting suppliers."""
+    return col(RmEnterprise.id).in_(consenting_supplier_ids(buyer_id))
 
 
 def _enrolled(condition: Callable[[Sequence[Any]], ColumnElement[bool]]) -> DimensionSql:
@@ -88,7 +84,7 @@ def supplier_conditions(
     the filters asked for."""
     conditions = [
         enterprise_visible(RmEnterprise.id, principal),
-        true() if buyer_id is None else col(RmEnterprise.id).in_(consenting_suppliers(buyer_id)),
+        true() if buyer_id is None else consenting_supplier(buyer_id),
     ]
     if params is not None:
         conditions.extend(breakdown(params, SUPPLIER_DIMENSIONS, report="suppliers").conditions)
@@ -133,7 +129,7 @@ class SupplierRepository:
         buyer_id: UUID | None = None,
     ) -> set[UUID]:
         statement = select(RmEnterprise.id).where(
-            among(RmEnterprise.id, enterprise_ids), *supplier_conditions(principal, buyer_id)
+            any_of(RmEnterprise.id, enterprise_ids), *supplier_conditions(principal, buyer_id)
         )
         return set((await session.exec(statement)).all())
 
@@ -146,7 +142,7 @@ class SupplierRepository:
             select(RmEnrolment, RmProject.name)
             .outerjoin(RmProject, col(RmProject.id) == col(RmEnrolment.project_id))
             .where(
-                among(RmEnrolment.enterprise_id, enterprise_ids),
+                any_of(RmEnrolment.enterprise_id, enterprise_ids),
                 # A programme manager sees the enterprise's place in their project only.
                 project_visible(RmEnrolment.project_id, principal),
             )
@@ -179,7 +175,7 @@ class SupplierRepository:
                 ),
             )
             .where(
-                among(RmModuleProgress.enterprise_id, enterprise_ids),
+                any_of(RmModuleProgress.enterprise_id, enterprise_ids),
                 col(RmModuleProgress.status) == COMPLETED,
                 col(RmModuleProgress.completed_on).is_not(None),
             )
@@ -205,7 +201,7 @@ class SupplierRepository:
         statement = (
             select(RmImprovementTeam)
             .ext(distinct_on(col(RmImprovementTeam.enterprise_id)))
-            .where(among(RmImprovementTeam.enterprise_id, enterprise_ids))
+            .where(any_of(RmImprovementTeam.enterprise_id, enterprise_ids))
             .order_by(
                 col(RmImprovementTeam.enterprise_id),
                 col(RmImprovementTeam.formed_on).desc(),
@@ -223,7 +219,7 @@ class SupplierRepository:
         statement = (
             select(RmImprovementProject)
             .where(
-                among(RmImprovementProject.enterprise_id, enterprise_ids),
+                any_of(RmImprovementProject.enterprise_id, enterprise_ids),
                 col(RmImprovementProject.status) == COMPLETED,
             )
             .order_by(

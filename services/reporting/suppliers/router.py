@@ -3,16 +3,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.reporting.feed.schemas import SupplierStatusData
-from services.reporting.filters import raw_report_params
-from services.reporting.suppliers.report import parse_supplier_params
-from services.reporting.suppliers.schemas import SupplierStatus
+from services.reporting.suppliers.schemas import SuppliersParams, SupplierStatus
 from services.reporting.suppliers.service import supplier_service
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
-from shared.pagination import Page, PageParams
+from shared.pagination import Page
 
 router = APIRouter(tags=["suppliers"])
 
@@ -27,9 +25,6 @@ BuyerId = Annotated[
 ]
 
 
-Filter = Annotated[list[str] | None, Query()]
-
-
 @router.get(
     "/suppliers",
     summary="Status of your consenting suppliers (lead buyers), or of the enterprises you see",
@@ -39,27 +34,14 @@ Filter = Annotated[list[str] | None, Query()]
     ),
 )
 async def list_suppliers(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    page: PageParams,
-    buyer_id: BuyerId = None,
-    country: Filter = None,
-    project: Filter = None,
-    partner: Filter = None,
-    sector: Filter = None,
-    stage: Filter = None,
-    module: Filter = None,
+    session: SessionDep, principal: CurrentPrincipal, params: Annotated[SuppliersParams, Query()]
 ) -> Page[SupplierStatus]:
-    # Declared for the OpenAPI document; parsed from the raw query like every report's,
-    # so an unknown parameter is refused instead of silently ignored.
-    del buyer_id, country, project, partner, sector, stage, module
-    raw = raw_report_params(request)
-    for paging in ("cursor", "limit"):
-        raw.pop(paging, None)
-    params, buyer = parse_supplier_params(raw)
     return await supplier_service.get_all(
-        session, principal=principal, page=page, buyer_id=buyer, params=params
+        session,
+        principal=principal,
+        page=params.page(),
+        buyer_id=params.buyer_id,
+        params=params.report_params(),
     )
 
 

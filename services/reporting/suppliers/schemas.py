@@ -5,9 +5,11 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from services.reporting.params import Countries, Ids, ReportParams, Stages, Words, strings
 from shared.decimals import plain_text
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
 
 
 def plain(value: Decimal) -> Decimal:
@@ -106,3 +108,47 @@ class SupplierStatus(BaseModel):
         default_factory=dict,
         description="How far the read models had got in each event feed (positions)",
     )
+
+
+_BUYER = (
+    "See the status as this lead buyer sees it: only its consenting suppliers. "
+    "A lead buyer always sees its own."
+)
+
+
+class SupplierFilters(BaseModel):
+    """The supplier list's query: the reports' filters it supports (a supplier is one row, so
+    there is no breakdown and no period) and whose suppliers (``buyer_id``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+
+    buyer_id: UUID | None = Field(default=None, description=_BUYER)
+    countries: Annotated[Countries, strings()] = Field(default_factory=tuple, alias="country")
+    projects: Annotated[Ids, strings()] = Field(default_factory=tuple, alias="project")
+    partners: Annotated[Ids, strings()] = Field(default_factory=tuple, alias="partner")
+    sectors: Annotated[Words, strings()] = Field(default_factory=tuple, alias="sector")
+    stages: Annotated[Stages, strings()] = Field(default_factory=tuple, alias="stage")
+    modules: Annotated[Words, strings()] = Field(default_factory=tuple, alias="module")
+
+    def report_params(self) -> ReportParams:
+        """The filters as every report's parameters."""
+        return ReportParams(
+            countries=self.countries,
+            projects=self.projects,
+            partners=self.partners,
+            sectors=self.sectors,
+            stages=self.stages,
+            modules=self.modules,
+        )
+
+
+class SuppliersParams(SupplierFilters):
+    """The paged supplier list's query."""
+
+    cursor: str | None = Field(default=None, description="Opaque cursor from `next_cursor`")
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+    def page(self) -> PageRequest:
+        return PageRequest(
+            after=decode_cursor(self.cursor) if self.cursor else None, limit=self.limit
+        )

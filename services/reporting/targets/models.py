@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy import Index, Numeric, String
 from sqlmodel import Field
 
-from services.reporting.db import Table, created_at_field, timestamp_field
+from services.reporting.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

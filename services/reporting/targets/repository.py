@@ -6,11 +6,22 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.readmodels.models import RmCohort, RmProject
+from services.reporting.params import Dimension, ReportParams
+from services.reporting.readmodels.models import RmCohort, RmIndicator, RmProject
+from services.reporting.repository import DimensionSql, breakdown
 from services.reporting.targets.models import Target, TrainingCost
 from services.reporting.tenancy import project_records_visible
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+from shared.problems import InvalidInput, field_error
+from shared.sql import column_of
+
+# Targets are filtered by their own project and country; they are rows, not groups.
+TARGET_DIMENSIONS = {
+    Dimension.project: DimensionSql(column_of(Target.project_id)),
+    Dimension.country: DimensionSql(column_of(Target.country)),
+    Dimension.period: DimensionSql(column_of(Target.period_end)),
+}
 
 
 class TargetRepository:
@@ -61,6 +72,37 @@ class TargetRepository:
         )
         if excluding is not None:
             statement = statement.where(col(Target.id) != excluding)
+        return (await session.exec(statement)).first()
+
+    async def visible_with_projects(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: ReportParams,
+        *,
+        metrics: Sequence[str] = (),
+    ) -> list[tuple[Target, str | None, str | None]]:
+        """The caller's targets matching the filters, with their project's name and country."""
+        plan = breakdown(params, TARGET_DIMENSIONS, report="targets")
+        if params.group_by:
+            raise InvalidInput(
+                "Target progress lists targets; it has no breakdown",
+                errors=[field_error("query.group_by", "not_supported", "filter instead")],
+            )
+        statement = (
+            select(Target, RmProject.name, RmProject.country)
+            .outerjoin(RmProject, col(RmProject.id) == col(Target.project_id))
+            .where(project_records_visible(Target.project_id, principal), *plan.conditions)
+            .order_by(col(Target.project_id), col(Target.metric), col(Target.period_start))
+        )
+        if metrics:
+            statement = statement.where(col(Target.metric).in_(metrics))
+        rows = await session.exec(statement)
+        return [(target, name, country) for target, name, country in rows.all()]
+
+    async def indicator_direction(self, session: AsyncSession, code: str) -> str | None:
+        """The desired direction of the indicator with ``code``; None when there is none."""
+        statement = select(RmIndicator.direction).where(col(RmIndicator.code) == code)
         return (await session.exec(statement)).first()
 
 

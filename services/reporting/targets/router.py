@@ -5,18 +5,23 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.reporting.filters import ReportQueryParams
 from services.reporting.report import ReportTable
-from services.reporting.targets.progress import metric_catalogue, progress_report
+from services.reporting.settings import MinGroupSize
 from services.reporting.targets.schemas import (
     CostCreate,
     CostPublic,
     MetricInfo,
     TargetCreate,
     TargetPublic,
+    TargetsParams,
     TargetUpdate,
 )
-from services.reporting.targets.service import cost_service, target_service
+from services.reporting.targets.service import (
+    cost_service,
+    metric_catalogue,
+    progress_report,
+    target_service,
+)
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
@@ -67,11 +72,10 @@ async def list_metrics(principal: CurrentPrincipal) -> list[MetricInfo]:
 async def target_progress(
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: ReportQueryParams,
-    metric: Annotated[list[str] | None, Query(description="Metrics")] = None,
+    params: Annotated[TargetsParams, Query()],
+    min_group_size: MinGroupSize,
 ) -> ReportTable:
-    del metric  # read from ``params`` with the rest of the query
-    return await progress_report(session, principal, params)
+    return await progress_report(session, principal, params, min_group_size=min_group_size)
 
 
 @router.get("/targets/{target_id}", summary="One target")

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from services.reporting.params import Codes, ReportParams, strings
 from services.reporting.targets.models import Target, TrainingCost
 from shared.decimals import PlainDecimal
 from shared.geo import CountryCode, CurrencyCode
@@ -138,3 +139,15 @@ class CostPublic(BaseModel):
     @classmethod
     def build(cls, cost: TrainingCost) -> "CostPublic":
         return cls.model_validate(cost, from_attributes=True)
+
+
+_METRICS = "Metrics"
+
+
+class _Metrics(BaseModel):
+    metric: Annotated[Codes, strings(_METRICS)] = Field(default_factory=tuple, description=_METRICS)
+
+
+class TargetsParams(ReportParams, _Metrics):
+    """Target progress's query: the common filters (project, country, from/to on the target's
+    period end), and which metrics."""

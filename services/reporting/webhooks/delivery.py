@@ -23,13 +23,13 @@ from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 from tenacity import RetryCallState, wait_random_exponential
 
-from services.reporting.db import utcnow
 from services.reporting.feed.service import event_out
 from services.reporting.settings import ReportingSettings
 from services.reporting.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.reporting.webhooks.repository import webhook_repository
 from services.reporting.webhooks.service import expired, owner_of
 from services.reporting.webhooks.targets import TargetRefused, check_target
+from shared.columns import utcnow
 from shared.consumer import SessionSource
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from sqlalchemy import BigInteger, Identity, Index, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Column, Field
 
-from services.reporting.db import Table, created_at_field, timestamp_field
+from services.reporting.db import Table
+from shared.columns import created_at_field, timestamp_field
 from shared.ids import new_id
 
 

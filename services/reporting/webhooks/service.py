@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.db import utcnow
 from services.reporting.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.reporting.webhooks.repository import webhook_repository
 from services.reporting.webhooks.schemas import (
@@ -22,6 +21,7 @@ from services.reporting.webhooks.schemas import (
     WebhookUpdate,
 )
 from services.reporting.webhooks.targets import TargetRefused, check_target
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
 from shared.problems import Forbidden, InvalidInput, NotFound, field_error

@@ -1,13 +1,18 @@
-"""Two small Strawberry federation subgraphs for what the SCORE subgraphs do not have yet:
-mutations, a union, an entity reached in three hops, duplicate references, failing fields.
+"""Small Strawberry federation subgraphs for what the SCORE subgraphs do not have yet:
+mutations, a union, an entity reached in three hops, duplicate references, failing fields,
+@requires, @provides, a shareable root field and @inaccessible values.
 
-``catalog`` owns ``Product`` (name, shelf); ``reviews`` extends it (reviews, rating,
-topReview) and returns ``Product`` references from its own root fields.
+``catalog`` owns ``Product`` (name, weight, shelf); ``reviews`` extends it (reviews, rating,
+topReview) and returns ``Product`` references from its own root fields; ``shipping``
+computes a product's shipping estimate from its weight (@requires), knows the names of
+the products it ships (@provides), shares the ``products`` root field and has a carrier
+clients may not see (@inaccessible).
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Self
 
 import httpx
@@ -28,6 +33,14 @@ class Store:
     reviews: list[tuple[str, str]] = field(
         default_factory=lambda: [("p1", "sharp"), ("p2", "strong"), ("p1", "shiny")]
     )
+    weights: dict[str, int] = field(default_factory=lambda: {"p1": 2, "p2": 5})
+    # shipment id -> (product id, the product's name on the label, carrier)
+    shipments: dict[str, tuple[str, str, str]] = field(
+        default_factory=lambda: {
+            "s1": ("p1", "Needle (label)", "post"),
+            "s2": ("p2", "Thread (label)", "drone"),
+        }
+    )
     log: list[str] = field(default_factory=list)
 
 
@@ -43,6 +56,10 @@ def _store(info: Info[Any, Any]) -> Store:
 class Product:
     id: strawberry.ID
     name: str
+
+    @strawberry.field
+    def weight(self, info: Info[Any, Any]) -> int | None:
+        return _store(info).weights.get(str(self.id))
 
     @classmethod
     def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Self | None:
@@ -67,8 +84,9 @@ def _products(info: Info[Any, Any]) -> list[Product]:
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry.field
+    @strawberry.federation.field(shareable=True)  # type: ignore[untyped-decorator]
     def products(self, info: Info[Any, Any]) -> list[Product]:
+        _store(info).log.append("catalog:products")
         return _products(info)
 
     @strawberry.field
@@ -165,6 +183,71 @@ reviews_schema = Schema(
 )
 
 
+# --- shipping ------------------------------------------------------------------------
+
+
+@strawberry.enum
+class Carrier(Enum):
+    POST = "post"
+    COURIER = "courier"
+    # Still in the data, no longer offered: clients must never see it.
+    DRONE = strawberry.federation.enum_value("drone", inaccessible=True)
+
+
+@strawberry.federation.type(name="Product", keys=["id"])
+class ShippedProduct:
+    id: strawberry.ID
+    weight: int | None = strawberry.federation.field(external=True, default=None)
+    # Known only where it was provided (a shipment's label); catalog resolves it otherwise.
+    name: str = strawberry.federation.field(external=True, default="")
+
+    @classmethod
+    def resolve_reference(
+        cls, info: Info[Any, Any], id: strawberry.ID, weight: int | None = None
+    ) -> Self:
+        _store(info).log.append(f"shipping:resolve:{id}:{weight}")
+        return cls(id=id, weight=weight)
+
+    @strawberry.federation.field(requires=["weight"])  # type: ignore[untyped-decorator]
+    def shipping_estimate(self) -> int | None:
+        # Computed from a field catalog owns, which the gateway sends in the representation.
+        return None if self.weight is None else 10 + 3 * self.weight
+
+
+@strawberry.type
+class Shipment:
+    id: strawberry.ID
+    carrier: Carrier | None
+    product: ShippedProduct = strawberry.federation.field(provides=["name"])
+
+
+def _shipments(info: Info[Any, Any]) -> list[Shipment]:
+    return [
+        Shipment(
+            id=strawberry.ID(id_),
+            carrier=Carrier(carrier),
+            product=ShippedProduct(id=strawberry.ID(product), name=label),
+        )
+        for id_, (product, label, carrier) in _store(info).shipments.items()
+    ]
+
+
+@strawberry.type
+class ShippingQuery:
+    @strawberry.field
+    def shipments(self, info: Info[Any, Any]) -> list[Shipment]:
+        _store(info).log.append("shipping:shipments")
+        return _shipments(info)
+
+    @strawberry.federation.field(shareable=True)  # type: ignore[untyped-decorator]
+    def products(self, info: Info[Any, Any]) -> list[ShippedProduct]:
+        _store(info).log.append("shipping:products")
+        return [ShippedProduct(id=strawberry.ID(k)) for k in _store(info).names]
+
+
+shipping_schema = Schema(query=ShippingQuery, types=[ShippedProduct], federation_version="2.3")
+
+
 def subgraph_app(schema: Schema, store: Store) -> FastAPI:
     async def context() -> dict[str, Any]:
         return {"store": store}
@@ -174,17 +257,27 @@ def subgraph_app(schema: Schema, store: Store) -> FastAPI:
     return app
 
 
-FAKE_URLS = {"catalog": "http://catalog.test/graphql", "reviews": "http://reviews.test/graphql"}
+FAKE_URLS = {
+    "catalog": "http://catalog.test/graphql",
+    "reviews": "http://reviews.test/graphql",
+    "shipping": "http://shipping.test/graphql",
+}
 
 
 @asynccontextmanager
 async def fake_clients(store: Store) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """ASGI clients of both fake subgraphs, by host name."""
-    catalog = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=subgraph_app(catalog_schema, store))
-    )
-    reviews = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=subgraph_app(reviews_schema, store))
-    )
-    async with catalog, reviews:
-        yield {"catalog.test": catalog, "reviews.test": reviews}
+    """ASGI clients of the fake subgraphs, by host name."""
+    schemas = {
+        "catalog.test": catalog_schema,
+        "reviews.test": reviews_schema,
+        "shipping.test": shipping_schema,
+    }
+    clients = {
+        host: httpx.AsyncClient(transport=httpx.ASGITransport(app=subgraph_app(schema, store)))
+        for host, schema in schemas.items()
+    }
+    try:
+        yield clients
+    finally:
+        for client in clients.values():
+            await client.aclose()

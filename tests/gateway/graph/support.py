@@ -127,10 +127,17 @@ def graph_app(runtime: GraphRuntime) -> FastAPI:
 
 
 def runtime_for(
-    urls: dict[str, str], http: httpx.AsyncClient, limits: GraphLimits | None = None
+    urls: dict[str, str],
+    http: httpx.AsyncClient,
+    limits: GraphLimits | None = None,
+    fallback: dict[str, str] | None = None,
 ) -> GraphRuntime:
     return GraphRuntime(
-        urls, http, limits or GraphLimits(), service_token=lambda: token_for(GATEWAY, graph=True)
+        urls,
+        http,
+        limits or GraphLimits(),
+        service_token=lambda: token_for(GATEWAY, graph=True),
+        fallback=fallback,
     )
 
 

@@ -1,6 +1,8 @@
 """Composition: the supported federation subset, each refusal naming subgraph, type and
 field, the ownership map, and fetching SDLs from the subgraphs."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 from graphql import GraphQLObjectType, GraphQLUnionType
@@ -118,9 +120,6 @@ def test_composition_does_not_depend_on_the_order_subgraphs_are_given_in() -> No
 @pytest.mark.parametrize(
     ("field_sdl", "named"),
     [
-        ('score: Int @requires(fields: "name")', "@requires"),
-        ('owner: Enterprise @provides(fields: "name")', "@provides"),
-        ("score: Int @external", "@external"),
         ('score: Int @override(from: "enrolment")', "@override"),
         ("score: Int @authenticated", "@authenticated"),
         ('score: Int @requiresScopes(scopes: [["admin"]])', "@requiresScopes"),
@@ -153,23 +152,45 @@ def test_interface_objects_are_refused_naming_the_type() -> None:
 
 
 def test_conflicting_field_types_between_subgraphs_are_refused() -> None:
-    error = refused({"enrolment": ENROLMENT, "indicators": indicators("name: Int @shareable")})
+    enrolment = ENROLMENT.replace("name: String!", "name: String! @shareable")
+
+    error = refused({"enrolment": enrolment, "indicators": indicators("name: Int @shareable")})
 
     assert (error.subgraph, error.type_name, error.field) == ("indicators", "Enterprise", "name")
     assert "conflicting types" in str(error)
     assert "String!" in str(error)
 
 
-def test_conflicting_arguments_between_subgraphs_are_refused() -> None:
-    enrolment = ENROLMENT.replace("name: String!", "name(short: Boolean): String! @shareable")
+def test_an_argument_required_in_one_subgraph_must_exist_in_every_other() -> None:
+    enrolment = ENROLMENT.replace("name: String!", "name(short: Boolean!): String! @shareable")
 
     error = refused({"enrolment": enrolment, "indicators": indicators("name: String! @shareable")})
 
-    assert (error.type_name, error.field) == ("Enterprise", "name")
-    assert "conflicting types" in str(error)
+    assert (error.subgraph, error.type_name, error.field) == (
+        "enrolment",
+        "Enterprise",
+        "name(short:)",
+    )
+    assert "required here but not defined by every subgraph" in str(error)
 
 
-def test_duplicate_root_fields_are_refused_even_when_shareable() -> None:
+def test_arguments_of_a_shared_field_are_those_every_subgraph_accepts() -> None:
+    enrolment = ENROLMENT.replace(
+        "name: String!", "name(short: Boolean, locale: String): String! @shareable"
+    )
+    other = indicators("name(locale: String!): String @shareable")
+
+    name = compose({"enrolment": enrolment, "indicators": other}).schema.get_type("Enterprise")
+
+    assert isinstance(name, GraphQLObjectType)
+    # Only `locale` is known to both; it must be given (one subgraph requires it), and the
+    # field may be null (one subgraph says so).
+    assert str(name.fields["name"].type) == "String"
+    assert list(name.fields["name"].args) == ["locale"]
+    assert str(name.fields["name"].args["locale"].type) == "String!"
+
+
+def test_a_root_field_two_subgraphs_resolve_must_be_shareable_in_both() -> None:
     sdl = subgraph(
         """
 type Query { enterprise(id: ID!): Enterprise @shareable }
@@ -179,9 +200,26 @@ type Enterprise @key(fields: "id") { id: ID! }
 
     error = refused({"enrolment": ENROLMENT, "indicators": sdl})
 
-    assert (error.subgraph, error.type_name, error.field) == ("indicators", "Query", "enterprise")
-    assert "duplicate root field" in str(error)
-    assert "'enrolment'" in str(error)
+    assert (error.subgraph, error.type_name, error.field) == ("enrolment", "Query", "enterprise")
+    assert "not @shareable" in str(error)
+    assert "'indicators'" in str(error)
+
+
+def test_a_shareable_root_field_is_resolved_by_every_subgraph_declaring_it() -> None:
+    shared = ENROLMENT.replace(
+        "enterprise(id: ID!): Enterprise", "enterprise(id: ID!): Enterprise @shareable"
+    )
+    sdl = subgraph(
+        """
+type Query { enterprise(id: ID!): Enterprise! @shareable }
+type Enterprise @key(fields: "id") { id: ID! }
+"""
+    )
+
+    supergraph = compose({"enrolment": shared, "indicators": sdl})
+
+    assert supergraph.field_owners("Query", "enterprise") == ("enrolment", "indicators")
+    assert "enterprise(id: ID!): Enterprise\n" in supergraph.sdl
 
 
 def test_a_field_two_subgraphs_resolve_must_be_shareable_in_both() -> None:
@@ -253,9 +291,10 @@ def test_an_enum_used_as_input_must_have_the_same_values_everywhere() -> None:
 
     error = refused({"enrolment": enrolment, "other": other})
 
-    assert (error.subgraph, error.type_name) == ("other", "Stage")
-    assert "alumni" in str(error)
+    assert (error.subgraph, error.type_name) == ("enrolment", "Stage")
+    assert "both as input and as output" in str(error)
     assert "shortlisted" in str(error)
+    assert "'other'" in str(error)
 
 
 def test_subscriptions_are_refused() -> None:
@@ -470,3 +509,33 @@ async def test_a_refused_composition_keeps_the_graph_not_ready(api: Api) -> None
             await runtime.compose()
 
     assert not runtime.ready
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+REFUSED = sorted(
+    p.name
+    for p in CORPUS.iterdir()
+    if p.name.startswith("refused-") and p.name != "refused-no-query"
+)
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_every_refusal_of_the_corpus_names_the_subgraph_and_the_type(case: str) -> None:
+    error = refused({p.stem: p.read_text() for p in (CORPUS / case).glob("*.graphql")})
+
+    assert error.subgraph in {p.stem for p in (CORPUS / case).glob("*.graphql")}
+    assert error.type_name
+    assert str(error).startswith(f"subgraph '{error.subgraph}', at {error.type_name}")
+
+
+def test_an_interface_field_an_implementation_lacks_is_refused_naming_both() -> None:
+    error = refused(
+        {
+            p.stem: p.read_text()
+            for p in (CORPUS / "refused-interface-field-not-implemented").glob("*.graphql")
+        }
+    )
+
+    assert (error.subgraph, error.type_name, error.field) == ("b", "Product", "label")
+    assert "implements Node" in str(error)
+    assert "subgraph 'a'" in str(error)

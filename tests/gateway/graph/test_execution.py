@@ -5,7 +5,8 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.enrolment.support import Api
+from shared.identity import issue_token
+from tests.enrolment.support import IDENTITY_KEY, ILO, Api, platform_settings
 from tests.gateway.graph.support import ADMIN, Graph
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import accepted_ids, make_indicator, value
@@ -233,22 +234,59 @@ async def test_a_subgraph_that_is_down_nulls_its_fields_and_reports_them_at_the_
     assert body["errors"][0]["message"] == "The indicators service is unavailable"
 
 
-async def test_a_null_from_a_failed_subgraph_propagates_to_the_nearest_nullable_parent(
+async def test_a_service_that_is_down_costs_only_its_own_fields_of_each_enterprise(
     graph: Graph, indicators_world: IndicatorsWorld
 ) -> None:
     graph.subgraphs.down.add("indicators.test")
     document = """query ($id: ID!) {
       enterprise(id: $id) { name indicatorValues { value } }
-      organisations(first: 1) { items { name } }
+      enterprises(first: 2) { items { name indicatorValues { value } } }
     }"""
 
     body = await graph.query(document, {"id": str(indicators_world.efp_enterprise_id)})
 
-    # indicatorValues is non-null: the enterprise itself becomes null, not the whole data.
-    assert body["data"]["enterprise"] is None
-    assert len(body["data"]["organisations"]["items"]) == 1
-    (error,) = body["errors"]
-    assert error["path"] == ["enterprise", "indicatorValues"]
+    # The values cross into indicators and are nullable there: the enterprises stay.
+    assert body["data"]["enterprise"]["name"].startswith("Karachi Knitwear")
+    assert body["data"]["enterprise"]["indicatorValues"] is None
+    items = body["data"]["enterprises"]["items"]
+    assert [item["indicatorValues"] for item in items] == [None, None]
+    assert all(item["name"] for item in items)
+    assert [(e["path"], e["extensions"]["service"]) for e in body["errors"]] == [
+        (["enterprise", "indicatorValues"], "indicators"),
+        (["enterprises", "items", 0, "indicatorValues"], "indicators"),
+        (["enterprises", "items", 1, "indicatorValues"], "indicators"),
+    ]
+
+
+async def test_an_expired_forwarded_identity_is_reported_as_such_not_as_an_outage(
+    graph: Graph,
+) -> None:
+    settings = platform_settings()
+    expired = issue_token(
+        ILO,
+        IDENTITY_KEY,
+        settings,
+        audience=settings.identity_graph_audience,
+        ttl_seconds=-3600,
+    )
+
+    body = await graph.runtime.execute(
+        document="{ organisations(first: 1) { items { name } } indicators { code } }",
+        variables=None,
+        operation_name=None,
+        identity_token=expired,
+        request_id="expired-token",
+        allow_introspection=False,
+    )
+
+    assert body["data"] == {"organisations": None, "indicators": None}
+    assert sorted(
+        (e["extensions"]["code"], e["extensions"]["service"]) for e in body["errors"]
+    ) == [
+        ("UNAUTHENTICATED", "enrolment"),
+        ("UNAUTHENTICATED", "indicators"),
+    ]
+    assert "HTTP 401" in body["errors"][0]["message"]
 
 
 async def test_a_root_subgraph_that_is_down_leaves_the_other_roots_intact(
@@ -283,7 +321,7 @@ async def test_subgraph_errors_are_repathed_to_the_clients_path(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "bogus" in error["message"]
     assert "locations" not in error  # subgraph locations point into a document never sent
-    assert body["data"]["shop"] is None
+    assert body["data"]["shop"]["values"] is None
     assert len(body["data"]["organisations"]["items"]) == 1
 
 

@@ -157,3 +157,111 @@ async def test_an_entity_error_in_a_list_keeps_the_items_index(fake_graph: Graph
     (error,) = body["errors"]
     assert error["path"] == ["products", 2, "topReview"]
     assert error["message"] == "product p3 has no review"
+
+
+# --- @requires, @provides, shareable root fields, @inaccessible values --------------------
+
+
+async def test_a_required_field_travels_in_the_representation_fetched_first_from_its_owner(
+    fake_graph: Graph, store: Store
+) -> None:
+    data = await fake_graph.data('{ product(id: "p2") { name shippingEstimate } }')
+
+    assert data == {"product": {"name": "Thread", "shippingEstimate": 10 + 3 * 5}}
+    (entities,) = fake_graph.subgraphs.entity_calls("shipping.test")
+    assert entities.representations == [{"__typename": "Product", "id": "p2", "weight": 5}]
+    # The weight was asked of catalog with the product, under a reserved alias; the client
+    # did not ask for it and does not get it.
+    (root,) = fake_graph.subgraphs.to("catalog.test")
+    assert "weight" in root.query
+    assert "weight" not in data["product"]
+
+
+async def test_a_subgraph_resolving_a_required_field_itself_still_gets_it_from_the_owner(
+    fake_graph: Graph, store: Store
+) -> None:
+    """shipping returns the products (a shareable root field) but knows no weights: its
+    estimate goes through catalog (the weight) and back to shipping's _entities."""
+    data = await fake_graph.data("{ shipments { id product { shippingEstimate } } }")
+
+    assert data == {
+        "shipments": [
+            {"id": "s1", "product": {"shippingEstimate": 10 + 3 * 2}},
+            {"id": "s2", "product": {"shippingEstimate": 10 + 3 * 5}},
+        ]
+    }
+    assert [call.host for call in fake_graph.subgraphs.calls] == [
+        "shipping.test",  # the shipments
+        "catalog.test",  # their products' weights
+        "shipping.test",  # the estimates, from the weights
+    ]
+    assert store.log[-2:] == ["shipping:resolve:p1:2", "shipping:resolve:p2:5"]
+
+
+async def test_a_provided_field_is_taken_from_the_subgraph_that_provides_it(
+    fake_graph: Graph,
+) -> None:
+    data = await fake_graph.data("{ shipments { product { name } } }")
+
+    assert data["shipments"][0]["product"]["name"] == "Needle (label)"
+    assert [call.host for call in fake_graph.subgraphs.calls] == ["shipping.test"]
+
+
+async def test_a_field_not_provided_along_the_path_comes_from_its_owner(
+    fake_graph: Graph,
+) -> None:
+    data = await fake_graph.data("{ shipments { product { name weight } } }")
+
+    assert data["shipments"][1]["product"] == {"name": "Thread (label)", "weight": 5}
+    (entities,) = fake_graph.subgraphs.entity_calls("catalog.test")
+    assert entities.representations == [
+        {"__typename": "Product", "id": "p1"},
+        {"__typename": "Product", "id": "p2"},
+    ]
+
+
+async def test_a_shareable_root_field_goes_with_the_other_root_fields_of_its_subgraph(
+    fake_graph: Graph, store: Store
+) -> None:
+    alone = await fake_graph.data("{ products { id } }")
+    fake_graph.subgraphs.calls.clear()
+    together = await fake_graph.data("{ shipments { id } products { id } }")
+
+    assert alone == {"products": [{"id": "p1"}, {"id": "p2"}, {"id": "p3"}]}
+    assert together["products"] == alone["products"]
+    # One request to shipping answers both root fields.
+    assert [call.host for call in fake_graph.subgraphs.calls] == ["shipping.test"]
+    assert store.log == ["catalog:products", "shipping:shipments", "shipping:products"]
+
+
+async def test_an_inaccessible_enum_value_never_reaches_the_client(fake_graph: Graph) -> None:
+    body = await fake_graph.query("{ shipments { id carrier } }")
+
+    # s2 goes by drone, a carrier the public schema does not have: null, with an error.
+    assert body["data"] == {
+        "shipments": [{"id": "s1", "carrier": "POST"}, {"id": "s2", "carrier": None}]
+    }
+    (error,) = body["errors"]
+    assert error["path"] == ["shipments", 1, "carrier"]
+    assert "DRONE" not in str(body)
+    # The subgraph's answer was checked, not forwarded as it was.
+    assert fake_graph.runtime.fetch_counts == {("shipping", "query"): 1}
+
+
+async def test_a_required_field_whose_owner_is_down_makes_the_field_unavailable(
+    fake_graph: Graph,
+) -> None:
+    fake_graph.subgraphs.down.add("catalog.test")
+
+    body = await fake_graph.query("{ shipments { id product { shippingEstimate } } }")
+
+    assert body["data"]["shipments"][0] == {"id": "s1", "product": {"shippingEstimate": None}}
+    codes = {(e["extensions"]["code"], e["extensions"]["service"]) for e in body["errors"]}
+    assert codes == {("SERVICE_UNAVAILABLE", "catalog")}
+    paths = sorted(e["path"] for e in body["errors"])
+    assert paths == [
+        ["shipments", 0, "product", "shippingEstimate"],
+        ["shipments", 1, "product", "shippingEstimate"],
+    ]
+    # shipping was never asked for estimates it could not compute.
+    assert not fake_graph.subgraphs.entity_calls("shipping.test")

@@ -248,8 +248,10 @@ async def test_too_many_root_fields_are_refused(graph: Graph) -> None:
     assert graph.subgraphs.calls == []
 
 
-async def test_too_costly_an_operation_is_refused_counting_page_sizes(graph: Graph) -> None:
-    limited(graph, max_cost=1_000, default_list_size=10)
+async def test_too_costly_an_operation_is_refused_counting_declared_list_sizes(
+    graph: Graph,
+) -> None:
+    limited(graph, max_cost=2_000, default_list_size=10)
     document = """query ($first: Int!) { enterprises(first: $first) { items {
       name indicatorValues { value indicatorCode status }
     } } }"""
@@ -260,9 +262,24 @@ async def test_too_costly_an_operation_is_refused_counting_page_sizes(graph: Gra
     assert cheap.status_code == 200
     assert dear.status_code == 400
     (error,) = dear.json()["errors"]
-    # 1 (enterprises) + 100 x (1 items + 1 name + 1 indicatorValues + 10 x 3 value fields)
-    assert error["extensions"] == {"code": "COST_LIMIT_EXCEEDED", "limit": 1000, "actual": 3301}
+    # enrolment declares enterprises @listSize(slicingArguments: ["first"], sizedFields:
+    # ["items"]); indicators declares indicatorValues @listSize(assumedSize: 100):
+    # 1 (enterprises) + 1 (items) + 100 x (1 name + 1 indicatorValues + 100 x 3 fields)
+    assert error["extensions"] == {"code": "COST_LIMIT_EXCEEDED", "limit": 2000, "actual": 30202}
     assert {call.variables.get("first") for call in graph.subgraphs.calls} == {5}
+
+
+async def test_a_declared_cost_weighs_in_the_cost_limit(offline: Graph) -> None:
+    limited(offline, max_cost=100)
+
+    light = await offline.post("{ organisations(first: 1) { items { name } } }")
+    report = await offline.post("{ programmeSummary { enterprisesTrained } }")
+
+    # programmeSummary is declared @cost(weight: 100) by reporting: a report to compute.
+    assert light.status_code == 200
+    assert report.status_code == 400
+    (error,) = report.json()["errors"]
+    assert error["extensions"] == {"code": "COST_LIMIT_EXCEEDED", "limit": 100, "actual": 101}
 
 
 async def test_batched_requests_are_refused(graph: Graph) -> None:

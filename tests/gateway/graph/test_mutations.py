@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.enterprises.models import Enterprise
-from services.indicators.values.models import MeasurementRound
+from services.indicators.rounds.models import MeasurementRound
 from shared.identity import Principal
 from tests.enrolment.support import Api, World, register, unique
 from tests.gateway.graph.support import WRITER, Graph

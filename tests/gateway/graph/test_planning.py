@@ -1,6 +1,7 @@
 """Query plans: root fields by subgraph, entity fetches with keys, fragments, aliases,
 @skip/@include, mutations in order, variables where used, passthrough, the plan cache."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +268,32 @@ def test_each_hop_to_another_subgraph_is_one_more_wave(shop: Supergraph) -> None
         [("reviews", ("products",))],
         [("catalog", ("products", "reviews", "product"))],
     ]
+
+
+# --- @provides and @requires, from the conformance corpus ---------------------------------
+
+
+def corpus(case: str) -> Supergraph:
+    folder = Path(__file__).resolve().parent / "corpus" / case
+    return compose({path.stem: path.read_text() for path in folder.glob("*.graphql")})
+
+
+def test_fields_provided_along_a_nested_path_come_with_the_providing_fetch() -> None:
+    plan = plan_of(corpus("ok-provides-nested"), "{ reviews { book { author { name } } } }")
+
+    # b provides the author's name along Review.book: no entity fetch at all.
+    (root,) = [fetch for wave in waves(plan) for fetch in wave]
+    assert root.subgraph == "b"
+    assert "name" in root.selection
+
+
+def test_the_fields_a_requires_needs_are_fetched_first_and_sent_in_the_representation() -> None:
+    plan = plan_of(corpus("ok-requires-two-fields"), '{ product(id: "1") { area } }')
+
+    root, entities = waves(plan)
+    assert [fetch.subgraph for fetch in root] == ["a"]
+    assert "width" in root[0].selection
+    assert "height" in root[0].selection
+    (area,) = entities
+    assert (area.subgraph, area.required) == ("b", (("width", ()), ("height", ())))
+    assert area.fields == ("area",)

@@ -1,6 +1,7 @@
 """The shaper returns what graphql-core's own execution of the client's operation would return
 over the same data: field order, aliases, fragments, __typename, null propagation, errors."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,22 @@ def test_shaping_matches_graphql_execution(
     shop: Supergraph, document: str, data: dict[str, Any], variables: dict[str, Any]
 ) -> None:
     assert shaped(shop, document, data, variables) == executed(shop, document, data, variables)
+
+
+def test_an_object_of_an_inaccessible_type_never_reaches_the_client() -> None:
+    folder = Path(__file__).resolve().parent / "corpus" / "ok-inaccessible-union-member"
+    supergraph = compose({p.stem: p.read_text() for p in folder.glob("*.graphql")})
+    # The subgraph answers a member the public schema does not have.
+    data = {
+        "search": [
+            {"_export___typename": "Book", "title": "Kaizen"},
+            {"_export___typename": "Secret", "code": "s3cr3t"},
+        ]
+    }
+
+    result, errors = shaped(supergraph, "{ search { ... on Book { title } } }", data, {})
+
+    # search is [Result!]!: the hidden item nulls the list, which nulls the root field.
+    assert result is None
+    assert errors == [("search", 1)]
+    assert "Result" in supergraph.leaky_types

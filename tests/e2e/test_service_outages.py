@@ -1,0 +1,124 @@
+"""Outages, on the platform as separate `score serve` processes (a deployment's shape): a
+service killed during cross-service queries costs only its own fields, and a gateway
+restarted while a service is down serves the rest, then picks the service up again."""
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from benchmarks.processes import Processes, eventually, separate_processes
+
+ACROSS = """{
+  enterprises(first: 2) { items { name indicatorValues { value } scoreStatus { eitInPlace } } }
+  programmeSummary { enterprisesTrained }
+}"""
+
+
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
+    with separate_processes(
+        tmp_path_factory.mktemp("score-outages"),
+        # Subgraph SDLs polled every second: a changed or returning one is noticed soon.
+        SCORE_GATEWAY_GRAPH_POLL_INTERVAL="1",
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def key(processes: Processes) -> str:
+    return processes.platform.api_key("ilo_global", name="e2e-outages")
+
+
+def across(processes: Processes, key: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{processes.platform.gateway}/graphql",
+        json={"query": ACROSS},
+        headers={"X-API-Key": key},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def complete(body: dict[str, Any]) -> bool:
+    return "errors" not in body and body["data"]["programmeSummary"] is not None
+
+
+def only_missing(body: dict[str, Any], service: str) -> bool:
+    """Everything but ``service``'s fields answered; each missing field an error naming
+    ``service`` at the field's path."""
+    items = body["data"]["enterprises"]["items"]
+    if not items or not all(item["name"] for item in items):
+        return False
+    errors = body.get("errors", [])
+    return bool(errors) and all(
+        error["extensions"] == {"code": "SERVICE_UNAVAILABLE", "service": service}
+        and error["path"][0] in ("enterprises", "programmeSummary")
+        for error in errors
+    )
+
+
+def test_a_service_killed_during_cross_service_queries_costs_only_its_fields(
+    processes: Processes, key: str
+) -> None:
+    assert eventually(lambda: complete(across(processes, key)), timeout=120)
+    answers: list[dict[str, Any]] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        while not stop.is_set():
+            answers.append(across(processes, key))
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        assert eventually(lambda: len(answers) >= 3, timeout=120)
+        processes.kill("indicators")
+        seen = len(answers)
+        assert eventually(lambda: len(answers) >= seen + 3, timeout=120)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+
+    # Never a blank answer: before the kill everything, after it all but indicators' part.
+    assert all(complete(body) or only_missing(body, "indicators") for body in answers)
+    after = answers[-1]
+    assert only_missing(after, "indicators")
+    for item in after["data"]["enterprises"]["items"]:
+        assert item["indicatorValues"] is None
+        assert item["scoreStatus"] is not None
+    assert after["data"]["programmeSummary"] is not None
+    paths = [error["path"] for error in after["errors"]]
+    assert paths == [["enterprises", "items", i, "indicatorValues"] for i in range(2)]
+
+    processes.start("indicators")
+    assert eventually(lambda: complete(across(processes, key)), timeout=120)
+
+
+def test_a_gateway_restarted_while_a_service_is_down_serves_the_rest_then_the_whole(
+    processes: Processes, key: str
+) -> None:
+    processes.kill("reporting")
+    processes.kill("gateway")
+    processes.start("gateway")  # ready: enrolment and indicators live, reporting's SDL stored
+
+    body = across(processes, key)
+    readiness = httpx.get(f"{processes.platform.gateway}/readyz", timeout=30).json()
+
+    assert only_missing(body, "reporting")
+    assert body["data"]["programmeSummary"] is None
+    assert ["programmeSummary"] in [error["path"] for error in body["errors"]]
+    for item in body["data"]["enterprises"]["items"]:
+        assert item["scoreStatus"] is None
+        assert isinstance(item["indicatorValues"], list)
+    assert readiness["status"] == "ready"
+    assert readiness["services"]["reporting"]["status"] == "unavailable"
+    reporting = readiness["graph"]["subgraphs"]["reporting"]
+    assert (reporting["reachable"], reporting["schema"]) == (False, "artefact")
+
+    processes.start("reporting")
+    assert eventually(lambda: complete(across(processes, key)), timeout=120)
