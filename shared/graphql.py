@@ -17,8 +17,11 @@ from strawberry.federation import Schema
 from strawberry.federation.schema_directives import ListSize
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from shared.db import DEFERRED_COMMIT
 from shared.decimals import GraphQLDecimal
+from shared.idempotency import Claim
 from shared.identity import Principal
 from shared.problems import (
     TYPE_BASE,
@@ -67,6 +70,8 @@ class SubgraphContext(BaseContext):
         # graphql-core resolves sibling fields concurrently, but an AsyncSession runs one
         # statement at a time: resolvers and loaders take turns through this lock.
         self._lock = asyncio.Lock()
+        # Mutation fields that wrote (shared.mutations.mutate counts them).
+        self.writes = 0
 
     @asynccontextmanager
     async def database(self) -> AsyncIterator[AsyncSession]:
@@ -155,6 +160,28 @@ def parse_choice(value: str, field: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+class RecordWrites(SchemaExtension):
+    """A keyed mutation that wrote nothing (every field refused) is not recorded for replay
+    (shared/idempotency.py): its retry runs again, as a refused REST write's does, so a
+    transient refusal (``Conflict.retryAfter``) can succeed later."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        execution = self.execution_context
+        context = execution.context
+        if execution.graphql_document is None or not isinstance(context, SubgraphContext):
+            return  # nothing ran
+        try:
+            mutation = execution.operation_type is OperationType.MUTATION
+        except RuntimeError:  # no such operation in the document: nothing ran
+            return
+        if not mutation or context.writes or context.request is None:
+            return
+        claim = context.request.scope.get("state", {}).get(DEFERRED_COMMIT)
+        if isinstance(claim, Claim):
+            claim.record_nothing()
+
+
 class SubgraphSchema(Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -163,10 +190,14 @@ class SubgraphSchema(Schema):
         super().process_errors([e for e in errors if not is_expected(e)], execution_context)
 
 
-def subgraph_schema(query: type, *, types: Sequence[type] = ()) -> SubgraphSchema:
-    """``types``: entities no root field returns, which only ``_entities`` reaches."""
+def subgraph_schema(
+    query: type, *, mutation: type | None = None, types: Sequence[type] = ()
+) -> SubgraphSchema:
+    """``types``: entities no root field returns, which only ``_entities`` reaches;
+    ``mutation``: the root fields that write (shared/mutations.py)."""
     return SubgraphSchema(
         query=query,
+        mutation=mutation,
         types=types,
         # The gateway composes the Federation v2 subset (@key, _entities, _service, ...);
         # pinned so a Strawberry upgrade cannot move the @link the gateway checks. 2.9 is
@@ -180,6 +211,7 @@ def subgraph_schema(query: type, *, types: Sequence[type] = ()) -> SubgraphSchem
             lambda: ValidationCache(maxsize=512),
             ProblemCodes,
             MaskUnexpectedErrors,
+            RecordWrites,
         ],
         # Decimals in positional notation, never "9.0E+5" (shared/decimals.py).
         config=StrawberryConfig(scalar_map={Decimal: GraphQLDecimal}),

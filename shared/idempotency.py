@@ -12,7 +12,10 @@ One mechanism, applied by the service app to every POST, PUT, PATCH and DELETE:
   known, together with the record of that answer: the write and its record commit
   atomically, so even a crash between them cannot make a retry write twice.
 
-A key is scoped to its caller; records of successful answers (2xx) are kept.
+A key is scoped to its caller; records of successful answers (2xx) are kept. A subgraph's
+``/graphql`` takes keys too: the gateway forwards a client's key with the mutations it sends
+there, the answer recorded is the GraphQL response, and a mutation that wrote nothing (every
+field refused: ``Claim.record_nothing``) is treated as a refused REST write.
 """
 
 import hashlib
@@ -38,8 +41,8 @@ log = logging.getLogger("score.idempotency")
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
-# Read-only however it is called (the subgraphs have no mutations): nothing to replay.
-EXEMPT_SUFFIXES = ("/graphql",)
+# A subgraph endpoint: the gateway's graph-audience tokens name its callers.
+GRAPH_SUFFIX = "/graphql"
 
 
 class IdempotentReplay(Exception):
@@ -71,6 +74,12 @@ class Claim:
     # uncommitted) or one that its owner finishes (a test's).
     owned: bool = False
     finished: bool = field(default=False)
+    # Set when the request wrote nothing though it answered 2xx (a GraphQL mutation whose
+    # every field was refused): like an error answer, rolled back and not recorded.
+    wrote_nothing: bool = field(default=False)
+
+    def record_nothing(self) -> None:
+        self.wrote_nothing = True
 
     async def check(self, session: AsyncSession) -> None:
         """Wait for an earlier attempt with this key; answer from it if it succeeded."""
@@ -108,7 +117,7 @@ class Claim:
             return
         self.finished = True
         try:
-            if not 200 <= status_code < 300:
+            if not 200 <= status_code < 300 or self.wrote_nothing:
                 if self.owned:
                     await session.rollback()
                 return
@@ -190,8 +199,14 @@ def _subject(scope: Scope) -> str | None:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
+    platform = scope["app"].state.settings.platform
+    graph = scope.get("path", "").endswith(GRAPH_SUFFIX)
     try:
-        return verify_token(token.strip(), scope["app"].state.settings.platform).subject
+        return verify_token(
+            token.strip(),
+            platform,
+            audience=platform.identity_graph_audience if graph else None,
+        ).subject
     except Problem:
         return None
 
@@ -202,11 +217,7 @@ class IdempotencyMiddleware:
         self.table = table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in BODY_METHODS
-            or scope.get("path", "").endswith(EXEMPT_SUFFIXES)
-        ):
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         key = _header(scope, HEADER.lower().encode())

@@ -43,7 +43,8 @@ def create_service_app(
     """Build a service app. ``database`` is given by tests; otherwise resolved at start-up.
 
     ``subgraph`` is the service's GraphQL endpoint: it authenticates the gateway with its own
-    graph-audience dependency, so it is mounted without the REST routes' guards.
+    graph-audience dependency, so it is mounted without the REST routes' guards but the
+    Idempotency-Key one.
     ``background`` work (event consumers) runs for the app's lifetime once the database is
     ready, and is asked to stop (then cancelled) at shutdown.
     """
@@ -102,7 +103,8 @@ def create_service_app(
     for router in routers:
         app.include_router(router, dependencies=guards)
     if subgraph is not None:
-        app.include_router(subgraph)
+        # Mutations honour Idempotency-Key as REST writes do (the gateway forwards it).
+        app.include_router(subgraph, dependencies=[Depends(idempotency_guard)])
     app.include_router(
         event_feed_router(changes, service=settings.service_name, max_wait=settings.feed_max_wait)
     )

@@ -411,6 +411,18 @@ async def build_world(
             )["id"]
         )
 
+    # Webhook endpoints: a partner's and a buyer's, each its own tenancy's only.
+    webhooks = {
+        owner: str(
+            (
+                await rep.created(
+                    "/webhooks", {"url": "http://receiver.test/hook"}, as_=principals[owner]
+                )
+            )["id"]
+        )
+        for owner in ("efp", "inditex")
+    }
+
     def side(project: str) -> frozenset[str]:
         return PK_SIDE if project == pk else GH_SIDE
 
@@ -481,6 +493,15 @@ async def build_world(
         ),
         Obj("call of Pakistan", "call", {"call_id": calls[pk]}, EVERYONE, writers=roles(pk)),
         Obj("call of Ghana", "call", {"call_id": calls[gh]}, EVERYONE, writers=roles(gh)),
+        Obj(
+            "webhook of EFP", "webhook", {"webhook_id": webhooks["efp"]}, frozenset({"ilo", "efp"})
+        ),
+        Obj(
+            "webhook of Inditex",
+            "webhook",
+            {"webhook_id": webhooks["inditex"]},
+            frozenset({"ilo", "inditex"}),
+        ),
         Obj("buyer Inditex", "buyer", {"buyer_id": inditex}, EVERYONE - {"adidas"}),
         Obj("buyer Adidas", "buyer", {"buyer_id": adidas}, EVERYONE - {"inditex"}),
     ]

@@ -462,6 +462,25 @@ REPORTING: dict[tuple[str, str], Entry] = {
     ("GET", "/suppliers"): Case(),
     ("GET", "/suppliers/{enterprise_id}"): Case("enterprise"),
     ("GET", "/scorecard"): (Case(), Case("enterprise", params={"enterprise_id": ENTERPRISE_ID})),
+    # The whole status across projects: not a programme manager's or a trainer's to read.
+    ("GET", "/suppliers/{enterprise_id}/status"): Case(
+        "enterprise",
+        only=frozenset({"ilo", "efp", "mdpi", "inditex", "adidas", "user_pk", "user_gh"}),
+    ),
+    # The partner feed: every event's enterprise (and project) through the reader's rule.
+    ("GET", "/feed"): (Case(), Case(params={"type": "supplier.status_changed"})),
+    ("GET", "/feed/event-types"): Public("the documented event vocabulary"),
+    # Webhook endpoints are their owner tenancy's (and the ILO's) only.
+    ("POST", "/webhooks"): Case(body={"url": "http://receiver.test/hook"}),
+    ("GET", "/webhooks"): Case(),
+    ("GET", "/webhooks/{webhook_id}"): Case("webhook"),
+    ("PATCH", "/webhooks/{webhook_id}"): Case("webhook", body={"description": "Ours"}),
+    ("DELETE", "/webhooks/{webhook_id}"): Case("webhook"),
+    ("POST", "/webhooks/{webhook_id}/rotate-secret"): Case("webhook", body={}),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Case("webhook"),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case(
+        "webhook", url=f"/webhooks/{{webhook_id}}/deliveries/{uuid4()}/redeliver"
+    ),
     ("GET", "/exports/{report}.{file_format}"): (
         Case(url="/exports/reach.csv"),
         Case(url="/exports/suppliers.csv"),

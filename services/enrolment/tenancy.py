@@ -45,7 +45,9 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
         case Role.enterprise_user:
             return select(Enterprise.id).where(Enterprise.id == principal.enterprise_id)
         case Role.lead_buyer:
-            # A buyer sees a supplier only while the supplier consents to share with it.
+            # The one buyer rule, the same in reporting (its read models), the partner feed
+            # and webhooks: a buyer sees a supplier exactly while the supplier consents to
+            # share with it (not because a profile names it among its buyers).
             return select(Consent.enterprise_id).where(
                 Consent.buyer_id == principal.organisation_id,
                 Consent.status == ConsentStatus.given,

@@ -45,6 +45,7 @@ KNOWN_SCOPES = frozenset({"read", "write", "admin"})
 DEFAULT_SCOPES = ("read", "write")
 BULK_PATHS = (
     "/*/events",
+    "/reporting/feed",  # the partner feed long-polls (up to 25 s)
     "/indicators/imports",
     "/indicators/imports/*",
     "/indicators/exports/*",

@@ -50,6 +50,11 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
             return select(ReplicaEnterprise.id).where(
                 ReplicaEnterprise.id == principal.enterprise_id
             )
+        case Role.lead_buyer:
+            # What a consenting supplier shares with a buyer is its SCORE status (stage,
+            # modules, EIT, key indicator changes), which reporting serves by the one consent
+            # rule; the raw records kept here are not part of it, for any buyer.
+            return select(ReplicaEnterprise.id).where(false())
     return select(ReplicaEnterprise.id).where(false())
 
 

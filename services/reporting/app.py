@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.reporting.db import changes
 from services.reporting.exports.router import router as exports_router
+from services.reporting.feed.router import router as feed_router
 from services.reporting.graphql.schema import router as graphql_router
 from services.reporting.impact.router import router as impact_router
 from services.reporting.reach.router import router as reach_router
@@ -17,6 +18,8 @@ from services.reporting.readmodels.router import router as readmodels_router
 from services.reporting.settings import ReportingSettings
 from services.reporting.suppliers.router import router as suppliers_router
 from services.reporting.targets.router import router as targets_router
+from services.reporting.webhooks.delivery import webhook_delivery
+from services.reporting.webhooks.router import router as webhooks_router
 from shared.db import Database
 from shared.service_app import BackgroundWork, create_service_app
 
@@ -63,11 +66,17 @@ def create_app(
             targets_router,
             suppliers_router,
             exports_router,
+            feed_router,
+            webhooks_router,
         ],
         subgraph=graphql_router,
         database=database,
         # One long-polling consumer per feed keeps the read models within a second or so.
-        background=[_consume(feed, settings) for feed in sources] if settings.consume_feeds else [],
+        background=[
+            *([_consume(feed, settings) for feed in sources] if settings.consume_feeds else []),
+            # Webhook delivery runs here, next to the consumers that publish the events.
+            *([webhook_delivery(settings)] if settings.deliver_webhooks else []),
+        ],
     )
     app.state.feeds = sources
     app.state.feed_clients = dict(feed_clients or {})

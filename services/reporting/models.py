@@ -1,6 +1,7 @@
 """Every reporting table, imported in one place for Alembic and the test fixtures."""
 
 from services.reporting.db import metadata, plumbing
+from services.reporting.feed.models import PartnerEvent, PublishedSupplierStatus
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -21,8 +22,11 @@ from services.reporting.readmodels.models import (
     RmValue,
 )
 from services.reporting.targets.models import Target, TrainingCost
+from services.reporting.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "PartnerEvent",
+    "PublishedSupplierStatus",
     "RmCohort",
     "RmConsent",
     "RmEnrolment",
@@ -42,6 +46,9 @@ __all__ = [
     "RmValue",
     "Target",
     "TrainingCost",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
     "plumbing",
 ]

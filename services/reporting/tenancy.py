@@ -4,14 +4,20 @@ Every report narrows its rows with these conditions; every aggregate shown to so
 outside the owning partner and the ILO is disclosure-controlled (``disclosure.py``).
 """
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
+from sqlalchemy import ColumnElement, Uuid, and_, any_, exists, false, func, literal, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from services.reporting.feed.models import PartnerEvent
+from services.reporting.feed.schemas import (
+    BUYER_EVENT_TYPES,
+    WHOLE_ENTERPRISE_TYPES,
+    EventType,
+)
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -20,6 +26,7 @@ from services.reporting.readmodels.models import (
     RmProject,
     RmTrainerCertification,
 )
+from services.reporting.webhooks.models import WebhookEndpoint
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
 from shared.sql import column_of
@@ -59,19 +66,19 @@ def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
 
 
 def consenting_supplier_ids(buyer_id: UUID | None) -> SelectOfScalar[UUID]:
-    """The buyer's suppliers: enterprises that name the buyer among their buyers and whose
-    current consent to share with it is given. A lead buyer sees these and nothing else, and
-    the supplier list of any caller asking as a buyer (``buyer_id``) is narrowed to them, by
-    this one rule, so a buyer's list and its figures agree. A withdrawal is a consent event
-    like any other: the supplier drops out as soon as it is applied."""
-    return (
-        select(RmConsent.enterprise_id)
-        .join(RmEnterprise, col(RmEnterprise.id) == col(RmConsent.enterprise_id))
-        .where(
-            RmConsent.buyer_id == buyer_id,
-            RmConsent.status == ConsentStatus.given.value,
-            col(RmEnterprise.buyer_ids).contains([buyer_id]),
-        )
+    """The one rule for lead buyers, as in enrolment: a buyer sees a supplier exactly while
+    the supplier's current consent to share with that buyer is given. Nothing else counts
+    (not the buyers a profile names); a withdrawal is a consent event like any other, so
+    the supplier disappears from reports, the partner feed and webhooks once it is applied."""
+    return select(RmConsent.enterprise_id).where(
+        RmConsent.buyer_id == buyer_id, RmConsent.status == ConsentStatus.given.value
+    )
+
+
+def consenting_buyers(enterprise_id: UUID) -> SelectOfScalar[UUID]:
+    """The same rule from the supplier's side: the buyers that may see the enterprise now."""
+    return select(RmConsent.buyer_id).where(
+        RmConsent.enterprise_id == enterprise_id, RmConsent.status == ConsentStatus.given.value
     )
 
 
@@ -175,6 +182,82 @@ def trainer_certification_visible(principal: Principal) -> ColumnElement[bool]:
         case Role.trainer:
             return trainer == principal.trainer_id
     return false()
+
+
+def sees_whole_enterprise(principal: Principal) -> bool:
+    """Whether the caller may see an enterprise's status across all its projects (the
+    supplier status): not a programme manager or a trainer, who see one project's part."""
+    return principal.role not in (Role.programme_manager, Role.trainer)
+
+
+def partner_event_visible(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition on ``partner_event``: the events the caller may read (the feed) or
+    receive (its webhooks), decided again at every read and every delivery.
+
+    A lead buyer receives the buyer-facing events of a supplier that consented to share
+    with it both when the event was published and now, so a withdrawal stops its events at
+    once, even those already published and not yet delivered. Everyone else reads the
+    events of the enterprises they see, a programme manager its project's only; the
+    whole-enterprise status is not theirs to receive (it spans every project)."""
+    event_type = col(PartnerEvent.event_type)
+    enterprise = col(PartnerEvent.enterprise_id)
+    match principal.role:
+        case Role.ilo_global | Role.service:
+            return true()
+        case Role.lead_buyer:
+            # Consent given now, and not withdrawn since the event was published: once
+            # withdrawn and given again, what was published in between stays the
+            # supplier's (positions, not clocks, tell what came after).
+            withdrawal = cast(Any, PartnerEvent).__table__.alias("withdrawal").c
+            withdrawn_since = exists().where(
+                withdrawal.enterprise_id == enterprise,
+                withdrawal.event_type == str(EventType.consent_changed),
+                withdrawal.position > col(PartnerEvent.position),
+                withdrawal.payload["buyer_id"].astext == str(principal.organisation_id),
+                withdrawal.payload["status"].astext == "withdrawn",
+            )
+            consents_since = and_(
+                enterprise.in_(consenting_supplier_ids(principal.organisation_id)),
+                ~withdrawn_since,
+            )
+            return and_(
+                event_type.in_([str(kind) for kind in BUYER_EVENT_TYPES]),
+                literal(principal.organisation_id, Uuid) == any_(col(PartnerEvent.buyer_ids)),
+                consents_since,
+            )
+        case Role.programme_manager | Role.trainer:
+            project = col(PartnerEvent.project_id)
+            return and_(
+                event_type.not_in([str(kind) for kind in WHOLE_ENTERPRISE_TYPES]),
+                enterprise_visible(enterprise, principal),
+                or_(project.is_(None), project_visible(project, principal)),
+            )
+        case Role.partner_staff | Role.enterprise_user:
+            return enterprise_visible(enterprise, principal)
+    return false()
+
+
+def webhook_endpoint_visible(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition on ``webhook_endpoint``: the endpoints a caller manages and reads
+    the log of. Its owner's tenancy (same role, same organisation, project, enterprise or
+    trainer), whoever of that tenancy registered it; the ILO sees every endpoint."""
+    if principal.role is Role.ilo_global:
+        return true()
+    if principal.role is Role.service:
+        return false()
+    anchors = (
+        (WebhookEndpoint.owner_organisation_id, principal.organisation_id),
+        (WebhookEndpoint.owner_project_id, principal.project_id),
+        (WebhookEndpoint.owner_enterprise_id, principal.enterprise_id),
+        (WebhookEndpoint.owner_trainer_id, principal.trainer_id),
+    )
+    return and_(
+        col(WebhookEndpoint.owner_role) == principal.role.value,
+        *[
+            col(column).is_(None) if value is None else col(column) == value
+            for column, value in anchors
+        ],
+    )
 
 
 def suppression_applies(principal: Principal) -> bool:

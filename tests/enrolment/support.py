@@ -113,6 +113,24 @@ class Api:
         return response.json()
 
 
+async def graph_data(
+    api: Api,
+    query: str,
+    *,
+    as_: Principal = ILO,
+    headers: dict[str, str] | None = None,
+    **variables: Any,
+) -> Any:
+    """A subgraph's ``data`` for one operation, which must run without errors."""
+    response = await api.post(
+        "/graphql", json={"query": query, "variables": variables}, as_=as_, headers=headers or {}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
 def unique(name: str) -> str:
     """Organisation names are unique; tests share one database, so suffix them."""
     return f"{name} {uuid4().hex[:8]}"

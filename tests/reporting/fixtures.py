@@ -72,6 +72,7 @@ def reporting_settings(**overrides: object) -> ReportingSettings:
         "platform": platform_settings(),
         "feed_key": FEED_KEY_PEMS["reporting"],
         "consume_feeds": False,
+        "deliver_webhooks": False,
         "enrolment_url": ENROLMENT_BASE,
         "indicators_url": INDICATORS_BASE,
     }

@@ -91,7 +91,8 @@ async def test_supplier_report_exports_one_row_per_consenting_supplier(
     ]
     assert rows == expected
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
-    assert set(by_id) == {str(suppliers.supplier_id), str(suppliers.second_id)}
+    consenting = {suppliers.supplier_id, suppliers.second_id, suppliers.unlisted_id}
+    assert set(by_id) == {str(enterprise_id) for enterprise_id in consenting}
     main = by_id[str(suppliers.supplier_id)]
     assert main["Enterprise"] == suppliers.supplier_name
     assert main["Stage"] == "ILES Pakistan: level1"

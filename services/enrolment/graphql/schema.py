@@ -3,6 +3,9 @@
 import strawberry
 
 from services.enrolment.assessments.service import assessment_service
+from services.enrolment.calls.mutations import ApplicationMutations
+from services.enrolment.cohorts.mutations import TrainingMutations
+from services.enrolment.enterprises.mutations import EnterpriseMutations
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.graphql.context import get_context
 from services.enrolment.graphql.errors import parse_country
@@ -18,6 +21,7 @@ from services.enrolment.graphql.types import (
     Project,
     ProjectConnection,
 )
+from services.enrolment.lifecycle.mutations import LifecycleMutations
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared import enums
@@ -177,5 +181,10 @@ class Query:
     )
 
 
-schema = subgraph_schema(Query)
+@strawberry.type(description="What partners' systems write: each field is a REST route's call")
+class Mutation(EnterpriseMutations, ApplicationMutations, LifecycleMutations, TrainingMutations):
+    pass
+
+
+schema = subgraph_schema(Query, mutation=Mutation)
 router = subgraph_router(schema, get_context)

@@ -35,7 +35,11 @@ def _optional_id(value: UUID | None) -> strawberry.ID | None:
 class EnterpriseEnrolment:
     id: strawberry.ID
     project_id: strawberry.ID
+    enterprise_id: strawberry.ID
     stage: enums.LifecycleStage
+    allowed_next_stages: list[enums.LifecycleStage] = strawberry.field(
+        description="Stages a person may move the enrolment to next"
+    )
     stage_since: datetime = strawberry.field(description="When it reached its current stage")
     created_at: datetime
     updated_at: datetime | None
@@ -45,7 +49,9 @@ class EnterpriseEnrolment:
         return cls(
             id=_id(enrolment.id),
             project_id=_id(enrolment.project_id),
+            enterprise_id=_id(enrolment.enterprise_id),
             stage=enrolment.stage,
+            allowed_next_stages=list(enrolment.allowed_next_stages),
             stage_since=enrolment.stage_since,
             created_at=enrolment.created_at,
             updated_at=enrolment.updated_at,

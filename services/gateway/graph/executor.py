@@ -27,6 +27,7 @@ from services.gateway.graph.operation import OperationCache, PreparedOperation
 from services.gateway.graph.planner import Fetch, QueryPlan
 from services.gateway.graph.shaper import Shaper
 from services.gateway.graph.supergraph import FieldTree
+from services.gateway.graph.writes import MutationKey, require_write_scope
 
 logger = logging.getLogger("score.gateway.graph")
 
@@ -74,11 +75,20 @@ class SubgraphClient:
     request_id: str
     counts: Counter[tuple[str, str]]
     trace: list[JSONObject] = field(default_factory=list)
+    # The client's Idempotency-Key, forwarded with mutations (graph/writes.py).
+    mutation_key: MutationKey | None = None
 
     async def send(
-        self, subgraph: str, kind: str, payload: JSONObject, *, representations: int = 0
+        self,
+        subgraph: str,
+        kind: str,
+        payload: JSONObject,
+        *,
+        representations: int = 0,
+        writes: bool = False,
     ) -> JSONObject:
         self.counts[(subgraph, kind)] += 1
+        key = self.mutation_key if writes else None
         entry: JSONObject = {"service": subgraph, "kind": kind}
         if kind == "entities":
             entry["representations"] = representations
@@ -93,7 +103,10 @@ class SubgraphClient:
             response = await self.http.post(
                 url,
                 json=payload,
-                headers=subgraph_headers(self.identity_token, self.request_id),
+                headers={
+                    **subgraph_headers(self.identity_token, self.request_id),
+                    **(key.headers() if key is not None else {}),
+                },
             )
         except httpx.TimeoutException as exc:
             raise SubgraphFailure(
@@ -105,6 +118,8 @@ class SubgraphClient:
             raise SubgraphFailure(
                 subgraph, f"{type(exc).__name__}: {exc}", f"The {subgraph} service is unavailable"
             ) from exc
+        if key is not None:
+            key.observe(subgraph, response)
         try:
             body = response.json()
         except ValueError:
@@ -248,7 +263,12 @@ class _Execution:
         if self.operation_name is not None:
             payload["operationName"] = self.operation_name
         try:
-            body = await self.client.send(subgraph, "passthrough", payload)
+            body = await self.client.send(
+                subgraph,
+                "passthrough",
+                payload,
+                writes=self.plan.operation is OperationType.MUTATION,
+            )
         except SubgraphFailure as failure:
             self._log(failure)
             for fetch in self.plan.fetches():
@@ -273,9 +293,11 @@ class _Execution:
         variables = self._used_variables((fetch,))
         if variables:
             payload["variables"] = variables
-        kind = "mutation" if self.plan.operation is OperationType.MUTATION else "query"
+        mutation = self.plan.operation is OperationType.MUTATION
         try:
-            body = await self.client.send(subgraph, kind, payload)
+            body = await self.client.send(
+                subgraph, "mutation" if mutation else "query", payload, writes=mutation
+            )
         except SubgraphFailure as failure:
             self._log(failure)
             self.errors.extend(_unavailable(failure, [key]) for key in fetch.fields)
@@ -465,11 +487,16 @@ async def run_operation(
     allow_introspection: bool,
     trace: bool,
     allow_mutation: bool = True,
+    scopes: frozenset[str] | None = None,
 ) -> JSONObject:
-    """The GraphQL response for one request; request errors come back without ``data``."""
+    """The GraphQL response for one request; request errors come back without ``data``.
+
+    ``scopes`` (the caller's; None: not checked) must hold ``write`` for a mutation."""
     raw_variables = variables or {}
     try:
         prepared = cache.prepare(document, operation_name, allow_mutation=allow_mutation)
+        if scopes is not None and prepared.operation.operation is OperationType.MUTATION:
+            require_write_scope(scopes)
         if prepared.introspection and not allow_introspection:
             raise RequestError(
                 "Introspection is disabled for this caller: it needs the admin scope "

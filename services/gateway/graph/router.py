@@ -14,6 +14,9 @@ from services.gateway.graph.errors import (
     RequestError,
 )
 from services.gateway.graph.runtime import GraphRuntime
+from services.gateway.graph.writes import MutationKey, WriteRefused
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import REPLAY_HEADER
 from shared.identity import Principal
 
 logger = logging.getLogger("score.gateway.graph")
@@ -209,6 +212,7 @@ def graphql_router() -> APIRouter:
                 raise _too_large(graph.limits.max_body_bytes)
             principal: Principal = request.state.principal
             admin = ADMIN_SCOPE in principal.scopes
+            mutation_key = MutationKey.from_header(request.headers.get(IDEMPOTENCY_HEADER))
             result = await graph.execute(
                 document=query,
                 variables=variables,
@@ -218,9 +222,13 @@ def graphql_router() -> APIRouter:
                 allow_introspection=graph.limits.introspection or admin,
                 trace=admin and request.headers.get(TRACE_HEADER, "").lower() in ("1", "true"),
                 allow_mutation=not get,
+                scopes=principal.scopes,
+                mutation_key=mutation_key,
             )
         except MutationOverGet as exc:
             return _error_response(exc.error, media_type, headers={"Allow": "POST"})
+        except WriteRefused as exc:
+            return _error_response(exc.error, media_type)
         except RequestError as exc:
             return _error_response(exc, media_type)
         except GraphNotReady as exc:
@@ -240,7 +248,10 @@ def graphql_router() -> APIRouter:
         # No data: the document could not be executed (syntax, validation, variables, a
         # limit). Legacy application/json clients expect those errors with a 200.
         status = 200 if "data" in result or media_type == JSON else 400
-        return _render(result, status, media_type)
+        response = _render(result, status, media_type)
+        if mutation_key is not None and mutation_key.all_replayed:
+            response.headers[REPLAY_HEADER] = "true"
+        return response
 
     @router.get("/graphql", summary="Run a GraphQL query (GraphQL over HTTP, GET)")
     async def graphql_get(request: Request) -> Response:

@@ -24,6 +24,7 @@ from services.gateway.graph.errors import CompositionError, GraphNotReady, Subgr
 from services.gateway.graph.executor import SubgraphClient, run_operation, subgraph_headers
 from services.gateway.graph.limits import GraphLimits
 from services.gateway.graph.operation import OperationCache
+from services.gateway.graph.writes import MutationKey
 
 logger = logging.getLogger("score.gateway.graph")
 
@@ -269,12 +270,16 @@ class GraphRuntime:
         allow_introspection: bool,
         trace: bool = False,
         allow_mutation: bool = True,
+        scopes: frozenset[str] | None = None,
+        mutation_key: MutationKey | None = None,
     ) -> dict[str, Any]:
         """The GraphQL response (``data``/``errors``/``extensions``) for one client request.
 
         Request errors (syntax, validation, limits, variables) come back with no ``data``
         key; ``trace`` adds ``extensions.gateway.fetches``, the subgraph requests made;
-        ``allow_mutation=False`` (GET) makes a mutation raise ``MutationOverGet``.
+        ``allow_mutation=False`` (GET) makes a mutation raise ``MutationOverGet``; a mutation
+        without ``write`` in ``scopes``, or refused its ``mutation_key``, raises
+        ``WriteRefused`` (graph/writes.py).
         """
         active = self._active
         if active is None:
@@ -285,6 +290,7 @@ class GraphRuntime:
             identity_token=identity_token,
             request_id=request_id,
             counts=self.fetch_counts,
+            mutation_key=mutation_key,
         )
         return await run_operation(
             active.operations,
@@ -296,6 +302,7 @@ class GraphRuntime:
             allow_introspection=allow_introspection,
             trace=trace,
             allow_mutation=allow_mutation,
+            scopes=scopes,
         )
 
     def describe(self) -> Mapping[str, Any]:

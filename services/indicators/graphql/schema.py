@@ -13,7 +13,9 @@ from services.indicators.graphql.types import (
     Info,
     MeasurementRound,
 )
+from services.indicators.improvement_projects.mutations import ImplementationMutations
 from services.indicators.rounds.repository import round_repository
+from services.indicators.values.mutations import ValueMutations
 from shared.graphql import list_size, parse_choice, parse_id, subgraph_router, subgraph_schema
 
 
@@ -56,7 +58,12 @@ class Query:
     )
 
 
+@strawberry.type(description="What partners' systems write: each field is a REST route's call")
+class Mutation(ValueMutations, ImplementationMutations):
+    pass
+
+
 # Enterprise is reachable only through _entities: name it so the schema includes it.
-schema = subgraph_schema(Query, types=[Enterprise])
+schema = subgraph_schema(Query, mutation=Mutation, types=[Enterprise])
 
 router: GraphQLRouter[GraphQLContext, None] = subgraph_router(schema, get_context)

@@ -14,7 +14,9 @@ from services.indicators.improvement_plans.schemas import PlanPublic
 from services.indicators.improvement_projects.models import (
     ImprovementProject as ImprovementProjectRow,
 )
+from services.indicators.improvement_projects.schemas import ProjectPublic
 from services.indicators.rounds.models import MeasurementRound as MeasurementRoundRow
+from services.indicators.rounds.schemas import RoundPublic
 from services.indicators.satisfaction.repository import SatisfactionTally
 from services.indicators.suggestions.schemas import SuggestionScheme
 from services.indicators.suggestions.service import scheme_of
@@ -156,7 +158,7 @@ class MeasurementRound:
     ends_on: date
 
     @classmethod
-    def from_row(cls, row: MeasurementRoundRow) -> Self:
+    def from_row(cls, row: MeasurementRoundRow | RoundPublic) -> Self:
         return cls(
             id=_id(row.id),
             project_id=_id(row.project_id),
@@ -255,7 +257,7 @@ class ImprovementProject:
     updated_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: ImprovementProjectRow) -> Self:
+    def from_row(cls, row: ImprovementProjectRow | ProjectPublic) -> Self:
         return cls(
             id=_id(row.id),
             module_code=row.module_code,

@@ -11,9 +11,18 @@ from shared.identity import Principal, SubgraphPrincipal
 
 
 class GraphQLContext(SubgraphContext):
-    def __init__(self, *, principal: Principal, session: AsyncSession, min_group_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        principal: Principal,
+        session: AsyncSession,
+        min_group_size: int,
+        allow_private_targets: bool = False,
+    ) -> None:
         super().__init__(principal=principal, session=session)
         self.min_group_size = min_group_size
+        # Webhook registration: may targets be local addresses (not in production).
+        self.allow_private_targets = allow_private_targets
         self.loaders = Loaders(self.database, principal)
 
 
@@ -26,4 +35,5 @@ async def get_context(
         principal=principal,
         session=session,
         min_group_size=int(request.app.state.settings.min_group_size),
+        allow_private_targets=request.app.state.settings.private_targets_allowed,
     )

@@ -23,6 +23,7 @@ from services.reporting.impact.service import RULES, explain_impact, impact_repo
 from services.reporting.params import Dimension, PeriodGrain, ReportParams
 from services.reporting.reach.service import reach_report
 from services.reporting.report import ReportTable
+from services.reporting.webhooks.mutations import Mutation
 from shared.graphql import subgraph_router, subgraph_schema
 from shared.problems import InvalidInput, invalid_query
 
@@ -164,6 +165,6 @@ class Query:
 
 
 # Enterprise is reachable only through _entities: name it so the schema includes it.
-schema = subgraph_schema(Query, types=[Enterprise])
+schema = subgraph_schema(Query, mutation=Mutation, types=[Enterprise])
 
 router: GraphQLRouter[GraphQLContext, None] = subgraph_router(schema, get_context)

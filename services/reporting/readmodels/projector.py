@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.feed.publisher import publish
 from services.reporting.impact import repository as impact_repository
 from services.reporting.readmodels.models import (
     RmCohort,
@@ -77,6 +78,13 @@ def derived_id(*parts: object) -> UUID:
 
 
 async def apply_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Project the event, then publish what it means to partners (services/reporting/feed)
+    in the same transaction."""
+    await _project_enrolment_event(session, envelope)
+    await publish(session, envelope)
+
+
+async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = parse_payload(envelope)
     at = envelope.occurred_at
     match payload:
@@ -301,6 +309,12 @@ async def _values(
 
 
 async def apply_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """As ``apply_enrolment_event``, for indicators' events."""
+    await _project_indicators_event(session, envelope)
+    await publish(session, envelope)
+
+
+async def _project_indicators_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     payload = parse_payload(envelope)
     at = envelope.occurred_at
     match payload:

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from services.reporting.feed.schemas import SupplierStatusData
 from services.reporting.suppliers.schemas import SuppliersParams, SupplierStatus
 from services.reporting.suppliers.service import supplier_service
 from shared.db import SessionDep
@@ -58,6 +59,23 @@ async def get_supplier(
     return await supplier_service.get(
         session, enterprise_id, principal=principal, buyer_id=buyer_id
     )
+
+
+@router.get(
+    "/suppliers/{enterprise_id}/status",
+    summary="A supplier's status as supplier.status_changed carries it (read once, then follow)",
+    description=(
+        "The object of the `supplier.status_changed` event as of now: stage in each project, "
+        "modules completed, EIT in place, headline indicator changes. A buyer's portal reads "
+        "it once per supplier, then keeps it current from the partner feed "
+        "(`GET /reporting/feed`) or a webhook (`POST /reporting/webhooks`)."
+    ),
+    responses={404: {"description": "Not a supplier you may see (or consent was withdrawn)"}},
+)
+async def get_supplier_status(
+    enterprise_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> SupplierStatusData:
+    return await supplier_service.status_snapshot(session, enterprise_id, principal=principal)
 
 
 @router.get(

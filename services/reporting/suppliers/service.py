@@ -12,6 +12,12 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.feed.schemas import (
+    HeadlineIndicator,
+    SupplierModule,
+    SupplierStage,
+    SupplierStatusData,
+)
 from services.reporting.impact.repository import YES_NO, impact_repository
 from services.reporting.params import ReportParams
 from services.reporting.readmodels.models import RmEnterprise, RmIndicator
@@ -19,6 +25,7 @@ from services.reporting.readmodels.service import read_model_service
 from services.reporting.report import REPORTS, ColumnKind, Report, ReportColumn, ReportTable
 from services.reporting.suppliers.repository import supplier_repository
 from services.reporting.suppliers.schemas import IndicatorChange, SupplierFilters, SupplierStatus
+from services.reporting.tenancy import sees_whole_enterprise
 from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
@@ -118,6 +125,61 @@ def viewing_buyer(principal: Principal, buyer_id: UUID | None) -> UUID | None:
     return principal.organisation_id
 
 
+# The status is the same object for everyone who may see the supplier: built across all
+# of its projects, then served only to those the tenancy rules let read it.
+_WHOLE = Principal(subject="reporting", role=Role.service)
+
+
+async def supplier_snapshot(session: AsyncSession, enterprise: RmEnterprise) -> SupplierStatusData:
+    ids = [enterprise.id]
+    stages = await supplier_repository.stages(session, ids, principal=_WHOLE)
+    modules = await supplier_repository.modules_completed(session, ids, principal=_WHOLE)
+    teams = await supplier_repository.improvement_teams(session, ids)
+    completed = await supplier_repository.completed_projects(session, ids)
+    changes = await indicator_changes(session, ids, principal=_WHOLE)
+    team = teams.get(enterprise.id)
+    return SupplierStatusData(
+        enterprise_id=enterprise.id,
+        name=enterprise.name,
+        country=enterprise.country,
+        sector=enterprise.sector,
+        stages=[
+            SupplierStage(project_id=s.project_id, stage=s.stage, since=s.stage_changed_at)
+            for s in stages[enterprise.id]
+        ],
+        # Modules completed, never the cohorts they were completed in.
+        modules_completed=[
+            SupplierModule(module_code=m.module_code, completed_on=m.completed_on)
+            for m in modules[enterprise.id]
+        ],
+        eit_in_place=team is not None and team.in_place,
+        improvement_projects_completed=len(completed[enterprise.id]),
+        indicators=[
+            HeadlineIndicator(
+                indicator_code=c.indicator_code,
+                indicator_name=c.indicator_name,
+                unit=c.unit,
+                direction=c.direction,
+                baseline=c.baseline,
+                endline=c.endline,
+                relative_change_percent=c.relative_change_percent,
+                baseline_adopted=c.baseline_adopted,
+                endline_adopted=c.endline_adopted,
+                improved=c.improved,
+            )
+            for c in changes[enterprise.id]
+        ],
+    )
+
+
+async def snapshot_of(session: AsyncSession, enterprise_id: UUID) -> SupplierStatusData | None:
+    """The snapshot of an enterprise the read models know (no tenancy: callers check it)."""
+    enterprise = await supplier_repository.get(
+        session, enterprise_id, principal=_WHOLE, buyer_id=None
+    )
+    return None if enterprise is None else await supplier_snapshot(session, enterprise)
+
+
 class SupplierService:
     async def statuses(
         self,
@@ -201,6 +263,19 @@ class SupplierService:
         statuses = await self.statuses(session, rows[:limit], principal=principal)
         next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return Page[SupplierStatus](items=statuses, next_cursor=next_cursor)
+
+    async def status_snapshot(
+        self, session: AsyncSession, enterprise_id: UUID, *, principal: Principal
+    ) -> SupplierStatusData:
+        """What ``supplier.status_changed`` carries, as of now: where a buyer's portal
+        starts before following the events. Served to whoever may receive the event."""
+        buyer = viewing_buyer(principal, None)
+        enterprise = await supplier_repository.get(
+            session, enterprise_id, principal=principal, buyer_id=buyer
+        )
+        if enterprise is None or not sees_whole_enterprise(principal):
+            raise NotFound(f"Supplier {enterprise_id} not found")
+        return await supplier_snapshot(session, enterprise)
 
     async def scorecard(
         self, session: AsyncSession, *, principal: Principal, enterprise_id: UUID | None

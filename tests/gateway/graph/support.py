@@ -21,6 +21,8 @@ from tests.enrolment.support import ILO, platform_settings, token_for
 
 GATEWAY = Principal(subject="gateway", role=Role.service)
 ADMIN = Principal(subject="ilo-admin", role=Role.ilo_global, scopes=frozenset({"admin"}))
+# Mutations need the write scope (services/gateway/graph/writes.py).
+WRITER = Principal(subject="ilo-writer", role=Role.ilo_global, scopes=frozenset({"read", "write"}))
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 

@@ -4,7 +4,7 @@ repeated references), on two small fake federation subgraphs."""
 import httpx
 
 from tests.gateway.graph.fakes import Store
-from tests.gateway.graph.support import Graph
+from tests.gateway.graph.support import WRITER, Graph
 
 
 async def test_mutations_run_in_order_each_completed_before_the_next(
@@ -15,7 +15,8 @@ async def test_mutations_run_in_order_each_completed_before_the_next(
           a: renameProduct(id: "p1", name: "Pin") { name rating }
           b: addReview(productId: "p1", body: "pointed") { body product { name } }
           c: renameProduct(id: "p1", name: "Brooch") { name }
-        }"""
+        }""",
+        as_=WRITER,
     )
 
     assert data == {
