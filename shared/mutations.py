@@ -104,6 +104,10 @@ Failure = ValidationFailed | NotFoundResult | ForbiddenResult | ConflictResult
 """Every mutation's result is a union of its payload with these."""
 
 
+# JSON arguments keyed by data, not by field names: their keys are not camel-cased.
+DATA_KEYED = frozenset({"questions"})
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -119,7 +123,13 @@ def argument_path(field: str) -> str:
         parts = rest.split(".")
     else:
         parts = field.split(".")
-    return ".".join(_camel(part) for part in parts)
+    named: list[str] = []
+    for index, part in enumerate(parts):
+        named.append(_camel(part))
+        if part in DATA_KEYED:
+            # What follows is the caller's own key (a call's question key), kept verbatim.
+            return ".".join(named + parts[index + 1 :])
+    return ".".join(named)
 
 
 def _field_errors(problem: Problem) -> list[FieldError]:

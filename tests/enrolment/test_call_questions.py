@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.calls.models import Application
 from tests.enrolment.calls_support import apply, count_rows, criterion, open_call
-from tests.enrolment.support import Api, World, register
+from tests.enrolment.support import Api, World, graph_data, register
 
 JORDAN_QUESTIONS: list[dict[str, Any]] = [
     {
@@ -176,3 +176,47 @@ async def test_a_new_criteria_version_carries_its_questions(api: Api, world: Wor
     assert len(changed.json()["questions"]) == 1
     first = await api.get(f"/calls/{call['id']}/criteria/1")
     assert len(first.json()["questions"]) == 3
+
+
+APPLY = """
+mutation ($call: ID!, $input: ApplyToCallInput!) {
+  applyToCall(callId: $call, input: $input) {
+    __typename
+    ... on Application { outcome priorityScore }
+    ... on ValidationFailed { errors { field rule } }
+  }
+}"""
+
+
+async def test_a_partners_system_answers_the_calls_questions_through_the_graph(
+    api: Api, world: World
+) -> None:
+    call = await jordan_call(api, world)
+    enterprise = await register(api, world.efp_staff)
+    answers = {"employs_syrian_refugees": True, "refugee_employees": 14}
+    data = await graph_data(
+        api,
+        APPLY,
+        as_=world.efp_staff,
+        call=call["id"],
+        input={"enterpriseId": enterprise["id"], "answers": {"questions": answers}},
+    )
+    assert data["applyToCall"] == {
+        "__typename": "Application",
+        "outcome": "eligible",
+        "priorityScore": 2,
+    }
+    wrong = await graph_data(
+        api,
+        APPLY,
+        as_=world.efp_staff,
+        call=call["id"],
+        input={
+            "enterpriseId": (await register(api, world.efp_staff))["id"],
+            "answers": {"questions": {"refugee_employees": "many"}},
+        },
+    )
+    assert wrong["applyToCall"]["__typename"] == "ValidationFailed"
+    assert [e["field"] for e in wrong["applyToCall"]["errors"]] == [
+        "input.answers.questions.refugee_employees"
+    ]

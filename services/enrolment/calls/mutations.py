@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 import strawberry
+from strawberry.scalars import JSON
 
 from services.enrolment.calls.schemas import (
     ApplicationCreate,
@@ -92,6 +93,13 @@ class ApplicationAnswersInput:
     willing_to_hire_key_staff: bool | None = strawberry.UNSET
     ceo_attends_workshops: bool | None = strawberry.UNSET
     senior_nominee_with_authority: bool | None = strawberry.UNSET
+    questions: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Answers to the call's own questions, by question key (yes/no, number, text or "
+            "one of the choices), checked as over REST"
+        ),
+    )
 
 
 @strawberry.input
