@@ -2,6 +2,7 @@
 
 import asyncio
 import collections
+import importlib
 import json
 import os
 import signal
@@ -9,27 +10,82 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click import Command
+from typer.core import TyperGroup
 
-from services.gateway.cli import keys_app
-from services.gateway.graph.cli import graph_app
-from services.gateway.signing_cli import signing_keys_app
-from services.indicators.cli_import import import_command
 from services.registry import ENTRY_POINT, SERVICES, ServiceEntry
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
 from shared.enums import Role
-from shared.identity import Principal, issue_token
-from shared.migrate import upgrade
+from shared.migration_state import at_head
 from shared.settings import Environment, PlatformSettings
 
-app = typer.Typer(help="SCORE platform: run, migrate, seed and issue development tokens.")
+# Sub-commands imported only when asked for: `score up` then starts without importing the
+# key store, the graph composer and the import parsers (a second of CPU on its critical path).
+LAZY_COMMANDS = {
+    "import": "services.indicators.cli_import:import_command",
+    "keys": "services.gateway.cli:keys_app",
+    "graph": "services.gateway.graph.cli:graph_app",
+    "signing-keys": "services.gateway.signing_cli:signing_keys_app",
+}
+IMPORT_HELP = "Import indicator values from a CSV or XLSX file, with progress."
+
+
+def _load_command(name: str) -> Command:
+    module, attribute = LAZY_COMMANDS[name].split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        group = typer.main.get_group(found)
+        group.name = name  # as `add_typer(..., name=name)` names it
+        return group
+    single = typer.Typer()
+    single.command(name, help=IMPORT_HELP)(found)
+    return typer.main.get_command(single)
+
+
+class _Commands(MutableMapping[str, Command]):  # Typer's bundled Click, not `click`'s
+    """The group's commands, the lazy ones imported on first access (so help, completion
+    and suggestions for a mistyped name still know every name)."""
+
+    def __init__(self, loaded: MutableMapping[str, Command]) -> None:
+        self._loaded = loaded
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._loaded and name in LAZY_COMMANDS:
+            self._loaded[name] = _load_command(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._loaded
+        yield from (name for name in LAZY_COMMANDS if name not in self._loaded)
+
+    def __len__(self) -> int:
+        return len(set(self._loaded) | set(LAZY_COMMANDS))
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self.commands)
+
+
+app = typer.Typer(
+    cls=_LazyGroup, help="SCORE platform: run, migrate, seed and issue development tokens."
+)
 console = Console()
 
 
@@ -54,8 +110,15 @@ def _database_urls(*, stop_on_exit: bool) -> dict[str, str]:
 
 def _migrate(urls: dict[str, str]) -> None:
     for service in SERVICES:
-        console.print(f"migrating [bold]{service.name}[/bold]")
-        upgrade(service.name, urls[service.name])
+        # Alembic (and the service's models, which its env.py imports) costs a second or
+        # two of CPU per service: skipped when the database is already at head.
+        if asyncio.run(at_head(service.name, urls[service.name])):
+            console.print(f"[bold]{service.name}[/bold] database at head")
+        else:
+            console.print(f"migrating [bold]{service.name}[/bold]")
+            from shared.migrate import upgrade
+
+            upgrade(service.name, urls[service.name])
         added = asyncio.run(service.ensure_reference_data(urls[service.name]))
         if added:
             console.print(f"  {service.name}: {added} reference records added")
@@ -323,6 +386,7 @@ def token(
 ) -> None:
     """Print a signed identity token, the kind the gateway forwards (development only)."""
     from services.gateway.settings import GatewaySettings
+    from shared.identity import Principal, issue_token
 
     settings = GatewaySettings()
     if settings.platform.environment is Environment.production:
@@ -372,14 +436,6 @@ def seed(
     for what, count in summary.items():
         table.add_row(what, str(count))
     console.print(table)
-
-
-app.command("import", help="Import indicator values from a CSV or XLSX file, with progress.")(
-    import_command
-)
-app.add_typer(keys_app, name="keys")
-app.add_typer(graph_app, name="graph")
-app.add_typer(signing_keys_app, name="signing-keys")
 
 
 if __name__ == "__main__":
