@@ -108,20 +108,28 @@ def _database_urls(*, stop_on_exit: bool) -> dict[str, str]:
     return urls
 
 
+def _upgrade(service: ServiceEntry, url: str) -> None:
+    # Alembic (and the service's models, which its env.py imports) costs a second or two
+    # of CPU per service: skipped when the database is already at head.
+    if asyncio.run(at_head(service.name, url)):
+        console.print(f"[bold]{service.name}[/bold] database at head")
+    else:
+        console.print(f"migrating [bold]{service.name}[/bold]")
+        from shared.migrate import upgrade
+
+        upgrade(service.name, url)
+
+
+def _load_reference_data(service: ServiceEntry, url: str) -> None:
+    added = asyncio.run(service.ensure_reference_data(url))
+    if added:
+        console.print(f"  {service.name}: {added} reference records added")
+
+
 def _migrate(urls: dict[str, str]) -> None:
     for service in SERVICES:
-        # Alembic (and the service's models, which its env.py imports) costs a second or
-        # two of CPU per service: skipped when the database is already at head.
-        if asyncio.run(at_head(service.name, urls[service.name])):
-            console.print(f"[bold]{service.name}[/bold] database at head")
-        else:
-            console.print(f"migrating [bold]{service.name}[/bold]")
-            from shared.migrate import upgrade
-
-            upgrade(service.name, urls[service.name])
-        added = asyncio.run(service.ensure_reference_data(urls[service.name]))
-        if added:
-            console.print(f"  {service.name}: {added} reference records added")
+        _upgrade(service, urls[service.name])
+        _load_reference_data(service, urls[service.name])
 
 
 @app.command()
@@ -244,7 +252,6 @@ def up(
 ) -> None:
     """Start the embedded Postgres if needed, migrate, and run every service until Ctrl-C."""
     urls = _database_urls(stop_on_exit=True)
-    _migrate(urls)
     processes: list[Started] = []
     ports = {service.name: service.settings().port for service in SERVICES}
     # Each service learns where the others listen (e.g. SCORE_INDICATORS_ENROLMENT_URL),
@@ -260,29 +267,34 @@ def up(
     peers[f"{gateway.env_prefix}SERVICES"] = json.dumps(
         {name: f"http://127.0.0.1:{port}" for name, port in ports.items() if name != ENTRY_POINT}
     )
-    for service in SERVICES:
-        port = ports[service.name]
-        env = {
-            **peers,
-            **os.environ,
-            f"{service.env_prefix}DATABASE_URL": urls[service.name],
-        }
-        command = [
-            sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
-            "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
-            # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
-            "--timeout-graceful-shutdown", "3",
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        processes.append(Started(service, port, process))
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
+        # Each process starts as soon as its own database is ready, importing (seconds of
+        # CPU) while the next database migrates or the slowest loads its reference data.
+        for service in sorted(SERVICES, key=lambda service: service.has_reference_data):
+            _upgrade(service, urls[service.name])
+            _load_reference_data(service, urls[service.name])
+            port = ports[service.name]
+            env = {
+                **peers,
+                **os.environ,
+                f"{service.env_prefix}DATABASE_URL": urls[service.name],
+            }
+            command = [
+                sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
+                "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
+                # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
+                "--timeout-graceful-shutdown", "3",
+            ]  # fmt: skip
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            processes.append(Started(service, port, process))
+        processes.sort(key=lambda started: SERVICES.index(started.service))
         failed = _wait_ready(processes, ready_timeout=ready_timeout)
         _print_table(processes, host)
         if failed is not None:

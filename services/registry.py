@@ -21,10 +21,16 @@ class ServiceEntry:
     app_factory: str  # "module:function" for uvicorn --factory
     env_prefix: str
 
+    @property
+    def has_reference_data(self) -> bool:
+        """Whether `ensure_reference_data` loads anything (importing a good part of the
+        service to do it): `score up` starts the other processes meanwhile."""
+        return self.name == "indicators"
+
     async def ensure_reference_data(self, url: str) -> int:
         """Load the data every database of the service needs (after its migrations)."""
         loader: Callable[[str], Awaitable[int]] | None = None
-        if self.name == "indicators":
+        if self.has_reference_data:
             from services.indicators.seed import ensure_reference_data
 
             loader = ensure_reference_data
