@@ -8,6 +8,7 @@ and the rest, so the document cannot drift from the shared handlers.
 """
 
 import copy
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -168,10 +169,14 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
 def document_common_responses(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the completed document."""
     generate: Callable[[], dict[str, Any]] = app.openapi
+    # The service builds its document in a thread at start (shared.service_app), and FastAPI
+    # stores the document before it is completed: nobody may read it half-done.
+    building = threading.Lock()
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = complete_document(generate())
-        return app.openapi_schema
+        with building:
+            if app.openapi_schema is None:
+                app.openapi_schema = complete_document(generate())
+            return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
