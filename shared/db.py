@@ -94,11 +94,8 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        # No pre-ping (a round trip on every checkout, a sixth of a short request's CPU): a
-        # connection found dead fails its request as database-unavailable (503, Retry-After)
-        # and SQLAlchemy then discards every connection the pool held from before it.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
