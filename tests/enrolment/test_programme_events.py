@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.programme_events.models import EventAttendee, ProgrammeEvent
@@ -41,7 +42,7 @@ async def new_event(api: Api, world: World, *, as_: Principal, **overrides: Any)
 
 
 async def attendee_rows(session: AsyncSession, event_id: str) -> int:
-    statement = select(func.count()).where(EventAttendee.event_id == UUID(event_id))
+    statement = select(func.count()).where(col(EventAttendee.event_id) == UUID(event_id))
     return int(await session.scalar(statement) or 0)
 
 
@@ -357,7 +358,7 @@ async def test_bad_event_input_names_the_field_and_rule_and_writes_nothing(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     async def events() -> int:
-        return int(await enrolment_session.scalar(select(func.count(ProgrammeEvent.id))) or 0)
+        return int(await enrolment_session.scalar(select(func.count()).select_from(ProgrammeEvent)) or 0)
 
     before = await events()
     cases = [
