@@ -358,7 +358,8 @@ async def test_bad_event_input_names_the_field_and_rule_and_writes_nothing(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     async def events() -> int:
-        return int(await enrolment_session.scalar(select(func.count()).select_from(ProgrammeEvent)) or 0)
+        statement = select(func.count()).select_from(ProgrammeEvent)
+        return int(await enrolment_session.scalar(statement) or 0)
 
     before = await events()
     cases = [
