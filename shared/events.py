@@ -257,10 +257,54 @@ class OrderStatusShared(EventPayload):
         return self.enterprise_id
 
 
+class ProgrammeEventChanged(EventPayload):
+    """A programme event (mobilisation, alumni network meeting ...) as it stands now."""
+
+    event_type: ClassVar[str] = "programme_event.changed"
+    aggregate_type: ClassVar[str] = "programme_event"
+
+    programme_event_id: UUID
+    project_id: UUID
+    # mobilisation | alumni_meeting | buyer_supplier_meeting | other
+    kind: str
+    held_on: date
+    cancelled: bool
+
+    def aggregate_id(self) -> UUID:
+        return self.programme_event_id
+
+
+class EventAttendeeFact(BaseModel):
+    """One person who attended, by enterprise, role and sex (names stay in enrolment)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attendee_id: UUID
+    enterprise_id: UUID
+    role: ParticipantRole
+    sex: Sex
+
+
+class ProgrammeEventAttendance(EventPayload):
+    """The whole attendance register of a programme event after it was recorded."""
+
+    event_type: ClassVar[str] = "programme_event.attendance_recorded"
+    aggregate_type: ClassVar[str] = "programme_event"
+
+    programme_event_id: UUID
+    project_id: UUID
+    attendees: list[EventAttendeeFact]
+
+    def aggregate_id(self) -> UUID:
+        return self.programme_event_id
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     (cls.event_type, cls.version): cls
     for cls in (
         AssessmentRecorded,
+        ProgrammeEventChanged,
+        ProgrammeEventAttendance,
         CommitmentMeetingRecorded,
         OrderStatusShared,
         EnterpriseRegistered,

@@ -556,6 +556,42 @@ async def build_world(
                 no_buyers[enterprise],
             )
         )
+    # A programme event per project, with one person of the tenant's enterprise attending.
+    for enterprise, project in ((e_pk, pk), (e_gh, gh)):
+        event = await api.created(
+            "/programme-events",
+            {
+                "project_id": project,
+                "kind": "mobilisation",
+                "title": "Mobilisation event",
+                "held_on": "2019-01-15",
+                "venue": "Chamber of commerce",
+                "organiser": "ILO",
+            },
+        )
+        await _ok(
+            await api.put(
+                f"/programme-events/{event['id']}/attendance",
+                json={
+                    "attendees": [
+                        {
+                            "enterprise_id": enterprise,
+                            "name": "Nadia",
+                            "role": "manager",
+                            "sex": "female",
+                        }
+                    ]
+                },
+            )
+        )
+        objects.append(
+            Obj(
+                f"programme event of {'Pakistan' if project == pk else 'Ghana'}",
+                "programme_event",
+                {"event_id": str(event["id"]), "enterprise_id": enterprise},
+                side(project),
+            )
+        )
     for enterprise, buyer in ((e_pk, inditex), (e_gh, adidas), (e_sh, inditex), (e_sh, adidas)):
         readers = readers_of[enterprise] - ({"inditex", "adidas"} - {_buyer_name(buyer, inditex)})
         objects.append(

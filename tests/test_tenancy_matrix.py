@@ -144,6 +144,14 @@ RATING = {
     "rating": 4,
 }
 REPORT_PARAMS = {"project": "{project_id}"}
+PROGRAMME_EVENT = {
+    "project_id": "{project_id}",
+    "kind": "alumni_meeting",
+    "title": "Alumni network meeting",
+    "held_on": "2021-06-03",
+    "online": True,
+    "organiser": "ILO",
+}
 # A supplier's assessments are not what a buyer follows (its stage and modules are).
 NOT_BUYERS = frozenset(PRINCIPALS) - {"inditex", "adidas"}
 PROBE = Public("probe for the operator's network; the gateway never routes it")
@@ -289,6 +297,29 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/cohorts/{cohort_id}/progress"): Case("cohort"),
     ("GET", "/enterprises/{enterprise_id}/progress"): Case("enterprise"),
+    ("POST", "/programme-events"): Case("project", body=PROGRAMME_EVENT),
+    ("GET", "/programme-events"): (
+        Case(),
+        Case("project", params={"project_id": "{project_id}"}),
+    ),
+    ("GET", "/programme-events/{event_id}"): Case("programme_event"),
+    ("PATCH", "/programme-events/{event_id}"): Case("programme_event", body={"title": "Renamed"}),
+    ("POST", "/programme-events/{event_id}/cancel"): Case(
+        "programme_event", body={"reason": "Floods"}
+    ),
+    ("PUT", "/programme-events/{event_id}/invitations/{enterprise_id}"): Case(
+        "programme_event", body={"people": ["Nadia"]}
+    ),
+    ("GET", "/programme-events/{event_id}/invitations"): Case("programme_event"),
+    ("PUT", "/programme-events/{event_id}/attendance"): Case(
+        "programme_event",
+        body={
+            "attendees": [
+                {"enterprise_id": ENTERPRISE_ID, "name": "Bilal", "role": "worker", "sex": "male"}
+            ]
+        },
+    ),
+    ("GET", "/programme-events/{event_id}/attendance"): Case("programme_event"),
     ("GET", "/graphql"): Subgraph(),
     ("POST", "/graphql"): Subgraph(),
     ("GET", "/events"): Feed(),
@@ -513,6 +544,9 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.project": GraphCase("project", '(id: "{project_id}")'),
         "Query.assessments": GraphCase("assessment", '(enrolmentId: "{enrolment_id}")'),
         "Query.commitmentMeetings": GraphCase("application", '(applicationId: "{application_id}")'),
+        "Query.programmeEvents": GraphCase(None, "(first: 100)"),
+        "Query.programmeEvent": GraphCase("programme_event", '(id: "{event_id}")'),
+        "Query.programmeEventAttendance": GraphCase("programme_event", '(eventId: "{event_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {

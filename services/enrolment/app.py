@@ -15,6 +15,7 @@ from services.enrolment.lifecycle.router import router as lifecycle_router
 from services.enrolment.meetings.router import router as meetings_router
 from services.enrolment.orders.router import router as orders_router
 from services.enrolment.organisations.router import router as organisations_router
+from services.enrolment.programme_events.router import router as programme_events_router
 from services.enrolment.settings import EnrolmentSettings
 from services.enrolment.trainers.router import router as trainers_router
 from shared.db import Database
@@ -46,6 +47,7 @@ def create_app(
             trainers_router,
             cohorts_router,
             delivery_router,
+            programme_events_router,
         ],
         subgraph=graphql_router,
         database=database,

@@ -48,6 +48,14 @@ from services.enrolment.orders.service import order_service
 from services.enrolment.organisations.repository import organisation_repository
 from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
 from services.enrolment.organisations.service import organisation_service, project_service
+from services.enrolment.programme_events.schemas import (
+    AttendanceSheet,
+    AttendeeIn,
+    EventCreate,
+    EventKind,
+    InvitationPut,
+)
+from services.enrolment.programme_events.service import programme_event_service
 from services.enrolment.settings import EnrolmentSettings
 from services.enrolment.trainers.schemas import CertificationPut, TrainerCreate
 from services.enrolment.trainers.service import trainer_service
@@ -314,6 +322,7 @@ async def load_demo(url: str) -> dict[str, int]:
             }
             counts |= await _calls_and_journeys(session, projects, enterprises, orgs, staff)
             counts |= await _training(session, projects, enterprises, staff)
+            counts |= await _programme_events(session, projects, enterprises, staff)
             return counts
     finally:
         await database.dispose()
@@ -631,3 +640,82 @@ async def _training(
             principal=efp,
         )
     return {"trainers": len(trainers), "cohorts": 1, "participants": len(participants)}
+
+
+# The programme events of seeds 000 and 001: the second SCORE Alumni Network meeting (held
+# online on 3 June 2021) and the Karachi mobilisation event for the next batch (21 September
+# 2021), where alumni shared their experience with newly invited factories.
+# (event, [(enterprise, person, role, sex)], enterprises invited by name)
+_M, _W = ParticipantRole.manager, ParticipantRole.worker
+PROGRAMME_EVENTS: list[
+    tuple[dict[str, Any], list[tuple[str, str, ParticipantRole, Sex]], list[str]]
+]
+PROGRAMME_EVENTS = [
+    (
+        {
+            "kind": EventKind.alumni_meeting,
+            "title": "Second SCORE Alumni Network meeting",
+            "held_on": date(2021, 6, 3),
+            "online": True,
+            "organiser": "ILO Pakistan (ILES project)",
+            "notes": "Progress since SCORE, COVID-19 adaptations; ILO's FIT presented",
+        },
+        [
+            ("Port Qasim Garments", "Mustafa Hussain", _M, Sex.male),
+            ("Port Qasim Garments", "Rabia Anwar", _M, Sex.female),
+            ("Port Qasim Garments", "Zara Line Lead", _W, Sex.not_disclosed),
+        ],
+        ["Port Qasim Garments"],
+    ),
+    (
+        {
+            "kind": EventKind.mobilisation,
+            "title": "Mobilisation event for the next SCORE batch",
+            "held_on": date(2021, 9, 21),
+            "venue": "Karachi",
+            "organiser": "ILO Pakistan (ILES project) with EFP",
+            "notes": "Two SCORE alumni shared their experience with the newly identified factories",
+        },
+        [
+            ("Port Qasim Garments", "Mustafa Hussain", _M, Sex.male),
+            ("Korangi Apparel Industries", "Nadia Karim", _M, Sex.female),
+            ("Hub Textile Processing", "Imran Sheikh", _M, Sex.male),
+            ("Hub Textile Processing", "Sana Malik", _W, Sex.female),
+            ("Faisalabad Fabrics", "Ali Raza", _M, Sex.male),
+            ("Faisalabad Fabrics", "Sam Rizvi", _W, Sex.other),
+        ],
+        ["Hub Textile Processing", "Faisalabad Fabrics", "Port Qasim Garments"],
+    ),
+]
+
+
+async def _programme_events(
+    session: AsyncSession,
+    projects: dict[str, UUID],
+    enterprises: dict[str, UUID],
+    staff: dict[str, Principal],
+) -> dict[str, int]:
+    """The Pakistan project's alumni meeting and mobilisation event, with who came."""
+    efp = staff["EFP"]
+    attendees = 0
+    for template, people, invited in PROGRAMME_EVENTS:
+        body = EventCreate.model_validate({**template, "project_id": projects["ILES Pakistan"]})
+        event = await programme_event_service.create(session, body, principal=efp)
+        for name in invited:
+            await programme_event_service.invite(
+                session,
+                event.id,
+                enterprises[name],
+                InvitationPut(people=[p for e, p, _, _ in people if e == name]),
+                principal=efp,
+            )
+        sheet = AttendanceSheet(
+            attendees=[
+                AttendeeIn(enterprise_id=enterprises[e], name=person, role=role, sex=sex)
+                for e, person, role, sex in people
+            ]
+        )
+        attendees += (
+            await programme_event_service.record_attendance(session, event.id, sheet, principal=efp)
+        ).attendees
+    return {"programme events": len(PROGRAMME_EVENTS), "event attendees": attendees}

@@ -18,6 +18,11 @@ from services.enrolment.lifecycle.models import Enrolment, StageTransition
 from services.enrolment.meetings.models import CommitmentMeeting
 from services.enrolment.orders.models import OrderMonth
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
+from services.enrolment.programme_events.models import (
+    EventAttendee,
+    EventInvitation,
+    ProgrammeEvent,
+)
 from services.enrolment.trainers.models import Trainer, TrainerCertification
 
 __all__ = [
@@ -37,10 +42,13 @@ __all__ = [
     "Enrolment",
     "Enterprise",
     "EnterpriseBuyer",
+    "EventAttendee",
+    "EventInvitation",
     "ModuleProgress",
     "OrderMonth",
     "Organisation",
     "Participant",
+    "ProgrammeEvent",
     "Project",
     "ProjectOrganisation",
     "StageTransition",

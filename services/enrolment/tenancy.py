@@ -18,6 +18,7 @@ from services.enrolment.consent.models import Consent
 from services.enrolment.enterprises.models import Enterprise
 from services.enrolment.lifecycle.models import Enrolment
 from services.enrolment.organisations.models import Project, ProjectOrganisation
+from services.enrolment.programme_events.models import ProgrammeEvent
 from services.enrolment.trainers.models import Trainer
 from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
@@ -125,6 +126,12 @@ def project_visible(principal: Principal) -> ColumnElement[bool]:
                 select(Cohort.project_id).where(col(Cohort.id).in_(_trainer_cohort_ids(principal)))
             )
     return false()
+
+
+def programme_event_visible(principal: Principal) -> ColumnElement[bool]:
+    """A programme event is visible with its project; who attended is narrowed further by
+    enterprise (``enterprise_visible``), so a caller reads its own enterprises' people."""
+    return col(ProgrammeEvent.project_id).in_(select(Project.id).where(project_visible(principal)))
 
 
 def call_visible(principal: Principal) -> ColumnElement[bool]:

@@ -114,3 +114,16 @@ async def test_demo_karachi_batch_has_ceo_meetings_and_baseline_assessments(
     [enrolment] = listed.json()["items"]
     kinds = [a["kind"] for a in await items(demo_api, f"/enrolments/{enrolment['id']}/assessments")]
     assert kinds == ["initial", "baseline", "comprehensive_baseline"]
+
+
+async def test_demo_karachi_alumni_meeting_and_mobilisation_event_have_their_registers(
+    demo_api: Api,
+) -> None:
+    events = {e["title"]: e for e in await items(demo_api, "/programme-events")}
+    alumni = events["Second SCORE Alumni Network meeting"]
+    mobilisation = events["Mobilisation event for the next SCORE batch"]
+    assert (alumni["kind"], alumni["online"], alumni["attendees"]) == ("alumni_meeting", True, 3)
+    assert (mobilisation["kind"], mobilisation["invited_enterprises"]) == ("mobilisation", 3)
+    sheet = (await demo_api.get(f"/programme-events/{mobilisation['id']}/attendance")).json()
+    assert (sheet["attendees"], sheet["enterprises"]) == (6, 4)
+    assert (sheet["female"], sheet["male"], sheet["other_sex"]) == (2, 3, 1)

@@ -24,6 +24,14 @@ from services.enrolment.graphql.types import (
 from services.enrolment.lifecycle.mutations import LifecycleMutations
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
+from services.enrolment.programme_events.mutations import (
+    EventAttendance,
+    ProgrammeEvent,
+    ProgrammeEventConnection,
+    ProgrammeEventMutations,
+)
+from services.enrolment.programme_events.schemas import EventKind
+from services.enrolment.programme_events.service import programme_event_service
 from shared import enums
 from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
@@ -146,6 +154,52 @@ async def _commitment_meetings(
     return [CommitmentMeeting.from_model(item) for item in found]
 
 
+async def _programme_events(
+    info: Info,
+    project_id: strawberry.ID | None = None,
+    kind: EventKind | None = None,
+    first: int = DEFAULT_LIMIT,
+    after: str | None = None,
+) -> ProgrammeEventConnection:
+    page = _page(first, after)
+    project = parse_id(project_id, "projectId") if project_id is not None else None
+    context = info.context
+    async with context.database() as session:
+        result = await programme_event_service.get_all(
+            session, principal=context.principal, page=page, project_id=project, kind=kind
+        )
+    return ProgrammeEventConnection(
+        items=[ProgrammeEvent.from_model(item) for item in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+async def _programme_event(info: Info, id: strawberry.ID) -> ProgrammeEvent | None:
+    context = info.context
+    try:
+        async with context.database() as session:
+            found = await programme_event_service.get(
+                session, parse_id(id, "id"), principal=context.principal
+            )
+    except NotFound:
+        return None
+    return ProgrammeEvent.from_model(found)
+
+
+async def _programme_event_attendance(
+    info: Info, event_id: strawberry.ID
+) -> EventAttendance | None:
+    context = info.context
+    try:
+        async with context.database() as session:
+            sheet = await programme_event_service.attendance(
+                session, parse_id(event_id, "eventId"), principal=context.principal
+            )
+    except NotFound:
+        return None
+    return EventAttendance.from_model(sheet)
+
+
 # Root fields are nullable: a query may also ask other services, and one of them being
 # down must cost only its own fields, not the whole answer.
 @strawberry.type
@@ -179,10 +233,29 @@ class Query:
         resolver=_commitment_meetings,
         description="The meetings with an applicant's CEO, oldest first; empty when not yours",
     )
+    programme_events: ProgrammeEventConnection | None = strawberry.field(
+        resolver=_programme_events,
+        description="Mobilisation events, alumni meetings ... of the projects you may see",
+        directives=[PAGE],
+    )
+    programme_event: ProgrammeEvent | None = strawberry.field(
+        resolver=_programme_event,
+        description="One programme event; null when it does not exist or is not yours",
+    )
+    programme_event_attendance: EventAttendance | None = strawberry.field(
+        resolver=_programme_event_attendance,
+        description="Who attended a programme event (your enterprises' people); null if not yours",
+    )
 
 
 @strawberry.type(description="What partners' systems write: each field is a REST route's call")
-class Mutation(EnterpriseMutations, ApplicationMutations, LifecycleMutations, TrainingMutations):
+class Mutation(
+    EnterpriseMutations,
+    ApplicationMutations,
+    LifecycleMutations,
+    TrainingMutations,
+    ProgrammeEventMutations,
+):
     pass
 
 

@@ -432,6 +432,25 @@ class ProgrammeSummary:
     trainers_sex_not_disclosed: int | None
     satisfaction_ratings: int | None = strawberry.field(description="n of the satisfaction rate")
     satisfaction_rate_pct: float | None = strawberry.field(description="Ratings of 4 or 5 of 5")
+    events_held: int | None = strawberry.field(
+        description="Mobilisation events, alumni network meetings ... held, not cancelled"
+    )
+    event_enterprises: int | None = strawberry.field(
+        description="Distinct enterprises whose people attended them"
+    )
+    event_attendees: int | None
+    event_attendees_female: int | None
+    event_attendees_male: int | None
+    event_attendees_other_sex: int | None
+    event_attendees_sex_not_disclosed: int | None = strawberry.field(
+        description="With women, men and another sex, adds up to the event attendees"
+    )
+    improvement_plans_completed: int | None = strawberry.field(
+        description="Enterprise Improvement Plans completed"
+    )
+    suggestions_adopted: int | None = strawberry.field(
+        description="Workers' suggestions adopted by the enterprises' schemes"
+    )
     headline_impact: list[HeadlineImpact] = strawberry.field(
         description="Per indicator over all matched pairs, each with its n"
     )
@@ -471,6 +490,15 @@ class ProgrammeSummary:
             trainers_sex_not_disclosed=count("trainers_sex_not_disclosed"),
             satisfaction_ratings=count("ratings"),
             satisfaction_rate_pct=row.get("satisfaction_rate_pct"),
+            events_held=count("events_held"),
+            event_enterprises=count("event_enterprises"),
+            event_attendees=count("event_attendees"),
+            event_attendees_female=count("event_attendees_female"),
+            event_attendees_male=count("event_attendees_male"),
+            event_attendees_other_sex=count("event_attendees_other_sex"),
+            event_attendees_sex_not_disclosed=count("event_attendees_sex_not_disclosed"),
+            improvement_plans_completed=count("improvement_plans_completed"),
+            suggestions_adopted=count("suggestions_adopted"),
             headline_impact=[HeadlineImpact.from_row(r) for r in impact.rows],
             suppression_reason=row.get("suppression_reason"),
             filters=_applied(reach.filters),

@@ -19,10 +19,14 @@ from services.reporting.readmodels.models import (
     RmCohort,
     RmEnrolment,
     RmEnterprise,
+    RmEventAttendee,
+    RmImprovementPlan,
     RmModuleProgress,
     RmParticipant,
+    RmProgrammeEvent,
     RmProject,
     RmSatisfaction,
+    RmSuggestion,
     RmTrainerCertification,
 )
 from services.reporting.repository import DimensionSql, breakdown
@@ -71,8 +75,9 @@ def _enterprise_dimensions(
     period: Any,
     sex: Any = None,
 ) -> dict[Dimension, DimensionSql]:
+    """``module`` or ``sex`` None: facts without one (events, suggestions)."""
     dimensions = {
-        Dimension.module: DimensionSql(column_of(module)),
+        Dimension.module: DimensionSql(column_of(module if module is not None else project)),
         Dimension.country: DimensionSql(column_of(RmEnterprise.country)),
         Dimension.sector: DimensionSql(column_of(RmEnterprise.sector)),
         Dimension.project: DimensionSql(column_of(project)),
@@ -82,6 +87,8 @@ def _enterprise_dimensions(
     }
     if sex is not None:
         dimensions[Dimension.sex] = DimensionSql(column_of(sex))
+    if module is None:
+        del dimensions[Dimension.module]
     return dimensions
 
 
@@ -292,6 +299,152 @@ def _satisfaction(params: ReportParams, principal: Principal, cells: bool = Fals
     ).group_by(*plan.groups)
 
 
+# Programme event kinds, each counted in a column of its own (enrolment's EventKind).
+EVENT_KINDS = ("mobilisation", "alumni_meeting", "buyer_supplier_meeting", "other")
+
+EVENT_DIMENSIONS = {
+    Dimension.project: DimensionSql(column_of(RmProgrammeEvent.project_id)),
+    Dimension.country: DimensionSql(column_of(RmProject.country)),
+    Dimension.period: DimensionSql(column_of(RmProgrammeEvent.held_on)),
+}
+
+
+def _held() -> list[Any]:
+    """An event counts once held: not cancelled, and its day has come."""
+    return [
+        col(RmProgrammeEvent.cancelled).is_(False),
+        col(RmProgrammeEvent.held_on) <= func.current_date(),
+    ]
+
+
+def _events(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
+    # Events are project records, not enterprise data: never suppressed, so no cells.
+    del cells
+    plan = breakdown(params, EVENT_DIMENSIONS, report=REPORT)
+    kind = col(RmProgrammeEvent.kind)
+    statement = select(
+        *plan.groups,
+        func.count().label("events_held"),
+        *(func.count().filter(kind == value).label(f"events_{value}") for value in EVENT_KINDS),
+    ).select_from(RmProgrammeEvent)
+    if params.uses(Dimension.country):
+        statement = statement.outerjoin(
+            RmProject, col(RmProject.id) == col(RmProgrammeEvent.project_id)
+        )
+    return statement.where(
+        *_held(),
+        project_records_visible(RmProgrammeEvent.project_id, principal),
+        *plan.conditions,
+    ).group_by(*plan.groups)
+
+
+ATTENDANCE_DIMENSIONS = _enterprise_dimensions(
+    module=None,
+    project=RmProgrammeEvent.project_id,
+    partner=RmEnterprise.partner_id,
+    period=RmProgrammeEvent.held_on,
+    sex=RmEventAttendee.sex,
+)
+
+
+def _event_attendance(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
+    plan = breakdown(params, ATTENDANCE_DIMENSIONS, report=REPORT)
+    sex = col(RmEventAttendee.sex)
+    enterprise = col(RmEventAttendee.enterprise_id)
+    statement = select(
+        *plan.groups,
+        func.count().label("event_attendees"),
+        func.count().filter(sex == "female").label("event_attendees_female"),
+        func.count().filter(sex == "male").label("event_attendees_male"),
+        func.count().filter(sex == "other").label("event_attendees_other_sex"),
+        func.count().filter(sex == "not_disclosed").label("event_attendees_sex_not_disclosed"),
+        func.count(enterprise.distinct()).label("event_enterprises"),
+        *_cells(enterprise, cells),
+    ).select_from(RmEventAttendee)
+    statement = statement.join(
+        RmProgrammeEvent, col(RmProgrammeEvent.id) == col(RmEventAttendee.event_id)
+    )
+    if params.uses(Dimension.partner) and not (
+        params.uses(Dimension.country) or params.uses(Dimension.sector)
+    ):
+        statement = statement.outerjoin(RmEnterprise, col(RmEnterprise.id) == enterprise)
+    statement = _with_context(statement, enterprise, col(RmProgrammeEvent.project_id), params)
+    return statement.where(
+        *_held(),
+        enterprise_visible(enterprise, principal),
+        project_visible(RmProgrammeEvent.project_id, principal),
+        *plan.conditions,
+    ).group_by(*plan.groups)
+
+
+def _enrolled_dimensions(
+    *, module: Any, period: Any, sex: Any = None
+) -> dict[Dimension, DimensionSql]:
+    """Facts of an enterprise with no project of their own (its improvement plans and
+    suggestions) count in each project the enterprise is enrolled in, with that
+    enrolment's partner and stage."""
+    return _enterprise_dimensions(
+        module=module,
+        project=RmEnrolment.project_id,
+        partner=RmEnrolment.partner_id,
+        period=period,
+        sex=sex,
+    )
+
+
+def _enrolled_facts(
+    statement: Statement, enterprise: Any, params: ReportParams, principal: Principal
+) -> Statement:
+    statement = statement.join(RmEnrolment, col(RmEnrolment.enterprise_id) == enterprise)
+    if params.uses(Dimension.country) or params.uses(Dimension.sector):
+        statement = statement.outerjoin(RmEnterprise, col(RmEnterprise.id) == enterprise)
+    return statement.where(
+        enterprise_visible(enterprise, principal),
+        project_visible(RmEnrolment.project_id, principal),
+    )
+
+
+PLAN_DIMENSIONS = _enrolled_dimensions(
+    module=RmImprovementPlan.module_code, period=RmImprovementPlan.completed_on
+)
+
+
+def _plans(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
+    plan = breakdown(params, PLAN_DIMENSIONS, report=REPORT)
+    enterprise = col(RmImprovementPlan.enterprise_id)
+    # An enterprise enrolled in two projects joins twice: count plans, not join rows.
+    statement = select(
+        *plan.groups,
+        func.count(col(RmImprovementPlan.id).distinct()).label("improvement_plans_completed"),
+        func.count(enterprise.distinct()).label("plan_enterprises"),
+        *_cells(enterprise, cells),
+    ).select_from(RmImprovementPlan)
+    statement = _enrolled_facts(statement, enterprise, params, principal)
+    return statement.where(col(RmImprovementPlan.status) == "completed", *plan.conditions).group_by(
+        *plan.groups
+    )
+
+
+SUGGESTION_DIMENSIONS = _enrolled_dimensions(
+    module=None, period=RmSuggestion.decided_on, sex=RmSuggestion.sex
+)
+
+
+def _suggestions(params: ReportParams, principal: Principal, cells: bool = False) -> Statement:
+    plan = breakdown(params, SUGGESTION_DIMENSIONS, report=REPORT)
+    enterprise = col(RmSuggestion.enterprise_id)
+    statement = select(
+        *plan.groups,
+        func.count(col(RmSuggestion.id).distinct()).label("suggestions_adopted"),
+        func.count(enterprise.distinct()).label("suggestion_enterprises"),
+        *_cells(enterprise, cells),
+    ).select_from(RmSuggestion)
+    statement = _enrolled_facts(statement, enterprise, params, principal)
+    return statement.where(col(RmSuggestion.status) == "adopted", *plan.conditions).group_by(
+        *plan.groups
+    )
+
+
 BLOCKS = (
     Block(
         "trained",
@@ -344,6 +497,41 @@ BLOCKS = (
         "rated_enterprises",
         _satisfaction,
         frozenset(SATISFACTION_DIMENSIONS),
+    ),
+    Block(
+        "events",
+        ("events_held", *(f"events_{kind}" for kind in EVENT_KINDS)),
+        None,
+        _events,
+        frozenset(EVENT_DIMENSIONS),
+    ),
+    Block(
+        "event_attendance",
+        (
+            "event_attendees",
+            "event_attendees_female",
+            "event_attendees_male",
+            "event_attendees_other_sex",
+            "event_attendees_sex_not_disclosed",
+            "event_enterprises",
+        ),
+        "event_enterprises",
+        _event_attendance,
+        frozenset(ATTENDANCE_DIMENSIONS),
+    ),
+    Block(
+        "improvement_plans",
+        ("improvement_plans_completed", "plan_enterprises"),
+        "plan_enterprises",
+        _plans,
+        frozenset(PLAN_DIMENSIONS),
+    ),
+    Block(
+        "suggestions",
+        ("suggestions_adopted", "suggestion_enterprises"),
+        "suggestion_enterprises",
+        _suggestions,
+        frozenset(SUGGESTION_DIMENSIONS),
     ),
 )
 

@@ -135,6 +135,17 @@ METHOD = (
     "Breakdown by sex: participants, trainers and ratings by their sex (one row per "
     "category, rows adding up to the total); the enterprise "
     "counts have no sex and are empty in such a breakdown. "
+    "Programme events held: events of the projects the caller runs (the ILO, the project's "
+    "manager, its partners' staff) that were not cancelled and whose day has come, by kind "
+    "(period: the day held; country: the project's); they are project records, never "
+    "suppressed. Event attendance: people on the registers of those events, by sex (the four "
+    "parts add up to the attendees), and the distinct enterprises they came for (project: "
+    "the event's; partner: the enterprise's). "
+    "Improvement plans completed and suggestions adopted: Enterprise Improvement Plans with "
+    "status completed (period: completion date; module: the plan's) and suggestions of the "
+    "enterprises' schemes adopted (period: decision date; sex: of who suggested it), each "
+    "counted in every project the enterprise is enrolled in (partner and stage: that "
+    "enrolment's) and once in a total. "
     "Country and sector are the enterprise's; stage is the enterprise's current stage in "
     "the fact's project. Percentages are rounded to 1 decimal. Only enterprises (and "
     "trainers) the caller may see are counted."
@@ -200,11 +211,59 @@ COLUMNS = [
     ReportColumn(
         key="satisfaction_rate_pct", label="Satisfaction rate (%)", kind=ColumnKind.percent
     ),
+    ReportColumn(key="events_held", label="Programme events held", kind=ColumnKind.integer),
+    ReportColumn(
+        key="events_mobilisation",
+        label="Mobilisation and awareness events",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="events_alumni_meeting", label="Alumni network meetings", kind=ColumnKind.integer
+    ),
+    ReportColumn(
+        key="events_buyer_supplier_meeting",
+        label="Buyer-supplier meetings",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(key="events_other", label="Other programme events", kind=ColumnKind.integer),
+    ReportColumn(
+        key="event_enterprises",
+        label="Enterprises that attended events",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(key="event_attendees", label="Event attendees", kind=ColumnKind.integer),
+    ReportColumn(
+        key="event_attendees_female", label="Event attendees, women", kind=ColumnKind.integer
+    ),
+    ReportColumn(key="event_attendees_male", label="Event attendees, men", kind=ColumnKind.integer),
+    ReportColumn(
+        key="event_attendees_other_sex",
+        label="Event attendees, another sex or gender identity",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="event_attendees_sex_not_disclosed",
+        label="Event attendees, sex not disclosed",
+        kind=ColumnKind.integer,
+        description="With women, men and another sex, adds up to the event attendees",
+    ),
+    ReportColumn(
+        key="improvement_plans_completed",
+        label="Enterprise Improvement Plans completed",
+        kind=ColumnKind.integer,
+    ),
+    ReportColumn(
+        key="suggestions_adopted",
+        label="Workers' suggestions adopted",
+        kind=ColumnKind.integer,
+    ),
     ReportColumn(key="suppression_reason", label="Suppressed", kind=ColumnKind.text),
 ]
 
 # Measures used for suppression and derived figures only; not columns of the report.
-_INTERNAL = frozenset({"participant_enterprises", "rated_enterprises"})
+_INTERNAL = frozenset(
+    {"participant_enterprises", "rated_enterprises", "plan_enterprises", "suggestion_enterprises"}
+)
 _DERIVED = {"participants": ("share_women_pct",), "satisfaction": ("satisfaction_rate_pct",)}
 
 
@@ -277,8 +336,9 @@ async def reach_report(
     if applies:
         method += disclosure_method(min_group_size) + (
             " The measure families (enterprises trained; participants; enterprises "
-            "participating and workers benefiting; satisfaction) are controlled each on its "
-            "own blocks; trainer counts are not enterprise data and are never suppressed."
+            "participating and workers benefiting; satisfaction; event attendance; improvement "
+            "plans; suggestions) are controlled each on its own blocks; trainer and event "
+            "counts are not enterprise data and are never suppressed."
         )
     return ReportTable(
         report=REPORT,

@@ -382,3 +382,29 @@ class RmSatisfaction(Table, table=True):
     # The day the rating was given (null: recorded before ratings were dated).
     rated_on: date | None = None
     recorded_at: datetime = created_at_field()
+
+
+class RmProgrammeEvent(Table, table=True):
+    """A programme event of a project (mobilisation, alumni network meeting ...)."""
+
+    __tablename__ = "rm_programme_event"
+
+    id: UUID = Field(primary_key=True)
+    project_id: UUID = Field(index=True)
+    kind: str = Field(sa_type=String(40))
+    held_on: date
+    cancelled: bool = False
+    updated_at: datetime = created_at_field()
+
+
+class RmEventAttendee(Table, table=True):
+    """A person who attended a programme event, by enterprise, role and sex (no name)."""
+
+    __tablename__ = "rm_event_attendee"
+
+    id: UUID = Field(primary_key=True)
+    event_id: UUID = Field(index=True)
+    enterprise_id: UUID = Field(index=True)
+    role: str = Field(sa_type=String(20))
+    sex: str = Field(sa_type=String(20))
+    updated_at: datetime = created_at_field()

@@ -26,6 +26,7 @@ from services.reporting.readmodels.models import (
     RmModuleProgress,
     RmOrganisation,
     RmParticipant,
+    RmProgrammeEvent,
     RmProject,
     RmRound,
     RmSatisfaction,
@@ -48,6 +49,8 @@ from shared.events import (
     ModuleProgressChanged,
     OrganisationChanged,
     ParticipantChanged,
+    ProgrammeEventAttendance,
+    ProgrammeEventChanged,
     ProjectChanged,
     SatisfactionRecorded,
     StageChanged,
@@ -249,6 +252,37 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 key=("trainer_id", "module_code"),
                 # A promotion to expert keeps the date the trainer was first certified.
                 keep=("certified_at",),
+            )
+        case ProgrammeEventChanged():
+            await upsert(
+                session,
+                RmProgrammeEvent,
+                [
+                    {
+                        "id": payload.programme_event_id,
+                        "project_id": payload.project_id,
+                        "kind": payload.kind,
+                        "held_on": payload.held_on,
+                        "cancelled": payload.cancelled,
+                        "updated_at": at,
+                    }
+                ],
+            )
+        case ProgrammeEventAttendance():
+            await read_model_repository.replace_event_attendees(
+                session,
+                payload.programme_event_id,
+                [
+                    {
+                        "id": person.attendee_id,
+                        "event_id": payload.programme_event_id,
+                        "enterprise_id": person.enterprise_id,
+                        "role": person.role.value,
+                        "sex": person.sex.value,
+                        "updated_at": at,
+                    }
+                    for person in payload.attendees
+                ],
             )
         case _:
             # Applications and anything newer than this code only advance the cursor.

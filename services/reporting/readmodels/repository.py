@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, literal, null
+from sqlalchemy import and_, case, delete, func, literal, null
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,12 +15,14 @@ from services.reporting.readmodels.models import (
     RmConsent,
     RmEnrolment,
     RmEnterprise,
+    RmEventAttendee,
     RmImprovementTeam,
     RmModuleProgress,
     RmOrganisation,
     RmProject,
     RmValue,
 )
+from shared.sql import upsert
 
 VALIDATED = "validated"
 # The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
@@ -28,6 +30,19 @@ VALUE_SLOT = ("enterprise_id", "indicator_id", "round_id", "month", "sex", "role
 
 
 class ReadModelRepository:
+    async def replace_event_attendees(
+        self, session: AsyncSession, event_id: UUID, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """The event's register as the event tells it: people no longer on it go, the rest
+        are upserted (a replay of an older register is undone by the newer one after it)."""
+        kept = [row["id"] for row in rows]
+        await session.execute(
+            delete(RmEventAttendee).where(
+                col(RmEventAttendee.event_id) == event_id, col(RmEventAttendee.id).not_in(kept)
+            )
+        )
+        await upsert(session, RmEventAttendee, rows)
+
     async def upsert_values(
         self, session: AsyncSession, rows: Sequence[dict[str, Any]], *, counted: bool = False
     ) -> None:
