@@ -377,6 +377,25 @@ class SuggestionChanged(EventPayload):
         return self.suggestion_id
 
 
+class BusinessCaseChanged(EventPayload):
+    """A business case recorded, changed or given a photo (the story's text stays in
+    indicators; photos are counted, never carried)."""
+
+    event_type: ClassVar[str] = "business_case.changed"
+    aggregate_type: ClassVar[str] = "business_case"
+
+    business_case_id: UUID
+    enterprise_id: UUID
+    improvement_project_id: UUID
+    savings: PlainDecimal | None
+    currency: str | None
+    before_photos: int
+    after_photos: int
+
+    def aggregate_id(self) -> UUID:
+        return self.business_case_id
+
+
 class SatisfactionRecorded(EventPayload):
     """A participant's rating of a module (free-text comments stay in indicators)."""
 
@@ -408,6 +427,7 @@ EVENT_PAYLOADS.update(
             SatisfactionRecorded,
             SuggestionChanged,
             ImprovementPlanChanged,
+            BusinessCaseChanged,
         )
     }
 )

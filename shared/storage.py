@@ -10,9 +10,10 @@ from collections.abc import AsyncIterable, AsyncIterator
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import obstore
+from fastapi import Depends
 from obstore.store import LocalStore, S3Store
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -144,6 +145,21 @@ def make_store(settings: StorageSettings) -> FileStore:
 
 
 @lru_cache
-def file_store() -> FileStore:
-    """The process's store, from the environment (a FastAPI dependency: tests override it)."""
-    return make_store(StorageSettings())
+def storage_settings() -> StorageSettings:
+    """The process's storage settings (a FastAPI dependency: tests override it)."""
+    return StorageSettings()
+
+
+# One store per configuration: its client holds connections worth reusing.
+_stores: dict[str, FileStore] = {}
+
+
+def file_store(settings: Annotated[StorageSettings, Depends(storage_settings)]) -> FileStore:
+    identity = settings.model_dump_json()
+    if identity not in _stores:
+        _stores[identity] = make_store(settings)
+    return _stores[identity]
+
+
+StorageDep = Annotated[StorageSettings, Depends(storage_settings)]
+FileStoreDep = Annotated[FileStore, Depends(file_store)]

@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Annotated
 from urllib.parse import quote
 
 import puremagic
 from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from shared.problems import InvalidInput, NotFound, Problem, UnsupportedMediaType, field_error
 from shared.storage import FileMissing, FileStore, StorageSettings
@@ -41,6 +44,23 @@ PNG = FileKind("image/png", "png", "PNG")
 WEBP = FileKind("image/webp", "webp", "WEBP")
 PDF = FileKind("application/pdf", "pdf")
 IMAGES = (JPEG, PNG, WEBP)
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise PydanticCustomError(
+            "no_control_characters", "may not hold control characters (NUL, line breaks...)"
+        )
+    return value
+
+
+# A short text sent beside a file in a multipart form (the JSON body's NUL check does not
+# see forms, and PostgreSQL cannot store NUL).
+Caption = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=300),
+    AfterValidator(_no_control_characters),
+]
 
 
 class PayloadTooLarge(Problem):

@@ -1,0 +1,294 @@
+"""Business cases with before/after photos: the story of an improvement project, photos
+checked and kept in the file store, streamed back to whoever may see the enterprise and to
+a buyer the supplier consents to share with; nothing else sees or writes them."""
+
+import hashlib
+import io
+from typing import Any
+from uuid import UUID
+
+import httpx
+from PIL import Image
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.indicators.business_cases.models import BusinessCase, BusinessCasePhoto
+from services.indicators.db import plumbing
+from shared.storage import StorageSettings
+from tests.enrolment.calls_support import count_rows
+from tests.enrolment.support import Api
+from tests.indicators.fixtures import IndicatorsWorld, sync_replica
+from tests.shared.test_file_storage import PDF_BYTES, jpeg_with_gps, png_bomb
+
+RANDOM = UUID("01a23c03-5faf-7625-9998-f5f29c7003d6")
+
+
+def story(project_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "improvement_project_id": project_id,
+        "title": "Colour-coded bins cut rework",
+        "problem": "Offcuts and rejects piled up beside the sewing lines",
+        "action_taken": "5S: colour-coded bins at each line, emptied twice a shift",
+        "result": "Rework down by a third; the aisle is clear",
+        "savings": "240000",
+        "currency": "PKR",
+    }
+    body.update(overrides)
+    return body
+
+
+async def project(api: Api, enterprise_id: UUID) -> str:
+    made = await api.post(
+        f"/enterprises/{enterprise_id}/improvement-projects",
+        json={"module_code": "workplace_cooperation", "title": "5S", "category": "five_s"},
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+async def new_case(api: Api, enterprise_id: UUID) -> dict[str, Any]:
+    made = await api.post(
+        f"/enterprises/{enterprise_id}/business-cases",
+        json=story(await project(api, enterprise_id)),
+    )
+    assert made.status_code == 201, made.text
+    result: dict[str, Any] = made.json()
+    return result
+
+
+async def send_photo(
+    api: Api,
+    case_id: str,
+    data: bytes,
+    *,
+    name: str = "before.jpg",
+    declared: str = "image/jpeg",
+    stage: str = "before",
+    caption: str = "The aisle before 5S",
+    **kwargs: Any,
+) -> httpx.Response:
+    return await api.post(
+        f"/business-cases/{case_id}/photos",
+        data={"stage": stage, "caption": caption},
+        files={"photo": (name, data, declared)},
+        **kwargs,
+    )
+
+
+BOUNDARY = "score-test-boundary"
+
+
+def raw_form(data: bytes, *, file_name: bytes) -> bytes:
+    """A multipart body written by hand: clients escape a NUL in a file name, attackers
+    do not."""
+    parts = [
+        b'Content-Disposition: form-data; name="stage"\r\n\r\nbefore',
+        b'Content-Disposition: form-data; name="caption"\r\n\r\nThe aisle',
+        b'Content-Disposition: form-data; name="photo"; filename="'
+        + file_name
+        + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+        + data,
+    ]
+    boundary = BOUNDARY.encode()
+    body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    return body + b"--" + boundary + b"--\r\n"
+
+
+def rules(response: httpx.Response) -> set[tuple[str, str]]:
+    return {(e["field"], e["rule"]) for e in response.json().get("errors", [])}
+
+
+async def test_a_case_with_before_and_after_photos_downloads_them_without_their_gps_position(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    assert (case["savings"], case["currency"], case["photos"]) == ("240000", "PKR", [])
+    before = await send_photo(indicators_api, case["id"], jpeg_with_gps())
+    assert before.status_code == 201, before.text
+    after = await send_photo(
+        indicators_api, case["id"], jpeg_with_gps((60, 40)), stage="after", caption="After 5S"
+    )
+    assert after.status_code == 201, after.text
+
+    shown = (await indicators_api.get(f"/business-cases/{case['id']}")).json()
+    assert [(p["stage"], p["caption"]) for p in shown["photos"]] == [
+        ("before", "The aisle before 5S"),
+        ("after", "After 5S"),
+    ]
+    photo = before.json()
+    got = await indicators_api.get(f"/business-cases/{case['id']}/photos/{photo['id']}/file")
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "image/jpeg"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"].startswith('attachment; filename="before.jpg"')
+    assert hashlib.sha256(got.content).hexdigest() == photo["sha256"]
+    assert len(got.content) == photo["size_bytes"]
+    assert not Image.open(io.BytesIO(got.content)).getexif()
+
+    outbox, audit = plumbing.outbox, plumbing.audit
+    events = (
+        await indicators_session.execute(
+            select(outbox.c.event_type, outbox.c.payload)
+            .where(outbox.c.aggregate_id == case["id"])
+            .order_by(outbox.c.position)
+        )
+    ).all()
+    assert [(e.event_type, e.payload["after_photos"]) for e in events] == [
+        ("business_case.changed", 0),
+        ("business_case.changed", 0),
+        ("business_case.changed", 1),
+    ]
+    actions = (
+        await indicators_session.execute(
+            select(audit.c.action).where(audit.c.entity_id == case["id"]).order_by(audit.c.id)
+        )
+    ).all()
+    assert [a.action for a in actions] == [
+        "business_case.created",
+        "business_case.photo_added",
+        "business_case.photo_added",
+    ]
+
+
+async def test_bad_photos_are_refused_naming_the_field_and_rule_and_keep_nothing(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    file_storage: StorageSettings,
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    disguised = await send_photo(indicators_api, case["id"], PDF_BYTES, name="photo.jpg")
+    assert disguised.status_code == 415
+    assert ("body.photo", "content_type") in rules(disguised)
+    bomb = await send_photo(indicators_api, case["id"], png_bomb(30_000), name="b.png")
+    assert bomb.status_code == 422
+    assert ("body.photo", "max_pixels") in rules(bomb)
+    nul_name = await indicators_api.post(
+        f"/business-cases/{case['id']}/photos",
+        content=raw_form(jpeg_with_gps(), file_name=b"a\x00.jpg"),
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
+    assert nul_name.status_code == 422
+    assert ("body.photo.filename", "no_control_characters") in rules(nul_name)
+    nul_caption = await send_photo(indicators_api, case["id"], jpeg_with_gps(), caption="a\x00b")
+    assert nul_caption.status_code == 422
+    assert ("body.caption", "no_control_characters") in rules(nul_caption)
+    bad_stage = await send_photo(indicators_api, case["id"], jpeg_with_gps(), stage="during")
+    assert bad_stage.status_code == 422
+    assert ("body.stage", "enum") in rules(bad_stage)
+    noise = jpeg_with_gps() + bytes(file_storage.max_upload_bytes)
+    too_big = await send_photo(indicators_api, case["id"], noise)
+    assert too_big.status_code == 413
+    assert too_big.json()["limit_bytes"] == file_storage.max_upload_bytes
+
+    assert await count_rows(indicators_session, BusinessCasePhoto) == 0
+    stored = file_storage.local_path
+    assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
+
+
+async def test_bad_cases_name_the_field_and_rule_and_write_nothing(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    enterprise = indicators_world.efp_enterprise_id
+    url = f"/enterprises/{enterprise}/business-cases"
+    mine = await project(indicators_api, enterprise)
+    theirs = await project(indicators_api, indicators_world.mdpi_enterprise_id)
+    cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
+        (story(mine, currency=None), ("body", "required_with_amount")),
+        (story(mine, currency="XYZ"), ("body.currency", "value_error")),
+        (story(mine, savings="-1"), ("body.savings", "greater_than_equal")),
+        (story(mine, title="x\u0000y"), ("body.title", "no_null_character")),
+        (story(theirs), ("body.improvement_project_id", "same_enterprise")),
+        (story(str(RANDOM)), ("body.improvement_project_id", "same_enterprise")),
+    ]
+    for body, expected in cases:
+        response = await indicators_api.post(url, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert expected in rules(response), (expected, response.text)
+    assert await count_rows(indicators_session, BusinessCase) == 0
+
+
+async def test_another_partners_case_and_photo_read_as_unknown_and_buyers_need_consent(
+    api: Api,
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+) -> None:
+    world = indicators_world.world
+    enterprise = indicators_world.efp_enterprise_id
+    case = await new_case(indicators_api, enterprise)
+    photo = (await send_photo(indicators_api, case["id"], jpeg_with_gps())).json()
+    urls = (
+        f"/enterprises/{enterprise}/business-cases",
+        f"/business-cases/{case['id']}",
+        f"/business-cases/{case['id']}/photos/{photo['id']}/file",
+    )
+    for outsider in (world.mdpi_staff, world.ghana_manager, world.inditex):
+        for url in urls:
+            assert (await indicators_api.get(url, as_=outsider)).status_code == 404, url
+        patched = await indicators_api.patch(
+            f"/business-cases/{case['id']}", json={"title": "Mine now"}, as_=outsider
+        )
+        assert patched.status_code == 404
+        sent = await send_photo(indicators_api, case["id"], jpeg_with_gps(), as_=outsider)
+        assert sent.status_code == 404
+    for random in (
+        f"/business-cases/{RANDOM}",
+        f"/business-cases/{case['id']}/photos/{RANDOM}/file",
+        f"/business-cases/{RANDOM}/photos/{photo['id']}/file",
+    ):
+        assert (await indicators_api.get(random)).status_code == 404
+
+    consent = await api.post(
+        f"/enterprises/{enterprise}/consents",
+        json={"buyer_id": str(world.inditex_id)},
+        as_=world.efp_staff,
+    )
+    assert consent.status_code == 201, consent.text
+    await sync_replica(api, indicators_session)
+    for url in urls:
+        assert (await indicators_api.get(url, as_=world.inditex)).status_code == 200, url
+    # Consent to Inditex shares nothing with Adidas, and a buyer never writes.
+    assert (await indicators_api.get(urls[1], as_=world.adidas)).status_code == 404
+    patched = await indicators_api.patch(
+        f"/business-cases/{case['id']}", json={"title": "Ours"}, as_=world.inditex
+    )
+    assert patched.status_code == 403
+
+
+async def test_an_update_is_judged_whole_and_audited_with_before_and_after(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    refused = await indicators_api.patch(
+        f"/business-cases/{case['id']}", json={"savings": "10", "currency": None}
+    )
+    assert refused.status_code == 422
+    changed = await indicators_api.patch(
+        f"/business-cases/{case['id']}", json={"result": "Rework down by half"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["result"] == "Rework down by half"
+    audit = plumbing.audit
+    rows = (
+        await indicators_session.execute(
+            select(audit.c.action, audit.c.before, audit.c.after)
+            .where(audit.c.entity_id == case["id"])
+            .order_by(audit.c.id)
+        )
+    ).all()
+    assert rows[-1].action == "business_case.updated"
+    assert rows[-1].before["result"] == case["result"]
+    assert rows[-1].after["result"] == "Rework down by half"
+
+
+async def test_a_stored_photo_whose_file_is_gone_reads_as_not_found_not_as_an_error(
+    indicators_api: Api, indicators_world: IndicatorsWorld, file_storage: StorageSettings
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    photo = (await send_photo(indicators_api, case["id"], jpeg_with_gps())).json()
+    for path in file_storage.local_path.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    got = await indicators_api.get(f"/business-cases/{case['id']}/photos/{photo['id']}/file")
+    assert got.status_code == 404
