@@ -78,7 +78,9 @@ class BusinessCasePublic(BaseModel):
 
     id: UUID
     enterprise_id: UUID
-    improvement_project_id: UUID
+    improvement_project_id: UUID | None = Field(
+        description="Null for a buyer: the case is shared with it, the supplier's records not"
+    )
     title: str
     problem: str
     action_taken: str

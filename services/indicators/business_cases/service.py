@@ -23,6 +23,7 @@ from services.indicators.business_cases.schemas import (
 from services.indicators.db import changes
 from services.indicators.replica.service import enterprise_or_404, require_recorder
 from shared.columns import utcnow
+from shared.enums import Role
 from shared.events import BusinessCaseChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
@@ -43,13 +44,21 @@ def case_public(case: BusinessCase, photos: list[BusinessCasePhoto]) -> Business
     )
 
 
+def shown_to(public: BusinessCasePublic, principal: Principal) -> BusinessCasePublic:
+    """What the caller is shown: a buyer gets the story and photos, not the id of the
+    supplier's improvement project (a record it may not read)."""
+    if principal.role is Role.lead_buyer:
+        return public.model_copy(update={"improvement_project_id": None})
+    return public
+
+
 class BusinessCaseService:
     async def get(
         self, session: AsyncSession, case_id: UUID, *, principal: Principal
     ) -> BusinessCasePublic:
         case = await self._get_or_404(session, case_id, principal=principal)
         photos = await business_case_repository.photos(session, [case.id])
-        return case_public(case, photos[case.id])
+        return shown_to(case_public(case, photos[case.id]), principal)
 
     async def get_for_enterprise(
         self,
@@ -65,7 +74,7 @@ class BusinessCaseService:
             raise NotFound(f"Enterprise {enterprise_id} not found")
         rows = await business_case_repository.for_enterprise(session, enterprise_id, page=page)
         photos = await business_case_repository.photos(session, [row.id for row in rows])
-        items = [case_public(row, photos[row.id]) for row in rows]
+        items = [shown_to(case_public(row, photos[row.id]), principal) for row in rows]
         return make_page(items, page.limit, lambda item: item.id)
 
     async def create(
@@ -212,6 +221,8 @@ class BusinessCaseService:
         before: BusinessCasePublic | None = None,
     ) -> None:
         stages = [photo.stage for photo in public.photos]
+        # Writers are never buyers, so the project is always shown to them.
+        assert public.improvement_project_id is not None
         await changes.emit(
             session,
             BusinessCaseChanged(
