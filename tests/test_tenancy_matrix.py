@@ -541,6 +541,8 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
     "indicators": {
         "Query.indicators": Public("the indicator catalogue"),
         "Query.rounds": GraphCase("project", '(projectId: "{project_id}")'),
+        "Query.businessCase": GraphCase("business_case", '(id: "{case_id}")'),
+        "Query.businessCases": GraphCase("business_case", '(enterpriseId: "{enterprise_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
     "reporting": {

@@ -16,7 +16,7 @@ from services.indicators.business_cases.models import BusinessCase, BusinessCase
 from services.indicators.db import plumbing
 from shared.storage import StorageSettings
 from tests.enrolment.calls_support import count_rows
-from tests.enrolment.support import Api
+from tests.enrolment.support import Api, graph_data
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.shared.test_file_storage import PDF_BYTES, jpeg_with_gps, png_bomb
 
@@ -292,3 +292,102 @@ async def test_a_stored_photo_whose_file_is_gone_reads_as_not_found_not_as_an_er
             path.unlink()
     got = await indicators_api.get(f"/business-cases/{case['id']}/photos/{photo['id']}/file")
     assert got.status_code == 404
+
+
+CREATE = """
+mutation($enterpriseId: ID!, $input: CreateBusinessCaseInput!) {
+  createBusinessCase(enterpriseId: $enterpriseId, input: $input) {
+    __typename
+    ... on BusinessCase { id title savings currency }
+    ... on ValidationFailed { errors { field rule } }
+    ... on NotFound { message }
+  }
+}
+"""
+READ = """
+query($id: ID!, $enterpriseId: ID!) {
+  businessCase(id: $id) { title improvementProjectId photos { stage caption downloadPath } }
+  businessCases(enterpriseId: $enterpriseId) { id }
+}
+"""
+
+
+async def test_graphql_records_a_case_as_rest_does_and_reads_it_with_its_photos(
+    api: Api,
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+) -> None:
+    world = indicators_world.world
+    enterprise = indicators_world.efp_enterprise_id
+    mine = await project(indicators_api, enterprise)
+    body = {k: v for k, v in story(mine).items() if k != "improvement_project_id"}
+    made = await graph_data(
+        indicators_api,
+        CREATE,
+        as_=world.efp_staff,
+        enterpriseId=str(enterprise),
+        input={"improvementProjectId": mine, **camel(body)},
+    )
+    case = made["createBusinessCase"]
+    assert case["__typename"] == "BusinessCase", case
+    assert (case["savings"], case["currency"]) == ("240000", "PKR")
+    refused = await graph_data(
+        indicators_api,
+        CREATE,
+        as_=world.efp_staff,
+        enterpriseId=str(enterprise),
+        input={"improvementProjectId": mine, **camel(body), "currency": None},
+    )
+    assert refused["createBusinessCase"]["__typename"] == "ValidationFailed"
+    assert refused["createBusinessCase"]["errors"][0]["rule"] == "required_with_amount"
+    foreign = await graph_data(
+        indicators_api,
+        CREATE,
+        as_=world.mdpi_staff,
+        enterpriseId=str(enterprise),
+        input={"improvementProjectId": mine, **camel(body)},
+    )
+    assert foreign["createBusinessCase"]["__typename"] == "NotFound"
+    assert await count_rows(indicators_session, BusinessCase) == 1
+
+    photo = await send_photo(indicators_api, case["id"], jpeg_with_gps(), as_=world.efp_staff)
+    assert photo.status_code == 201
+    read = await graph_data(
+        indicators_api, READ, as_=world.efp_staff, id=case["id"], enterpriseId=str(enterprise)
+    )
+    assert read["businessCase"]["improvementProjectId"] == mine
+    assert read["businessCase"]["photos"] == [
+        {
+            "stage": "before",
+            "caption": "The aisle before 5S",
+            "downloadPath": (
+                f"/indicators/business-cases/{case['id']}/photos/{photo.json()['id']}/file"
+            ),
+        }
+    ]
+    assert read["businessCases"] == [{"id": case["id"]}]
+    hidden = await graph_data(
+        indicators_api, READ, as_=world.inditex, id=case["id"], enterpriseId=str(enterprise)
+    )
+    assert hidden == {"businessCase": None, "businessCases": []}
+    consent = await api.post(
+        f"/enterprises/{enterprise}/consents",
+        json={"buyer_id": str(world.inditex_id)},
+        as_=world.efp_staff,
+    )
+    assert consent.status_code == 201, consent.text
+    await sync_replica(api, indicators_session)
+    shared = await graph_data(
+        indicators_api, READ, as_=world.inditex, id=case["id"], enterpriseId=str(enterprise)
+    )
+    assert shared["businessCase"]["title"] == case["title"]
+    assert shared["businessCase"]["improvementProjectId"] is None
+
+
+def camel(body: dict[str, Any]) -> dict[str, Any]:
+    def name(snake: str) -> str:
+        head, *rest = snake.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {name(key): value for key, value in body.items()}
