@@ -391,3 +391,23 @@ def camel(body: dict[str, Any]) -> dict[str, Any]:
         return head + "".join(part.title() for part in rest)
 
     return {name(key): value for key, value in body.items()}
+
+
+async def test_a_retried_photo_upload_with_its_key_adds_one_photo_and_one_file(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    file_storage: StorageSettings,
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    photo = jpeg_with_gps()
+    key = {"Idempotency-Key": f"efp-photo-{case['id']}"}
+    first = await send_photo(indicators_api, case["id"], photo, headers=key)
+    assert first.status_code == 201, first.text
+    retry = await send_photo(indicators_api, case["id"], photo, headers=key)
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert await count_rows(indicators_session, BusinessCasePhoto) == 1
+    files = [p for p in file_storage.local_path.rglob("*") if p.is_file()]
+    assert len(files) == 1
