@@ -204,6 +204,23 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class TrainingMaterialPublished(EventPayload):
+    """A new version of a training material (programme information, not tenant data)."""
+
+    event_type: ClassVar[str] = "training_material.published"
+    aggregate_type: ClassVar[str] = "training_material"
+
+    material_id: UUID
+    module_code: str
+    language: str
+    # The material's version (``version`` is the event schema's).
+    material_version: int
+    sha256: str
+
+    def aggregate_id(self) -> UUID:
+        return self.material_id
+
+
 class AssessmentRecorded(EventPayload):
     """An initial, baseline or comprehensive baseline assessment of an enterprise."""
 
@@ -273,6 +290,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
         ParticipantChanged,
         ModuleProgressChanged,
         TrainerCertified,
+        TrainingMaterialPublished,
     )
 }
 

@@ -230,6 +230,14 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("GET", "/enterprises/{enterprise_id}/consents/{buyer_id}/history"): Case("consent"),
     ("GET", "/modules"): Public("the module catalogue"),
     ("GET", "/modules/{code}"): Public("the module catalogue"),
+    ("GET", "/modules/{code}/materials"): Public("the training materials library"),
+    ("POST", "/modules/{code}/materials"): IloOnly({"language": "en", "title": "A guide"}),
+    ("GET", "/materials/{material_id}"): Public("the training materials library"),
+    ("GET", "/materials/{material_id}/versions/{version}/file"): Public(
+        "the training materials library"
+    ),
+    # ILO only, as the catalogue; refused to others (403) in tests/enrolment/test_materials.py
+    ("POST", "/materials/{material_id}/versions"): Public("the library's uploads (ILO only)"),
     ("POST", "/modules"): IloOnly({"code": "zz_module", "name": "A module", "level": 2}),
     ("PATCH", "/modules/{code}"): IloOnly({"name": "Renamed"}),
     ("POST", "/trainers"): Case(
@@ -536,6 +544,7 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.project": GraphCase("project", '(id: "{project_id}")'),
         "Query.assessments": GraphCase("assessment", '(enrolmentId: "{enrolment_id}")'),
         "Query.commitmentMeetings": GraphCase("application", '(applicationId: "{application_id}")'),
+        "Query.trainingMaterials": Public("the training materials library"),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {

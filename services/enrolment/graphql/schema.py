@@ -22,6 +22,7 @@ from services.enrolment.graphql.types import (
     ProjectConnection,
 )
 from services.enrolment.lifecycle.mutations import LifecycleMutations
+from services.enrolment.materials.graphql import MaterialQueries
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
 from shared import enums
@@ -149,7 +150,7 @@ async def _commitment_meetings(
 # Root fields are nullable: a query may also ask other services, and one of them being
 # down must cost only its own fields, not the whole answer.
 @strawberry.type
-class Query:
+class Query(MaterialQueries):
     enterprise: Enterprise | None = strawberry.field(
         resolver=_enterprise,
         description="One enterprise; null when it does not exist or is not yours",
