@@ -8,7 +8,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.business_cases.models import BusinessCase, BusinessCasePhoto
-from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.replica.models import ReplicaEnterprise
 from services.indicators.tenancy import shared_with_buyer
 from shared.identity import Principal
@@ -92,13 +91,6 @@ class BusinessCaseRepository:
                 BusinessCasePhoto.business_case_id == case_id,
                 shared_with_buyer(BusinessCase.enterprise_id, principal),
             )
-        )
-        return (await session.exec(statement)).first()
-
-    async def project_enterprise(self, session: AsyncSession, project_id: UUID) -> UUID | None:
-        """The enterprise of an improvement project (unscoped: to check a reference)."""
-        statement = select(ImprovementProject.enterprise_id).where(
-            ImprovementProject.id == project_id
         )
         return (await session.exec(statement)).first()
 

@@ -21,13 +21,14 @@ from services.indicators.business_cases.schemas import (
     PhotoStage,
 )
 from services.indicators.db import changes
+from services.indicators.improvement_projects.service import require_own_project
 from services.indicators.replica.service import enterprise_or_404, require_recorder
 from shared.columns import utcnow
 from shared.enums import Role
 from shared.events import BusinessCaseChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
-from shared.problems import InvalidInput, NotFound, field_error, invalid_from_pydantic
+from shared.problems import NotFound, invalid_from_pydantic
 from shared.storage import FileStore, StorageSettings, new_key
 from shared.uploads import IMAGES, check_upload, kept
 
@@ -87,7 +88,7 @@ class BusinessCaseService:
     ) -> BusinessCasePublic:
         await enterprise_or_404(session, enterprise_id, principal=principal)
         require_recorder(principal, "record business cases")
-        await self._check_project(session, enterprise_id, data.improvement_project_id)
+        await require_own_project(session, enterprise_id, data.improvement_project_id)
         case = BusinessCase(enterprise_id=enterprise_id, **data.model_dump())
         session.add(case)
         await session.flush()
@@ -192,24 +193,6 @@ class BusinessCaseService:
         # A buyer sees a consenting supplier's cases (so 403, not 404) but never writes.
         require_recorder(principal, f"{action} business cases")
         return case
-
-    async def _check_project(
-        self, session: AsyncSession, enterprise_id: UUID, project_id: UUID
-    ) -> None:
-        owner = await business_case_repository.project_enterprise(session, project_id)
-        if owner != enterprise_id:
-            # Another enterprise's project reads as an unknown one: nothing leaks.
-            raise InvalidInput(
-                "The improvement project is not one of this enterprise's",
-                errors=[
-                    field_error(
-                        "body.improvement_project_id",
-                        "same_enterprise",
-                        "must be an improvement project of the same enterprise",
-                        str(project_id),
-                    )
-                ],
-            )
 
     async def _record(
         self,
