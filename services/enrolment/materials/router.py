@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from services.enrolment.materials.schemas import (
@@ -15,6 +15,7 @@ from services.enrolment.materials.schemas import (
 from services.enrolment.materials.service import material_service
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
+from shared.request_guard import INT32_MAX
 from shared.storage import FileStoreDep, StorageDep
 from shared.uploads import Caption, download
 
@@ -89,7 +90,7 @@ async def add_material_version(
 )
 async def download_material(
     material_id: UUID,
-    version: int,
+    version: Annotated[int, Path(ge=1, le=INT32_MAX)],
     session: SessionDep,
     principal: CurrentPrincipal,
     store: FileStoreDep,

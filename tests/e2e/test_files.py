@@ -1,6 +1,7 @@
-"""Business case photos for real: the demo's photos, written by `score seed --demo` into
-the file store, streamed back by the indicators process through the gateway; an upload
-through the gateway is checked by the bytes, whatever its name and declared type."""
+"""Files for real: the demo's business case photos and training materials, written by
+`score seed --demo` into the file store, streamed back by their services through the
+gateway; an upload through the gateway is checked by its bytes, whatever its name and
+declared type."""
 
 import hashlib
 import io
@@ -65,3 +66,34 @@ def test_the_demo_photos_stream_through_the_gateway_and_uploads_are_sniffed(
     )
     assert sent.status_code == 201, sent.text
     assert (sent.json()["content_type"], sent.json()["file_name"]) == ("image/png", "x.png")
+
+
+def test_the_demo_materials_library_serves_every_version_through_the_gateway(
+    platform: Platform,
+) -> None:
+    key, _ = partner_key(platform)
+    headers = {"X-API-Key": key}
+    listed = httpx.get(
+        f"{platform.gateway}/enrolment/modules/workplace_cooperation/materials",
+        params={"language": "en"},
+        headers=headers,
+    )
+    assert listed.status_code == 200, listed.text
+    [guide] = listed.json()
+    assert [v["version"] for v in guide["versions"]] == [2, 1]
+    for version in guide["versions"]:
+        got = httpx.get(
+            f"{platform.gateway}/enrolment/materials/{guide['id']}/versions/"
+            f"{version['version']}/file",
+            headers=headers,
+        )
+        assert got.status_code == 200, got.text
+        assert got.headers["content-type"] == "application/pdf"
+        assert hashlib.sha256(got.content).hexdigest() == version["sha256"]
+    # Publishing is the ILO's: a partner's upload is refused before its file is read.
+    refused = httpx.post(
+        f"{platform.gateway}/enrolment/materials/{guide['id']}/versions",
+        files={"file": ("guide.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        headers=headers,
+    )
+    assert refused.status_code == 403, refused.text
