@@ -6,7 +6,8 @@ the same code path runs in both; its Rust core streams without loading whole obj
 Keys are made by the platform (``new_key``), never from a caller's file name.
 """
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +111,13 @@ class FileStore:
             return False
         return True
 
+    async def older_than(self, prefix: str, moment: datetime) -> list[str]:
+        """Keys under ``prefix`` last written before ``moment``."""
+        found: list[str] = []
+        async for batch in obstore.list(self._store, prefix):
+            found += [meta["path"] for meta in batch if meta["last_modified"] < moment]
+        return found
+
     async def delete(self, key: str) -> None:
         """Idempotent: deleting a missing key is not an error."""
         try:
@@ -121,6 +129,29 @@ class FileStore:
 async def _chunks(stream: "BytesStream") -> AsyncIterator[bytes]:
     async for chunk in stream:
         yield bytes(chunk)
+
+
+# Keys of the given ones that a row still names (a service's repository answers it).
+ReferencedKeys = Callable[[list[str]], Awaitable[set[str]]]
+
+
+async def sweep(
+    store: FileStore, namespace: str, *, older_than: timedelta, referenced: ReferencedKeys
+) -> int:
+    """Delete the objects under ``namespace`` that no row names, once older than
+    ``older_than`` (a younger one may belong to a write not yet committed). Uploads delete
+    their file when their write fails; this catches what a crash between the file and the
+    commit left. Answers how many were deleted."""
+    candidates = await store.older_than(f"{namespace}/", datetime.now(UTC) - older_than)
+    deleted = 0
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start : start + 500]
+        kept = await referenced(batch)
+        for key in batch:
+            if key not in kept:
+                await store.delete(key)
+                deleted += 1
+    return deleted
 
 
 def new_key(namespace: str) -> str:

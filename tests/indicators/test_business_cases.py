@@ -4,6 +4,7 @@ a buyer the supplier consents to share with; nothing else sees or writes them.""
 
 import hashlib
 import io
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +14,10 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.business_cases.models import BusinessCase, BusinessCasePhoto
+from services.indicators.business_cases.repository import business_case_repository
+from services.indicators.business_cases.service import PHOTO_NAMESPACE
 from services.indicators.db import plumbing
-from shared.storage import StorageSettings
+from shared.storage import StorageSettings, make_store, new_key, sweep
 from tests.enrolment.calls_support import count_rows
 from tests.enrolment.support import Api, graph_data
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
@@ -411,3 +414,33 @@ async def test_a_retried_photo_upload_with_its_key_adds_one_photo_and_one_file(
     assert await count_rows(indicators_session, BusinessCasePhoto) == 1
     files = [p for p in file_storage.local_path.rglob("*") if p.is_file()]
     assert len(files) == 1
+
+
+async def test_the_sweep_deletes_files_no_row_names_and_keeps_every_photo(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    file_storage: StorageSettings,
+) -> None:
+    case = await new_case(indicators_api, indicators_world.efp_enterprise_id)
+    photo = await send_photo(indicators_api, case["id"], jpeg_with_gps())
+    assert photo.status_code == 201
+    store = make_store(file_storage)
+    # What a crash between storing a file and committing its row leaves behind.
+    orphan = new_key(PHOTO_NAMESPACE)
+    await store.put(orphan, b"left by a crash")
+
+    async def referenced(keys: list[str]) -> set[str]:
+        return await business_case_repository.stored_keys(indicators_session, keys)
+
+    deleted = await sweep(store, PHOTO_NAMESPACE, older_than=timedelta(0), referenced=referenced)
+    assert deleted == 1
+    assert not await store.exists(orphan)
+    got = await indicators_api.get(f"/business-cases/{case['id']}/photos/{photo.json()['id']}/file")
+    assert got.status_code == 200
+    # A younger file may still await its commit: it is left alone.
+    await store.put(orphan, b"a write in flight")
+    assert (
+        await sweep(store, PHOTO_NAMESPACE, older_than=timedelta(hours=1), referenced=referenced)
+        == 0
+    )

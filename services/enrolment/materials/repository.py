@@ -73,5 +73,12 @@ class MaterialRepository:
         )
         return (await session.exec(statement)).first()
 
+    async def stored_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` a version row names (for the sweep of orphaned files)."""
+        statement = select(TrainingMaterialVersion.storage_key).where(
+            col(TrainingMaterialVersion.storage_key).in_(set(keys))
+        )
+        return set((await session.exec(statement)).all())
+
 
 material_repository = MaterialRepository()

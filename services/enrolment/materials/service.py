@@ -2,6 +2,7 @@
 and uploads its versions (a new upload is a new version; every older one stays
 downloadable). Programme information, not tenant data: every caller may read it."""
 
+from datetime import timedelta
 from uuid import UUID
 
 from fastapi import UploadFile
@@ -16,11 +17,12 @@ from services.enrolment.materials.schemas import (
     MaterialPublic,
     MaterialVersionPublic,
 )
+from shared.db import Database
 from shared.enums import Role
 from shared.events import TrainingMaterialPublished
 from shared.identity import Principal
 from shared.problems import Conflict, Forbidden, NotFound
-from shared.storage import FileStore, StorageSettings, new_key
+from shared.storage import FileStore, StorageSettings, new_key, sweep
 from shared.uploads import JPEG, PDF, PNG, check_upload, kept
 
 # What a material may be: the sniffed type of its bytes, whatever its name says. Office
@@ -162,3 +164,15 @@ class MaterialService:
 
 
 material_service = MaterialService()
+
+
+async def sweep_orphan_materials(
+    database: Database, store: FileStore, *, older_than: timedelta
+) -> int:
+    """Delete stored versions no row names (left by a crash between a file and its commit)."""
+
+    async def referenced(keys: list[str]) -> set[str]:
+        async with database.transaction() as session:
+            return await material_repository.stored_keys(session, keys)
+
+    return await sweep(store, FILE_NAMESPACE, older_than=older_than, referenced=referenced)

@@ -94,5 +94,12 @@ class BusinessCaseRepository:
         )
         return (await session.exec(statement)).first()
 
+    async def stored_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` a photo row names (for the sweep of orphaned files)."""
+        statement = select(BusinessCasePhoto.storage_key).where(
+            col(BusinessCasePhoto.storage_key).in_(set(keys))
+        )
+        return set((await session.exec(statement)).all())
+
 
 business_case_repository = BusinessCaseRepository()

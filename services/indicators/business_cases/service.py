@@ -3,6 +3,7 @@ with before and after photos kept in the file store. Whoever may see the enterpr
 them, and so does a buyer the enterprise consents to share with; those who record the
 enterprise's data write them."""
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,12 +25,13 @@ from services.indicators.db import changes
 from services.indicators.improvement_projects.service import require_own_project
 from services.indicators.replica.service import enterprise_or_404, require_recorder
 from shared.columns import utcnow
+from shared.db import Database
 from shared.enums import Role
 from shared.events import BusinessCaseChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
 from shared.problems import NotFound, invalid_from_pydantic
-from shared.storage import FileStore, StorageSettings, new_key
+from shared.storage import FileStore, StorageSettings, new_key, sweep
 from shared.uploads import IMAGES, check_upload, kept
 
 _STATE_FIELDS = set(BusinessCaseState.model_fields)
@@ -231,3 +233,15 @@ class BusinessCaseService:
 
 
 business_case_service = BusinessCaseService()
+
+
+async def sweep_orphan_photos(
+    database: Database, store: FileStore, *, older_than: timedelta
+) -> int:
+    """Delete stored photos no row names (left by a crash between a file and its commit)."""
+
+    async def referenced(keys: list[str]) -> set[str]:
+        async with database.transaction() as session:
+            return await business_case_repository.stored_keys(session, keys)
+
+    return await sweep(store, PHOTO_NAMESPACE, older_than=older_than, referenced=referenced)
