@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, MutableMapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -448,6 +449,48 @@ def seed(
     for what, count in summary.items():
         table.add_row(what, str(count))
     console.print(table)
+
+
+files_app = typer.Typer(help="Files kept outside the databases (SCORE_STORAGE_*)")
+
+
+@files_app.command("sweep")
+def sweep_files(
+    older_than_hours: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Only files at least this old (a younger one may await its commit)"
+        ),
+    ] = 1.0,
+) -> None:
+    """Delete stored files no row names: what a crash between a file and its commit left."""
+    from services.enrolment.materials.service import sweep_orphan_materials
+    from services.indicators.business_cases.service import sweep_orphan_photos
+    from shared.db import Database
+    from shared.storage import make_store, storage_settings
+
+    urls = _database_urls(stop_on_exit=True)
+    store = make_store(storage_settings())
+    older_than = timedelta(hours=older_than_hours)
+
+    async def run() -> dict[str, int]:
+        deleted = {}
+        for service, swept in (
+            ("enrolment", sweep_orphan_materials),
+            ("indicators", sweep_orphan_photos),
+        ):
+            database = Database(urls[service], pool_size=1)
+            try:
+                deleted[service] = await swept(database, store, older_than=older_than)
+            finally:
+                await database.dispose()
+        return deleted
+
+    for service, count in asyncio.run(run()).items():
+        console.print(f"{service}: {count} orphaned file(s) deleted")
+
+
+app.add_typer(files_app, name="files")
 
 
 if __name__ == "__main__":

@@ -204,6 +204,23 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class TrainingMaterialPublished(EventPayload):
+    """A new version of a training material (programme information, not tenant data)."""
+
+    event_type: ClassVar[str] = "training_material.published"
+    aggregate_type: ClassVar[str] = "training_material"
+
+    material_id: UUID
+    module_code: str
+    language: str
+    # The material's version (``version`` is the event schema's).
+    material_version: int
+    sha256: str
+
+    def aggregate_id(self) -> UUID:
+        return self.material_id
+
+
 class AssessmentRecorded(EventPayload):
     """An initial, baseline or comprehensive baseline assessment of an enterprise."""
 
@@ -317,6 +334,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
         ParticipantChanged,
         ModuleProgressChanged,
         TrainerCertified,
+        TrainingMaterialPublished,
     )
 }
 
@@ -421,6 +439,25 @@ class SuggestionChanged(EventPayload):
         return self.suggestion_id
 
 
+class BusinessCaseChanged(EventPayload):
+    """A business case recorded, changed or given a photo (the story's text stays in
+    indicators; photos are counted, never carried)."""
+
+    event_type: ClassVar[str] = "business_case.changed"
+    aggregate_type: ClassVar[str] = "business_case"
+
+    business_case_id: UUID
+    enterprise_id: UUID
+    improvement_project_id: UUID
+    savings: PlainDecimal | None
+    currency: str | None
+    before_photos: int
+    after_photos: int
+
+    def aggregate_id(self) -> UUID:
+        return self.business_case_id
+
+
 class SatisfactionRecorded(EventPayload):
     """A participant's rating of a module (free-text comments stay in indicators)."""
 
@@ -452,6 +489,7 @@ EVENT_PAYLOADS.update(
             SatisfactionRecorded,
             SuggestionChanged,
             ImprovementPlanChanged,
+            BusinessCaseChanged,
         )
     }
 )

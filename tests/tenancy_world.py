@@ -42,6 +42,11 @@ EVERYONE = frozenset(PRINCIPALS)
 PK_SIDE = frozenset({"ilo", "pm_pk", "efp", "user_pk", "trainer_pk"})
 GH_SIDE = frozenset({"ilo", "pm_gh", "mdpi", "user_gh", "trainer_gh"})
 # Kinds whose ids are public programme facts (directory, catalogue, calls): never secrets.
+# A photo small enough to send in every world: one white pixel.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8ffff3f0005fe02fea7d6a4d20000000049454e44ae426082"
+)
 PUBLIC_KINDS = frozenset({"project", "call", "partner", "indicator"})
 
 
@@ -300,6 +305,7 @@ async def build_world(
         rounds[project] = str((await ind.created("/rounds", body))["id"])
     values, members, improvement, ratings, suggestions = {}, {}, {}, {}, {}
     plans: dict[str, tuple[str, str]] = {}
+    business_cases: dict[str, tuple[str, str]] = {}
     for enterprise, project, staff, cohort_id, person in (
         (e_pk, pk, efp_staff, c_pk, p_pk),
         (e_gh, gh, mdpi_staff, c_gh, p_gh),
@@ -349,6 +355,26 @@ async def build_world(
             as_=staff,
         )
         suggestions[enterprise] = str(suggestion["id"])
+        case = await ind.created(
+            f"/enterprises/{enterprise}/business-cases",
+            {
+                "improvement_project_id": improvement[enterprise],
+                "title": "Bins",
+                "problem": "Offcuts",
+                "action_taken": "5S",
+                "result": "Clear aisles",
+            },
+            as_=staff,
+        )
+        photo = await _ok(
+            await ind.post(
+                f"/business-cases/{case['id']}/photos",
+                data={"stage": "before", "caption": "Before 5S"},
+                files={"photo": ("before.png", TINY_PNG, "image/png")},
+                as_=staff,
+            )
+        )
+        business_cases[enterprise] = (str(case["id"]), str(photo["id"]))
         made_plan = await ind.created(
             f"/enterprises/{enterprise}/improvement-plans",
             {
@@ -678,6 +704,17 @@ async def build_world(
                 "suggestion",
                 {"suggestion_id": suggestions[enterprise], "enterprise_id": enterprise},
                 readers,
+            ),
+            # Shared with a consenting buyer (the enterprise's readers include it).
+            Obj(
+                f"business case of {label}'s enterprise",
+                "business_case",
+                {
+                    "case_id": business_cases[enterprise][0],
+                    "photo_id": business_cases[enterprise][1],
+                    "enterprise_id": enterprise,
+                },
+                readers_of[enterprise],
             ),
             Obj(
                 f"rating in {label}'s cohort",

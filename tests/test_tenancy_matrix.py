@@ -70,10 +70,14 @@ class Case:
 
 # Whole services some callers see nothing of: buyers follow their suppliers in reporting.
 SERVICE_READERS = {"indicators": frozenset(PRINCIPALS) - {"inditex", "adidas"}}
+# What a supplier shares with a consenting buyer wherever it is kept (its readers say who).
+SHARED_WITH_BUYERS = frozenset({"business_case"})
 
 
 def may_read(caller: str, obj: Obj, service: str, case: Case | None = None) -> bool:
-    if caller not in obj.readers or caller not in SERVICE_READERS.get(service, {caller}):
+    if caller not in obj.readers:
+        return False
+    if obj.kind not in SHARED_WITH_BUYERS and caller not in SERVICE_READERS.get(service, {caller}):
         return False
     return case is None or case.only is None or caller in case.only
 
@@ -234,6 +238,14 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
     ("GET", "/enterprises/{enterprise_id}/consents/{buyer_id}/history"): Case("consent"),
     ("GET", "/modules"): Public("the module catalogue"),
     ("GET", "/modules/{code}"): Public("the module catalogue"),
+    ("GET", "/modules/{code}/materials"): Public("the training materials library"),
+    ("POST", "/modules/{code}/materials"): IloOnly({"language": "en", "title": "A guide"}),
+    ("GET", "/materials/{material_id}"): Public("the training materials library"),
+    ("GET", "/materials/{material_id}/versions/{version}/file"): Public(
+        "the training materials library"
+    ),
+    # ILO only, as the catalogue; refused to others (403) in tests/enrolment/test_materials.py
+    ("POST", "/materials/{material_id}/versions"): Public("the library's uploads (ILO only)"),
     ("POST", "/modules"): IloOnly({"code": "zz_module", "name": "A module", "level": 2}),
     ("PATCH", "/modules/{code}"): IloOnly({"name": "Renamed"}),
     ("POST", "/trainers"): Case(
@@ -451,6 +463,25 @@ INDICATORS: dict[tuple[str, str], Entry] = {
     ("GET", "/enterprises/{enterprise_id}/suggestion-scheme"): Case("enterprise"),
     ("GET", "/suggestions/{suggestion_id}"): Case("suggestion"),
     ("PATCH", "/suggestions/{suggestion_id}"): Case("suggestion", body={"title": "Green bins"}),
+    ("POST", "/enterprises/{enterprise_id}/business-cases"): Case(
+        "improvement_project",
+        body={
+            "improvement_project_id": "{improvement_project_id}",
+            "title": "Bins",
+            "problem": "Offcuts",
+            "action_taken": "5S",
+            "result": "Clear aisles",
+        },
+    ),
+    ("GET", "/enterprises/{enterprise_id}/business-cases"): Case("business_case"),
+    ("GET", "/business-cases/{case_id}"): Case("business_case"),
+    ("PATCH", "/business-cases/{case_id}"): Case("business_case", body={"title": "Green bins"}),
+    ("POST", "/business-cases/{case_id}/photos"): Case(
+        "business_case",
+        body={"stage": "after", "caption": "After 5S"},
+        files={"photo": ("after.png", "not read before tenancy is checked")},
+    ),
+    ("GET", "/business-cases/{case_id}/photos/{photo_id}/file"): Case("business_case"),
     ("POST", "/satisfaction-responses"): Case("participant", body=RATING),
     ("POST", "/satisfaction-responses/batch"): Case("participant", body=[RATING]),
     ("GET", "/satisfaction-responses"): (
@@ -547,11 +578,14 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.programmeEvents": GraphCase(None, "(first: 100)"),
         "Query.programmeEvent": GraphCase("programme_event", '(id: "{event_id}")'),
         "Query.programmeEventAttendance": GraphCase("programme_event", '(eventId: "{event_id}")'),
+        "Query.trainingMaterials": Public("the training materials library"),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {
         "Query.indicators": Public("the indicator catalogue"),
         "Query.rounds": GraphCase("project", '(projectId: "{project_id}")'),
+        "Query.businessCase": GraphCase("business_case", '(id: "{case_id}")'),
+        "Query.businessCases": GraphCase("business_case", '(enterpriseId: "{enterprise_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
     "reporting": {
@@ -699,6 +733,8 @@ async def send(
             name: (filename, fill(content, values).encode())
             for name, (filename, content) in case.files.items()
         }
+        if case.body is not None:
+            kwargs["data"] = fill(case.body, values)  # the form's other fields
     elif case.body is not None:
         kwargs["json"] = fill(case.body, values)
     response = await platform.apps[service].request(

@@ -12,6 +12,7 @@ from services.enrolment.delivery.router import router as delivery_router
 from services.enrolment.enterprises.router import router as enterprises_router
 from services.enrolment.graphql.schema import router as graphql_router
 from services.enrolment.lifecycle.router import router as lifecycle_router
+from services.enrolment.materials.router import router as materials_router
 from services.enrolment.meetings.router import router as meetings_router
 from services.enrolment.orders.router import router as orders_router
 from services.enrolment.organisations.router import router as organisations_router
@@ -44,6 +45,7 @@ def create_app(
             assessments_router,
             consent_router,
             catalogue_router,
+            materials_router,
             trainers_router,
             cohorts_router,
             delivery_router,

@@ -41,6 +41,7 @@ from services.enrolment.delivery.service import (
 from services.enrolment.enterprises.schemas import EnterpriseCreate
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.lifecycle.service import lifecycle_service
+from services.enrolment.materials.demo import load_materials
 from services.enrolment.meetings.schemas import Attendee, Commitment, MeetingCreate
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.orders.schemas import MonthOrders, OrderStatusPut
@@ -70,6 +71,7 @@ from shared.enums import (
     Sex,
 )
 from shared.identity import Principal
+from shared.storage import StorageSettings, make_store
 
 LOADER = Principal(subject="demo-loader", role=Role.ilo_global)
 
@@ -264,8 +266,9 @@ GREEN_ANSWERS = {"Accra Recycling Works": True, "Kumasi Food Processors": False}
 PAKISTAN_2018_DEADLINE = datetime(2018, 8, 10, 18, 59, tzinfo=UTC)
 
 
-async def load_demo(url: str) -> dict[str, int]:
+async def load_demo(url: str, *, storage: StorageSettings | None = None) -> dict[str, int]:
     """Load the demo once; a second run finds EFP already there and changes nothing."""
+    storage = storage or StorageSettings()
     database = Database(url, pool_size=2)
     try:
         async with database.transaction() as session:
@@ -323,6 +326,9 @@ async def load_demo(url: str) -> dict[str, int]:
             counts |= await _calls_and_journeys(session, projects, enterprises, orgs, staff)
             counts |= await _training(session, projects, enterprises, staff)
             counts |= await _programme_events(session, projects, enterprises, staff)
+            counts["training material versions"] = await load_materials(
+                session, ilo=LOADER, store=make_store(storage), storage=storage
+            )
             return counts
     finally:
         await database.dispose()

@@ -15,6 +15,7 @@ from services.enrolment.delivery.models import (
 )
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.lifecycle.models import Enrolment, StageTransition
+from services.enrolment.materials.models import TrainingMaterial, TrainingMaterialVersion
 from services.enrolment.meetings.models import CommitmentMeeting
 from services.enrolment.orders.models import OrderMonth
 from services.enrolment.organisations.models import Organisation, Project, ProjectOrganisation
@@ -54,6 +55,8 @@ __all__ = [
     "StageTransition",
     "Trainer",
     "TrainerCertification",
+    "TrainingMaterial",
+    "TrainingMaterialVersion",
     "TrainingModule",
     "metadata",
     "plumbing",

@@ -5,6 +5,7 @@ import asyncio
 
 from fastapi import FastAPI
 
+from services.indicators.business_cases.router import router as business_cases_router
 from services.indicators.catalogue.router import router as catalogue_router
 from services.indicators.db import changes, plumbing
 from services.indicators.graphql.schema import router as graphql_router
@@ -67,6 +68,7 @@ def create_app(
             satisfaction_router,
             suggestions_router,
             plans_router,
+            business_cases_router,
             replica_router,
         ],
         subgraph=graphql_router,

@@ -12,6 +12,7 @@ import httpx
 
 from services.enrolment.app import create_app as create_enrolment_app
 from services.enrolment.settings import EnrolmentSettings
+from services.indicators.business_cases.demo import load_business_cases
 from services.indicators.db import plumbing
 from services.indicators.improvement_plans.schemas import ActionState, ActionStatus, PlanCreate
 from services.indicators.improvement_plans.service import plan_service
@@ -30,6 +31,7 @@ from shared.db import Database
 from shared.enums import ParticipantRole, Role, Sex
 from shared.feeds import feed_token
 from shared.identity import Principal
+from shared.storage import StorageSettings, make_store
 
 # enterprise: (five_s baseline, endline), (defects baseline, endline) per 10,000 pieces checked
 RESULTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -132,7 +134,10 @@ SUGGESTIONS = [
 ]
 
 
-async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[str, int]:
+async def load_indicator_demo(
+    enrolment_url: str, indicators_url: str, *, storage: StorageSettings | None = None
+) -> dict[str, int]:
+    storage = storage or StorageSettings()
     indicators = Database(indicators_url, pool_size=2)
     try:
         replicated = await _fill_replica(enrolment_url, indicators)
@@ -205,9 +210,17 @@ async def load_indicator_demo(enrolment_url: str, indicators_url: str) -> dict[s
                         session, enterprises[name].id, body, principal=partner
                     )
                     suggestions += 1
+            cases = await load_business_cases(
+                session,
+                {name: enterprise.id for name, enterprise in enterprises.items()},
+                partner=partner,
+                store=make_store(storage),
+                storage=storage,
+            )
             return {
                 "events replicated": replicated,
                 "measurement rounds": len(rounds),
+                "business cases": cases,
                 "indicator values": len(ids),
                 "suggestions": suggestions,
                 "improvement plans": plans,

@@ -1,5 +1,6 @@
 """Every indicators table, imported in one place for Alembic and the test fixtures."""
 
+from services.indicators.business_cases.models import BusinessCase, BusinessCasePhoto
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
 from services.indicators.db import metadata, plumbing
 from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
@@ -23,6 +24,8 @@ from services.indicators.teams.models import (
 from services.indicators.values.models import IndicatorValue, IndicatorValueVersion
 
 __all__ = [
+    "BusinessCase",
+    "BusinessCasePhoto",
     "ImprovementPlan",
     "ImprovementPlanAction",
     "ImprovementProject",

@@ -19,12 +19,13 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services.indicators.replica.models import (
     ReplicaCohort,
+    ReplicaConsent,
     ReplicaEnrolment,
     ReplicaEnterprise,
     ReplicaProject,
 )
 from services.indicators.values.models import IndicatorValue
-from shared.enums import Role
+from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
 from shared.sql import array_holds, column_of
 
@@ -64,6 +65,20 @@ def enterprise_visible(enterprise_id_column: Any, principal: Principal) -> Colum
     if ids is None:
         return true()
     return column_of(enterprise_id_column).in_(ids)
+
+
+def shared_with_buyer(enterprise_id_column: Any, principal: Principal) -> ColumnElement[bool]:
+    """A WHERE condition for what a supplier shares with its buyers (business cases): seen
+    with the enterprise, and by a lead buyer exactly while the supplier consents to share
+    with it. The one buyer rule, consent alone, as in enrolment and reporting."""
+    if principal.role is not Role.lead_buyer:
+        return enterprise_visible(enterprise_id_column, principal)
+    return column_of(enterprise_id_column).in_(
+        select(ReplicaConsent.enterprise_id).where(
+            ReplicaConsent.buyer_id == principal.organisation_id,
+            ReplicaConsent.status == ConsentStatus.given.value,
+        )
+    )
 
 
 def enterprise_data_visible(

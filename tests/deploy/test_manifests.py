@@ -20,6 +20,7 @@ from services.cli import app as cli
 from services.registry import SERVICES, ServiceEntry
 from shared.observability import ObservabilitySettings
 from shared.settings import PlatformSettings
+from shared.storage import StorageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -52,6 +53,7 @@ def _variables(prefix: str, model: type[BaseModel]) -> Iterator[str]:
 def known_variables() -> set[str]:
     names = set(_variables("SCORE_", PlatformSettings))
     names |= set(_variables("SCORE_", ObservabilitySettings))
+    names |= set(_variables("SCORE_STORAGE_", StorageSettings))
     for service in SERVICES:
         names |= set(_variables(service.env_prefix, type(service.settings())))
     return names

@@ -21,6 +21,7 @@ async def demo_api(pg_socket_dir: str) -> AsyncIterator[Api]:
     url = await migrated_database_url(pg_socket_dir, "enrolment", "test_enrolment_demo")
     first = await load_demo(url)
     assert first["enterprises"] == 13
+    assert first["training material versions"] == 3
     assert await load_demo(url) == {"already loaded": 1}
     database = Database(url, pool_size=2)
     app = create_app(EnrolmentSettings(platform=platform_settings()), database=database)
@@ -127,3 +128,16 @@ async def test_demo_karachi_alumni_meeting_and_mobilisation_event_have_their_reg
     sheet = (await demo_api.get(f"/programme-events/{mobilisation['id']}/attendance")).json()
     assert (sheet["attendees"], sheet["enterprises"]) == (6, 4)
     assert (sheet["female"], sheet["male"], sheet["other_sex"]) == (2, 3, 1)
+
+
+async def test_demo_library_keeps_both_versions_of_the_english_guide(demo_api: Api) -> None:
+    listed = await demo_api.get("/modules/workplace_cooperation/materials")
+    assert listed.status_code == 200
+    by_language = {m["language"]: m for m in listed.json()}
+    assert set(by_language) == {"en", "ur"}
+    english = by_language["en"]
+    assert [v["version"] for v in english["versions"]] == [2, 1]
+    first = await demo_api.get(f"/materials/{english['id']}/versions/1/file")
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/pdf"
+    assert first.content.startswith(b"%PDF")

@@ -3,6 +3,7 @@ replica filled from the real enrolment app's event feed."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from shared.consumer import FeedConsumer
 from shared.db import Database
 from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
+from shared.storage import StorageSettings, storage_settings
 from tests.conftest import (
     asgi_api,
     asgi_feed_consumer,
@@ -62,8 +64,14 @@ async def indicators_session(indicators_engine: AsyncEngine) -> AsyncIterator[As
 
 
 @pytest.fixture
+def file_storage(tmp_path: Path) -> StorageSettings:
+    """Uploaded files in a folder of the test's own (the local backend of the file store)."""
+    return StorageSettings(path=tmp_path / "files", platform=platform_settings())
+
+
+@pytest.fixture
 async def indicators_api(
-    indicators_session: AsyncSession, indicators_database: Database
+    indicators_session: AsyncSession, indicators_database: Database, file_storage: StorageSettings
 ) -> AsyncIterator[Api]:
     # The replica is filled explicitly by sync_replica(); no background consumer in tests.
     settings = IndicatorsSettings(
@@ -72,6 +80,7 @@ async def indicators_api(
         consume_enrolment=False,
     )
     app = create_app(settings, database=indicators_database)
+    app.dependency_overrides[storage_settings] = lambda: file_storage
     async with asgi_api(app, indicators_session, "http://indicators.test") as client:
         yield client
 

@@ -31,6 +31,16 @@ async def test_demo_karachi_batch_has_validated_baseline_and_endline(pg_socket_d
     # Each Karachi enterprise's suggestion register: one adopted and rewarded, one rejected.
     assert loaded["suggestions"] == 2 * 3
     assert loaded["improvement plans"] == 3
+    # Each factory's 5S business case, with a before and an after photo in the file store.
+    assert loaded["business cases"] == 3
+    photos = await connection_rows(
+        indicators_url,
+        "SELECT p.stage, p.content_type FROM business_case_photo p "
+        "JOIN business_case c ON c.id = p.business_case_id "
+        "JOIN replica_enterprise e ON e.id = c.enterprise_id "
+        "WHERE e.name = 'Indus Knitwear (Pvt) Ltd' ORDER BY p.stage DESC",
+    )
+    assert photos == [("before", "image/jpeg"), ("after", "image/jpeg")]
     plans = await connection_rows(
         indicators_url, "SELECT status, completed_on FROM improvement_plan ORDER BY status"
     )

@@ -22,6 +22,7 @@ from services.enrolment.graphql.types import (
     ProjectConnection,
 )
 from services.enrolment.lifecycle.mutations import LifecycleMutations
+from services.enrolment.materials.graphql import MaterialQueries
 from services.enrolment.meetings.service import meeting_service
 from services.enrolment.organisations.service import organisation_service, project_service
 from services.enrolment.programme_events.mutations import (
@@ -203,7 +204,7 @@ async def _programme_event_attendance(
 # Root fields are nullable: a query may also ask other services, and one of them being
 # down must cost only its own fields, not the whole answer.
 @strawberry.type
-class Query:
+class Query(MaterialQueries):
     enterprise: Enterprise | None = strawberry.field(
         resolver=_enterprise,
         description="One enterprise; null when it does not exist or is not yours",

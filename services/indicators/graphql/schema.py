@@ -4,6 +4,7 @@
 import strawberry
 from strawberry.fastapi import GraphQLRouter
 
+from services.indicators.business_cases.graphql import BusinessCaseMutations, BusinessCaseQueries
 from services.indicators.catalogue.repository import indicator_repository
 from services.indicators.graphql.context import GraphQLContext, get_context
 from services.indicators.graphql.types import (
@@ -45,7 +46,7 @@ async def _rounds(info: Info, project_id: strawberry.ID) -> list[MeasurementRoun
 # Root fields are nullable: a query may also ask other services, and this one being down
 # must cost only its own fields, not the whole answer.
 @strawberry.type
-class Query:
+class Query(BusinessCaseQueries):
     indicators: list[Indicator] | None = strawberry.field(
         resolver=_indicators,
         description="The indicator catalogue (active definitions unless includeInactive)",
@@ -59,7 +60,7 @@ class Query:
 
 
 @strawberry.type(description="What partners' systems write: each field is a REST route's call")
-class Mutation(ValueMutations, ImplementationMutations):
+class Mutation(ValueMutations, ImplementationMutations, BusinessCaseMutations):
     pass
 
 

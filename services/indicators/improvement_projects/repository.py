@@ -82,5 +82,12 @@ class ImprovementProjectRepository:
             result[project.enterprise_id].append(project)
         return result
 
+    async def enterprise_of(self, session: AsyncSession, project_id: UUID) -> UUID | None:
+        """The enterprise of an improvement project (unscoped: to check a reference)."""
+        statement = select(ImprovementProject.enterprise_id).where(
+            ImprovementProject.id == project_id
+        )
+        return (await session.exec(statement)).first()
+
 
 improvement_project_repository = ImprovementProjectRepository()

@@ -22,7 +22,13 @@ from shared.columns import utcnow
 from shared.events import ImprovementProjectChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
-from shared.problems import NotFound, TransitionNotAllowed, field_error, invalid_from_pydantic
+from shared.problems import (
+    InvalidInput,
+    NotFound,
+    TransitionNotAllowed,
+    field_error,
+    invalid_from_pydantic,
+)
 
 _STATE_FIELDS = list(ProjectState.model_fields)
 
@@ -223,3 +229,24 @@ class ImprovementProjectService:
 
 
 improvement_project_service = ImprovementProjectService()
+
+
+async def require_own_project(
+    session: AsyncSession, enterprise_id: UUID, project_id: UUID | None
+) -> None:
+    """422 unless the referenced improvement project is the enterprise's own (another
+    enterprise's project reads as an unknown one: nothing leaks)."""
+    if project_id is None:
+        return
+    if await improvement_project_repository.enterprise_of(session, project_id) != enterprise_id:
+        raise InvalidInput(
+            "The improvement project is not one of this enterprise's",
+            errors=[
+                field_error(
+                    "body.improvement_project_id",
+                    "same_enterprise",
+                    "must be an improvement project of the same enterprise",
+                    str(project_id),
+                )
+            ],
+        )

@@ -6,7 +6,6 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.improvement_projects.models import ImprovementProject
 from services.indicators.suggestions.models import Suggestion
 from services.indicators.tenancy import enterprise_visible
 from shared.identity import Principal
@@ -66,13 +65,6 @@ class SuggestionRepository:
         for suggestion in (await session.exec(statement)).all():
             found[suggestion.enterprise_id].append(suggestion)
         return found
-
-    async def project_enterprise(self, session: AsyncSession, project_id: UUID) -> UUID | None:
-        """The enterprise of an improvement project (unscoped: to check a reference)."""
-        statement = select(ImprovementProject.enterprise_id).where(
-            ImprovementProject.id == project_id
-        )
-        return (await session.exec(statement)).first()
 
 
 suggestion_repository = SuggestionRepository()

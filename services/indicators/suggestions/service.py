@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes
+from services.indicators.improvement_projects.service import require_own_project
 from services.indicators.replica.service import enterprise_or_404, require_recorder
 from services.indicators.suggestions.models import Suggestion
 from services.indicators.suggestions.repository import suggestion_repository
@@ -25,7 +26,7 @@ from shared.enums import Sex
 from shared.events import SuggestionChanged
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
-from shared.problems import InvalidInput, NotFound, field_error, invalid_from_pydantic
+from shared.problems import NotFound, invalid_from_pydantic
 
 _STATE_FIELDS = set(SuggestionState.model_fields)
 
@@ -97,7 +98,7 @@ class SuggestionService:
     ) -> SuggestionPublic:
         await enterprise_or_404(session, enterprise_id, principal=principal)
         require_recorder(principal, "record suggestions")
-        await self._check_project(session, enterprise_id, data.improvement_project_id)
+        await require_own_project(session, enterprise_id, data.improvement_project_id)
         suggestion = Suggestion(enterprise_id=enterprise_id, **data.model_dump())
         session.add(suggestion)
         await session.flush()
@@ -125,7 +126,7 @@ class SuggestionService:
             raise invalid_from_pydantic(exc) from exc
         if state.model_dump() == before.model_dump(include=_STATE_FIELDS):
             return before
-        await self._check_project(session, suggestion.enterprise_id, state.improvement_project_id)
+        await require_own_project(session, suggestion.enterprise_id, state.improvement_project_id)
         for field, value in state.model_dump().items():
             setattr(suggestion, field, value)
         suggestion.updated_at = utcnow()
@@ -150,25 +151,6 @@ class SuggestionService:
         if found is None:
             raise NotFound(f"Suggestion {suggestion_id} not found")
         return found
-
-    async def _check_project(
-        self, session: AsyncSession, enterprise_id: UUID, project_id: UUID | None
-    ) -> None:
-        if project_id is None:
-            return
-        owner = await suggestion_repository.project_enterprise(session, project_id)
-        if owner != enterprise_id:
-            raise InvalidInput(
-                "The improvement project is not one of this enterprise's",
-                errors=[
-                    field_error(
-                        "body.improvement_project_id",
-                        "same_enterprise",
-                        "must be an improvement project of the same enterprise",
-                        str(project_id),
-                    )
-                ],
-            )
 
     async def _record(
         self,
