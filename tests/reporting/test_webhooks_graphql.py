@@ -7,19 +7,14 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-import httpx
-import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.webhooks.delivery import WebhookWorker
-from tests.conftest import SessionSource
 from tests.enrolment.support import Api, graph_data
-from tests.reporting.fixtures import reporting_settings, sync_reporting
+from tests.reporting.fixtures import sync_reporting
 from tests.reporting.test_suppliers_support import Suppliers, suppliers
+from tests.reporting.test_webhooks import RECEIVER, Receiver, deliver, receiver
 
-__all__ = ["suppliers"]
-
-RECEIVER = "http://receiver.partner.test/score"
+__all__ = ["deliver", "receiver", "suppliers"]
 
 REGISTER = """
 mutation ($url: String!, $types: [String!]) {
@@ -63,29 +58,13 @@ query ($id: ID!) {
 """
 
 
-@pytest.fixture
-async def deliver(reporting_session: AsyncSession) -> Callable[[], Any]:
-    """The worker's passes to a partner's receiver (outside the platform: a mock transport
-    answering 204) until nothing is due."""
-    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(204)))
-    worker = WebhookWorker(
-        reporting_settings(webhook_concurrency=1), SessionSource(reporting_session), http
-    )
-
-    async def run() -> None:
-        for _ in range(20):
-            if not await worker.run_once():
-                return
-
-    return run
-
-
 async def test_a_webhook_registered_in_the_graph_shows_its_secret_once_and_its_delivery_log(
     api: Api,
     indicators_api: Api,
     reporting_api: Api,
     reporting_session: AsyncSession,
     suppliers: Suppliers,
+    receiver: Receiver,
     deliver: Callable[[], Any],
 ) -> None:
     efp = suppliers.world.efp_staff
@@ -117,6 +96,9 @@ async def test_a_webhook_registered_in_the_graph_shows_its_secret_once_and_its_d
         204,
     )
     assert [attempt["statusCode"] for attempt in delivery["attemptLog"]] == [204]
+    # What the receiver got is signed with the secret the mutation answered.
+    [event] = receiver.verified(registered["secret"])
+    assert event["id"] == delivery["eventId"]
     # The same log as over REST, and the secret is never shown again.
     rest = (await reporting_api.get(f"/webhooks/{hook['id']}/deliveries", as_=efp)).json()
     assert [d["event_id"] for d in rest] == [delivery["eventId"]]
