@@ -9,12 +9,15 @@ declaration, and the README's roles section states the same rules.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.standard import ensure_standard_modules
+from services.reporting.webhooks.models import WebhookDelivery
+from services.reporting.webhooks.repository import webhook_repository
+from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.assessments_support import assessment_body
@@ -448,6 +451,10 @@ async def build_world(
         )
         for owner in ("efp", "inditex")
     }
+    # A delivery each in their logs (as the worker records one it made): one to redeliver.
+    deliveries = {
+        owner: await _delivered(reporting_session, hook) for owner, hook in webhooks.items()
+    }
 
     def side(project: str) -> frozenset[str]:
         return PK_SIDE if project == pk else GH_SIDE
@@ -466,8 +473,22 @@ async def build_world(
     objects: list[Obj] = [
         Obj("partner EFP", "partner", {"partner_id": efp}, frozenset({"ilo", "pm_pk", "efp"})),
         Obj("partner MDPI", "partner", {"partner_id": mdpi}, frozenset({"ilo", "pm_gh", "mdpi"})),
-        Obj("project Pakistan", "project", {"project_id": pk}, side(pk), writers=roles(pk)),
-        Obj("project Ghana", "project", {"project_id": gh}, side(gh), writers=roles(gh)),
+        Obj(
+            "project Pakistan",
+            "project",
+            {"project_id": pk},
+            side(pk),
+            fixed={"partner_id": efp},
+            writers=roles(pk),
+        ),
+        Obj(
+            "project Ghana",
+            "project",
+            {"project_id": gh},
+            side(gh),
+            fixed={"partner_id": mdpi},
+            writers=roles(gh),
+        ),
         Obj("enterprise of EFP", "enterprise", {"enterprise_id": e_pk}, readers_of[e_pk]),
         Obj("enterprise of MDPI", "enterprise", {"enterprise_id": e_gh}, readers_of[e_gh]),
         Obj("EFP's enterprise in both projects", "enterprise", {"enterprise_id": e_sh}, sh_readers),
@@ -520,12 +541,15 @@ async def build_world(
         Obj("call of Pakistan", "call", {"call_id": calls[pk]}, EVERYONE, writers=roles(pk)),
         Obj("call of Ghana", "call", {"call_id": calls[gh]}, EVERYONE, writers=roles(gh)),
         Obj(
-            "webhook of EFP", "webhook", {"webhook_id": webhooks["efp"]}, frozenset({"ilo", "efp"})
+            "webhook of EFP",
+            "webhook",
+            {"webhook_id": webhooks["efp"], "delivery_id": deliveries["efp"]},
+            frozenset({"ilo", "efp"}),
         ),
         Obj(
             "webhook of Inditex",
             "webhook",
-            {"webhook_id": webhooks["inditex"]},
+            {"webhook_id": webhooks["inditex"], "delivery_id": deliveries["inditex"]},
             frozenset({"ilo", "inditex"}),
         ),
         Obj("buyer Inditex", "buyer", {"buyer_id": inditex}, EVERYONE - {"adidas"}),
@@ -743,6 +767,23 @@ async def build_world(
         "buyer_inditex": inditex,
     }
     return TenancyWorld(principals=principals, objects=objects, extras=extras)
+
+
+async def _delivered(session: AsyncSession, webhook_id: str) -> str:
+    """A delivered event in the endpoint's log, as the worker leaves it."""
+    delivery = WebhookDelivery(
+        endpoint_id=UUID(webhook_id),
+        event_position=await webhook_repository.feed_head(session),
+        event_id=uuid4(),
+        event_type="enterprise.updated",
+        status="delivered",
+        attempts=1,
+        last_status_code=204,
+        delivered_at=utcnow(),
+    )
+    session.add(delivery)
+    await session.commit()
+    return str(delivery.id)
 
 
 def _buyer_name(buyer: str, inditex: str) -> str:

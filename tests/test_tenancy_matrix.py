@@ -14,6 +14,7 @@ two projects), through the real apps with real signed tokens.
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -22,8 +23,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from graphql import GraphQLNamedType, GraphQLObjectType, get_named_type, is_leaf_type
-from sqlalchemy.ext.asyncio import AsyncEngine
+from graphql import (
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    get_named_type,
+    is_leaf_type,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app as create_enrolment_app
@@ -592,6 +599,9 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.programmeSummary": GraphCase(None),
         "Query.impactReport": GraphCase(None, '(indicators: ["{indicator_code}"])'),
         "Query.impactPairs": GraphCase(None, '(indicator: "{indicator_code}")'),
+        "Query.supplierStatus": GraphCase("enterprise", '(enterpriseId: "{enterprise_id}")'),
+        "Query.webhookEndpoints": GraphCase(None),
+        "Query.webhookEndpoint": GraphCase("webhook", '(id: "{webhook_id}")'),
         "Enterprise": GraphCase("enterprise"),
     },
 }
@@ -609,6 +619,233 @@ ENTERPRISE_FIELDS = {
     },
     "reporting": {"id", "scoreStatus", "impact"},
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MutationCase:
+    """A root mutation about one object of ``kind`` (``{name}`` placeholders in the
+    arguments are its ids, or the world's extras), with input valid for it so that tenancy,
+    not validation, decides. Callers in ``denied`` may not do it to any object (their role,
+    or a project named in the arguments that is not theirs): they get the typed form of
+    what the REST route ``rest`` answers them; every other reader of the object fares
+    exactly as the ILO does, and everyone else is told it does not exist. No ``kind``:
+    every caller, once."""
+
+    kind: str | None
+    arguments: str
+    rest: tuple[str, str]
+    denied: frozenset[str] = frozenset()
+    # Readers refused on one object only (by its name).
+    denied_on: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Readers whose outcome on one object is not the ILO's, and why (object -> caller -> type).
+    differs_on: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # What a foreign object gets: NotFound when the arguments address it (REST's 404 on a
+    # path), ValidationFailed when the input names it (REST's 422 on a body field),
+    # Forbidden for a public object (a project) the caller has no role in.
+    foreign: str = "NotFound"
+    # Requests the ILO sends first (same savepoint) to bring the object to the state the
+    # mutation needs: a value is submitted before it is validated.
+    setup: tuple[tuple[str, str], ...] = ()
+
+
+BUYERS = frozenset({"inditex", "adidas"})
+TRAINERS = frozenset({"trainer_pk", "trainer_gh"})
+USERS = frozenset({"user_pk", "user_gh"})
+MANAGERS = frozenset({"pm_pk", "pm_gh"})
+ANSWERS = (
+    "{willingToShareOrderStatus: true, willingToShareBaselineData: true, ceoAttendsWorkshops: true}"
+)
+MUTATIONS: dict[str, dict[str, MutationCase]] = {
+    "enrolment": {
+        "Mutation.registerEnterprise": MutationCase(
+            "partner",
+            '(input: {name: "Matrix Knitwear", country: "PK", sector: "textile", '
+            'partnerId: "{partner_id}"})',
+            ("POST", "/enterprises"),
+            denied=BUYERS | USERS | TRAINERS,
+            foreign="ValidationFailed",
+        ),
+        "Mutation.updateEnterprise": MutationCase(
+            "enterprise",
+            '(id: "{enterprise_id}", input: {city: "Lahore"})',
+            ("PATCH", "/enterprises/{enterprise_id}"),
+            denied=BUYERS | TRAINERS,
+        ),
+        "Mutation.applyToCall": MutationCase(
+            "enterprise",
+            '(callId: "{call_pk}", input: {enterpriseId: "{enterprise_id}", answers: '
+            + ANSWERS
+            + "})",
+            ("POST", "/calls/{call_id}/applications"),
+            denied=MANAGERS | BUYERS | TRAINERS | {"mdpi"},
+        ),
+        "Mutation.answerCriteria": MutationCase(
+            "application",
+            '(applicationId: "{application_id}", input: {answers: ' + ANSWERS + "})",
+            ("PATCH", "/applications/{application_id}"),
+            denied=MANAGERS,
+        ),
+        "Mutation.enrolEnterprise": MutationCase(
+            "enterprise",
+            '(input: {projectId: "{project_pk}", enterpriseId: "{enterprise_id}"})',
+            ("POST", "/enrolments"),
+            denied=BUYERS | USERS | TRAINERS | {"pm_gh", "mdpi"},
+            foreign="ValidationFailed",
+        ),
+        "Mutation.changeStage": MutationCase(
+            "enrolment",
+            '(enrolmentId: "{enrolment_id}", input: {toStage: dropped, reason: "Closed"})',
+            ("POST", "/enrolments/{enrolment_id}/transitions"),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
+        "Mutation.giveConsent": MutationCase(
+            "enterprise",
+            '(enterpriseId: "{enterprise_id}", input: {buyerId: "{buyer_inditex}"})',
+            ("POST", "/enterprises/{enterprise_id}/consents"),
+            denied=MANAGERS | BUYERS | TRAINERS,
+        ),
+        "Mutation.withdrawConsent": MutationCase(
+            "consent",
+            '(enterpriseId: "{enterprise_id}", buyerId: "{buyer_id}", '
+            'input: {reason: "Changed portal"})',
+            ("POST", "/enterprises/{enterprise_id}/consents/{buyer_id}/withdraw"),
+            denied=MANAGERS | BUYERS | TRAINERS,
+        ),
+        "Mutation.createCohort": MutationCase(
+            "project",
+            '(input: {projectId: "{project_id}", moduleCode: "workplace_cooperation", '
+            'partnerId: "{partner_id}", name: "Another batch", enterpriseIds: [], trainerIds: []})',
+            ("POST", "/cohorts"),
+            denied=BUYERS | USERS | TRAINERS,
+            foreign="ValidationFailed",
+        ),
+        "Mutation.setCohortEnterprises": MutationCase(
+            "membership",
+            '(cohortId: "{cohort_id}", input: {enterpriseIds: ["{enterprise_id}"]})',
+            ("PUT", "/cohorts/{cohort_id}/enterprises"),
+            denied=USERS | TRAINERS,
+            # MDPI's list keeps EFP's enterprise it cannot see (trained with it, with delivery
+            # recorded): the ILO's removes it, which that delivery refuses.
+            differs_on={"membership in MDPI's cohort": {"mdpi": "Cohort"}},
+        ),
+        "Mutation.addParticipant": MutationCase(
+            "membership",
+            '(cohortId: "{cohort_id}", input: {enterpriseId: "{enterprise_id}", '
+            'name: "Bilal", role: worker, sex: male})',
+            ("POST", "/cohorts/{cohort_id}/participants"),
+            denied=USERS,
+        ),
+        "Mutation.removeParticipant": MutationCase(
+            "participant",
+            '(cohortId: "{cohort_id}", participantId: "{participant_id}")',
+            ("DELETE", "/cohorts/{cohort_id}/participants/{participant_id}"),
+            denied=USERS,
+            # Its enterprise is theirs, the cohort (MDPI's) is not.
+            denied_on={"participant of EFP's shared enterprise": frozenset({"pm_pk", "efp"})},
+        ),
+        "Mutation.recordSession": MutationCase(
+            "cohort",
+            '(cohortId: "{cohort_id}", input: {dayNumber: 2, heldOn: "2019-02-05"})',
+            ("POST", "/cohorts/{cohort_id}/sessions"),
+            denied=USERS,
+        ),
+        "Mutation.recordAttendance": MutationCase(
+            "session",
+            '(sessionId: "{session_id}", input: [])',
+            ("PUT", "/sessions/{session_id}/attendance"),
+            denied=USERS,
+        ),
+    },
+    "indicators": {
+        "Mutation.createRound": MutationCase(
+            "project",
+            '(input: {projectId: "{project_id}", kind: "follow_up", sequence: 7, '
+            'name: "Follow-up", startsOn: "2020-01-01", endsOn: "2020-01-31"})',
+            ("POST", "/rounds"),
+            denied=BUYERS | USERS | TRAINERS,
+            foreign="Forbidden",
+        ),
+        "Mutation.recordValues": MutationCase(
+            "value",
+            '(input: {values: [{enterpriseId: "{enterprise_id}", '
+            'indicatorCode: "{indicator_code}", roundId: "{round_id}", value: "3"}]})',
+            ("POST", "/values/batches"),
+            denied=MANAGERS | BUYERS,
+            foreign="ValidationFailed",
+        ),
+        "Mutation.submitValues": MutationCase(
+            "value",
+            '(input: {valueIds: ["{value_id}"]})',
+            ("POST", "/values/submit"),
+            denied=MANAGERS | BUYERS,
+        ),
+        "Mutation.validateValues": MutationCase(
+            "value",
+            '(input: {valueIds: ["{value_id}"]})',
+            ("POST", "/values/validate"),
+            setup=(("POST", "/values/{value_id}/submit"),),
+            # Partners' staff entered the values they may read: four eyes.
+            denied=BUYERS | USERS | TRAINERS | {"efp", "mdpi"},
+        ),
+        "Mutation.returnValue": MutationCase(
+            "value",
+            '(valueId: "{value_id}", input: {reason: "Check the register"})',
+            ("POST", "/values/{value_id}/return"),
+            setup=(("POST", "/values/{value_id}/submit"),),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
+        "Mutation.correctValue": MutationCase(
+            "value",
+            '(valueId: "{value_id}", input: {value: "5", reason: "The register shows 5"})',
+            ("POST", "/values/{value_id}/corrections"),
+            setup=(("POST", "/values/{value_id}/submit"), ("POST", "/values/{value_id}/validate")),
+            denied=MANAGERS | BUYERS,
+        ),
+        "Mutation.createImprovementProject": MutationCase(
+            "enterprise",
+            '(enterpriseId: "{enterprise_id}", input: {moduleCode: "workplace_cooperation", '
+            'title: "Suggestion box", category: "other"})',
+            ("POST", "/enterprises/{enterprise_id}/improvement-projects"),
+            denied=MANAGERS,
+        ),
+        "Mutation.updateImprovementProject": MutationCase(
+            "improvement_project",
+            '(id: "{improvement_project_id}", input: {status: "in_progress"})',
+            ("PATCH", "/improvement-projects/{project_id}"),
+            denied=MANAGERS,
+        ),
+        "Mutation.rateTraining": MutationCase(
+            "participant",
+            '(input: {enterpriseId: "{enterprise_id}", cohortId: "{cohort_id}", '
+            'participantId: "{participant_id}", moduleCode: "workplace_cooperation", '
+            "role: manager, sex: female, rating: 4})",
+            ("POST", "/satisfaction-responses"),
+            denied=MANAGERS | BUYERS,
+            foreign="ValidationFailed",
+        ),
+    },
+    "reporting": {
+        "Mutation.registerWebhook": MutationCase(
+            None, '(input: {url: "http://receiver.test/hook"})', ("POST", "/webhooks")
+        ),
+        "Mutation.updateWebhook": MutationCase(
+            "webhook",
+            '(id: "{webhook_id}", input: {description: "Ours"})',
+            ("PATCH", "/webhooks/{webhook_id}"),
+        ),
+        "Mutation.rotateWebhookSecret": MutationCase(
+            "webhook", '(id: "{webhook_id}")', ("POST", "/webhooks/{webhook_id}/rotate-secret")
+        ),
+        "Mutation.redeliverWebhook": MutationCase(
+            "webhook",
+            '(id: "{webhook_id}", deliveryId: "{delivery_id}")',
+            ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
+        ),
+        "Mutation.deleteWebhook": MutationCase(
+            "webhook", '(id: "{webhook_id}")', ("DELETE", "/webhooks/{webhook_id}")
+        ),
+    },
+}
 SCHEMAS: dict[str, SubgraphSchema] = {
     "enrolment": enrolment_schema,
     "indicators": indicators_schema,
@@ -622,6 +859,7 @@ SCHEMAS: dict[str, SubgraphSchema] = {
 class Platform:
     apps: dict[str, Api]
     world: TenancyWorld
+    sessions: dict[str, AsyncSession]
 
 
 @pytest.fixture(scope="module")
@@ -687,6 +925,11 @@ async def platform(
                     "reporting": apps.reporting,
                 },
                 world=world,
+                sessions={
+                    "enrolment": matrix_enrolment_session,
+                    "indicators": matrix_indicators_session,
+                    "reporting": matrix_reporting_session,
+                },
             )
 
 
@@ -824,6 +1067,10 @@ def test_every_graphql_field_has_a_matrix_entry(service: str) -> None:
     roots = {f"Query.{name}" for name in query.fields if name not in ("_entities", "_service")}
     declared = {name for name in GRAPH[service] if name.startswith("Query.")}
     assert roots == declared, f"{service}: root fields without an entry: {roots ^ declared}"
+    mutation = schema.mutation_type
+    writes = {f"Mutation.{name}" for name in (mutation.fields if mutation else {})}
+    declared = set(MUTATIONS.get(service, {}))
+    assert writes == declared, f"{service}: mutations without an entry: {writes ^ declared}"
     enterprise = schema.type_map["Enterprise"]
     assert isinstance(enterprise, GraphQLObjectType)
     assert set(enterprise.fields) == ENTERPRISE_FIELDS[service]
@@ -960,6 +1207,11 @@ async def test_subgraphs_refuse_every_token_not_minted_for_the_graph(platform: P
 def selection(type_: GraphQLNamedType, depth: int = 3) -> str:
     """Every field of the type down to ``depth``, scalars and objects alike (arguments are
     left at their defaults; fields with required ones are skipped)."""
+    return " ".join(selection_parts(type_, depth)) or "__typename"
+
+
+def selection_parts(type_: GraphQLNamedType, depth: int = 3) -> list[str]:
+    """``selection``'s fields, one per item, each starting with the field's name."""
     assert isinstance(type_, GraphQLObjectType)
     parts = []
     for name, field_ in type_.fields.items():
@@ -973,7 +1225,7 @@ def selection(type_: GraphQLNamedType, depth: int = 3) -> str:
             parts.append(name)
         elif depth > 1:
             parts.append(f"{name} {{ {selection(named, depth - 1)} }}")
-    return " ".join(parts) or "__typename"
+    return parts
 
 
 def graph_query(service: str, name: str, case: GraphCase) -> str:
@@ -1045,4 +1297,147 @@ async def test_graphql_answers_a_foreign_object_as_a_random_id_and_leaks_nothing
                     problems.append(
                         f"{caller} on {obj.name}: {response.text[:300]} != {random.text[:300]}"
                     )
+    assert not problems, "\n".join(problems)
+
+
+# --- GraphQL mutations -----------------------------------------------------------------------
+
+# The typed failure that answers each REST refusal (shared/mutations.py).
+FAILURES = {403: "Forbidden", 404: "NotFound", 409: "Conflict", 422: "ValidationFailed"}
+
+
+def mutation_document(service: str, name: str, case: MutationCase) -> str:
+    """The mutation asking for every field of every member of its result union (aliased by
+    member, so members' like-named fields of different types do not clash)."""
+    mutation = SCHEMAS[service]._schema.mutation_type
+    assert mutation is not None
+    root = name.removeprefix("Mutation.")
+    result = get_named_type(mutation.fields[root].type)
+    members = result.types if isinstance(result, GraphQLUnionType) else [result]
+    fragments = " ".join(
+        "... on "
+        + member.name
+        + " { "
+        + " ".join(
+            f"{member.name}_{part.partition(' ')[0]}: {part}" for part in selection_parts(member)
+        )
+        + " }"
+        for member in members
+    )
+    return "mutation { " + root + case.arguments + " { __typename " + fragments + " } }"
+
+
+@asynccontextmanager
+async def undone(session: AsyncSession) -> AsyncIterator[None]:
+    """Whatever the requests inside write is rolled back after, so each mutation case starts
+    from the same world (the requests' own commits release savepoints inside this one)."""
+    connection = session.bind
+    assert isinstance(connection, AsyncConnection)
+    savepoint = await connection.begin_nested()
+    try:
+        yield
+    finally:
+        await savepoint.rollback()
+        session.expunge_all()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One caller's mutation of one object (or of a random id standing for it)."""
+
+    case: MutationCase
+    obj: Obj | None
+    values: Mapping[str, str]
+    caller: str
+
+
+@asynccontextmanager
+async def prepared(platform: Platform, service: str, attempt: Attempt) -> AsyncIterator[None]:
+    """A savepoint rolled back after, with the case's setup done in it (on the real object:
+    a random id stands for it in an unchanged world)."""
+    async with undone(platform.sessions[service]):
+        state = {**platform.world.extras, **(attempt.obj.values() if attempt.obj else {})}
+        for method, url in attempt.case.setup:
+            response = await platform.apps[service].request(method, fill(url, state))
+            assert response.status_code < 300, response.text
+        yield
+
+
+async def mutate_as(
+    platform: Platform, service: str, document: str, attempt: Attempt
+) -> tuple[str, httpx.Response]:
+    async with prepared(platform, service, attempt):
+        response = await ask(platform, service, document, attempt.values, attempt.caller)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), (attempt.caller, response.text)
+    [result] = body["data"].values()
+    return str(result["__typename"]), response
+
+
+async def rest_as(platform: Platform, service: str, attempt: Attempt) -> httpx.Response:
+    method, path = attempt.case.rest
+    [rest] = cases(MATRIX[service][attempt.case.rest])
+    async with prepared(platform, service, attempt):
+        return await send(platform, service, method, path, rest, attempt.values, attempt.caller)
+
+
+def mutation_probes() -> list[tuple[str, str]]:
+    return [(service, name) for service, fields in MUTATIONS.items() for name in fields]
+
+
+@pytest.mark.parametrize(("service", "name"), mutation_probes())
+async def test_graphql_mutations_answer_a_foreign_object_as_a_random_id_and_refuse_as_rest(
+    platform: Platform, service: str, name: str
+) -> None:
+    """Each mutation, for every caller and object (each in a rolled-back savepoint): a
+    foreign object answers ``NotFound`` exactly as a random id does; a reader who may not
+    do it gets the typed form of the REST route's refusal; every other reader fares as the
+    ILO does, who succeeds on some object; no answer leaks an id the caller may not see."""
+    case = MUTATIONS[service][name]
+    document = mutation_document(service, name, case)
+    world = platform.world
+    objects: list[Obj | None] = [None] if case.kind is None else list(world.of_kind(case.kind))
+    problems = []
+    ilo_succeeded = False
+    ilo_answers: list[str] = []
+    for obj in objects:
+        values = obj.values() if obj else {}
+        reference, first = await mutate_as(
+            platform, service, document, Attempt(case, obj, values, "ilo")
+        )
+        ilo_succeeded |= reference not in FAILURES.values()
+        ilo_answers.append(first.text[:300])
+        for caller in (c for c in PRINCIPALS if c != "ilo"):  # the ILO: the reference
+            attempt = Attempt(case, obj, values, caller)
+            outcome, response = await mutate_as(platform, service, document, attempt)
+            label = f"{caller} on {obj.name if obj else 'nothing'}"
+            asked = set(obj.ids.values()) if obj else set()
+            leaked = [
+                what
+                for secret, what in world.secrets(caller).items()
+                if secret in response.text and secret not in asked
+            ]
+            if leaked:
+                problems.append(f"{label} learns of {leaked}")
+            object_name = obj.name if obj else ""
+            denied = caller in case.denied or caller in case.denied_on.get(object_name, ())
+            if obj is not None and not may_read(caller, obj, service):
+                twin = Attempt(case, obj, random_twin(world, obj, caller), caller)
+                _, random = await mutate_as(platform, service, document, twin)
+                ids = [*obj.ids.values(), *twin.values.values()]
+                if masked(response, ids) != masked(random, ids):
+                    problems.append(f"{label}: {response.text[:300]} != {random.text[:300]}")
+                # A caller refused outright (its role, a project not its own) is refused
+                # alike for every id; anyone else is told the object does not exist.
+                if outcome not in FAILURES.values() or (not denied and outcome != case.foreign):
+                    problems.append(f"{label}: {outcome}, not {case.foreign}")
+            elif denied:
+                rest = await rest_as(platform, service, attempt)
+                expected = FAILURES.get(rest.status_code, f"REST {rest.status_code}")
+                if outcome != expected:
+                    problems.append(f"{label}: {outcome}, REST answers {rest.status_code}")
+            elif outcome != case.differs_on.get(object_name, {}).get(caller, reference):
+                problems.append(f"{label}: {outcome}, the ILO {reference}: {response.text[:300]}")
+    assert ilo_succeeded, f"{name}: the ILO succeeds on no object: {ilo_answers}"
     assert not problems, "\n".join(problems)

@@ -1,8 +1,9 @@
 """A partner system integrates through the gateway only, on real processes: it registers a
 webhook with a real HTTP receiver, enrols an enterprise and submits values through GraphQL
 mutations, and receives signed events it verifies; its receiver is down for a while and the
-deliveries arrive later, in order. The lead buyer's receiver gets the supplier's status
-while it consents, and nothing once consent is withdrawn."""
+deliveries arrive later, in order. The lead buyer registers through the graph too; its
+receiver gets the supplier's status (as supplierStatus shows it) while it consents, and
+nothing once consent is withdrawn."""
 
 import json
 import threading
@@ -106,6 +107,21 @@ class Client:
         return data
 
 
+REGISTER_HOOK = """
+mutation ($url: String!) {
+  registerWebhook(input: {url: $url}) {
+    __typename ... on WebhookRegistration { secret webhook { id } }
+  }
+}
+"""
+HOOK_LOG = """
+query ($id: ID!) {
+  webhookEndpoint(id: $id) { deliveries(first: 500) { eventId attemptLog { statusCode } } }
+}
+"""
+SUPPLIER_STATUS = """
+query ($id: ID!) { supplierStatus(enterpriseId: $id) { enterpriseId stages { stage } } }
+"""
 REGISTER = """
 mutation ($input: RegisterEnterpriseInput!) {
   registerEnterprise(input: $input) { __typename ... on Enterprise { id } }
@@ -166,7 +182,10 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
 
     types = ["enterprise.registered", "enrolment.stage_changed", "values.submitted"]
     hook = partner.post("/reporting/webhooks", {"url": partner_receiver.url, "event_types": types})
-    buyer_hook = buyer.post("/reporting/webhooks", {"url": buyer_receiver.url})
+    # The buyer's portal registers through the graph (reporting's mutation, at the gateway).
+    buyer_hook = buyer.graph(REGISTER_HOOK, url=buyer_receiver.url)["registerWebhook"]
+    assert buyer_hook["__typename"] == "WebhookRegistration", buyer_hook
+    buyer_hook["id"] = buyer_hook["webhook"]["id"]
 
     # Through GraphQL mutations only: register, enrol, consent, a round, values submitted.
     registered = partner.graph(
@@ -279,6 +298,9 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
     log = partner.get(f"/reporting/webhooks/{hook['id']}/deliveries")
     first = next(d for d in log if d["event_id"] == received[0]["id"])
     assert [a["status_code"] for a in first["attempt_log"]] == [503, 503, 503, 204]
+    graph_log = partner.graph(HOOK_LOG, id=hook["id"])["webhookEndpoint"]["deliveries"]
+    first_in_graph = next(d for d in graph_log if d["eventId"] == received[0]["id"])
+    assert [a["statusCode"] for a in first_in_graph["attemptLog"]] == [503, 503, 503, 204]
 
     # The buyer's portal: the supplier's status while it consents.
     def buyer_events() -> list[dict[str, Any]]:
@@ -291,6 +313,12 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
     assert eventually(lambda: len(buyer_events()) >= 1, timeout=120)
     assert {e["type"] for e in buyer_events()} == {"supplier.status_changed"}
     before = len(buyer_events())
+    status = buyer.graph(SUPPLIER_STATUS, id=enterprise_id)["supplierStatus"]
+    assert status["enterpriseId"] == enterprise_id
+    assert status["stages"] == [
+        {"stage": s["stage"]}
+        for s in buyer.get(f"/reporting/suppliers/{enterprise_id}/status")["stages"]
+    ]
 
     # Withdrawn: the next stage change reaches the partner, never the buyer.
     withdrawn = partner.graph(WITHDRAW, id=enterprise_id, buyer=buyer_id)["withdrawConsent"]
@@ -313,6 +341,7 @@ def test_a_partner_system_receives_signed_events_in_order_and_the_buyer_until_wi
         timeout=60,
     )
     assert len(buyer_events()) == before
+    assert buyer.graph(SUPPLIER_STATUS, id=enterprise_id) == {"supplierStatus": None}
     assert all(
         e["enterprise_id"] != enterprise_id
         for e in buyer.get("/reporting/feed", limit=500)["events"]

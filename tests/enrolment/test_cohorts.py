@@ -311,6 +311,34 @@ async def test_enterprise_with_participants_cannot_leave_the_cohort(
     assert unchanged.json()["enterprise_ids"] == enterprises
 
 
+async def test_a_partner_replacing_its_cohorts_enterprises_keeps_and_never_names_one_it_cannot_see(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    """An EFP enterprise trains in MDPI's Ghana batch: MDPI does not see it, so its list of
+    members leaves it out; that removes nothing, and no answer (not even a refusal) names it."""
+    [own] = await enrolled_enterprises(api, enrolment_session, world, 1, ghana=True)
+    guest = await enrolled_enterprise(
+        api, enrolment_session, as_=world.efp_staff, project_id=world.ghana_project_id
+    )
+    cohort = await new_cohort(
+        api, world, [own, guest], as_=ILO, ghana=True, partner_id=str(world.mdpi_id)
+    )
+    await api.created(
+        f"/cohorts/{cohort['id']}/participants",
+        {"enterprise_id": guest, "name": "Kofi Mensah", "role": "worker", "sex": "male"},
+    )
+    response = await api.put(
+        f"/cohorts/{cohort['id']}/enterprises",
+        json={"enterprise_ids": [own]},
+        as_=world.mdpi_staff,
+    )
+    assert response.status_code == 200, response.text
+    assert guest not in response.text
+    assert response.json()["enterprise_ids"] == [own]
+    kept = await api.get(f"/cohorts/{cohort['id']}")
+    assert kept.json()["enterprise_ids"] == [own, guest]
+
+
 async def test_trainer_sees_only_assigned_cohorts_and_cannot_manage_them(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:

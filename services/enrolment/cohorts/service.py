@@ -192,19 +192,23 @@ class CohortService:
         _require(principal, _COHORT_MANAGERS, "change a cohort's enterprises")
         before = (await self._publish(session, [cohort], recommended_max))[0]
         current = set(before.enterprise_ids)
+        # Members the caller may not see (another partner's enterprise trained here) are
+        # not its to remove, nor to learn of: they stay, and no answer names them.
+        hidden = await self._hidden(session, before.enterprise_ids, principal=principal)
+        listed = [*data.enterprise_ids, *(e for e in hidden if e not in data.enterprise_ids)]
         added = [e for e in data.enterprise_ids if e not in current]
-        removed = [e for e in before.enterprise_ids if e not in set(data.enterprise_ids)]
+        removed = [e for e in before.enterprise_ids if e not in set(listed)]
         errors = await self._enterprise_errors(
             session, cohort.project_id, data.enterprise_ids, added, principal
         )
         _invalid("Some enterprises cannot join this cohort", errors)
         module = (await module_repository.get_many(session, [cohort.module_id]))[cohort.module_id]
-        await self._check_module_rules(session, module, data.enterprise_ids, added, cohort.id)
+        await self._check_module_rules(session, module, listed, added, cohort.id)
         overrides = await cohort_rules.check(
             session,
             module=module,
             project_id=cohort.project_id,
-            listed=data.enterprise_ids,
+            listed=listed,
             to_check=added,
             lead_trainer_id=None,
             override_reason=data.override_reason,
@@ -502,6 +506,17 @@ class CohortService:
             )
             for c in cohorts
         ]
+
+    async def _hidden(
+        self, session: AsyncSession, members: Sequence[UUID], *, principal: Principal
+    ) -> list[UUID]:
+        """The members of a cohort the caller may not see."""
+        if sees_every_enterprise(principal):
+            return []
+        visible = await enterprise_repository.visible_ids(
+            session, list(members), principal=principal
+        )
+        return [e for e in members if e not in visible]
 
     async def _shown(
         self, session: AsyncSession, cohorts: Sequence[CohortPublic], *, principal: Principal

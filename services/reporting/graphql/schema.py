@@ -23,8 +23,14 @@ from services.reporting.impact.service import RULES, explain_impact, impact_repo
 from services.reporting.params import Dimension, PeriodGrain, ReportParams
 from services.reporting.reach.service import reach_report
 from services.reporting.report import ReportTable
-from services.reporting.webhooks.mutations import Mutation
-from shared.graphql import subgraph_router, subgraph_schema
+from services.reporting.suppliers.queries import SupplierStatus, supplier_status
+from services.reporting.webhooks.mutations import (
+    Mutation,
+    Webhook,
+    webhook_endpoint,
+    webhook_endpoints,
+)
+from shared.graphql import list_size, subgraph_router, subgraph_schema
 from shared.problems import InvalidInput, invalid_query
 
 # The reports name REST query parameters in their errors; here they are arguments.
@@ -160,6 +166,27 @@ class Query:
             "with these filters (a breakdown's row: filter on its group; sex: female or male "
             "for a sex part), each with the value ids and versions of its validated baseline "
             "and endline. Not for lead buyers."
+        ),
+    )
+    supplier_status: SupplierStatus | None = strawberry.field(
+        resolver=supplier_status,
+        description=(
+            "A supplier's status as supplier.status_changed carries it, as of now (GET "
+            "/reporting/suppliers/{id}/status): a buyer's portal reads it once per supplier, "
+            "then follows the events (partner feed or webhook). Null when it is not a "
+            "supplier you may see (a buyer: one consenting to share with you)."
+        ),
+    )
+    webhook_endpoints: list[Webhook] | None = strawberry.field(
+        resolver=webhook_endpoints,
+        directives=[list_size(assumed=10)],
+        description="Your webhook endpoints (GET /reporting/webhooks); secrets are never shown",
+    )
+    webhook_endpoint: Webhook | None = strawberry.field(
+        resolver=webhook_endpoint,
+        description=(
+            "One of your webhook endpoints, why it is disabled if it is, and its delivery log; "
+            "null when it is not yours"
         ),
     )
 

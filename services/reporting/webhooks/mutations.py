@@ -1,24 +1,119 @@
-"""GraphQL mutations for webhooks (the REST routes' service calls, shared/mutations.py):
-partners' systems register and manage their endpoints through the graph too."""
+"""Webhooks in the graph (the REST routes' service calls, shared/mutations.py): partners'
+systems read their endpoints with the delivery log, and register and manage them."""
 
+import enum
 from datetime import datetime
 from typing import Annotated, Self
 
 import strawberry
+from pydantic import ValidationError
 
 from services.reporting.graphql.types import Info
 from services.reporting.webhooks.schemas import (
     DEFAULT_OVERLAP_SECONDS,
+    AttemptPublic,
     DeliveryPublic,
     SecretRotated,
+    SecretRotation,
     WebhookCreate,
     WebhookCreated,
     WebhookPublic,
     WebhookUpdate,
 )
 from services.reporting.webhooks.service import webhook_service
-from shared.graphql import parse_id
+from shared.graphql import list_size, parse_id
 from shared.mutations import Failure, mutate, parse_model
+from shared.problems import InvalidInput, NotFound, field_error, invalid_from_pydantic
+
+# The delivery log's page, as over REST (GET .../deliveries?limit=).
+MAX_DELIVERIES = 500
+
+
+@strawberry.enum(name="WebhookDeliveryStatus")
+class DeliveryStatus(enum.Enum):
+    pending = "pending"
+    delivered = "delivered"
+    suppressed = "suppressed"
+
+
+@strawberry.type(name="WebhookAttempt", description="One HTTP attempt of a delivery")
+class Attempt:
+    attempted_at: datetime
+    status_code: int | None = strawberry.field(description="The receiver's answer; null: none")
+    error: str | None
+    duration_ms: int
+
+    @classmethod
+    def from_model(cls, attempt: AttemptPublic) -> Self:
+        return cls(
+            attempted_at=attempt.attempted_at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            duration_ms=attempt.duration_ms,
+        )
+
+
+@strawberry.type(
+    name="WebhookDelivery",
+    description="One event for the endpoint: its status and every attempt (the delivery log)",
+)
+class Delivery:
+    id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The webhook-id of every attempt")
+    event_type: str
+    status: DeliveryStatus = strawberry.field(
+        description="suppressed: no longer yours to receive when its turn came (e.g. consent "
+        "withdrawn), so never sent"
+    )
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    redelivery_of: strawberry.ID | None
+    created_at: datetime
+    attempt_log: list[Attempt] = strawberry.field(description="Oldest first")
+
+    @classmethod
+    def from_model(cls, delivery: DeliveryPublic) -> Self:
+        return cls(
+            id=strawberry.ID(str(delivery.id)),
+            event_id=strawberry.ID(str(delivery.event_id)),
+            event_type=delivery.event_type,
+            status=DeliveryStatus(delivery.status),
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            delivered_at=delivery.delivered_at,
+            redelivery_of=(
+                None
+                if delivery.redelivery_of is None
+                else strawberry.ID(str(delivery.redelivery_of))
+            ),
+            created_at=delivery.created_at,
+            attempt_log=[Attempt.from_model(attempt) for attempt in delivery.attempt_log],
+        )
+
+
+async def _deliveries(
+    root: "Webhook", info: Info, first: int = 100, status: DeliveryStatus | None = None
+) -> list[Delivery]:
+    if not 1 <= first <= MAX_DELIVERIES:
+        raise InvalidInput(
+            f"first must be between 1 and {MAX_DELIVERIES}",
+            errors=[field_error("first", "range", f"must be 1..{MAX_DELIVERIES}", first)],
+        )
+    context = info.context
+    async with context.database() as session:
+        log = await webhook_service.deliveries(
+            session,
+            parse_id(root.id, "id"),
+            principal=context.principal,
+            limit=first,
+            status=None if status is None else status.value,
+        )
+    return [Delivery.from_model(delivery) for delivery in log]
 
 
 @strawberry.type(description="A webhook endpoint (REST: /reporting/webhooks/{id})")
@@ -48,6 +143,15 @@ class Webhook:
             previous_secret_expires_at=webhook.previous_secret_expires_at,
             created_at=webhook.created_at,
         )
+
+    deliveries: list[Delivery] = strawberry.field(
+        resolver=_deliveries,
+        description=(
+            "The delivery log, newest first: status, response codes, attempt times "
+            "(GET /reporting/webhooks/{id}/deliveries)"
+        ),
+        directives=[list_size(slicing=["first"])],
+    )
 
 
 @strawberry.type(description="A registered endpoint and its signing secret, shown once")
@@ -158,11 +262,19 @@ async def rotate_webhook_secret(
         lambda session: webhook_service.rotate_secret(
             session,
             parse_id(id, "id"),
-            overlap_seconds=max(0, min(overlap_seconds, 7 * 86_400)),
+            overlap_seconds=_overlap(overlap_seconds),
             principal=context.principal,
         ),
         WebhookSecret.from_model,
     )
+
+
+def _overlap(overlap_seconds: int) -> int:
+    """The overlap checked by the REST body's own rule (0 to 7 days), naming the argument."""
+    try:
+        return SecretRotation(overlap_seconds=overlap_seconds).overlap_seconds
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc, prefix="query") from exc
 
 
 async def redeliver_webhook(
@@ -189,6 +301,24 @@ async def delete_webhook(info: Info, id: strawberry.ID) -> WebhookDeletedResult:
         lambda session: webhook_service.delete(session, webhook_id, principal=context.principal),
         lambda _: WebhookDeleted(id=strawberry.ID(str(webhook_id))),
     )
+
+
+async def webhook_endpoints(info: Info) -> list[Webhook]:
+    context = info.context
+    async with context.database() as session:
+        endpoints = await webhook_service.get_all(session, principal=context.principal)
+    return [Webhook.from_model(endpoint) for endpoint in endpoints]
+
+
+async def webhook_endpoint(info: Info, id: strawberry.ID) -> Webhook | None:
+    context = info.context
+    webhook_id = parse_id(id, "id")
+    try:
+        async with context.database() as session:
+            endpoint = await webhook_service.get(session, webhook_id, principal=context.principal)
+    except NotFound:
+        return None  # another tenancy's endpoint is no endpoint at all
+    return Webhook.from_model(endpoint)
 
 
 @strawberry.type
