@@ -755,6 +755,39 @@ MUTATIONS: dict[str, dict[str, MutationCase]] = {
             ("PUT", "/sessions/{session_id}/attendance"),
             denied=USERS,
         ),
+        "Mutation.createProgrammeEvent": MutationCase(
+            "project",
+            '(input: {projectId: "{project_id}", kind: alumni_meeting, title: "Alumni meeting", '
+            'heldOn: "2021-06-03", online: true, organiser: "ILO"})',
+            ("POST", "/programme-events"),
+            denied=BUYERS | USERS | TRAINERS,
+            foreign="ValidationFailed",
+        ),
+        "Mutation.updateProgrammeEvent": MutationCase(
+            "programme_event",
+            '(eventId: "{event_id}", input: {title: "Renamed"})',
+            ("PATCH", "/programme-events/{event_id}"),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
+        "Mutation.cancelProgrammeEvent": MutationCase(
+            "programme_event",
+            '(eventId: "{event_id}", input: {reason: "Floods"})',
+            ("POST", "/programme-events/{event_id}/cancel"),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
+        "Mutation.inviteToProgrammeEvent": MutationCase(
+            "programme_event",
+            '(eventId: "{event_id}", enterpriseId: "{enterprise_id}", input: {people: ["Nadia"]})',
+            ("PUT", "/programme-events/{event_id}/invitations/{enterprise_id}"),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
+        "Mutation.recordProgrammeEventAttendance": MutationCase(
+            "programme_event",
+            '(eventId: "{event_id}", input: {attendees: [{enterpriseId: "{enterprise_id}", '
+            'name: "Bilal", role: worker, sex: male}]})',
+            ("PUT", "/programme-events/{event_id}/attendance"),
+            denied=BUYERS | USERS | TRAINERS,
+        ),
     },
     "indicators": {
         "Mutation.createRound": MutationCase(
@@ -822,6 +855,20 @@ MUTATIONS: dict[str, dict[str, MutationCase]] = {
             ("POST", "/satisfaction-responses"),
             denied=MANAGERS | BUYERS,
             foreign="ValidationFailed",
+        ),
+        "Mutation.createBusinessCase": MutationCase(
+            "improvement_project",
+            '(enterpriseId: "{enterprise_id}", input: {improvementProjectId: '
+            '"{improvement_project_id}", title: "Bins", problem: "Offcuts", actionTaken: "5S", '
+            'result: "Clear aisles"})',
+            ("POST", "/enterprises/{enterprise_id}/business-cases"),
+            denied=MANAGERS | BUYERS,
+        ),
+        "Mutation.updateBusinessCase": MutationCase(
+            "business_case",
+            '(id: "{case_id}", input: {title: "Green bins"})',
+            ("PATCH", "/business-cases/{case_id}"),
+            denied=MANAGERS | BUYERS,
         ),
     },
     "reporting": {
