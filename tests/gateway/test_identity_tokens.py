@@ -39,7 +39,7 @@ def claims(token: str, audience: str) -> dict[str, object]:
 
 
 def test_a_callers_token_is_signed_once_and_reused_within_half_its_lifetime() -> None:
-    clock, signings = Clock(), []
+    clock, signings = Clock(), list[int]()
     cache = tokens(clock, signings)
     first = cache.token(PARTNER, PLATFORM.identity_audience)
     clock.now += TTL / 2 - 1
@@ -49,7 +49,7 @@ def test_a_callers_token_is_signed_once_and_reused_within_half_its_lifetime() ->
 
 
 def test_a_token_past_half_its_lifetime_is_replaced_by_a_fresh_one() -> None:
-    clock, signings = Clock(), []
+    clock, signings = Clock(), list[int]()
     cache = tokens(clock, signings)
     cache.token(PARTNER, PLATFORM.identity_audience)
     clock.now += TTL / 2
@@ -60,7 +60,7 @@ def test_a_token_past_half_its_lifetime_is_replaced_by_a_fresh_one() -> None:
 
 
 def test_each_caller_and_audience_gets_a_token_of_its_own() -> None:
-    clock, signings = Clock(), []
+    clock, signings = Clock(), list[int]()
     cache = tokens(clock, signings)
     rest = cache.token(PARTNER, PLATFORM.identity_audience)
     graph = cache.token(PARTNER, PLATFORM.identity_graph_audience)
@@ -72,7 +72,7 @@ def test_each_caller_and_audience_gets_a_token_of_its_own() -> None:
 
 
 def test_the_cache_holds_a_bounded_number_of_callers_the_least_recent_going_first() -> None:
-    clock, signings = Clock(), []
+    clock, signings = Clock(), list[int]()
     cache = tokens(clock, signings)
     cache.max_entries = 2
     callers = [Principal(subject=f"key-{n}", role=Role.ilo_global) for n in range(3)]
