@@ -90,7 +90,8 @@ def gateway_graph_token(settings: GatewaySettings) -> str:
     )
 
 
-def require_read_scope(request: Request) -> None:
+async def require_read_scope(request: Request) -> None:
+    # Async: FastAPI runs a plain function dependency on a worker thread, a hop per request.
     principal: Principal = request.state.principal
     if "read" not in principal.scopes:
         raise Forbidden("This credential lacks the 'read' scope that GraphQL needs")

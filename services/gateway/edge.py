@@ -17,10 +17,10 @@ from services.gateway.auth.ratelimit import (
     TokenBucketLimiter,
     retry_after_seconds,
 )
+from services.gateway.auth.tokens import IdentityTokens
 from services.gateway.problems import InternalError, PayloadTooLarge, TooManyRequests
 from services.gateway.settings import GatewaySettings
 from shared.db import DATABASE_RETRY_AFTER, database_unavailable
-from shared.identity import issue_token
 from shared.observability import (
     HTTP_LATENCY,
     HTTP_REQUESTS,
@@ -83,6 +83,11 @@ class EdgeMiddleware:
         self.callers: CallerLimiter = callers or limiter
         self.open_paths = open_paths
         self.request_id_header = settings.request_id_header.lower().encode("latin-1")
+        self.tokens = IdentityTokens(
+            lambda: settings.identity_signing_key,
+            settings.platform,
+            ttl_seconds=settings.forwarded_token_ttl,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -207,18 +212,13 @@ class EdgeMiddleware:
             return self._rate_limited(wait)
         state["principal"] = caller.principal
         platform = self.settings.platform
-        state["identity_token"] = issue_token(
+        state["identity_token"] = self.tokens.token(
             caller.principal,
-            self.settings.identity_signing_key,
-            platform,
             # The gateway's own graph calls the subgraphs' /graphql, which takes only tokens
             # for the graph audience; a REST token could not open it, so no REST route can.
-            audience=(
-                platform.identity_graph_audience
-                if scope.get("path") == GRAPH_PATH
-                else platform.identity_audience
-            ),
-            ttl_seconds=self.settings.forwarded_token_ttl,
+            platform.identity_graph_audience
+            if scope.get("path") == GRAPH_PATH
+            else platform.identity_audience,
         )
         return None, None
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from services.gateway.problems import BadGateway, GatewayTimeout, PayloadTooLarge
@@ -172,7 +172,7 @@ def proxy_router(services: Iterable[str]) -> APIRouter:
     known = frozenset(services)
 
     @router.api_route("/{service}/{path:path}", methods=METHODS, include_in_schema=False)
-    async def forward(request: Request, service: str, path: str) -> StreamingResponse:
+    async def forward(request: Request, service: str, path: str) -> Response:
         if service not in known:
             raise NotFound(
                 f"No service named {service!r}; the services are {', '.join(sorted(known))}"
@@ -200,15 +200,22 @@ def proxy_router(services: Iterable[str]) -> APIRouter:
             # is still the 413.
             await upstream.aclose()
             raise body.too_large
-        response = StreamingResponse(
-            _relay(upstream, service),
-            status_code=upstream.status_code,
-            background=BackgroundTask(upstream.aclose),
-        )
-        response.raw_headers = [
+        headers = [
             (name, rewrite_location(value, base, service) if name.lower() == b"location" else value)
             for name, value in hop_by_hop_free(upstream.headers.raw, also=RESPONSE_OWN)
         ]
+        response: Response
+        if _small(upstream):
+            # Read whole and sent in one message: streaming costs a task per response (and a
+            # send per chunk), most of the gateway's time on a small answer.
+            response = Response(await _read(upstream, service), status_code=upstream.status_code)
+        else:
+            response = StreamingResponse(
+                _relay(upstream, service),
+                status_code=upstream.status_code,
+                background=BackgroundTask(upstream.aclose),
+            )
+        response.raw_headers = headers
         return response
 
     return router
@@ -309,6 +316,33 @@ class _RequestBody:
             # Not the problem itself: the service's side must see a broken upload, not an
             # error of its own to answer.
             raise UploadAborted(str(exc)) from exc
+
+
+# Answers up to this size (declared by Content-Length) are read whole before they are sent;
+# larger ones, and those of unknown length (exports, feeds), are streamed as they come.
+BUFFERED_RESPONSE_BYTES = 256 * 1024
+
+
+def _small(upstream: httpx.Response) -> bool:
+    length = upstream.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES
+
+
+async def _read(upstream: httpx.Response, service: str) -> bytes:
+    """The whole (small) body, raw: a compressed one as it came, matching its Content-Length.
+    A service that breaks off before the end is still the gateway's to answer: 502 or 504."""
+    try:
+        return b"".join([chunk async for chunk in upstream.aiter_raw()])
+    except httpx.TimeoutException as exc:
+        log.warning("%s timed out sending its answer: %s", service, exc)
+        raise GatewayTimeout(
+            f"The {service} service did not answer in time", service=service
+        ) from exc
+    except httpx.HTTPError as exc:
+        log.warning("%s broke off its response: %r", service, exc)
+        raise BadGateway(f"The {service} service is unreachable", service=service) from exc
+    finally:
+        await upstream.aclose()
 
 
 async def _relay(upstream: httpx.Response, service: str) -> AsyncIterator[bytes]:

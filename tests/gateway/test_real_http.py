@@ -85,6 +85,13 @@ HOP_BY_HOP_REPLY = (
     b"Content-Length: " + str(len(BODY)).encode() + b"\r\n"
     b"\r\n" + BODY
 )
+# An answer that promises more body than it sends before hanging up.
+BROKEN_OFF_REPLY = (
+    b"HTTP/1.1 200 OK\r\n"
+    b"Content-Type: application/json\r\n"
+    b"Content-Length: 4096\r\n"
+    b"\r\n" + b'{"items": [{"id": '
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ def live_gateway(
 ) -> Iterator[LiveGateway]:
     silent = RawServer(None)
     hop_by_hop = RawServer(HOP_BY_HOP_REPLY)
+    broken_off = RawServer(BROKEN_OFF_REPLY)
     nothing_listens = free_port()
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("SCORE_")}
@@ -132,6 +140,18 @@ def live_gateway(
                 "enrolment": f"http://127.0.0.1:{nothing_listens}",
                 "indicators": f"http://127.0.0.1:{silent.port}",
                 "reporting": f"http://127.0.0.1:{hop_by_hop.port}",
+                "ledger": f"http://127.0.0.1:{broken_off.port}",
+            }
+        ),
+        # The graph is the three services' (from the committed artefact); ledger is REST only.
+        "SCORE_GATEWAY_SUBGRAPHS": json.dumps(
+            {
+                name: f"http://127.0.0.1:{port}/graphql"
+                for name, port in (
+                    ("enrolment", nothing_listens),
+                    ("indicators", silent.port),
+                    ("reporting", hop_by_hop.port),
+                )
             }
         ),
         "SCORE_GATEWAY_UPSTREAM_READ_TIMEOUT": "1",
@@ -170,6 +190,7 @@ def live_gateway(
             process.kill()
         silent.stop()
         hop_by_hop.stop()
+        broken_off.stop()
 
 
 def get(gateway: LiveGateway, path: str) -> httpx.Response:
@@ -214,6 +235,17 @@ def test_hop_by_hop_headers_of_a_service_answer_stop_at_the_gateway(
         assert name not in response.headers, name
     assert response.headers["x-end-to-end"] == "kept"
     assert response.headers["content-type"] == "application/json"
+
+
+def test_a_service_breaking_off_its_answer_gets_502_not_a_truncated_body(
+    live_gateway: LiveGateway,
+) -> None:
+    response = get(live_gateway, "/ledger/entries")
+    assert response.status_code == 502, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/upstream-unreachable")
+    assert problem["service"] == "ledger"
 
 
 def test_readyz_names_each_service_that_is_down_and_stays_ready(

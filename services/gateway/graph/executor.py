@@ -87,6 +87,30 @@ class SubgraphClient:
         representations: int = 0,
         writes: bool = False,
     ) -> JSONObject:
+        response = await self._post(
+            subgraph, kind, payload, representations=representations, writes=writes
+        )
+        return self._decoded(subgraph, response)
+
+    async def forward(
+        self, subgraph: str, kind: str, payload: JSONObject
+    ) -> "JSONObject | Forwarded":
+        """A query's answer as the subgraph sent it, when it is a plain GraphQL answer (data,
+        no top-level extensions): there is nothing to change in it. Otherwise decoded."""
+        response = await self._post(subgraph, kind, payload)
+        if response.status_code == 200 and _plain_answer(response):
+            return Forwarded(response.content)
+        return self._decoded(subgraph, response)
+
+    async def _post(
+        self,
+        subgraph: str,
+        kind: str,
+        payload: JSONObject,
+        *,
+        representations: int = 0,
+        writes: bool = False,
+    ) -> httpx.Response:
         self.counts[(subgraph, kind)] += 1
         key = self.mutation_key if writes else None
         entry: JSONObject = {"service": subgraph, "kind": kind}
@@ -120,6 +144,10 @@ class SubgraphClient:
             ) from exc
         if key is not None:
             key.observe(subgraph, response)
+        return response
+
+    @staticmethod
+    def _decoded(subgraph: str, response: httpx.Response) -> JSONObject:
         try:
             body = response.json()
         except ValueError:
@@ -140,6 +168,31 @@ class SubgraphClient:
                 f"The {subgraph} service is unavailable",
             )
         return body
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """A subgraph's answer to a query passed through, as it sent it: decoding it and encoding
+    it again cost the gateway more than anything else it does for such a query."""
+
+    body: bytes
+
+
+# What a passed-through answer must look like to be forwarded unread: JSON beginning with
+# its data (so it is a GraphQL answer, and carries data), with no extensions anywhere (the
+# subgraph's own top-level extensions are not the client's; errors carrying extensions take
+# the decoded path, which forwards exactly the same).
+_JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+def _plain_answer(response: httpx.Response) -> bool:
+    media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media not in _JSON_TYPES:
+        return False
+    body = response.content
+    return (
+        body[:32].translate(None, b" \t\r\n").startswith(b'{"data"') and b'"extensions"' not in body
+    )
 
 
 def _never_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
@@ -216,8 +269,11 @@ class _Execution:
         client: SubgraphClient,
         variables: JSONObject,
         operation_name: str | None,
+        *,
+        forward_as_is: bool = False,
     ) -> None:
         self.plan = plan
+        self.forward_as_is = forward_as_is
         self.prepared = prepared
         self.client = client
         self.variables = variables
@@ -243,7 +299,7 @@ class _Execution:
             extra={"request_id": self.client.request_id, "subgraph": failure.subgraph},
         )
 
-    async def run(self, source: str) -> JSONObject:
+    async def run(self, source: str) -> JSONObject | Forwarded:
         if self.plan.passthrough is not None:
             return await self._passthrough(source, self.plan.passthrough)
         for phase in self.plan.phases:
@@ -256,19 +312,21 @@ class _Execution:
                 )
         return self._shape()
 
-    async def _passthrough(self, source: str, subgraph: str) -> JSONObject:
+    async def _passthrough(self, source: str, subgraph: str) -> JSONObject | Forwarded:
         payload: JSONObject = {"query": source}
         if self.variables:
             payload["variables"] = self.variables
         if self.operation_name is not None:
             payload["operationName"] = self.operation_name
+        mutation = self.plan.operation is OperationType.MUTATION
         try:
-            body = await self.client.send(
-                subgraph,
-                "passthrough",
-                payload,
-                writes=self.plan.operation is OperationType.MUTATION,
-            )
+            if self.forward_as_is and not mutation:
+                answer = await self.client.forward(subgraph, "passthrough", payload)
+                if isinstance(answer, Forwarded):
+                    return answer
+                body = answer
+            else:
+                body = await self.client.send(subgraph, "passthrough", payload, writes=mutation)
         except SubgraphFailure as failure:
             self._log(failure)
             for fetch in self.plan.fetches():
@@ -488,10 +546,13 @@ async def run_operation(
     trace: bool,
     allow_mutation: bool = True,
     scopes: frozenset[str] | None = None,
-) -> JSONObject:
+    forward_as_is: bool = False,
+) -> JSONObject | Forwarded:
     """The GraphQL response for one request; request errors come back without ``data``.
 
-    ``scopes`` (the caller's; None: not checked) must hold ``write`` for a mutation."""
+    ``scopes`` (the caller's; None: not checked) must hold ``write`` for a mutation.
+    ``forward_as_is``: a query one subgraph answers whole may come back as its answer's
+    bytes (``Forwarded``); never when ``trace`` asks for the gateway's extensions."""
     raw_variables = variables or {}
     try:
         prepared = cache.prepare(document, operation_name, allow_mutation=allow_mutation)
@@ -510,8 +571,15 @@ async def run_operation(
         return {"errors": exc.errors}
     except RequestError as exc:
         return {"errors": [exc.as_dict()]}
-    execution = _Execution(plan, prepared, client, raw_variables, operation_name)
+    execution = _Execution(
+        plan,
+        prepared,
+        client,
+        raw_variables,
+        operation_name,
+        forward_as_is=forward_as_is and not trace,
+    )
     result = await execution.run(document)
-    if trace:
+    if trace and isinstance(result, dict):
         result["extensions"] = {"gateway": {"fetches": client.trace}}
     return result

@@ -13,6 +13,7 @@ from services.gateway.graph.errors import (
     MutationOverGet,
     RequestError,
 )
+from services.gateway.graph.executor import Forwarded
 from services.gateway.graph.runtime import GraphRuntime
 from services.gateway.graph.writes import MutationKey, WriteRefused
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -224,6 +225,7 @@ def graphql_router() -> APIRouter:
                 allow_mutation=not get,
                 scopes=principal.scopes,
                 mutation_key=mutation_key,
+                forward_as_is=True,
             )
         except MutationOverGet as exc:
             return _error_response(exc.error, media_type, headers={"Allow": "POST"})
@@ -245,6 +247,11 @@ def graphql_router() -> APIRouter:
                 extensions={"requestId": request_id},
             )
             return _error_response(error, media_type)
+        if isinstance(result, Forwarded):
+            # A subgraph's own answer to the whole query, which carries data: sent unread.
+            return Response(
+                content=result.body, status_code=200, media_type=f"{media_type}; charset=utf-8"
+            )
         # No data: the document could not be executed (syntax, validation, variables, a
         # limit). Legacy application/json clients expect those errors with a 200.
         status = 200 if "data" in result or media_type == JSON else 400

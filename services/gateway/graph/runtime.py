@@ -15,13 +15,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx
 
 from services.gateway.graph.composer import Supergraph, compose
 from services.gateway.graph.errors import CompositionError, GraphNotReady, SubgraphUnreachable
-from services.gateway.graph.executor import SubgraphClient, run_operation, subgraph_headers
+from services.gateway.graph.executor import (
+    Forwarded,
+    SubgraphClient,
+    run_operation,
+    subgraph_headers,
+)
 from services.gateway.graph.limits import GraphLimits
 from services.gateway.graph.operation import OperationCache
 from services.gateway.graph.writes import MutationKey
@@ -259,6 +264,7 @@ class GraphRuntime:
         body["subgraphs"] = {name: state.as_dict() for name, state in self.states.items()}
         return body
 
+    @overload
     async def execute(
         self,
         *,
@@ -272,14 +278,49 @@ class GraphRuntime:
         allow_mutation: bool = True,
         scopes: frozenset[str] | None = None,
         mutation_key: MutationKey | None = None,
-    ) -> dict[str, Any]:
+        forward_as_is: Literal[False] = False,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    async def execute(
+        self,
+        *,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        identity_token: str,
+        request_id: str,
+        allow_introspection: bool,
+        trace: bool = False,
+        allow_mutation: bool = True,
+        scopes: frozenset[str] | None = None,
+        mutation_key: MutationKey | None = None,
+        forward_as_is: bool,
+    ) -> dict[str, Any] | Forwarded: ...
+
+    async def execute(
+        self,
+        *,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        identity_token: str,
+        request_id: str,
+        allow_introspection: bool,
+        trace: bool = False,
+        allow_mutation: bool = True,
+        scopes: frozenset[str] | None = None,
+        mutation_key: MutationKey | None = None,
+        forward_as_is: bool = False,
+    ) -> dict[str, Any] | Forwarded:
         """The GraphQL response (``data``/``errors``/``extensions``) for one client request.
 
         Request errors (syntax, validation, limits, variables) come back with no ``data``
         key; ``trace`` adds ``extensions.gateway.fetches``, the subgraph requests made;
         ``allow_mutation=False`` (GET) makes a mutation raise ``MutationOverGet``; a mutation
         without ``write`` in ``scopes``, or refused its ``mutation_key``, raises
-        ``WriteRefused`` (graph/writes.py).
+        ``WriteRefused`` (graph/writes.py). ``forward_as_is``: a query one subgraph answers
+        whole may come back as that answer's bytes (``Forwarded``), unread.
         """
         active = self._active
         if active is None:
@@ -303,6 +344,7 @@ class GraphRuntime:
             trace=trace,
             allow_mutation=allow_mutation,
             scopes=scopes,
+            forward_as_is=forward_as_is,
         )
 
     def describe(self) -> Mapping[str, Any]:
