@@ -170,7 +170,7 @@ def _seeded_platform(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Pl
 
 @contextmanager
 def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGINT) on exit."""
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit."""
     log = data_dir / "up.log"
     platform = _seeded_platform(data_dir, log, extra_env)
     with log.open("w") as output:
@@ -185,7 +185,9 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
             yield platform
         finally:
             platform.process_id = None
-            process.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a shell running this in the background starts its children
+            # with SIGINT ignored, and `score up` stops the same way on either.
+            process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
