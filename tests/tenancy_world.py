@@ -23,6 +23,7 @@ from shared.identity import Principal
 from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED, pakistan_criteria
 from tests.enrolment.support import ILO, Api, garment_factory, unique
+from tests.enrolment.training_support import record_evidence
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
 from tests.indicators.values_support import make_indicator
 from tests.reporting.fixtures import sync_reporting
@@ -197,6 +198,7 @@ async def build_world(
     async def trainer(staff: Principal, country: str) -> str:
         body = {"name": unique("Trainer"), "sex": "female", "country": country}
         made = await api.created("/trainers", body, as_=staff)
+        await record_evidence(api, made["id"], as_=staff)
         await _ok(
             await api.put(
                 f"/trainers/{made['id']}/certifications/workplace_cooperation",
