@@ -79,12 +79,12 @@ class EvidenceService:
         require_trainer_manager(principal, "record a trainer's quiz results")
         sessions = rules.path_sessions(module)
         errors = []
-        if session_number > sessions:
+        if not 1 <= session_number <= sessions:
             errors.append(
                 field_error(
                     "path.session_number",
                     "session_on_path",
-                    f"'{module.code}' has {sessions} sessions on its certification path",
+                    f"must be 1..{sessions}, the sessions on the certification path of '{module.code}'",
                     session_number,
                 )
             )
