@@ -320,12 +320,14 @@ async def test_graphql_reads_the_evidence_and_records_a_quiz_as_rest_does(
     assert (await submit(api, trainer, as_=world.efp_staff)).status_code == 201
     recorded = await graph_data(
         api,
-        """mutation($id: ID!) { recordTrainerQuiz(trainerId: $id, moduleCode: "workplace_cooperation",
+        """mutation($id: ID!, $module: String!) {
+             recordTrainerQuiz(trainerId: $id, moduleCode: $module,
              sessionNumber: 1, input: {score: 90, passMark: 70, takenOn: "2018-03-09"}) {
              __typename ... on TrainerQuizResult { sessionNumber passed }
              ... on ValidationFailed { errors { field rule } } } }""",
         as_=world.efp_staff,
         id=trainer["id"],
+        module=MODULE,
     )
     assert recorded["recordTrainerQuiz"] == {
         "__typename": "TrainerQuizResult",
@@ -334,11 +336,13 @@ async def test_graphql_reads_the_evidence_and_records_a_quiz_as_rest_does(
     }
     beyond = await graph_data(
         api,
-        """mutation($id: ID!) { recordTrainerQuiz(trainerId: $id, moduleCode: "workplace_cooperation",
+        """mutation($id: ID!, $module: String!) {
+             recordTrainerQuiz(trainerId: $id, moduleCode: $module,
              sessionNumber: 9, input: {score: 90, passMark: 70, takenOn: "2018-03-09"}) {
              __typename ... on ValidationFailed { errors { field rule } } } }""",
         as_=world.efp_staff,
         id=trainer["id"],
+        module=MODULE,
     )
     assert beyond["recordTrainerQuiz"]["errors"] == [
         {"field": "sessionNumber", "rule": "session_on_path"}

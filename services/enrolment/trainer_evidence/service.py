@@ -84,7 +84,7 @@ class EvidenceService:
                 field_error(
                     "path.session_number",
                     "session_on_path",
-                    f"must be 1..{sessions}, the sessions on the certification path of '{module.code}'",
+                    f"must be 1..{sessions}, the sessions on the path of '{module.code}'",
                     session_number,
                 )
             )
