@@ -42,10 +42,10 @@ class Evidence:
 
     def missing(self) -> list[dict[str, Any]]:
         """One error per missing piece, naming the session or the assignment."""
-        by_session = {quiz.session_number: quiz for quiz in self.quizzes}
+        quiz_of = {quiz.session_number: quiz for quiz in self.quizzes}
         errors = []
         for number in self.sessions_without_passed_quiz:
-            quiz = by_session.get(number)
+            quiz = quiz_of.get(number)
             detail = (
                 f"session {number} has no quiz result"
                 if quiz is None
