@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from fastapi import UploadFile
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.models import TrainingModule
@@ -100,15 +101,27 @@ class EvidenceService:
         if errors:
             fields = ", ".join(e["field"] for e in errors)
             raise InvalidInput(f"The quiz result is not valid: {fields}", errors=errors)
-        existing = await evidence_repository.quiz(session, trainer.id, module.id, session_number)
-        before = quiz_public(existing) if existing is not None else None
-        quiz = existing or TrainerQuizResult(
-            trainer_id=trainer.id,
-            module_id=module.id,
-            session_number=session_number,
-            recorded_by=principal.subject,
-            **data.model_dump(),
-        )
+        quiz = await evidence_repository.quiz(session, trainer.id, module.id, session_number)
+        before = quiz_public(quiz) if quiz is not None else None
+        if quiz is None:
+            quiz = TrainerQuizResult(
+                trainer_id=trainer.id,
+                module_id=module.id,
+                session_number=session_number,
+                recorded_by=principal.subject,
+                **data.model_dump(),
+            )
+            try:
+                # A concurrent PUT may record the session first; then this one replaces it.
+                async with session.begin_nested():
+                    session.add(quiz)
+            except IntegrityError:
+                found = await evidence_repository.quiz(
+                    session, trainer.id, module.id, session_number
+                )
+                if found is None:
+                    raise
+                quiz, before = found, quiz_public(found)
         for field, value in data.model_dump().items():
             setattr(quiz, field, value)
         quiz.recorded_by = principal.subject
