@@ -465,6 +465,7 @@ def sweep_files(
 ) -> None:
     """Delete stored files no row names: what a crash between a file and its commit left."""
     from services.enrolment.materials.service import sweep_orphan_materials
+    from services.enrolment.trainer_evidence.service import sweep_orphan_assignments
     from services.indicators.business_cases.service import sweep_orphan_photos
     from shared.db import Database
     from shared.storage import make_store, storage_settings
@@ -475,19 +476,20 @@ def sweep_files(
 
     async def run() -> dict[str, int]:
         deleted = {}
-        for service, swept in (
-            ("enrolment", sweep_orphan_materials),
-            ("indicators", sweep_orphan_photos),
+        for service, what, swept in (
+            ("enrolment", "training materials", sweep_orphan_materials),
+            ("enrolment", "trainer assignments", sweep_orphan_assignments),
+            ("indicators", "business case photos", sweep_orphan_photos),
         ):
             database = Database(urls[service], pool_size=1)
             try:
-                deleted[service] = await swept(database, store, older_than=older_than)
+                deleted[f"{service} ({what})"] = await swept(database, store, older_than=older_than)
             finally:
                 await database.dispose()
         return deleted
 
-    for service, count in asyncio.run(run()).items():
-        console.print(f"{service}: {count} orphaned file(s) deleted")
+    for label, count in asyncio.run(run()).items():
+        console.print(f"{label}: {count} orphaned file(s) deleted")
 
 
 app.add_typer(files_app, name="files")

@@ -204,6 +204,39 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class TrainerQuizRecorded(EventPayload):
+    """A quiz result on a trainer's certification path (a retake replaces the session's)."""
+
+    event_type: ClassVar[str] = "trainer.quiz_recorded"
+    aggregate_type: ClassVar[str] = "trainer"
+
+    trainer_id: UUID
+    organisation_id: UUID | None
+    module_code: str
+    session_number: int
+    score: int
+    pass_mark: int
+    passed: bool
+    taken_on: date
+
+    def aggregate_id(self) -> UUID:
+        return self.trainer_id
+
+
+class TrainerAssignmentSubmitted(EventPayload):
+    event_type: ClassVar[str] = "trainer.assignment_submitted"
+    aggregate_type: ClassVar[str] = "trainer"
+
+    trainer_id: UUID
+    organisation_id: UUID | None
+    module_code: str
+    assignment_id: UUID
+    sha256: str
+
+    def aggregate_id(self) -> UUID:
+        return self.trainer_id
+
+
 class TrainingMaterialPublished(EventPayload):
     """A new version of a training material (programme information, not tenant data)."""
 
@@ -335,6 +368,8 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
         ModuleProgressChanged,
         TrainerCertified,
         TrainingMaterialPublished,
+        TrainerQuizRecorded,
+        TrainerAssignmentSubmitted,
     )
 }
 

@@ -23,6 +23,7 @@ from shared.identity import Principal
 from tests.enrolment.assessments_support import assessment_body
 from tests.enrolment.calls_support import DECLARED, pakistan_criteria
 from tests.enrolment.support import ILO, Api, garment_factory, unique
+from tests.enrolment.training_support import record_evidence
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
 from tests.indicators.values_support import make_indicator
 from tests.reporting.fixtures import sync_reporting
@@ -194,9 +195,14 @@ async def build_world(
             consents[(enterprise, buyer)] = str(given["id"])
 
     # Trainers, cohorts and delivery.
+    assignments: dict[str, str] = {}
+
     async def trainer(staff: Principal, country: str) -> str:
         body = {"name": unique("Trainer"), "sex": "female", "country": country}
         made = await api.created("/trainers", body, as_=staff)
+        assignment = await record_evidence(api, made["id"], as_=staff)
+        assert assignment is not None
+        assignments[str(made["id"])] = assignment
         await _ok(
             await api.put(
                 f"/trainers/{made['id']}/certifications/workplace_cooperation",
@@ -501,13 +507,13 @@ async def build_world(
         Obj(
             "trainer of EFP",
             "trainer",
-            {"trainer_id": t_pk},
+            {"trainer_id": t_pk, "assignment_id": assignments[t_pk]},
             frozenset({"ilo", "pm_pk", "efp", "trainer_pk", "user_pk"}),
         ),
         Obj(
             "trainer of MDPI",
             "trainer",
-            {"trainer_id": t_gh},
+            {"trainer_id": t_gh, "assignment_id": assignments[t_gh]},
             frozenset({"ilo", "pm_gh", "mdpi", "trainer_gh", "user_gh"}),
         ),
         Obj("cohort of EFP", "cohort", {"cohort_id": c_pk}, side(pk)),

@@ -273,6 +273,20 @@ ENROLMENT: dict[tuple[str, str], Entry] = {
         url="/trainers/{trainer_id}/certifications/occupational_safety_and_health",
         body={"level": "candidate"},
     ),
+    ("GET", "/trainers/{trainer_id}/certifications/{module_code}/evidence"): Case(
+        "trainer", url="/trainers/{trainer_id}/certifications/workplace_cooperation/evidence"
+    ),
+    ("PUT", "/trainers/{trainer_id}/certifications/{module_code}/quizzes/{session_number}"): Case(
+        "trainer",
+        url="/trainers/{trainer_id}/certifications/workplace_cooperation/quizzes/1",
+        body={"score": 90, "pass_mark": 70, "taken_on": "2018-03-09"},
+    ),
+    ("POST", "/trainers/{trainer_id}/certifications/{module_code}/assignments"): Case(
+        "trainer",
+        url="/trainers/{trainer_id}/certifications/workplace_cooperation/assignments",
+        files={"file": ("assignment.pdf", "not read before tenancy is checked")},
+    ),
+    ("GET", "/trainers/{trainer_id}/assignments/{assignment_id}/file"): Case("trainer"),
     ("POST", "/cohorts"): Case(
         "project",
         body={
@@ -586,6 +600,9 @@ GRAPH: dict[str, dict[str, GraphCase | Public]] = {
         "Query.programmeEvent": GraphCase("programme_event", '(id: "{event_id}")'),
         "Query.programmeEventAttendance": GraphCase("programme_event", '(eventId: "{event_id}")'),
         "Query.trainingMaterials": Public("the training materials library"),
+        "Query.trainerCertificationEvidence": GraphCase(
+            "trainer", '(trainerId: "{trainer_id}", moduleCode: "workplace_cooperation")'
+        ),
         "Enterprise": GraphCase("enterprise"),
     },
     "indicators": {
@@ -754,6 +771,13 @@ MUTATIONS: dict[str, dict[str, MutationCase]] = {
             '(sessionId: "{session_id}", input: [])',
             ("PUT", "/sessions/{session_id}/attendance"),
             denied=USERS,
+        ),
+        "Mutation.recordTrainerQuiz": MutationCase(
+            "trainer",
+            '(trainerId: "{trainer_id}", moduleCode: "workplace_cooperation", sessionNumber: 1, '
+            'input: {score: 90, passMark: 70, takenOn: "2018-03-09"})',
+            ("PUT", "/trainers/{trainer_id}/certifications/{module_code}/quizzes/{session_number}"),
+            denied=MANAGERS | USERS | TRAINERS,
         ),
         "Mutation.createProgrammeEvent": MutationCase(
             "project",

@@ -18,6 +18,7 @@ from services.enrolment.orders.router import router as orders_router
 from services.enrolment.organisations.router import router as organisations_router
 from services.enrolment.programme_events.router import router as programme_events_router
 from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.trainer_evidence.router import router as trainer_evidence_router
 from services.enrolment.trainers.router import router as trainers_router
 from shared.db import Database
 from shared.service_app import create_service_app
@@ -47,6 +48,7 @@ def create_app(
             catalogue_router,
             materials_router,
             trainers_router,
+            trainer_evidence_router,
             cohorts_router,
             delivery_router,
             programme_events_router,

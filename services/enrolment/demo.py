@@ -58,6 +58,7 @@ from services.enrolment.programme_events.schemas import (
 )
 from services.enrolment.programme_events.service import programme_event_service
 from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.trainer_evidence.demo import load_evidence
 from services.enrolment.trainers.schemas import CertificationPut, TrainerCreate
 from services.enrolment.trainers.service import trainer_service
 from shared.db import Database
@@ -71,7 +72,7 @@ from shared.enums import (
     Sex,
 )
 from shared.identity import Principal
-from shared.storage import StorageSettings, make_store
+from shared.storage import FileStore, StorageSettings, make_store
 
 LOADER = Principal(subject="demo-loader", role=Role.ilo_global)
 
@@ -324,7 +325,9 @@ async def load_demo(url: str, *, storage: StorageSettings | None = None) -> dict
                 "enterprises": len(enterprises),
             }
             counts |= await _calls_and_journeys(session, projects, enterprises, orgs, staff)
-            counts |= await _training(session, projects, enterprises, staff)
+            counts |= await _training(
+                session, projects, enterprises, staff, store=make_store(storage), storage=storage
+            )
             counts |= await _programme_events(session, projects, enterprises, staff)
             counts["training material versions"] = await load_materials(
                 session, ilo=LOADER, store=make_store(storage), storage=storage
@@ -525,14 +528,32 @@ async def _training(
     projects: dict[str, UUID],
     enterprises: dict[str, UUID],
     staff: dict[str, Principal],
+    *,
+    store: FileStore,
+    storage: StorageSettings,
 ) -> dict[str, int]:
-    """Trainers and their certification, and the Karachi Module 1 batch delivered in full."""
+    """Trainers, their certification evidence and certification, and the Karachi Module 1
+    batch delivered in full."""
     trainers: dict[str, UUID] = {}
+    evidence = 0
     for partner, name, sex, country, level in TRAINERS:
         trainer = await trainer_service.create(
             session, TrainerCreate(name=name, sex=sex, country=country), principal=staff[partner]
         )
         trainers[name] = trainer.id
+        # Certification needs a passed quiz per session and the assignment; the candidate
+        # has passed the first session's quiz so far.
+        evidence += await load_evidence(
+            session,
+            trainer.id,
+            MODULE_1,
+            trainer_name=name,
+            tot_on=date(2017, 3, 10),
+            sessions_passed=1 if level is CertificationLevel.candidate else None,
+            store=store,
+            storage=storage,
+            principal=staff[partner],
+        )
         steps = {
             CertificationLevel.candidate: [CertificationLevel.candidate],
             CertificationLevel.certified: [CertificationLevel.certified],
@@ -645,7 +666,12 @@ async def _training(
             ProgressUpdate.model_validate({"status": status, "completed_on": completed_on}),
             principal=efp,
         )
-    return {"trainers": len(trainers), "cohorts": 1, "participants": len(participants)}
+    return {
+        "trainers": len(trainers),
+        "trainer quizzes and assignments": evidence,
+        "cohorts": 1,
+        "participants": len(participants),
+    }
 
 
 # The programme events of seeds 000 and 001: the second SCORE Alumni Network meeting (held

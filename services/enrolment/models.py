@@ -24,6 +24,7 @@ from services.enrolment.programme_events.models import (
     EventInvitation,
     ProgrammeEvent,
 )
+from services.enrolment.trainer_evidence.models import TrainerAssignment, TrainerQuizResult
 from services.enrolment.trainers.models import Trainer, TrainerCertification
 
 __all__ = [
@@ -54,7 +55,9 @@ __all__ = [
     "ProjectOrganisation",
     "StageTransition",
     "Trainer",
+    "TrainerAssignment",
     "TrainerCertification",
+    "TrainerQuizResult",
     "TrainingMaterial",
     "TrainingMaterialVersion",
     "TrainingModule",

@@ -141,3 +141,22 @@ async def test_demo_library_keeps_both_versions_of_the_english_guide(demo_api: A
     assert first.status_code == 200
     assert first.headers["content-type"] == "application/pdf"
     assert first.content.startswith(b"%PDF")
+
+
+async def test_demo_karachi_batch_trainers_have_their_certification_evidence(
+    demo_api: Api,
+) -> None:
+    [cohort] = await items(demo_api, "/cohorts")
+    for trainer_id in cohort["trainer_ids"]:
+        url = f"/trainers/{trainer_id}/certifications/workplace_cooperation/evidence"
+        evidence = (await demo_api.get(url)).json()
+        assert evidence["complete"] is True
+        assert [q["passed"] for q in evidence["quizzes"]] == [True] * evidence["sessions"]
+        [assignment] = evidence["assignments"]
+        got = await demo_api.get(f"/trainers/{trainer_id}/assignments/{assignment['id']}/file")
+        assert got.status_code == 200
+        assert got.content.startswith(b"%PDF")
+    [candidate] = [t for t in await items(demo_api, "/trainers") if t["name"] == "Sana Baig"]
+    url = f"/trainers/{candidate['id']}/certifications/workplace_cooperation/evidence"
+    evidence = (await demo_api.get(url)).json()
+    assert (evidence["complete"], evidence["assignment_missing"]) == (False, True)

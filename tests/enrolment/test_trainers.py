@@ -5,7 +5,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.standard import ensure_standard_modules
 from tests.enrolment.support import ILO, Api, World
-from tests.enrolment.training_support import as_trainer, audit_actions, events_of, new_trainer
+from tests.enrolment.training_support import (
+    as_trainer,
+    audit_actions,
+    events_of,
+    new_trainer,
+    record_evidence,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +100,7 @@ async def test_certification_emits_trainer_certified_with_sex_and_country(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     trainer = await new_trainer(api, as_=world.efp_staff)
+    await record_evidence(api, trainer["id"], as_=world.efp_staff)
     url = f"/trainers/{trainer['id']}/certifications/workplace_cooperation"
     response = await api.put(url, json=CERTIFIED, as_=world.efp_staff)
     assert response.status_code == 200, response.text
@@ -112,6 +119,9 @@ async def test_certification_emits_trainer_certified_with_sex_and_country(
     assert len(await events_of(enrolment_session, trainer["id"], "trainer.certified")) == 1
     assert await audit_actions(enrolment_session, trainer["id"]) == [
         "trainer.registered",
+        "trainer.quiz_recorded",
+        "trainer.quiz_recorded",
+        "trainer.assignment_submitted",
         "trainer.certification_changed",
         "trainer.certification_changed",
     ]
@@ -121,6 +131,7 @@ async def test_expert_requires_certification_in_that_module_first(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
     trainer = await new_trainer(api, as_=world.efp_staff)
+    await record_evidence(api, trainer["id"], as_=world.efp_staff)
     base = f"/trainers/{trainer['id']}/certifications"
     await api.put(f"{base}/workplace_cooperation", json=CERTIFIED, as_=world.efp_staff)
     too_early = await api.put(

@@ -51,11 +51,48 @@ async def new_trainer(api: Api, *, as_: Principal, **overrides: Any) -> dict[str
     return trainer
 
 
+# A one-page PDF: what an assignment upload needs to pass the sniffer.
+ASSIGNMENT_PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+async def record_evidence(
+    api: Api,
+    trainer_id: str,
+    *,
+    as_: Principal,
+    module: str = "workplace_cooperation",
+    assignment: bool = True,
+) -> str | None:
+    """A passed quiz for every session of the module's certification path and (unless
+    ``assignment`` is false) an assignment, whose id it returns: what certification asks
+    for."""
+    path = f"/trainers/{trainer_id}/certifications/{module}"
+    evidence = await api.get(f"{path}/evidence", as_=as_)
+    assert evidence.status_code == 200, evidence.text
+    for number in range(1, evidence.json()["sessions"] + 1):
+        quiz = await api.put(
+            f"{path}/quizzes/{number}",
+            json={"score": 85, "pass_mark": 70, "taken_on": "2018-03-09"},
+            as_=as_,
+        )
+        assert quiz.status_code == 200, quiz.text
+    if assignment:
+        submitted = await api.post(
+            f"{path}/assignments",
+            files={"file": ("assignment.pdf", ASSIGNMENT_PDF, "application/pdf")},
+            as_=as_,
+        )
+        assert submitted.status_code == 201, submitted.text
+        return str(submitted.json()["id"])
+    return None
+
+
 async def certified_trainer(
     api: Api, *, as_: Principal, module: str = "workplace_cooperation", **overrides: Any
 ) -> dict[str, Any]:
     """A trainer certified in ``module``, so it may lead the module's cohorts."""
     trainer = await new_trainer(api, as_=as_, **overrides)
+    await record_evidence(api, trainer["id"], as_=as_, module=module)
     response = await api.put(
         f"/trainers/{trainer['id']}/certifications/{module}",
         json={

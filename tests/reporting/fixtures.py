@@ -33,6 +33,7 @@ from tests.conftest import (
     rolled_back_session,
 )
 from tests.enrolment.support import FEED_KEY_PEMS, Api, World, platform_settings
+from tests.enrolment.training_support import record_evidence
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 
@@ -213,6 +214,7 @@ async def tell_story(
             "/trainers", json={"name": "Ayesha Khan", "sex": "female", "country": "PK"}, as_=staff
         )
     )
+    await record_evidence(api, trainer["id"], as_=staff)
     await _ok(
         await api.put(
             f"/trainers/{trainer['id']}/certifications/workplace_cooperation",

@@ -33,6 +33,7 @@ from services.enrolment.programme_events.mutations import (
 )
 from services.enrolment.programme_events.schemas import EventKind
 from services.enrolment.programme_events.service import programme_event_service
+from services.enrolment.trainer_evidence.graphql import EvidenceMutations, EvidenceQueries
 from shared import enums
 from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
@@ -204,7 +205,7 @@ async def _programme_event_attendance(
 # Root fields are nullable: a query may also ask other services, and one of them being
 # down must cost only its own fields, not the whole answer.
 @strawberry.type
-class Query(MaterialQueries):
+class Query(MaterialQueries, EvidenceQueries):
     enterprise: Enterprise | None = strawberry.field(
         resolver=_enterprise,
         description="One enterprise; null when it does not exist or is not yours",
@@ -256,6 +257,7 @@ class Mutation(
     LifecycleMutations,
     TrainingMutations,
     ProgrammeEventMutations,
+    EvidenceMutations,
 ):
     pass
 

@@ -38,4 +38,7 @@ class TrainerCertification(Table, table=True):
     tot_completed_on: date | None = None
     toe_completed_on: date | None = None
     certified_on: date | None = None
+    # Certified without the full evidence (quizzes, assignment): the ILO's reason and who.
+    override_reason: str | None = Field(default=None, sa_type=String(1000))
+    overridden_by: str | None = Field(default=None, sa_type=String(200))
     updated_at: datetime = created_at_field()

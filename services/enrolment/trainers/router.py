@@ -65,8 +65,10 @@ async def list_certifications(
     "/trainers/{trainer_id}/certifications/{module_code}",
     summary="Record a trainer's standing in a module",
     description=(
-        "candidate needs nothing; certified needs the ToT and ToE dates; expert needs the "
-        "trainer to be certified in the module first. Omitted fields keep their value."
+        "candidate needs nothing; certified needs the ToT and ToE dates and the evidence (a "
+        "passed quiz per session of the path, an assignment: 409 naming what is missing, "
+        "unless the ILO gives override_reason); expert needs the trainer to be certified in "
+        "the module first. Omitted fields keep their value."
     ),
 )
 async def certify_trainer(

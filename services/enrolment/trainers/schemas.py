@@ -46,6 +46,15 @@ class CertificationPut(BaseModel):
     certified_on: date | None = Field(
         default=None, description="Defaults to the later of the ToT and ToE dates"
     )
+    override_reason: str | None = Field(
+        default=None,
+        min_length=10,
+        max_length=1000,
+        description=(
+            "Certifies a trainer whose evidence (a passed quiz per session, an assignment) is "
+            "incomplete: the ILO only; kept on the certification and audited"
+        ),
+    )
 
 
 class CertificationPublic(BaseModel):
@@ -55,6 +64,8 @@ class CertificationPublic(BaseModel):
     tot_completed_on: date | None
     toe_completed_on: date | None
     certified_on: date | None
+    override_reason: str | None = Field(description="Why it was certified without full evidence")
+    overridden_by: str | None
     updated_at: datetime
 
 

@@ -11,6 +11,7 @@ from services.enrolment.catalogue.models import TrainingModule
 from services.enrolment.catalogue.service import module_service
 from services.enrolment.db import changes
 from services.enrolment.organisations.repository import organisation_repository
+from services.enrolment.trainer_evidence import rules as evidence_rules
 from services.enrolment.trainers.models import Trainer, TrainerCertification
 from services.enrolment.trainers.repository import trainer_repository
 from services.enrolment.trainers.schemas import (
@@ -40,6 +41,8 @@ def certification_public(
         tot_completed_on=certification.tot_completed_on,
         toe_completed_on=certification.toe_completed_on,
         certified_on=certification.certified_on,
+        override_reason=certification.override_reason,
+        overridden_by=certification.overridden_by,
         updated_at=certification.updated_at,
     )
 
@@ -59,7 +62,7 @@ def _trainer_public(
     )
 
 
-def _require_trainer_manager(principal: Principal, action: str) -> None:
+def require_trainer_manager(principal: Principal, action: str) -> None:
     # Partner staff manage their own pool (tenancy narrows which trainers); the ILO all.
     if principal.role not in (Role.ilo_global, Role.partner_staff):
         raise Forbidden(f"A {principal.role.value} cannot {action}")
@@ -103,7 +106,7 @@ class TrainerService:
     async def create(
         self, session: AsyncSession, data: TrainerCreate, *, principal: Principal
     ) -> TrainerPublic:
-        _require_trainer_manager(principal, "register trainers")
+        require_trainer_manager(principal, "register trainers")
         organisation_id = data.organisation_id
         if principal.role is Role.partner_staff:
             if organisation_id not in (None, principal.organisation_id):
@@ -145,7 +148,7 @@ class TrainerService:
         principal: Principal,
     ) -> TrainerPublic:
         trainer = await self.get_or_404(session, trainer_id, principal=principal)
-        _require_trainer_manager(principal, "change a trainer's record")
+        require_trainer_manager(principal, "change a trainer's record")
         before = await self._publish_one(session, trainer)
         changed = data.model_dump(exclude_unset=True)
         for field in ("name", "sex", "country"):
@@ -199,7 +202,7 @@ class TrainerService:
     ) -> CertificationPublic:
         """Record a trainer's standing in a module; omitted fields keep their recorded value."""
         trainer = await self.get_or_404(session, trainer_id, principal=principal)
-        _require_trainer_manager(principal, "change trainer certifications")
+        require_trainer_manager(principal, "change trainer certifications")
         module = await module_service.get_or_404(session, module_code)
         existing = await trainer_repository.certification(session, trainer.id, module.id)
         previous = CertificationLevel(existing.level) if existing is not None else None
@@ -209,9 +212,17 @@ class TrainerService:
                 f"an expert (currently {previous.value if previous else 'not a candidate'})",
                 current_level=previous.value if previous else None,
             )
-        given = data.model_dump(exclude_unset=True)
+        given = data.model_dump(exclude_unset=True, exclude={"override_reason"})
         dates = _merged_dates(existing, given)
         dates = _check_dates(data.level, dates, given)
+        becomes_certified = (
+            data.level is CertificationLevel.certified and previous not in _CERTIFIED_LEVELS
+        )
+        override = None
+        if becomes_certified:
+            override = await _evidence_override(
+                session, trainer, module, override_reason=data.override_reason, principal=principal
+            )
         before = certification_public(existing, module) if existing is not None else None
         certification = existing or TrainerCertification(
             trainer_id=trainer.id, module_id=module.id, level=data.level
@@ -220,6 +231,12 @@ class TrainerService:
         certification.tot_completed_on = dates["tot_completed_on"]
         certification.toe_completed_on = dates["toe_completed_on"]
         certification.certified_on = dates["certified_on"]
+        if data.level is CertificationLevel.candidate:
+            # A certification withdrawn takes its override with it; a new one is judged anew.
+            certification.override_reason = certification.overridden_by = None
+        elif becomes_certified:
+            certification.override_reason = override
+            certification.overridden_by = principal.actor if override else None
         certification.updated_at = utcnow()
         session.add(certification)
         await session.flush()
@@ -268,6 +285,34 @@ class TrainerService:
                     )
                 ],
             )
+
+
+async def _evidence_override(
+    session: AsyncSession,
+    trainer: Trainer,
+    module: TrainingModule,
+    *,
+    override_reason: str | None,
+    principal: Principal,
+) -> str | None:
+    """None when the evidence is complete; the ILO's reason when it is not; else 409 naming
+    each missing piece (403 when someone else gives a reason)."""
+    found = await evidence_rules.evidence(session, trainer.id, module)
+    if found.complete:
+        return None
+    errors = found.missing()
+    if override_reason is None:
+        raise Conflict(
+            f"Trainer {trainer.id} lacks the certification evidence for '{module.code}': "
+            + "; ".join(e["message"] for e in errors)
+            + ". The ILO may certify anyway with override_reason",
+            errors=errors,
+            sessions_without_passed_quiz=found.sessions_without_passed_quiz,
+            assignment_missing=found.assignment_missing,
+        )
+    if principal.role is not Role.ilo_global:
+        raise Forbidden("Only the ILO may certify a trainer without the full evidence")
+    return override_reason
 
 
 def _merged_dates(
