@@ -2,11 +2,22 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.indicators.values.schemas import ValueIn
+from services.indicators.values.validation import (
+    CheckedRow,
+    IndicatorInfo,
+    RoundInfo,
+    RowContext,
+    check_row,
+    slot_key,
+)
+from shared.enums import Sex
 from tests.enrolment.support import Api
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import (
@@ -368,3 +379,52 @@ async def test_every_sex_category_given_adds_up_to_the_total(
         as_=staff,
     )
     assert right.status_code == 201, right.text
+
+
+def test_batch_rows_carry_the_slot_key_other_lookups_use() -> None:
+    """Rows build their slot with cached id texts; derived values and the benchmark find
+    slots with ``slot_key``: both must spell a slot the same way."""
+    project_id, enterprise_id, round_id = uuid4(), uuid4(), uuid4()
+    indicator = IndicatorInfo(
+        id=uuid4(),
+        code="workers",
+        version=1,
+        kind="count",
+        min_value=Decimal(0),
+        max_value=None,
+        disaggregations=("sex",),
+    )
+    context = RowContext(
+        indicators={"workers": indicator},
+        enrolments={enterprise_id: {project_id: "level1"}},
+        rounds={
+            round_id: RoundInfo(id=round_id, project_id=project_id, kind="baseline", sequence=1)
+        },
+        today=date(2026, 12, 3),
+    )
+    by_round = CheckedRow(
+        index=0,
+        data=ValueIn(
+            enterprise_id=enterprise_id,
+            indicator_code="workers",
+            round_id=round_id,
+            sex=Sex.female,
+            value=Decimal(12),
+        ),
+    )
+    by_month = CheckedRow(
+        index=1,
+        data=ValueIn(
+            enterprise_id=enterprise_id,
+            indicator_code="workers",
+            month=date(2026, 11, 17),
+            value=Decimal(30),
+        ),
+    )
+    for row in (by_round, by_month):
+        check_row(row, context)
+        assert row.ok, row.errors
+    assert by_round.slot == slot_key(enterprise_id, indicator.id, round_id, None, "female", None)
+    assert by_month.slot == slot_key(
+        enterprise_id, indicator.id, None, date(2026, 11, 1), None, None
+    )

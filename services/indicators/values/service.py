@@ -52,7 +52,7 @@ from services.indicators.values.validation import (
     check_row,
     check_slots,
     error_summary,
-    sibling_slots,
+    slots_to_load,
 )
 from shared.columns import utcnow
 from shared.enums import ParticipantRole, Role, Sex
@@ -272,15 +272,12 @@ class ValueService:
             today=utcnow().date(),
             correction=correction,
         )
-        slots: set[str] = set()
         for row in rows:
             check_row(row, context)
-            if row.slot is not None and row.indicator is not None:
-                slots.update(sibling_slots(row.slot, row.indicator))
         located = [row for row in rows if row.slot is not None]
         stored = await value_repository.current_by_slots(
             session,
-            slots,
+            slots_to_load(rows),
             enterprise_ids={row.data.enterprise_id for row in located},
             indicator_ids={row.indicator.id for row in located if row.indicator is not None},
             round_ids={row.round.id for row in located if row.round is not None},

@@ -100,6 +100,15 @@ def slot_key(
     return f"{enterprise_id}|{indicator_id}|{period}|{sex or TOTAL}|{role or TOTAL}"
 
 
+class IdTexts(dict[UUID, str]):
+    """The text of each id, made once: ``str(UUID)`` costs microseconds, and a batch of
+    100,000 values names the same few thousand ids in its slot keys again and again."""
+
+    def __missing__(self, key: UUID) -> str:
+        text = self[key] = str(key)
+        return text
+
+
 def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]]:
     """(dimension, group key with "#" for the part, the slot's part) per disaggregation."""
     if not indicator.disaggregations:
@@ -114,11 +123,22 @@ def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]
     return groups
 
 
-def sibling_slots(slot: str, indicator: IndicatorInfo) -> list[str]:
-    """The slot and the other parts (and total) it must be consistent with."""
-    slots = [slot]
-    for dimension, group, _ in _groups_of(slot, indicator):
-        slots.extend(group.replace("#", part) for part in (*PARTS[dimension], TOTAL))
+def slots_to_load(rows: Iterable["CheckedRow"]) -> set[str]:
+    """The rows' slots and the other parts (and totals) they must be consistent with.
+
+    The parts of one group share their siblings, so each group lists them once.
+    """
+    slots: set[str] = set()
+    groups: set[str] = set()
+    for row in rows:
+        if row.slot is None or row.indicator is None:
+            continue
+        slots.add(row.slot)
+        for dimension, group, _ in _groups_of(row.slot, row.indicator):
+            # The "#" sits in another field for each dimension: groups never collide.
+            if group not in groups:
+                groups.add(group)
+                slots.update(group.replace("#", part) for part in (*PARTS[dimension], TOTAL))
     return slots
 
 
@@ -167,6 +187,21 @@ class RowContext:
     # A correction fixes a recorded fact: an enterprise that has left since, or a retired
     # indicator, is no reason to keep a wrong figure, so only the value is judged again.
     correction: bool = False
+    # Worked out once per batch rather than once per value: ids as slot-key text, and each
+    # enterprise's projects at a stage where values are recorded.
+    texts: IdTexts = field(default_factory=IdTexts)
+    _measurable: dict[UUID, frozenset[UUID]] = field(default_factory=dict)
+
+    def measurable(self, enterprise_id: UUID) -> frozenset[UUID]:
+        """The enterprise's projects at a stage where values are recorded."""
+        found = self._measurable.get(enterprise_id)
+        if found is None:
+            found = self._measurable[enterprise_id] = frozenset(
+                project
+                for project, stage in self.enrolments.get(enterprise_id, {}).items()
+                if stage in MEASURABLE_STAGES
+            )
+        return found
 
 
 def _fmt(value: Decimal) -> str:
@@ -273,13 +308,16 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
         and row.indicator is not None
         and (row.round is not None or row.month is not None)
     ):
-        row.slot = slot_key(
-            data.enterprise_id,
-            row.indicator.id,
-            row.round.id if row.round else None,
-            row.month,
-            data.sex.value if data.sex else None,
-            data.role.value if data.role else None,
+        # slot_key's text, with each id's text made once per batch.
+        texts = ctx.texts
+        if row.round is not None:
+            period = texts[row.round.id]
+        else:
+            assert row.month is not None
+            period = row.month.isoformat()
+        row.slot = (
+            f"{texts[data.enterprise_id]}|{texts[row.indicator.id]}|{period}|"
+            f"{data.sex.value if data.sex else TOTAL}|{data.role.value if data.role else TOTAL}"
         )
 
 
@@ -292,9 +330,7 @@ def _check_period(row: CheckedRow, ctx: RowContext, enrolments: Mapping[UUID, st
             "Give exactly one period: round_id (baseline, endline, follow-up) or month",
         )
         return
-    measurable = {
-        project for project, stage in (enrolments or {}).items() if stage in MEASURABLE_STAGES
-    }
+    measurable = ctx.measurable(data.enterprise_id)
     if data.round_id is not None:
         found = ctx.rounds.get(data.round_id)
         # A round of a project the enterprise is not in is answered like a missing one: the
@@ -483,11 +519,13 @@ def _group_errors(
     given: dict[str, Decimal | bool | None] = {}
     for part in (*PARTS[dimension], TOTAL):
         row = members.get(part)
-        given[part] = (
-            row.data.value
-            if row is not None
-            else _stored_part(stored.get(group_slot.replace("#", part)))
-        )
+        if row is not None:
+            given[part] = row.data.value
+        else:
+            # Only a stored value fills a part missing from the batch (none in a new round).
+            given[part] = (
+                _stored_part(stored.get(group_slot.replace("#", part))) if stored else None
+            )
     if dimension == "sex":
         missing = [part for part in REQUIRED_SEX_PARTS if given[part] is None]
         if missing:
