@@ -34,12 +34,36 @@ pytest_plugins = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep together, on one pytest-xdist worker, the tests that share an expensive fixture
+    of wider scope than a test: a platform of real processes (tests/e2e), or what a test
+    module builds once for its tests. Split across workers, each would build its own."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        shared = sorted(
+            definition.baseid
+            for definitions in item._fixtureinfo.name2fixturedefs.values()
+            for definition in definitions
+            if definition.scope in ("session", "module")
+            and (definition.baseid.endswith(".py") or definition.baseid == "tests/e2e")
+        )
+        if shared:
+            group = "tests/e2e" if "tests/e2e" in shared else shared[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def pg_socket_dir() -> Iterator[str]:
-    """One Postgres server for the whole run, from the pgserver wheel (or SCORE_TEST_PG_DIR)."""
+    """One Postgres server for the whole run, from the pgserver wheel (or SCORE_TEST_PG_DIR).
+
+    Under pytest-xdist each worker has a server of its own (its own data folder), so the
+    workers' per-test transactions, committed fixtures and database names never meet.
+    """
     configured = os.environ.get("SCORE_TEST_PG_DIR")
     root = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="score-pg-"))
-    yield start_embedded_server(root / "pgdata")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    yield start_embedded_server(root / (f"pgdata-{worker}" if worker else "pgdata"))
     if not configured:
         # pgserver stops the server when this process exits; the data can go with it.
         shutil.rmtree(root, ignore_errors=True)
