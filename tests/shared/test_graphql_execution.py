@@ -1,19 +1,25 @@
 """The subgraphs' plain-fields execution answers exactly what graphql-core answers (data,
-errors and their paths), while a page of rows no longer costs a resolver call per field."""
+errors and their paths), while a page of rows no longer costs a resolver call per field; and
+a request's loaders keep nothing once it is answered."""
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import strawberry
 from graphql import GraphQLResolveInfo
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from services.enrolment.graphql.schema import schema as enrolment
 from services.indicators.graphql.schema import schema as indicators
 from services.reporting.graphql.schema import schema as reporting
+from shared.enums import Role
+from shared.graphql import SubgraphContext, subgraph_schema
 from shared.graphql_execution import PlainFieldsExecutionContext
+from shared.identity import Principal
 
 
 @strawberry.enum
@@ -157,3 +163,43 @@ async def test_a_page_of_plain_rows_builds_no_resolve_info_per_field(
 @pytest.mark.parametrize("subgraph", [enrolment, indicators, reporting])
 def test_every_subgraph_reads_plain_fields_directly(subgraph: strawberry.Schema) -> None:
     assert subgraph.execution_context_class is PlainFieldsExecutionContext
+
+
+class _Loaders:
+    def __init__(self, loaded: list[list[int]]) -> None:
+        self._loaded = loaded
+        self.double: DataLoader[int, int] = DataLoader(load_fn=self._double)
+
+    async def _double(self, keys: list[int]) -> list[int]:
+        self._loaded.append(list(keys))
+        return [key * 2 for key in keys]
+
+
+class _Context(SubgraphContext):
+    def __init__(self, loaded: list[list[int]]) -> None:
+        super().__init__(
+            principal=Principal(subject="analyst", role=Role.ilo_global),
+            session=cast(AsyncSession, None),  # no resolver here opens it
+        )
+        self.loaders = _Loaders(loaded)
+
+
+@strawberry.type
+class _LoaderQuery:
+    @strawberry.field
+    async def double(self, info: strawberry.Info[_Context, None], n: int) -> int:
+        return await info.context.loaders.double.load(n)
+
+
+async def test_a_requests_loader_caches_are_dropped_once_it_is_answered() -> None:
+    # graphql-core keeps the context in reference cycles: what its loaders cached (a page of
+    # rows) would otherwise live on until the garbage collector pauses the service for it.
+    loaded: list[list[int]] = []
+    context = _Context(loaded)
+    result = await subgraph_schema(_LoaderQuery).execute(
+        "{ a: double(n: 2) b: double(n: 2) }", context_value=context
+    )
+    assert result.data == {"a": 4, "b": 4}
+    assert loaded == [[2]]  # one batch while the request runs
+    assert await context.loaders.double.load(2) == 4
+    assert loaded == [[2], [2]]  # nothing kept after it
