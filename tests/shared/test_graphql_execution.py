@@ -1,0 +1,205 @@
+"""The subgraphs' plain-fields execution answers exactly what graphql-core answers (data,
+errors and their paths), while a page of rows no longer costs a resolver call per field; and
+a request's loaders keep nothing once it is answered."""
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, cast
+
+import pytest
+import strawberry
+from graphql import GraphQLResolveInfo
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from services.enrolment.graphql.schema import schema as enrolment
+from services.indicators.graphql.schema import schema as indicators
+from services.reporting.graphql.schema import schema as reporting
+from shared.enums import Role
+from shared.graphql import SubgraphContext, subgraph_schema
+from shared.graphql_execution import PlainFieldsExecutionContext
+from shared.identity import Principal
+
+
+@strawberry.enum
+class Stage(Enum):
+    APPLIED = "applied"
+    ENROLLED = "enrolled"
+
+
+async def _shout(root: "Row") -> str:
+    return root.name.upper()
+
+
+@strawberry.type
+class Row:
+    id: strawberry.ID
+    name: str
+    size: int | None
+    share: float
+    stage: Stage
+    since: datetime
+    tags: list[str]
+    maybe_tags: list[str | None] | None
+    shout: str = strawberry.field(resolver=_shout)
+
+
+def _row(number: int, **changes: Any) -> Row:
+    values: dict[str, Any] = {
+        "id": strawberry.ID(f"row-{number}"),
+        "name": f"Row {number}",
+        "size": number if number % 2 else None,
+        "share": number / 4,
+        "stage": Stage.ENROLLED if number % 3 else Stage.APPLIED,
+        "since": datetime(2026, 12, 3, 18, number, tzinfo=UTC),
+        "tags": [f"t{number}", "all"],
+        "maybe_tags": None if number % 2 else ["x", None],
+    }
+    return Row(**(values | changes))
+
+
+ROWS: list[Row] = []
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return ROWS
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    stock = strawberry.Schema(Query, execution_context_class=StrawberryGraphQLCoreExecutionContext)
+    plain = strawberry.Schema(Query, execution_context_class=PlainFieldsExecutionContext)
+    return stock, plain
+
+
+async def both(query: str, rows: list[Row]) -> dict[str, Any]:
+    """The plain answer, once checked equal to graphql-core's (data, messages, paths)."""
+    ROWS[:] = rows
+    stock, plain = schemas()
+    answers = []
+    for schema in (stock, plain):
+        result = await schema.execute(query)
+        errors = [(e.message, e.path) for e in result.errors or []]
+        answers.append({"data": result.data, "errors": errors})
+    assert answers[1] == answers[0]
+    return answers[1]
+
+
+EVERY_PLAIN_FIELD = """{
+  rows { __typename id name size share stage since tags maybeTags alias: name }
+}"""
+
+
+async def test_a_page_of_plain_rows_answers_as_graphql_core_does() -> None:
+    answer = await both(EVERY_PLAIN_FIELD, [_row(n) for n in range(1, 8)])
+    first = answer["data"]["rows"][0]
+    assert first == {
+        "__typename": "Row",
+        "id": "row-1",
+        "name": "Row 1",
+        "size": 1,
+        "share": 0.25,
+        "stage": "ENROLLED",
+        "since": "2026-12-03T18:01:00+00:00",
+        "tags": ["t1", "all"],
+        "maybeTags": None,
+        "alias": "Row 1",
+    }
+    assert answer["data"]["rows"][1]["maybeTags"] == ["x", None]
+    assert answer["errors"] == []
+
+
+async def test_fragments_skip_and_resolver_fields_answer_as_graphql_core_does() -> None:
+    query = """
+    query { rows { ...Named size @skip(if: true) shout } }
+    fragment Named on Row { id name }
+    """
+    answer = await both(query, [_row(n) for n in range(3)])
+    assert answer["data"]["rows"][2] == {"id": "row-2", "name": "Row 2", "shout": "ROW 2"}
+
+
+@pytest.mark.parametrize(
+    ("bad", "path"),
+    [
+        ({"name": None}, ["rows", 1, "name"]),
+        ({"tags": ["ok", None]}, ["rows", 1, "tags", 1]),
+        ({"size": "many"}, ["rows", 1, "size"]),
+        ({"stage": "closed"}, ["rows", 1, "stage"]),
+        ({"share": ValueError("no share")}, ["rows", 1, "share"]),
+    ],
+)
+async def test_a_value_the_schema_refuses_is_an_error_at_its_path_as_in_graphql_core(
+    bad: dict[str, Any], path: list[Any]
+) -> None:
+    answer = await both(EVERY_PLAIN_FIELD, [_row(0), _row(1, **bad), _row(2)])
+    assert [error_path for _, error_path in answer["errors"]] == [path]
+
+
+async def test_a_page_of_plain_rows_builds_no_resolve_info_per_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    original = PlainFieldsExecutionContext.build_resolve_info
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> GraphQLResolveInfo[Any]:
+        info = original(self, *args, **kwargs)
+        built.append(info.field_name)
+        return info
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting)
+    ROWS[:] = [_row(n) for n in range(50)]
+    _, plain = schemas()
+    result = await plain.execute(EVERY_PLAIN_FIELD)
+    assert result.errors is None
+    assert result.data is not None
+    assert len(result.data["rows"]) == 50
+    # Only the root field's resolver runs; the 500 plain fields are read directly.
+    assert built == ["rows"]
+
+
+@pytest.mark.parametrize("subgraph", [enrolment, indicators, reporting])
+def test_every_subgraph_reads_plain_fields_directly(subgraph: strawberry.Schema) -> None:
+    assert subgraph.execution_context_class is PlainFieldsExecutionContext
+
+
+class _Loaders:
+    def __init__(self, loaded: list[list[int]]) -> None:
+        self._loaded = loaded
+        self.double: DataLoader[int, int] = DataLoader(load_fn=self._double)
+
+    async def _double(self, keys: list[int]) -> list[int]:
+        self._loaded.append(list(keys))
+        return [key * 2 for key in keys]
+
+
+class _Context(SubgraphContext):
+    def __init__(self, loaded: list[list[int]]) -> None:
+        super().__init__(
+            principal=Principal(subject="analyst", role=Role.ilo_global),
+            session=cast(AsyncSession, None),  # no resolver here opens it
+        )
+        self.loaders = _Loaders(loaded)
+
+
+@strawberry.type
+class _LoaderQuery:
+    @strawberry.field
+    async def double(self, info: strawberry.Info[_Context, None], n: int) -> int:
+        return await info.context.loaders.double.load(n)
+
+
+async def test_a_requests_loader_caches_are_dropped_once_it_is_answered() -> None:
+    # graphql-core keeps the context in reference cycles: what its loaders cached (a page of
+    # rows) would otherwise live on until the garbage collector pauses the service for it.
+    loaded: list[list[int]] = []
+    context = _Context(loaded)
+    result = await subgraph_schema(_LoaderQuery).execute(
+        "{ a: double(n: 2) b: double(n: 2) }", context_value=context
+    )
+    assert result.data == {"a": 4, "b": 4}
+    assert loaded == [[2]]  # one batch while the request runs
+    assert await context.loaders.double.load(2) == 4
+    assert loaded == [[2], [2]]  # nothing kept after it
