@@ -1,14 +1,14 @@
 """The impact report (matched-pair figures per indicator as a ReportTable) and the
 explanation of one of its figures (the pairs behind it, with their value ids)."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.disclosure import Blocks, Fact, fact, partitions
+from services.reporting.disclosure import Blocks, Fact, fact, partition
 from services.reporting.disclosure import method as disclosure_method
 from services.reporting.impact.repository import QUARTILES, REPORT, YES_NO, impact_repository
 from services.reporting.impact.schemas import (
@@ -31,7 +31,7 @@ from services.reporting.report import (
 )
 from services.reporting.repository import name_groups
 from services.reporting.suppliers.service import change_of
-from services.reporting.tenancy import suppression_applies
+from services.reporting.tenancy import sees_every_pair, suppression_applies
 from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
@@ -201,14 +201,18 @@ async def indicator_impact(
     params = params or ReportParams()
     by_sex = Dimension.sex in params.group_by
     controlled = suppress and suppression_applies(principal)
-    rows = await impact_repository.figures(
-        session,
-        principal,
-        params,
-        indicator_codes=indicator_codes,
-        enterprise_ids=enterprise_ids,
-        cells=controlled,
-    )
+    rows: Sequence[Mapping[Any, Any]]
+    if sees_every_pair(principal) and enterprise_ids is None and _unfiltered(params):
+        rows = await impact_repository.unfiltered_figures(session, indicator_codes=indicator_codes)
+    else:
+        rows = await impact_repository.figures(
+            session,
+            principal,
+            params,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            cells=controlled,
+        )
     keys = [group_key(dimension) for dimension in params.group_by]
     catalogue = await impact_repository.indicators_by_id(
         session, {row["indicator_id"] for row in rows}
@@ -237,6 +241,10 @@ async def indicator_impact(
     return figures
 
 
+def _unfiltered(params: ReportParams) -> bool:
+    return not any(params.uses(dimension) for dimension in Dimension)
+
+
 async def _blocks(
     session: AsyncSession,
     principal: Principal,
@@ -248,20 +256,43 @@ async def _blocks(
 ) -> dict[tuple[UUID, str | None], Blocks]:
     """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
     the request's filters: each enterprise with the dimension values of its pairs."""
-    facts: dict[tuple[UUID, str | None], dict[UUID, set[Fact]]] = {}
-    rows = await impact_repository.enterprises_by_fact(
-        session,
-        principal,
-        indicator_codes=indicator_codes,
-        enterprise_ids=enterprise_ids,
-        by_sex=by_sex,
-    )
-    for row in rows:
-        found = fact(dict(row))
-        measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
-        for enterprise in row["cells"]:
-            measure.setdefault(enterprise, set()).add(found)
-    return partitions(facts, k)
+    scope: dict[str, Any] = {
+        "indicator_codes": indicator_codes,
+        "enterprise_ids": enterprise_ids,
+        "by_sex": by_sex,
+    }
+    owners: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
+    for row in await impact_repository.pair_owners(session, principal, **scope):
+        owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(dict(row))
+    # A measure's facts follow from its cells per project, month and sex part: measures
+    # with the same cells (indicators recorded for the same enterprises alike) have the
+    # same blocks, worked out once.
+    cells: dict[tuple[UUID, str | None], list[tuple[Any, ...]]] = {}
+    for row in await impact_repository.cells_by_round(session, principal, **scope):
+        groups = cells.setdefault((row["indicator_id"], row["sex"]), [])
+        groups.append((row["project_id"], row["period"], row["sex"], tuple(row["cells"])))
+    done: dict[frozenset[tuple[Any, ...]], Blocks] = {}
+    blocks: dict[tuple[UUID, str | None], Blocks] = {}
+    for measure, groups in cells.items():
+        key = frozenset(groups)
+        if key not in done:
+            done[key] = partition(_facts(groups, owners), k)
+        blocks[measure] = done[key]
+    return blocks
+
+
+def _facts(
+    groups: Iterable[tuple[Any, ...]], owners: dict[tuple[UUID, UUID], list[dict[str, Any]]]
+) -> dict[UUID, set[Fact]]:
+    """Each enterprise's facts: its dimensions in the project, with the pair's month and
+    sex part."""
+    facts: dict[UUID, set[Fact]] = {}
+    for project_id, period, sex, enterprises in groups:
+        for enterprise in enterprises:
+            found = facts.setdefault(enterprise, set())
+            for values in owners[(enterprise, project_id)]:
+                found.add(fact({**values, "period": period, "sex": sex}))
+    return facts
 
 
 def _figures(
