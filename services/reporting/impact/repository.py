@@ -615,38 +615,25 @@ class ImpactRepository:
         return (await session.execute(statement)).mappings().all()
 
     async def pair_owners(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        *,
-        indicator_codes: Collection[str] | None,
-        enterprise_ids: Collection[UUID] | None,
-        by_sex: bool,
+        self, session: AsyncSession, owners: Collection[tuple[UUID, UUID]]
     ) -> Sequence[RowMapping]:
-        """Per enterprise and project holding a pair the caller may see: the dimension
-        values (``UNIVERSE`` but period) of its pairs there, a row per module it took."""
-        pairs = matched_pairs(
-            principal,
-            indicator_codes=indicator_codes,
-            enterprise_ids=enterprise_ids,
-            by_sex=by_sex,
-        )
-        # One row per enterprise and project before the joins, not one per pair.
-        owners = (
-            select(
-                pairs.c.enterprise_id,
-                pairs.c.project_id,
-                null().label("sex"),
-            )
-            .distinct()
-            .cte("owners")
-        )
+        """Per enterprise and project of ``owners``: the dimension values (``UNIVERSE`` but
+        period) of its pairs there, a row per module it took."""
+        enterprises = [enterprise for enterprise, _ in owners]
+        projects = [project for _, project in owners]
+        # Looked up for these enterprises only (with the pairs' own tenancy already applied
+        # by cells_by_round), not joined to every pair again.
+        keys = select(
+            func.unnest(literal(enterprises, ARRAY(Uuid))).label("enterprise_id"),
+            func.unnest(literal(projects, ARRAY(Uuid))).label("project_id"),
+            null().label("sex"),
+        ).cte("owners")
         modules = pair_modules()
         universe = ReportParams(group_by=tuple(d for d in UNIVERSE if d is not Dimension.period))
-        plan = breakdown(universe, impact_dimensions(owners, modules), report=REPORT)
+        plan = breakdown(universe, impact_dimensions(keys, modules), report=REPORT)
         statement = with_joins(
-            select(owners.c.enterprise_id, *plan.groups).select_from(owners),
-            owners,
+            select(keys.c.enterprise_id, *plan.groups).select_from(keys),
+            keys,
             modules,
             universe,
             outer_modules=True,

@@ -201,8 +201,10 @@ async def indicator_impact(
     params = params or ReportParams()
     by_sex = Dimension.sex in params.group_by
     controlled = suppress and suppression_applies(principal)
+    # Unfiltered, a row's enterprises are all its measure's, known from the blocks.
+    whole = _unfiltered(params, enterprise_ids)
     rows: Sequence[Mapping[Any, Any]]
-    if sees_every_pair(principal) and enterprise_ids is None and _unfiltered(params):
+    if not controlled and whole and sees_every_pair(principal):
         rows = await impact_repository.unfiltered_figures(session, indicator_codes=indicator_codes)
     else:
         rows = await impact_repository.figures(
@@ -211,13 +213,13 @@ async def indicator_impact(
             params,
             indicator_codes=indicator_codes,
             enterprise_ids=enterprise_ids,
-            cells=controlled,
+            cells=controlled and not whole,
         )
     keys = [group_key(dimension) for dimension in params.group_by]
     catalogue = await impact_repository.indicators_by_id(
         session, {row["indicator_id"] for row in rows}
     )
-    blocks: dict[tuple[UUID, str | None], Blocks] = {}
+    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
     if controlled and rows:
         blocks = await _blocks(
             session,
@@ -231,8 +233,10 @@ async def indicator_impact(
     for row in rows:
         reason = None
         if controlled:
-            measure = blocks.get((row["indicator_id"], row.get("sex")), Blocks(k=min_group_size))
-            cell = row["cell_enterprises"] or []
+            measure, enterprises = blocks.get(
+                (row["indicator_id"], row.get("sex")), (Blocks(k=min_group_size), ())
+            )
+            cell = enterprises if whole else row["cell_enterprises"] or []
             if not measure.shows(cell):
                 reason = measure.reason(cell)
         indicator = catalogue.get(row["indicator_id"])
@@ -241,8 +245,9 @@ async def indicator_impact(
     return figures
 
 
-def _unfiltered(params: ReportParams) -> bool:
-    return not any(params.uses(dimension) for dimension in Dimension)
+def _unfiltered(params: ReportParams, enterprise_ids: Collection[UUID] | None) -> bool:
+    """No filter nor breakdown: the figures the repository keeps between changes."""
+    return enterprise_ids is None and not any(params.uses(d) for d in Dimension)
 
 
 async def _blocks(
@@ -253,31 +258,39 @@ async def _blocks(
     enterprise_ids: Collection[UUID] | None,
     by_sex: bool,
     k: int,
-) -> dict[tuple[UUID, str | None], Blocks]:
+) -> dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]]:
     """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
-    the request's filters: each enterprise with the dimension values of its pairs."""
+    the request's filters (each enterprise with the dimension values of its pairs), and
+    those enterprises."""
     scope: dict[str, Any] = {
         "indicator_codes": indicator_codes,
         "enterprise_ids": enterprise_ids,
         "by_sex": by_sex,
     }
-    owners: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
-    for row in await impact_repository.pair_owners(session, principal, **scope):
-        owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(dict(row))
     # A measure's facts follow from its cells per project, month and sex part: measures
     # with the same cells (indicators recorded for the same enterprises alike) have the
     # same blocks, worked out once.
+    measures: dict[frozenset[tuple[Any, ...]], list[tuple[UUID, str | None]]] = {}
     cells: dict[tuple[UUID, str | None], list[tuple[Any, ...]]] = {}
     for row in await impact_repository.cells_by_round(session, principal, **scope):
         groups = cells.setdefault((row["indicator_id"], row["sex"]), [])
         groups.append((row["project_id"], row["period"], row["sex"], tuple(row["cells"])))
-    done: dict[frozenset[tuple[Any, ...]], Blocks] = {}
-    blocks: dict[tuple[UUID, str | None], Blocks] = {}
-    for measure, groups in cells.items():
-        key = frozenset(groups)
-        if key not in done:
-            done[key] = partition(_facts(groups, owners), k)
-        blocks[measure] = done[key]
+    for measure, of_measure in cells.items():
+        measures.setdefault(frozenset(of_measure), []).append(measure)
+    keys = {
+        (enterprise, project)
+        for alike in measures
+        for project, _, _, enterprises in alike
+        for enterprise in enterprises
+    }
+    owners: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
+    if keys:
+        for row in await impact_repository.pair_owners(session, keys):
+            owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(dict(row))
+    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
+    for facts_of, alike in measures.items():
+        facts = _facts(facts_of, owners)
+        blocks.update(dict.fromkeys(alike, (partition(facts, k), facts.keys())))
     return blocks
 
 
