@@ -114,35 +114,42 @@ def partition(facts: Mapping[UUID, Collection[Fact]], k: int) -> Blocks:
     enterprises = sorted(facts, key=str)
     if len(enterprises) < k:
         return Blocks(k=k)
+    # Enterprises with the very same facts fall on the same side of every split, so the
+    # split works on these classes (a few dozen) rather than on each enterprise.
+    classes: dict[frozenset[Fact], list[UUID]] = {}
+    for enterprise in enterprises:
+        classes.setdefault(frozenset(facts[enterprise]), []).append(enterprise)
     # Values as small numbers, numbered in a fixed order, so signatures compare quickly.
     width = len(SPLIT_ORDER)
     numbering: list[dict[Any, int]] = []
     for position in range(width):
-        values = {f[position] for found in facts.values() for f in found}
+        values = {f[position] for found in classes for f in found}
         ordered = sorted(values, key=repr)
         numbering.append({value: number for number, value in enumerate(ordered)})
-    coded = {
-        enterprise: frozenset(
-            tuple(numbering[i][f[i]] for i in range(width)) for f in facts[enterprise]
-        )
-        for enterprise in enterprises
+    coded = [
+        _Class(frozenset(tuple(numbering[i][f[i]] for i in range(width)) for f in found), members)
+        for found, members in classes.items()
+    ]
+    groups = _split(coded, k, accepted=(), remaining=tuple(range(width)))
+    block_of = {
+        enterprise: index
+        for index, group in enumerate(groups)
+        for one in group
+        for enterprise in one.members
     }
-    groups = _split(enterprises, coded, k, accepted=(), remaining=tuple(range(width)))
-    block_of = {enterprise: index for index, group in enumerate(groups) for enterprise in group}
-    return Blocks(k=k, block_of=block_of, sizes=tuple(len(group) for group in groups))
+    return Blocks(k=k, block_of=block_of, sizes=tuple(_size(group) for group in groups))
 
 
-def partitions(facts: Mapping[Any, Mapping[UUID, Collection[Fact]]], k: int) -> dict[Any, Blocks]:
-    """``partition`` of each measure; measures with the very same facts (indicators
-    recorded for the same enterprises alike) share one computation."""
-    done: dict[frozenset[tuple[UUID, frozenset[Fact]]], Blocks] = {}
-    result: dict[Any, Blocks] = {}
-    for measure, of_measure in facts.items():
-        key = frozenset((e, frozenset(found)) for e, found in of_measure.items())
-        if key not in done:
-            done[key] = partition(of_measure, k)
-        result[measure] = done[key]
-    return result
+@dataclass(frozen=True)
+class _Class:
+    """Enterprises with the same facts (coded): they always stay together."""
+
+    facts: frozenset[tuple[int, ...]]
+    members: list[UUID]
+
+
+def _size(group: Sequence[_Class]) -> int:
+    return sum(len(one.members) for one in group)
 
 
 def _signature(
@@ -152,28 +159,27 @@ def _signature(
 
 
 def _split(
-    group: list[UUID],
-    facts: Mapping[UUID, Collection[tuple[int, ...]]],
+    group: list[_Class],
     k: int,
     *,
     accepted: tuple[int, ...],
     remaining: tuple[int, ...],
-) -> list[list[UUID]]:
+) -> list[list[_Class]]:
     """Split ``group`` (k or more enterprises, alike in the ``accepted`` dimensions) by the
     first remaining dimension that leaves at least two parts of k or more."""
     for position, dimension in enumerate(remaining):
         dimensions = (*accepted, dimension)
-        keyed: dict[tuple[tuple[int, ...], ...], list[UUID]] = {}
-        for enterprise in group:
-            keyed.setdefault(_signature(facts[enterprise], dimensions), []).append(enterprise)
+        keyed: dict[tuple[tuple[int, ...], ...], list[_Class]] = {}
+        for one in group:
+            keyed.setdefault(_signature(one.facts, dimensions), []).append(one)
         if len(keyed) == 1:
             accepted = dimensions
             continue
         # Largest first, ties by value: the same facts always split the same way.
-        ordered = sorted(keyed.items(), key=lambda item: (-len(item[1]), item[0]))
-        large = [members for _, members in ordered if len(members) >= k]
-        pooled = [e for _, members in ordered if len(members) < k for e in members]
-        if pooled and len(pooled) < k and large:
+        ordered = sorted(keyed.items(), key=lambda item: (-_size(item[1]), item[0]))
+        large = [members for _, members in ordered if _size(members) >= k]
+        pooled = [one for _, members in ordered if _size(members) < k for one in members]
+        if pooled and _size(pooled) < k and large:
             pooled = large.pop() + pooled
         if len(large) + (1 if pooled else 0) < 2:
             continue
@@ -181,9 +187,9 @@ def _split(
         parts = [
             part
             for members in large
-            for part in _split(members, facts, k, accepted=dimensions, remaining=later)
+            for part in _split(members, k, accepted=dimensions, remaining=later)
         ]
         if pooled:
-            parts += _split(pooled, facts, k, accepted=accepted, remaining=later)
+            parts += _split(pooled, k, accepted=accepted, remaining=later)
         return parts
     return [group]

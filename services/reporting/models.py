@@ -2,6 +2,7 @@
 
 from services.reporting.db import metadata, plumbing
 from services.reporting.feed.models import PartnerEvent, PublishedSupplierStatus
+from services.reporting.impact.models import ImpactFigures, PairGeneration
 from services.reporting.readmodels.models import (
     RmCohort,
     RmConsent,
@@ -27,6 +28,8 @@ from services.reporting.targets.models import Target, TrainingCost
 from services.reporting.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ImpactFigures",
+    "PairGeneration",
     "PartnerEvent",
     "PublishedSupplierStatus",
     "RmCohort",

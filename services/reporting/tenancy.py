@@ -104,6 +104,13 @@ def project_visible(project_id_column: Any, principal: Principal) -> ColumnEleme
     return true()
 
 
+def sees_every_pair(principal: Principal) -> bool:
+    """Whether ``row_visible`` keeps every row for the principal (the ILO, services)."""
+    return (
+        visible_enterprise_ids(principal) is None and principal.role is not Role.programme_manager
+    )
+
+
 def row_visible(
     enterprise_id_column: Any, project_id_column: Any | None, principal: Principal
 ) -> ColumnElement[bool]:

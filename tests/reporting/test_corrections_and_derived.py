@@ -68,12 +68,15 @@ def counts(project: Project, figures: list[tuple[int, int]], kind: str) -> list[
     ]
 
 
-async def impact(reporting_api: Api, project: Project, code: str) -> dict[str, Any]:
-    response = await reporting_api.get(
-        "/impact",
-        params={"indicator": code, "project": str(project.world.pakistan_project_id)},
-        as_=ILO,
-    )
+async def impact(
+    reporting_api: Api, project: Project, code: str, *, unfiltered: bool = False
+) -> dict[str, Any]:
+    """The project's row; ``unfiltered``: the ILO's report over every enterprise (figures
+    cached between changes), the same here, as only this project has values."""
+    params = {"indicator": code}
+    if not unfiltered:
+        params["project"] = str(project.world.pakistan_project_id)
+    response = await reporting_api.get("/impact", params=params, as_=ILO)
     assert response.status_code == 200, response.text
     [row] = response.json()["rows"]
     result: dict[str, Any] = row
@@ -175,3 +178,52 @@ async def test_a_withdrawn_input_takes_its_derived_rate_out_of_the_report(
     assert rate["n"] == 4
     pieces = await impact(reporting_api, measured, "pieces_checked")
     assert pieces["n"] == 4
+
+
+async def test_the_unfiltered_report_follows_a_validated_correction_and_a_withdrawal(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    """The ILO's report over every enterprise is kept between changes: asked twice, then
+    after each change, it gives the figures of the values as they are now."""
+    await record(indicators_api, measured, counts(measured, BASELINE, "baseline"))
+    endline_ids = await record(indicators_api, measured, counts(measured, ENDLINE, "endline"))
+    await sync_reporting(api, indicators_api, reporting_session)
+    for _ in range(2):
+        before = await impact(reporting_api, measured, "defects", unfiltered=True)
+        assert (before["n"], before["improved"], before["median_change_pct"]) == (5, 3, -50.0)
+        rate = await impact(reporting_api, measured, "defect_rate", unfiltered=True)
+        assert (rate["n"], rate["improved"]) == (5, 3)
+
+    # The fourth enterprise's endline defects, 25, corrected to 15 and validated.
+    correction = await indicators_api.post(
+        f"/values/{endline_ids[6]}/corrections",
+        json={"value": 15, "reason": "Rework counted twice"},
+        as_=measured.world.efp_staff,
+    )
+    assert correction.status_code == 201, correction.text
+    validated = await indicators_api.post(
+        f"/values/{correction.json()['id']}/validate", as_=measured.world.pakistan_manager
+    )
+    assert validated.status_code == 200, validated.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    after = await impact(reporting_api, measured, "defects", unfiltered=True)
+    assert (after["n"], after["improved"], after["median_change_pct"]) == (5, 4, -50.0)
+    assert after["q3_change_pct"] != before["q3_change_pct"]
+    rate = await impact(reporting_api, measured, "defect_rate", unfiltered=True)
+    assert (rate["n"], rate["improved"]) == (5, 4)
+
+    # The second enterprise's endline pieces withdrawn: its rate is no pair any more.
+    withdrawn = await indicators_api.post(
+        f"/values/{endline_ids[3]}/withdraw",
+        json={"reason": "Pieces of another factory"},
+        as_=measured.world.pakistan_manager,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert (await impact(reporting_api, measured, "defect_rate", unfiltered=True))["n"] == 4
+    assert (await impact(reporting_api, measured, "pieces_checked", unfiltered=True))["n"] == 4
+    assert (await impact(reporting_api, measured, "defects", unfiltered=True))["n"] == 5

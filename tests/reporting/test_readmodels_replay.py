@@ -10,6 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes as enrolment_changes
 from services.reporting.db import metadata, plumbing
+from services.reporting.impact.schemas import ImpactParams
+from services.reporting.impact.service import impact_report
 from services.reporting.readmodels.models import RmParticipant, RmValue
 from services.reporting.readmodels.projector import (
     ENROLMENT_CONSUMER,
@@ -54,6 +56,14 @@ async def count(session: AsyncSession, model: Any, **where: Any) -> int:
     return int(await session.scalar(statement) or 0)
 
 
+async def unfiltered_impact(session: AsyncSession) -> list[dict[str, Any]]:
+    """The ILO's impact report over every enterprise (its figures are cached between
+    changes of the pairs)."""
+    table = await impact_report(session, ILO, ImpactParams(), min_group_size=5)
+    await session.commit()
+    return table.rows
+
+
 async def forget_cursors(session: AsyncSession) -> None:
     await session.execute(delete(plumbing.consumer_cursor))
     await session.commit()
@@ -64,11 +74,14 @@ async def test_replay_from_position_zero_converges_on_identical_rows(
 ) -> None:
     applied = await sync_reporting(api, indicators_api, reporting_session)
     first = await snapshot(reporting_session)
-    assert all(first[name] for name in ("rm_enterprise", "rm_participant", "rm_value"))
+    assert all(first[name] for name in ("rm_enterprise", "rm_participant", "rm_pair", "rm_value"))
+    impact = await unfiltered_impact(reporting_session)
+    assert any(row["indicator"] == story.indicator_code and row["n"] for row in impact)
 
     await forget_cursors(reporting_session)
     assert await sync_reporting(api, indicators_api, reporting_session) == applied
     assert await snapshot(reporting_session) == first
+    assert await unfiltered_impact(reporting_session) == impact
     # Still one row per value slot and per participant: nothing was counted twice.
     assert await count(reporting_session, RmValue, indicator_id=story.indicator_id) == 3
     assert await count(reporting_session, RmParticipant, cohort_id=story.cohort_id) == 4
@@ -80,6 +93,8 @@ async def test_rebuilding_from_empty_read_models_gives_the_same_rows(
     """Timestamps come from the events, so a rebuild is the same to the microsecond."""
     await sync_reporting(api, indicators_api, reporting_session)
     first = await snapshot(reporting_session)
+    impact = await unfiltered_impact(reporting_session)
+    assert impact
     for name in READ_MODELS:
         await reporting_session.execute(text(f"DELETE FROM {name}"))
     await forget_cursors(reporting_session)
@@ -87,6 +102,7 @@ async def test_rebuilding_from_empty_read_models_gives_the_same_rows(
 
     await sync_reporting(api, indicators_api, reporting_session)
     assert await snapshot(reporting_session) == first
+    assert await unfiltered_impact(reporting_session) == impact
 
 
 class Crash(RuntimeError):

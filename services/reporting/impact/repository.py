@@ -5,7 +5,7 @@ A matched pair is an enterprise with a validated baseline and a validated endlin
 in Postgres (FILTER, percentile_cont) so no value is loaded into Python.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Float,
+    String,
     Subquery,
     Uuid,
     and_,
@@ -27,13 +28,16 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array, distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.impact.models import ImpactFigures, PairGeneration
 from services.reporting.params import Dimension, PeriodGrain, ReportParams
 from services.reporting.readmodels.models import (
     RmCohort,
@@ -204,6 +208,41 @@ async def refresh_pairs(
                 select(pair_id(pairs), *(pairs.c[name] for name in PAIR_COLUMNS)),
             )
         )
+    await _outdate_figures(session, indicator_codes=indicator_codes)
+
+
+async def _outdate_figures(
+    session: AsyncSession, *, indicator_codes: Collection[str] | None
+) -> None:
+    """Raise the generation of the re-paired indicators, so a report computing their
+    figures from an older state cannot store them as current, and drop their cached
+    figures."""
+    generation = col(PairGeneration.generation)
+    code = col(PairGeneration.indicator_code)
+    if indicator_codes is None:
+        await session.execute(update(PairGeneration).values(generation=generation + 1))
+        await session.execute(
+            pg_insert(PairGeneration)
+            .from_select(
+                ["indicator_code", "generation"],
+                select(col(RmPair.indicator_code), literal(1)).distinct(),
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.execute(delete(ImpactFigures))
+        return
+    if not indicator_codes:
+        return
+    # In code order, so two transactions raising the same codes cannot deadlock.
+    raised = pg_insert(PairGeneration).values(
+        [{"indicator_code": one, "generation": 1} for one in sorted(indicator_codes)]
+    )
+    await session.execute(
+        raised.on_conflict_do_update(index_elements=[code], set_={"generation": generation + 1})
+    )
+    await session.execute(
+        delete(ImpactFigures).where(col(ImpactFigures.indicator_code).in_(indicator_codes))
+    )
 
 
 def pair_id(pairs: CTE) -> ColumnElement[UUID]:
@@ -441,6 +480,12 @@ def with_joins(
     return statement
 
 
+# The columns of a row of ``figures`` (``_aggregate``), as ImpactFigures stores them.
+FIGURE_COLUMNS = tuple(
+    name for name in ImpactFigures.model_fields if name not in ("indicator_code", "generation")
+)
+
+
 class ImpactRepository:
     async def figures(
         self,
@@ -465,7 +510,80 @@ class ImpactRepository:
         statement = _aggregate(pairs, modules, params, plan, cells=cells)
         return (await session.execute(statement)).mappings().all()
 
-    async def enterprises_by_fact(
+    async def unfiltered_figures(
+        self, session: AsyncSession, *, indicator_codes: Collection[str] | None
+    ) -> list[Mapping[str, Any]]:
+        """``figures`` over every pair, no filter nor breakdown (the ILO's report), per
+        indicator (``indicator_codes``, else every catalogued or paired one): cached figures
+        while their generation is current; the others computed, and stored in the same
+        statement (one snapshot of pairs and generations)."""
+        codes = await self._report_codes(session, indicator_codes)
+        cached = await session.execute(
+            select(ImpactFigures)
+            .join(
+                PairGeneration,
+                and_(
+                    col(PairGeneration.indicator_code) == col(ImpactFigures.indicator_code),
+                    col(PairGeneration.generation) == col(ImpactFigures.generation),
+                ),
+            )
+            .where(col(ImpactFigures.indicator_code).in_(codes))
+        )
+        rows: list[Mapping[str, Any]] = []
+        for figures in cached.scalars().all():
+            codes.discard(figures.indicator_code)
+            if figures.indicator_id is not None:
+                rows.append({name: getattr(figures, name) for name in FIGURE_COLUMNS})
+        if codes:
+            rows += [dict(row) for row in await self._store_figures(session, codes) if row["n"]]
+        return sorted(rows, key=lambda row: row["indicator_id"])
+
+    async def _report_codes(
+        self, session: AsyncSession, indicator_codes: Collection[str] | None
+    ) -> set[str]:
+        if indicator_codes is not None:
+            return set(indicator_codes)
+        catalogued = select(col(RmIndicator.code)).union(select(col(PairGeneration.indicator_code)))
+        return set((await session.execute(catalogued)).scalars().all())
+
+    async def _store_figures(
+        self, session: AsyncSession, indicator_codes: Collection[str]
+    ) -> Sequence[RowMapping]:
+        ordered = sorted(indicator_codes)
+        pairs = matched_pairs(EVERYONE, indicator_codes=ordered)
+        per_code = Breakdown(groups=[pairs.c.indicator_code.label("code")])
+        figures = _aggregate(pairs, pair_modules(), ReportParams(), per_code).subquery("figures")
+        wanted = select(
+            func.unnest(cast(array([literal(one) for one in ordered]), ARRAY(String))).label("code")
+        ).subquery("wanted")
+        current = (
+            select(
+                wanted.c.code.label("indicator_code"),
+                col(PairGeneration.generation),
+                *(figures.c[name] for name in FIGURE_COLUMNS),
+            )
+            .select_from(wanted)
+            .outerjoin(PairGeneration, col(PairGeneration.indicator_code) == wanted.c.code)
+            .outerjoin(figures, figures.c.code == wanted.c.code)
+            .cte("current")
+        )
+        # Only figures of a known generation are kept (an indicator never re-paired has
+        # none yet); a report that read an older state never overwrites a newer one's.
+        stored = pg_insert(ImpactFigures).from_select(
+            ["indicator_code", "generation", *FIGURE_COLUMNS],
+            select(current)
+            .where(current.c.generation.is_not(None))
+            .order_by(current.c.indicator_code),
+        )
+        stored = stored.on_conflict_do_update(
+            index_elements=[col(ImpactFigures.indicator_code)],
+            set_={name: stored.excluded[name] for name in ("generation", *FIGURE_COLUMNS)},
+            where=col(ImpactFigures.generation) < stored.excluded.generation,
+        )
+        statement = select(current).add_cte(stored.cte("stored"))
+        return (await session.execute(statement)).mappings().all()
+
+    async def cells_by_round(
         self,
         session: AsyncSession,
         principal: Principal,
@@ -474,12 +592,9 @@ class ImpactRepository:
         enterprise_ids: Collection[UUID] | None,
         by_sex: bool,
     ) -> Sequence[RowMapping]:
-        """Every pair the caller may see, whatever the request's filters: per indicator and
-        combination of dimension values (``UNIVERSE``, by month), the enterprises (``cells``)."""
-        universe = ReportParams(
-            group_by=(*UNIVERSE, *((Dimension.sex,) if by_sex else ())),
-            period_grain=PeriodGrain.month,
-        )
+        """Every pair the caller may see, whatever the request's filters, as the enterprises
+        (``cells``, sorted) per indicator, sex part, project and endline month: the facts
+        that vary by pair. What varies by enterprise and project is ``pair_owners``'."""
         pairs = matched_pairs(
             principal,
             indicator_codes=indicator_codes,
@@ -487,17 +602,42 @@ class ImpactRepository:
             by_sex=by_sex,
         )
         modules = pair_modules()
+        universe = ReportParams(
+            group_by=(Dimension.project, Dimension.period, Dimension.sex),
+            period_grain=PeriodGrain.month,
+        )
         plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
         groups = [pairs.c.indicator_id, *plan.groups]
+        cells = func.array_agg(aggregate_order_by(pairs.c.enterprise_id, pairs.c.enterprise_id))
         statement = with_joins(
-            select(
-                *groups, func.array_agg(pairs.c.enterprise_id.distinct()).label("cells")
-            ).select_from(pairs),
-            pairs,
+            select(*groups, cells.label("cells")).select_from(pairs), pairs, modules, universe
+        ).group_by(*groups)
+        return (await session.execute(statement)).mappings().all()
+
+    async def pair_owners(
+        self, session: AsyncSession, owners: Collection[tuple[UUID, UUID]]
+    ) -> Sequence[RowMapping]:
+        """Per enterprise and project of ``owners``: the dimension values (``UNIVERSE`` but
+        period) of its pairs there, a row per module it took."""
+        enterprises = [enterprise for enterprise, _ in owners]
+        projects = [project for _, project in owners]
+        # Looked up for these enterprises only (with the pairs' own tenancy already applied
+        # by cells_by_round), not joined to every pair again.
+        keys = select(
+            func.unnest(literal(enterprises, ARRAY(Uuid))).label("enterprise_id"),
+            func.unnest(literal(projects, ARRAY(Uuid))).label("project_id"),
+            null().label("sex"),
+        ).cte("owners")
+        modules = pair_modules()
+        universe = ReportParams(group_by=tuple(d for d in UNIVERSE if d is not Dimension.period))
+        plan = breakdown(universe, impact_dimensions(keys, modules), report=REPORT)
+        statement = with_joins(
+            select(keys.c.enterprise_id, *plan.groups).select_from(keys),
+            keys,
             modules,
             universe,
             outer_modules=True,
-        ).group_by(*groups)
+        ).distinct()
         return (await session.execute(statement)).mappings().all()
 
     async def pairs(

@@ -1,14 +1,14 @@
 """The impact report (matched-pair figures per indicator as a ReportTable) and the
 explanation of one of its figures (the pairs behind it, with their value ids)."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.disclosure import Blocks, Fact, fact, partitions
+from services.reporting.disclosure import Blocks, Fact, fact, partition
 from services.reporting.disclosure import method as disclosure_method
 from services.reporting.impact.repository import QUARTILES, REPORT, YES_NO, impact_repository
 from services.reporting.impact.schemas import (
@@ -31,7 +31,7 @@ from services.reporting.report import (
 )
 from services.reporting.repository import name_groups
 from services.reporting.suppliers.service import change_of
-from services.reporting.tenancy import suppression_applies
+from services.reporting.tenancy import sees_every_pair, suppression_applies
 from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
@@ -201,19 +201,25 @@ async def indicator_impact(
     params = params or ReportParams()
     by_sex = Dimension.sex in params.group_by
     controlled = suppress and suppression_applies(principal)
-    rows = await impact_repository.figures(
-        session,
-        principal,
-        params,
-        indicator_codes=indicator_codes,
-        enterprise_ids=enterprise_ids,
-        cells=controlled,
-    )
+    # Unfiltered, a row's enterprises are all its measure's, known from the blocks.
+    whole = _unfiltered(params, enterprise_ids)
+    rows: Sequence[Mapping[Any, Any]]
+    if not controlled and whole and sees_every_pair(principal):
+        rows = await impact_repository.unfiltered_figures(session, indicator_codes=indicator_codes)
+    else:
+        rows = await impact_repository.figures(
+            session,
+            principal,
+            params,
+            indicator_codes=indicator_codes,
+            enterprise_ids=enterprise_ids,
+            cells=controlled and not whole,
+        )
     keys = [group_key(dimension) for dimension in params.group_by]
     catalogue = await impact_repository.indicators_by_id(
         session, {row["indicator_id"] for row in rows}
     )
-    blocks: dict[tuple[UUID, str | None], Blocks] = {}
+    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
     if controlled and rows:
         blocks = await _blocks(
             session,
@@ -227,14 +233,21 @@ async def indicator_impact(
     for row in rows:
         reason = None
         if controlled:
-            measure = blocks.get((row["indicator_id"], row.get("sex")), Blocks(k=min_group_size))
-            cell = row["cell_enterprises"] or []
+            measure, enterprises = blocks.get(
+                (row["indicator_id"], row.get("sex")), (Blocks(k=min_group_size), ())
+            )
+            cell = enterprises if whole else row["cell_enterprises"] or []
             if not measure.shows(cell):
                 reason = measure.reason(cell)
         indicator = catalogue.get(row["indicator_id"])
         kind = (indicator.kind, indicator.direction) if indicator is not None else None
         figures.append(_figures(row, keys, kind, reason))
     return figures
+
+
+def _unfiltered(params: ReportParams, enterprise_ids: Collection[UUID] | None) -> bool:
+    """No filter nor breakdown: the figures the repository keeps between changes."""
+    return enterprise_ids is None and not any(params.uses(d) for d in Dimension)
 
 
 async def _blocks(
@@ -245,23 +258,54 @@ async def _blocks(
     enterprise_ids: Collection[UUID] | None,
     by_sex: bool,
     k: int,
-) -> dict[tuple[UUID, str | None], Blocks]:
+) -> dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]]:
     """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
-    the request's filters: each enterprise with the dimension values of its pairs."""
-    facts: dict[tuple[UUID, str | None], dict[UUID, set[Fact]]] = {}
-    rows = await impact_repository.enterprises_by_fact(
-        session,
-        principal,
-        indicator_codes=indicator_codes,
-        enterprise_ids=enterprise_ids,
-        by_sex=by_sex,
-    )
-    for row in rows:
-        found = fact(dict(row))
-        measure = facts.setdefault((row["indicator_id"], row.get("sex")), {})
-        for enterprise in row["cells"]:
-            measure.setdefault(enterprise, set()).add(found)
-    return partitions(facts, k)
+    the request's filters (each enterprise with the dimension values of its pairs), and
+    those enterprises."""
+    scope: dict[str, Any] = {
+        "indicator_codes": indicator_codes,
+        "enterprise_ids": enterprise_ids,
+        "by_sex": by_sex,
+    }
+    # A measure's facts follow from its cells per project, month and sex part: measures
+    # with the same cells (indicators recorded for the same enterprises alike) have the
+    # same blocks, worked out once.
+    measures: dict[frozenset[tuple[Any, ...]], list[tuple[UUID, str | None]]] = {}
+    cells: dict[tuple[UUID, str | None], list[tuple[Any, ...]]] = {}
+    for row in await impact_repository.cells_by_round(session, principal, **scope):
+        groups = cells.setdefault((row["indicator_id"], row["sex"]), [])
+        groups.append((row["project_id"], row["period"], row["sex"], tuple(row["cells"])))
+    for measure, of_measure in cells.items():
+        measures.setdefault(frozenset(of_measure), []).append(measure)
+    keys = {
+        (enterprise, project)
+        for alike in measures
+        for project, _, _, enterprises in alike
+        for enterprise in enterprises
+    }
+    owners: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
+    if keys:
+        for row in await impact_repository.pair_owners(session, keys):
+            owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(dict(row))
+    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
+    for facts_of, alike in measures.items():
+        facts = _facts(facts_of, owners)
+        blocks.update(dict.fromkeys(alike, (partition(facts, k), facts.keys())))
+    return blocks
+
+
+def _facts(
+    groups: Iterable[tuple[Any, ...]], owners: dict[tuple[UUID, UUID], list[dict[str, Any]]]
+) -> dict[UUID, set[Fact]]:
+    """Each enterprise's facts: its dimensions in the project, with the pair's month and
+    sex part."""
+    facts: dict[UUID, set[Fact]] = {}
+    for project_id, period, sex, enterprises in groups:
+        for enterprise in enterprises:
+            found = facts.setdefault(enterprise, set())
+            for values in owners[(enterprise, project_id)]:
+                found.add(fact({**values, "period": period, "sex": sex}))
+    return facts
 
 
 def _figures(
