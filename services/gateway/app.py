@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
 from services.gateway.proxy import proxy_router
 from services.gateway.settings import GatewaySettings
+from services.gateway.transport import AiohttpTransport
 from shared.db import Database, resolve_database_url
 from shared.enums import Role
 from shared.identity import Principal, issue_token
@@ -67,15 +69,17 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
             write=settings.upstream_read_timeout,
             pool=settings.upstream_connect_timeout,
         ),
-        limits=httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_connections,
-            keepalive_expiry=settings.upstream_keepalive_expiry,
-        ),
         # The services are on the gateway's own network: no proxies from the environment,
         # and a redirect is the client's to follow, not the gateway's.
         trust_env=False,
         follow_redirects=False,
+        # A cookie a service sets is for the caller who got it: a jar that keeps none, so
+        # none rides along with the next caller's request.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        transport=AiohttpTransport(
+            max_connections=settings.upstream_max_connections,
+            keepalive_expiry=settings.upstream_keepalive_expiry,
+        ),
     )
 
 
@@ -267,5 +271,10 @@ def create_app(
         # Outermost: the client address every later part sees (the failed-key limit, logs,
         # X-Forwarded-For to the services) is taken from a trusted proxy's header only.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    configure_tracing(app, "gateway")
+    if configure_tracing(app, "gateway") and http is None:
+        # The global httpx instrumentation wraps httpx's own transport only: the services'
+        # spans continue the gateway's trace (traceparent) through this one too.
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor.instrument_client(upstream)
     return app

@@ -1,0 +1,127 @@
+"""The gateway's transport to the services: httpx's client interface (per-request timeouts,
+streamed bodies, the error types the proxy and the graph turn into 502 and 504, ASGI
+transports in tests) over aiohttp's connection pool and C-accelerated HTTP parser.
+
+httpx's own pool (httpcore, h11, anyio) was the largest part of the gateway's CPU time per
+request (benchmarks.profile_layers); this transport costs about a third of it. httpx stays
+the gateway's client everywhere else: only the transport under it changes.
+"""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+from yarl import URL
+
+
+@contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    """aiohttp's failures as the httpx errors the gateway tells apart: a connection that
+    could not be made (nothing was sent: safe to send again, else 502), one lost mid-exchange
+    (sent again only when that is safe, else 502) and a service too slow to answer (504)."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc), request=request) from exc
+    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise httpx.ConnectError(str(exc), request=request) from exc
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientResponseError) as exc:
+        # Hung up before answering, or answered something that is not HTTP.
+        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+    except (aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+        raise httpx.ReadError(str(exc), request=request) from exc
+    except aiohttp.ClientError as exc:
+        raise httpx.TransportError(str(exc), request=request) from exc
+
+
+class _ResponseBody(httpx.AsyncByteStream):
+    """The service's body as it arrives (exports and feeds are not held in memory)."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self.response = response
+        self.request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors(self.request):
+            async for chunk in self.response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # A body read to its end gives the connection back to the pool; one abandoned
+        # part-way leaves aiohttp's pool closing it (its protocol says it should close).
+        self.response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """One keep-alive pool for every service; the aiohttp session is made on first use,
+    inside the event loop that serves the gateway."""
+
+    def __init__(self, *, max_connections: int, keepalive_expiry: float) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections,
+                limit_per_host=0,
+                keepalive_timeout=self.keepalive_expiry or None,
+                force_close=self.keepalive_expiry == 0,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # Cookies a service sets belong to the client that got them, never to the
+                # next caller on a shared connection pool.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # Bodies pass through as the service encoded them (the proxy sends them
+                # with the service's Content-Encoding and Content-Length).
+                auto_decompress=False,
+                trust_env=False,
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        headers = request.headers.multi_items()
+        data: bytes | httpx.AsyncByteStream | None
+        try:
+            data = request.content or None
+        except httpx.RequestNotRead:
+            # A streamed upload: aiohttp chunks it itself when no length is given.
+            data = request.stream  # type: ignore[assignment]
+            headers = [(name, value) for name, value in headers if name != "transfer-encoding"]
+        with _as_httpx_errors(request):
+            response = await self._client().request(
+                request.method,
+                # Encoded: the path and query go as the client sent them, byte for byte.
+                URL(str(request.url), encoded=True),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=timeout.get("pool"),
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                ),
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=list(response.raw_headers),
+            stream=_ResponseBody(response, request),
+            request=request,
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode("latin-1"),
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
