@@ -11,7 +11,7 @@ from services.enrolment.enterprises.schemas import (
     EnterpriseUpdate,
 )
 from services.enrolment.enterprises.service import enterprise_service
-from shared.db import SessionDep
+from shared.db import SessionDep, reads_only
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
 from shared.row_pages import RowSerializer
@@ -34,6 +34,7 @@ async def register_enterprise(
 
 
 @router.get("", summary="List the enterprises you may see", response_model=Page[EnterprisePublic])
+@reads_only
 async def list_enterprises(
     session: SessionDep,
     principal: CurrentPrincipal,
