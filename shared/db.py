@@ -1,8 +1,8 @@
 """Async database plumbing shared by the services: engine, sessions, naming convention."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -98,6 +98,13 @@ class Database:
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # For routes that only read (``reads_only``): each statement is its own transaction,
+        # so no BEGIN and COMMIT round trips; on the same pool.
+        self.reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -126,6 +133,19 @@ class DeferredCommit(Protocol):
     async def abandon(self) -> None: ...
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_READS_ONLY = "_score_reads_only"
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Marks a route whose request only reads (no write, no lock): its session runs each
+    statement on its own, without a transaction around them. At READ COMMITTED a statement
+    sees the same rows either way, each taking its own snapshot; what is saved is the
+    BEGIN and COMMIT round trips of a small read."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the endpoint returns, rolled back on error.
 
@@ -136,6 +156,11 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     database: Database = request.app.state.database
     deferred: DeferredCommit | None = request.scope.get("state", {}).get(DEFERRED_COMMIT)
+    route = request.scope.get("route")
+    if deferred is None and getattr(getattr(route, "endpoint", None), _READS_ONLY, False):
+        async with database.reads() as session:
+            yield session
+        return
     if deferred is None:
         async with database.transaction() as session:
             yield session

@@ -7,12 +7,14 @@ identity. The ``kid`` header names the key, so the previous key keeps verifying 
 rotation while the JWKS still lists it.
 """
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
 import jwt
+from cachetools import TLRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -135,16 +137,51 @@ def verify_signed(
     return claims
 
 
+class _Verified:
+    """A token already verified: its principal, until its expiry, with the key it was
+    verified with (accepted again only while that very key is the one its ``kid`` names)."""
+
+    __slots__ = ("expires_at", "key", "kid", "principal")
+
+    def __init__(
+        self, principal: Principal, *, kid: str, key: Ed25519PublicKey, expires_at: float
+    ) -> None:
+        self.principal, self.kid, self.key, self.expires_at = principal, kid, key, expires_at
+
+
+# The gateway forwards the same token for a caller's many requests (for half its life), and
+# checking a signature costs more than the rest of a small request's identity work: each
+# token is verified once and then recognised by its text until it expires. Bounded (least
+# recently used go first); a lock, as sync dependencies verify from worker threads.
+_VERIFIED: TLRUCache[tuple[str, str, str], _Verified, float] = TLRUCache(
+    maxsize=10_000, ttu=lambda _key, verified, _now: verified.expires_at, timer=time.time
+)
+_VERIFIED_LOCK = threading.Lock()
+
+
 def verify_token(
     token: str, settings: PlatformSettings, *, audience: str | None = None
 ) -> Principal:
     """The principal of a gateway-signed identity token for ``audience`` (default: REST)."""
-    claims = verify_signed(
-        token,
-        settings.identity_public_keys,
-        audience=audience or settings.identity_audience,
-        issuer=settings.identity_issuer,
-    )
+    keys = settings.identity_public_keys
+    audience = audience or settings.identity_audience
+    cache_key = (token, audience, settings.identity_issuer)
+    with _VERIFIED_LOCK:
+        verified = _VERIFIED.get(cache_key)
+    # A key dropped from (or replaced in) the accepted ones stops its tokens at once.
+    if verified is not None and keys.get(verified.kid) is verified.key:
+        return verified.principal
+    claims = verify_signed(token, keys, audience=audience, issuer=settings.identity_issuer)
+    principal = _principal(claims)
+    kid = signing_key_id(token)
+    if kid is not None:  # verify_signed accepted it, so it names one of ``keys``
+        entry = _Verified(principal, kid=kid, key=keys[kid], expires_at=float(claims["exp"]))
+        with _VERIFIED_LOCK:
+            _VERIFIED[cache_key] = entry
+    return principal
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
     try:
         return Principal(
             subject=claims["sub"],
@@ -168,7 +205,7 @@ def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -177,7 +214,7 @@ def current_principal(
     return verify_token(_bearer_token(credentials), settings)
 
 
-def subgraph_principal(
+async def subgraph_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

@@ -9,7 +9,7 @@ from services.enrolment.db import plumbing
 from services.enrolment.enterprises.models import Enterprise
 from shared.enums import Role
 from shared.identity import Principal
-from tests.enrolment.support import Api, World, garment_factory, register
+from tests.enrolment.support import ILO, Api, World, garment_factory, register
 
 
 async def count(session: AsyncSession, table: object) -> int:
@@ -216,3 +216,39 @@ async def test_retried_registration_with_idempotency_key_creates_one_enterprise(
     )
     assert reused.status_code == 409
     assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+
+async def test_listed_enterprise_reads_as_its_own_page_for_every_caller(
+    api: Api, world: World
+) -> None:
+    """The list is written straight from rows, one enterprise through its model: the same
+    answer, including what tenancy hides (another partner's original of a duplicate)."""
+    suffix = uuid4().hex[:6]
+    original = await register(
+        api,
+        world.efp_staff,
+        name=f"Lahore Looms {suffix}",
+        ownership="private_domestic",
+        buyer_ids=[str(world.adidas_id), str(world.inditex_id)],
+    )
+    duplicate = await register(api, world.mdpi_staff, name=f"LAHORE LOOMS {suffix}")
+    for caller, partner_id, enterprise in (
+        (ILO, world.efp_id, original),
+        (ILO, world.mdpi_id, duplicate),
+        (world.efp_staff, world.efp_id, original),
+        (world.mdpi_staff, world.mdpi_id, duplicate),
+    ):
+        listing = await api.get(
+            "/enterprises", params={"partner_id": str(partner_id), "limit": 500}, as_=caller
+        )
+        listed = {item["id"]: item for item in listing.json()["items"]}
+        own_page = await api.get(f"/enterprises/{enterprise['id']}", as_=caller)
+        assert listed[enterprise["id"]] == own_page.json(), caller.role
+    shown_to = {
+        caller.subject: (await api.get(f"/enterprises/{duplicate['id']}", as_=caller)).json()
+        for caller in (ILO, world.mdpi_staff)
+    }
+    assert shown_to[ILO.subject]["possible_duplicate_of_id"] == original["id"]
+    assert shown_to[world.mdpi_staff.subject]["possible_duplicate_of_id"] is None
+    assert shown_to[world.mdpi_staff.subject]["possible_duplicate"] is True
+    assert sorted(original["buyer_ids"]) == original["buyer_ids"]

@@ -228,3 +228,26 @@ def test_development_key_is_made_once_and_then_kept(tmp_path: Path) -> None:
     first = key_id(development_key(tmp_path, "feed-reporting").public_key())
     assert key_id(development_key(tmp_path, "feed-reporting").public_key()) == first
     assert [p.name for p in (tmp_path / "keys").iterdir()] == ["feed-reporting.pem"]
+
+
+def test_a_token_verified_before_is_refused_once_it_expires() -> None:
+    """Verified tokens are recognised again without checking the signature, until they
+    expire: not a moment longer."""
+    principal, settings = partner(), platform_settings()
+    short_lived = token(principal, ttl_seconds=2)
+    assert verify_token(short_lived, settings) == principal
+    expires_at = jwt.decode(short_lived, options={"verify_signature": False})["exp"]
+    time.sleep(max(expires_at - time.time(), 0) + 0.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_token(short_lived, settings)
+
+
+def test_a_token_verified_before_is_refused_once_its_key_is_dropped() -> None:
+    principal, settings = partner(), accepting(NEW_KEY, OLD_KEY)
+    old_token = token(principal, OLD_KEY)
+    assert verify_token(old_token, settings) == principal
+    assert verify_token(old_token, settings) == principal
+    settings.__dict__.pop("identity_public_keys")  # the key set is read again, without it
+    settings.identity_jwks = json.dumps(jwks_document([NEW_KEY.public]))
+    with pytest.raises(Unauthenticated, match="key that is not accepted"):
+        verify_token(old_token, settings)

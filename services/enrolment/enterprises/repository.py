@@ -1,17 +1,75 @@
 """Enterprise queries; every read applies the caller's tenancy."""
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.enterprises.naming import normalise_registration_number
+from services.enrolment.enterprises.schemas import EnterprisePublic
 from services.enrolment.tenancy import enterprise_visible
 from shared.identity import Principal
 from shared.pagination import PageRequest, keyset_page
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def _filtered(
+    statement: SelectT,
+    *,
+    country: str | None,
+    partner_id: UUID | None,
+    sub_sector: str | None,
+    possible_duplicates: bool | None,
+) -> SelectT:
+    """The list's optional filters."""
+    if country is not None:
+        statement = statement.where(col(Enterprise.country) == country.upper())
+    if partner_id is not None:
+        statement = statement.where(col(Enterprise.partner_id) == partner_id)
+    if sub_sector is not None:
+        statement = statement.where(col(Enterprise.sub_sector) == sub_sector)
+    if possible_duplicates is not None:
+        flagged = col(Enterprise.possible_duplicate_of_id).is_not(None)
+        statement = statement.where(flagged if possible_duplicates else ~flagged)
+    return statement
+
+
+def _public_columns() -> dict[str, Any]:
+    """EnterprisePublic's fields as columns, in its order, as ``_shown`` builds them but the
+    likely original (``_original_shown``): buyers in id order, the duplicate flag."""
+    buyers = (
+        core_select(col(EnterpriseBuyer.buyer_id))
+        .where(col(EnterpriseBuyer.enterprise_id) == col(Enterprise.id))
+        .order_by(col(EnterpriseBuyer.buyer_id))
+        .scalar_subquery()
+    )
+    computed: dict[str, Any] = {
+        "buyer_ids": func.array(buyers),
+        "possible_duplicate": col(Enterprise.duplicate_reason).is_not(None),
+    }
+    table = Enterprise.__table__.c  # type: ignore[attr-defined]
+    return {
+        name: computed[name].label(name) if name in computed else table[name]
+        for name in EnterprisePublic.model_fields
+    }
+
+
+# Built once: putting a statement together costs a list request more than running it.
+_PUBLIC_COLUMNS = _public_columns()
+
+
+def _original_shown(principal: Principal) -> Any:
+    """The likely original of a duplicate, named only when the caller may see it."""
+    original = col(Enterprise.possible_duplicate_of_id)
+    return case((enterprise_visible(principal, original), original)).label(
+        "possible_duplicate_of_id"
+    )
 
 
 class EnterpriseRepository:
@@ -49,18 +107,42 @@ class EnterpriseRepository:
         sub_sector: str | None = None,
         possible_duplicates: bool | None = None,
     ) -> list[Enterprise]:
-        statement = select(Enterprise).where(enterprise_visible(principal))
-        if country is not None:
-            statement = statement.where(Enterprise.country == country.upper())
-        if partner_id is not None:
-            statement = statement.where(Enterprise.partner_id == partner_id)
-        if sub_sector is not None:
-            statement = statement.where(Enterprise.sub_sector == sub_sector)
-        if possible_duplicates is not None:
-            flagged = col(Enterprise.possible_duplicate_of_id).is_not(None)
-            statement = statement.where(flagged if possible_duplicates else ~flagged)
+        statement = _filtered(
+            select(Enterprise).where(enterprise_visible(principal)),
+            country=country,
+            partner_id=partner_id,
+            sub_sector=sub_sector,
+            possible_duplicates=possible_duplicates,
+        )
         statement = keyset_page(statement, col(Enterprise.id), page)
         return list((await session.exec(statement)).all())
+
+    async def get_all_public(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        country: str | None = None,
+        partner_id: UUID | None = None,
+        sub_sector: str | None = None,
+        possible_duplicates: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """``get_all`` as the caller sees it (``EnterpriseService._shown``), as rows of
+        EnterprisePublic's fields: one statement, no objects (a list answer's costliest part)."""
+        columns = _PUBLIC_COLUMNS | {"possible_duplicate_of_id": _original_shown(principal)}
+        statement = _filtered(
+            core_select(*columns.values()).where(enterprise_visible(principal)),
+            country=country,
+            partner_id=partner_id,
+            sub_sector=sub_sector,
+            possible_duplicates=possible_duplicates,
+        )
+        statement = keyset_page(statement, col(Enterprise.id), page)
+        # On the connection: rows as they come, without the ORM's result machinery.
+        result = await (await session.connection()).execute(statement)
+        names = tuple(columns)
+        return [dict(zip(names, row, strict=True)) for row in result.all()]
 
     async def visible_ids(
         self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal

@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.enrolment.enterprises.schemas import (
     EnterpriseCreate,
@@ -11,11 +11,13 @@ from services.enrolment.enterprises.schemas import (
     EnterpriseUpdate,
 )
 from services.enrolment.enterprises.service import enterprise_service
-from shared.db import SessionDep
+from shared.db import SessionDep, reads_only
 from shared.identity import CurrentPrincipal
 from shared.pagination import Page, PageParams
+from shared.row_pages import RowSerializer
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+ENTERPRISE_PAGE = RowSerializer(EnterprisePublic)
 
 
 @router.post(
@@ -31,7 +33,8 @@ async def register_enterprise(
     return await enterprise_service.create(session, body, principal=principal)
 
 
-@router.get("", summary="List the enterprises you may see")
+@router.get("", summary="List the enterprises you may see", response_model=Page[EnterprisePublic])
+@reads_only
 async def list_enterprises(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -42,8 +45,8 @@ async def list_enterprises(
     possible_duplicates: Annotated[
         bool | None, Query(description="Only (true) or no (false) flagged duplicates")
     ] = None,
-) -> Page[EnterprisePublic]:
-    return await enterprise_service.get_all(
+) -> Response:
+    rows = await enterprise_service.get_all_rows(
         session,
         principal=principal,
         page=page,
@@ -52,6 +55,7 @@ async def list_enterprises(
         sub_sector=sub_sector,
         possible_duplicates=possible_duplicates,
     )
+    return ENTERPRISE_PAGE.response(rows)
 
 
 @router.get("/{enterprise_id}", summary="One enterprise's profile")

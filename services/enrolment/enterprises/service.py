@@ -28,6 +28,7 @@ from shared.events import EnterpriseRegistered, EnterpriseSnapshot, EnterpriseUp
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
 from shared.problems import Forbidden, InvalidInput, NotFound, field_error, invalid_from_pydantic
+from shared.row_pages import RowPage, row_page
 
 E = TypeVar("E", bound=EnterpriseSnapshot)
 
@@ -99,6 +100,32 @@ class EnterpriseService:
         )
         items = await self._shown(session, rows, principal=principal)
         return make_page(items, page.limit, lambda item: item.id)
+
+    async def get_all_rows(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        page: PageRequest,
+        country: str | None = None,
+        partner_id: UUID | None = None,
+        sub_sector: str | None = None,
+        possible_duplicates: bool | None = None,
+    ) -> RowPage:
+        """``get_all`` as rows of EnterprisePublic's fields, for a list answer serialized
+        straight from them (``shared.row_pages``)."""
+        rows = await enterprise_repository.get_all_public(
+            session,
+            principal=principal,
+            page=page,
+            country=country,
+            partner_id=partner_id,
+            sub_sector=sub_sector,
+            possible_duplicates=possible_duplicates,
+        )
+        for row in rows:
+            row["buyer_ids"] = shown_buyer_ids(principal, row["buyer_ids"])
+        return row_page(rows, page.limit)
 
     async def create(
         self, session: AsyncSession, data: EnterpriseCreate, *, principal: Principal
