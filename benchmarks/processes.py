@@ -2,6 +2,7 @@
 --demo` then `score up` on a fresh embedded Postgres, every process on a free port, and API
 keys made with `score keys create` the way an operator makes them."""
 
+import contextlib
 import json
 import os
 import signal
@@ -174,9 +175,12 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
     log = data_dir / "up.log"
     platform = _seeded_platform(data_dir, log, extra_env)
     with log.open("w") as output:
+        # Its own process group, so a `score up` that does not stop in time is killed with
+        # its services and not left behind as orphans holding ports and data folders.
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"],
             env=platform.env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         platform.process_id = process.pid
         try:
@@ -188,11 +192,19 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
             # SIGTERM, not SIGINT: a shell running this in the background starts its children
             # with SIGINT ignored, and `score up` stops the same way on either.
             process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise
+            stop_process_group(process)
+
+
+def stop_process_group(process: "subprocess.Popen[bytes]", *, timeout: float = 90) -> None:
+    """Wait for a process started in its own session to stop after a signal; past
+    ``timeout``, kill its whole group (a service it started included) and say so."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
 
 
 def _stat_fields(pid: int) -> list[str]:

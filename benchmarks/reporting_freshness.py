@@ -149,13 +149,14 @@ class ProcessPlatform:
         raise RuntimeError(f"{service} never got ready:\n{self.log(service).read_text()}")
 
     def stop(self, service: str, *, kill: bool = False) -> None:
-        """SIGINT for a clean shutdown, or SIGKILL: the process dies wherever it is."""
+        """SIGTERM for a clean shutdown (SIGINT is ignored under a backgrounded shell), or
+        SIGKILL: the process dies wherever it is."""
         process = self.processes.pop(service)
         if kill:
             process.kill()
             process.wait()
             return
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -103,7 +103,8 @@ def run_once(platform: Platform, timeout: float = 180) -> tuple[float, list[tupl
                 break
             time.sleep(0.05)
     finally:
-        process.send_signal(signal.SIGINT)
+        # SIGTERM: from a backgrounded shell SIGINT is ignored (see benchmarks.processes).
+        process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         reader.join(timeout=30)  # a service left running would hold the pipe open
     return healthy, sorted(_milestones(lines) + events)

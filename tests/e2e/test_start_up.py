@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks.processes import PROCESSES, free_port, platform_env, ready
+from benchmarks.processes import PROCESSES, free_port, platform_env, ready, stop_process_group
 
 SLOW_START = """
 import os, time
@@ -53,6 +53,7 @@ class Up:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "up"],
                 env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )  # fmt: skip
 
     def output(self) -> str:
@@ -69,12 +70,11 @@ class Up:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def stop(self) -> None:
+        # SIGTERM: a shell running the tests in the background starts them with SIGINT
+        # ignored, and a `score up` that never heard it left its services running.
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.process.send_signal(signal.SIGTERM)
+        stop_process_group(self.process)
 
 
 @pytest.fixture
