@@ -6,10 +6,11 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
+from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
@@ -89,14 +90,33 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
+def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection is tried before a request gets it, so one the server dropped (a
+    restart) is replaced instead of failing the request; a dead one also drops every
+    connection pooled before it, as ``pool_pre_ping`` does. Its asyncpg ping wraps the
+    statement in BEGIN and ROLLBACK (for PgBouncer's transaction mode, which asyncpg's
+    prepared statements do not support anyway): three round trips per checkout, a tenth of
+    the enrolment process's time on a list request (benchmarks.profile_layers). Databases
+    are reached through asyncpg only (``postgresql+asyncpg://``)."""
+    driver: asyncpg.Connection = dbapi_connection.driver_connection
+    try:
+        await_(driver.fetchrow(";"))
+    except Exception as error:
+        if driver.is_closed() or database_unavailable(error):
+            raise sa_exc.InvalidatePoolError() from error
+        raise
+
+
 class Database:
     """An engine and its session factory; one per service process."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        # Pinged on checkout by ``_ping`` (pool_pre_ping's job, in one round trip).
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size
         )
+        event.listen(self.engine.sync_engine.pool, "checkout", _ping)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # For routes that only read (``reads_only``): each statement is its own transaction,
         # so no BEGIN and COMMIT round trips; on the same pool.

@@ -23,6 +23,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 # A caller's id is kept only if it is short and plain, so it cannot forge log lines.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -149,13 +150,28 @@ class ObservabilityMiddleware:
         self.app = app
         self.service = service
         self.access_log = logging.getLogger(f"score.{service}.access")
+        # The metrics' children by (method, route, status): ``labels()`` takes a lock and
+        # builds its key on every call; these are as many as the metrics hold anyway.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def _metrics(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = (
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                HTTP_LATENCY.labels(self.service, method, route),
+            )
+            self._children[method, route, status] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        raw = headers.get(REQUEST_ID_HEADER.lower().encode())
+        raw = None
+        for name, value in scope.get("headers") or ():
+            if name == _REQUEST_ID:
+                raw = value  # the last one, as a dict of the headers would keep
         request_id = accept_request_id(raw.decode("latin-1") if raw else None)
         token = request_id_var.set(request_id)
         status = 500
@@ -179,8 +195,9 @@ class ObservabilityMiddleware:
             route = route_template(scope)
             method = scope.get("method", "GET")
             if route != "/metrics":
-                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+                requests, latency = self._metrics(method, route, status)
+                requests.inc()
+                latency.observe(elapsed)
                 self.access_log.info(
                     "%s %s %s",
                     method,

@@ -41,6 +41,7 @@ PLUMBING: dict[str, str] = {
     "shared/consumer.py": "a feed consumer's cursor, advanced in the handler's transaction",
     "shared/idempotency.py": "stored answers of Idempotency-Key requests",
     "shared/service_app.py": "the readiness probe's SELECT 1",
+    "shared/db.py": "the pool's ping of a connection on checkout",
     "services/gateway/health.py": "the gateway's readiness probe",
 }
 
