@@ -165,10 +165,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         coerce = return_type.coerce_output_value
         is_awaitable = self.is_awaitable
         kept = _kept(return_type)
-        low, high = (GRAPHQL_MIN_INT, GRAPHQL_MAX_INT) if kept is int else (None, None)
+        in_range = range(GRAPHQL_MIN_INT, GRAPHQL_MAX_INT + 1) if kept is int else None
 
         def leaf(value: Any) -> Any:
-            if type(value) is kept and (low is None or low <= value <= high):
+            if type(value) is kept and (in_range is None or value in in_range):
                 return value
             if value is None or value is Undefined:
                 return None
