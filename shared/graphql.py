@@ -5,11 +5,15 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
-from graphql import GraphQLError
-from pydantic_core import to_json
+from fastapi import Request
+from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import OperationType as DocumentOperationType
+from pydantic_core import from_json, to_json
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry import UNSET
 from strawberry.dataloader import DataLoader
@@ -90,6 +94,51 @@ class SubgraphContext(BaseContext):
         for loader in vars(loaders).values() if loaders is not None else ():
             if isinstance(loader, DataLoader):
                 loader.clear_all()
+            elif isinstance(loader, dict):  # rows kept in place of a loader's cache
+                loader.clear()
+
+
+@lru_cache(maxsize=512)
+def _only_queries(document: str) -> bool:
+    """Whether every operation the document holds is a query: whichever one the request
+    names, it only reads. Cached per text: partners send the same few documents."""
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return False  # answered with the parse error; nothing runs
+    return all(
+        definition.operation is DocumentOperationType.QUERY
+        for definition in parsed.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
+
+
+async def _queries_only(request: Request) -> bool:
+    if request.method == "GET":
+        return True  # Strawberry runs only queries sent with GET
+    if request.headers.get("content-type", "").partition(";")[0].strip() != "application/json":
+        return False  # multipart uploads are mutations
+    try:
+        body = from_json(await request.body())
+    except ValueError:
+        return False  # Strawberry answers 400
+    document = body.get("query") if isinstance(body, dict) else None
+    return isinstance(document, str) and _only_queries(document)
+
+
+async def reads_only_when_querying(request: Request, session: AsyncSession) -> None:
+    """A request whose document only queries runs each statement on its own, like a REST
+    route marked ``shared.db.reads_only``: at READ COMMITTED each statement takes its own
+    snapshot either way, and the BEGIN and COMMIT round trips of a small read are saved.
+    Mutations, and keyed requests (shared/idempotency.py), keep the request's transaction.
+    Only a session of its own (on the engine) is switched: one joined to an outer
+    transaction (the tests' rolled-back one) cannot leave it."""
+    if request.scope.get("state", {}).get(DEFERRED_COMMIT) is not None:
+        return
+    if isinstance(session.bind, AsyncEngine) and await _queries_only(request):
+        # Before the session's first statement: its connection starts without a BEGIN,
+        # and the pool resets the isolation level when the connection goes back.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 # Apollo's names where one exists, so gateways and clients recognise them.

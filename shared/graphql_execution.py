@@ -19,6 +19,14 @@ from graphql import (
 )
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -26,6 +34,22 @@ from strawberry.types.field import StrawberryField
 Complete = Callable[[Any], Any]
 # (response name, how to read the value from the source, how to complete it)
 Plan = Sequence[tuple[str, Callable[[Any], Any], Complete]]
+
+
+# The built-in scalars' serializers give a value of this exact type back as it is (an Int
+# also only within 32 bits): most of a page's values are completed without a call.
+_KEPT: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+    serialize_int: int,
+}
+
+
+def _kept(return_type: GraphQLOutputType) -> type | None:
+    """The type of the values a scalar answers unchanged; None: its serializer decides."""
+    serialize = getattr(return_type, "serialize", None)
+    return _KEPT.get(serialize) if callable(serialize) else None
 
 
 class _Unusual(Exception):
@@ -107,8 +131,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if inner is None:
                 return None
             complete_inner = inner
+            # Not for an Int: its range is checked by ``_leaf``.
+            kept = None if (kept_inner := _kept(return_type.of_type)) is int else kept_inner
 
             def non_null(value: Any) -> Any:
+                if type(value) is kept:
+                    return value
                 completed = complete_inner(value)
                 if completed is None:
                     raise _Unusual
@@ -136,8 +164,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _leaf(self, return_type: GraphQLLeafType) -> Complete:
         coerce = return_type.coerce_output_value
         is_awaitable = self.is_awaitable
+        kept = _kept(return_type)
+        in_range = range(GRAPHQL_MIN_INT, GRAPHQL_MAX_INT + 1) if kept is int else None
 
         def leaf(value: Any) -> Any:
+            if type(value) is kept and (in_range is None or value in in_range):
+                return value
             if value is None or value is Undefined:
                 return None
             if isinstance(value, Exception) or is_awaitable(value):

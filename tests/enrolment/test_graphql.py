@@ -280,7 +280,7 @@ async def test_unexpected_resolver_error_is_masked(
     async def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection to postgres://score:hunter2@db failed")
 
-    monkeypatch.setattr(enterprise_service, "get_all", crash)
+    monkeypatch.setattr(enterprise_service, "get_all_rows", crash)
     response = await api.post("/graphql", json={"query": "{ enterprises { items { id } } }"})
     assert response.status_code == 200
     [error] = response.json()["errors"]

@@ -127,6 +127,7 @@ async def test_fragments_skip_and_resolver_fields_answer_as_graphql_core_does() 
         ({"name": None}, ["rows", 1, "name"]),
         ({"tags": ["ok", None]}, ["rows", 1, "tags", 1]),
         ({"size": "many"}, ["rows", 1, "size"]),
+        ({"size": 2**31}, ["rows", 1, "size"]),
         ({"stage": "closed"}, ["rows", 1, "stage"]),
         ({"share": ValueError("no share")}, ["rows", 1, "share"]),
     ],
@@ -136,6 +137,15 @@ async def test_a_value_the_schema_refuses_is_an_error_at_its_path_as_in_graphql_
 ) -> None:
     answer = await both(EVERY_PLAIN_FIELD, [_row(0), _row(1, **bad), _row(2)])
     assert [error_path for _, error_path in answer["errors"]] == [path]
+
+
+async def test_values_of_other_types_are_converted_as_graphql_core_converts_them() -> None:
+    converted = _row(1, id=7, name=True, size=True, tags=[False, 2])
+    answer = await both(EVERY_PLAIN_FIELD, [_row(0), converted])
+    assert answer["errors"] == []
+    second = answer["data"]["rows"][1]
+    assert (second["id"], second["name"], second["size"]) == ("7", "true", 1)
+    assert second["tags"] == ["false", "2"]
 
 
 async def test_a_page_of_plain_rows_builds_no_resolve_info_per_field(

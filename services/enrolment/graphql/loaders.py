@@ -1,5 +1,7 @@
 """Per-request DataLoaders over the services' batch reads; every batch applies tenancy."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -20,6 +22,7 @@ class Loaders:
     def __init__(self, database: SessionAccess, principal: Principal) -> None:
         self._database = database
         self._principal = principal
+        self._listed: dict[UUID, Mapping[str, Any]] = {}
         self.enterprise: DataLoader[UUID, EnterprisePublic | None] = DataLoader(
             load_fn=self._load_enterprises
         )
@@ -35,10 +38,23 @@ class Loaders:
             found = await order_service.get_many(session, ids, principal=self._principal)
         return [found[enterprise_id] for enterprise_id in ids]
 
+    def listed_enterprises(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Enterprises a list answered, as rows of EnterprisePublic's fields: later references
+        to them in the same operation need no query (a model per row is built only then)."""
+        self._listed.update((row["id"], row) for row in rows)
+
     async def _load_enterprises(self, ids: list[UUID]) -> list[EnterprisePublic | None]:
-        async with self._database() as session:
-            found = await enterprise_service.get_many(session, ids, principal=self._principal)
-        by_id = {enterprise.id: enterprise for enterprise in found}
+        by_id = {
+            enterprise_id: EnterprisePublic.model_construct(**self._listed[enterprise_id])
+            for enterprise_id in ids
+            if enterprise_id in self._listed
+        }
+        if unlisted := [enterprise_id for enterprise_id in ids if enterprise_id not in by_id]:
+            async with self._database() as session:
+                found = await enterprise_service.get_many(
+                    session, unlisted, principal=self._principal
+                )
+            by_id.update((enterprise.id, enterprise) for enterprise in found)
         # Invisible and missing ids both answer None: the caller cannot tell them apart.
         return [by_id.get(enterprise_id) for enterprise_id in ids]
 

@@ -1,7 +1,8 @@
 """GraphQL types of the enrolment subgraph, built from the service layer's public models."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 import strawberry
@@ -121,24 +122,30 @@ class Enterprise:
 
     @classmethod
     def from_model(cls, enterprise: EnterprisePublic) -> Self:
+        return cls.from_row(dict(enterprise))
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """From EnterprisePublic's fields as a row (``enterprise_service.get_all_rows``): a
+        page is built without a model per row."""
         return cls(
-            id=_id(enterprise.id),
-            name=enterprise.name,
-            country=enterprise.country,
-            city=enterprise.city,
-            sector=enterprise.sector,
-            sub_sector=enterprise.sub_sector,
-            women_led=enterprise.women_led,
-            workforce_total=enterprise.workforce_total,
-            workforce_permanent=enterprise.workforce_permanent,
-            workforce_female=enterprise.workforce_female,
-            workforce_male=enterprise.workforce_male,
-            partner_id=_optional_id(enterprise.partner_id),
-            possible_duplicate=enterprise.possible_duplicate,
-            possible_duplicate_of_id=_optional_id(enterprise.possible_duplicate_of_id),
-            buyer_ids=[_id(buyer_id) for buyer_id in enterprise.buyer_ids],
-            created_at=enterprise.created_at,
-            updated_at=enterprise.updated_at,
+            id=_id(row["id"]),
+            name=row["name"],
+            country=row["country"],
+            city=row["city"],
+            sector=row["sector"],
+            sub_sector=row["sub_sector"],
+            women_led=row["women_led"],
+            workforce_total=row["workforce_total"],
+            workforce_permanent=row["workforce_permanent"],
+            workforce_female=row["workforce_female"],
+            workforce_male=row["workforce_male"],
+            partner_id=_optional_id(row["partner_id"]),
+            possible_duplicate=row["possible_duplicate"],
+            possible_duplicate_of_id=_optional_id(row["possible_duplicate_of_id"]),
+            buyer_ids=[_id(buyer_id) for buyer_id in row["buyer_ids"]],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
         )
 
     @classmethod

@@ -1,0 +1,92 @@
+"""A subgraph request whose document only queries runs each statement on its own, as a REST
+route marked ``reads_only`` does; a document with a mutation keeps the request's transaction,
+and the connection goes back to the pool as it came."""
+
+import httpx
+import strawberry
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+
+from shared.db import Database, SessionDep
+from shared.enums import Role
+from shared.graphql import (
+    SubgraphContext,
+    reads_only_when_querying,
+    subgraph_router,
+    subgraph_schema,
+)
+from shared.identity import Principal
+
+# Two statements apart in time: their transactions' start times differ unless one
+# transaction holds both.
+TWO_STATEMENTS = ("SELECT now()", "SELECT pg_sleep(0.001)", "SELECT now()")
+
+
+async def _one_transaction(info: strawberry.Info[SubgraphContext, None]) -> bool:
+    async with info.context.database() as session:
+        starts = [await session.scalar(text(statement)) for statement in TWO_STATEMENTS]
+    return bool(starts[0] == starts[2])
+
+
+@strawberry.type
+class Query:
+    one_transaction: bool = strawberry.field(resolver=_one_transaction)
+
+
+@strawberry.type
+class Mutation:
+    one_transaction: bool = strawberry.field(resolver=_one_transaction)
+
+
+async def _context(request: Request, session: SessionDep) -> SubgraphContext:
+    await reads_only_when_querying(request, session)
+    return SubgraphContext(
+        principal=Principal(subject="analyst", role=Role.ilo_global), session=session
+    )
+
+
+def app_over(database: Database) -> FastAPI:
+    app = FastAPI()
+    app.state.database = database
+    app.include_router(subgraph_router(subgraph_schema(Query, mutation=Mutation), _context))
+    return app
+
+
+QUERY = "query Read { oneTransaction }"
+MUTATION = "mutation Write { oneTransaction }"
+
+
+async def test_a_query_runs_its_statements_without_a_transaction_and_a_mutation_in_one(
+    enrolment_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+        async def one_transaction(document: str, operation: str | None = None) -> bool:
+            body = {"query": document, "operationName": operation}
+            response = await client.post("/graphql", json=body)
+            data = response.raise_for_status().json()["data"]
+            return bool(data["oneTransaction"])
+
+        answers = [
+            await one_transaction(QUERY),
+            await one_transaction(MUTATION),
+            await one_transaction(QUERY),
+            # A document that also holds a mutation is not judged by the operation it names.
+            await one_transaction(f"{QUERY}\n{MUTATION}", "Read"),
+            await one_transaction(f"{QUERY}\n{MUTATION}", "Write"),
+        ]
+        got = await client.get("/graphql", params={"query": QUERY})
+        over_get = got.raise_for_status().json()["data"]["oneTransaction"]
+    assert answers == [False, True, False, True, True]
+    assert over_get is False
+
+
+async def test_a_query_that_fails_to_parse_is_answered_with_the_parse_error(
+    enrolment_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/graphql", json={"query": "query { oneTransaction"})
+    [error] = response.json()["errors"]
+    assert error["message"].startswith("Syntax Error")
