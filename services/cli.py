@@ -144,6 +144,9 @@ def migrate() -> None:
 DEFAULT_READY_TIMEOUT = 600.0
 # How often `score up` says which processes it is still waiting for.
 WAITING_NOTICE_EVERY = 10.0
+# How often `score up` asks the starting processes whether they are ready: a probe costs a
+# refused connection or one /readyz, while each tick waited is start-up time lost.
+READY_POLL_EVERY = 0.1
 LOG_TAIL_LINES = 15
 
 
@@ -234,7 +237,7 @@ def _wait_ready(processes: list[Started], *, ready_timeout: float) -> Started | 
                     f"({time.monotonic() - started.started_at:.0f} s; last line: {last[:160]})",
                     highlight=False,
                 )
-        time.sleep(0.3)
+        time.sleep(READY_POLL_EVERY)
     return None
 
 

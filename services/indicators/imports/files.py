@@ -8,19 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import product
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from services.indicators.catalogue.models import Indicator
 from services.indicators.imports.parsing import COLUMNS, VALUES_SHEET, Cell, FileFormat, cell_text
 from services.indicators.imports.repository import ExportedValue
 from shared.enums import ParticipantRole, Sex
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CONTENT_TYPES: dict[FileFormat, str] = {
     "csv": "text/csv; charset=utf-8",
@@ -165,6 +162,11 @@ def write_xlsx(
     indicators: Sequence[Indicator] = (),
     derived: Sequence[Sequence[Cell]] = (),
 ) -> bytes:
+    # openpyxl is imported when a workbook is written, not when the service starts.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook(write_only=True)
     values = workbook.create_sheet(VALUES_SHEET)
     values.freeze_panes = "A2"
@@ -213,7 +215,10 @@ def write_xlsx(
     return buffer.getvalue()
 
 
-def _header(sheet: WriteOnlyWorksheet, names: Sequence[str]) -> None:
+def _header(sheet: "WriteOnlyWorksheet", names: Sequence[str]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cells = []
     for name in names:
         cell = WriteOnlyCell(sheet, value=name)

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from services.indicators.values.schemas import ValueIn
@@ -178,6 +176,10 @@ def read_csv(data: bytes) -> Sheet:
 
 
 def read_xlsx(data: bytes) -> Sheet:
+    # openpyxl is imported when a workbook is read, not when the service starts.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:

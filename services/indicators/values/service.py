@@ -298,7 +298,9 @@ class ValueService:
     ) -> None:
         now = utcnow()
         status = ValueStatus.submitted.value if submit else ValueStatus.draft.value
-        new: list[ValueRow] = []
+        # Rows to insert as plain tuples in ValueRow's field order: a named tuple per value
+        # first was a tenth of the write of 100,000 values.
+        new: list[tuple[Any, ...]] = []
         replaced: list[ValueRow] = []
         audit: list[dict[str, Any]] = []
         fresh_ids = iter(new_ids(sum(1 for row in rows if row.existing is None)))
@@ -308,28 +310,28 @@ class ValueService:
             assert row.slot is not None
             data, existing, number = row.data, row.existing, row.number
             value_bool = data.value if isinstance(data.value, bool) else None
-            record = ValueRow(
-                id=existing.id if existing else next(fresh_ids),
-                slot=row.slot,
-                enterprise_id=data.enterprise_id,
-                project_id=row.project_id,
-                indicator_id=row.indicator.id,
-                indicator_version=row.indicator.version,
-                round_id=row.round.id if row.round else None,
-                month=row.month,
-                sex=data.sex.value if data.sex else None,
-                role=data.role.value if data.role else None,
-                value=number,
-                value_bool=value_bool,
-                currency=data.currency,
-                note=data.note,
-                outlier_flags=json.dumps(row.outlier_flags) if row.outlier_flags else "[]",
+            row.value_id = existing.id if existing else next(fresh_ids)
+            fields = (
+                row.value_id,
+                row.slot,
+                data.enterprise_id,
+                row.project_id,
+                row.indicator.id,
+                row.indicator.version,
+                row.round.id if row.round else None,
+                row.month,
+                data.sex.value if data.sex else None,
+                data.role.value if data.role else None,
+                number,
+                value_bool,
+                data.currency,
+                data.note,
+                json.dumps(row.outlier_flags) if row.outlier_flags else "[]",
             )
-            row.value_id = record.id
             if existing is None:
-                new.append(record)
+                new.append(fields)
                 continue
-            replaced.append(record)
+            replaced.append(ValueRow._make(fields))
             audit.append(
                 {
                     "action": "value.replaced",
@@ -384,7 +386,7 @@ class ValueService:
                     "status": status,
                     "value_version": versions.get(r.id, 1),
                 }
-                for r in (*new, *replaced)
+                for r in map(ValueRow._make, itertools.chain(new, replaced))
             ]
             await self._emit_submitted(session, batch_id, facts, principal=principal)
 
