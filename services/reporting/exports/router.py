@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.reporting.exports.chart import render_svg
-from services.reporting.exports.formats import CONTENT_TYPES, csv_chunks, xlsx_bytes
+from services.reporting.exports.formats import CONTENT_TYPES, csv_chunks
 from services.reporting.exports.service import IMPACT_REPORT, export_service, filename
 from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
@@ -60,6 +60,9 @@ async def export_report(
         return StreamingResponse(
             csv_chunks(table), media_type=CONTENT_TYPES["csv"], headers=headers
         )
+    # Imported here, not at start: openpyxl is a large import most processes never need.
+    from services.reporting.exports.workbook import xlsx_bytes
+
     # openpyxl is synchronous and CPU-bound: keep it off the event loop.
     content = await run_in_threadpool(xlsx_bytes, table)
     return Response(content, media_type=CONTENT_TYPES["xlsx"], headers=headers)
