@@ -4,6 +4,7 @@ Production points each service at a server by URL; development and tests get one
 server under the data folder, with one database per service.
 """
 
+import atexit
 import logging
 import warnings
 from pathlib import Path
@@ -15,6 +16,7 @@ with warnings.catch_warnings():
     # pgserver probes XDG_RUNTIME_DIR at import and warns when a server machine has none.
     warnings.simplefilter("ignore")
     import pgserver
+    from pgserver.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,9 @@ def start_embedded_server(pgdata: Path, *, stop_on_exit: bool = True) -> str:
     """
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+    if stop_on_exit:
+        # Registered after pgserver's own exit hook, so it runs before it (last in, first out).
+        atexit.register(_follow_restart, server)
     query = parse_qs(urlsplit(server.get_uri()).query)
     return str(query["host"][0])
 
@@ -34,7 +39,18 @@ def start_embedded_server(pgdata: Path, *, stop_on_exit: bool = True) -> str:
 def stop_embedded_server(pgdata: Path) -> None:
     """Release this process's hold on the server under ``pgdata``: it stops if no other
     process holds it."""
-    pgserver.get_server(pgdata).cleanup()
+    server = pgserver.get_server(pgdata)
+    _follow_restart(server)
+    server.cleanup()
+
+
+def _follow_restart(server: pgserver.PostgresServer) -> None:
+    """Point pgserver's stop at the server running now. pgserver remembers the postmaster it
+    found at start-up; once the server was restarted under it (a database outage and its
+    recovery), that process is gone, and pgserver would skip the stop and leave the new one
+    running after the last holder exits."""
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    server._postmaster_info = running if running is not None and running.is_running() else None
 
 
 def embedded_url(socket_dir: str, database: str) -> str:

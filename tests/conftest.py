@@ -16,7 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.consumer import FeedConsumer, Handler
 from shared.db import Database, request_session
-from shared.embedded_pg import embedded_url, ensure_database, start_embedded_server
+from shared.embedded_pg import (
+    embedded_url,
+    ensure_database,
+    start_embedded_server,
+    stop_embedded_server,
+)
 from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
@@ -63,9 +68,12 @@ def pg_socket_dir() -> Iterator[str]:
     configured = os.environ.get("SCORE_TEST_PG_DIR")
     root = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="score-pg-"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    yield start_embedded_server(root / (f"pgdata-{worker}" if worker else "pgdata"))
+    pgdata = root / (f"pgdata-{worker}" if worker else "pgdata")
+    yield start_embedded_server(pgdata)
     if not configured:
-        # pgserver stops the server when this process exits; the data can go with it.
+        # Stopped first: pgserver's own stop at exit reads its list of holders from the data
+        # folder, and with the folder gone it left the server running after every run.
+        stop_embedded_server(pgdata)
         shutil.rmtree(root, ignore_errors=True)
 
 

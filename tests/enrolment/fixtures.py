@@ -8,12 +8,14 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app
+from services.enrolment.organisations.schemas import OrganisationCreate, ProjectCreate
+from services.enrolment.organisations.service import organisation_service, project_service
 from services.enrolment.settings import EnrolmentSettings
 from shared.db import Database
-from shared.enums import Role
+from shared.enums import OrganisationKind, Role
 from shared.identity import Principal
 from tests.conftest import asgi_api
-from tests.enrolment.support import Api, World, platform_settings, unique
+from tests.enrolment.support import ILO, Api, World, platform_settings, unique
 
 
 @pytest.fixture
@@ -25,44 +27,48 @@ async def api(enrolment_session: AsyncSession, enrolment_database: Database) -> 
 
 
 @pytest.fixture
-async def world(api: Api) -> World:
-    async def org(name: str, kind: str, country: str | None = None) -> UUID:
-        body = {"name": unique(name), "kind": kind, "country": country}
-        return UUID((await api.created("/organisations", body))["id"])
+async def world(api: Api, enrolment_session: AsyncSession) -> World:
+    """Written through the organisation and project services the ILO's API calls (the same
+    rows, events and audit entries), without an HTTP round trip each: hundreds of tests
+    stand on this world and none is about registering it (the tenancy matrix and
+    tests/shared/test_idempotency.py take those routes through the API)."""
+    del api  # the world is the one the test's enrolment app serves
 
-    efp = await org("Employers' Federation of Pakistan", "implementation_partner", "PK")
-    mdpi = await org(
-        "Management Development and Productivity Institute", "implementation_partner", "GH"
+    async def org(name: str, kind: OrganisationKind, country: str | None = None) -> UUID:
+        body = OrganisationCreate(name=unique(name), kind=kind, country=country)
+        return (await organisation_service.create(enrolment_session, body, principal=ILO)).id
+
+    partner, buyer = OrganisationKind.implementation_partner, OrganisationKind.lead_buyer
+    efp = await org("Employers' Federation of Pakistan", partner, "PK")
+    mdpi = await org("Management Development and Productivity Institute", partner, "GH")
+    inditex = await org("Inditex", buyer, "ES")
+    adidas = await org("Adidas", buyer, "DE")
+    seco = await org("SECO", OrganisationKind.funder, "CH")
+    pakistan = await project_service.create(
+        enrolment_session,
+        ProjectCreate(name="ILES Pakistan", country="PK", partner_ids=[efp], funder_ids=[seco]),
+        principal=ILO,
     )
-    inditex = await org("Inditex", "lead_buyer", "ES")
-    adidas = await org("Adidas", "lead_buyer", "DE")
-    seco = await org("SECO", "funder", "CH")
-    pakistan = await api.created(
-        "/projects",
-        {
-            "name": "ILES Pakistan",
-            "country": "PK",
-            "partner_ids": [str(efp)],
-            "funder_ids": [str(seco)],
-        },
+    ghana = await project_service.create(
+        enrolment_session,
+        ProjectCreate(name="SCORE Ghana", country="GH", partner_ids=[mdpi]),
+        principal=ILO,
     )
-    ghana = await api.created(
-        "/projects", {"name": "SCORE Ghana", "country": "GH", "partner_ids": [str(mdpi)]}
-    )
+    await enrolment_session.commit()
     return World(
         efp_id=efp,
         mdpi_id=mdpi,
         inditex_id=inditex,
         adidas_id=adidas,
-        pakistan_project_id=UUID(pakistan["id"]),
-        ghana_project_id=UUID(ghana["id"]),
+        pakistan_project_id=pakistan.id,
+        ghana_project_id=ghana.id,
         efp_staff=Principal(subject="efp-officer", role=Role.partner_staff, organisation_id=efp),
         mdpi_staff=Principal(subject="mdpi-officer", role=Role.partner_staff, organisation_id=mdpi),
         pakistan_manager=Principal(
-            subject="pk-manager", role=Role.programme_manager, project_id=UUID(pakistan["id"])
+            subject="pk-manager", role=Role.programme_manager, project_id=pakistan.id
         ),
         ghana_manager=Principal(
-            subject="gh-manager", role=Role.programme_manager, project_id=UUID(ghana["id"])
+            subject="gh-manager", role=Role.programme_manager, project_id=ghana.id
         ),
         inditex=Principal(subject="inditex-portal", role=Role.lead_buyer, organisation_id=inditex),
         adidas=Principal(subject="adidas-portal", role=Role.lead_buyer, organisation_id=adidas),
