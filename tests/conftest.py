@@ -39,6 +39,9 @@ pytest_plugins = [
 ]
 
 
+# First: pytest-xdist's worker turns the marks into the group it schedules by in its own
+# pytest_collection_modifyitems, which must see them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep together, on one pytest-xdist worker, the tests that share an expensive fixture
     of wider scope than a test: a platform of real processes (tests/e2e), or what a test
