@@ -1,0 +1,45 @@
+"""The suite's grouping (tests/conftest.py) only helps if pytest-xdist still schedules by
+its groups: with pytest 9.2 it silently stopped, and every worker built the e2e platform."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+GROUPED = """
+import os
+from pathlib import Path
+
+import pytest
+
+def record(name):
+    Path(os.environ["WORKERS_SEEN"], name).write_text(os.environ.get("PYTEST_XDIST_WORKER", "-"))
+
+@pytest.mark.xdist_group("shared")
+@pytest.mark.parametrize("n", range(6))
+def test_grouped(n):
+    record(f"grouped-{n}")
+
+@pytest.mark.parametrize("n", range(6))
+def test_free(n):
+    record(f"free-{n}")
+"""
+
+
+def test_tests_in_one_xdist_group_run_on_one_worker(tmp_path: Path) -> None:
+    (tmp_path / "test_groups.py").write_text(GROUPED)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    command = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q"]
+    finished = subprocess.run(
+        [*command, "-p", "no:cacheprovider", str(tmp_path / "test_groups.py")],
+        cwd=tmp_path,
+        env={"WORKERS_SEEN": str(seen), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    workers = {path.name: path.read_text() for path in seen.iterdir()}
+    assert len(workers) == 12
+    grouped = {worker for name, worker in workers.items() if name.startswith("grouped")}
+    assert len(grouped) == 1, f"the group ran on {sorted(grouped)}"
