@@ -31,7 +31,7 @@ from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
 from services.gateway.proxy import proxy_router
 from services.gateway.settings import GatewaySettings
-from services.gateway.transport import AiohttpTransport
+from services.gateway.transport import AiohttpTransport, UpstreamClient
 from shared.db import Database, resolve_database_url
 from shared.enums import Role
 from shared.identity import Principal, issue_token
@@ -62,7 +62,7 @@ DESCRIPTION = """The SCORE platform's one entry point.
 
 
 def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+    return UpstreamClient(
         timeout=httpx.Timeout(
             connect=settings.upstream_connect_timeout,
             read=settings.upstream_read_timeout,

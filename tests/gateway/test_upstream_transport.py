@@ -68,6 +68,25 @@ async def test_a_cookie_a_service_set_for_one_caller_never_rides_with_the_next(
     assert "cookie" not in second
 
 
+async def test_a_service_receives_only_the_headers_the_gateway_sends(service: str) -> None:
+    # No client library defaults (user agent, accepted encodings) slipped in: the proxy
+    # forwards the caller's own, and a service compressing for a caller who never asked
+    # would send that caller bytes it cannot read.
+    client = upstream_client(gateway_settings())
+    try:
+        received: dict[str, Any] = (
+            await client.get(f"{service}/enterprises", headers={"x-request-id": "r-1"})
+        ).json()
+        posted: dict[str, Any] = (
+            await client.post(f"{service}/graphql", json={"query": "{ x }"})
+        ).json()
+    finally:
+        await client.aclose()
+    assert set(received) == {"host", "x-request-id"}
+    assert set(posted) == {"host", "content-length", "content-type"}
+    assert posted["content-type"] == "application/json"
+
+
 async def test_a_service_call_continues_the_gateways_trace(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
