@@ -1,7 +1,6 @@
 """Gateway fixtures: its migrated database, and the real gateway app in front of the real
 enrolment and indicators apps (reporting is left unreachable unless a test brings it)."""
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway.app import create_app
-from services.gateway.graph.runtime import GraphRuntime
 from services.gateway.settings import GatewaySettings
 from tests.conftest import SessionSource, migrated_database_url, savepoint_session
 from tests.enrolment.support import Api
@@ -76,24 +74,16 @@ async def running_gateway(
     async with httpx.AsyncClient(transport=transport) as http:
         app = create_app(settings, database=SessionSource(session), http=http)
         async with app.router.lifespan_context(app):
-            await first_poll_answered(app.state.graph)
+            # The lifespan's first poll of the subgraphs calls the enrolment and indicators
+            # apps, which serve from the test's session: a fixture writing to that session
+            # meanwhile (the tenant world) would use it concurrently. The next poll is
+            # ``graph_poll_interval`` (10 s) away.
+            await app.state.graph.first_poll_over.wait()
             gateway_transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
             async with httpx.AsyncClient(
                 transport=gateway_transport, base_url="http://gateway.test"
             ) as client:
                 yield Gateway(client, app, settings, upstreams, session)
-
-
-async def first_poll_answered(graph: GraphRuntime) -> None:
-    """Wait until the lifespan's first poll of the subgraphs has every answer (a schema or a
-    reason it got none); the poll composes in the same step, so it is over. Its schema
-    requests go to the enrolment and indicators apps, which serve from the test's session:
-    a fixture writing to that session meanwhile (the tenant world) would use it
-    concurrently. The next poll is ``graph_poll_interval`` (10 s) away."""
-    while not all(state.reachable or state.reason for state in graph.states.values()):
-        if graph._last_failure is not None:  # the poll failed as a whole: no answers to wait for
-            return
-        await asyncio.sleep(0.005)
 
 
 class ByHost(httpx.AsyncBaseTransport):

@@ -116,6 +116,9 @@ class GraphRuntime:
         self.composition_error: str | None = None
         # Subgraph requests made, by (subgraph, kind): tests and benchmarks read it.
         self.fetch_counts: Counter[tuple[str, str]] = Counter()
+        # Set once ``keep_current``'s first poll is over, answered or failed: whoever shares
+        # what that poll reaches (the in-process apps of the tests) waits for it.
+        self.first_poll_over = asyncio.Event()
 
     @property
     def ready(self) -> bool:
@@ -228,6 +231,7 @@ class GraphRuntime:
                 if failure != self._last_failure:
                     logger.warning("GraphQL graph refresh failed: %s", failure)
                 self._last_failure = failure
+            self.first_poll_over.set()
             await asyncio.sleep(interval if self.ready else min(interval, 1.0))
 
     def _mark_live(self, name: str, sdl: str) -> None:
