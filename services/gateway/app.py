@@ -25,7 +25,7 @@ from services.gateway.auth.ratelimit import (
     lease_size,
 )
 from services.gateway.edge import JWKS_PATH, EdgeMiddleware
-from services.gateway.graph.router import graphql_router
+from services.gateway.graph.router import READ_SCOPE, GraphLane, graphql_router, lacks_read_scope
 from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
 from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
@@ -43,7 +43,7 @@ from shared.observability import (
     metrics_response,
 )
 from shared.openapi import complete_document
-from shared.problems import Forbidden, install_problem_handlers
+from shared.problems import install_problem_handlers
 
 log = logging.getLogger("score.gateway")
 
@@ -97,8 +97,8 @@ def gateway_graph_token(settings: GatewaySettings) -> str:
 async def require_read_scope(request: Request) -> None:
     # Async: FastAPI runs a plain function dependency on a worker thread, a hop per request.
     principal: Principal = request.state.principal
-    if "read" not in principal.scopes:
-        raise Forbidden("This credential lacks the 'read' scope that GraphQL needs")
+    if READ_SCOPE not in principal.scopes:
+        raise lacks_read_scope()
 
 
 def graph_runtime(settings: GatewaySettings, http: httpx.AsyncClient) -> GraphRuntime:
@@ -237,6 +237,8 @@ def create_app(
     )
     app.state.caller_limiter = caller_limiter(settings, lambda: app.state.database)
     app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
+    # Inside the edge: /graphql is answered right after admission (graph/router.py).
+    app.add_middleware(GraphLane)
     app.add_middleware(
         EdgeMiddleware,
         settings=settings,
@@ -277,4 +279,6 @@ def create_app(
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         HTTPXClientInstrumentor.instrument_client(upstream)
+        if isinstance(upstream, UpstreamClient):
+            upstream.direct_calls = False
     return app
