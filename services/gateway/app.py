@@ -61,7 +61,7 @@ DESCRIPTION = """The SCORE platform's one entry point.
 """
 
 
-def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+def upstream_client(settings: GatewaySettings) -> UpstreamClient:
     return UpstreamClient(
         timeout=httpx.Timeout(
             connect=settings.upstream_connect_timeout,
