@@ -8,7 +8,6 @@ the gateway's client everywhere else: only the transport under it changes, and
 ``UpstreamClient`` leaves out the parts of httpx's request path the gateway never uses.
 """
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from typing import Any
 import aiohttp
 import httpx
 from yarl import URL
+
+from services.gateway import wire
 
 
 @contextmanager
@@ -60,7 +61,7 @@ class WholeAnswer:
         return cls(response.status_code, response.headers.get("content-type", ""), response.content)
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        return wire.loads(self.content)
 
 
 class _ResponseBody(httpx.AsyncByteStream):

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway import wire
 from services.gateway.edge import GRAPH_PATH, problem_response
 from services.gateway.graph.errors import (
     INTERNAL_ERROR_CODE,
@@ -74,7 +75,7 @@ def negotiate(accept: str | None) -> str:
 
 def _render(body: dict[str, Any], status: int, media_type: str) -> Response:
     return Response(
-        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        content=wire.dumps(body),
         status_code=status,
         media_type=f"{media_type}; charset=utf-8",
     )
@@ -208,7 +209,7 @@ async def graphql_response(request: Request, *, get: bool) -> Response:
                 return _error_response(problem, media_type)
             body = await _read_body(request, graph.limits.max_body_bytes)
             try:
-                payload = json.loads(body.decode("utf-8"))
+                payload = wire.loads(body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
             query, variables, operation_name = _parameters(payload)
