@@ -29,7 +29,7 @@ from services.gateway.graph.router import READ_SCOPE, GraphLane, graphql_router,
 from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
 from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
-from services.gateway.proxy import proxy_router
+from services.gateway.proxy import ProxyLane, proxy_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import AiohttpTransport, UpstreamClient
 from shared.db import Database, resolve_database_url
@@ -237,7 +237,9 @@ def create_app(
     )
     app.state.caller_limiter = caller_limiter(settings, lambda: app.state.database)
     app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
-    # Inside the edge: /graphql is answered right after admission (graph/router.py).
+    # Inside the edge: /graphql and the services' REST paths are answered right after
+    # admission (graph/router.py, proxy.py).
+    app.add_middleware(ProxyLane, services=settings.service_urls)
     app.add_middleware(GraphLane)
     app.add_middleware(
         EdgeMiddleware,
