@@ -143,18 +143,16 @@ def route_template(scope: Scope) -> str:
     return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
-class ObservabilityMiddleware:
-    """Request id in and out, one access log line, and the HTTP metrics."""
+class HttpMetrics:
+    """One process's HTTP_REQUESTS and HTTP_LATENCY, counted per answered request."""
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
-        self.app = app
+    def __init__(self, service: str) -> None:
         self.service = service
-        self.access_log = logging.getLogger(f"score.{service}.access")
         # The metrics' children by (method, route, status): ``labels()`` takes a lock and
         # builds its key on every call; these are as many as the metrics hold anyway.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
-    def _metrics(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         children = self._children.get((method, route, status))
         if children is None:
             children = (
@@ -162,7 +160,18 @@ class ObservabilityMiddleware:
                 HTTP_LATENCY.labels(self.service, method, route),
             )
             self._children[method, route, status] = children
-        return children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+class ObservabilityMiddleware:
+    """Request id in and out, one access log line, and the HTTP metrics."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+        self.access_log = logging.getLogger(f"score.{service}.access")
+        self.metrics = HttpMetrics(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,9 +204,7 @@ class ObservabilityMiddleware:
             route = route_template(scope)
             method = scope.get("method", "GET")
             if route != "/metrics":
-                requests, latency = self._metrics(method, route, status)
-                requests.inc()
-                latency.observe(elapsed)
+                self.metrics.observe(method, route, status, elapsed)
                 self.access_log.info(
                     "%s %s %s",
                     method,

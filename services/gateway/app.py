@@ -25,11 +25,11 @@ from services.gateway.auth.ratelimit import (
     lease_size,
 )
 from services.gateway.edge import JWKS_PATH, EdgeMiddleware
-from services.gateway.graph.router import graphql_router
+from services.gateway.graph.router import READ_SCOPE, GraphLane, graphql_router, lacks_read_scope
 from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
 from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
-from services.gateway.proxy import proxy_router
+from services.gateway.proxy import ProxyLane, proxy_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import AiohttpTransport, UpstreamClient
 from shared.db import Database, resolve_database_url
@@ -43,7 +43,7 @@ from shared.observability import (
     metrics_response,
 )
 from shared.openapi import complete_document
-from shared.problems import Forbidden, install_problem_handlers
+from shared.problems import install_problem_handlers
 
 log = logging.getLogger("score.gateway")
 
@@ -61,7 +61,7 @@ DESCRIPTION = """The SCORE platform's one entry point.
 """
 
 
-def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+def upstream_client(settings: GatewaySettings) -> UpstreamClient:
     return UpstreamClient(
         timeout=httpx.Timeout(
             connect=settings.upstream_connect_timeout,
@@ -97,8 +97,8 @@ def gateway_graph_token(settings: GatewaySettings) -> str:
 async def require_read_scope(request: Request) -> None:
     # Async: FastAPI runs a plain function dependency on a worker thread, a hop per request.
     principal: Principal = request.state.principal
-    if "read" not in principal.scopes:
-        raise Forbidden("This credential lacks the 'read' scope that GraphQL needs")
+    if READ_SCOPE not in principal.scopes:
+        raise lacks_read_scope()
 
 
 def graph_runtime(settings: GatewaySettings, http: httpx.AsyncClient) -> GraphRuntime:
@@ -237,6 +237,10 @@ def create_app(
     )
     app.state.caller_limiter = caller_limiter(settings, lambda: app.state.database)
     app.state.authenticator = Authenticator(settings, lambda: app.state.database, oidc)
+    # Inside the edge: /graphql and the services' REST paths are answered right after
+    # admission (graph/router.py, proxy.py).
+    app.add_middleware(ProxyLane, services=settings.service_urls)
+    app.add_middleware(GraphLane)
     app.add_middleware(
         EdgeMiddleware,
         settings=settings,
@@ -277,4 +281,6 @@ def create_app(
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         HTTPXClientInstrumentor.instrument_client(upstream)
+        if isinstance(upstream, UpstreamClient):
+            upstream.direct_calls = False
     return app

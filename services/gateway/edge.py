@@ -22,8 +22,7 @@ from services.gateway.problems import InternalError, PayloadTooLarge, TooManyReq
 from services.gateway.settings import GatewaySettings
 from shared.db import DATABASE_RETRY_AFTER, database_unavailable
 from shared.observability import (
-    HTTP_LATENCY,
-    HTTP_REQUESTS,
+    HttpMetrics,
     accept_request_id,
     request_id_var,
     route_template,
@@ -83,6 +82,7 @@ class EdgeMiddleware:
         self.callers: CallerLimiter = callers or limiter
         self.open_paths = open_paths
         self.request_id_header = settings.request_id_header.lower().encode("latin-1")
+        self.metrics = HttpMetrics("gateway")
         self.tokens = IdentityTokens(
             lambda: settings.identity_signing_key,
             settings.platform,
@@ -146,22 +146,22 @@ class EdgeMiddleware:
             method = scope.get("method", "GET")
             if template != "/metrics":
                 elapsed = time.perf_counter() - started
-                HTTP_REQUESTS.labels("gateway", method, template, str(status)).inc()
-                HTTP_LATENCY.labels("gateway", method, template).observe(elapsed)
-            principal = state.get("principal")
-            access_log.info(
-                "%s %s %s",
-                scope.get("method", "GET"),
-                path,
-                status,
-                extra={
-                    "method": scope.get("method", "GET"),
-                    "path": path,
-                    "status": status,
-                    "caller": principal.actor if principal is not None else None,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+                self.metrics.observe(method, template, status, elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                principal = state.get("principal")
+                access_log.info(
+                    "%s %s %s",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "caller": principal.actor if principal is not None else None,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
             request_id_var.reset(context)
 
     @staticmethod

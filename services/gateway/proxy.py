@@ -9,6 +9,7 @@ services answer the same, so nothing about the feed's existence leaks).
 
 import logging
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import TypeAlias
 from urllib.parse import quote
 
@@ -16,13 +17,15 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway.edge import problem_response
 from services.gateway.problems import BadGateway, GatewayTimeout, PayloadTooLarge
 from services.gateway.settings import GatewaySettings
 from shared.enums import Role
 from shared.identity import Principal
 from shared.observability import REQUEST_ID_HEADER
-from shared.problems import Forbidden, NotFound
+from shared.problems import Forbidden, NotFound, Problem
 
 log = logging.getLogger("score.gateway.proxy")
 
@@ -167,58 +170,109 @@ def check_access(principal: Principal, method: str, path: str) -> None:
         )
 
 
+async def forward(request: Request, service: str, path: str) -> Response:
+    """The service's answer to the client's request for ``/{service}/{path}``, for a
+    service the gateway knows."""
+    settings: GatewaySettings = request.app.state.settings
+    check_access(request.state.principal, request.method, path)
+    base = settings.service_urls[service]
+    http: httpx.AsyncClient = request.app.state.upstream
+    body = await _body(request)
+    upstream = await _send(
+        http,
+        request,
+        service=service,
+        content=body,
+        url=upstream_url(request, base, service),
+        headers=upstream_headers(request, service=service, settings=settings),
+        limits=httpx.Timeout(
+            settings.upstream_timeout(request.method, request.url.path),
+            connect=settings.upstream_connect_timeout,
+            pool=settings.upstream_connect_timeout,
+        ),
+    )
+    if isinstance(body, _RequestBody) and body.too_large is not None:
+        # The service answered a broken upload (in-process apps do); the client's answer
+        # is still the 413.
+        await upstream.aclose()
+        raise body.too_large
+    headers = [
+        (name, rewrite_location(value, base, service) if name.lower() == b"location" else value)
+        for name, value in hop_by_hop_free(upstream.headers.raw, also=RESPONSE_OWN)
+    ]
+    response: Response
+    if _small(upstream):
+        # Read whole and sent in one message: streaming costs a task per response (and a
+        # send per chunk), most of the gateway's time on a small answer.
+        response = Response(await _read(upstream, service), status_code=upstream.status_code)
+    else:
+        response = StreamingResponse(
+            _relay(upstream, service),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
+    response.raw_headers = headers
+    return response
+
+
+PROXY_PATH = "/{service}/{path:path}"
+
+
 def proxy_router(services: Iterable[str]) -> APIRouter:
+    """The proxy's route. In the gateway ``ProxyLane`` answers the known services' paths
+    first; the route answers the rest (an unknown service's 404, methods it does not take)."""
     router = APIRouter()
     known = frozenset(services)
 
-    @router.api_route("/{service}/{path:path}", methods=METHODS, include_in_schema=False)
-    async def forward(request: Request, service: str, path: str) -> Response:
+    @router.api_route(PROXY_PATH, methods=METHODS, include_in_schema=False)
+    async def proxied(request: Request, service: str, path: str) -> Response:
         if service not in known:
             raise NotFound(
                 f"No service named {service!r}; the services are {', '.join(sorted(known))}"
             )
-        settings: GatewaySettings = request.app.state.settings
-        check_access(request.state.principal, request.method, path)
-        base = settings.service_urls[service]
-        http: httpx.AsyncClient = request.app.state.upstream
-        body = await _body(request)
-        upstream = await _send(
-            http,
-            request,
-            service=service,
-            content=body,
-            url=upstream_url(request, base, service),
-            headers=upstream_headers(request, service=service, settings=settings),
-            limits=httpx.Timeout(
-                settings.upstream_timeout(request.method, request.url.path),
-                connect=settings.upstream_connect_timeout,
-                pool=settings.upstream_connect_timeout,
-            ),
-        )
-        if isinstance(body, _RequestBody) and body.too_large is not None:
-            # The service answered a broken upload (in-process apps do); the client's answer
-            # is still the 413.
-            await upstream.aclose()
-            raise body.too_large
-        headers = [
-            (name, rewrite_location(value, base, service) if name.lower() == b"location" else value)
-            for name, value in hop_by_hop_free(upstream.headers.raw, also=RESPONSE_OWN)
-        ]
-        response: Response
-        if _small(upstream):
-            # Read whole and sent in one message: streaming costs a task per response (and a
-            # send per chunk), most of the gateway's time on a small answer.
-            response = Response(await _read(upstream, service), status_code=upstream.status_code)
-        else:
-            response = StreamingResponse(
-                _relay(upstream, service),
-                status_code=upstream.status_code,
-                background=BackgroundTask(upstream.aclose),
-            )
-        response.raw_headers = headers
-        return response
+        return await forward(request, service, path)
 
     return router
+
+
+@dataclass(frozen=True)
+class _LaneRoute:
+    """The route the lane stands for, as the edge's metrics and access log read it."""
+
+    path: str = PROXY_PATH
+
+
+_LANE_ROUTE = _LaneRoute()
+_LANE_METHODS = frozenset(METHODS)
+
+
+class ProxyLane:
+    """``/{service}/...`` for a known service answered straight after the gateway's edge
+    (request id, authentication, rate limit), without FastAPI's exception middleware, router
+    and request wrapper: on a small answer those cost about as much as the proxying itself.
+    Problems become the same problem+json answers the gateway's handlers give."""
+
+    def __init__(self, app: ASGIApp, *, services: Iterable[str]) -> None:
+        self.app = app
+        self.known = frozenset(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _LANE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        service, slash, path = scope["path"][1:].partition("/")
+        if not slash or service not in self.known or "principal" not in scope.get("state", {}):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _LANE_ROUTE
+        scope["path_params"] = {"service": service, "path": path}
+        request = Request(scope, receive)
+        response: Response
+        try:
+            response = await forward(request, service, path)
+        except Problem as problem:
+            response = problem_response(problem, request.url.path)
+        await response(scope, receive, send)
 
 
 # Bodies up to this size are read before they are sent, so a request can be sent again.

@@ -8,35 +8,60 @@ the gateway's client everywhere else: only the transport under it changes, and
 ``UpstreamClient`` leaves out the parts of httpx's request path the gateway never uses.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import httpx
 from yarl import URL
 
+from services.gateway import wire
+
 
 @contextmanager
-def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+def _as_httpx_errors(request: httpx.Request | Callable[[], httpx.Request]) -> Iterator[None]:
     """aiohttp's failures as the httpx errors the gateway tells apart: a connection that
     could not be made (nothing was sent: safe to send again, else 502), one lost mid-exchange
-    (sent again only when that is safe, else 502) and a service too slow to answer (504)."""
+    (sent again only when that is safe, else 502) and a service too slow to answer (504).
+    ``request`` may be a function making it: a request that succeeds never needs one."""
     try:
         yield
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc), request=request) from exc
-    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
-        raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientResponseError) as exc:
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        made = request if isinstance(request, httpx.Request) else request()
+        raise _httpx_error(exc, made) from exc
+
+
+def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc), request=request)
+    if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "timed out", request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc), request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
         # Hung up before answering, or answered something that is not HTTP.
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
-        raise httpx.ReadError(str(exc), request=request) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.TransportError(str(exc), request=request) from exc
+        return httpx.RemoteProtocolError(str(exc), request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc), request=request)
+    return httpx.TransportError(str(exc), request=request)
+
+
+@dataclass(frozen=True, slots=True)
+class WholeAnswer:
+    """A service's answer read to its end: what the graph needs of it."""
+
+    status_code: int
+    content_type: str
+    content: bytes
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> "WholeAnswer":
+        return cls(response.status_code, response.headers.get("content-type", ""), response.content)
+
+    def json(self) -> Any:
+        return wire.loads(self.content)
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -127,6 +152,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
+    async def post_whole(
+        self, url: str, content: bytes, headers: Mapping[str, str], limits: httpx.Timeout
+    ) -> WholeAnswer:
+        """A POST whose answer is wanted whole, with no httpx request or response made
+        (UpstreamClient.post_whole). Failures are the same httpx errors as any request's."""
+        with _as_httpx_errors(lambda: httpx.Request("POST", url, headers=headers)):
+            async with self._client().post(
+                URL(url, encoded=True),
+                data=content,
+                headers=headers,
+                allow_redirects=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=limits.pool,
+                    sock_connect=limits.connect,
+                    sock_read=limits.read,
+                ),
+            ) as response:
+                body = await response.read()
+        return WholeAnswer(response.status, response.headers.get("Content-Type", ""), body)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -148,6 +195,19 @@ class UpstreamClient(httpx.AsyncClient):
     def __init__(self, *, transport: httpx.AsyncBaseTransport, **options: Any) -> None:
         super().__init__(transport=transport, **options)
         self._upstream = transport
+        # Tracing instruments httpx's transport: a traced client keeps every call on it, so
+        # the services' spans continue the caller's trace (app.py clears this then).
+        self.direct_calls = True
+
+    async def post_whole(self, url: str, content: bytes, headers: Mapping[str, str]) -> WholeAnswer:
+        """POST ``content`` and read the answer to its end: the graph's subgraph calls.
+
+        On the aiohttp transport this makes no httpx request or response at all (about a
+        tenth of the gateway's time on a passed-through query); otherwise, or when traced,
+        it is an ordinary ``post``."""
+        if self.direct_calls and isinstance(self._upstream, AiohttpTransport):
+            return await self._upstream.post_whole(url, content, headers, self.timeout)
+        return WholeAnswer.of(await self.post(url, content=content, headers=headers))
 
     def build_request(
         self,

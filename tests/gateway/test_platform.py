@@ -144,6 +144,31 @@ async def test_graphql_needs_credentials_and_the_read_scope(
     assert "'read' scope" in unscoped.json()["detail"]
 
 
+async def test_graphql_answered_at_the_edge_keeps_its_route_in_metrics_and_other_methods(
+    full_gateway: Gateway,
+) -> None:
+    # /graphql is served right after admission (GraphLane), not by the router: its metrics
+    # still name the route, and what the routes alone answer (405 for PUT) is unchanged.
+    reader = await make_key(full_gateway.session)
+    answered = await full_gateway.client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers=key_headers(reader)
+    )
+    fetched = await full_gateway.client.get(
+        "/graphql", params={"query": "{ __typename }"}, headers=key_headers(reader)
+    )
+    put = await full_gateway.client.put(
+        "/graphql", json={"query": "{ __typename }"}, headers=key_headers(reader)
+    )
+
+    assert answered.json() == fetched.json() == {"data": {"__typename": "Query"}}
+    assert answered.headers["x-request-id"]
+    assert put.status_code == 405
+    metrics = (await full_gateway.client.get("/metrics")).text
+    for method in ("POST", "GET"):
+        counted = f'score_http_requests_total{{method="{method}",route="/graphql",service="gateway"'
+        assert counted in metrics, method
+
+
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
         found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()

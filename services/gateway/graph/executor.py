@@ -28,6 +28,7 @@ from services.gateway.graph.planner import Fetch, QueryPlan
 from services.gateway.graph.shaper import Shaper
 from services.gateway.graph.supergraph import FieldTree
 from services.gateway.graph.writes import MutationKey, require_write_scope
+from services.gateway.transport import UpstreamClient, WholeAnswer
 
 logger = logging.getLogger("score.gateway.graph")
 
@@ -87,20 +88,20 @@ class SubgraphClient:
         representations: int = 0,
         writes: bool = False,
     ) -> JSONObject:
-        response = await self._post(
+        answer = await self._post(
             subgraph, kind, payload, representations=representations, writes=writes
         )
-        return self._decoded(subgraph, response)
+        return self._decoded(subgraph, answer)
 
     async def forward(
         self, subgraph: str, kind: str, payload: JSONObject
     ) -> "JSONObject | Forwarded":
         """A query's answer as the subgraph sent it, when it is a plain GraphQL answer (data,
         no top-level extensions): there is nothing to change in it. Otherwise decoded."""
-        response = await self._post(subgraph, kind, payload)
-        if response.status_code == 200 and _plain_answer(response):
-            return Forwarded(response.content)
-        return self._decoded(subgraph, response)
+        answer = await self._post(subgraph, kind, payload)
+        if answer.status_code == 200 and _plain_answer(answer):
+            return Forwarded(answer.content)
+        return self._decoded(subgraph, answer)
 
     async def _post(
         self,
@@ -110,7 +111,7 @@ class SubgraphClient:
         *,
         representations: int = 0,
         writes: bool = False,
-    ) -> httpx.Response:
+    ) -> WholeAnswer:
         self.counts[(subgraph, kind)] += 1
         key = self.mutation_key if writes else None
         entry: JSONObject = {"service": subgraph, "kind": kind}
@@ -123,15 +124,18 @@ class SubgraphClient:
             raise SubgraphFailure(
                 subgraph, "no URL is configured", f"The {subgraph} service is unavailable"
             )
+        headers = subgraph_headers(self.identity_token, self.request_id)
         try:
-            response = await self.http.post(
-                url,
-                json=payload,
-                headers={
-                    **subgraph_headers(self.identity_token, self.request_id),
-                    **(key.headers() if key is not None else {}),
-                },
-            )
+            if key is not None:
+                response = await self.http.post(
+                    url, json=payload, headers={**headers, **key.headers()}
+                )
+                key.observe(subgraph, response)
+                return WholeAnswer.of(response)
+            if isinstance(self.http, UpstreamClient):
+                headers["Content-Type"] = "application/json"
+                return await self.http.post_whole(url, _encoded(payload), headers)
+            return WholeAnswer.of(await self.http.post(url, json=payload, headers=headers))
         except httpx.TimeoutException as exc:
             raise SubgraphFailure(
                 subgraph,
@@ -142,18 +146,15 @@ class SubgraphClient:
             raise SubgraphFailure(
                 subgraph, f"{type(exc).__name__}: {exc}", f"The {subgraph} service is unavailable"
             ) from exc
-        if key is not None:
-            key.observe(subgraph, response)
-        return response
 
     @staticmethod
-    def _decoded(subgraph: str, response: httpx.Response) -> JSONObject:
+    def _decoded(subgraph: str, answer: WholeAnswer) -> JSONObject:
         try:
-            body = response.json()
+            body = answer.json()
         except ValueError:
             body = None
         if not isinstance(body, dict) or not ("data" in body or "errors" in body):
-            status = response.status_code
+            status = answer.status_code
             if status in REFUSED_CODES:
                 # An expired or refused forwarded identity is not an outage.
                 raise SubgraphFailure(
@@ -168,6 +169,11 @@ class SubgraphClient:
                 f"The {subgraph} service is unavailable",
             )
         return body
+
+
+def _encoded(payload: JSONObject) -> bytes:
+    # As httpx encodes ``json=`` (compact, UTF-8, no NaN), so either path sends the same bytes.
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 @dataclass(frozen=True)
@@ -185,11 +191,11 @@ class Forwarded:
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
-def _plain_answer(response: httpx.Response) -> bool:
-    media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+def _plain_answer(answer: WholeAnswer) -> bool:
+    media = answer.content_type.partition(";")[0].strip().lower()
     if media not in _JSON_TYPES:
         return False
-    body = response.content
+    body = answer.content
     return (
         body[:32].translate(None, b" \t\r\n").startswith(b'{"data"') and b'"extensions"' not in body
     )
