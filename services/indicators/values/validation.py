@@ -134,7 +134,7 @@ def slots_to_load(rows: Iterable["CheckedRow"]) -> set[str]:
         if row.slot is None or row.indicator is None:
             continue
         slots.add(row.slot)
-        for dimension, group, _ in _groups_of(row.slot, row.indicator):
+        for dimension, group, _ in row.groups():
             # The "#" sits in another field for each dimension: groups never collide.
             if group not in groups:
                 groups.add(group)
@@ -159,6 +159,18 @@ class CheckedRow:
     value_id: UUID | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     outlier_flags: list[dict[str, Any]] = field(default_factory=list)
+    # The slot's groups (``groups``), worked out once: both the slots to load and the
+    # group rules need them.
+    _groups: list[tuple[str, str, str]] | None = field(default=None, init=False, repr=False)
+
+    def groups(self) -> list[tuple[str, str, str]]:
+        """(dimension, group key with "#" for the part, the slot's part) per disaggregation
+        of the indicator; none before the row has a slot and an indicator."""
+        if self._groups is None:
+            if self.slot is None or self.indicator is None:
+                return []
+            self._groups = _groups_of(self.slot, self.indicator)
+        return self._groups
 
     @property
     def ok(self) -> bool:
@@ -479,7 +491,7 @@ def check_groups(rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue]) 
     until no new rejection appears (a part's rejection can break its total's group).
     """
     memberships = [
-        (row, _groups_of(row.slot, row.indicator))
+        (row, row.groups())
         for row in rows
         if row.slot is not None and row.indicator is not None and row.indicator.disaggregations
     ]
@@ -495,6 +507,15 @@ def check_groups(rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue]) 
                     rejected[dimension, group].setdefault(part, row.index)
         for key, members in groups.items():
             dimension, group_slot = key
+            # Nothing stored to fill a part or give a total, no total in the batch, and the
+            # required parts given: no rule can fail (every group of a batch into a new
+            # round with its parts but no totals, tens of thousands of them).
+            if (
+                not stored
+                and TOTAL not in members
+                and (dimension != "sex" or all(p in members for p in REQUIRED_SEX_PARTS))
+            ):
+                continue
             indicator = next(iter(members.values())).indicator
             assert indicator is not None
             errors = _group_errors(dimension, group_slot, indicator, members, stored, rejected[key])
