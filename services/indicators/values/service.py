@@ -46,11 +46,11 @@ from services.indicators.values.validation import (
     CheckedRow,
     RoundInfo,
     RowContext,
+    SlotsToLoad,
     check_groups,
     check_row,
     check_slots,
     error_summary,
-    slots_to_load,
 )
 from shared.collector import collector_paused
 from shared.columns import utcnow
@@ -261,7 +261,7 @@ class ValueService:
         located = [row for row in rows if row.slot is not None]
         stored = await value_repository.current_by_slots(
             session,
-            slots_to_load(rows),
+            SlotsToLoad(rows),
             enterprise_ids={row.data.enterprise_id for row in located},
             indicator_ids={row.indicator.id for row in located if row.indicator is not None},
             round_ids={row.round.id for row in located if row.round is not None},

@@ -123,23 +123,43 @@ def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]
     return groups
 
 
-def slots_to_load(rows: Iterable["CheckedRow"]) -> set[str]:
-    """The rows' slots and the other parts (and totals) they must be consistent with.
+class SlotsToLoad:
+    """The rows' slots and the other parts (and totals) they must be consistent with, as
+    a set to test stored slots against: the siblings of a group are not spelled out (five
+    strings per group, tens of thousands of groups in a big batch), a stored slot is
+    matched to its group instead."""
 
-    The parts of one group share their siblings, so each group lists them once.
-    """
-    slots: set[str] = set()
-    groups: set[str] = set()
-    for row in rows:
-        if row.slot is None or row.indicator is None:
-            continue
-        slots.add(row.slot)
-        for dimension, group, _ in row.groups():
-            # The "#" sits in another field for each dimension: groups never collide.
-            if group not in groups:
-                groups.add(group)
-                slots.update(group.replace("#", part) for part in (*PARTS[dimension], TOTAL))
-    return slots
+    __slots__ = ("_groups", "_slots")
+
+    def __init__(self, rows: Iterable["CheckedRow"]) -> None:
+        self._slots: set[str] = set()
+        # Per dimension, the groups (with "#" for the part) the rows are parts of.
+        self._groups: dict[str, set[str]] = {dimension: set() for dimension in PARTS}
+        for row in rows:
+            if row.slot is None or row.indicator is None:
+                continue
+            self._slots.add(row.slot)
+            for dimension, group, _ in row.groups():
+                self._groups[dimension].add(group)
+
+    def __bool__(self) -> bool:
+        return bool(self._slots)
+
+    def __contains__(self, slot: object) -> bool:
+        if not isinstance(slot, str):
+            return False
+        if slot in self._slots:
+            return True
+        enterprise, indicator_id, period, sex, role = slot.split("|")
+        stem = f"{enterprise}|{indicator_id}|{period}"
+        return (sex in _SEX_PARTS and f"{stem}|#|{role}" in self._groups["sex"]) or (
+            role in _ROLE_PARTS and f"{stem}|{sex}|#" in self._groups["role"]
+        )
+
+
+# A group's slots: each of its dimension's parts, and the total.
+_SEX_PARTS = frozenset((*PARTS["sex"], TOTAL))
+_ROLE_PARTS = frozenset((*PARTS["role"], TOTAL))
 
 
 @dataclass(slots=True)
