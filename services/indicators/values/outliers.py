@@ -13,13 +13,14 @@ threshold applies. If both are 0 every reference value is the same and no score 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.settings import IndicatorsSettings
 from services.indicators.values.repository import StoredPoint, value_repository
-from services.indicators.values.validation import TOTAL, CheckedRow, IdTexts
+from services.indicators.values.validation import NUMERIC_KINDS, TOTAL, CheckedRow, IdTexts
 
 MAD_FACTOR = 0.6745
 MEAN_AD_FACTOR = 1.253314
@@ -206,101 +207,147 @@ def assess(
     flag names the group). ``places``: (country, sector) of the batch's enterprises.
     Keys are the slot's text parts, so no UUID is hashed per value.
     """
-    places = places or {}
-    texts = IdTexts()
-    histories: dict[str, list[tuple[str, float]]] = {}
-    peers: dict[str, dict[str, list[tuple[str, float]]]] = {scope: {} for scope in PEER_SCOPES}
-    for point in stored:
-        part = f"{texts[point.indicator_id]}|{point.sex or TOTAL}|{point.role or TOTAL}"
-        owner = texts[point.enterprise_id]
-        period = texts[point.round_id] if point.round_id is not None else str(point.month)
-        peer_period = f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
-        x = float(point.value)
-        histories.setdefault(f"{owner}|{part}", []).append((period, x))
-        if point.sector is None:
-            # From the project's own values: of the batch's enterprises, placed too.
-            keys = _peer_keys(texts[point.project_id], places.get(owner), peer_period, part)
-        else:
-            keys = _peer_keys(None, (point.country or "", point.sector), peer_period, part)
-            del keys["project"]
-        for scope, key in keys.items():
-            peers[scope].setdefault(key, []).append((owner, x))
-    keyed: list[tuple[CheckedRow, float, str, str, dict[str, str], str]] = []
-    for row in rows:
-        number = row.number
-        if not row.ok or row.slot is None or number is None:
-            continue
-        if row.indicator is None or not row.indicator.numeric:
-            continue
-        enterprise, indicator, period, sex, role = row.slot.split("|")
-        peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
-        history_key = f"{enterprise}|{indicator}|{sex}|{role}"
-        project = texts[row.project_id] if row.project_id is not None else None
-        keys = _peer_keys(project, places.get(enterprise), peer_period, f"{indicator}|{sex}|{role}")
-        x = float(number)
-        histories.setdefault(history_key, []).append((period, x))
-        for scope, key in keys.items():
-            peers[scope].setdefault(key, []).append((enterprise, x))
-        keyed.append((row, x, history_key, period, keys, enterprise))
-    history_refs: dict[str, Reference] = {}
-    peer_refs: dict[str, Reference] = {}
-    for row, x, history_key, period, keys, enterprise in keyed:
-        flags = []
-        # The value itself is one point of each sample: fewer than minimum + 1, no score.
-        if len(histories[history_key]) > policy.min_history:
-            history = history_refs.get(history_key)
-            if history is None:
-                history = history_refs[history_key] = Reference(histories[history_key])
-            if history.count_without(period) >= policy.min_history:
-                flags.append(outlier_flag("own_history", x, history.without(period), policy))
-        for scope in PEER_SCOPES:
-            peer_key = keys.get(scope)
-            if peer_key is None or len(peers[scope][peer_key]) <= policy.min_peers:
-                continue
-            reference_key = f"{scope}|{peer_key}"
-            group = peer_refs.get(reference_key)
-            if group is None:
-                group = peer_refs[reference_key] = Reference(peers[scope][peer_key])
-            if group.count_without(enterprise) < policy.min_peers:
-                continue
-            flag = outlier_flag("peers", x, group.without(enterprise), policy)
-            if flag is not None:
-                flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
-            flags.append(flag)
-            break
-        row.outlier_flags = [flag for flag in flags if flag is not None]
+    _Assessment(rows, stored, policy, places or {}).flag()
 
 
-def too_few_project_peers(
-    rows: Sequence[CheckedRow], stored: Iterable[StoredPoint], policy: OutlierPolicy
-) -> list[CheckedRow]:
-    """The rows whose project has fewer than the minimum of other enterprises to compare
-    with (as ``assess`` counts them): their peer groups must widen."""
-    owners: dict[str, set[str]] = {}
-    texts = IdTexts()
-    for point in stored:
-        part = f"{texts[point.indicator_id]}|{point.sex or TOTAL}|{point.role or TOTAL}"
-        period = f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
-        owners.setdefault(f"{texts[point.project_id]}|{period}|{part}", set()).add(
-            texts[point.enterprise_id]
-        )
-    keys = []
-    for row in rows:
-        if row.slot is None or row.number is None:
-            continue
-        enterprise, indicator, period, sex, role = row.slot.split("|")
-        peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
-        project = texts[row.project_id] if row.project_id is not None else None
-        key = f"{project}|{peer_period}|{indicator}|{sex}|{role}"
-        owners.setdefault(key, set()).add(enterprise)
-        keys.append((row, key, enterprise))
-    # Counted without copying the group's set per row: a copy costs the group's size, and
-    # a project of 2,000 enterprises made that most of a 100,000-value batch's time.
-    return [
-        row
-        for row, key, enterprise in keys
-        if len(owners[key]) - (enterprise in owners[key]) < policy.min_peers
-    ]
+class _PeerContext:
+    """The peer samples of the values of one project, place, peer period and part, from the
+    closest scope to the widest, and (once every value is in) their references."""
+
+    __slots__ = ("groups", "samples")
+
+    def __init__(self, samples: list[tuple[str, str, list[tuple[str, float]]]]) -> None:
+        self.samples = samples
+        self.groups: list[tuple[str, Reference]] = []
+
+    def resolve(self, references: dict[tuple[str, str], Reference], policy: OutlierPolicy) -> None:
+        """``groups``: the scopes with more than the minimum of values, closest first; a
+        sample's reference is shared with every context that has the same sample."""
+        self.groups = []
+        for scope, key, sample in self.samples:
+            if len(sample) <= policy.min_peers:
+                continue
+            reference = references.get((scope, key))
+            if reference is None:
+                reference = references[scope, key] = Reference(sample)
+            self.groups.append((scope, reference))
+
+
+class _Assessment:
+    """``assess`` in two passes: the samples (the stored points and the rows), then the
+    flags. In between, the samples tell which rows have too few project peers."""
+
+    def __init__(
+        self,
+        rows: Iterable[CheckedRow],
+        stored: Iterable[StoredPoint],
+        policy: OutlierPolicy,
+        places: Mapping[str, tuple[str, str]],
+    ) -> None:
+        self.policy = policy
+        self.places = places
+        texts = IdTexts()
+        histories: dict[str, list[tuple[str, float]]] = {}
+        peers: dict[str, dict[str, list[tuple[str, float]]]] = {s: {} for s in PEER_SCOPES}
+        for point in stored:
+            part = f"{texts[point.indicator_id]}|{point.sex or TOTAL}|{point.role or TOTAL}"
+            owner = texts[point.enterprise_id]
+            period = texts[point.round_id] if point.round_id is not None else str(point.month)
+            peer_period = (
+                f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
+            )
+            x = float(point.value)
+            histories.setdefault(f"{owner}|{part}", []).append((period, x))
+            if point.sector is None:
+                # From the project's own values: of the batch's enterprises, placed too.
+                keys = _peer_keys(texts[point.project_id], places.get(owner), peer_period, part)
+            else:
+                keys = _peer_keys(None, (point.country or "", point.sector), peer_period, part)
+                del keys["project"]
+            for scope, key in keys.items():
+                peers[scope].setdefault(key, []).append((owner, x))
+        # Rows of one project, place, peer period and part share their peer keys: each such
+        # context is worked out once, not once per value (a batch has tens of thousands of
+        # values in a few dozen contexts).
+        contexts: dict[tuple[Any, ...], _PeerContext] = {}
+        keyed: list[tuple[CheckedRow, float, str, str, _PeerContext, str]] = []
+        for row in rows:
+            # row.ok, row.number and indicator.numeric inlined: three calls per value.
+            number = row.data.value
+            if row.errors or row.slot is None or not isinstance(number, Decimal):
+                continue
+            if row.indicator is None or row.indicator.kind not in NUMERIC_KINDS:
+                continue
+            enterprise, indicator, period, sex, role = row.slot.split("|")
+            peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
+            place = places.get(enterprise)
+            context_key = (row.project_id, place, peer_period, indicator, sex, role)
+            context = contexts.get(context_key)
+            if context is None:
+                project = texts[row.project_id] if row.project_id is not None else None
+                keys = _peer_keys(project, place, peer_period, f"{indicator}|{sex}|{role}")
+                context = contexts[context_key] = _PeerContext(
+                    [(scope, key, peers[scope].setdefault(key, [])) for scope, key in keys.items()]
+                )
+            x = float(number)
+            history_key = f"{enterprise}|{indicator}|{sex}|{role}"
+            histories.setdefault(history_key, []).append((period, x))
+            for _, _, sample in context.samples:
+                sample.append((enterprise, x))
+            keyed.append((row, x, history_key, period, context, enterprise))
+        self.histories = histories
+        self.contexts = contexts
+        self.keyed = keyed
+
+    def too_few_project_peers(self) -> list[CheckedRow]:
+        """The rows whose project has fewer than the minimum of other enterprises to compare
+        with: their peer groups must widen."""
+        minimum = self.policy.min_peers
+        # Only a project sample of few enterprises can leave one of them short of peers:
+        # the others are not looked at row by row.
+        few: dict[int, set[str]] = {}
+        for context in self.contexts.values():
+            for scope, _, sample in context.samples:
+                if scope == "project":
+                    owners = {owner for owner, _ in sample}
+                    if len(owners) <= minimum:
+                        few[id(context)] = owners
+        if not few:
+            return []
+        lacking = []
+        for row, _, _, _, context, enterprise in self.keyed:
+            of_context = few.get(id(context))
+            if of_context is not None and len(of_context) - (enterprise in of_context) < minimum:
+                lacking.append(row)
+        return lacking
+
+    def flag(self) -> None:
+        """Set each row's ``outlier_flags``."""
+        policy, places, histories = self.policy, self.places, self.histories
+        history_refs: dict[str, Reference] = {}
+        peer_refs: dict[tuple[str, str], Reference] = {}
+        for context in self.contexts.values():
+            context.resolve(peer_refs, policy)
+        for row, x, history_key, period, context, enterprise in self.keyed:
+            flags = []
+            # The value itself is one point of each sample: fewer than minimum + 1, no score.
+            if len(histories[history_key]) > policy.min_history:
+                history = history_refs.get(history_key)
+                if history is None:
+                    history = history_refs[history_key] = Reference(histories[history_key])
+                if history.count_without(period) >= policy.min_history:
+                    flag = outlier_flag("own_history", x, history.without(period), policy)
+                    if flag is not None:
+                        flags.append(flag)
+            for scope, group in context.groups:
+                if group.count_without(enterprise) < policy.min_peers:
+                    continue
+                flag = outlier_flag("peers", x, group.without(enterprise), policy)
+                if flag is not None:
+                    flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
+                    flags.append(flag)
+                break
+            row.outlier_flags = flags
 
 
 async def flag_outliers(
@@ -324,8 +371,10 @@ async def flag_outliers(
         round_kinds={r.round.kind for r in numeric if r.round is not None},
         exclude_enterprise_ids=enterprises,
     )
-    lacking = too_few_project_peers(numeric, stored, policy)
-    places: dict[str, tuple[str, str]] = {}
+    # The project's own peers first: the samples built for them also tell which rows have
+    # too few, and serve as they are when none has (the usual case of a big batch).
+    assessment = _Assessment(numeric, stored, policy, {})
+    lacking = assessment.too_few_project_peers()
     if lacking:
         located = await value_repository.places(
             session, {row.data.enterprise_id for row in lacking}
@@ -339,4 +388,6 @@ async def flag_outliers(
             round_kinds={r.round.kind for r in lacking if r.round is not None},
             exclude_enterprise_ids=enterprises,
         )
-    assess(numeric, stored, policy, places)
+        # The lacking rows' enterprises now have places: their values join wider samples.
+        assessment = _Assessment(numeric, stored, policy, places)
+    assessment.flag()

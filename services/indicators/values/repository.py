@@ -6,7 +6,7 @@ parameter per id) and writes with one statement per chunk over unnested arrays.
 
 import os
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -136,7 +136,7 @@ class ValueRepository:
     async def current_by_slots(
         self,
         session: AsyncSession,
-        slots: Collection[str],
+        slots: Container[str],
         *,
         enterprise_ids: Collection[UUID],
         indicator_ids: Collection[UUID],

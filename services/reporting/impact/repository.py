@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import aliased
@@ -49,7 +49,7 @@ from services.reporting.readmodels.models import (
     RmRound,
     RmValue,
 )
-from services.reporting.repository import Breakdown, DimensionSql, breakdown
+from services.reporting.repository import Breakdown, DimensionSql, breakdown, period_label
 from services.reporting.tenancy import row_visible
 from shared.enums import Role
 from shared.identity import Principal
@@ -593,25 +593,32 @@ class ImpactRepository:
         by_sex: bool,
     ) -> Sequence[RowMapping]:
         """Every pair the caller may see, whatever the request's filters, as the enterprises
-        (``cells``, sorted) per indicator, sex part, project and endline month: the facts
-        that vary by pair. What varies by enterprise and project is ``pair_owners``'."""
+        (``cells``, in no particular order) per indicator, sex part, project and endline
+        round, with the round's month (``period``): the facts that vary by pair. What
+        varies by enterprise and project is ``pair_owners``'."""
         pairs = matched_pairs(
             principal,
             indicator_codes=indicator_codes,
             enterprise_ids=enterprise_ids,
             by_sex=by_sex,
         )
-        modules = pair_modules()
-        universe = ReportParams(
-            group_by=(Dimension.project, Dimension.period, Dimension.sex),
-            period_grain=PeriodGrain.month,
+        # Grouped by the endline round's id, not its month: no join nor date formatting per
+        # pair, and a hash aggregate instead of sorting every pair. Each group's month is
+        # looked up afterwards (two rounds ending in one month give two rows, their
+        # enterprises then have the same facts).
+        keys = [pairs.c.indicator_id, pairs.c.project_id, pairs.c.end_round_id, pairs.c.sex]
+        cells = (
+            select(*keys, func.array_agg(pairs.c.enterprise_id).label("cells"))
+            .group_by(*keys)
+            .subquery("cells")
         )
-        plan = breakdown(universe, impact_dimensions(pairs, modules), report=REPORT)
-        groups = [pairs.c.indicator_id, *plan.groups]
-        cells = func.array_agg(aggregate_order_by(pairs.c.enterprise_id, pairs.c.enterprise_id))
-        statement = with_joins(
-            select(*groups, cells.label("cells")).select_from(pairs), pairs, modules, universe
-        ).group_by(*groups)
+        statement = select(
+            cells.c.indicator_id,
+            cells.c.project_id,
+            period_label(column_of(RmRound.ends_on), PeriodGrain.month).label("period"),
+            cells.c.sex,
+            cells.c.cells,
+        ).outerjoin_from(cells, RmRound, col(RmRound.id) == cells.c.end_round_id)
         return (await session.execute(statement)).mappings().all()
 
     async def pair_owners(

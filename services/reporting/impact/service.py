@@ -3,6 +3,7 @@ explanation of one of its figures (the pairs behind it, with their value ids).""
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from services.reporting.report import (
 from services.reporting.repository import name_groups
 from services.reporting.suppliers.service import change_of
 from services.reporting.tenancy import sees_every_pair, suppression_applies
+from shared.collector import collector_paused
 from shared.columns import utcnow
 from shared.enums import Role
 from shared.identity import Principal
@@ -219,7 +221,7 @@ async def indicator_impact(
     catalogue = await impact_repository.indicators_by_id(
         session, {row["indicator_id"] for row in rows}
     )
-    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
+    blocks: dict[tuple[UUID, str | None], _Measure] = {}
     if controlled and rows:
         blocks = await _blocks(
             session,
@@ -233,12 +235,15 @@ async def indicator_impact(
     for row in rows:
         reason = None
         if controlled:
-            measure, enterprises = blocks.get(
-                (row["indicator_id"], row.get("sex")), (Blocks(k=min_group_size), ())
-            )
-            cell = enterprises if whole else row["cell_enterprises"] or []
-            if not measure.shows(cell):
-                reason = measure.reason(cell)
+            measure = blocks.get((row["indicator_id"], row.get("sex")))
+            if measure is None:
+                measure = _Measure(Blocks(k=min_group_size), ())
+            if whole:
+                reason = measure.whole_reason
+            else:
+                cell = row["cell_enterprises"] or []
+                if not measure.blocks.shows(cell):
+                    reason = measure.blocks.reason(cell)
         indicator = catalogue.get(row["indicator_id"])
         kind = (indicator.kind, indicator.direction) if indicator is not None else None
         figures.append(_figures(row, keys, kind, reason))
@@ -250,6 +255,27 @@ def _unfiltered(params: ReportParams, enterprise_ids: Collection[UUID] | None) -
     return enterprise_ids is None and not any(params.uses(d) for d in Dimension)
 
 
+class _Measure:
+    """A measure's blocks and the enterprises they cover: every pair the caller may see."""
+
+    def __init__(self, blocks: Blocks, enterprises: Collection[UUID]) -> None:
+        self.blocks = blocks
+        self.enterprises = enterprises
+
+    @cached_property
+    def whole_reason(self) -> str | None:
+        """Why the figure over all the measure's pairs is suppressed (None: it is shown).
+        Indicators recorded for the same enterprises share one measure: judged once."""
+        if self.blocks.shows(self.enterprises):
+            return None
+        return self.blocks.reason(self.enterprises)
+
+
+# An enterprise's dimension values in a project (pair_owners' columns but enterprise_id),
+# as (name, value) pairs: hashable, so each combination's facts are made once.
+Owner = tuple[tuple[str, Any], ...]
+
+
 async def _blocks(
     session: AsyncSession,
     principal: Principal,
@@ -258,7 +284,7 @@ async def _blocks(
     enterprise_ids: Collection[UUID] | None,
     by_sex: bool,
     k: int,
-) -> dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]]:
+) -> dict[tuple[UUID, str | None], _Measure]:
     """Per indicator (and sex part), the blocks of every pair the caller may see, whatever
     the request's filters (each enterprise with the dimension values of its pairs), and
     those enterprises."""
@@ -267,14 +293,15 @@ async def _blocks(
         "enterprise_ids": enterprise_ids,
         "by_sex": by_sex,
     }
-    # A measure's facts follow from its cells per project, month and sex part: measures
-    # with the same cells (indicators recorded for the same enterprises alike) have the
-    # same blocks, worked out once.
+    # A measure's facts follow from its cells per project, round (its month) and sex part:
+    # measures with the same cells (indicators recorded for the same enterprises alike)
+    # have the same blocks, worked out once. Cells are sets: the database lists them in
+    # no particular order.
     measures: dict[frozenset[tuple[Any, ...]], list[tuple[UUID, str | None]]] = {}
     cells: dict[tuple[UUID, str | None], list[tuple[Any, ...]]] = {}
     for row in await impact_repository.cells_by_round(session, principal, **scope):
         groups = cells.setdefault((row["indicator_id"], row["sex"]), [])
-        groups.append((row["project_id"], row["period"], row["sex"], tuple(row["cells"])))
+        groups.append((row["project_id"], row["period"], row["sex"], frozenset(row["cells"])))
     for measure, of_measure in cells.items():
         measures.setdefault(frozenset(of_measure), []).append(measure)
     keys = {
@@ -283,28 +310,39 @@ async def _blocks(
         for project, _, _, enterprises in alike
         for enterprise in enterprises
     }
-    owners: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
+    owners: dict[tuple[UUID, UUID], list[Owner]] = {}
+    # Thousands of enterprises share a few dozen combinations: one tuple each.
+    combinations: dict[Owner, Owner] = {}
     if keys:
         for row in await impact_repository.pair_owners(session, keys):
-            owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(dict(row))
-    blocks: dict[tuple[UUID, str | None], tuple[Blocks, Collection[UUID]]] = {}
+            owner = tuple(item for item in row.items() if item[0] != "enterprise_id")
+            owner = combinations.setdefault(owner, owner)
+            owners.setdefault((row["enterprise_id"], row["project_id"]), []).append(owner)
+    blocks: dict[tuple[UUID, str | None], _Measure] = {}
     for facts_of, alike in measures.items():
         facts = _facts(facts_of, owners)
-        blocks.update(dict.fromkeys(alike, (partition(facts, k), facts.keys())))
+        blocks.update(dict.fromkeys(alike, _Measure(partition(facts, k), facts.keys())))
     return blocks
 
 
 def _facts(
-    groups: Iterable[tuple[Any, ...]], owners: dict[tuple[UUID, UUID], list[dict[str, Any]]]
+    groups: Iterable[tuple[Any, ...]], owners: dict[tuple[UUID, UUID], list[Owner]]
 ) -> dict[UUID, set[Fact]]:
     """Each enterprise's facts: its dimensions in the project, with the pair's month and
     sex part."""
     facts: dict[UUID, set[Fact]] = {}
+    # Enterprises with the same dimensions and pair month share a fact: made once.
+    made: dict[tuple[Owner, Any, Any], Fact] = {}
     for project_id, period, sex, enterprises in groups:
         for enterprise in enterprises:
             found = facts.setdefault(enterprise, set())
-            for values in owners[(enterprise, project_id)]:
-                found.add(fact({**values, "period": period, "sex": sex}))
+            for owner in owners[(enterprise, project_id)]:
+                one = made.get((owner, period, sex))
+                if one is None:
+                    one = made[owner, period, sex] = fact(
+                        {**dict(owner), "period": period, "sex": sex}
+                    )
+                found.add(one)
     return facts
 
 
@@ -437,13 +475,16 @@ async def impact_report(
         named = await indicator_codes(session, codes)
         if Dimension.sex in parsed.group_by:
             _require_parts_by_sex(named.values())
-    figures = await indicator_impact(
-        session,
-        principal,
-        params=parsed,
-        indicator_codes=codes or None,
-        min_group_size=min_group_size,
-    )
+    # Disclosure control works per enterprise the caller may see (thousands of small
+    # objects, all alive until the figures are out): no collections meanwhile.
+    with collector_paused(suppression_applies(principal)):
+        figures = await indicator_impact(
+            session,
+            principal,
+            params=parsed,
+            indicator_codes=codes or None,
+            min_group_size=min_group_size,
+        )
     indicators = await impact_repository.indicators_by_id(
         session, {f.indicator_id for f in figures}
     )
