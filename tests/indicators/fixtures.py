@@ -178,6 +178,14 @@ async def indicators_world(
     enrolment_session: AsyncSession,
     indicators_session: AsyncSession,
 ) -> IndicatorsWorld:
+    return await build_indicators_world(api, world, enrolment_session, indicators_session)
+
+
+async def build_indicators_world(
+    api: Api, world: World, enrolment_session: AsyncSession, indicators_session: AsyncSession
+) -> IndicatorsWorld:
+    """The ``indicators_world`` fixture's enterprises, enrolled through ``api`` on ``world``
+    and replicated into ``indicators_session``."""
     pakistan, ghana = world.pakistan_project_id, world.ghana_project_id
     result = IndicatorsWorld(
         world=world,
