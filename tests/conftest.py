@@ -34,8 +34,6 @@ from tests.enrolment.support import Api, feed_token_for
 os.environ.setdefault("SCORE_DATA_DIR", tempfile.mkdtemp(prefix="score-test-data-"))
 
 # Fixtures of each service, usable from every test folder (indicators tests need enrolment's).
-T = TypeVar("T")
-
 pytest_plugins = [
     "tests.enrolment.fixtures",
     "tests.indicators.fixtures",
@@ -162,9 +160,18 @@ async def open_transactions(
                 await transaction.rollback()
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Baseline(Generic[T]):
-    """What a module-scoped ``*_baseline`` fixture built, and the transactions it is in."""
+    """What a module-scoped ``*_baseline`` fixture built, and the transactions it is in.
+
+    A test module imports its ``*_baseline`` fixture (and the fixture serving its data),
+    so the suite's grouping keeps the module's tests on one worker, which builds it once.
+    Postgres's ``now()`` is the transaction's start: the baseline's moment for every test
+    standing on it, as the per-test world's was for its test.
+    """
 
     transactions: OpenTransactions
     data: T
