@@ -6,7 +6,9 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
@@ -125,10 +127,96 @@ async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession
             await transaction.rollback()
 
 
+@dataclass
+class OpenTransactions:
+    """One connection per service database, each in a transaction that a module's tests
+    share: a baseline built once in them is there for every test, and each test writes in
+    a savepoint rolled back after it (``session_for_test``)."""
+
+    enrolment: AsyncConnection
+    indicators: AsyncConnection
+    reporting: AsyncConnection
+
+    def connections(self) -> tuple[AsyncConnection, AsyncConnection, AsyncConnection]:
+        return (self.enrolment, self.indicators, self.reporting)
+
+
+@asynccontextmanager
+async def open_transactions(
+    enrolment: AsyncEngine, indicators: AsyncEngine, reporting: AsyncEngine
+) -> AsyncIterator[OpenTransactions]:
+    """Transactions on the three databases, rolled back when the block ends."""
+    async with (
+        enrolment.connect() as on_enrolment,
+        indicators.connect() as on_indicators,
+        reporting.connect() as on_reporting,
+    ):
+        connections = (on_enrolment, on_indicators, on_reporting)
+        transactions = [await connection.begin() for connection in connections]
+        try:
+            yield OpenTransactions(*connections)
+        finally:
+            for transaction in transactions:
+                await transaction.rollback()
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Baseline(Generic[T]):
+    """What a module-scoped ``*_baseline`` fixture built, and the transactions it is in.
+
+    A test module imports its ``*_baseline`` fixture (and the fixture serving its data),
+    so the suite's grouping keeps the module's tests on one worker, which builds it once.
+    Postgres's ``now()`` is the transaction's start: the baseline's moment for every test
+    standing on it, as the per-test world's was for its test.
+    """
+
+    transactions: OpenTransactions
+    data: T
+
+
 @pytest.fixture
-async def enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """One rolled-back transaction per test (see ``rolled_back_session``)."""
-    async with rolled_back_session(enrolment_engine) as session:
+def shared_transactions(request: pytest.FixtureRequest) -> OpenTransactions | None:
+    """The transactions of the module-wide baseline the test stands on, if it stands on one
+    (a fixture named ``*_baseline`` returning a ``Baseline``); otherwise None, and the test
+    has transactions of its own."""
+    names = [name for name in request.fixturenames if name.endswith("_baseline")]
+    if not names:
+        return None
+    [name] = names
+    baseline: Baseline[Any] = request.getfixturevalue(name)
+    return baseline.transactions
+
+
+@asynccontextmanager
+async def session_for_test(
+    engine: AsyncEngine, shared: AsyncConnection | None
+) -> AsyncIterator[AsyncSession]:
+    """A test's session: in a transaction of its own (``rolled_back_session``) or, on a
+    shared baseline's connection, in a savepoint rolled back when the test ends, so the next
+    test finds the baseline as it was built."""
+    if shared is None:
+        async with rolled_back_session(engine) as session:
+            yield session
+        return
+    savepoint = await shared.begin_nested()
+    session = savepoint_session(shared)
+    try:
+        yield session
+    finally:
+        await session.close()
+        await savepoint.rollback()
+
+
+@pytest.fixture
+async def enrolment_session(
+    enrolment_engine: AsyncEngine, shared_transactions: OpenTransactions | None
+) -> AsyncIterator[AsyncSession]:
+    """One rolled-back transaction (or savepoint) per test (see ``session_for_test``)."""
+    shared = shared_transactions.enrolment if shared_transactions else None
+    async with session_for_test(enrolment_engine, shared) as session:
         yield session
 
 

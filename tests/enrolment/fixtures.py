@@ -2,6 +2,7 @@
 enrolment app over ASGI and a small tenant world."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 import pytest
@@ -18,11 +19,18 @@ from tests.conftest import asgi_api
 from tests.enrolment.support import ILO, Api, World, platform_settings, unique
 
 
+@asynccontextmanager
+async def enrolment_api(session: AsyncSession, database: Database) -> AsyncIterator[Api]:
+    """The enrolment app over ASGI, its requests in ``session``."""
+    settings = EnrolmentSettings(platform=platform_settings())
+    app = create_app(settings, database=database)
+    async with asgi_api(app, session, "http://enrolment.test") as client:
+        yield client
+
+
 @pytest.fixture
 async def api(enrolment_session: AsyncSession, enrolment_database: Database) -> AsyncIterator[Api]:
-    settings = EnrolmentSettings(platform=platform_settings())
-    app = create_app(settings, database=enrolment_database)
-    async with asgi_api(app, enrolment_session, "http://enrolment.test") as client:
+    async with enrolment_api(enrolment_session, enrolment_database) as client:
         yield client
 
 
@@ -33,6 +41,11 @@ async def world(api: Api, enrolment_session: AsyncSession) -> World:
     stand on this world and none is about registering it (the tenancy matrix and
     tests/shared/test_idempotency.py take those routes through the API)."""
     del api  # the world is the one the test's enrolment app serves
+    return await build_world(enrolment_session)
+
+
+async def build_world(enrolment_session: AsyncSession) -> World:
+    """The ``world`` fixture's tenants, written in ``enrolment_session``."""
 
     async def org(name: str, kind: OrganisationKind, country: str | None = None) -> UUID:
         body = OrganisationCreate(name=unique(name), kind=kind, country=country)

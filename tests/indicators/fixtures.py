@@ -2,6 +2,7 @@
 replica filled from the real enrolment app's event feed."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from shared.storage import StorageSettings, storage_settings
 from tests.conftest import (
+    OpenTransactions,
     asgi_api,
     asgi_feed_consumer,
     disposed_engine,
     migrated_database_url,
-    rolled_back_session,
+    session_for_test,
 )
 from tests.enrolment.support import (
     FEED_KEY_PEMS,
@@ -57,9 +59,12 @@ def indicators_database(indicators_url: str) -> Database:
 
 
 @pytest.fixture
-async def indicators_session(indicators_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def indicators_session(
+    indicators_engine: AsyncEngine, shared_transactions: OpenTransactions | None
+) -> AsyncIterator[AsyncSession]:
     """Rolled back at the end of the test, like ``enrolment_session``."""
-    async with rolled_back_session(indicators_engine) as session:
+    shared = shared_transactions.indicators if shared_transactions else None
+    async with session_for_test(indicators_engine, shared) as session:
         yield session
 
 
@@ -69,19 +74,28 @@ def file_storage(tmp_path: Path) -> StorageSettings:
     return StorageSettings(path=tmp_path / "files", platform=platform_settings())
 
 
-@pytest.fixture
-async def indicators_api(
-    indicators_session: AsyncSession, indicators_database: Database, file_storage: StorageSettings
+@asynccontextmanager
+async def indicators_app_api(
+    session: AsyncSession, database: Database, storage: StorageSettings
 ) -> AsyncIterator[Api]:
+    """The indicators app over ASGI, its requests in ``session`` and its files in ``storage``."""
     # The replica is filled explicitly by sync_replica(); no background consumer in tests.
     settings = IndicatorsSettings(
         platform=platform_settings(),
         feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
         consume_enrolment=False,
     )
-    app = create_app(settings, database=indicators_database)
-    app.dependency_overrides[storage_settings] = lambda: file_storage
-    async with asgi_api(app, indicators_session, "http://indicators.test") as client:
+    app = create_app(settings, database=database)
+    app.dependency_overrides[storage_settings] = lambda: storage
+    async with asgi_api(app, session, "http://indicators.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def indicators_api(
+    indicators_session: AsyncSession, indicators_database: Database, file_storage: StorageSettings
+) -> AsyncIterator[Api]:
+    async with indicators_app_api(indicators_session, indicators_database, file_storage) as client:
         yield client
 
 
@@ -164,6 +178,14 @@ async def indicators_world(
     enrolment_session: AsyncSession,
     indicators_session: AsyncSession,
 ) -> IndicatorsWorld:
+    return await build_indicators_world(api, world, enrolment_session, indicators_session)
+
+
+async def build_indicators_world(
+    api: Api, world: World, enrolment_session: AsyncSession, indicators_session: AsyncSession
+) -> IndicatorsWorld:
+    """The ``indicators_world`` fixture's enterprises, enrolled through ``api`` on ``world``
+    and replicated into ``indicators_session``."""
     pakistan, ghana = world.pakistan_project_id, world.ghana_project_id
     result = IndicatorsWorld(
         world=world,

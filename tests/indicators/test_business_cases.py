@@ -20,8 +20,11 @@ from services.indicators.db import plumbing
 from shared.storage import StorageSettings, make_store, new_key, sweep
 from tests.enrolment.calls_support import count_rows
 from tests.enrolment.support import Api, graph_data
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.shared.test_file_storage import PDF_BYTES, jpeg_with_gps, png_bomb
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 RANDOM = UUID("01a23c03-5faf-7625-9998-f5f29c7003d6")
 

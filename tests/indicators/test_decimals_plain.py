@@ -9,9 +9,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.test_implementation_projects import five_s
 from tests.indicators.values_support import events_of, make_indicator
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 EXPONENT = re.compile(r"-?\d+(\.\d+)?[eE][+-]?\d+")
 

@@ -9,7 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import plumbing
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 TODAY = date.today()
 

@@ -11,8 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.db import plumbing
 from services.indicators.satisfaction.models import SatisfactionResponse
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld, enrol_for_measurement, sync_replica
 from tests.indicators.values_support import events_of
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 MODULE = "workplace_cooperation"
 

@@ -10,7 +10,10 @@ from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api
 from tests.enrolment.training_support import certified_trainer
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 FORMED_ON = (date.today() - timedelta(days=30)).isoformat()
 PROJECT = {"module_code": "workplace_cooperation", "title": "Suggestion box", "category": "other"}

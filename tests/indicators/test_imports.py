@@ -20,6 +20,7 @@ from services.indicators.values.models import IndicatorValue
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, token_for
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.imports_support import (
     XLSX,
@@ -32,6 +33,8 @@ from tests.indicators.imports_support import (
     xlsx_file,
     xlsx_rows,
 )
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 HEADER = [
     "enterprise_id",

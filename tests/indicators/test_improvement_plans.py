@@ -11,9 +11,12 @@ from services.indicators.db import plumbing
 from services.indicators.improvement_plans.models import ImprovementPlan
 from tests.enrolment.calls_support import count_rows
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.test_graphql import entities
 from tests.indicators.test_suggestions import rules
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 def action(**overrides: Any) -> dict[str, Any]:

@@ -7,8 +7,11 @@ from uuid import uuid4
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import ILO, Api, graph_data
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import count_values, make_indicator, make_round
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 RECORD = """
 mutation ($input: RecordValuesInput!, $mode: BatchMode! = all_or_nothing) {

@@ -7,8 +7,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import ILO, Api
 from tests.enrolment.training_support import as_trainer, new_trainer
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import count_events, events_of, make_round
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 def round_body(project_id: UUID, **overrides: Any) -> dict[str, Any]:

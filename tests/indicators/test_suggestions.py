@@ -11,8 +11,11 @@ from services.indicators.db import plumbing
 from services.indicators.suggestions.models import Suggestion
 from tests.enrolment.calls_support import count_rows
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.test_graphql import entities
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 def suggestion(**overrides: Any) -> dict[str, Any]:

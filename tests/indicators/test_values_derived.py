@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.catalogue.standard import ensure_standard_indicators
 from shared.identity import Principal
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.imports_support import xlsx_rows
 from tests.indicators.values_support import (
@@ -21,6 +22,8 @@ from tests.indicators.values_support import (
     rules_at,
     value,
 )
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 @pytest.fixture(autouse=True)

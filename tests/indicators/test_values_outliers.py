@@ -15,6 +15,7 @@ from services.indicators.values.outliers import (
     spread_of,
 )
 from tests.enrolment.support import ILO, Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import (
     accepted_ids,
@@ -24,6 +25,8 @@ from tests.indicators.values_support import (
     post_batch,
     value,
 )
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 POLICY = OutlierPolicy()
 

@@ -12,8 +12,11 @@ from services.indicators.db import plumbing
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import IndicatorRef, accepted_ids, make_indicator, value
+
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 @pytest.fixture

@@ -25,13 +25,14 @@ from shared.consumer import FeedConsumer, Handler
 from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from tests.conftest import asgi_api as asgi_api  # the matrix and status tests import it here
 from tests.conftest import (
+    OpenTransactions,
     asgi_feed_consumer,
     disposed_engine,
     migrated_database_url,
-    rolled_back_session,
+    session_for_test,
 )
+from tests.conftest import asgi_api as asgi_api  # the matrix and status tests import it here
 from tests.enrolment.support import FEED_KEY_PEMS, Api, World, platform_settings
 from tests.enrolment.training_support import record_evidence
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
@@ -61,9 +62,12 @@ def reporting_database(reporting_url: str) -> Database:
 
 
 @pytest.fixture
-async def reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def reporting_session(
+    reporting_engine: AsyncEngine, shared_transactions: OpenTransactions | None
+) -> AsyncIterator[AsyncSession]:
     """Rolled back at the end of the test, like ``enrolment_session``."""
-    async with rolled_back_session(reporting_engine) as session:
+    shared = shared_transactions.reporting if shared_transactions else None
+    async with session_for_test(reporting_engine, shared) as session:
         yield session
 
 

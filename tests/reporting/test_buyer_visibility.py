@@ -15,9 +15,14 @@ from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, graph_data
 from tests.reporting.fixtures import sync_reporting
 from tests.reporting.test_partner_feed import about, read_all
-from tests.reporting.test_suppliers_support import Suppliers, suppliers, withdraw
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    suppliers,
+    suppliers_baseline,
+    withdraw,
+)
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 ENTERPRISE = "query ($id: ID!) { enterprise(id: $id) { id } }"
 STATUS = """

@@ -16,9 +16,14 @@ from services.reporting.exports.chart import LABEL_WIDTH, PLOT_WIDTH
 from services.reporting.report import REPORTS
 from tests.enrolment.support import ILO, Api
 from tests.reporting.fixtures import sync_reporting
-from tests.reporting.test_suppliers_support import Suppliers, suppliers, validated_pairs
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    suppliers,
+    suppliers_baseline,
+    validated_pairs,
+)
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 SVG = "{http://www.w3.org/2000/svg}"
 

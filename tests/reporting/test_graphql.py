@@ -26,13 +26,18 @@ from services.reporting.readmodels.models import (
 from shared.identity import Principal
 from shared.ids import new_id
 from tests.enrolment.support import ILO, Api
-from tests.reporting.test_suppliers_support import Suppliers, owner_of, suppliers
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    owner_of,
+    suppliers,
+    suppliers_baseline,
+)
 from tests.sql_support import statements
 
 # The federation directives the gateway composes.
 GATEWAY_SUBSET = {"@" + name for name in SUPPORTED_FEDERATION}
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 ENTITIES = """
 query ($representations: [_Any!]!) {

@@ -13,9 +13,15 @@ from services.reporting.feed.models import PartnerEvent
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api
 from tests.reporting.fixtures import sync_reporting
-from tests.reporting.test_suppliers_support import Suppliers, owner_of, suppliers, withdraw
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    owner_of,
+    suppliers,
+    suppliers_baseline,
+    withdraw,
+)
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 
 async def read_all(api: Api, as_: Principal, **params: Any) -> list[dict[str, Any]]:

@@ -3,9 +3,14 @@
 from uuid import uuid4
 
 from tests.enrolment.support import ILO, Api
-from tests.reporting.test_suppliers_support import Suppliers, owner_of, suppliers
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    owner_of,
+    suppliers,
+    suppliers_baseline,
+)
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 
 async def test_enterprise_user_gets_its_own_scorecard_with_the_supplier_status_content(

@@ -8,10 +8,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import ILO, Api
 from tests.reporting.fixtures import sync_reporting
-from tests.reporting.test_suppliers_support import Suppliers, suppliers, withdraw
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    suppliers,
+    suppliers_baseline,
+    withdraw,
+)
 from tests.sql_support import statements
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 
 async def listed(api: Api, *, as_: Any, **params: Any) -> list[dict[str, Any]]:

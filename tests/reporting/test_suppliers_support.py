@@ -2,19 +2,25 @@
 projected into reporting by its consumers; shared by the supplier, scorecard, export and
 subgraph tests (a module of helpers: it holds no tests)."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.standard import ensure_standard_modules
+from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from tests.enrolment.support import ILO, Api, World
-from tests.indicators.fixtures import enrol_for_measurement, sync_replica
+from shared.storage import StorageSettings
+from tests.conftest import Baseline, open_transactions, savepoint_session
+from tests.enrolment.fixtures import build_world, enrolment_api
+from tests.enrolment.support import ILO, Api, World, platform_settings
+from tests.indicators.fixtures import enrol_for_measurement, indicators_app_api, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 from tests.reporting.fixtures import sync_reporting
 
@@ -331,18 +337,45 @@ async def build_suppliers(
     )
 
 
+@pytest.fixture(scope="module")
+async def suppliers_baseline(
+    enrolment_engine: AsyncEngine,
+    indicators_engine: AsyncEngine,
+    reporting_engine: AsyncEngine,
+    enrolment_database: Database,
+    indicators_database: Database,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Baseline[Suppliers]]:
+    """The suppliers, built and projected once per test module, through the same APIs and
+    consumers as before: about a second of requests no test is about. Each test that
+    stands on them runs in a savepoint of these transactions (``shared_transactions``), so
+    what one test writes (a withdrawal, more values) is gone for the next."""
+    storage = StorageSettings(path=tmp_path_factory.mktemp("files"), platform=platform_settings())
+    async with open_transactions(enrolment_engine, indicators_engine, reporting_engine) as open_:
+        sessions = [savepoint_session(connection) for connection in open_.connections()]
+        enrolment_session, indicators_session, reporting_session = sessions
+        try:
+            async with (
+                enrolment_api(enrolment_session, enrolment_database) as api,
+                indicators_app_api(indicators_session, indicators_database, storage) as ind_api,
+            ):
+                built = await build_suppliers(
+                    api,
+                    ind_api,
+                    await build_world(enrolment_session),
+                    enrolment_session,
+                    indicators_session,
+                    reporting_session,
+                )
+        finally:
+            for session in sessions:
+                await session.close()
+        yield Baseline(open_, built)
+
+
 @pytest.fixture
-async def suppliers(
-    api: Api,
-    indicators_api: Api,
-    world: World,
-    enrolment_session: AsyncSession,
-    indicators_session: AsyncSession,
-    reporting_session: AsyncSession,
-) -> Suppliers:
-    return await build_suppliers(
-        api, indicators_api, world, enrolment_session, indicators_session, reporting_session
-    )
+def suppliers(suppliers_baseline: Baseline[Suppliers]) -> Suppliers:
+    return suppliers_baseline.data
 
 
 async def validated_pairs(
@@ -383,6 +416,7 @@ __all__ = [
     "ok",
     "owner_of",
     "suppliers",
+    "suppliers_baseline",
     "validated_pairs",
     "withdraw",
 ]

@@ -23,9 +23,15 @@ from shared.columns import utcnow
 from tests.conftest import SessionSource
 from tests.enrolment.support import Api, graph_data
 from tests.reporting.fixtures import reporting_settings, sync_reporting
-from tests.reporting.test_suppliers_support import Suppliers, owner_of, suppliers, withdraw
+from tests.reporting.test_suppliers_support import (
+    Suppliers,
+    owner_of,
+    suppliers,
+    suppliers_baseline,
+    withdraw,
+)
 
-__all__ = ["suppliers"]
+__all__ = ["suppliers", "suppliers_baseline"]
 
 RECEIVER = "http://receiver.partner.test/score"
 

@@ -11,10 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import Api, graph_data
 from tests.reporting.fixtures import sync_reporting
-from tests.reporting.test_suppliers_support import Suppliers, suppliers
+from tests.reporting.test_suppliers_support import Suppliers, suppliers, suppliers_baseline
 from tests.reporting.test_webhooks import RECEIVER, Receiver, deliver, receiver
 
-__all__ = ["deliver", "receiver", "suppliers"]
+__all__ = ["deliver", "receiver", "suppliers", "suppliers_baseline"]
 
 REGISTER = """
 mutation ($url: String!, $types: [String!]) {
