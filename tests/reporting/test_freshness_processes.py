@@ -25,8 +25,9 @@ from benchmarks.reporting_freshness import (
 from shared.embedded_pg import asyncpg_dsn
 from tests.enrolment.support import garment_factory
 
-# A generous deadline, not a latency target: the benchmark measures that.
-DEADLINE = 15.0
+# A generous deadline, not a latency target (the benchmark measures that): a CI machine
+# running two test workers and these processes on two cores can take tens of seconds.
+DEADLINE = 90.0
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ def test_reporting_killed_mid_backlog_resumes_without_losing_or_doubling_rows(
 
     platform.start("reporting")
     platform.wait_ready("reporting")
-    wait_for(lambda: status(platform, client)["caught_up"], timeout=60, poll=0.1)
+    wait_for(lambda: status(platform, client)["caught_up"], timeout=3 * DEADLINE, poll=0.1)
     assert reporting_scalar(platform, "SELECT count(*) FROM rm_enterprise") == (
         enterprises_before + backlog
     )
