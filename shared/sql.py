@@ -1,11 +1,14 @@
 """SQL helpers the services' repositories share: one of each, so the rules they carry (one
 array parameter for any batch, an idempotent projection write) are written once."""
 
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Uuid, any_, literal
+import asyncpg
+from sqlalchemy import ColumnElement, Select, Uuid, any_, literal
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,3 +60,73 @@ async def upsert(
         if column not in key and column not in keep
     }
     await session.execute(statement.on_conflict_do_update(index_elements=key, set_=updates))
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A SELECT compiled once and then run on asyncpg as it is: its SQL text, its bound
+    parameters' names in their positional order (with the type's conversion, where the
+    dialect has one) and its result columns' names."""
+
+    sql: str
+    parameters: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> "CompiledQuery":
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            # Their text depends on the values (an expanded IN): nothing to compile once.
+            raise ValueError("a statement with parameters rendered per call cannot be reused")
+        names = compiled.positiontup or []
+        binds = compiled.binds
+        return cls(
+            compiled.string,
+            tuple(
+                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in names
+            ),
+            tuple(statement.selected_columns.keys()),
+        )
+
+    async def fetch(
+        self, connection: asyncpg.Connection, values: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows for ``values`` (by parameter name), as dicts by column name."""
+        arguments = [
+            values[name] if convert is None else convert(values[name])
+            for name, convert in self.parameters
+        ]
+        columns = self.columns
+        records = await connection.fetch(self.sql, *arguments)
+        return [dict(zip(columns, record, strict=True)) for record in records]
+
+
+ShapeT = TypeVar("ShapeT", bound=Hashable)
+
+
+class CompiledQueries(Generic[ShapeT]):
+    """A read compiled once per shape (what decides its text: a role, which filters are
+    given ...) and run by asyncpg itself: none of SQLAlchemy's per-call statement work
+    (building, cache key, execution context, result objects), which costs a small read
+    more than the database does. ``build`` makes the statement of a shape, with a bound
+    parameter for every value (``sqlalchemy.bindparam``). Shapes must be few: each is kept.
+    """
+
+    def __init__(self, build: Callable[[ShapeT], Select[Any]]) -> None:
+        self._build = build
+        # By shape alone: every service reaches PostgreSQL through asyncpg, one dialect.
+        self._compiled: dict[ShapeT, CompiledQuery] = {}
+
+    async def rows(
+        self, session: AsyncSession, shape: ShapeT, values: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of ``shape``'s statement for ``values``, on the session's connection
+        (so inside its transaction, if it has one)."""
+        connection = await session.connection()
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = CompiledQuery.of(self._build(shape), connection.dialect)
+            self._compiled[shape] = compiled
+        raw = await connection.get_raw_connection()
+        return await compiled.fetch(raw.driver_connection, values)
