@@ -9,7 +9,9 @@ import asyncpg
 from sqlalchemy import ColumnElement, Select, Uuid, any_, literal
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeEngine
+from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -121,12 +123,28 @@ class CompiledQueries(Generic[ShapeT]):
     async def rows(
         self, session: AsyncSession, shape: ShapeT, values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        """The rows of ``shape``'s statement for ``values``, on the session's connection
-        (so inside its transaction, if it has one)."""
+        """The rows of ``shape``'s statement for ``values``, inside the session's transaction
+        if it has one."""
+        engine = session.bind
+        if isinstance(engine, AsyncEngine) and not session.in_transaction():
+            # No transaction to read inside: a connection straight from the engine's pool
+            # (pinged on checkout as ever), without the session's transaction and connection
+            # objects, which cost more CPU than the read.
+            pooled = await engine.raw_connection()
+            try:
+                return await self._compiled_for(shape, engine.dialect).fetch(
+                    pooled.driver_connection, values
+                )
+            finally:
+                await greenlet_spawn(pooled.close)
         connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        return await self._compiled_for(shape, connection.dialect).fetch(
+            raw.driver_connection, values
+        )
+
+    def _compiled_for(self, shape: ShapeT, dialect: Dialect) -> CompiledQuery:
         compiled = self._compiled.get(shape)
         if compiled is None:
-            compiled = CompiledQuery.of(self._build(shape), connection.dialect)
-            self._compiled[shape] = compiled
-        raw = await connection.get_raw_connection()
-        return await compiled.fetch(raw.driver_connection, values)
+            compiled = self._compiled[shape] = CompiledQuery.of(self._build(shape), dialect)
+        return compiled

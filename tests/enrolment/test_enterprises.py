@@ -168,6 +168,35 @@ async def test_listing_pages_with_cursor_without_overlap(api: Api, world: World)
     assert ids <= set(seen)
 
 
+async def test_callers_of_one_role_list_each_their_own_tenant_in_turn(
+    api: Api, world: World
+) -> None:
+    """The list's statement is kept per role and choice of filters: two partners asking in
+    turn, with the same filters and paging, each get their own enterprises only."""
+    mine = {
+        staff.subject: {(await register(api, staff))["id"] for _ in range(3)}
+        for staff in (world.efp_staff, world.mdpi_staff)
+    }
+    filters: list[dict[str, str]] = [
+        {},
+        {"country": "pk", "sub_sector": "ready_made_garments"},
+        {"possible_duplicates": "false"},
+    ]
+    for params in filters:
+        for staff in (world.efp_staff, world.mdpi_staff, world.efp_staff):
+            seen: list[dict[str, str]] = []
+            cursor = None
+            while True:
+                paging = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+                page = await api.get("/enterprises", params=params | paging, as_=staff)
+                seen += page.json()["items"]
+                cursor = page.json()["next_cursor"]
+                if cursor is None:
+                    break
+            assert {item["partner_id"] for item in seen} == {str(staff.organisation_id)}
+            assert mine[staff.subject] <= {item["id"] for item in seen}, (params, staff.subject)
+
+
 async def test_registration_and_update_emit_events_and_audit(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:
