@@ -1,5 +1,6 @@
 """SQL helpers the services' repositories share: one of each, so the rules they carry (one
-array parameter for any batch, an idempotent projection write) are written once."""
+array parameter for any batch, an idempotent projection write, a hot read compiled once)
+are written once."""
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,40 +66,58 @@ async def upsert(
 
 
 @dataclass(frozen=True)
+class _Parameter:
+    """One positional parameter of a compiled statement: the value named ``name`` in each
+    call's values, or (no name) the constant the statement holds, each passed through the
+    type's conversion where the dialect has one."""
+
+    name: str | None
+    convert: Callable[[Any], Any] | None
+    constant: Any = None
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        if self.name is None:
+            return self.constant
+        value = values[self.name]
+        return value if self.convert is None else self.convert(value)
+
+
+@dataclass(frozen=True)
 class CompiledQuery:
-    """A SELECT compiled once and then run on asyncpg as it is: its SQL text, its bound
-    parameters' names in their positional order (with the type's conversion, where the
-    dialect has one) and its result columns' names."""
+    """A SELECT compiled once and then run on asyncpg as it is: its SQL text, its
+    positional parameters and its result columns' names."""
 
     sql: str
-    parameters: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    parameters: tuple[_Parameter, ...]
     columns: tuple[str, ...]
 
     @classmethod
     def of(cls, statement: Select[Any], dialect: Dialect) -> "CompiledQuery":
+        """``statement`` compiled: each ``bindparam(name)`` without a value is given per call;
+        a value the statement holds (``status == "given"``) is kept as a constant, so it
+        must belong to the statement's text as much as its columns do."""
         compiled = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params:
             # Their text depends on the values (an expanded IN): nothing to compile once.
             raise ValueError("a statement with parameters rendered per call cannot be reused")
-        names = compiled.positiontup or []
-        binds = compiled.binds
-        return cls(
-            compiled.string,
-            tuple(
-                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in names
-            ),
-            tuple(statement.selected_columns.keys()),
-        )
+        parameters = []
+        for name in compiled.positiontup or []:
+            bind = compiled.binds[name]
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:
+                parameters.append(_Parameter(name, convert))
+            else:
+                constant = bind.effective_value
+                if convert is not None:
+                    constant = convert(constant)
+                parameters.append(_Parameter(None, None, constant))
+        return cls(compiled.string, tuple(parameters), tuple(statement.selected_columns.keys()))
 
     async def fetch(
         self, connection: asyncpg.Connection, values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """The rows for ``values`` (by parameter name), as dicts by column name."""
-        arguments = [
-            values[name] if convert is None else convert(values[name])
-            for name, convert in self.parameters
-        ]
+        arguments = [parameter.value(values) for parameter in self.parameters]
         columns = self.columns
         records = await connection.fetch(self.sql, *arguments)
         # Not strict: the columns are the statement's own, and the check costs a tenth of
@@ -113,8 +132,9 @@ class CompiledQueries(Generic[ShapeT]):
     """A read compiled once per shape (what decides its text: a role, which filters are
     given ...) and run by asyncpg itself: none of SQLAlchemy's per-call statement work
     (building, cache key, execution context, result objects), which costs a small read
-    more than the database does. ``build`` makes the statement of a shape, with a bound
-    parameter for every value (``sqlalchemy.bindparam``). Shapes must be few: each is kept.
+    more than the database does. ``build`` makes the statement of a shape from the shape
+    alone, with a bound parameter for every value of a call (``sqlalchemy.bindparam``).
+    Shapes must be few: each is kept.
     """
 
     def __init__(self, build: Callable[[ShapeT], Select[Any]]) -> None:
