@@ -25,6 +25,15 @@ from shared.keys import ALGORITHM, SigningKey
 from shared.problems import Unauthenticated
 from shared.settings import PlatformSettings
 
+# The field naming the tenant each role belongs to: a principal of the role must carry it.
+TENANT_ANCHORS: dict[Role, str] = {
+    Role.programme_manager: "project_id",
+    Role.partner_staff: "organisation_id",
+    Role.lead_buyer: "organisation_id",
+    Role.enterprise_user: "enterprise_id",
+    Role.trainer: "trainer_id",
+}
+
 
 class Principal(BaseModel):
     """Who is calling and which tenant they belong to."""
@@ -42,18 +51,17 @@ class Principal(BaseModel):
     @model_validator(mode="after")
     def _tenant_anchor_present(self) -> "Principal":
         # A role without its anchor would silently see nothing (or, worse, everything).
-        needs = {
-            Role.programme_manager: ("project_id", self.project_id),
-            Role.partner_staff: ("organisation_id", self.organisation_id),
-            Role.lead_buyer: ("organisation_id", self.organisation_id),
-            Role.enterprise_user: ("enterprise_id", self.enterprise_id),
-            Role.trainer: ("trainer_id", self.trainer_id),
-        }
-        if self.role in needs:
-            field, value = needs[self.role]
-            if value is None:
-                raise ValueError(f"role {self.role.value} requires {field}")
+        field = TENANT_ANCHORS.get(self.role)
+        if field is not None and getattr(self, field) is None:
+            raise ValueError(f"role {self.role.value} requires {field}")
         return self
+
+    @property
+    def tenant_id(self) -> UUID | None:
+        """The id the role's tenancy is anchored on (``TENANT_ANCHORS``); None for the roles
+        that see every tenant."""
+        field = TENANT_ANCHORS.get(self.role)
+        return None if field is None else getattr(self, field)
 
     @property
     def actor(self) -> str:

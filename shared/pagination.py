@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import Mapped
 
 from shared.problems import InvalidInput, field_error
@@ -73,3 +73,17 @@ def keyset_page(statement: SelectT, id_column: Mapped[UUID], page: PageRequest) 
     if page.after is not None:
         statement = statement.where(id_column > page.after)
     return statement.order_by(id_column).limit(page.limit + 1)
+
+
+def keyset_page_parameters(statement: SelectT, id_column: Mapped[UUID], *, after: bool) -> SelectT:
+    """``keyset_page`` with bound parameters for the cursor (when ``after``) and the limit,
+    for a statement compiled once (``shared.sql.CompiledQueries``); their values are
+    ``keyset_values``."""
+    if after:
+        statement = statement.where(id_column > bindparam("after"))
+    return statement.order_by(id_column).limit(bindparam("limit"))
+
+
+def keyset_values(page: PageRequest) -> dict[str, Any]:
+    """The values of ``keyset_page_parameters``' parameters for ``page``."""
+    return {"after": page.after, "limit": page.limit + 1}

@@ -1,12 +1,18 @@
 """SQL helpers the services' repositories share: one of each, so the rules they carry (one
-array parameter for any batch, an idempotent projection write) are written once."""
+array parameter for any batch, an idempotent projection write, a hot read compiled once)
+are written once."""
 
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Uuid, any_, literal
+import asyncpg
+from sqlalchemy import ColumnElement, Select, Uuid, any_, literal
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeEngine
+from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,3 +63,110 @@ async def upsert(
         if column not in key and column not in keep
     }
     await session.execute(statement.on_conflict_do_update(index_elements=key, set_=updates))
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    """One positional parameter of a compiled statement: the value named ``name`` in each
+    call's values, or (no name) the constant the statement holds, each passed through the
+    type's conversion where the dialect has one."""
+
+    name: str | None
+    convert: Callable[[Any], Any] | None
+    constant: Any = None
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        if self.name is None:
+            return self.constant
+        value = values[self.name]
+        return value if self.convert is None else self.convert(value)
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A SELECT compiled once and then run on asyncpg as it is: its SQL text, its
+    positional parameters and its result columns' names."""
+
+    sql: str
+    parameters: tuple[_Parameter, ...]
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> "CompiledQuery":
+        """``statement`` compiled: each ``bindparam(name)`` without a value is given per call;
+        a value the statement holds (``status == "given"``) is kept as a constant, so it
+        must belong to the statement's text as much as its columns do."""
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            # Their text depends on the values (an expanded IN): nothing to compile once.
+            raise ValueError("a statement with parameters rendered per call cannot be reused")
+        parameters = []
+        for name in compiled.positiontup or []:
+            bind = compiled.binds[name]
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:
+                parameters.append(_Parameter(name, convert))
+            else:
+                constant = bind.effective_value
+                if convert is not None:
+                    constant = convert(constant)
+                parameters.append(_Parameter(None, None, constant))
+        return cls(compiled.string, tuple(parameters), tuple(statement.selected_columns.keys()))
+
+    async def fetch(
+        self, connection: asyncpg.Connection, values: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows for ``values`` (by parameter name), as dicts by column name."""
+        arguments = [parameter.value(values) for parameter in self.parameters]
+        columns = self.columns
+        records = await connection.fetch(self.sql, *arguments)
+        # Not strict: the columns are the statement's own, and the check costs a tenth of
+        # building the dicts.
+        return [dict(zip(columns, record, strict=False)) for record in records]
+
+
+ShapeT = TypeVar("ShapeT", bound=Hashable)
+
+
+class CompiledQueries(Generic[ShapeT]):
+    """A read compiled once per shape (what decides its text: a role, which filters are
+    given ...) and run by asyncpg itself: none of SQLAlchemy's per-call statement work
+    (building, cache key, execution context, result objects), which costs a small read
+    more than the database does. ``build`` makes the statement of a shape from the shape
+    alone, with a bound parameter for every value of a call (``sqlalchemy.bindparam``).
+    Shapes must be few: each is kept.
+    """
+
+    def __init__(self, build: Callable[[ShapeT], Select[Any]]) -> None:
+        self._build = build
+        # By shape alone: every service reaches PostgreSQL through asyncpg, one dialect.
+        self._compiled: dict[ShapeT, CompiledQuery] = {}
+
+    async def rows(
+        self, session: AsyncSession, shape: ShapeT, values: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of ``shape``'s statement for ``values``, inside the session's transaction
+        if it has one."""
+        engine = session.bind
+        if isinstance(engine, AsyncEngine) and not session.in_transaction():
+            # No transaction to read inside: a connection straight from the engine's pool
+            # (pinged on checkout as ever), without the session's transaction and connection
+            # objects, which cost more CPU than the read.
+            pooled = await engine.raw_connection()
+            try:
+                return await self._compiled_for(shape, engine.dialect).fetch(
+                    pooled.driver_connection, values
+                )
+            finally:
+                await greenlet_spawn(pooled.close)
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        return await self._compiled_for(shape, connection.dialect).fetch(
+            raw.driver_connection, values
+        )
+
+    def _compiled_for(self, shape: ShapeT, dialect: Dialect) -> CompiledQuery:
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = self._compiled[shape] = CompiledQuery.of(self._build(shape), dialect)
+        return compiled

@@ -24,33 +24,38 @@ from shared.enums import ConsentStatus, Role
 from shared.identity import Principal
 
 
-def _trainer_cohort_ids(principal: Principal) -> SelectOfScalar[UUID]:
-    return select(CohortTrainer.cohort_id).where(CohortTrainer.trainer_id == principal.trainer_id)
+def _trainer_cohort_ids(trainer_id: Any) -> SelectOfScalar[UUID]:
+    return select(CohortTrainer.cohort_id).where(CohortTrainer.trainer_id == trainer_id)
 
 
 def visible_enterprise_ids(principal: Principal) -> SelectOfScalar[UUID] | None:
     """Ids of the enterprises the principal may see, or None for "all of them"."""
-    match principal.role:
+    return role_visible_enterprise_ids(principal.role, principal.tenant_id)
+
+
+def role_visible_enterprise_ids(role: Role, tenant_id: Any) -> SelectOfScalar[UUID] | None:
+    """``visible_enterprise_ids`` of a principal of ``role`` whose ``tenant_id`` is given:
+    the id itself, or a bound parameter standing for it in a statement compiled once for
+    every principal of the role (the same rule either way)."""
+    match role:
         case Role.ilo_global | Role.service:
             return None
         case Role.programme_manager:
-            return select(Enrolment.enterprise_id).where(
-                Enrolment.project_id == principal.project_id
-            )
+            return select(Enrolment.enterprise_id).where(Enrolment.project_id == tenant_id)
         case Role.partner_staff:
-            return select(Enterprise.id).where(Enterprise.partner_id == principal.organisation_id)
+            return select(Enterprise.id).where(Enterprise.partner_id == tenant_id)
         case Role.trainer:
             return select(CohortEnterprise.enterprise_id).where(
-                col(CohortEnterprise.cohort_id).in_(_trainer_cohort_ids(principal))
+                col(CohortEnterprise.cohort_id).in_(_trainer_cohort_ids(tenant_id))
             )
         case Role.enterprise_user:
-            return select(Enterprise.id).where(Enterprise.id == principal.enterprise_id)
+            return select(Enterprise.id).where(Enterprise.id == tenant_id)
         case Role.lead_buyer:
             # The one buyer rule, the same in reporting (its read models), the partner feed
             # and webhooks: a buyer sees a supplier exactly while the supplier consents to
             # share with it (not because a profile names it among its buyers).
             return select(Consent.enterprise_id).where(
-                Consent.buyer_id == principal.organisation_id,
+                Consent.buyer_id == tenant_id,
                 Consent.status == ConsentStatus.given,
             )
     return select(Enterprise.id).where(false())
@@ -67,7 +72,14 @@ def enterprise_visible(principal: Principal, column: Any = Enterprise.id) -> Col
     Rows about one enterprise in a shared record (a cohort's participants, visits) are
     narrowed by it too, so an enterprise user reads its own, not its classmates'.
     """
-    ids = visible_enterprise_ids(principal)
+    return role_enterprise_visible(principal.role, principal.tenant_id, column)
+
+
+def role_enterprise_visible(
+    role: Role, tenant_id: Any, column: Any = Enterprise.id
+) -> ColumnElement[bool]:
+    """``enterprise_visible`` by role and tenant id (``role_visible_enterprise_ids``)."""
+    ids = role_visible_enterprise_ids(role, tenant_id)
     return true() if ids is None else col(column).in_(ids)
 
 
@@ -123,7 +135,9 @@ def project_visible(principal: Principal) -> ColumnElement[bool]:
             )
         case Role.trainer:
             return col(Project.id).in_(
-                select(Cohort.project_id).where(col(Cohort.id).in_(_trainer_cohort_ids(principal)))
+                select(Cohort.project_id).where(
+                    col(Cohort.id).in_(_trainer_cohort_ids(principal.trainer_id))
+                )
             )
     return false()
 
@@ -165,7 +179,7 @@ def cohort_visible(principal: Principal) -> ColumnElement[bool]:
         case Role.partner_staff:
             return col(Cohort.partner_id) == principal.organisation_id
         case Role.trainer:
-            return col(Cohort.id).in_(_trainer_cohort_ids(principal))
+            return col(Cohort.id).in_(_trainer_cohort_ids(principal.trainer_id))
         case Role.enterprise_user:
             return col(Cohort.id).in_(
                 select(CohortEnterprise.cohort_id).where(

@@ -1,14 +1,17 @@
 """Enterprise registration, validation, duplicates and tenancy."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import plumbing
 from services.enrolment.enterprises.models import Enterprise
-from shared.enums import Role
+from services.enrolment.enterprises.service import enterprise_service
+from services.enrolment.lifecycle.models import Enrolment
+from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
+from shared.pagination import PageRequest
 from tests.enrolment.support import ILO, Api, World, garment_factory, register
 
 
@@ -166,6 +169,80 @@ async def test_listing_pages_with_cursor_without_overlap(api: Api, world: World)
             break
     assert len(seen) == len(set(seen))
     assert ids <= set(seen)
+
+
+async def test_callers_of_one_role_list_each_their_own_tenant_in_turn(
+    api: Api, world: World
+) -> None:
+    """The list's statement is kept per role and choice of filters: two partners asking in
+    turn, with the same filters and paging, each get their own enterprises only."""
+    mine = {
+        staff.subject: {(await register(api, staff))["id"] for _ in range(3)}
+        for staff in (world.efp_staff, world.mdpi_staff)
+    }
+    filters: list[dict[str, str]] = [
+        {},
+        {"country": "pk", "sub_sector": "ready_made_garments"},
+        {"possible_duplicates": "false"},
+    ]
+    for params in filters:
+        for staff in (world.efp_staff, world.mdpi_staff, world.efp_staff):
+            seen: list[dict[str, str]] = []
+            cursor = None
+            while True:
+                paging = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+                page = await api.get("/enterprises", params=params | paging, as_=staff)
+                seen += page.json()["items"]
+                cursor = page.json()["next_cursor"]
+                if cursor is None:
+                    break
+            assert {item["partner_id"] for item in seen} == {str(staff.organisation_id)}
+            assert mine[staff.subject] <= {item["id"] for item in seen}, (params, staff.subject)
+
+
+async def test_every_role_lists_the_enterprises_the_per_request_query_finds(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    """The list's statement, compiled once per role, finds for every role what the same
+    rules built for the one caller find (the profile path's query): enrolled, consenting,
+    own and flagged duplicates alike."""
+    enrolled = await register(api, world.efp_staff)
+    enrolment_session.add(
+        Enrolment(
+            project_id=world.pakistan_project_id,
+            enterprise_id=UUID(enrolled["id"]),
+            stage=LifecycleStage.level1,
+        )
+    )
+    await enrolment_session.commit()
+    owner = Principal(subject="owner", role=Role.enterprise_user, enterprise_id=enrolled["id"])
+    consent = {"buyer_id": str(world.inditex_id)}
+    given = await api.post(f"/enterprises/{enrolled['id']}/consents", json=consent, as_=owner)
+    assert given.status_code == 201, given.text
+    await register(api, world.mdpi_staff, name=enrolled["name"].upper())  # a duplicate
+    callers = (
+        ILO,
+        world.efp_staff,
+        world.mdpi_staff,
+        world.pakistan_manager,
+        world.ghana_manager,
+        world.inditex,
+        world.adidas,
+        owner,
+    )
+    for caller in callers:
+        for params in ({}, {"country": "pk"}, {"possible_duplicates": "true"}):
+            listed = await api.get("/enterprises", params=params | {"limit": 500}, as_=caller)
+            expected = await enterprise_service.get_all(
+                enrolment_session,
+                principal=caller,
+                page=PageRequest(limit=500),
+                country=params.get("country"),
+                possible_duplicates=True if "possible_duplicates" in params else None,
+            )
+            assert listed.json() == expected.model_dump(mode="json"), (caller.role, params)
+    buyer_sees = await api.get("/enterprises", params={"limit": 500}, as_=world.inditex)
+    assert [item["id"] for item in buyer_sees.json()["items"]] == [enrolled["id"]]
 
 
 async def test_registration_and_update_emit_events_and_audit(

@@ -1,10 +1,11 @@
 """Enterprise queries; every read applies the caller's tenancy."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_
+from sqlalchemy import ColumnElement, Select, Uuid, and_, bindparam, case, delete, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,9 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.enrolment.enterprises.models import Enterprise, EnterpriseBuyer
 from services.enrolment.enterprises.naming import normalise_registration_number
 from services.enrolment.enterprises.schemas import EnterprisePublic
-from services.enrolment.tenancy import enterprise_visible
+from services.enrolment.tenancy import enterprise_visible, role_enterprise_visible
+from shared.enums import Role
 from shared.identity import Principal
-from shared.pagination import PageRequest, keyset_page
+from shared.pagination import PageRequest, keyset_page, keyset_page_parameters, keyset_values
+from shared.sql import CompiledQueries
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
 
@@ -22,14 +25,15 @@ SelectT = TypeVar("SelectT", bound=Select[Any])
 def _filtered(
     statement: SelectT,
     *,
-    country: str | None,
-    partner_id: UUID | None,
-    sub_sector: str | None,
+    country: Any,
+    partner_id: Any,
+    sub_sector: Any,
     possible_duplicates: bool | None,
 ) -> SelectT:
-    """The list's optional filters."""
+    """The list's optional filters, each a value (the country upper-case) or a bound
+    parameter standing for it."""
     if country is not None:
-        statement = statement.where(col(Enterprise.country) == country.upper())
+        statement = statement.where(col(Enterprise.country) == country)
     if partner_id is not None:
         statement = statement.where(col(Enterprise.partner_id) == partner_id)
     if sub_sector is not None:
@@ -64,12 +68,44 @@ def _public_columns() -> dict[str, Any]:
 _PUBLIC_COLUMNS = _public_columns()
 
 
-def _original_shown(principal: Principal) -> Any:
-    """The likely original of a duplicate, named only when the caller may see it."""
+def _original_shown(visible: ColumnElement[bool]) -> Any:
+    """The likely original of a duplicate, named only when it is ``visible`` to the caller."""
     original = col(Enterprise.possible_duplicate_of_id)
-    return case((enterprise_visible(principal, original), original)).label(
-        "possible_duplicate_of_id"
+    return case((visible, original)).label("possible_duplicate_of_id")
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What decides the text of ``get_all_public``'s statement; the rest are its values."""
+
+    role: Role
+    country: bool
+    partner_id: bool
+    sub_sector: bool
+    possible_duplicates: bool | None
+    after: bool
+
+
+def _public_list(shape: _ListShape) -> Select[Any]:
+    """``get_all_public``'s statement for a shape, a bound parameter for every value."""
+
+    def given(name: str) -> Any:
+        return bindparam(name) if getattr(shape, name) else None
+
+    tenant = bindparam("tenant_id", type_=Uuid())
+    original = role_enterprise_visible(shape.role, tenant, col(Enterprise.possible_duplicate_of_id))
+    columns = _PUBLIC_COLUMNS | {"possible_duplicate_of_id": _original_shown(original)}
+    statement = _filtered(
+        core_select(*columns.values()).where(role_enterprise_visible(shape.role, tenant)),
+        country=given("country"),
+        partner_id=given("partner_id"),
+        sub_sector=given("sub_sector"),
+        possible_duplicates=shape.possible_duplicates,
     )
+    return keyset_page_parameters(statement, col(Enterprise.id), after=shape.after)
+
+
+_PUBLIC_LISTS = CompiledQueries(_public_list)
 
 
 class EnterpriseRepository:
@@ -109,7 +145,7 @@ class EnterpriseRepository:
     ) -> list[Enterprise]:
         statement = _filtered(
             select(Enterprise).where(enterprise_visible(principal)),
-            country=country,
+            country=None if country is None else country.upper(),
             partner_id=partner_id,
             sub_sector=sub_sector,
             possible_duplicates=possible_duplicates,
@@ -129,20 +165,24 @@ class EnterpriseRepository:
         possible_duplicates: bool | None = None,
     ) -> list[dict[str, Any]]:
         """``get_all`` as the caller sees it (``EnterpriseService._shown``), as rows of
-        EnterprisePublic's fields: one statement, no objects (a list answer's costliest part)."""
-        columns = _PUBLIC_COLUMNS | {"possible_duplicate_of_id": _original_shown(principal)}
-        statement = _filtered(
-            core_select(*columns.values()).where(enterprise_visible(principal)),
-            country=country,
-            partner_id=partner_id,
-            sub_sector=sub_sector,
+        EnterprisePublic's fields: one statement, no objects (a list answer's costliest part),
+        compiled once per role and choice of filters."""
+        shape = _ListShape(
+            role=principal.role,
+            country=country is not None,
+            partner_id=partner_id is not None,
+            sub_sector=sub_sector is not None,
             possible_duplicates=possible_duplicates,
+            after=page.after is not None,
         )
-        statement = keyset_page(statement, col(Enterprise.id), page)
-        # On the connection: rows as they come, without the ORM's result machinery.
-        result = await (await session.connection()).execute(statement)
-        names = tuple(columns)
-        return [dict(zip(names, row, strict=True)) for row in result.all()]
+        values = {
+            "tenant_id": principal.tenant_id,
+            "country": None if country is None else country.upper(),
+            "partner_id": partner_id,
+            "sub_sector": sub_sector,
+            **keyset_values(page),
+        }
+        return await _PUBLIC_LISTS.rows(session, shape, values)
 
     async def visible_ids(
         self, session: AsyncSession, ids: Sequence[UUID], *, principal: Principal
