@@ -48,6 +48,14 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError
     return httpx.TransportError(str(exc), request=request)
 
 
+def _client_timeout(
+    pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    """httpx's timeouts as aiohttp's: waiting for a pooled connection, making one, reading
+    (None: no limit)."""
+    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
+
+
 @dataclass(frozen=True, slots=True)
 class WholeAnswer:
     """A service's answer read to its end: what the graph needs of it."""
@@ -134,11 +142,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
+                timeout=_client_timeout(
+                    timeout.get("pool"), timeout.get("connect"), timeout.get("read")
                 ),
             )
         return httpx.Response(
@@ -164,12 +169,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 allow_redirects=False,
                 compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=limits.pool,
-                    sock_connect=limits.connect,
-                    sock_read=limits.read,
-                ),
+                timeout=_client_timeout(limits.pool, limits.connect, limits.read),
             ) as response:
                 body = await response.read()
         return WholeAnswer(response.status, response.headers.get("Content-Type", ""), body)

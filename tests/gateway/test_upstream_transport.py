@@ -151,8 +151,9 @@ async def test_a_slow_service_times_a_whole_answer_call_out(slow_service: str) -
         await client.aclose()
 
 
+@pytest.mark.parametrize("call", ["request", "graph call (post_whole)"])
 async def test_a_service_call_continues_the_gateways_trace(
-    service: str, monkeypatch: pytest.MonkeyPatch
+    service: str, monkeypatch: pytest.MonkeyPatch, call: str
 ) -> None:
     exporter = InMemorySpanExporter()
     monkeypatch.setattr(
@@ -161,29 +162,14 @@ async def test_a_service_call_continues_the_gateways_trace(
         lambda app, name: configure_tracing(app, name, exporter=exporter),
     )
     app = create_app(gateway_settings(), database=object())
+    upstream = app.state.upstream
     try:
         with trace.get_tracer("tests").start_as_current_span("gateway request") as span:
-            received = (await app.state.upstream.get(f"{service}/enterprises")).json()
+            if call == "request":
+                received = (await upstream.get(f"{service}/enterprises")).json()
+            else:
+                received = (await upstream.post_whole(f"{service}/graphql", b"{}", {})).json()
     finally:
-        await app.state.upstream.aclose()
+        await upstream.aclose()
     trace_id = format(span.get_span_context().trace_id, "032x")
     assert received["traceparent"].split("-")[1] == trace_id
-
-
-async def test_a_traced_gateways_graph_calls_continue_its_trace_too(
-    service: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    exporter = InMemorySpanExporter()
-    monkeypatch.setattr(
-        gateway_app,
-        "configure_tracing",
-        lambda app, name: configure_tracing(app, name, exporter=exporter),
-    )
-    app = create_app(gateway_settings(), database=object())
-    try:
-        with trace.get_tracer("tests").start_as_current_span("gateway request") as span:
-            answer = await app.state.upstream.post_whole(f"{service}/graphql", b"{}", {})
-    finally:
-        await app.state.upstream.aclose()
-    trace_id = format(span.get_span_context().trace_id, "032x")
-    assert answer.json()["traceparent"].split("-")[1] == trace_id

@@ -1,19 +1,82 @@
 """``indicators_world`` built once per test module instead of once per test, for the modules
 whose tests only stand on it: a module imports both fixtures here (``indicators_world``
 then overrides the per-test one) and each of its tests runs in a savepoint of the
-baseline's transactions (``tests.conftest.shared_transactions``), rolled back after it."""
+baseline's transactions (``tests.conftest.shared_transactions``), rolled back after it.
 
-from collections.abc import AsyncIterator
+``module_baseline`` is how every such baseline is built (the suppliers' too)."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.storage import StorageSettings
 from tests.conftest import Baseline, open_transactions, savepoint_session
 from tests.enrolment.fixtures import build_world, enrolment_api
-from tests.enrolment.support import platform_settings
+from tests.enrolment.support import Api, World, platform_settings
 from tests.indicators.fixtures import IndicatorsWorld, build_indicators_world, indicators_app_api
+
+T = TypeVar("T")
+
+
+@dataclass
+class BaselineParts:
+    """What a baseline is built with: the enrolment and indicators apps on savepoint
+    sessions of the module's transactions, and the tenants' world registered through them."""
+
+    enrolment_api: Api
+    indicators_api: Api
+    world: World
+    enrolment_session: AsyncSession
+    indicators_session: AsyncSession
+    reporting_session: AsyncSession
+
+
+async def module_baseline(
+    build: Callable[[BaselineParts], Awaitable[T]],
+    engines: tuple[AsyncEngine, AsyncEngine, AsyncEngine],
+    enrolment_database: Database,
+    indicators_database: Database,
+    files: Path,
+) -> AsyncIterator[Baseline[T]]:
+    """Open the module's transactions on the three databases (enrolment, indicators,
+    reporting ``engines``), ``build`` in them through the same APIs, services and consumers
+    as the per-test fixtures, and yield what was built until the module ends."""
+    storage = StorageSettings(path=files, platform=platform_settings())
+    async with open_transactions(*engines) as open_:
+        sessions = [savepoint_session(connection) for connection in open_.connections()]
+        enrolment_session, indicators_session, reporting_session = sessions
+        try:
+            async with (
+                enrolment_api(enrolment_session, enrolment_database) as api,
+                indicators_app_api(indicators_session, indicators_database, storage) as ind_api,
+            ):
+                world = await build_world(enrolment_session)
+                built = await build(
+                    BaselineParts(
+                        api,
+                        ind_api,
+                        world,
+                        enrolment_session,
+                        indicators_session,
+                        reporting_session,
+                    )
+                )
+        finally:
+            for session in sessions:
+                await session.close()
+        yield Baseline(open_, built)
+
+
+async def _indicators_world(parts: BaselineParts) -> IndicatorsWorld:
+    return await build_indicators_world(
+        parts.enrolment_api, parts.world, parts.enrolment_session, parts.indicators_session
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,23 +90,14 @@ async def indicators_world_baseline(
 ) -> AsyncIterator[Baseline[IndicatorsWorld]]:
     """The tenants and their four enterprises, registered, enrolled and replicated through
     the same APIs, services and consumer as the per-test fixture."""
-    storage = StorageSettings(path=tmp_path_factory.mktemp("files"), platform=platform_settings())
-    async with open_transactions(enrolment_engine, indicators_engine, reporting_engine) as open_:
-        enrolment_session = savepoint_session(open_.enrolment)
-        indicators_session = savepoint_session(open_.indicators)
-        try:
-            async with (
-                enrolment_api(enrolment_session, enrolment_database) as api,
-                indicators_app_api(indicators_session, indicators_database, storage),
-            ):
-                world = await build_world(enrolment_session)
-                built = await build_indicators_world(
-                    api, world, enrolment_session, indicators_session
-                )
-        finally:
-            await enrolment_session.close()
-            await indicators_session.close()
-        yield Baseline(open_, built)
+    async for baseline in module_baseline(
+        _indicators_world,
+        (enrolment_engine, indicators_engine, reporting_engine),
+        enrolment_database,
+        indicators_database,
+        tmp_path_factory.mktemp("files"),
+    ):
+        yield baseline
 
 
 @pytest.fixture

@@ -16,11 +16,10 @@ from services.enrolment.catalogue.standard import ensure_standard_modules
 from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from shared.storage import StorageSettings
-from tests.conftest import Baseline, open_transactions, savepoint_session
-from tests.enrolment.fixtures import build_world, enrolment_api
-from tests.enrolment.support import ILO, Api, World, platform_settings
-from tests.indicators.fixtures import enrol_for_measurement, indicators_app_api, sync_replica
+from tests.conftest import Baseline
+from tests.enrolment.support import ILO, Api, World
+from tests.indicators.baseline import BaselineParts, module_baseline
+from tests.indicators.fixtures import enrol_for_measurement, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 from tests.reporting.fixtures import sync_reporting
 
@@ -337,6 +336,17 @@ async def build_suppliers(
     )
 
 
+async def _suppliers(parts: BaselineParts) -> Suppliers:
+    return await build_suppliers(
+        parts.enrolment_api,
+        parts.indicators_api,
+        parts.world,
+        parts.enrolment_session,
+        parts.indicators_session,
+        parts.reporting_session,
+    )
+
+
 @pytest.fixture(scope="module")
 async def suppliers_baseline(
     enrolment_engine: AsyncEngine,
@@ -350,27 +360,14 @@ async def suppliers_baseline(
     consumers as before: about a second of requests no test is about. Each test that
     stands on them runs in a savepoint of these transactions (``shared_transactions``), so
     what one test writes (a withdrawal, more values) is gone for the next."""
-    storage = StorageSettings(path=tmp_path_factory.mktemp("files"), platform=platform_settings())
-    async with open_transactions(enrolment_engine, indicators_engine, reporting_engine) as open_:
-        sessions = [savepoint_session(connection) for connection in open_.connections()]
-        enrolment_session, indicators_session, reporting_session = sessions
-        try:
-            async with (
-                enrolment_api(enrolment_session, enrolment_database) as api,
-                indicators_app_api(indicators_session, indicators_database, storage) as ind_api,
-            ):
-                built = await build_suppliers(
-                    api,
-                    ind_api,
-                    await build_world(enrolment_session),
-                    enrolment_session,
-                    indicators_session,
-                    reporting_session,
-                )
-        finally:
-            for session in sessions:
-                await session.close()
-        yield Baseline(open_, built)
+    async for baseline in module_baseline(
+        _suppliers,
+        (enrolment_engine, indicators_engine, reporting_engine),
+        enrolment_database,
+        indicators_database,
+        tmp_path_factory.mktemp("files"),
+    ):
+        yield baseline
 
 
 @pytest.fixture
