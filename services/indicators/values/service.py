@@ -50,6 +50,7 @@ from services.indicators.values.validation import (
     check_groups,
     check_row,
     check_slots,
+    distinct_ids,
     error_summary,
 )
 from shared.collector import collector_paused
@@ -244,10 +245,11 @@ class ValueService:
             session, {row.data.indicator_code for row in rows}
         )
         enrolments = await value_repository.visible_enrolments(
-            session, {row.data.enterprise_id for row in rows}, principal=principal
+            session, distinct_ids(row.data.enterprise_id for row in rows), principal=principal
         )
         rounds = await round_repository.by_ids(
-            session, {row.data.round_id for row in rows if row.data.round_id is not None}
+            session,
+            distinct_ids(row.data.round_id for row in rows if row.data.round_id is not None),
         )
         context = RowContext(
             indicators=indicators,
@@ -262,9 +264,9 @@ class ValueService:
         stored = await value_repository.current_by_slots(
             session,
             SlotsToLoad(rows),
-            enterprise_ids={row.data.enterprise_id for row in located},
-            indicator_ids={row.indicator.id for row in located if row.indicator is not None},
-            round_ids={row.round.id for row in located if row.round is not None},
+            enterprise_ids=distinct_ids(row.data.enterprise_id for row in located),
+            indicator_ids=distinct_ids(row.indicator.id for row in located if row.indicator),
+            round_ids=distinct_ids(row.round.id for row in located if row.round is not None),
             months={row.month for row in located if row.month is not None},
             lock=lock,
         )
