@@ -288,6 +288,11 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
+# Compared with Decimals, not ints: an int is made a Decimal on every comparison.
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
 def check_value(row: CheckedRow, indicator: IndicatorInfo) -> None:
     """Type, bounds, percentage range and currency of the value itself."""
     value, code = row.data.value, indicator.code
@@ -299,11 +304,11 @@ def check_value(row: CheckedRow, indicator: IndicatorInfo) -> None:
     elif not isinstance(value, Decimal) or not value.is_finite():
         row.fail("value", "type", f"'{code}' is a {indicator.kind} indicator: give a number", value)
     else:
-        if indicator.kind == "count" and (value != value.to_integral_value() or value < 0):
+        if indicator.kind == "count" and (value != value.to_integral_value() or value < _ZERO):
             row.fail(
                 "value", "type", f"'{code}' is a count: give a whole number of 0 or more", value
             )
-        if indicator.kind == "percentage" and not Decimal(0) <= value <= Decimal(100):
+        if indicator.kind == "percentage" and not _ZERO <= value <= _HUNDRED:
             row.fail(
                 "value",
                 "percentage_range",
@@ -371,15 +376,10 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
     else:
         row.indicator = indicator
         check_value(row, indicator)
-        for dimension, given in (("sex", data.sex), ("role", data.role)):
-            if given is not None and dimension not in indicator.disaggregations:
-                row.fail(
-                    dimension,
-                    "disaggregation_allowed",
-                    f"'{indicator.code}' is not disaggregated by {dimension}: leave {dimension} "
-                    "empty",
-                    given.value,
-                )
+        if data.sex is not None and "sex" not in indicator.disaggregations:
+            _not_disaggregated(row, indicator, "sex", data.sex.value)
+        if data.role is not None and "role" not in indicator.disaggregations:
+            _not_disaggregated(row, indicator, "role", data.role.value)
     for failure in period.failures:
         row.fail(*failure)
     row.round, row.month, row.project_id = period.round, period.month, period.project_id
@@ -393,6 +393,17 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
             f"{period.enterprise_text}|{ctx.texts[row.indicator.id.int]}|{period.period_text}|"
             f"{TOTAL if sex is None else sex._value_}|{TOTAL if role is None else role._value_}"
         )
+
+
+def _not_disaggregated(
+    row: CheckedRow, indicator: IndicatorInfo, dimension: str, given: str
+) -> None:
+    row.fail(
+        dimension,
+        "disaggregation_allowed",
+        f"'{indicator.code}' is not disaggregated by {dimension}: leave {dimension} empty",
+        given,
+    )
 
 
 def _judge_period(data: ValueIn, ctx: RowContext) -> PeriodFound:
