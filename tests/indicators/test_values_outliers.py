@@ -3,6 +3,8 @@ flagged values are kept and listed for review, never dropped."""
 
 import statistics
 from datetime import date
+from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,8 +13,17 @@ from services.indicators.values.outliers import (
     MAD_FACTOR,
     OutlierPolicy,
     Reference,
+    assess,
     outlier_flag,
     spread_of,
+)
+from services.indicators.values.schemas import ValueIn
+from services.indicators.values.validation import (
+    CheckedRow,
+    IndicatorInfo,
+    RoundInfo,
+    RowContext,
+    check_row,
 )
 from tests.enrolment.support import ILO, Api
 from tests.indicators.baseline import indicators_world, indicators_world_baseline
@@ -67,6 +78,67 @@ def test_leaving_one_owner_out_matches_computing_without_it() -> None:
         assert fast is not None
         assert (fast.median, fast.mad, fast.n) == (direct.median, direct.mad, direct.n)
         assert fast.median == statistics.median(others)
+
+
+def test_an_owner_with_several_values_is_left_out_whole() -> None:
+    points = [("a", 1.0), ("b", 2.0), ("c", 3.0), ("b", 4.0), ("d", 10.0), ("b", 6.0)]
+    reference = Reference(points)
+    assert [reference.count_without(owner) for owner in ("a", "b", "x")] == [5, 3, 6]
+    without_b = reference.without("b")
+    direct = spread_of([1.0, 3.0, 10.0])
+    assert without_b is not None
+    assert direct is not None
+    assert (without_b.median, without_b.mad, without_b.n) == (direct.median, direct.mad, 3)
+
+
+def test_peers_at_rounds_of_the_same_kind_are_one_sample() -> None:
+    """Values of two follow-up rounds of a project are peers of each other: peers are
+    compared at the same kind of round, not only in the same round."""
+    project_id = uuid4()
+    indicator = IndicatorInfo(
+        id=uuid4(),
+        code="defects",
+        version=1,
+        kind="count",
+        min_value=Decimal(0),
+        max_value=None,
+        disaggregations=(),
+    )
+    rounds = [
+        RoundInfo(id=uuid4(), project_id=project_id, kind="follow_up", sequence=n) for n in (1, 2)
+    ]
+    enterprises = [uuid4() for _ in range(7)]
+    context = RowContext(
+        indicators={"defects": indicator},
+        enrolments={enterprise: {project_id: "level1"} for enterprise in enterprises},
+        rounds={r.id: r for r in rounds},
+        today=date(2026, 12, 3),
+    )
+    # Six enterprises at the first follow-up, the seventh (far off) at the second.
+    given = [(enterprise, rounds[0], 10 + n % 3) for n, enterprise in enumerate(enterprises[:6])]
+    given.append((enterprises[6], rounds[1], 95))
+    rows = [
+        CheckedRow(
+            index=index,
+            data=ValueIn(
+                enterprise_id=enterprise,
+                indicator_code="defects",
+                round_id=measurement_round.id,
+                value=Decimal(number),
+            ),
+        )
+        for index, (enterprise, measurement_round, number) in enumerate(given)
+    ]
+    for row in rows:
+        check_row(row, context)
+        assert row.ok, row.errors
+
+    assess(rows, [], POLICY)
+
+    [flag] = rows[-1].outlier_flags
+    assert (flag["check"], flag["n"], flag["median"]) == ("peers", 6, 11.0)
+    assert flag["peers"] == {"scope": "project", "project_id": str(project_id)}
+    assert all(row.outlier_flags == [] for row in rows[:-1])
 
 
 async def test_value_far_from_its_own_history_is_flagged_and_kept(

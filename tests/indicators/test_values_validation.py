@@ -428,3 +428,64 @@ def test_batch_rows_carry_the_slot_key_other_lookups_use() -> None:
     assert by_month.slot == slot_key(
         enterprise_id, indicator.id, None, date(2026, 11, 1), None, None
     )
+
+
+def test_values_sharing_an_enterprise_and_period_each_get_its_errors_at_their_position() -> None:
+    """The period rules run once per enterprise, period and project; each value still gets
+    their errors at its own position, naming its own month."""
+    project_id, enterprise_id = uuid4(), uuid4()
+    indicator = IndicatorInfo(
+        id=uuid4(),
+        code="workers",
+        version=1,
+        kind="count",
+        min_value=Decimal(0),
+        max_value=None,
+        disaggregations=("sex",),
+    )
+    context = RowContext(
+        indicators={"workers": indicator},
+        enrolments={enterprise_id: {project_id: "level1"}},
+        rounds={},
+        today=date(2026, 12, 3),
+    )
+    rows = [
+        CheckedRow(
+            index=index,
+            data=ValueIn(
+                enterprise_id=enterprise_id,
+                indicator_code="workers",
+                month=month,
+                sex=Sex.female if index % 2 else None,
+                value=Decimal(index),
+            ),
+        )
+        for index, month in enumerate(
+            [date(2027, 1, 5), date(2027, 1, 20), date(2027, 1, 5), date(2026, 11, 2)]
+        )
+    ]
+    unknown_round = CheckedRow(
+        index=4,
+        data=ValueIn(
+            enterprise_id=uuid4(), indicator_code="workers", round_id=uuid4(), value=Decimal(1)
+        ),
+    )
+    for row in [*rows, unknown_round]:
+        check_row(row, context)
+
+    future = [(error["field"], error["value"]) for row in rows for error in row.errors]
+    assert future == [
+        ("body.values.0.month", "2027-01-05"),
+        ("body.values.1.month", "2027-01-20"),
+        ("body.values.2.month", "2027-01-05"),
+    ]
+    assert rows[3].ok, rows[3].errors
+    assert rows[0].slot == slot_key(enterprise_id, indicator.id, None, date(2027, 1, 1), None, None)
+    assert rows[1].slot == slot_key(
+        enterprise_id, indicator.id, None, date(2027, 1, 1), "female", None
+    )
+    assert [(e["field"], e["rule"]) for e in unknown_round.errors] == [
+        ("body.values.4.enterprise_id", "unknown_enterprise"),
+        ("body.values.4.round_id", "period"),
+    ]
+    assert unknown_round.slot is None

@@ -20,7 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.settings import IndicatorsSettings
 from services.indicators.values.repository import StoredPoint, value_repository
-from services.indicators.values.validation import NUMERIC_KINDS, TOTAL, CheckedRow, IdTexts
+from services.indicators.values.validation import (
+    NUMERIC_KINDS,
+    TOTAL,
+    CheckedRow,
+    IdTexts,
+    distinct_ids,
+)
 
 MAD_FACTOR = 0.6745
 MEAN_AD_FACTOR = 1.253314
@@ -85,29 +91,42 @@ class Reference:
     tens of thousands of values are scored without sorting a sample per value.
     """
 
-    __slots__ = ("_count", "_deviations", "_owned", "_sorted", "_spreads")
+    __slots__ = ("_count", "_deviations", "_last", "_several", "_sorted", "_spreads")
 
     def __init__(self, points: Iterable[tuple[str, float]]) -> None:
-        self._owned: dict[str, list[float]] = {}
-        for owner, value in points:
-            self._owned.setdefault(owner, []).append(value)
-        self._sorted = sorted(v for values in self._owned.values() for v in values)
-        self._count = len(self._sorted)
+        points = list(points)
+        # Each owner's value (dict() in C, the last value of an owner with several), and the
+        # values of owners with several: most owners have one, and a list each would be
+        # tens of thousands of lists made and dropped in a big batch.
+        self._last: dict[str, float] = dict(points)
+        self._several: dict[str, list[float]] = {}
+        if len(self._last) < len(points):
+            owned: dict[str, list[float]] = {}
+            for owner, value in points:
+                owned.setdefault(owner, []).append(value)
+            self._several = {owner: values for owner, values in owned.items() if len(values) > 1}
+        self._sorted = sorted(value for _, value in points)
+        self._count = len(points)
         self._deviations: dict[float, tuple[list[float], float]] = {}
         # Without one value, the statistics depend on that value alone, and counts repeat
         # a lot (many enterprises report 0 accidents): each is worked out once.
         self._spreads: dict[float | None, Spread | None] = {}
 
     def count_without(self, owner: str) -> int:
-        return self._count - len(self._owned.get(owner, ()))
+        several = self._several.get(owner) if self._several else None
+        if several is not None:
+            return self._count - len(several)
+        return self._count - (owner in self._last)
 
     def without(self, owner: str) -> Spread | None:
-        own = self._owned.get(owner, [])
-        if len(own) > 1:
-            return spread_of([v for o, values in self._owned.items() if o != owner for v in values])
-        key = own[0] if own else None
+        if self._several and owner in self._several:
+            return spread_of(
+                [v for o, v in self._last.items() if o != owner and o not in self._several]
+                + [v for o, values in self._several.items() if o != owner for v in values]
+            )
+        key = self._last.get(owner)
         if key not in self._spreads:
-            self._spreads[key] = self._without_one(own)
+            self._spreads[key] = self._without_one([] if key is None else [key])
         return self._spreads[key]
 
     def _without_one(self, own: list[float]) -> Spread | None:
@@ -214,10 +233,17 @@ class _PeerContext:
     """The peer samples of the values of one project, place, peer period and part, from the
     closest scope to the widest, and (once every value is in) their references."""
 
-    __slots__ = ("groups", "samples")
+    __slots__ = ("groups", "lists", "part", "period", "samples")
 
-    def __init__(self, samples: list[tuple[str, str, list[tuple[str, float]]]]) -> None:
+    def __init__(
+        self, period: str, part: str, samples: list[tuple[str, str, list[tuple[str, float]]]]
+    ) -> None:
+        # The slot key's period and its part ("indicator|sex|role"), shared by the values.
+        self.period = period
+        self.part = part
         self.samples = samples
+        # The sample lists alone, which every value of the context joins.
+        self.lists = [sample for _, _, sample in samples]
         self.groups: list[tuple[str, Reference]] = []
 
     def resolve(self, references: dict[tuple[str, str], Reference], policy: OutlierPolicy) -> None:
@@ -247,30 +273,34 @@ class _Assessment:
         self.policy = policy
         self.places = places
         texts = IdTexts()
-        histories: dict[str, list[tuple[str, float]]] = {}
+        # Stored history per enterprise and part; the batch's own values are counted here
+        # and gathered only for the few histories long enough to score (see ``flag``).
+        histories: dict[tuple[str, str], list[tuple[str, float]]] = {}
         peers: dict[str, dict[str, list[tuple[str, float]]]] = {s: {} for s in PEER_SCOPES}
         for point in stored:
-            part = f"{texts[point.indicator_id]}|{point.sex or TOTAL}|{point.role or TOTAL}"
-            owner = texts[point.enterprise_id]
-            period = texts[point.round_id] if point.round_id is not None else str(point.month)
+            part = f"{texts[point.indicator_id.int]}|{point.sex or TOTAL}|{point.role or TOTAL}"
+            owner = texts[point.enterprise_id.int]
+            period = texts[point.round_id.int] if point.round_id is not None else str(point.month)
             peer_period = (
                 f"round:{point.round_kind}" if point.round_kind else f"month:{point.month}"
             )
             x = float(point.value)
-            histories.setdefault(f"{owner}|{part}", []).append((period, x))
+            histories.setdefault((owner, part), []).append((period, x))
             if point.sector is None:
                 # From the project's own values: of the batch's enterprises, placed too.
-                keys = _peer_keys(texts[point.project_id], places.get(owner), peer_period, part)
+                keys = _peer_keys(texts[point.project_id.int], places.get(owner), peer_period, part)
             else:
                 keys = _peer_keys(None, (point.country or "", point.sector), peer_period, part)
                 del keys["project"]
             for scope, key in keys.items():
                 peers[scope].setdefault(key, []).append((owner, x))
-        # Rows of one project, place, peer period and part share their peer keys: each such
-        # context is worked out once, not once per value (a batch has tens of thousands of
-        # values in a few dozen contexts).
+        # Rows of one project, place and slot key but the enterprise share their peer keys:
+        # each such context is worked out once, not once per value (a batch has tens of
+        # thousands of values in a few dozen contexts), and the rest of the slot key is
+        # split only then.
         contexts: dict[tuple[Any, ...], _PeerContext] = {}
-        keyed: list[tuple[CheckedRow, float, str, str, _PeerContext, str]] = []
+        in_batch: dict[tuple[str, str], int] = {}
+        keyed: list[tuple[CheckedRow, float, tuple[str, str], _PeerContext, str]] = []
         for row in rows:
             # row.ok, row.number and indicator.numeric inlined: three calls per value.
             number = row.data.value
@@ -278,24 +308,30 @@ class _Assessment:
                 continue
             if row.indicator is None or row.indicator.kind not in NUMERIC_KINDS:
                 continue
-            enterprise, indicator, period, sex, role = row.slot.split("|")
-            peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
+            enterprise, _, rest = row.slot.partition("|")
             place = places.get(enterprise)
-            context_key = (row.project_id, place, peer_period, indicator, sex, role)
+            project = texts[row.project_id.int] if row.project_id is not None else None
+            context_key = (project, place, rest)
             context = contexts.get(context_key)
             if context is None:
-                project = texts[row.project_id] if row.project_id is not None else None
-                keys = _peer_keys(project, place, peer_period, f"{indicator}|{sex}|{role}")
+                indicator, period, sex, role = rest.split("|")
+                peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
+                part = f"{indicator}|{sex}|{role}"
+                keys = _peer_keys(project, place, peer_period, part)
                 context = contexts[context_key] = _PeerContext(
-                    [(scope, key, peers[scope].setdefault(key, [])) for scope, key in keys.items()]
+                    period,
+                    part,
+                    [(scope, key, peers[scope].setdefault(key, [])) for scope, key in keys.items()],
                 )
             x = float(number)
-            history_key = f"{enterprise}|{indicator}|{sex}|{role}"
-            histories.setdefault(history_key, []).append((period, x))
-            for _, _, sample in context.samples:
-                sample.append((enterprise, x))
-            keyed.append((row, x, history_key, period, context, enterprise))
+            history_key = (enterprise, context.part)
+            in_batch[history_key] = in_batch.get(history_key, 0) + 1
+            peer = (enterprise, x)
+            for sample in context.lists:
+                sample.append(peer)
+            keyed.append((row, x, history_key, context, enterprise))
         self.histories = histories
+        self.in_batch = in_batch
         self.contexts = contexts
         self.keyed = keyed
 
@@ -309,32 +345,49 @@ class _Assessment:
         for context in self.contexts.values():
             for scope, _, sample in context.samples:
                 if scope == "project":
-                    owners = {owner for owner, _ in sample}
+                    owners = set(dict(sample))
                     if len(owners) <= minimum:
                         few[id(context)] = owners
         if not few:
             return []
         lacking = []
-        for row, _, _, _, context, enterprise in self.keyed:
+        for row, _, _, context, enterprise in self.keyed:
             of_context = few.get(id(context))
             if of_context is not None and len(of_context) - (enterprise in of_context) < minimum:
                 lacking.append(row)
         return lacking
 
+    def _scored_histories(self) -> dict[tuple[str, str], list[tuple[str, float]]]:
+        """The histories with more values than the minimum, the batch's values included."""
+        minimum = self.policy.min_history
+        scored = {
+            key: list(self.histories.get(key, ()))
+            for key, count in self.in_batch.items()
+            if count + len(self.histories.get(key, ())) > minimum
+        }
+        if scored:
+            for _, x, history_key, context, _ in self.keyed:
+                history = scored.get(history_key)
+                if history is not None:
+                    history.append((context.period, x))
+        return scored
+
     def flag(self) -> None:
         """Set each row's ``outlier_flags``."""
-        policy, places, histories = self.policy, self.places, self.histories
-        history_refs: dict[str, Reference] = {}
+        policy, places = self.policy, self.places
+        histories = self._scored_histories()
+        history_refs: dict[tuple[str, str], Reference] = {}
         peer_refs: dict[tuple[str, str], Reference] = {}
         for context in self.contexts.values():
             context.resolve(peer_refs, policy)
-        for row, x, history_key, period, context, enterprise in self.keyed:
+        for row, x, history_key, context, enterprise in self.keyed:
             flags = []
             # The value itself is one point of each sample: fewer than minimum + 1, no score.
-            if len(histories[history_key]) > policy.min_history:
+            if history_key in histories:
                 history = history_refs.get(history_key)
                 if history is None:
                     history = history_refs[history_key] = Reference(histories[history_key])
+                period = context.period
                 if history.count_without(period) >= policy.min_history:
                     flag = outlier_flag("own_history", x, history.without(period), policy)
                     if flag is not None:
@@ -347,7 +400,9 @@ class _Assessment:
                     flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
                     flags.append(flag)
                 break
-            row.outlier_flags = flags
+            # A row comes with no flags: a list each is left to the flagged ones.
+            if flags or row.outlier_flags:
+                row.outlier_flags = flags
 
 
 async def flag_outliers(
@@ -358,14 +413,14 @@ async def flag_outliers(
     numeric = [r for r in rows if r.ok and r.indicator is not None and r.indicator.numeric]
     if not numeric:
         return
-    indicator_ids = {r.indicator.id for r in numeric if r.indicator is not None}
-    enterprises = {r.data.enterprise_id for r in numeric}
+    indicator_ids = distinct_ids(r.indicator.id for r in numeric if r.indicator is not None)
+    enterprises = distinct_ids(r.data.enterprise_id for r in numeric)
     stored = await value_repository.history_points(
         session, enterprise_ids=enterprises, indicator_ids=indicator_ids
     )
     stored += await value_repository.peer_points(
         session,
-        project_ids={r.project_id for r in numeric if r.project_id is not None},
+        project_ids=distinct_ids(r.project_id for r in numeric if r.project_id is not None),
         indicator_ids=indicator_ids,
         months={r.month for r in numeric if r.month is not None},
         round_kinds={r.round.kind for r in numeric if r.round is not None},

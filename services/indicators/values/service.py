@@ -50,6 +50,7 @@ from services.indicators.values.validation import (
     check_groups,
     check_row,
     check_slots,
+    distinct_ids,
     error_summary,
 )
 from shared.collector import collector_paused
@@ -144,6 +145,19 @@ def _batch_problem(rows: Sequence[CheckedRow]) -> InvalidInput | Conflict:
     return InvalidInput(detail, errors=errors, rejected=len(invalid))
 
 
+def _row_result(row: CheckedRow) -> dict[str, Any]:
+    """A RowResult's fields, those at their defaults (no id, errors or flags) left out."""
+    if row.errors:
+        result: dict[str, Any] = {"index": row.index, "status": "rejected", "errors": row.errors}
+    else:
+        result = {"index": row.index, "status": "accepted"}
+    if row.value_id is not None:
+        result["value_id"] = row.value_id
+    if row.outlier_flags:
+        result["outlier_flags"] = row.outlier_flags
+    return result
+
+
 class ValueService:
     # --- batches ------------------------------------------------------------------------
 
@@ -208,7 +222,9 @@ class ValueService:
                     "status": (ValueStatus.submitted if batch.submit else ValueStatus.draft).value,
                 },
             )
-        # One validation of plain dicts in pydantic's core beats 100,000 model constructions.
+        # One validation of plain dicts in pydantic's core beats 100,000 model constructions,
+        # and empty errors and flags are left to the fields' defaults: validating two
+        # empty lists was a third of the validation of a row.
         return BatchResult.model_validate(
             {
                 "batch_id": batch_id,
@@ -216,16 +232,7 @@ class ValueService:
                 "accepted": len(accepted),
                 "rejected": len(rows) - len(accepted),
                 "flagged_outliers": sum(1 for row in accepted if row.outlier_flags),
-                "results": [
-                    {
-                        "index": row.index,
-                        "status": "rejected" if row.errors else "accepted",
-                        "value_id": row.value_id,
-                        "errors": row.errors,
-                        "outlier_flags": row.outlier_flags,
-                    }
-                    for row in rows
-                ],
+                "results": [_row_result(row) for row in rows],
             }
         )
 
@@ -244,10 +251,11 @@ class ValueService:
             session, {row.data.indicator_code for row in rows}
         )
         enrolments = await value_repository.visible_enrolments(
-            session, {row.data.enterprise_id for row in rows}, principal=principal
+            session, distinct_ids(row.data.enterprise_id for row in rows), principal=principal
         )
         rounds = await round_repository.by_ids(
-            session, {row.data.round_id for row in rows if row.data.round_id is not None}
+            session,
+            distinct_ids(row.data.round_id for row in rows if row.data.round_id is not None),
         )
         context = RowContext(
             indicators=indicators,
@@ -262,9 +270,9 @@ class ValueService:
         stored = await value_repository.current_by_slots(
             session,
             SlotsToLoad(rows),
-            enterprise_ids={row.data.enterprise_id for row in located},
-            indicator_ids={row.indicator.id for row in located if row.indicator is not None},
-            round_ids={row.round.id for row in located if row.round is not None},
+            enterprise_ids=distinct_ids(row.data.enterprise_id for row in located),
+            indicator_ids=distinct_ids(row.indicator.id for row in located if row.indicator),
+            round_ids=distinct_ids(row.round.id for row in located if row.round is not None),
             months={row.month for row in located if row.month is not None},
             lock=lock,
         )
@@ -287,31 +295,61 @@ class ValueService:
         new: list[tuple[Any, ...]] = []
         replaced: list[ValueRow] = []
         audit: list[dict[str, Any]] = []
+        # The facts of values.submitted, new values first: made here from the rows' own
+        # indicator and round, with no lookup by UUID per value.
+        new_facts: list[dict[str, Any]] = []
+        replaced_facts: list[dict[str, Any]] = []
         fresh_ids = iter(new_ids(sum(1 for row in rows if row.existing is None)))
         for row in rows:
-            assert row.indicator is not None
+            indicator, round_, data, existing = row.indicator, row.round, row.data, row.existing
+            assert indicator is not None
             assert row.project_id is not None
             assert row.slot is not None
-            data, existing, number = row.data, row.existing, row.number
-            value_bool = data.value if isinstance(data.value, bool) else None
+            value = data.value
+            number = value if isinstance(value, Decimal) else None
+            value_bool = value if isinstance(value, bool) else None
+            # ``_value_``: an enum's ``value`` is a Python-level property.
+            sex = None if data.sex is None else data.sex._value_
+            role = None if data.role is None else data.role._value_
             row.value_id = existing.id if existing else next(fresh_ids)
             fields = (
                 row.value_id,
                 row.slot,
                 data.enterprise_id,
                 row.project_id,
-                row.indicator.id,
-                row.indicator.version,
-                row.round.id if row.round else None,
+                indicator.id,
+                indicator.version,
+                round_.id if round_ else None,
                 row.month,
-                data.sex.value if data.sex else None,
-                data.role.value if data.role else None,
+                sex,
+                role,
                 number,
                 value_bool,
                 data.currency,
                 data.note,
                 json.dumps(row.outlier_flags) if row.outlier_flags else "[]",
             )
+            if submit:
+                fact = {
+                    "value_id": row.value_id,
+                    "enterprise_id": data.enterprise_id,
+                    "project_id": row.project_id,
+                    "indicator_id": indicator.id,
+                    "indicator_code": indicator.code,
+                    "indicator_version": indicator.version,
+                    "round_id": round_.id if round_ else None,
+                    "round_kind": round_.kind if round_ else None,
+                    "round_sequence": round_.sequence if round_ else None,
+                    "month": row.month,
+                    "sex": sex,
+                    "role": role,
+                    "value": number,
+                    "value_bool": value_bool,
+                    "currency": data.currency,
+                    "status": status,
+                    "value_version": existing.version + 1 if existing else 1,
+                }
+                (replaced_facts if existing else new_facts).append(fact)
             if existing is None:
                 new.append(fields)
                 continue
@@ -343,36 +381,9 @@ class ValueService:
             ) from exc
         await value_repository.add_audit_entries(session, principal, audit)
         if submit:
-            versions = {
-                row.existing.id: row.existing.version + 1
-                for row in rows
-                if row.existing is not None
-            }
-            rounds = {row.round.id: row.round for row in rows if row.round is not None}
-            codes = {row.indicator.id: row.indicator.code for row in rows if row.indicator}
-            facts = [
-                {
-                    "value_id": r.id,
-                    "enterprise_id": r.enterprise_id,
-                    "project_id": r.project_id,
-                    "indicator_id": r.indicator_id,
-                    "indicator_code": codes[r.indicator_id],
-                    "indicator_version": r.indicator_version,
-                    "round_id": r.round_id,
-                    "round_kind": rounds[r.round_id].kind if r.round_id else None,
-                    "round_sequence": rounds[r.round_id].sequence if r.round_id else None,
-                    "month": r.month,
-                    "sex": r.sex,
-                    "role": r.role,
-                    "value": r.value,
-                    "value_bool": r.value_bool,
-                    "currency": r.currency,
-                    "status": status,
-                    "value_version": versions.get(r.id, 1),
-                }
-                for r in map(ValueRow._make, itertools.chain(new, replaced))
-            ]
-            await self._emit_submitted(session, batch_id, facts, principal=principal)
+            await self._emit_submitted(
+                session, batch_id, new_facts + replaced_facts, principal=principal
+            )
 
     async def _emit_submitted(
         self,
