@@ -18,8 +18,8 @@ from cachetools import TLRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.requests import HTTPConnection
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.requests import HTTPConnection
 
 from shared.enums import Role
 from shared.keys import ALGORITHM, SigningKey
@@ -233,7 +233,7 @@ class _IdentityBearer(HTTPBearer):
 
 
 class _SubgraphBearer(_IdentityBearer):
-    async def __call__(self, request: HTTPConnection) -> Principal:
+    async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
         try:
             return await super().__call__(request)
         except Unauthenticated as exc:
