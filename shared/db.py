@@ -1,7 +1,8 @@
 """Async database plumbing shared by the services: engine, sessions, naming convention."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
@@ -90,6 +91,23 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
+# Set while a read checks out a connection it will try once and replace if the server had
+# dropped it (``unpinged_checkout``): no ping for it.
+_UNPINGED: ContextVar[bool] = ContextVar("score_unpinged_checkout", default=False)
+
+
+@contextmanager
+def unpinged_checkout() -> Iterator[None]:
+    """Connections checked out inside are not pinged: for a read that runs again on a fresh
+    connection when its first one turns out dropped (``shared.sql.CompiledQueries``), the
+    ping's round trip is pure cost."""
+    token = _UNPINGED.set(True)
+    try:
+        yield
+    finally:
+        _UNPINGED.reset(token)
+
+
 def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """A pooled connection is tried before a request gets it, so one the server dropped (a
     restart) is replaced instead of failing the request; a dead one also drops every
@@ -98,6 +116,8 @@ def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     prepared statements do not support anyway): three round trips per checkout, a tenth of
     the enrolment process's time on a list request (benchmarks.profile_layers). Databases
     are reached through asyncpg only (``postgresql+asyncpg://``)."""
+    if _UNPINGED.get():
+        return
     driver: asyncpg.Connection = dbapi_connection.driver_connection
     try:
         await_(driver.fetchrow(";"))

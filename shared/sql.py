@@ -16,6 +16,8 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.db import database_unavailable, unpinged_checkout
+
 
 def column_of(attribute: Any) -> ColumnElement[Any]:
     """A model attribute as the SQL column it is at run time (SQLModel types it as its
@@ -149,14 +151,27 @@ class CompiledQueries(Generic[ShapeT]):
         if it has one."""
         engine = session.bind
         if isinstance(engine, AsyncEngine) and not session.in_transaction():
-            # No transaction to read inside: a connection straight from the engine's pool
-            # (pinged on checkout as ever), without the session's transaction and connection
-            # objects, which cost more CPU than the read.
+            # No transaction to read inside: a connection straight from the engine's pool,
+            # without the session's transaction and connection objects, which cost more CPU
+            # than the read. Not pinged on checkout: a connection the server had dropped (a
+            # restart) fails the read at once, and the read runs again on a pinged one.
+            compiled = self._compiled_for(shape, engine.dialect)
+            with unpinged_checkout():
+                pooled = await engine.raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            try:
+                return await compiled.fetch(driver, values)
+            except Exception as error:
+                if not (driver.is_closed() or database_unavailable(error)):
+                    raise
+                # Dropped: the pool replaces it, and the read runs again on a connection
+                # pinged on checkout (which also replaces any other one dropped with it).
+                await greenlet_spawn(pooled.invalidate, error)
+            finally:
+                await greenlet_spawn(pooled.close)
             pooled = await engine.raw_connection()
             try:
-                return await self._compiled_for(shape, engine.dialect).fetch(
-                    pooled.driver_connection, values
-                )
+                return await compiled.fetch(pooled.driver_connection, values)
             finally:
                 await greenlet_spawn(pooled.close)
         connection = await session.connection()
