@@ -171,6 +171,12 @@ class Baseline(Generic[T]):
     so the suite's grouping keeps the module's tests on one worker, which builds it once.
     Postgres's ``now()`` is the transaction's start: the baseline's moment for every test
     standing on it, as the per-test world's was for its test.
+
+    The baseline's open transaction holds the outbox's advisory lock (shared/outbox.py)
+    until the module ends: a test of the module on a transaction of its own that emits an
+    event waits for it forever. Such a module puts every test on the baseline
+    (``pytestmark = pytest.mark.usefixtures("..._baseline")``); what each writes is still
+    rolled back after it (tests/test_baseline_isolation.py).
     """
 
     transactions: OpenTransactions

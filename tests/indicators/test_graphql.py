@@ -26,8 +26,14 @@ from services.indicators.values.repository import value_repository
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api, World
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.sql_support import statements
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 # The federation directives the gateway composes.
 GATEWAY_SUBSET = {"@" + name for name in SUPPORTED_FEDERATION}

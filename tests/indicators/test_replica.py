@@ -2,17 +2,24 @@
 
 from uuid import UUID
 
+import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.replica.models import ReplicaCohort, ReplicaEnrolment, ReplicaEnterprise
 from tests.enrolment.support import Api, World, register
 from tests.enrolment.training_support import certified_trainer
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import (
     IndicatorsWorld,
     replica_consumer,
     sync_replica,
 )
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 async def test_replica_knows_enterprises_their_partner_and_stage(

@@ -11,6 +11,7 @@ from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api
 from tests.enrolment.training_support import as_trainer, certified_trainer, new_cohort
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld, sync_replica
 from tests.indicators.values_support import (
     accepted_ids,
@@ -20,6 +21,11 @@ from tests.indicators.values_support import (
     post_batch,
     value,
 )
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from services.indicators.values.validation import (
 )
 from shared.enums import Sex
 from tests.enrolment.support import Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import (
     LAST_YEAR,
@@ -33,6 +34,11 @@ from tests.indicators.values_support import (
     rules_at,
     value,
 )
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 @dataclass

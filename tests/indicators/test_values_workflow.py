@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import plumbing
 from tests.enrolment.support import ILO, Api
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import (
     LAST_YEAR,
@@ -26,6 +27,11 @@ from tests.indicators.values_support import (
     post_batch,
     value,
 )
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 
 @dataclass

@@ -2,14 +2,19 @@
 while its correction awaits review; a defect rate derived from defects and pieces checked
 reaches the impact report and follows a validated correction; a withdrawal removes it."""
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.standard import ensure_standard_indicators
+from shared.db import Database
+from tests.conftest import Baseline
 from tests.enrolment.support import ILO, Api, World
+from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
 from tests.indicators.values_support import accepted_ids, make_round, value
 from tests.reporting.fixtures import sync_reporting
@@ -26,28 +31,51 @@ class Project:
         self.rounds = rounds
 
 
-@pytest.fixture
-async def measured(
-    api: Api,
-    world: World,
-    enrolment_session: AsyncSession,
-    indicators_api: Api,
-    indicators_session: AsyncSession,
-) -> Project:
-    await ensure_standard_indicators(indicators_session)
-    await indicators_session.commit()
+async def _measured(parts: BaselineParts) -> Project:
+    world = parts.world
+    await ensure_standard_indicators(parts.indicators_session)
+    await parts.indicators_session.commit()
     enterprises = [
         await enrol_for_measurement(
-            api, enrolment_session, as_=world.efp_staff, project_id=world.pakistan_project_id
+            parts.enrolment_api,
+            parts.enrolment_session,
+            as_=world.efp_staff,
+            project_id=world.pakistan_project_id,
         )
         for _ in BASELINE
     ]
-    await sync_replica(api, indicators_session)
+    await sync_replica(parts.enrolment_api, parts.indicators_session)
     rounds = {
-        kind: await make_round(indicators_api, world.pakistan_project_id, kind=kind)
+        kind: await make_round(parts.indicators_api, world.pakistan_project_id, kind=kind)
         for kind in ("baseline", "endline")
     }
     return Project(world, enterprises, rounds)
+
+
+@pytest.fixture(scope="module")
+async def measured_baseline(
+    enrolment_engine: AsyncEngine,
+    indicators_engine: AsyncEngine,
+    reporting_engine: AsyncEngine,
+    enrolment_database: Database,
+    indicators_database: Database,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Baseline[Project]]:
+    """The project's five enterprises, enrolled and replicated, and its two rounds: built
+    once for the module through the same APIs, each test in a savepoint rolled back after it."""
+    async for baseline in module_baseline(
+        _measured,
+        (enrolment_engine, indicators_engine, reporting_engine),
+        enrolment_database,
+        indicators_database,
+        tmp_path_factory.mktemp("files"),
+    ):
+        yield baseline
+
+
+@pytest.fixture
+def measured(measured_baseline: Baseline[Project]) -> Project:
+    return measured_baseline.data
 
 
 async def record(api: Api, project: Project, values: list[dict[str, Any]]) -> list[str]:

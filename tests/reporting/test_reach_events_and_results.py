@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +30,12 @@ from tests.reporting.analytics_support import (
     report,
 )
 from tests.reporting.fixtures import Story, sync_reporting
+from tests.reporting.story_baseline import story, story_baseline
+
+# Every test here stands on the module's story (told once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the story's open transaction holds.
+pytestmark = pytest.mark.usefixtures("story_baseline")
+__all__ = ["story", "story_baseline"]
 
 
 def event(rows: Rows, project: UUID, kind: str, on: date, *, cancelled: bool = False) -> UUID:

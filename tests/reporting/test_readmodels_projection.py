@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -34,7 +35,13 @@ from tests.enrolment.support import Api, World, unique
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import accepted_ids, make_indicator, value
 from tests.reporting.fixtures import Story, sync_reporting
+from tests.reporting.story_baseline import story, story_baseline
 from tests.sql_support import statements
+
+# Every test here stands on the module's story (told once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the story's open transaction holds.
+pytestmark = pytest.mark.usefixtures("story_baseline")
+__all__ = ["story", "story_baseline"]
 
 T = TypeVar("T", bound=Table)
 

@@ -28,6 +28,12 @@ from tests.reporting.fixtures import (
     indicators_feed_consumer,
     sync_reporting,
 )
+from tests.reporting.story_baseline import story, story_baseline
+
+# Every test here stands on the module's story (told once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the story's open transaction holds.
+pytestmark = pytest.mark.usefixtures("story_baseline")
+__all__ = ["story", "story_baseline"]
 
 READ_MODELS = sorted(name for name in metadata.tables if name.startswith("rm_"))
 

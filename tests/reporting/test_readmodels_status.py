@@ -4,6 +4,7 @@ applied time; and GET /readmodels/enterprises/{id}, an enterprise as the read mo
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.processes import free_port
@@ -20,6 +21,12 @@ from tests.reporting.fixtures import (
     reporting_settings,
     sync_reporting,
 )
+from tests.reporting.story_baseline import story, story_baseline
+
+# Every test here stands on the module's story (told once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the story's open transaction holds.
+pytestmark = pytest.mark.usefixtures("story_baseline")
+__all__ = ["story", "story_baseline"]
 
 
 async def feed_size(api: Api) -> tuple[int, int]:

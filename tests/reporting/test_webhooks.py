@@ -65,9 +65,11 @@ def receiver() -> Receiver:
 async def deliver(reporting_session: AsyncSession, receiver: Receiver) -> Callable[[], Any]:
     """One worker pass after another until nothing is due (none waits for a backoff)."""
     http = httpx.AsyncClient(transport=httpx.MockTransport(receiver.handle))
-    worker = WebhookWorker(
-        reporting_settings(webhook_concurrency=1), SessionSource(reporting_session), http
-    )
+    # A failed attempt backs off a random time up to the initial backoff (full jitter): at
+    # the default second, a slow pass found it due again in the same run (attempts 2 for 1
+    # on a loaded machine). Up to an hour, only ``time_passes`` makes a retry due.
+    settings = reporting_settings(webhook_concurrency=1, webhook_backoff_initial=3600)
+    worker = WebhookWorker(settings, SessionSource(reporting_session), http)
 
     async def run() -> None:
         for _ in range(20):

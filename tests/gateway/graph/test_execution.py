@@ -3,13 +3,20 @@
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.identity import issue_token
 from tests.enrolment.support import IDENTITY_KEY, ILO, Api, platform_settings
 from tests.gateway.graph.support import ADMIN, Graph
+from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import accepted_ids, make_indicator, value
+
+# Every test here stands on the module's world (built once): one that doesn't name it
+# would otherwise wait forever on the outbox lock the world's open transaction holds.
+pytestmark = pytest.mark.usefixtures("indicators_world_baseline")
+__all__ = ["indicators_world", "indicators_world_baseline"]
 
 PROFILE_STAGE_AND_VALUES = """
 query Suppliers($first: Int!) {
