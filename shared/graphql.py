@@ -2,6 +2,7 @@
 lock, problem-to-error-code mapping, error masking, the pinned federation schema, the router."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
@@ -280,6 +281,13 @@ ContextT = TypeVar("ContextT", bound=SubgraphContext)
 
 
 class SubgraphRouter(GraphQLRouter[ContextT, None]):
+    def decode_json(self, data: str | bytes) -> object:
+        # pydantic's parser (Rust) reads a request's body about twice as fast as json.loads.
+        try:
+            return from_json(data)
+        except ValueError as error:  # answered 400, as Strawberry answers json.loads' error
+            raise json.JSONDecodeError(str(error), "", 0) from error
+
     def encode_json(self, data: object) -> bytes:
         # pydantic's encoder (Rust) writes a page of rows several times faster than json.dumps;
         # the values are already GraphQL's output (strings, numbers, lists), so the JSON is too.

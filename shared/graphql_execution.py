@@ -36,7 +36,7 @@ from strawberry.types.field import StrawberryField
 Complete = Callable[[Any], Any]
 # (response name, how to read the value from the source, the type of the values answered as
 # they are, how to complete the others)
-Plan = Sequence[tuple[str, Callable[[Any], Any], type, Complete]]
+Plan = Sequence[tuple[str, Callable[[Any], Any], frozenset[type], Complete]]
 
 
 # The built-in scalars' serializers give a value of this exact type back as it is (an Int
@@ -55,22 +55,22 @@ def _kept(return_type: GraphQLOutputType) -> type | None:
     return _KEPT.get(serialize) if callable(serialize) else None
 
 
-class _Never:
-    """The type no value has: a field whose every value its completion decides."""
-
-
-def _answered_as_is(return_type: GraphQLOutputType) -> type:
-    """The type of a field's values its completion gives back unchanged (checked before the
-    call, which most of a page's values then skip)."""
-    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-    kept = _kept(inner)
+def _answered_as_is(return_type: GraphQLOutputType) -> frozenset[type]:
+    """The types of a field's values its completion gives back unchanged (checked before the
+    call, which most of a page's values then skip): the scalar's own, and null where the
+    field allows it."""
+    non_null = isinstance(return_type, GraphQLNonNull)
+    kept = _kept(return_type.of_type if non_null else return_type)
     # Not an Int: its range is checked by ``_leaf``.
-    return _Never if kept is None or kept is int else kept
+    types = {kept} if kept is not None and kept is not int else set()
+    if not non_null:
+        types.add(type(None))
+    return frozenset(types)
 
 
 def _completed(plan: Plan, source: Any) -> dict[str, Any]:
     return {
-        name: value if type(value := read(source)) is kept else complete(value)
+        name: value if type(value := read(source)) in kept else complete(value)
         for name, read, kept, complete in plan
     }
 
@@ -193,7 +193,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _make_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
         """How to read and complete each field; None when one needs graphql-core's way."""
         type_name = parent_type.name
-        plan: list[tuple[str, Callable[[Any], Any], type, Complete]] = []
+        plan: list[tuple[str, Callable[[Any], Any], frozenset[type], Complete]] = []
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
             field_def = self.schema.get_field(parent_type, name)
@@ -203,7 +203,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if complete is None:
                 return None
             if field_def is TypeNameMetaFieldDef:
-                plan.append((response_name, lambda _: type_name, str, complete))
+                plan.append((response_name, lambda _: type_name, frozenset({str}), complete))
                 continue
             field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if (

@@ -85,3 +85,17 @@ async def test_a_query_that_fails_to_parse_is_answered_with_the_parse_error(
         response = await client.post("/graphql", json={"query": "query { oneTransaction"})
     [error] = response.json()["errors"]
     assert error["message"].startswith("Syntax Error")
+
+
+async def test_a_body_that_is_not_json_is_answered_400_as_strawberry_answers_it(
+    enrolment_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(
+            "/graphql",
+            content=b'{"query": "{ oneTransaction',
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 400
+    assert response.text == "Unable to parse request body as JSON"
