@@ -60,7 +60,7 @@ def _answered_as_is(return_type: GraphQLOutputType) -> frozenset[type]:
     call, which most of a page's values then skip): the scalar's own, and null where the
     field allows it."""
     non_null = isinstance(return_type, GraphQLNonNull)
-    kept = _kept(return_type.of_type if non_null else return_type)
+    kept = _kept(return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type)
     # Not an Int: its range is checked by ``_leaf``.
     types = {kept} if kept is not None and kept is not int else set()
     if not non_null:
