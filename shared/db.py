@@ -1,6 +1,6 @@
 """Async database plumbing shared by the services: engine, sessions, naming convention."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any, Protocol, TypeVar
@@ -186,6 +186,27 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+ReadsOnly = Callable[[Request], Awaitable[bool]]
+"""Whether a request only reads, judged from the request itself (``reads_only_when``)."""
+
+
+def reads_only_when(judge: ReadsOnly) -> Callable[[Endpoint], Endpoint]:
+    """Marks a route as ``reads_only`` for the requests ``judge`` finds only read (a GraphQL
+    document holding queries only); the others keep the request's transaction."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _READS_ONLY, judge)
+        return endpoint
+
+    return mark
+
+
+async def _reads_only(request: Request) -> bool:
+    route = request.scope.get("route")
+    marked: bool | ReadsOnly = getattr(getattr(route, "endpoint", None), _READS_ONLY, False)
+    return marked if isinstance(marked, bool) else await marked(request)
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the endpoint returns, rolled back on error.
 
@@ -196,8 +217,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     database: Database = request.app.state.database
     deferred: DeferredCommit | None = request.scope.get("state", {}).get(DEFERRED_COMMIT)
-    route = request.scope.get("route")
-    if deferred is None and getattr(getattr(route, "endpoint", None), _READS_ONLY, False):
+    if deferred is None and await _reads_only(request):
         async with database.reads() as session:
             yield session
         return

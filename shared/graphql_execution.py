@@ -3,21 +3,23 @@ of rows, its scalars and lists of scalars): one loop per object, graphql-core's 
 everything else, and for any value it would refuse, so the answer and its errors stay the
 same."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     TypeNameMetaFieldDef,
     Undefined,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
 from graphql.type.scalars import (
     GRAPHQL_MAX_INT,
@@ -32,8 +34,9 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Complete = Callable[[Any], Any]
-# (response name, how to read the value from the source, how to complete it)
-Plan = Sequence[tuple[str, Callable[[Any], Any], Complete]]
+# (response name, how to read the value from the source, the type of the values answered as
+# they are, how to complete the others)
+Plan = Sequence[tuple[str, Callable[[Any], Any], frozenset[type], Complete]]
 
 
 # The built-in scalars' serializers give a value of this exact type back as it is (an Int
@@ -52,6 +55,26 @@ def _kept(return_type: GraphQLOutputType) -> type | None:
     return _KEPT.get(serialize) if callable(serialize) else None
 
 
+def _answered_as_is(return_type: GraphQLOutputType) -> frozenset[type]:
+    """The types of a field's values its completion gives back unchanged (checked before the
+    call, which most of a page's values then skip): the scalar's own, and null where the
+    field allows it."""
+    non_null = isinstance(return_type, GraphQLNonNull)
+    kept = _kept(return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type)
+    # Not an Int: its range is checked by ``_leaf``.
+    types = {kept} if kept is not None and kept is not int else set()
+    if not non_null:
+        types.add(type(None))
+    return frozenset(types)
+
+
+def _completed(plan: Plan, source: Any) -> dict[str, Any]:
+    return {
+        name: value if type(value := read(source)) in kept else complete(value)
+        for name, read, kept, complete in plan
+    }
+
+
 class _Unusual(Exception):
     """A value the plain way cannot complete (null where the schema forbids it, an error, an
     awaitable, a value the scalar refuses): graphql-core completes the object instead."""
@@ -64,10 +87,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     attribute, so an object made of them is read in one loop. Lists of such objects, the
     shape of every page, then cost little more than their REST twin."""
 
+    # Plans by what decides them (the type, each field's response and schema name): partners
+    # send the same few documents, so planning is done once, not on every request. Bounded,
+    # so odd documents cannot grow it.
+    _shared_plans: LRUCache[Hashable, Plan | None] = LRUCache(maxsize=1024)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # graphql-core memoises a selection's grouped field set per execution, so every row
-        # of a page shares one: planned once per request. The set is kept with its plan so
+        # of a page shares one: looked up once per request. The set is kept with its plan so
         # its id cannot be reused while the plan is cached.
         self._plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
 
@@ -82,26 +110,90 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(parent_type, grouped_field_set)
         if plan is not None:
             try:
-                return {name: complete(read(source_value)) for name, read, complete in plan}
+                return _completed(plan, source_value)
             except Exception:
                 pass  # graphql-core's way reports it, with its path
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        """A page's list of plain objects completed in one loop: graphql-core would take each
+        row through half a dozen calls (completion, type check, subfield collection) before
+        ``execute_fields``."""
+        if type(result) is list and position_context is None:
+            item_type = return_type.of_type
+            completed = self._plain_list(item_type, field_details_list, info, path, result)
+            if completed is not None:
+                return completed
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _plain_list(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: list[Any],
+    ) -> list[dict[str, Any]] | None:
+        """The items completed by their plan; None when graphql-core's way is needed (a null
+        or unusual item, a value a field refuses, ``@stream`` or ``@defer``)."""
+        object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if not isinstance(object_type, GraphQLObjectType):
+            return None
+        if self.get_stream_usage(field_details_list, path) is not None:
+            return None
+        grouped, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return None
+        plan = self._plan(object_type, grouped)
+        if plan is None:
+            return None
+        is_type_of = object_type.is_type_of
+        try:
+            if is_type_of is not None and not all(is_type_of(item, info) is True for item in items):
+                return None  # refused or awaitable: graphql-core reports it
+            return [_completed(plan, item) for item in items]
+        except Exception:
+            return None  # graphql-core's way reports it, with its path
+
     def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
         cached = self._plans.get(id(grouped))
         if cached is None:
-            cached = (grouped, self._make_plan(parent_type, grouped))
+            cached = (grouped, self._shared_plan(parent_type, grouped))
             self._plans[id(grouped)] = cached
         return cached[1]
 
-    def _make_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
-        """How to read and complete each field; None when one needs graphql-core's way."""
+    def _shared_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return None  # a middleware (a tracing extension) sees every field
+        # The type object is its schema's own; the awaitable check is a completion's only
+        # dependence on the execution.
+        key = (
+            parent_type,
+            self.is_awaitable,
+            tuple((name, details[0].node.name.value) for name, details in grouped.items()),
+        )
+        try:
+            return self._shared_plans[key]
+        except KeyError:
+            plan = self._shared_plans[key] = self._make_plan(parent_type, grouped)
+            return plan
+
+    def _make_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
+        """How to read and complete each field; None when one needs graphql-core's way."""
         type_name = parent_type.name
-        plan = []
+        plan: list[tuple[str, Callable[[Any], Any], frozenset[type], Complete]] = []
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
             field_def = self.schema.get_field(parent_type, name)
@@ -111,7 +203,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if complete is None:
                 return None
             if field_def is TypeNameMetaFieldDef:
-                plan.append((response_name, lambda _: type_name, complete))
+                plan.append((response_name, lambda _: type_name, frozenset({str}), complete))
                 continue
             field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if (
@@ -121,8 +213,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or field_def.args
             ):
                 return None
-            plan.append((response_name, attrgetter(field.python_name), complete))
-        return plan
+            read = attrgetter(field.python_name)
+            plan.append((response_name, read, _answered_as_is(field_def.type), complete))
+        return tuple(plan)
 
     def _completer(self, return_type: GraphQLOutputType) -> Complete | None:
         """Completion of a leaf or a list of leaves, as graphql-core would; None for others."""

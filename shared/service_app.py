@@ -110,12 +110,14 @@ def create_service_app(
     async def metrics() -> Response:
         return metrics_response()
 
+    if subgraph is not None:
+        # Mutations honour Idempotency-Key as REST writes do (the gateway forwards it).
+        # Before the REST routes: a request is matched against the routes in order, and
+        # /graphql after a service's hundred REST routes cost a tenth of a millisecond.
+        app.include_router(subgraph, dependencies=[Depends(idempotency_guard)])
     guards = [Depends(route_guard)]
     for router in routers:
         app.include_router(router, dependencies=guards)
-    if subgraph is not None:
-        # Mutations honour Idempotency-Key as REST writes do (the gateway forwards it).
-        app.include_router(subgraph, dependencies=[Depends(idempotency_guard)])
     app.include_router(
         event_feed_router(changes, service=settings.service_name, max_wait=settings.feed_max_wait)
     )

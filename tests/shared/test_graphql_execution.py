@@ -68,6 +68,10 @@ class Query:
     def rows(self) -> list[Row]:
         return ROWS
 
+    @strawberry.field
+    def maybe_rows(self) -> list[Row | None] | None:
+        return cast(list[Row | None], ROWS)
+
 
 def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     stock = strawberry.Schema(Query, execution_context_class=StrawberryGraphQLCoreExecutionContext)
@@ -139,6 +143,18 @@ async def test_a_value_the_schema_refuses_is_an_error_at_its_path_as_in_graphql_
     assert [error_path for _, error_path in answer["errors"]] == [path]
 
 
+@pytest.mark.parametrize("field", ["rows", "maybeRows"])
+async def test_a_null_row_in_a_page_answers_as_graphql_core_does(field: str) -> None:
+    rows = [_row(0), cast(Row, None), _row(2)]
+    answer = await both(f"{{ {field} {{ id name }} }}", rows)
+    if field == "rows":  # a null where the list forbids one nulls the list (a root field)
+        assert answer["data"] is None
+        assert [path for _, path in answer["errors"]] == [["rows", 1]]
+    else:
+        assert answer["data"]["maybeRows"][1] is None
+        assert answer["errors"] == []
+
+
 async def test_values_of_other_types_are_converted_as_graphql_core_converts_them() -> None:
     converted = _row(1, id=7, name=True, size=True, tags=[False, 2])
     answer = await both(EVERY_PLAIN_FIELD, [_row(0), converted])
@@ -168,6 +184,37 @@ async def test_a_page_of_plain_rows_builds_no_resolve_info_per_field(
     assert len(result.data["rows"]) == 50
     # Only the root field's resolver runs; the 500 plain fields are read directly.
     assert built == ["rows"]
+
+
+async def test_a_page_of_plain_rows_is_completed_without_a_call_per_row_and_planned_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    completed: list[str] = []
+    planned: list[str] = []
+    complete_object = PlainFieldsExecutionContext.complete_object_value
+    make_plan = PlainFieldsExecutionContext._make_plan
+
+    def completing(self: Any, return_type: Any, *args: Any) -> Any:
+        completed.append(return_type.name)
+        return complete_object(self, return_type, *args)
+
+    def planning(self: Any, parent_type: Any, *args: Any) -> Any:
+        planned.append(parent_type.name)
+        return make_plan(self, parent_type, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "complete_object_value", completing)
+    monkeypatch.setattr(PlainFieldsExecutionContext, "_make_plan", planning)
+    ROWS[:] = [_row(n) for n in range(50)]
+    _, plain = schemas()
+    for _ in range(3):
+        result = await plain.execute(EVERY_PLAIN_FIELD)
+        assert result.errors is None
+        assert result.data is not None
+        assert len(result.data["rows"]) == 50
+    # The page is completed in one loop, not row by row through graphql-core's steps; the
+    # plan is made by the first request and the others reuse it.
+    assert completed == []
+    assert planned == ["Query", "Row"]
 
 
 @pytest.mark.parametrize("subgraph", [enrolment, indicators, reporting])

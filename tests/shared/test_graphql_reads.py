@@ -4,17 +4,12 @@ and the connection goes back to the pool as it came."""
 
 import httpx
 import strawberry
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from shared.db import Database, SessionDep
 from shared.enums import Role
-from shared.graphql import (
-    SubgraphContext,
-    reads_only_when_querying,
-    subgraph_router,
-    subgraph_schema,
-)
+from shared.graphql import SubgraphContext, subgraph_router, subgraph_schema
 from shared.identity import Principal
 
 # Two statements apart in time: their transactions' start times differ unless one
@@ -38,8 +33,7 @@ class Mutation:
     one_transaction: bool = strawberry.field(resolver=_one_transaction)
 
 
-async def _context(request: Request, session: SessionDep) -> SubgraphContext:
-    await reads_only_when_querying(request, session)
+async def _context(session: SessionDep) -> SubgraphContext:
     return SubgraphContext(
         principal=Principal(subject="analyst", role=Role.ilo_global), session=session
     )
@@ -48,7 +42,8 @@ async def _context(request: Request, session: SessionDep) -> SubgraphContext:
 def app_over(database: Database) -> FastAPI:
     app = FastAPI()
     app.state.database = database
-    app.include_router(subgraph_router(subgraph_schema(Query, mutation=Mutation), _context))
+    schema = subgraph_schema(Query, mutation=Mutation)
+    app.include_router(subgraph_router(schema, _context, reads_only_queries=True))
     return app
 
 
@@ -90,3 +85,17 @@ async def test_a_query_that_fails_to_parse_is_answered_with_the_parse_error(
         response = await client.post("/graphql", json={"query": "query { oneTransaction"})
     [error] = response.json()["errors"]
     assert error["message"].startswith("Syntax Error")
+
+
+async def test_a_body_that_is_not_json_is_answered_400_as_strawberry_answers_it(
+    enrolment_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(
+            "/graphql",
+            content=b'{"query": "{ oneTransaction',
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 400
+    assert response.text == "Unable to parse request body as JSON"

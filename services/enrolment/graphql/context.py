@@ -1,11 +1,10 @@
 """The per-request GraphQL context: the verified caller, the request's session, loaders."""
 
-from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.graphql.loaders import Loaders
 from shared.db import SessionDep
-from shared.graphql import SubgraphContext, reads_only_when_querying
+from shared.graphql import SubgraphContext
 from shared.identity import Principal, SubgraphPrincipal
 
 
@@ -15,10 +14,7 @@ class GraphQLContext(SubgraphContext):
         self.loaders = Loaders(self.database, principal)
 
 
-async def get_context(
-    request: Request, principal: SubgraphPrincipal, session: SessionDep
-) -> GraphQLContext:
+async def get_context(principal: SubgraphPrincipal, session: SessionDep) -> GraphQLContext:
     """FastAPI dependency: a token the gateway did not mint for the graph fails here with a 401
     problem, before Strawberry runs anything (it would otherwise answer 200 with errors)."""
-    await reads_only_when_querying(request, session)
     return GraphQLContext(principal=principal, session=session)

@@ -262,4 +262,5 @@ class Mutation(
 
 
 schema = subgraph_schema(Query, mutation=Mutation)
-router = subgraph_router(schema, get_context)
+# Partners' systems and dashboards mostly read: their queries skip the transaction.
+router = subgraph_router(schema, get_context, reads_only_queries=True)

@@ -1,7 +1,9 @@
 """GraphQL types of the enrolment subgraph, built from the service layer's public models."""
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Self
 from uuid import UUID
 
@@ -128,25 +130,18 @@ class Enterprise:
     def from_row(cls, row: Mapping[str, Any]) -> Self:
         """From EnterprisePublic's fields as a row (``enterprise_service.get_all_rows``): a
         page is built without a model per row."""
-        return cls(
+        enterprise = cls.__new__(cls)
+        # What the dataclass's __init__ sets, without its call of seventeen keyword
+        # arguments per row (about five times the cost of this on a page of 50, timed).
+        fields = vars(enterprise)
+        fields.update(zip(_ROW_FIELDS, _row_values(row), strict=True))
+        fields.update(
             id=_id(row["id"]),
-            name=row["name"],
-            country=row["country"],
-            city=row["city"],
-            sector=row["sector"],
-            sub_sector=row["sub_sector"],
-            women_led=row["women_led"],
-            workforce_total=row["workforce_total"],
-            workforce_permanent=row["workforce_permanent"],
-            workforce_female=row["workforce_female"],
-            workforce_male=row["workforce_male"],
             partner_id=_optional_id(row["partner_id"]),
-            possible_duplicate=row["possible_duplicate"],
             possible_duplicate_of_id=_optional_id(row["possible_duplicate_of_id"]),
             buyer_ids=[_id(buyer_id) for buyer_id in row["buyer_ids"]],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
         )
+        return enterprise
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
@@ -163,6 +158,16 @@ class Enterprise:
         resolver=_order_status,
         description="Orders shared per buyer and month (a buyer sees its own)",
     )
+
+
+# Enterprise's fields a row holds as they are; the ids become GraphQL IDs.
+_ROW_FIELDS = tuple(
+    field.name
+    for field in dataclasses.fields(Enterprise)
+    if field.init
+    and field.name not in {"id", "partner_id", "possible_duplicate_of_id", "buyer_ids"}
+)
+_row_values = itemgetter(*_ROW_FIELDS)
 
 
 @strawberry.type
