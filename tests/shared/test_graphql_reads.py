@@ -99,3 +99,16 @@ async def test_a_body_that_is_not_json_is_answered_400_as_strawberry_answers_it(
         )
     assert response.status_code == 400
     assert response.text == "Unable to parse request body as JSON"
+
+
+async def test_a_body_that_is_json_but_not_an_object_is_answered_400(
+    enrolment_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for body in (b'"{ oneTransaction }"', b"42", b"null", b"true"):
+            response = await client.post(
+                "/graphql", content=body, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 400, body
+            assert response.text == "The request body must be a JSON object", body
