@@ -6,7 +6,10 @@ subgraphs, on the real processes `score up` starts (demo data, embedded Postgres
 
 Prints, for a single-service query, the gateway's median latency and throughput beside
 calling the enrolment subgraph directly, and for a cross-service query (enterprises with
-their indicator values) the gateway beside the sum of its two direct subgraph calls.
+their indicator values) the gateway beside the sum of its two direct subgraph calls. Beside
+them, the floor: the single-service query through benchmarks/floor_proxy.py, a pass-through
+with nothing but uvicorn and aiohttp, which shows how much of the gateway's latency any
+Python HTTP hop costs on the machine.
 
 The gateway limits the caller's rate as production does: buckets shared by the replicas
 in its database (``--rate-limit-store memory`` for one process's own), at 1,000 requests
@@ -24,7 +27,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks.load import Call, direct_headers, graphql
-from benchmarks.processes import Platform, running_platform
+from benchmarks.processes import Platform, running_app, running_platform
+
+# benchmarks/floor_proxy.py in front of the enrolment subgraph: the hop and nothing else.
+FLOOR = "single-service: minimal proxy (floor)"
 
 ENTERPRISES = """
 query Enterprises($first: Int!) {
@@ -92,7 +98,7 @@ async def throughput(calls: dict[str, Call], requests: int, concurrency: int) ->
 
 
 async def measure(
-    platform: Platform, api_key: str, requests: int, concurrency: int, first: int
+    platform: Platform, api_key: str, requests: int, concurrency: int, first: int, floor: str
 ) -> None:
     through_gateway = {"Authorization": f"Bearer {api_key}"}
     # Straight to the subgraphs, as the gateway calls them (a graph-audience token).
@@ -112,6 +118,9 @@ async def measure(
     async def single_direct(client: httpx.AsyncClient) -> None:
         await graphql(client, enrolment_url, direct, ENTERPRISES, first=first)
 
+    async def single_floor(client: httpx.AsyncClient) -> None:
+        await graphql(client, f"{floor}/graphql", direct, ENTERPRISES, first=first)
+
     async def cross_gateway(client: httpx.AsyncClient) -> None:
         await graphql(client, gateway_url, through_gateway, WITH_VALUES, first=first)
 
@@ -123,6 +132,7 @@ async def measure(
         "single-service: enrolment direct": single_direct,
         "cross-service: gateway": cross_gateway,
         "cross-service: indicators _entities direct": entities_direct,
+        FLOOR: single_floor,
     }
     medians = {
         name: statistics.median(samples)
@@ -145,6 +155,13 @@ async def measure(
         f"\nsingle-service: gateway / direct median latency "
         f"{single_gw[1] / single_direct_row[1]:.2f}x, "
         f"throughput {single_gw[2] / single_direct_row[2]:.2f}x"
+    )
+    floor_row = rows[5]
+    print(
+        f"single-service: minimal proxy (the floor) / direct median latency "
+        f"{floor_row[1] / single_direct_row[1]:.2f}x, throughput "
+        f"{floor_row[2] / single_direct_row[2]:.2f}x; gateway / minimal proxy median latency "
+        f"{single_gw[1] / floor_row[1]:.2f}x"
     )
     print(
         f"cross-service: gateway / sum of direct calls median latency "
@@ -174,9 +191,12 @@ def main() -> None:
         f"rate limits: {args.rate_limit_store} store, lease "
         f"{args.rate_limit_lease or 'default (100 tokens)'}"
     )
-    with running_platform(data_dir, SCORE_LOG_LEVEL="WARNING", **limits) as platform:
+    with (
+        running_platform(data_dir, SCORE_LOG_LEVEL="WARNING", **limits) as platform,
+        running_app(platform, "benchmarks.floor_proxy:app", UPSTREAM=platform.enrolment) as floor,
+    ):
         key = platform.api_key("ilo_global", name="benchmark")
-        asyncio.run(measure(platform, key, args.requests, args.concurrency, args.first))
+        asyncio.run(measure(platform, key, args.requests, args.concurrency, args.first, floor.url))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,14 +33,13 @@ import httpx
 from benchmarks.load import UNLIMITED_GATEWAY, Call, direct_headers, graphql, latencies, throughput
 from benchmarks.processes import (
     Platform,
+    Served,
     cpu_seconds,
     eventually,
-    free_port,
     postgres_pids,
-    ready,
+    running_app,
     running_platform,
     service_pids,
-    wait_until,
 )
 
 ROWS = 50
@@ -109,33 +106,6 @@ class Figures:
     @property
     def rate(self) -> float:
         return statistics.median(self.rates)
-
-
-@dataclass(frozen=True)
-class Bare:
-    url: str
-    pid: int
-
-
-@contextmanager
-def running_bare(platform: Platform) -> Iterator[Bare]:
-    """benchmarks/bare.py as its own uvicorn process, started the way `score up` starts a
-    service, against the platform's embedded Postgres; stopped on exit."""
-    port = free_port()
-    log = platform.log.with_name("bare.log")
-    command = [
-        sys.executable, "-m", "uvicorn", "benchmarks.bare:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]  # fmt: skip
-    with log.open("w") as output:
-        process = subprocess.Popen(command, env=platform.env, stdout=output, stderr=output)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until(partial(ready, url), process, log, timeout=60)
-            yield Bare(url, process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def enterprise_profile(number: int) -> dict[str, Any]:
@@ -216,20 +186,20 @@ def cpu_times(pids: dict[str, list[int]]) -> dict[str, float]:
     return {"client": time.process_time(), **used}
 
 
-def layer_pids(platform: Platform, bare: Bare) -> dict[str, list[int]]:
+def layer_pids(platform: Platform, bare: Served) -> dict[str, list[int]]:
     """The processes behind the layers, by the names PROCESSES uses (Linux; else bare only)."""
     pids = {"bare": [bare.pid], "postgres": postgres_pids(platform)}
     return pids | {service: [pid] for service, pid in service_pids(platform).items()}
 
 
 @contextmanager
-def running_layers(log_level: str) -> Iterator[tuple[Platform, Bare, int]]:
+def running_layers(log_level: str) -> Iterator[tuple[Platform, Served, int]]:
     """The platform (demo data, the gateway's rate limit lifted) and the bare endpoint, with
     at least ROWS enterprises and the event consumers idle; and how many were registered."""
     data_dir = Path(tempfile.mkdtemp(prefix="score-bench-"))
     with (
         running_platform(data_dir, SCORE_LOG_LEVEL=log_level, **UNLIMITED_GATEWAY) as platform,
-        running_bare(platform) as bare,
+        running_app(platform, "benchmarks.bare:create_app", factory=True) as bare,
     ):
         created = ensure_enterprises(platform, direct_headers(platform), ROWS)
         if not eventually(partial(caught_up, platform, direct_headers(platform)), timeout=60):
@@ -237,7 +207,7 @@ def running_layers(log_level: str) -> Iterator[tuple[Platform, Bare, int]]:
         yield platform, bare, created
 
 
-async def layer_calls(platform: Platform, bare: Bare) -> dict[str, Call]:
+async def layer_calls(platform: Platform, bare: Served) -> dict[str, Call]:
     """One request of each layer, once checked that every layer serves the same rows."""
     direct = direct_headers(platform)
     gateway_key = {"X-API-Key": platform.api_key("ilo_global", name="benchmark")}
@@ -269,7 +239,7 @@ async def layer_calls(platform: Platform, bare: Bare) -> dict[str, Call]:
 
 
 async def measure(
-    platform: Platform, bare: Bare, requests: int, concurrency: int, rounds: int
+    platform: Platform, bare: Served, requests: int, concurrency: int, rounds: int
 ) -> dict[str, Figures]:
     calls = await layer_calls(platform, bare)
     figures = {name: Figures() for name in calls}

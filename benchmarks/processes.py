@@ -195,6 +195,40 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
             stop_process_group(process)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A benchmark's own server process (not part of the platform)."""
+
+    url: str
+    pid: int
+
+
+@contextmanager
+def running_app(
+    platform: Platform, target: str, *, factory: bool = False, **extra_env: str
+) -> Iterator[Served]:
+    """``target`` ("module:app") as its own uvicorn process, started the way `score up` starts
+    a service, with the platform's environment; its log beside the platform's; stopped on
+    exit."""
+    port = free_port()
+    name = target.rpartition(".")[2].partition(":")[0]
+    log = platform.log.with_name(f"{name}.log")
+    command = [
+        sys.executable, "-m", "uvicorn", target, *(["--factory"] if factory else []),
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    with log.open("w") as output:
+        env = {**platform.env, **extra_env}
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until(partial(ready, url), process, log, timeout=60)
+            yield Served(url, process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def stop_process_group(process: "subprocess.Popen[bytes]", *, timeout: float = 90) -> None:
     """Wait for a process started in its own session to stop after a signal; past
     ``timeout``, kill its whole group (a service it started included) and say so."""
