@@ -19,7 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.edge import problem_response
+from services.gateway.edge import GRAPH_PATH, problem_response
 from services.gateway.problems import BadGateway, GatewayTimeout, PayloadTooLarge
 from services.gateway.settings import GatewaySettings
 from shared.enums import Role
@@ -227,6 +227,9 @@ def proxy_router(services: Iterable[str]) -> APIRouter:
     @router.api_route(PROXY_PATH, methods=METHODS, include_in_schema=False)
     async def proxied(request: Request, service: str, path: str) -> Response:
         if service not in known:
+            if f"/{service}" == GRAPH_PATH:
+                # "/graphql/" or "/graphql/...": the graph is one path, without a slash.
+                raise NotFound(f"The GraphQL endpoint is {GRAPH_PATH}, without a trailing path")
             raise NotFound(
                 f"No service named {service!r}; the services are {', '.join(sorted(known))}"
             )

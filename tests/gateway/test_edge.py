@@ -414,6 +414,20 @@ async def test_unknown_service_prefix_is_404(gateway: Gateway) -> None:
     assert "enrolment" in response.json()["detail"]
 
 
+async def test_graphql_with_a_trailing_slash_is_404_naming_the_graph_endpoint(
+    gateway: Gateway,
+) -> None:
+    secret = await make_key(gateway.session)
+    for path in ("/graphql/", "/graphql/query"):
+        response = await gateway.client.post(
+            path, json={"query": "{ __typename }"}, headers=key_headers(secret)
+        )
+        assert response.status_code == 404, path
+        assert response.json()["detail"] == (
+            "The GraphQL endpoint is /graphql, without a trailing path"
+        ), path
+
+
 async def test_cors_preflight_is_answered_for_configured_origins_only(
     gateway_session: AsyncSession, upstream_clients: dict[str, httpx.AsyncClient]
 ) -> None:
