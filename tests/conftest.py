@@ -183,6 +183,35 @@ class Baseline(Generic[T]):
     data: T
 
 
+@dataclass(frozen=True)
+class BaselineGround:
+    """What every module baseline is built on (tests/indicators/baseline.py
+    ``module_baseline``): the three databases' engines (enrolment, indicators, reporting),
+    the services' database handles and a folder for stored files."""
+
+    engines: tuple[AsyncEngine, AsyncEngine, AsyncEngine]
+    enrolment_database: Database
+    indicators_database: Database
+    files: Path
+
+
+@pytest.fixture(scope="module")
+def baseline_ground(
+    enrolment_engine: AsyncEngine,
+    indicators_engine: AsyncEngine,
+    reporting_engine: AsyncEngine,
+    enrolment_database: Database,
+    indicators_database: Database,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BaselineGround:
+    return BaselineGround(
+        (enrolment_engine, indicators_engine, reporting_engine),
+        enrolment_database,
+        indicators_database,
+        tmp_path_factory.mktemp("files"),
+    )
+
+
 @pytest.fixture
 def shared_transactions(request: pytest.FixtureRequest) -> OpenTransactions | None:
     """The transactions of the module-wide baseline the test stands on, if it stands on one

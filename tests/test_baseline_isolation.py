@@ -10,11 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import Database
-from tests.conftest import Baseline
+from tests.conftest import Baseline, BaselineGround
 from tests.indicators.baseline import BaselineParts, module_baseline
 
 PROBE = "baseline_probe"
@@ -31,20 +29,9 @@ async def _probe_tables(parts: BaselineParts) -> str:
 
 @pytest.fixture(scope="module")
 async def probe_baseline(
-    enrolment_engine: AsyncEngine,
-    indicators_engine: AsyncEngine,
-    reporting_engine: AsyncEngine,
-    enrolment_database: Database,
-    indicators_database: Database,
-    tmp_path_factory: pytest.TempPathFactory,
+    baseline_ground: BaselineGround,
 ) -> AsyncIterator[Baseline[str]]:
-    async for baseline in module_baseline(
-        _probe_tables,
-        (enrolment_engine, indicators_engine, reporting_engine),
-        enrolment_database,
-        indicators_database,
-        tmp_path_factory.mktemp("files"),
-    ):
+    async for baseline in module_baseline(_probe_tables, baseline_ground):
         yield baseline
 
 

@@ -7,16 +7,13 @@ baseline's transactions (``tests.conftest.shared_transactions``), rolled back af
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import Database
 from shared.storage import StorageSettings
-from tests.conftest import Baseline, open_transactions, savepoint_session
+from tests.conftest import Baseline, BaselineGround, open_transactions, savepoint_session
 from tests.enrolment.fixtures import build_world, enrolment_api
 from tests.enrolment.support import Api, World, platform_settings
 from tests.indicators.fixtures import IndicatorsWorld, build_indicators_world, indicators_app_api
@@ -38,17 +35,14 @@ class BaselineParts:
 
 
 async def module_baseline(
-    build: Callable[[BaselineParts], Awaitable[T]],
-    engines: tuple[AsyncEngine, AsyncEngine, AsyncEngine],
-    enrolment_database: Database,
-    indicators_database: Database,
-    files: Path,
+    build: Callable[[BaselineParts], Awaitable[T]], ground: BaselineGround
 ) -> AsyncIterator[Baseline[T]]:
-    """Open the module's transactions on the three databases (enrolment, indicators,
-    reporting ``engines``), ``build`` in them through the same APIs, services and consumers
-    as the per-test fixtures, and yield what was built until the module ends."""
-    storage = StorageSettings(path=files, platform=platform_settings())
-    async with open_transactions(*engines) as open_:
+    """Open the module's transactions on the three databases of ``ground``, ``build`` in
+    them through the same APIs, services and consumers as the per-test fixtures, and yield
+    what was built until the module ends."""
+    storage = StorageSettings(path=ground.files, platform=platform_settings())
+    enrolment_database, indicators_database = ground.enrolment_database, ground.indicators_database
+    async with open_transactions(*ground.engines) as open_:
         sessions = [savepoint_session(connection) for connection in open_.connections()]
         enrolment_session, indicators_session, reporting_session = sessions
         try:
@@ -81,22 +75,11 @@ async def _indicators_world(parts: BaselineParts) -> IndicatorsWorld:
 
 @pytest.fixture(scope="module")
 async def indicators_world_baseline(
-    enrolment_engine: AsyncEngine,
-    indicators_engine: AsyncEngine,
-    reporting_engine: AsyncEngine,
-    enrolment_database: Database,
-    indicators_database: Database,
-    tmp_path_factory: pytest.TempPathFactory,
+    baseline_ground: BaselineGround,
 ) -> AsyncIterator[Baseline[IndicatorsWorld]]:
     """The tenants and their four enterprises, registered, enrolled and replicated through
     the same APIs, services and consumer as the per-test fixture."""
-    async for baseline in module_baseline(
-        _indicators_world,
-        (enrolment_engine, indicators_engine, reporting_engine),
-        enrolment_database,
-        indicators_database,
-        tmp_path_factory.mktemp("files"),
-    ):
+    async for baseline in module_baseline(_indicators_world, baseline_ground):
         yield baseline
 
 

@@ -20,7 +20,6 @@ from services.indicators.values.outliers import (
 from services.indicators.values.schemas import ValueIn
 from services.indicators.values.validation import (
     CheckedRow,
-    IndicatorInfo,
     RoundInfo,
     RowContext,
     check_row,
@@ -30,6 +29,7 @@ from tests.indicators.baseline import indicators_world, indicators_world_baselin
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import (
     accepted_ids,
+    count_indicator,
     make_enterprises,
     make_indicator,
     make_round,
@@ -95,15 +95,7 @@ def test_peers_at_rounds_of_the_same_kind_are_one_sample() -> None:
     """Values of two follow-up rounds of a project are peers of each other: peers are
     compared at the same kind of round, not only in the same round."""
     project_id = uuid4()
-    indicator = IndicatorInfo(
-        id=uuid4(),
-        code="defects",
-        version=1,
-        kind="count",
-        min_value=Decimal(0),
-        max_value=None,
-        disaggregations=(),
-    )
+    indicator = count_indicator("defects")
     rounds = [
         RoundInfo(id=uuid4(), project_id=project_id, kind="follow_up", sequence=n) for n in (1, 2)
     ]

@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.values.schemas import ValueIn
 from services.indicators.values.validation import (
     CheckedRow,
-    IndicatorInfo,
     RoundInfo,
     RowContext,
     check_row,
@@ -26,6 +25,7 @@ from tests.indicators.values_support import (
     IndicatorRef,
     accepted_ids,
     count_events,
+    count_indicator,
     count_values,
     errors_of,
     make_indicator,
@@ -391,15 +391,7 @@ def test_batch_rows_carry_the_slot_key_other_lookups_use() -> None:
     """Rows build their slot with cached id texts; derived values and the benchmark find
     slots with ``slot_key``: both must spell a slot the same way."""
     project_id, enterprise_id, round_id = uuid4(), uuid4(), uuid4()
-    indicator = IndicatorInfo(
-        id=uuid4(),
-        code="workers",
-        version=1,
-        kind="count",
-        min_value=Decimal(0),
-        max_value=None,
-        disaggregations=("sex",),
-    )
+    indicator = count_indicator("workers", disaggregations=("sex",))
     context = RowContext(
         indicators={"workers": indicator},
         enrolments={enterprise_id: {project_id: "level1"}},
@@ -440,15 +432,7 @@ def test_values_sharing_an_enterprise_and_period_each_get_its_errors_at_their_po
     """The period rules run once per enterprise, period and project; each value still gets
     their errors at its own position, naming its own month."""
     project_id, enterprise_id = uuid4(), uuid4()
-    indicator = IndicatorInfo(
-        id=uuid4(),
-        code="workers",
-        version=1,
-        kind="count",
-        min_value=Decimal(0),
-        max_value=None,
-        disaggregations=("sex",),
-    )
+    indicator = count_indicator("workers", disaggregations=("sex",))
     context = RowContext(
         indicators={"workers": indicator},
         enrolments={enterprise_id: {project_id: "level1"}},

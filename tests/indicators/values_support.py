@@ -14,12 +14,27 @@ from services.indicators.catalogue.models import Indicator
 from services.indicators.db import plumbing
 from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
 from services.indicators.values.models import IndicatorValue
+from services.indicators.values.validation import IndicatorInfo
 from shared.identity import Principal
 from shared.ids import new_id
 from tests.enrolment.support import ILO, Api
 
 # A month safely in the past, so month_not_future never interferes unless a test wants it.
 LAST_YEAR = date(date.today().year - 1, 3, 1)
+
+
+def count_indicator(code: str, *, disaggregations: tuple[str, ...] = ()) -> IndicatorInfo:
+    """A count indicator (0 or more, no maximum) as the batch rules see it, for tests that
+    judge rows without a database."""
+    return IndicatorInfo(
+        id=uuid4(),
+        code=code,
+        version=1,
+        kind="count",
+        min_value=Decimal(0),
+        max_value=None,
+        disaggregations=disaggregations,
+    )
 
 
 @dataclass(frozen=True)

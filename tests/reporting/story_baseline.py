@@ -6,10 +6,8 @@ runs in a savepoint of the baseline's transactions, rolled back after it."""
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import Database
-from tests.conftest import Baseline
+from tests.conftest import Baseline, BaselineGround
 from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import build_indicators_world
 from tests.reporting.fixtures import Story, tell_story
@@ -30,23 +28,12 @@ async def _story(parts: BaselineParts) -> Story:
 
 @pytest.fixture(scope="module")
 async def story_baseline(
-    enrolment_engine: AsyncEngine,
-    indicators_engine: AsyncEngine,
-    reporting_engine: AsyncEngine,
-    enrolment_database: Database,
-    indicators_database: Database,
-    tmp_path_factory: pytest.TempPathFactory,
+    baseline_ground: BaselineGround,
 ) -> AsyncIterator[Baseline[Story]]:
     """The tenants, their four enterprises and the story told about them through the same
     APIs, services and consumer as the per-test fixture; reporting's read models are left
     empty, as the per-test story leaves them, for each test to project."""
-    async for baseline in module_baseline(
-        _story,
-        (enrolment_engine, indicators_engine, reporting_engine),
-        enrolment_database,
-        indicators_database,
-        tmp_path_factory.mktemp("files"),
-    ):
+    async for baseline in module_baseline(_story, baseline_ground):
         yield baseline
 
 

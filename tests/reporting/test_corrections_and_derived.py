@@ -7,12 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.standard import ensure_standard_indicators
-from shared.db import Database
-from tests.conftest import Baseline
+from tests.conftest import Baseline, BaselineGround
 from tests.enrolment.support import ILO, Api, World
 from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
@@ -54,22 +52,11 @@ async def _measured(parts: BaselineParts) -> Project:
 
 @pytest.fixture(scope="module")
 async def measured_baseline(
-    enrolment_engine: AsyncEngine,
-    indicators_engine: AsyncEngine,
-    reporting_engine: AsyncEngine,
-    enrolment_database: Database,
-    indicators_database: Database,
-    tmp_path_factory: pytest.TempPathFactory,
+    baseline_ground: BaselineGround,
 ) -> AsyncIterator[Baseline[Project]]:
     """The project's five enterprises, enrolled and replicated, and its two rounds: built
     once for the module through the same APIs, each test in a savepoint rolled back after it."""
-    async for baseline in module_baseline(
-        _measured,
-        (enrolment_engine, indicators_engine, reporting_engine),
-        enrolment_database,
-        indicators_database,
-        tmp_path_factory.mktemp("files"),
-    ):
+    async for baseline in module_baseline(_measured, baseline_ground):
         yield baseline
 
 

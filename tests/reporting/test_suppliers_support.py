@@ -9,14 +9,12 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.standard import ensure_standard_modules
-from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
-from tests.conftest import Baseline
+from tests.conftest import Baseline, BaselineGround
 from tests.enrolment.support import ILO, Api, World
 from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
@@ -349,24 +347,13 @@ async def _suppliers(parts: BaselineParts) -> Suppliers:
 
 @pytest.fixture(scope="module")
 async def suppliers_baseline(
-    enrolment_engine: AsyncEngine,
-    indicators_engine: AsyncEngine,
-    reporting_engine: AsyncEngine,
-    enrolment_database: Database,
-    indicators_database: Database,
-    tmp_path_factory: pytest.TempPathFactory,
+    baseline_ground: BaselineGround,
 ) -> AsyncIterator[Baseline[Suppliers]]:
     """The suppliers, built and projected once per test module, through the same APIs and
     consumers as before: about a second of requests no test is about. Each test that
     stands on them runs in a savepoint of these transactions (``shared_transactions``), so
     what one test writes (a withdrawal, more values) is gone for the next."""
-    async for baseline in module_baseline(
-        _suppliers,
-        (enrolment_engine, indicators_engine, reporting_engine),
-        enrolment_database,
-        indicators_database,
-        tmp_path_factory.mktemp("files"),
-    ):
+    async for baseline in module_baseline(_suppliers, baseline_ground):
         yield baseline
 
 
