@@ -148,6 +148,10 @@ WAITING_NOTICE_EVERY = 10.0
 # refused connection or one /readyz, while each tick waited is start-up time lost.
 READY_POLL_EVERY = 0.1
 LOG_TAIL_LINES = 15
+# A process's output is relayed in chunks read at most this often: far below what a person
+# notices, and the pipe's buffer (64 KiB) holds what a busy service logs meanwhile.
+RELAY_EVERY = 0.02
+RELAY_CHUNK = 1 << 16
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -173,16 +177,31 @@ class Started:
         self.started_at = self.last_progress = time.monotonic()
         self.ready_after: float | None = None
         self.cpu = _cpu_ticks(process.pid)
-        threading.Thread(target=self._relay, daemon=True).start()
+        self.relay = threading.Thread(target=self._relay, daemon=True)
+        self.relay.start()
 
     def _relay(self) -> None:
+        """Copy the process's output, each line named after it. What has come is read at
+        once, at most RELAY_EVERY apart: a busy service logs a line per request, and relaying
+        each line as it came (a wake-up, a read and a write) cost `score up` about 20 us of
+        CPU per line, taken from the services it runs."""
         assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            self.tail.append(line)
-            self.last_progress = time.monotonic()
-            sys.stdout.write(f"{self.service.name} | {line}\n")
-            sys.stdout.flush()
+        output = self.process.stdout.fileno()
+        prefix = f"{self.service.name} | "
+        partial = b""
+        while chunk := os.read(output, RELAY_CHUNK):
+            *complete, partial = (partial + chunk).split(b"\n")
+            if complete:
+                self._show([raw.decode("utf-8", "replace").rstrip() for raw in complete], prefix)
+            time.sleep(RELAY_EVERY)
+        if partial:  # the last line, without its line break
+            self._show([partial.decode("utf-8", "replace").rstrip()], prefix)
+
+    def _show(self, lines: list[str], prefix: str) -> None:
+        self.tail.extend(lines)
+        self.last_progress = time.monotonic()
+        sys.stdout.write("".join(f"{prefix}{line}\n" for line in lines))
+        sys.stdout.flush()
 
     @property
     def name(self) -> str:

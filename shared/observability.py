@@ -86,6 +86,13 @@ def configure_logging(service: str, settings: ObservabilitySettings | None = Non
     handler._score_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # Neither format shows where a line was logged from, nor its thread or process: the
+    # logging HOWTO's "Optimization" switches spare every line (one per request at least)
+    # the caller's frame walk and those lookups.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from shared.db import DATABASE_RETRY_AFTER, Database, SessionDep, resolve_database_url
+from shared.fastapi_params import remember_parameter_facts
 from shared.idempotency import idempotency_guard, install_idempotency
 from shared.identity import CurrentPrincipal
 from shared.observability import (
@@ -84,6 +85,7 @@ def create_service_app(
             if owned is not None:
                 await owned.dispose()
 
+    remember_parameter_facts()
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.database = database
