@@ -29,9 +29,15 @@ from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
 from tests.enrolment.support import Api, feed_token_for
 
-# What development makes on first use (keys) lands in a folder of the run's, never in the
-# checkout's .score, which a developer's `score up` uses.
-os.environ.setdefault("SCORE_DATA_DIR", tempfile.mkdtemp(prefix="score-test-data-"))
+# What development makes on first use (keys, the file store) lands in a folder of the run's,
+# never in the checkout's .score, which a developer's `score up` uses. One per pytest-xdist
+# worker: the workers inherit the controller's environment, and in a folder they shared one
+# worker's stored files showed up in another's assertions (test_trainer_evidence's "nothing
+# was stored" failed while the tenancy matrix uploaded assignments).
+_run_data = os.environ.setdefault("SCORE_DATA_DIR", tempfile.mkdtemp(prefix="score-test-data-"))
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["SCORE_DATA_DIR"] = str(Path(_run_data) / _worker)
+    Path(os.environ["SCORE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
 
 # Fixtures of each service, usable from every test folder (indicators tests need enrolment's).
 pytest_plugins = [

@@ -1,9 +1,14 @@
 """The suite's grouping (tests/conftest.py) only helps if pytest-xdist still schedules by
 its groups: with pytest 9.2 it silently stopped, and every worker built the e2e platform."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from shared.storage import StorageSettings
 
 GROUPED = """
 import os
@@ -43,3 +48,15 @@ def test_tests_in_one_xdist_group_run_on_one_worker(tmp_path: Path) -> None:
     assert len(workers) == 12
     grouped = {worker for name, worker in workers.items() if name.startswith("grouped")}
     assert len(grouped) == 1, f"the group ran on {sorted(grouped)}"
+
+
+def test_each_worker_keeps_its_files_in_a_folder_of_its_own() -> None:
+    """The file store and keys live under SCORE_DATA_DIR: shared by the workers, one
+    worker's uploads showed up in another's "nothing was stored" assertions."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        pytest.skip("one process: nothing to share the folder with")
+    data = Path(os.environ["SCORE_DATA_DIR"])
+    assert data.name == worker
+    assert data.is_dir()
+    assert StorageSettings().local_path.is_relative_to(data)
