@@ -35,9 +35,12 @@ _REMEMBERING = "_score_remembering"
 def _per_field(name: str, ask: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(ask)
     def remembered(field: Any, **options: Any) -> Any:
-        facts: dict[Any, tuple[Any, Any]] | None = field.__dict__.get(_FACTS)
+        state = getattr(field, "__dict__", None)
+        if state is None:  # a field that cannot keep them: asked every time
+            return ask(field, **options)
+        facts: dict[Any, tuple[Any, Any]] | None = state.get(_FACTS)
         if facts is None:
-            facts = field.__dict__[_FACTS] = {}
+            facts = state[_FACTS] = {}
         key = (name, *options.items()) if options else name
         known = facts.get(key)
         # Kept with the field's FieldInfo, which the answers are about: should FastAPI ever
