@@ -147,6 +147,18 @@ class Database:
         )
 
     @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A ``reads`` session, closed only if it was used: a request served by compiled
+        reads alone (``shared.sql.CompiledQueries``) takes its connection from the pool
+        itself, and closing the untouched session would cost a greenlet for nothing."""
+        session = self.reads()
+        try:
+            yield session
+        finally:
+            if session.in_transaction() or session.identity_map or session.new:
+                await session.close()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session that commits when the block ends cleanly and rolls back otherwise."""
         async with self.sessions() as session:
@@ -218,7 +230,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     deferred: DeferredCommit | None = request.scope.get("state", {}).get(DEFERRED_COMMIT)
     if deferred is None and await _reads_only(request):
-        async with database.reads() as session:
+        async with database.read_session() as session:
             yield session
         return
     if deferred is None:

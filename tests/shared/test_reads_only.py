@@ -41,3 +41,18 @@ async def test_a_route_that_only_reads_runs_its_statements_without_a_transaction
             (await client.get(path)).json() for path in ("/default", "/reads", "/default")
         ]
     assert one_transaction == [True, False, True]
+
+
+async def test_a_read_session_gives_its_connection_back_whether_used_or_not(
+    enrolment_database: Database,
+) -> None:
+    """Closed only if used (an untouched one holds nothing): neither way is a connection
+    left checked out of the pool."""
+    pool = enrolment_database.engine.sync_engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    async with enrolment_database.read_session() as untouched:
+        assert not untouched.in_transaction()
+    async with enrolment_database.read_session() as used:
+        assert await used.scalar(text("SELECT 1")) == 1
+        assert pool.checkedout() == before + 1  # type: ignore[attr-defined]
+    assert pool.checkedout() == before  # type: ignore[attr-defined]
