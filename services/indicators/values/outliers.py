@@ -91,7 +91,7 @@ class Reference:
     tens of thousands of values are scored without sorting a sample per value.
     """
 
-    __slots__ = ("_count", "_deviations", "_last", "_several", "_sorted", "_spreads")
+    __slots__ = ("_count", "_deviations", "_flags", "_last", "_several", "_sorted", "_spreads")
 
     def __init__(self, points: Iterable[tuple[str, float]]) -> None:
         points = list(points)
@@ -111,6 +111,9 @@ class Reference:
         # Without one value, the statistics depend on that value alone, and counts repeat
         # a lot (many enterprises report 0 accidents): each is worked out once.
         self._spreads: dict[float | None, Spread | None] = {}
+        # ``flag``'s answers by (the owner's value, x, check, threshold): a batch scores
+        # tens of thousands of values against a sample of a few dozen distinct figures.
+        self._flags: dict[tuple[float | None, float, str, float], dict[str, Any] | None] = {}
 
     def count_without(self, owner: str) -> int:
         several = self._several.get(owner) if self._several else None
@@ -128,6 +131,20 @@ class Reference:
         if key not in self._spreads:
             self._spreads[key] = self._without_one([] if key is None else [key])
         return self._spreads[key]
+
+    def flag(
+        self, owner: str, x: float, check: str, policy: OutlierPolicy
+    ) -> dict[str, Any] | None:
+        """``outlier_flag(check, x, self.without(owner), policy)``: a new dict each time."""
+        if self._several and owner in self._several:
+            return outlier_flag(check, x, self.without(owner), policy)
+        key = (self._last.get(owner), x, check, policy.threshold)
+        try:
+            flag = self._flags[key]
+        except KeyError:
+            flag = self._flags[key] = outlier_flag(check, x, self.without(owner), policy)
+        # A copy: the caller adds to its flag (the peer group).
+        return None if flag is None else dict(flag)
 
     def _without_one(self, own: list[float]) -> Spread | None:
         """The statistics without ``own``, a list of no value or one."""
@@ -389,13 +406,13 @@ class _Assessment:
                     history = history_refs[history_key] = Reference(histories[history_key])
                 period = context.period
                 if history.count_without(period) >= policy.min_history:
-                    flag = outlier_flag("own_history", x, history.without(period), policy)
+                    flag = history.flag(period, x, "own_history", policy)
                     if flag is not None:
                         flags.append(flag)
             for scope, group in context.groups:
                 if group.count_without(enterprise) < policy.min_peers:
                     continue
-                flag = outlier_flag("peers", x, group.without(enterprise), policy)
+                flag = group.flag(enterprise, x, "peers", policy)
                 if flag is not None:
                     flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
                     flags.append(flag)
