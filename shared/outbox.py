@@ -6,6 +6,7 @@ long-poll with the last position they applied.
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -56,19 +57,32 @@ class ChangeLog:
     async def emit(
         self, session: AsyncSession, payload: EventPayload, *, principal: Principal
     ) -> None:
+        await self.emit_many(session, [payload], principal=principal)
+
+    async def emit_many(
+        self, session: AsyncSession, payloads: Sequence[EventPayload], *, principal: Principal
+    ) -> None:
+        """Events in the order given, which their positions follow: one lock and one
+        statement for all of them (a batch of 100,000 values is 200 event parts)."""
+        if not payloads:
+            return
         # Serialise event writers until commit: positions then become visible strictly in
         # order, so a consumer that has read position N can never later miss N-1.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
         await session.execute(
-            insert(self.plumbing.outbox).values(
-                event_id=new_id(),
-                event_type=payload.event_type,
-                version=payload.version,
-                aggregate_type=payload.aggregate_type,
-                aggregate_id=payload.aggregate_id(),
-                actor=principal.actor,
-                payload=payload.model_dump(mode="json"),
-            )
+            insert(self.plumbing.outbox),
+            [
+                {
+                    "event_id": new_id(),
+                    "event_type": payload.event_type,
+                    "version": payload.version,
+                    "aggregate_type": payload.aggregate_type,
+                    "aggregate_id": payload.aggregate_id(),
+                    "actor": principal.actor,
+                    "payload": payload.model_dump(mode="json"),
+                }
+                for payload in payloads
+            ],
         )
 
     async def audit(

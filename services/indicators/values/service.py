@@ -402,22 +402,26 @@ class ValueService:
         *,
         principal: Principal,
     ) -> None:
-        """values.submitted in parts of 500 values: events stay small enough for a feed page."""
+        """values.submitted in parts of 500 values: events stay small enough for a feed page.
+        The parts are written together, in order (one lock and one statement)."""
         parts = (len(facts) + EVENT_PART_SIZE - 1) // EVENT_PART_SIZE
+        payloads = []
         for part, start in enumerate(range(0, len(facts), EVENT_PART_SIZE), start=1):
             chunk = facts[start : start + EVENT_PART_SIZE]
-            payload = ValuesSubmitted.model_validate(
-                {
-                    "submission_id": submission_id,
-                    "part": part,
-                    "parts": parts,
-                    "count": len(chunk),
-                    "enterprise_ids": list(dict.fromkeys(f["enterprise_id"] for f in chunk)),
-                    "value_ids": [f["value_id"] for f in chunk],
-                    "values": chunk,
-                }
+            payloads.append(
+                ValuesSubmitted.model_validate(
+                    {
+                        "submission_id": submission_id,
+                        "part": part,
+                        "parts": parts,
+                        "count": len(chunk),
+                        "enterprise_ids": list(dict.fromkeys(f["enterprise_id"] for f in chunk)),
+                        "value_ids": [f["value_id"] for f in chunk],
+                        "values": chunk,
+                    }
+                )
             )
-            await changes.emit(session, payload, principal=principal)
+        await changes.emit_many(session, payloads, principal=principal)
 
     # --- reading ------------------------------------------------------------------------
 
