@@ -12,7 +12,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, bindparam, func, insert, select, text
+from sqlalchemy import Select, Text, bindparam, cast, func, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionDep
@@ -44,6 +45,11 @@ class ChangeLog:
     def __init__(self, plumbing: Plumbing) -> None:
         self.plumbing = plumbing
         self._next_position = CompiledQueries(self._next_position_statement)
+        # The payload as pydantic's own JSON text, made jsonb by Postgres: half the cost of
+        # a dict of JSON values (model_dump(mode="json")) then json.dumps, the same jsonb.
+        self._insert_events = insert(plumbing.outbox).values(
+            payload=cast(bindparam("payload_json", type_=Text()), JSONB)
+        )
 
     def _next_position_statement(self, _shape: None) -> Select[Any]:
         outbox = self.plumbing.outbox
@@ -70,7 +76,7 @@ class ChangeLog:
         # order, so a consumer that has read position N can never later miss N-1.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
         await session.execute(
-            insert(self.plumbing.outbox),
+            self._insert_events,
             [
                 {
                     "event_id": new_id(),
@@ -79,7 +85,7 @@ class ChangeLog:
                     "aggregate_type": payload.aggregate_type,
                     "aggregate_id": payload.aggregate_id(),
                     "actor": principal.actor,
-                    "payload": payload.model_dump(mode="json"),
+                    "payload_json": payload.model_dump_json(),
                 }
                 for payload in payloads
             ],
