@@ -11,9 +11,11 @@ threshold applies. If both are 0 every reference value is the same and no score 
 """
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +28,7 @@ from services.indicators.values.validation import (
     CheckedRow,
     IdTexts,
     distinct_ids,
+    shared_objects,
 )
 
 MAD_FACTOR = 0.6745
@@ -316,7 +319,6 @@ class _Assessment:
         # thousands of values in a few dozen contexts), and the rest of the slot key is
         # split only then.
         contexts: dict[tuple[Any, ...], _PeerContext] = {}
-        in_batch: dict[tuple[str, str], int] = {}
         keyed: list[tuple[CheckedRow, float, tuple[str, str], _PeerContext, str]] = []
         for row in rows:
             # row.ok, row.number and indicator.numeric inlined: three calls per value.
@@ -327,10 +329,11 @@ class _Assessment:
                 continue
             enterprise, _, rest = row.slot.partition("|")
             place = places.get(enterprise)
-            project = texts[row.project_id.int] if row.project_id is not None else None
-            context_key = (project, place, rest)
+            # The project id itself: its text is needed only for a new context.
+            context_key = (row.project_id, place, rest)
             context = contexts.get(context_key)
             if context is None:
+                project = texts[row.project_id.int] if row.project_id is not None else None
                 indicator, period, sex, role = rest.split("|")
                 peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
                 part = f"{indicator}|{sex}|{role}"
@@ -341,14 +344,13 @@ class _Assessment:
                     [(scope, key, peers[scope].setdefault(key, [])) for scope, key in keys.items()],
                 )
             x = float(number)
-            history_key = (enterprise, context.part)
-            in_batch[history_key] = in_batch.get(history_key, 0) + 1
             peer = (enterprise, x)
             for sample in context.lists:
                 sample.append(peer)
-            keyed.append((row, x, history_key, context, enterprise))
+            keyed.append((row, x, (enterprise, context.part), context, enterprise))
         self.histories = histories
-        self.in_batch = in_batch
+        # Counted in C, not with a get and a store per value.
+        self.in_batch = Counter(map(itemgetter(2), keyed))
         self.contexts = contexts
         self.keyed = keyed
 
@@ -427,20 +429,25 @@ async def flag_outliers(
 ) -> None:
     """Load the stored history and peers of the rows (two queries; a third for rows whose
     project has too few peers) and flag the rows."""
-    numeric = [r for r in rows if r.ok and r.indicator is not None and r.indicator.numeric]
+    # row.ok and indicator.numeric inlined: two calls per value.
+    numeric = [
+        r
+        for r in rows
+        if not r.errors and r.indicator is not None and r.indicator.kind in NUMERIC_KINDS
+    ]
     if not numeric:
         return
-    indicator_ids = distinct_ids(r.indicator.id for r in numeric if r.indicator is not None)
+    indicator_ids = distinct_ids(i.id for i in shared_objects(r.indicator for r in numeric))
     enterprises = distinct_ids(r.data.enterprise_id for r in numeric)
     stored = await value_repository.history_points(
         session, enterprise_ids=enterprises, indicator_ids=indicator_ids
     )
     stored += await value_repository.peer_points(
         session,
-        project_ids=distinct_ids(r.project_id for r in numeric if r.project_id is not None),
+        project_ids=distinct_ids(shared_objects(r.project_id for r in numeric)),
         indicator_ids=indicator_ids,
         months={r.month for r in numeric if r.month is not None},
-        round_kinds={r.round.kind for r in numeric if r.round is not None},
+        round_kinds={found.kind for found in shared_objects(r.round for r in numeric)},
         exclude_enterprise_ids=enterprises,
     )
     # The project's own peers first: the samples built for them also tell which rows have

@@ -52,6 +52,7 @@ from services.indicators.values.validation import (
     check_slots,
     distinct_ids,
     error_summary,
+    shared_objects,
 )
 from shared.collector import collector_paused
 from shared.columns import utcnow
@@ -280,8 +281,8 @@ class ValueService:
             session,
             SlotsToLoad(rows),
             enterprise_ids=distinct_ids(row.data.enterprise_id for row in located),
-            indicator_ids=distinct_ids(row.indicator.id for row in located if row.indicator),
-            round_ids=distinct_ids(row.round.id for row in located if row.round is not None),
+            indicator_ids=distinct_ids(i.id for i in shared_objects(r.indicator for r in located)),
+            round_ids=distinct_ids(found.id for found in shared_objects(r.round for r in located)),
             months={row.month for row in located if row.month is not None},
             lock=lock,
         )

@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from services.indicators.values.schemas import ValueIn, ValueStatus
 from shared.enums import LifecycleStage, Sex
 from shared.problems import field_error
+
+_T = TypeVar("_T")
 
 # From the baseline assessment on, an enterprise has data worth recording; before it the
 # enterprise is only a candidate, and after leaving no new figures are collected.
@@ -115,6 +117,15 @@ def distinct_ids(ids: Iterable[UUID]) -> list[UUID]:
     """Each id once, told apart by its number (see ``IdTexts``): a set of the UUIDs of
     100,000 values would call ``UUID.__hash__`` 100,000 times."""
     return list({id_.int: id_ for id_ in ids}.values())
+
+
+def shared_objects(objects: Iterable[_T | None]) -> list[_T]:
+    """Each object once, told apart by identity, Nones left out: the rows of a batch share
+    their indicator, round and project objects, so their ids are then read (and a UUID's
+    ``int`` made) once per object rather than once per value."""
+    return [
+        found for found in {id(found): found for found in objects}.values() if found is not None
+    ]
 
 
 def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]]:
@@ -385,14 +396,22 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
     row.round, row.month, row.project_id = period.round, period.month, period.project_id
     # No slot for an enterprise the caller may not see: its stored values must not show
     # through slot rules (locked, under review, parts) either.
-    if period.known and row.indicator is not None and period.period_text is not None:
+    indicator = row.indicator
+    if period.known and indicator is not None and period.period_text is not None:
         # slot_key's text, with each id's text made once per batch. ``_value_``: an enum's
         # ``value`` is a Python-level property, a tenth of a microsecond per read.
-        sex, role = data.sex, data.role
-        row.slot = (
-            f"{period.enterprise_text}|{ctx.texts[row.indicator.id.int]}|{period.period_text}|"
-            f"{TOTAL if sex is None else sex._value_}|{TOTAL if role is None else role._value_}"
-        )
+        sex = TOTAL if data.sex is None else data.sex._value_
+        role = TOTAL if data.role is None else data.role._value_
+        stem = f"{period.enterprise_text}|{ctx.texts[indicator.id.int]}|{period.period_text}"
+        row.slot = f"{stem}|{sex}|{role}"
+        # The slot's groups (see ``_groups_of``) from its parts, rather than split again.
+        groups = []
+        for dimension in indicator.disaggregations:
+            if dimension == "sex":
+                groups.append(("sex", f"{stem}|#|{role}", sex))
+            elif dimension == "role":
+                groups.append(("role", f"{stem}|{sex}|#", role))
+        row._groups = groups
 
 
 def _not_disaggregated(
