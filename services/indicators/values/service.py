@@ -260,8 +260,9 @@ class ValueService:
         indicators = await value_repository.indicators_by_code(
             session, {row.data.indicator_code for row in rows}
         )
+        enterprise_ids = distinct_ids(row.data.enterprise_id for row in rows)
         enrolments = await value_repository.visible_enrolments(
-            session, distinct_ids(row.data.enterprise_id for row in rows), principal=principal
+            session, enterprise_ids, principal=principal
         )
         rounds = await round_repository.by_ids(
             session,
@@ -280,7 +281,10 @@ class ValueService:
         stored = await value_repository.current_by_slots(
             session,
             SlotsToLoad(rows),
-            enterprise_ids=distinct_ids(row.data.enterprise_id for row in located),
+            # Every row located (the usual batch): the enterprises are those of every row.
+            enterprise_ids=enterprise_ids
+            if len(located) == len(rows)
+            else distinct_ids(row.data.enterprise_id for row in located),
             indicator_ids=distinct_ids(i.id for i in shared_objects(r.indicator for r in located)),
             round_ids=distinct_ids(found.id for found in shared_objects(r.round for r in located)),
             months={row.month for row in located if row.month is not None},

@@ -562,14 +562,20 @@ def check_slots(
     rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue], *, own_slot: str | None = None
 ) -> None:
     """Duplicates within the batch and slots whose current version may not be overwritten."""
-    first: dict[str, int] = {}
+    slots = [row.slot for row in rows if row.slot is not None]
     repeated: dict[str, list[int]] = {}
-    for row in rows:
-        if row.slot is None:
-            continue
-        seen = first.setdefault(row.slot, row.index)
-        if seen != row.index:
-            repeated.setdefault(row.slot, [seen]).append(row.index)
+    # Told in C whether any slot repeats; only then is each repetition found.
+    if len(set(slots)) < len(slots):
+        first: dict[str, int] = {}
+        for row in rows:
+            if row.slot is None:
+                continue
+            seen = first.setdefault(row.slot, row.index)
+            if seen != row.index:
+                repeated.setdefault(row.slot, [seen]).append(row.index)
+    if not repeated and not stored:
+        # No slot repeats and none is stored: no rule below can fail, nothing to replace.
+        return
     for row in rows:
         if row.slot is None:
             continue
