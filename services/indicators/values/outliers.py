@@ -379,6 +379,11 @@ class _Assessment:
     def _scored_histories(self) -> dict[tuple[str, str], list[tuple[str, float]]]:
         """The histories with more values than the minimum, the batch's values included."""
         minimum = self.policy.min_history
+        longest_stored = max(map(len, self.histories.values()), default=0)
+        if max(self.in_batch.values(), default=0) + longest_stored <= minimum:
+            # No history can be long enough (a batch into a new round, one value per
+            # enterprise and part): told in C, without a look at each of them.
+            return {}
         scored = {
             key: list(self.histories.get(key, ()))
             for key, count in self.in_batch.items()
