@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +14,7 @@ from services.indicators.values.validation import (
     IndicatorInfo,
     RoundInfo,
     RowContext,
+    SlotsToLoad,
     _groups_of,
     check_row,
     slot_key,
@@ -521,3 +522,52 @@ def test_a_rows_groups_are_those_its_slot_spells() -> None:
                 assert row.slot is not None
                 assert row.groups() == _groups_of(row.slot, indicator)
                 assert len(row.groups()) == len(disaggregations)
+
+
+def test_slots_to_load_are_the_rows_slots_and_their_groups_siblings() -> None:
+    """What a batch loads of the stored values: its own slots, the other parts and the
+    total of each of its groups; nothing of other indicators or periods."""
+    enterprise_id, project_id = uuid4(), uuid4()
+    baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
+    workers = IndicatorInfo(
+        id=uuid4(),
+        code="workers",
+        version=1,
+        kind="count",
+        min_value=None,
+        max_value=None,
+        disaggregations=("sex",),
+    )
+    context = RowContext(
+        indicators={"workers": workers},
+        enrolments={enterprise_id: {project_id: "level1"}},
+        rounds={baseline.id: baseline},
+        today=date.today(),
+    )
+    row = CheckedRow(
+        index=0,
+        data=ValueIn(
+            enterprise_id=enterprise_id,
+            indicator_code="workers",
+            round_id=baseline.id,
+            sex=Sex.female,
+            value=Decimal(3),
+        ),
+    )
+    unknown = CheckedRow(
+        index=1,
+        data=ValueIn(enterprise_id=enterprise_id, indicator_code="nope", value=Decimal(1)),
+    )
+    for checked in (row, unknown):
+        check_row(checked, context)
+    assert not SlotsToLoad([unknown])
+    slots = SlotsToLoad([row, unknown])
+    assert slots
+
+    def slot(sex: str | None, indicator_id: UUID = workers.id) -> str:
+        return slot_key(enterprise_id, indicator_id, baseline.id, None, sex, None)
+
+    assert [slot(part) in slots for part in ("female", "male", "other", None)] == [True] * 4
+    assert slot("female", uuid4()) not in slots
+    assert slot_key(enterprise_id, workers.id, uuid4(), None, "male", None) not in slots
+    assert None not in slots

@@ -146,28 +146,36 @@ class SlotsToLoad:
     """The rows' slots and the other parts (and totals) they must be consistent with, as
     a set to test stored slots against: the siblings of a group are not spelled out (five
     strings per group, tens of thousands of groups in a big batch), a stored slot is
-    matched to its group instead."""
+    matched to its group instead. The sets are made when the first stored slot is tested:
+    a batch into a new round finds none, and never needs them."""
 
-    __slots__ = ("_groups", "_slots")
+    __slots__ = ("_groups", "_rows", "_slots")
 
-    def __init__(self, rows: Iterable["CheckedRow"]) -> None:
-        self._slots: set[str] = set()
+    def __init__(self, rows: Sequence["CheckedRow"]) -> None:
+        self._rows = rows
+        self._slots: set[str] | None = None
         # Per dimension, the groups (with "#" for the part) the rows are parts of.
-        self._groups: dict[str, set[str]] = {dimension: set() for dimension in PARTS}
-        for row in rows:
-            if row.slot is None or row.indicator is None:
-                continue
-            self._slots.add(row.slot)
-            for dimension, group, _ in row.groups():
-                self._groups[dimension].add(group)
+        self._groups: dict[str, set[str]] = {}
+
+    def _made(self) -> set[str]:
+        if self._slots is None:
+            self._slots = set()
+            self._groups = {dimension: set() for dimension in PARTS}
+            for row in self._rows:
+                if row.slot is None or row.indicator is None:
+                    continue
+                self._slots.add(row.slot)
+                for dimension, group, _ in row.groups():
+                    self._groups[dimension].add(group)
+        return self._slots
 
     def __bool__(self) -> bool:
-        return bool(self._slots)
+        return any(row.slot is not None and row.indicator is not None for row in self._rows)
 
     def __contains__(self, slot: object) -> bool:
         if not isinstance(slot, str):
             return False
-        if slot in self._slots:
+        if slot in self._made():
             return True
         enterprise, indicator_id, period, sex, role = slot.split("|")
         stem = f"{enterprise}|{indicator_id}|{period}"
