@@ -6,12 +6,14 @@ long-poll with the last position they applied.
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, bindparam, func, insert, select, text
+from sqlalchemy import Select, Text, bindparam, cast, func, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionDep
@@ -43,6 +45,11 @@ class ChangeLog:
     def __init__(self, plumbing: Plumbing) -> None:
         self.plumbing = plumbing
         self._next_position = CompiledQueries(self._next_position_statement)
+        # The payload as pydantic's own JSON text, made jsonb by Postgres: half the cost of
+        # a dict of JSON values (model_dump(mode="json")) then json.dumps, the same jsonb.
+        self._insert_events = insert(plumbing.outbox).values(
+            payload=cast(bindparam("payload_json", type_=Text()), JSONB)
+        )
 
     def _next_position_statement(self, _shape: None) -> Select[Any]:
         outbox = self.plumbing.outbox
@@ -56,19 +63,32 @@ class ChangeLog:
     async def emit(
         self, session: AsyncSession, payload: EventPayload, *, principal: Principal
     ) -> None:
+        await self.emit_many(session, [payload], principal=principal)
+
+    async def emit_many(
+        self, session: AsyncSession, payloads: Sequence[EventPayload], *, principal: Principal
+    ) -> None:
+        """Events in the order given, which their positions follow: one lock and one
+        statement for all of them (a batch of 100,000 values is 200 event parts)."""
+        if not payloads:
+            return
         # Serialise event writers until commit: positions then become visible strictly in
         # order, so a consumer that has read position N can never later miss N-1.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
         await session.execute(
-            insert(self.plumbing.outbox).values(
-                event_id=new_id(),
-                event_type=payload.event_type,
-                version=payload.version,
-                aggregate_type=payload.aggregate_type,
-                aggregate_id=payload.aggregate_id(),
-                actor=principal.actor,
-                payload=payload.model_dump(mode="json"),
-            )
+            self._insert_events,
+            [
+                {
+                    "event_id": new_id(),
+                    "event_type": payload.event_type,
+                    "version": payload.version,
+                    "aggregate_type": payload.aggregate_type,
+                    "aggregate_id": payload.aggregate_id(),
+                    "actor": principal.actor,
+                    "payload_json": payload.model_dump_json(),
+                }
+                for payload in payloads
+            ],
         )
 
     async def audit(

@@ -91,6 +91,24 @@ def test_an_owner_with_several_values_is_left_out_whole() -> None:
     assert (without_b.median, without_b.mad, without_b.n) == (direct.median, direct.mad, 3)
 
 
+def test_a_references_flag_is_the_flag_of_its_spread_without_the_owner() -> None:
+    """``Reference.flag`` remembers its answers by value: each call still answers exactly
+    ``outlier_flag`` of the spread without the owner, and a dict of its own."""
+    points = [(f"e{n}", float(n % 7)) for n in range(30)] + [("e1", 40.0), ("x", 90.0)]
+    reference = Reference(points)
+    strict = OutlierPolicy(threshold=1.0)
+    for _ in range(2):
+        for owner, x in [*points, ("new", 6.0), ("new", 80.0)]:
+            for check, policy in (("peers", POLICY), ("own_history", strict)):
+                expected = outlier_flag(check, x, reference.without(owner), policy)
+                flag = reference.flag(owner, x, check, policy)
+                assert flag == expected
+                if flag is not None:
+                    flag["peers"] = {"scope": "project"}
+                    assert "peers" not in (reference.flag(owner, x, check, policy) or {})
+    assert reference.flag("x", 90.0, "peers", POLICY) is not None
+
+
 def test_peers_at_rounds_of_the_same_kind_are_one_sample() -> None:
     """Values of two follow-up rounds of a project are peers of each other: peers are
     compared at the same kind of round, not only in the same round."""

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,12 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.indicators.values.schemas import ValueIn
 from services.indicators.values.validation import (
     CheckedRow,
+    IndicatorInfo,
     RoundInfo,
     RowContext,
+    SlotsToLoad,
+    _groups_of,
     check_row,
     slot_key,
 )
-from shared.enums import Sex
+from shared.enums import ParticipantRole, Sex
 from tests.enrolment.support import Api
 from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
@@ -479,3 +482,92 @@ def test_values_sharing_an_enterprise_and_period_each_get_its_errors_at_their_po
         ("body.values.4.round_id", "period"),
     ]
     assert unknown_round.slot is None
+
+
+def test_a_rows_groups_are_those_its_slot_spells() -> None:
+    """check_row makes a row's groups with its slot, from the same parts: they are the
+    groups ``_groups_of`` reads from the slot, for every disaggregation and part."""
+    enterprise_id, project_id = uuid4(), uuid4()
+    baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
+    for disaggregations in ((), ("sex",), ("role",), ("sex", "role"), ("role", "sex")):
+        indicator = IndicatorInfo(
+            id=uuid4(),
+            code="workers",
+            version=1,
+            kind="count",
+            min_value=None,
+            max_value=None,
+            disaggregations=disaggregations,
+        )
+        context = RowContext(
+            indicators={"workers": indicator},
+            enrolments={enterprise_id: {project_id: "level1"}},
+            rounds={baseline.id: baseline},
+            today=date.today(),
+        )
+        for sex in (None, *Sex):
+            for role in (None, *ParticipantRole):
+                row = CheckedRow(
+                    index=0,
+                    data=ValueIn(
+                        enterprise_id=enterprise_id,
+                        indicator_code="workers",
+                        round_id=baseline.id,
+                        sex=sex,
+                        role=role,
+                        value=Decimal(3),
+                    ),
+                )
+                check_row(row, context)
+                assert row.slot is not None
+                assert row.groups() == _groups_of(row.slot, indicator)
+                assert len(row.groups()) == len(disaggregations)
+
+
+def test_slots_to_load_are_the_rows_slots_and_their_groups_siblings() -> None:
+    """What a batch loads of the stored values: its own slots, the other parts and the
+    total of each of its groups; nothing of other indicators or periods."""
+    enterprise_id, project_id = uuid4(), uuid4()
+    baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
+    workers = IndicatorInfo(
+        id=uuid4(),
+        code="workers",
+        version=1,
+        kind="count",
+        min_value=None,
+        max_value=None,
+        disaggregations=("sex",),
+    )
+    context = RowContext(
+        indicators={"workers": workers},
+        enrolments={enterprise_id: {project_id: "level1"}},
+        rounds={baseline.id: baseline},
+        today=date.today(),
+    )
+    row = CheckedRow(
+        index=0,
+        data=ValueIn(
+            enterprise_id=enterprise_id,
+            indicator_code="workers",
+            round_id=baseline.id,
+            sex=Sex.female,
+            value=Decimal(3),
+        ),
+    )
+    unknown = CheckedRow(
+        index=1,
+        data=ValueIn(enterprise_id=enterprise_id, indicator_code="nope", value=Decimal(1)),
+    )
+    for checked in (row, unknown):
+        check_row(checked, context)
+    assert not SlotsToLoad([unknown])
+    slots = SlotsToLoad([row, unknown])
+    assert slots
+
+    def slot(sex: str | None, indicator_id: UUID = workers.id) -> str:
+        return slot_key(enterprise_id, indicator_id, baseline.id, None, sex, None)
+
+    assert [slot(part) in slots for part in ("female", "male", "other", None)] == [True] * 4
+    assert slot("female", uuid4()) not in slots
+    assert slot_key(enterprise_id, workers.id, uuid4(), None, "male", None) not in slots
+    assert None not in slots

@@ -11,9 +11,11 @@ threshold applies. If both are 0 every reference value is the same and no score 
 """
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +28,7 @@ from services.indicators.values.validation import (
     CheckedRow,
     IdTexts,
     distinct_ids,
+    shared_objects,
 )
 
 MAD_FACTOR = 0.6745
@@ -91,7 +94,7 @@ class Reference:
     tens of thousands of values are scored without sorting a sample per value.
     """
 
-    __slots__ = ("_count", "_deviations", "_last", "_several", "_sorted", "_spreads")
+    __slots__ = ("_count", "_deviations", "_flags", "_last", "_several", "_sorted", "_spreads")
 
     def __init__(self, points: Iterable[tuple[str, float]]) -> None:
         points = list(points)
@@ -111,6 +114,9 @@ class Reference:
         # Without one value, the statistics depend on that value alone, and counts repeat
         # a lot (many enterprises report 0 accidents): each is worked out once.
         self._spreads: dict[float | None, Spread | None] = {}
+        # ``flag``'s answers by (the owner's value, x, check, threshold): a batch scores
+        # tens of thousands of values against a sample of a few dozen distinct figures.
+        self._flags: dict[tuple[float | None, float, str, float], dict[str, Any] | None] = {}
 
     def count_without(self, owner: str) -> int:
         several = self._several.get(owner) if self._several else None
@@ -128,6 +134,20 @@ class Reference:
         if key not in self._spreads:
             self._spreads[key] = self._without_one([] if key is None else [key])
         return self._spreads[key]
+
+    def flag(
+        self, owner: str, x: float, check: str, policy: OutlierPolicy
+    ) -> dict[str, Any] | None:
+        """``outlier_flag(check, x, self.without(owner), policy)``: a new dict each time."""
+        if self._several and owner in self._several:
+            return outlier_flag(check, x, self.without(owner), policy)
+        key = (self._last.get(owner), x, check, policy.threshold)
+        try:
+            flag = self._flags[key]
+        except KeyError:
+            flag = self._flags[key] = outlier_flag(check, x, self.without(owner), policy)
+        # A copy: the caller adds to its flag (the peer group).
+        return None if flag is None else dict(flag)
 
     def _without_one(self, own: list[float]) -> Spread | None:
         """The statistics without ``own``, a list of no value or one."""
@@ -299,7 +319,6 @@ class _Assessment:
         # thousands of values in a few dozen contexts), and the rest of the slot key is
         # split only then.
         contexts: dict[tuple[Any, ...], _PeerContext] = {}
-        in_batch: dict[tuple[str, str], int] = {}
         keyed: list[tuple[CheckedRow, float, tuple[str, str], _PeerContext, str]] = []
         for row in rows:
             # row.ok, row.number and indicator.numeric inlined: three calls per value.
@@ -310,10 +329,11 @@ class _Assessment:
                 continue
             enterprise, _, rest = row.slot.partition("|")
             place = places.get(enterprise)
-            project = texts[row.project_id.int] if row.project_id is not None else None
-            context_key = (project, place, rest)
+            # The project id itself: its text is needed only for a new context.
+            context_key = (row.project_id, place, rest)
             context = contexts.get(context_key)
             if context is None:
+                project = texts[row.project_id.int] if row.project_id is not None else None
                 indicator, period, sex, role = rest.split("|")
                 peer_period = f"round:{row.round.kind}" if row.round else f"month:{period}"
                 part = f"{indicator}|{sex}|{role}"
@@ -324,14 +344,13 @@ class _Assessment:
                     [(scope, key, peers[scope].setdefault(key, [])) for scope, key in keys.items()],
                 )
             x = float(number)
-            history_key = (enterprise, context.part)
-            in_batch[history_key] = in_batch.get(history_key, 0) + 1
             peer = (enterprise, x)
             for sample in context.lists:
                 sample.append(peer)
-            keyed.append((row, x, history_key, context, enterprise))
+            keyed.append((row, x, (enterprise, context.part), context, enterprise))
         self.histories = histories
-        self.in_batch = in_batch
+        # Counted in C, not with a get and a store per value.
+        self.in_batch = Counter(map(itemgetter(2), keyed))
         self.contexts = contexts
         self.keyed = keyed
 
@@ -360,6 +379,11 @@ class _Assessment:
     def _scored_histories(self) -> dict[tuple[str, str], list[tuple[str, float]]]:
         """The histories with more values than the minimum, the batch's values included."""
         minimum = self.policy.min_history
+        longest_stored = max(map(len, self.histories.values()), default=0)
+        if max(self.in_batch.values(), default=0) + longest_stored <= minimum:
+            # No history can be long enough (a batch into a new round, one value per
+            # enterprise and part): told in C, without a look at each of them.
+            return {}
         scored = {
             key: list(self.histories.get(key, ()))
             for key, count in self.in_batch.items()
@@ -389,13 +413,13 @@ class _Assessment:
                     history = history_refs[history_key] = Reference(histories[history_key])
                 period = context.period
                 if history.count_without(period) >= policy.min_history:
-                    flag = outlier_flag("own_history", x, history.without(period), policy)
+                    flag = history.flag(period, x, "own_history", policy)
                     if flag is not None:
                         flags.append(flag)
             for scope, group in context.groups:
                 if group.count_without(enterprise) < policy.min_peers:
                     continue
-                flag = outlier_flag("peers", x, group.without(enterprise), policy)
+                flag = group.flag(enterprise, x, "peers", policy)
                 if flag is not None:
                     flag["peers"] = _peer_group(scope, row.project_id, places.get(enterprise))
                     flags.append(flag)
@@ -410,20 +434,25 @@ async def flag_outliers(
 ) -> None:
     """Load the stored history and peers of the rows (two queries; a third for rows whose
     project has too few peers) and flag the rows."""
-    numeric = [r for r in rows if r.ok and r.indicator is not None and r.indicator.numeric]
+    # row.ok and indicator.numeric inlined: two calls per value.
+    numeric = [
+        r
+        for r in rows
+        if not r.errors and r.indicator is not None and r.indicator.kind in NUMERIC_KINDS
+    ]
     if not numeric:
         return
-    indicator_ids = distinct_ids(r.indicator.id for r in numeric if r.indicator is not None)
+    indicator_ids = distinct_ids(i.id for i in shared_objects(r.indicator for r in numeric))
     enterprises = distinct_ids(r.data.enterprise_id for r in numeric)
     stored = await value_repository.history_points(
         session, enterprise_ids=enterprises, indicator_ids=indicator_ids
     )
     stored += await value_repository.peer_points(
         session,
-        project_ids=distinct_ids(r.project_id for r in numeric if r.project_id is not None),
+        project_ids=distinct_ids(shared_objects(r.project_id for r in numeric)),
         indicator_ids=indicator_ids,
         months={r.month for r in numeric if r.month is not None},
-        round_kinds={r.round.kind for r in numeric if r.round is not None},
+        round_kinds={found.kind for found in shared_objects(r.round for r in numeric)},
         exclude_enterprise_ids=enterprises,
     )
     # The project's own peers first: the samples built for them also tell which rows have

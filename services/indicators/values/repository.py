@@ -647,22 +647,35 @@ def new_ids(count: int) -> list[UUID]:
     rand_a and the top of rand_b, started at a random point, then 32 random bits. They are
     asyncpg's own UUIDs (a ``uuid.UUID`` subclass, as asyncpg returns from queries): made
     from bytes in C, ten times cheaper than ``uuid.UUID(int=...)``, and hashed in C.
+    The first eight bytes (time, version, the counter's top 12 bits) change only when the
+    counter's low 30 bits wrap, so they are made once per run of ids that share them and
+    each id joins them to its own 4 counter and 4 random bytes: a third less than building
+    a 128-bit number per id.
     """
-    millis = time.time_ns() // 1_000_000
     counter = int.from_bytes(os.urandom(6)) >> 7  # 41 bits: room to count up
-    randoms = os.urandom(4 * count)
-    prefix = (millis << 80) | (0x7 << 76) | (0b10 << 62)
-    return [
-        pgproto.UUID(
-            (
-                prefix
-                | (((counter + n) >> 30) << 64)
-                | (((counter + n) & 0x3FFF_FFFF) << 32)
-                | int.from_bytes(randoms[4 * n : 4 * n + 4])
-            ).to_bytes(16)
-        )
-        for n in range(count)
-    ]
+    return uuid7_run(time.time_ns() // 1_000_000, counter, os.urandom(4 * count))
+
+
+def uuid7_run(millis: int, counter: int, randoms: bytes) -> list[UUID]:
+    """``new_ids``' ids from their parts: one per 4 bytes of ``randoms``, the counter
+    counting up from ``counter``."""
+    count = len(randoms) // 4
+    make = pgproto.UUID
+    ids: list[UUID] = []
+    done = 0
+    while done < count:
+        at = counter + done
+        low = at & 0x3FFF_FFFF
+        head = ((millis << 16) | (0x7 << 12) | (at >> 30)).to_bytes(8)
+        run = min(count - done, (1 << 30) - low)
+        # The variant (0b10) above the counter's low 30 bits.
+        first = (0b10 << 30) | low
+        ids += [
+            make(head + (first + n).to_bytes(4) + randoms[4 * (done + n) : 4 * (done + n) + 4])
+            for n in range(run)
+        ]
+        done += run
+    return ids
 
 
 # Per-row columns of a batch write (ValueRow's fields), with their Postgres array types.

@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from services.indicators.values.schemas import ValueIn, ValueStatus
 from shared.enums import LifecycleStage, Sex
 from shared.problems import field_error
+
+_T = TypeVar("_T")
 
 # From the baseline assessment on, an enterprise has data worth recording; before it the
 # enterprise is only a candidate, and after leaving no new figures are collected.
@@ -117,6 +119,15 @@ def distinct_ids(ids: Iterable[UUID]) -> list[UUID]:
     return list({id_.int: id_ for id_ in ids}.values())
 
 
+def shared_objects(objects: Iterable[_T | None]) -> list[_T]:
+    """Each object once, told apart by identity, Nones left out: the rows of a batch share
+    their indicator, round and project objects, so their ids are then read (and a UUID's
+    ``int`` made) once per object rather than once per value."""
+    return [
+        found for found in {id(found): found for found in objects}.values() if found is not None
+    ]
+
+
 def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]]:
     """(dimension, group key with "#" for the part, the slot's part) per disaggregation."""
     if not indicator.disaggregations:
@@ -135,28 +146,36 @@ class SlotsToLoad:
     """The rows' slots and the other parts (and totals) they must be consistent with, as
     a set to test stored slots against: the siblings of a group are not spelled out (five
     strings per group, tens of thousands of groups in a big batch), a stored slot is
-    matched to its group instead."""
+    matched to its group instead. The sets are made when the first stored slot is tested:
+    a batch into a new round finds none, and never needs them."""
 
-    __slots__ = ("_groups", "_slots")
+    __slots__ = ("_groups", "_rows", "_slots")
 
-    def __init__(self, rows: Iterable["CheckedRow"]) -> None:
-        self._slots: set[str] = set()
+    def __init__(self, rows: Sequence["CheckedRow"]) -> None:
+        self._rows = rows
+        self._slots: set[str] | None = None
         # Per dimension, the groups (with "#" for the part) the rows are parts of.
-        self._groups: dict[str, set[str]] = {dimension: set() for dimension in PARTS}
-        for row in rows:
-            if row.slot is None or row.indicator is None:
-                continue
-            self._slots.add(row.slot)
-            for dimension, group, _ in row.groups():
-                self._groups[dimension].add(group)
+        self._groups: dict[str, set[str]] = {}
+
+    def _made(self) -> set[str]:
+        if self._slots is None:
+            self._slots = set()
+            self._groups = {dimension: set() for dimension in PARTS}
+            for row in self._rows:
+                if row.slot is None or row.indicator is None:
+                    continue
+                self._slots.add(row.slot)
+                for dimension, group, _ in row.groups():
+                    self._groups[dimension].add(group)
+        return self._slots
 
     def __bool__(self) -> bool:
-        return bool(self._slots)
+        return any(row.slot is not None and row.indicator is not None for row in self._rows)
 
     def __contains__(self, slot: object) -> bool:
         if not isinstance(slot, str):
             return False
-        if slot in self._slots:
+        if slot in self._made():
             return True
         enterprise, indicator_id, period, sex, role = slot.split("|")
         stem = f"{enterprise}|{indicator_id}|{period}"
@@ -385,14 +404,22 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
     row.round, row.month, row.project_id = period.round, period.month, period.project_id
     # No slot for an enterprise the caller may not see: its stored values must not show
     # through slot rules (locked, under review, parts) either.
-    if period.known and row.indicator is not None and period.period_text is not None:
+    indicator = row.indicator
+    if period.known and indicator is not None and period.period_text is not None:
         # slot_key's text, with each id's text made once per batch. ``_value_``: an enum's
         # ``value`` is a Python-level property, a tenth of a microsecond per read.
-        sex, role = data.sex, data.role
-        row.slot = (
-            f"{period.enterprise_text}|{ctx.texts[row.indicator.id.int]}|{period.period_text}|"
-            f"{TOTAL if sex is None else sex._value_}|{TOTAL if role is None else role._value_}"
-        )
+        sex = TOTAL if data.sex is None else data.sex._value_
+        role = TOTAL if data.role is None else data.role._value_
+        stem = f"{period.enterprise_text}|{ctx.texts[indicator.id.int]}|{period.period_text}"
+        row.slot = f"{stem}|{sex}|{role}"
+        # The slot's groups (see ``_groups_of``) from its parts, rather than split again.
+        groups = []
+        for dimension in indicator.disaggregations:
+            if dimension == "sex":
+                groups.append(("sex", f"{stem}|#|{role}", sex))
+            elif dimension == "role":
+                groups.append(("role", f"{stem}|{sex}|#", role))
+        row._groups = groups
 
 
 def _not_disaggregated(
@@ -543,14 +570,20 @@ def check_slots(
     rows: Sequence[CheckedRow], stored: Mapping[str, StoredValue], *, own_slot: str | None = None
 ) -> None:
     """Duplicates within the batch and slots whose current version may not be overwritten."""
-    first: dict[str, int] = {}
+    slots = [row.slot for row in rows if row.slot is not None]
     repeated: dict[str, list[int]] = {}
-    for row in rows:
-        if row.slot is None:
-            continue
-        seen = first.setdefault(row.slot, row.index)
-        if seen != row.index:
-            repeated.setdefault(row.slot, [seen]).append(row.index)
+    # Told in C whether any slot repeats; only then is each repetition found.
+    if len(set(slots)) < len(slots):
+        first: dict[str, int] = {}
+        for row in rows:
+            if row.slot is None:
+                continue
+            seen = first.setdefault(row.slot, row.index)
+            if seen != row.index:
+                repeated.setdefault(row.slot, [seen]).append(row.index)
+    if not repeated and not stored:
+        # No slot repeats and none is stored: no rule below can fail, nothing to replace.
+        return
     for row in rows:
         if row.slot is None:
             continue
