@@ -1,17 +1,19 @@
 """What every layer costs: the same 50 enterprises served by a bare FastAPI + asyncpg
 endpoint, by the enrolment service (REST and GraphQL) and through the gateway, side by side
-in one run, on the real processes `score up` starts (demo data, embedded Postgres).
+in one run, on the real processes `score up` starts (demo data, embedded Postgres). Beside
+them, the floor of any Python hop: the REST list through benchmarks/floor_proxy.py (uvicorn
+and aiohttp passing the request on, nothing else) in front of the enrolment service.
 
     uv run python -m benchmarks.layers [--requests 300] [--concurrency 8] [--rounds 3]
 
-The bare endpoint (benchmarks/bare.py) runs as its own uvicorn process against the same
-database. The demo has fewer than 50 enterprises; the rest are registered through the
-enrolment API before measuring. Every measurement is repeated in ``--rounds`` interleaved
-rounds, so a busy neighbour on the machine weighs on all of them alike. Prints median
-latency, throughput and the CPU time each process spends per request (steadier than
-throughput when other work shares the machine), then each target of issue #16 as a
-throughput ratio with PASS or MISS. The services log at their default level, as deployed
-(``--log-level``).
+The bare endpoint (benchmarks/bare.py) and the floor run as their own uvicorn processes,
+the bare endpoint against the same database. The demo has fewer than 50 enterprises; the
+rest are registered through the enrolment API before measuring. Every measurement is
+repeated in ``--rounds`` interleaved rounds, so a busy neighbour on the machine weighs on
+all of them alike. Prints median latency, throughput and the CPU time each process spends
+per request (steadier than throughput when other work shares the machine), then each target
+of issue #16 as a throughput ratio with PASS or MISS, and the gateway beside the floor. The
+services log at their default level, as deployed (``--log-level``).
 """
 
 import argparse
@@ -70,6 +72,7 @@ class Target:
 REST_BARE = "REST bare FastAPI + asyncpg"
 REST_SERVICE = "REST enrolment direct"
 REST_GATEWAY = "REST through the gateway"
+REST_FLOOR = "REST through the minimal proxy"
 GRAPHQL_SERVICE = "GraphQL enrolment subgraph direct"
 GRAPHQL_GATEWAY = "GraphQL through the gateway"
 
@@ -86,6 +89,7 @@ PROCESSES = {
     REST_BARE: ("bare", "postgres"),
     REST_SERVICE: ("enrolment", "postgres"),
     REST_GATEWAY: ("gateway", "enrolment", "postgres"),
+    REST_FLOOR: ("floor", "enrolment", "postgres"),
     GRAPHQL_SERVICE: ("enrolment", "postgres"),
     GRAPHQL_GATEWAY: ("gateway", "enrolment", "postgres"),
 }
@@ -186,35 +190,53 @@ def cpu_times(pids: dict[str, list[int]]) -> dict[str, float]:
     return {"client": time.process_time(), **used}
 
 
-def layer_pids(platform: Platform, bare: Served) -> dict[str, list[int]]:
-    """The processes behind the layers, by the names PROCESSES uses (Linux; else bare only)."""
-    pids = {"bare": [bare.pid], "postgres": postgres_pids(platform)}
+@dataclass(frozen=True)
+class Beside:
+    """The benchmark's own servers beside the platform: the bare endpoint, and the minimal
+    proxy (the floor) in front of the enrolment service."""
+
+    bare: Served
+    floor: Served
+
+
+def layer_pids(platform: Platform, beside: Beside) -> dict[str, list[int]]:
+    """The processes behind the layers, by the names PROCESSES uses (Linux; else the
+    benchmark's own servers only)."""
+    pids = {
+        "bare": [beside.bare.pid],
+        "floor": [beside.floor.pid],
+        "postgres": postgres_pids(platform),
+    }
     return pids | {service: [pid] for service, pid in service_pids(platform).items()}
 
 
 @contextmanager
-def running_layers(log_level: str) -> Iterator[tuple[Platform, Served, int]]:
-    """The platform (demo data, the gateway's rate limit lifted) and the bare endpoint, with
-    at least ROWS enterprises and the event consumers idle; and how many were registered."""
+def running_layers(log_level: str) -> Iterator[tuple[Platform, Beside, int]]:
+    """The platform (demo data, the gateway's rate limit lifted), the bare endpoint and the
+    floor, with at least ROWS enterprises and the event consumers idle; and how many were
+    registered."""
     data_dir = Path(tempfile.mkdtemp(prefix="score-bench-"))
     with (
         running_platform(data_dir, SCORE_LOG_LEVEL=log_level, **UNLIMITED_GATEWAY) as platform,
         running_app(platform, "benchmarks.bare:create_app", factory=True) as bare,
+        running_app(platform, "benchmarks.floor_proxy:app", UPSTREAM=platform.enrolment) as floor,
     ):
         created = ensure_enterprises(platform, direct_headers(platform), ROWS)
         if not eventually(partial(caught_up, platform, direct_headers(platform)), timeout=60):
             raise RuntimeError("the event consumers did not catch up")
-        yield platform, bare, created
+        yield platform, Beside(bare, floor), created
 
 
-async def layer_calls(platform: Platform, bare: Served) -> dict[str, Call]:
+async def layer_calls(platform: Platform, beside: Beside) -> dict[str, Call]:
     """One request of each layer, once checked that every layer serves the same rows."""
     direct = direct_headers(platform)
     gateway_key = {"X-API-Key": platform.api_key("ilo_global", name="benchmark")}
     rest = {
-        REST_BARE: (f"{bare.url}/enterprises", {}),
+        REST_BARE: (f"{beside.bare.url}/enterprises", {}),
         REST_SERVICE: (f"{platform.enrolment}/enterprises", direct),
         REST_GATEWAY: (f"{platform.gateway}/enrolment/enterprises", gateway_key),
+        # The service's own token, passed on as is: the hop and nothing else.
+        REST_FLOOR: (f"{beside.floor.url}/enterprises", direct),
     }
     ids = await check_same_rows(rest)
     subgraph = (f"{platform.enrolment}/graphql", direct_headers(platform, graph=True))
@@ -239,16 +261,16 @@ async def layer_calls(platform: Platform, bare: Served) -> dict[str, Call]:
 
 
 async def measure(
-    platform: Platform, bare: Served, requests: int, concurrency: int, rounds: int
+    platform: Platform, beside: Beside, requests: int, concurrency: int, rounds: int
 ) -> dict[str, Figures]:
-    calls = await layer_calls(platform, bare)
+    calls = await layer_calls(platform, beside)
     figures = {name: Figures() for name in calls}
     for round_number in range(1, rounds + 1):
         print(f"round {round_number}/{rounds} (load {os.getloadavg()[0]:.2f})", flush=True)
         for name, call in calls.items():
             figure = figures[name]
             figure.latencies += await latencies(call, requests)
-            pids = layer_pids(platform, bare)
+            pids = layer_pids(platform, beside)
             involved = {process: pids[process] for process in PROCESSES[name] if pids.get(process)}
             before = cpu_times(involved)
             figure.rates.append(await throughput(call, requests, concurrency))
@@ -260,7 +282,7 @@ async def measure(
 
 
 def report(figures: dict[str, Figures]) -> None:
-    columns = ("bare", "enrolment", "gateway", "postgres", "client")
+    columns = ("bare", "enrolment", "gateway", "floor", "postgres", "client")
     print(f"\n{'':34} {'median':>7} {'':>6} {'req/s':>15}   CPU ms per request (median)")
     print(f"{'':34} {'ms':>7} {'req/s':>6} {'per round':>15}   {'  '.join(columns)}")
     for name, figure in figures.items():
@@ -289,6 +311,16 @@ def report(figures: dict[str, Figures]) -> None:
             f"{target.label:40} {ratio:6.2f}x {'>= ' + f'{target.minimum:.2f}x':>8} "
             f"{latency_ratio:7.2f}x {cpu_ratio:5.2f}x  {verdict}"
         )
+    floor, gateway, bare = figures[REST_FLOOR], figures[REST_GATEWAY], figures[REST_BARE]
+    floor_cpu = statistics.median(floor.cpu["floor"]) if "floor" in floor.cpu else 0.0
+    gateway_cpu = statistics.median(gateway.cpu["gateway"]) if "gateway" in gateway.cpu else 0.0
+    print(
+        f"\nthe floor of a Python hop (REST): minimal proxy / bare {floor.rate / bare.rate:.2f}x "
+        f"(latency {bare.median_latency / floor.median_latency:.2f}x, "
+        f"CPU {server_cpu(bare) / server_cpu(floor):.2f}x); gateway / minimal proxy "
+        f"{gateway.rate / floor.rate:.2f}x; the hop's own CPU per request: gateway "
+        f"{gateway_cpu * 1000:.2f} ms, minimal proxy {floor_cpu * 1000:.2f} ms"
+    )
 
 
 def server_cpu(figure: Figures) -> float:
@@ -308,8 +340,10 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO", help="the services' SCORE_LOG_LEVEL")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    with running_layers(args.log_level) as (platform, bare, created):
-        figures = asyncio.run(measure(platform, bare, args.requests, args.concurrency, args.rounds))
+    with running_layers(args.log_level) as (platform, beside, created):
+        figures = asyncio.run(
+            measure(platform, beside, args.requests, args.concurrency, args.rounds)
+        )
     print(
         f"\n{ROWS} enterprises per response ({created} registered beyond the demo's); "
         f"{args.requests} requests per measurement, concurrency {args.concurrency}, "

@@ -104,13 +104,13 @@ def main() -> None:
         parser.error("py-spy is not installed: uv run --with py-spy python -m benchmarks...")
     output = args.output or Path(tempfile.mkdtemp(prefix="score-profile-"))
     output.mkdir(parents=True, exist_ok=True)
-    with running_layers(args.log_level) as (platform, bare, _):
-        calls = asyncio.run(layer_calls(platform, bare))
+    with running_layers(args.log_level) as (platform, beside, _):
+        calls = asyncio.run(layer_calls(platform, beside))
         for layer, call in calls.items():
             if args.layer and layer not in args.layer:
                 continue
             asyncio.run(throughput(call, 50, args.concurrency))  # warm
-            pids = layer_pids(platform, bare)
+            pids = layer_pids(platform, beside)
             recorded: dict[str, Path] = {}
             recorders = []
             for process in PROCESSES[layer]:

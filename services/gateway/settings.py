@@ -5,7 +5,7 @@ import fnmatch
 import ipaddress
 import json
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -77,6 +77,15 @@ class OidcClaims(BaseModel):
     trainer: str = "score_trainer_id"
     # A space-separated string (OAuth 2 "scope") or a list ("scp").
     scopes: str = "scope"
+
+
+@lru_cache(maxsize=16)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression matching what ``fnmatch.fnmatchcase`` matches with any of ``patterns``
+    (a path is judged on every proxied request)."""
+    if not patterns:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
 
 
 class GatewaySettings(ServiceSettings):
@@ -251,7 +260,7 @@ class GatewaySettings(ServiceSettings):
 
     def upstream_timeout(self, method: str, path: str) -> float:
         """How long a service may take to start answering ``method`` on ``path``."""
-        if any(fnmatch.fnmatchcase(path, pattern) for pattern in self.upstream_bulk_paths):
+        if _any_of(tuple(self.upstream_bulk_paths)).match(path):
             return self.upstream_bulk_timeout
         if method in ("GET", "HEAD", "OPTIONS"):
             return self.upstream_interactive_timeout

@@ -6,12 +6,15 @@ httpx's own pool (httpcore, h11, anyio) was the largest part of the gateway's CP
 request (benchmarks.profile_layers); this transport costs about a third of it. httpx stays
 the gateway's client everywhere else: only the transport under it changes, and
 ``UpstreamClient`` leaves out the parts of httpx's request path the gateway never uses.
+The proxy's and the graph's own calls skip httpx's request and response objects altogether
+(``send_streamed``, ``post_whole``) and send what httpx would have sent.
 """
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeAlias
 
 import aiohttp
 import httpx
@@ -48,6 +51,7 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError
     return httpx.TransportError(str(exc), request=request)
 
 
+@lru_cache(maxsize=64)
 def _client_timeout(
     pool: float | None, connect: float | None, read: float | None
 ) -> aiohttp.ClientTimeout:
@@ -70,6 +74,73 @@ class WholeAnswer:
 
     def json(self) -> Any:
         return wire.loads(self.content)
+
+
+# What the proxy sends a service: nothing, the whole (small) body, or the body as it arrives.
+Content: TypeAlias = bytes | AsyncIterable[bytes] | None
+RawHeaders: TypeAlias = Sequence[tuple[bytes, bytes]]
+
+
+class StreamedAnswer:
+    """A service's answer whose status and headers have arrived, its body still to come,
+    whichever client fetched it. Reading the body fails with httpx's errors, as any
+    request's failures do."""
+
+    status_code: int
+    # As the service sent them: names in their own case, repeated ones repeated.
+    raw_headers: RawHeaders
+
+    def header(self, name: bytes) -> str | None:
+        """``name``'s values (lowercase) joined with ", ", as httpx's headers give them."""
+        values = [value.decode("latin-1") for key, value in self.raw_headers if key.lower() == name]
+        return ", ".join(values) if values else None
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, as sent (a compressed one compressed)."""
+        raise NotImplementedError
+
+    async def read(self) -> bytes:
+        """The whole body, as sent; the connection is free again once it is read."""
+        return b"".join([chunk async for chunk in self.aiter_raw()])
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class _HttpxAnswer(StreamedAnswer):
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.raw_headers = response.headers.raw
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return self.response.aiter_raw()
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+class _AiohttpAnswer(StreamedAnswer):
+    def __init__(
+        self, response: aiohttp.ClientResponse, request: Callable[[], httpx.Request]
+    ) -> None:
+        self.response = response
+        self.request = request
+        self.status_code = response.status
+        self.raw_headers = response.raw_headers
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors(self.request):
+            async for chunk in self.response.content.iter_any():
+                yield chunk
+
+    async def read(self) -> bytes:
+        with _as_httpx_errors(self.request):
+            return await self.response.read()
+
+    async def aclose(self) -> None:
+        # As _ResponseBody.aclose: read to its end, the connection goes back to the pool.
+        self.response.release()
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -157,6 +228,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
+    async def send_streamed(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: Content,
+        limits: httpx.Timeout,
+        request: Callable[[], httpx.Request],
+    ) -> StreamedAnswer:
+        """An answer with no httpx request or response made (UpstreamClient.send_streamed)."""
+        with _as_httpx_errors(request):
+            response = await self._client().request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                compress=False,
+                timeout=_client_timeout(limits.pool, limits.connect, limits.read),
+            )
+        return _AiohttpAnswer(response, request)
+
     async def post_whole(
         self, url: str, content: bytes, headers: Mapping[str, str], limits: httpx.Timeout
     ) -> WholeAnswer:
@@ -180,6 +273,83 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
+async def send_streamed(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: RawHeaders,
+    content: Content,
+    limits: httpx.Timeout,
+) -> StreamedAnswer:
+    """``http``'s answer to one request, its body not read yet: the proxy's calls."""
+    if isinstance(http, UpstreamClient):
+        return await http.send_streamed(
+            method, url, headers=headers, content=content, limits=limits
+        )
+    return await _stream_with_httpx(
+        http, method, url, headers=headers, content=content, limits=limits
+    )
+
+
+async def _stream_with_httpx(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: RawHeaders,
+    content: Content,
+    limits: httpx.Timeout,
+) -> StreamedAnswer:
+    request = http.build_request(method, url, headers=headers, content=content, timeout=limits)
+    return _HttpxAnswer(await http.send(request, stream=True))
+
+
+# httpx's Content-Length for a POST, PUT or PATCH that carries no body.
+_EMPTY_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@lru_cache(maxsize=256)
+def _netloc(origin: str) -> str:
+    """The Host header httpx sends to ``origin`` ("scheme://authority")."""
+    return httpx.URL(origin).netloc.decode("ascii")
+
+
+def _httpx_request_headers(
+    url: str, headers: RawHeaders, content: Content, method: str
+) -> list[tuple[str, str]]:
+    """The headers httpx would hand its transport for this request (httpx.Request): Host and
+    an empty body's Content-Length first, then ``headers`` (names in lowercase) and the
+    body's Content-Length or chunking, every value decoded as httpx decodes it (UTF-8 when
+    all are, else Latin-1)."""
+    raw = [(name.lower(), value) for name, value in headers]
+    names = {name for name, _ in raw}
+    if isinstance(content, bytes) or content is None:
+        if content and b"content-length" not in names:
+            raw.append((b"content-length", str(len(content)).encode("ascii")))
+            names.add(b"content-length")
+    elif b"content-length" not in names and b"transfer-encoding" not in names:
+        raw.append((b"transfer-encoding", b"chunked"))
+        names.add(b"transfer-encoding")
+    automatic = []
+    if b"host" not in names:
+        scheme_end = url.find("//") + 2
+        path_start = url.find("/", scheme_end)
+        origin = url if path_start < 0 else url[:path_start]
+        automatic.append((b"host", _netloc(origin).encode("ascii")))
+    if (
+        method in _EMPTY_BODY_METHODS
+        and b"content-length" not in names
+        and b"transfer-encoding" not in names
+    ):
+        automatic.append((b"content-length", b"0"))
+    raw = automatic + raw
+    try:
+        return [(name.decode(), value.decode()) for name, value in raw]
+    except UnicodeDecodeError:
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+
+
 class UpstreamClient(httpx.AsyncClient):
     """httpx's client, minus what the gateway's calls to its services never use: the
     client's default headers, cookies, auth, redirects and the log line per request.
@@ -198,6 +368,37 @@ class UpstreamClient(httpx.AsyncClient):
         # Tracing instruments httpx's transport: a traced client keeps every call on it, so
         # the services' spans continue the caller's trace (app.py clears this then).
         self.direct_calls = True
+
+    async def send_streamed(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: RawHeaders,
+        content: Content,
+        limits: httpx.Timeout,
+    ) -> StreamedAnswer:
+        """The answer to one request, its body not read yet: the proxy's calls.
+
+        ``url`` is absolute and already as httpx writes it (the proxy's ``upstream_target``).
+        On the aiohttp transport no httpx request or response is made: the service receives
+        the same request line, headers and body an httpx request would have given it, and
+        failures are the same httpx errors."""
+        if not (self.direct_calls and isinstance(self._upstream, AiohttpTransport)):
+            return await _stream_with_httpx(
+                self, method, url, headers=headers, content=content, limits=limits
+            )
+        sent = _httpx_request_headers(url, headers, content, method)
+        if content is not None and not isinstance(content, bytes):
+            # A streamed upload: aiohttp chunks it itself when no length is given.
+            sent = [(name, value) for name, value in sent if name != "transfer-encoding"]
+
+        def failed_request() -> httpx.Request:
+            return httpx.Request(method, url, headers=sent)
+
+        return await self._upstream.send_streamed(
+            method, url, sent, content or None, limits, failed_request
+        )
 
     async def post_whole(self, url: str, content: bytes, headers: Mapping[str, str]) -> WholeAnswer:
         """POST ``content`` and read the answer to its end: the graph's subgraph calls.

@@ -99,3 +99,25 @@ def test_least_recently_seen_callers_are_forgotten_beyond_the_cap() -> None:
 @pytest.mark.parametrize(("wait", "header"), [(0.01, 1), (1.0, 1), (1.2, 2), (9.5, 10)])
 def test_retry_after_rounds_up_to_whole_seconds(wait: float, header: int) -> None:
     assert retry_after_seconds(wait) == header
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "bulk"),
+    [
+        (["/*/events"], "/enrolment/events", True),
+        (["/*/events"], "/enrolment/feed/events", True),
+        (["/*/events"], "/enrolment/events/more", False),
+        (["/*/events"], "/enrolment/eventsx", False),
+        (["/reporting/exports/*", "/indicators/imports"], "/indicators/imports", True),
+        (["/reporting/exports/*", "/indicators/imports"], "/indicators/imports/1", False),
+        (["/reporting/exports/*"], "/reporting/exports/", True),
+        (["/a/[bc]"], "/a/c", True),
+        ([], "/enrolment/events", False),
+    ],
+)
+def test_bulk_routes_are_the_paths_their_shell_patterns_match(
+    patterns: list[str], path: str, bulk: bool
+) -> None:
+    settings = gateway_settings(upstream_bulk_paths=patterns)
+    expected = settings.upstream_bulk_timeout if bulk else settings.upstream_interactive_timeout
+    assert settings.upstream_timeout("GET", path) == expected
