@@ -55,7 +55,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     of wider scope than a test: a platform of real processes (tests/e2e), or what a test
     module builds once for its tests. Split across workers, each would build its own."""
     for item in items:
-        if not isinstance(item, pytest.Function):
+        # A test given a group of its own (a part of a module that builds its fixture once
+        # per part, so the parts can run on both workers) keeps it.
+        if not isinstance(item, pytest.Function) or item.get_closest_marker("xdist_group"):
             continue
         shared = sorted(
             definition.baseid

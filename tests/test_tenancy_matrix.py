@@ -1088,9 +1088,22 @@ def cases(entry: Entry) -> tuple[Case, ...]:
     return ()
 
 
-def probes() -> list[tuple[str, str, str]]:
+# The matrix in parts, each a pytest-xdist group of its own that builds the world once (the
+# module's ``platform``), so both workers share it; a service's probes stay in one part.
+PARTS = {"enrolment": "enrolment", "indicators": "others", "reporting": "others"}
+# The tests over every service go with the smaller part.
+OTHERS = pytest.mark.xdist_group("tests/test_tenancy_matrix.py::others")
+
+
+def in_part(service: str, *values: str) -> Any:
+    """A parameter set of ``service``'s, in its part's group."""
+    group = f"tests/test_tenancy_matrix.py::{PARTS[service]}"
+    return pytest.param(service, *values, marks=pytest.mark.xdist_group(group))
+
+
+def probes() -> list[Any]:
     return [
-        (service, method, path)
+        in_part(service, method, path)
         for service, entries in MATRIX.items()
         for (method, path), entry in entries.items()
         if cases(entry)
@@ -1227,6 +1240,7 @@ async def test_writing_a_projects_records_needs_a_role_in_the_project(
                 assert response.status_code in (403, 404, 422), (caller, obj.name, response.text)
 
 
+@OTHERS
 async def test_administration_is_for_the_ilo_only(platform: Platform) -> None:
     for service, entries in MATRIX.items():
         for (method, path), entry in entries.items():
@@ -1244,6 +1258,7 @@ async def test_administration_is_for_the_ilo_only(platform: Platform) -> None:
                 assert response.status_code == 403, (service, method, path, caller, response.text)
 
 
+@OTHERS
 async def test_feeds_are_for_their_consumers_and_the_ilo_only(platform: Platform) -> None:
     for service in ("enrolment", "indicators"):
         api = platform.apps[service]
@@ -1261,6 +1276,7 @@ async def test_feeds_are_for_their_consumers_and_the_ilo_only(platform: Platform
     assert other_producer.status_code == 401
 
 
+@OTHERS
 async def test_subgraphs_refuse_every_token_not_minted_for_the_graph(platform: Platform) -> None:
     for service in SCHEMAS:
         client = platform.apps[service].client
@@ -1315,9 +1331,9 @@ def graph_query(service: str, name: str, case: GraphCase) -> str:
     return "{ " + root + case.arguments + " " + body + " }"
 
 
-def graph_probes() -> list[tuple[str, str]]:
+def graph_probes() -> list[Any]:
     return [
-        (service, name)
+        in_part(service, name)
         for service, fields in GRAPH.items()
         for name, case in fields.items()
         if isinstance(case, GraphCase)
@@ -1453,8 +1469,8 @@ async def rest_as(platform: Platform, service: str, attempt: Attempt) -> httpx.R
         return await send(platform, service, method, path, rest, attempt.values, attempt.caller)
 
 
-def mutation_probes() -> list[tuple[str, str]]:
-    return [(service, name) for service, fields in MUTATIONS.items() for name in fields]
+def mutation_probes() -> list[Any]:
+    return [in_part(service, name) for service, fields in MUTATIONS.items() for name in fields]
 
 
 @pytest.mark.parametrize(("service", "name"), mutation_probes())

@@ -1,6 +1,7 @@
 """The suite's grouping (tests/conftest.py) only helps if pytest-xdist still schedules by
 its groups: with pytest 9.2 it silently stopped, and every worker built the e2e platform."""
 
+import json
 import os
 import subprocess
 import sys
@@ -60,3 +61,44 @@ def test_each_worker_keeps_its_files_in_a_folder_of_its_own() -> None:
     assert data.name == worker
     assert data.is_dir()
     assert StorageSettings().local_path.is_relative_to(data)
+
+
+SHOW_GROUPS = """
+import json
+import os
+
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    groups = {}
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        groups[item.nodeid] = mark.args[0] if mark else None
+    with open(os.environ["GROUPS_SEEN"], "w") as seen:
+        json.dump(groups, seen)
+"""
+
+
+def test_the_slowest_modules_are_shared_by_both_workers_in_parts(tmp_path: Path) -> None:
+    """The tenancy matrix and the schemathesis run each build what they share once per part
+    (a group of their own), so the two workers share them instead of one worker doing all."""
+    (tmp_path / "show_groups.py").write_text(SHOW_GROUPS)
+    seen = tmp_path / "groups.json"
+    modules = ["tests/test_tenancy_matrix.py", "tests/e2e/test_openapi_conformance.py"]
+    root = Path(__file__).parent.parent
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "show_groups", *modules],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(tmp_path), "GROUPS_SEEN": str(seen)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    groups: dict[str, str | None] = json.loads(seen.read_text())
+    for module in modules:
+        # Every test of the module's shared fixture in a part; the rest need no group.
+        parts = {group for nodeid, group in groups.items() if nodeid.startswith(module) and group}
+        assert len(parts) == 2, (module, parts)
