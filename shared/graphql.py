@@ -3,27 +3,29 @@ lock, problem-to-error-code mapping, error masking, the pinned federation schema
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
+from cachetools import LRUCache
 from cross_web import HTTPException
 from fastapi import Request
 from fastapi.routing import APIRoute
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from graphql import OperationType as DocumentOperationType
 from pydantic_core import from_json, to_json
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry import UNSET
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import ListSize
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -69,24 +71,34 @@ SessionAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 """Opens the request's session for one unit of work (see ``SubgraphContext.database``)."""
 
 
-class SubgraphContext(BaseContext):
-    """The verified caller and the request's session; subclasses add their loaders."""
+class SessionTurns:
+    """The request's session, taken in turns: graphql-core resolves sibling fields
+    concurrently, but an AsyncSession runs one statement at a time."""
 
-    def __init__(self, *, principal: Principal, session: AsyncSession) -> None:
-        super().__init__()
-        self.principal = principal
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # graphql-core resolves sibling fields concurrently, but an AsyncSession runs one
-        # statement at a time: resolvers and loaders take turns through this lock.
         self._lock = asyncio.Lock()
-        # Mutation fields that wrote (shared.mutations.mutate counts them).
-        self.writes = 0
 
     @asynccontextmanager
     async def database(self) -> AsyncIterator[AsyncSession]:
         """The request's session, held for one unit of work; never await a loader inside."""
         async with self._lock:
             yield self._session
+
+
+class SubgraphContext(BaseContext):
+    """The verified caller and the request's session; subclasses add their loaders."""
+
+    def __init__(self, *, principal: Principal, session: AsyncSession) -> None:
+        super().__init__()
+        self.principal = principal
+        # Resolvers and loaders open the session through this. Not a method of the context:
+        # loaders keep it, and a loader keeping the context would make the request's objects
+        # (its session, its request, the page of rows) a reference cycle, left for the
+        # garbage collector instead of going with the answer.
+        self.database: SessionAccess = SessionTurns(session).database
+        # Mutation fields that wrote (shared.mutations.mutate counts them).
+        self.writes = 0
 
     def release(self) -> None:
         """Drops what the request's loaders cached (a page of rows and their futures).
@@ -165,30 +177,6 @@ def is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, Problem | GraphQLError)
 
 
-class ProblemCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        for error in (result.errors if result is not None else None) or []:
-            if isinstance(error.original_error, Problem):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    **problem_extensions(error.original_error),
-                }
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Hides messages of unexpected exceptions (they may hold SQL, paths or secrets)."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: not is_expected(error))
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL_ERROR_CODE}
-        return masked
-
-
 def parse_id(value: str, field: str) -> UUID:
     try:
         return UUID(value)
@@ -209,34 +197,87 @@ def parse_choice(value: str, field: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-class ReleaseLoaders(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        context = self.execution_context.context
-        if isinstance(context, SubgraphContext):
-            context.release()
+def _add_problem_codes(errors: Sequence[GraphQLError] | None) -> None:
+    for error in errors or ():
+        if isinstance(error.original_error, Problem):
+            error.extensions = {
+                **(error.extensions or {}),
+                **problem_extensions(error.original_error),
+            }
 
 
-class RecordWrites(SchemaExtension):
+def _record_nothing_written(execution: ExecutionContext, context: SubgraphContext) -> None:
     """A keyed mutation that wrote nothing (every field refused) is not recorded for replay
     (shared/idempotency.py): its retry runs again, as a refused REST write's does, so a
     transient refusal (``Conflict.retryAfter``) can succeed later."""
+    if execution.graphql_document is None:
+        return  # nothing ran
+    try:
+        mutation = execution.operation_type is OperationType.MUTATION
+    except RuntimeError:  # no such operation in the document: nothing ran
+        return
+    if not mutation or context.writes or context.request is None:
+        return
+    claim = context.request.scope.get("state", {}).get(DEFERRED_COMMIT)
+    if isinstance(claim, Claim):
+        claim.record_nothing()
+
+
+# Partners' systems and dashboards send the same few documents over and over: each is parsed
+# and validated once (about a quarter of a subgraph's CPU per request otherwise,
+# benchmarks.profile_layers). Bounded, so odd documents cannot grow them.
+_parsed = lru_cache(maxsize=512)(parse)
+# By the document's identity, the parsed one kept with its errors: a document is a tree of
+# frozen dataclasses whose hash walks all of it on every lookup (what Strawberry's
+# ValidationCache pays on every request).
+_validated: LRUCache[Hashable, tuple[DocumentNode, list[GraphQLError]]] = LRUCache(maxsize=512)
+
+
+class SubgraphOperation(MaskErrors):
+    """What every subgraph operation needs: its document parsed and validated once for all
+    requests; once it has run, its loaders released, a keyed mutation that wrote nothing
+    left unrecorded, messages of unexpected exceptions hidden (they may hold SQL, paths or
+    secrets) and domain problems given their codes. One extension, not one for each:
+    Strawberry runs every extension's hooks on every request."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        execution.graphql_document = _parsed(execution.query, **execution.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        assert document is not None  # parsed, or the operation ended with its syntax error
+        schema = execution.schema._schema
+        key = (id(document), schema, execution.validation_rules)
+        cached = _validated.get(key)
+        if cached is None or cached[0] is not document:
+            errors = validate_document(schema, document, execution.validation_rules)
+            cached = _validated[key] = (document, errors)
+        execution.pre_execution_errors = cached[1]
+        yield
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_ERROR_CODE}
+        return masked
 
     def on_operation(self) -> Iterator[None]:
+        masking = super().on_operation()
+        next(masking)
         yield
         execution = self.execution_context
         context = execution.context
-        if execution.graphql_document is None or not isinstance(context, SubgraphContext):
-            return  # nothing ran
-        try:
-            mutation = execution.operation_type is OperationType.MUTATION
-        except RuntimeError:  # no such operation in the document: nothing ran
-            return
-        if not mutation or context.writes or context.request is None:
-            return
-        claim = context.request.scope.get("state", {}).get(DEFERRED_COMMIT)
-        if isinstance(claim, Claim):
-            claim.record_nothing()
+        if isinstance(context, SubgraphContext):
+            context.release()
+            _record_nothing_written(execution, context)
+        next(masking, None)  # MaskErrors' own work once the operation has run
+        result = execution.result
+        _add_problem_codes(result.errors if result is not None else None)
 
 
 class SubgraphSchema(Schema):
@@ -260,17 +301,7 @@ def subgraph_schema(
         # pinned so a Strawberry upgrade cannot move the @link the gateway checks. 2.9 is
         # the first with @cost and @listSize, which the gateway's cost limit reads.
         federation_version="2.9",
-        # Partners' systems and dashboards send the same few documents over and over: parse
-        # and validate each once (about a quarter of a subgraph's CPU per request otherwise,
-        # benchmarks.profile_layers). Bounded, so odd documents cannot grow them.
-        extensions=[
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            ProblemCodes,
-            MaskUnexpectedErrors,
-            RecordWrites,
-            ReleaseLoaders,
-        ],
+        extensions=[SubgraphOperation],
         # Decimals in positional notation, never "9.0E+5" (shared/decimals.py).
         config=StrawberryConfig(scalar_map={Decimal: GraphQLDecimal}),
         # Pages of rows read field by field cost more than the rest of a request.

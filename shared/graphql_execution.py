@@ -3,9 +3,13 @@ of rows, its scalars and lists of scalars): one loop per object, graphql-core's 
 everything else, and for any value it would refuse, so the answer and its errors stay the
 same."""
 
-from collections.abc import Callable, Hashable, Sequence
-from operator import attrgetter
+import weakref
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
+from uuid import UUID
 
 from cachetools import LRUCache
 from graphql import (
@@ -15,6 +19,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     TypeNameMetaFieldDef,
     Undefined,
     is_leaf_type,
@@ -49,6 +54,11 @@ _KEPT: dict[Callable[[Any], Any], type] = {
 }
 
 
+# Values of these types are neither errors nor awaitables: a page's timestamps and UUIDs go
+# to their scalar without the checks.
+_PLAIN = frozenset({str, int, float, bool, datetime, date, time, Decimal, UUID})
+
+
 def _kept(return_type: GraphQLOutputType) -> type | None:
     """The type of the values a scalar answers unchanged; None: its serializer decides."""
     serialize = getattr(return_type, "serialize", None)
@@ -75,6 +85,45 @@ def _completed(plan: Plan, source: Any) -> dict[str, Any]:
     }
 
 
+ExecutorRef = weakref.ref["PlainFieldsExecutionContext"]
+
+
+def _weak_helpers(executor: ExecutorRef) -> GraphQLResolveInfoHelpers:
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return _alive(executor).gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        _alive(executor).track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _alive(executor: ExecutorRef) -> "PlainFieldsExecutionContext":
+    alive = executor()
+    if alive is None:  # only a resolver's own task outliving its operation gets here
+        raise RuntimeError("the operation's execution has ended")
+    return alive
+
+
+class Rows(list[Any]):
+    """A list field's items as rows rather than objects: dicts of the item type's fields by
+    their Python names, each value one the field's scalar serializes as it would the
+    object's attribute (a UUID for an ID ...). A page of plain fields is completed straight
+    from them, without an object per row; where graphql-core's way is needed (a field with
+    a resolver, ``@stream``, a refused value), the objects are built from them by ``build``."""
+
+    __slots__ = ("build",)
+
+    def __init__(
+        self, rows: Iterable[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], Any]
+    ) -> None:
+        super().__init__(rows)
+        self.build = build
+
+    def objects(self) -> list[Any]:
+        return [self.build(row) for row in self]
+
+
 class _Unusual(Exception):
     """A value the plain way cannot complete (null where the schema forbids it, an error, an
     awaitable, a value the scalar refuses): graphql-core completes the object instead."""
@@ -94,10 +143,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core gives resolvers two methods of the executor, which the executor holds:
+        # a reference cycle, and with it the operation's objects (its context, session,
+        # request, collected fields) were left for the garbage collector. Collections then
+        # ran on nearly every request, and the occasional full one over the whole heap.
+        # The helpers reach the executor weakly; they run only while it executes.
+        self.async_helpers = _weak_helpers(weakref.ref(self))
         # graphql-core memoises a selection's grouped field set per execution, so every row
         # of a page shares one: looked up once per request. The set is kept with its plan so
         # its id cannot be reused while the plan is cached.
-        self._plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
+        self._plans: dict[tuple[int, bool], tuple[GroupedFieldSet, Plan | None]] = {}
 
     def execute_fields(
         self,
@@ -107,7 +162,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        plan = self._plan(parent_type, grouped_field_set)
+        plan = self._plan(parent_type, grouped_field_set, rows=False)
         if plan is not None:
             try:
                 return _completed(plan, source_value)
@@ -129,11 +184,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A page's list of plain objects completed in one loop: graphql-core would take each
         row through half a dozen calls (completion, type check, subfield collection) before
         ``execute_fields``."""
-        if type(result) is list and position_context is None:
+        rows = type(result) is Rows
+        if (rows or type(result) is list) and position_context is None:
             item_type = return_type.of_type
-            completed = self._plain_list(item_type, field_details_list, info, path, result)
+            completed = self._plain_list(
+                item_type, field_details_list, info, path, result, rows=rows
+            )
             if completed is not None:
                 return completed
+        if rows:
+            result = result.objects()
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -145,6 +205,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         info: GraphQLResolveInfo[Any],
         path: Path,
         items: list[Any],
+        *,
+        rows: bool,
     ) -> list[dict[str, Any]] | None:
         """The items completed by their plan; None when graphql-core's way is needed (a null
         or unusual item, a value a field refuses, ``@stream`` or ``@defer``)."""
@@ -156,10 +218,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
             return None
-        plan = self._plan(object_type, grouped)
+        plan = self._plan(object_type, grouped, rows=rows)
         if plan is None:
             return None
         is_type_of = object_type.is_type_of
+        if rows and is_type_of is not None:
+            return None  # it judges objects
         try:
             if is_type_of is not None and not all(is_type_of(item, info) is True for item in items):
                 return None  # refused or awaitable: graphql-core reports it
@@ -167,14 +231,19 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             return None  # graphql-core's way reports it, with its path
 
-    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
-        cached = self._plans.get(id(grouped))
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet, *, rows: bool
+    ) -> Plan | None:
+        """How to complete objects (or, ``rows``, rows) of ``parent_type`` selected so."""
+        cached = self._plans.get((id(grouped), rows))
         if cached is None:
-            cached = (grouped, self._shared_plan(parent_type, grouped))
-            self._plans[id(grouped)] = cached
+            cached = (grouped, self._shared_plan(parent_type, grouped, rows))
+            self._plans[id(grouped), rows] = cached
         return cached[1]
 
-    def _shared_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
+    def _shared_plan(
+        self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet, rows: bool
+    ) -> Plan | None:
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return None  # a middleware (a tracing extension) sees every field
         # The type object is its schema's own; the awaitable check is a completion's only
@@ -182,15 +251,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (
             parent_type,
             self.is_awaitable,
+            rows,
             tuple((name, details[0].node.name.value) for name, details in grouped.items()),
         )
         try:
             return self._shared_plans[key]
         except KeyError:
-            plan = self._shared_plans[key] = self._make_plan(parent_type, grouped)
+            plan = self._shared_plans[key] = self._make_plan(parent_type, grouped, rows)
             return plan
 
-    def _make_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan | None:
+    def _make_plan(
+        self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet, rows: bool
+    ) -> Plan | None:
         """How to read and complete each field; None when one needs graphql-core's way."""
         type_name = parent_type.name
         plan: list[tuple[str, Callable[[Any], Any], frozenset[type], Complete]] = []
@@ -213,7 +285,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or field_def.args
             ):
                 return None
-            read = attrgetter(field.python_name)
+            read = (itemgetter if rows else attrgetter)(field.python_name)
             plan.append((response_name, read, _answered_as_is(field_def.type), complete))
         return tuple(plan)
 
@@ -265,7 +337,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return value
             if value is None or value is Undefined:
                 return None
-            if isinstance(value, Exception) or is_awaitable(value):
+            if (
+                type(value) not in _PLAIN
+                and not isinstance(value, UUID)  # asyncpg's own UUIDs too
+                and (isinstance(value, Exception) or is_awaitable(value))
+            ):
                 raise _Unusual
             coerced = coerce(value)
             if coerced is None or coerced is Undefined:

@@ -11,7 +11,7 @@ rather than an error.
 * ``parse_input`` validates an input object with the REST route's own pydantic model, so
   both doors apply the same rules and name the same fields (``input.<field>``).
 * ``context.writes`` counts the fields that wrote: a keyed mutation that wrote nothing is
-  not recorded for replay (``shared.graphql.RecordWrites``), like a refused REST write.
+  not recorded for replay (``shared.graphql.SubgraphOperation``), like a refused REST write.
 """
 
 import dataclasses

@@ -2,9 +2,14 @@
 errors and their paths), while a page of rows no longer costs a resolver call per field; and
 a request's loaders keep nothing once it is answered."""
 
+import dataclasses
+import gc
+import weakref
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, cast
+from uuid import UUID
 
 import pytest
 import strawberry
@@ -13,12 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from services.enrolment.graphql.context import GraphQLContext
 from services.enrolment.graphql.schema import schema as enrolment
 from services.indicators.graphql.schema import schema as indicators
 from services.reporting.graphql.schema import schema as reporting
 from shared.enums import Role
 from shared.graphql import SubgraphContext, subgraph_schema
-from shared.graphql_execution import PlainFieldsExecutionContext
+from shared.graphql_execution import PlainFieldsExecutionContext, Rows
 from shared.identity import Principal
 
 
@@ -62,11 +68,29 @@ def _row(number: int, **changes: Any) -> Row:
 ROWS: list[Row] = []
 
 
+def _as_row(row: Row) -> dict[str, Any]:
+    """A row of ``Row``'s fields, as a database row would hold them (a UUID for an ID)."""
+    fields = {field.name: getattr(row, field.name) for field in dataclasses.fields(Row)}
+    fields.pop("shout")  # a resolver's field, not a column
+    return fields
+
+
+def _from_row(row: Mapping[str, Any]) -> Row:
+    fields: dict[str, Any] = {**row, "id": strawberry.ID(str(row["id"]))}
+    return Row(**fields)
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def rows(self) -> list[Row]:
         return ROWS
+
+    @strawberry.field
+    def row_page(self) -> list[Row]:
+        # The rows themselves, with a UUID where the objects hold its text, as resolvers
+        # answer a page (services/enrolment/graphql/schema.py)
+        return Rows([_as_row(row) for row in ROWS], _from_row)
 
     @strawberry.field
     def maybe_rows(self) -> list[Row | None] | None:
@@ -153,6 +177,53 @@ async def test_a_null_row_in_a_page_answers_as_graphql_core_does(field: str) -> 
     else:
         assert answer["data"]["maybeRows"][1] is None
         assert answer["errors"] == []
+
+
+def _with_uuids(rows: list[Row]) -> list[Row]:
+    return [
+        dataclasses.replace(row, id=strawberry.ID(str(UUID(int=number))))
+        for number, row in enumerate(rows)
+    ]
+
+
+async def rows_and_objects(selection: str, rows: list[Row]) -> dict[str, Any]:
+    """The plain answer to a page of rows, once checked equal to graphql-core's answer to the
+    same page of objects (data, messages and paths)."""
+    answer = await both(f"{{ rows {selection} }}", _with_uuids(rows))
+    ROWS[:] = [_from_row({**_as_row(row), "id": UUID(row.id)}) for row in _with_uuids(rows)]
+    _, plain = schemas()
+    result = await plain.execute(f"{{ rows: rowPage {selection} }}")
+    errors = [(e.message, e.path) for e in result.errors or []]
+    assert {"data": result.data, "errors": errors} == answer
+    return answer
+
+
+async def test_a_page_of_rows_answers_as_the_page_of_their_objects() -> None:
+    selection = "{ __typename id name size share stage since tags maybeTags alias: name }"
+    answer = await rows_and_objects(selection, [_row(n) for n in range(1, 8)])
+    assert answer["data"]["rows"][0]["id"] == str(UUID(int=0))
+    assert answer["errors"] == []
+
+
+async def test_a_page_of_rows_with_a_resolver_field_is_answered_from_their_objects() -> None:
+    answer = await rows_and_objects("{ id shout }", [_row(n) for n in range(3)])
+    assert answer["data"]["rows"][2]["shout"] == "ROW 2"
+
+
+@pytest.mark.parametrize(
+    ("bad", "path"),
+    [
+        ({"name": None}, ["rows", 1, "name"]),
+        ({"tags": ["ok", None]}, ["rows", 1, "tags", 1]),
+        ({"size": 2**31}, ["rows", 1, "size"]),
+    ],
+)
+async def test_a_value_a_row_holds_that_the_schema_refuses_is_an_error_at_its_path(
+    bad: dict[str, Any], path: list[Any]
+) -> None:
+    rows = [_row(0), _row(1, **bad), _row(2)]
+    answer = await rows_and_objects("{ id name size tags }", rows)
+    assert [error_path for _, error_path in answer["errors"]] == [path]
 
 
 async def test_values_of_other_types_are_converted_as_graphql_core_converts_them() -> None:
@@ -260,3 +331,23 @@ async def test_a_requests_loader_caches_are_dropped_once_it_is_answered() -> Non
     assert loaded == [[2]]  # one batch while the request runs
     assert await context.loaders.double.load(2) == 4
     assert loaded == [[2], [2]]  # nothing kept after it
+
+
+async def test_an_answered_operation_leaves_no_reference_cycle_behind() -> None:
+    # The context holds the request's session, its request and the page its loaders saw: in
+    # a reference cycle they would wait for the garbage collector, whose collections then
+    # ran on nearly every request.
+    context = GraphQLContext(
+        principal=Principal(subject="analyst", role=Role.ilo_global),
+        session=cast(AsyncSession, None),  # no resolver here opens it
+    )
+    gone = weakref.ref(context)
+    gc.collect()
+    gc.disable()
+    try:
+        result = await enrolment.execute("{ __typename }", context_value=context)
+        assert result.data == {"__typename": "Query"}
+        del context, result
+        assert gone() is None
+    finally:
+        gc.enable()

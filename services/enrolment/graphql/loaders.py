@@ -20,34 +20,46 @@ class Loaders:
     """One set per request: a cache shared across principals would leak between tenants."""
 
     def __init__(self, database: SessionAccess, principal: Principal) -> None:
-        self._database = database
-        self._principal = principal
-        self._listed: dict[UUID, Mapping[str, Any]] = {}
+        # The batch reads live apart from the loaders that call them: a loader calling a
+        # method of the object holding it would be a reference cycle, and the request's
+        # objects would wait for the garbage collector instead of going with the answer.
+        reads = _Reads(database, principal)
+        # Rows kept in place of the enterprise loader's cache (released with it).
+        self._listed = reads.listed
         self.enterprise: DataLoader[UUID, EnterprisePublic | None] = DataLoader(
-            load_fn=self._load_enterprises
+            load_fn=reads.enterprises
         )
         self.enrolments: DataLoader[UUID, list[EnrolmentPublic]] = DataLoader(
-            load_fn=self._load_enrolments
+            load_fn=reads.enrolments
         )
         self.order_status: DataLoader[UUID, list[OrderStatusPublic]] = DataLoader(
-            load_fn=self._load_order_status
+            load_fn=reads.order_status
         )
-
-    async def _load_order_status(self, ids: list[UUID]) -> list[list[OrderStatusPublic]]:
-        async with self._database() as session:
-            found = await order_service.get_many(session, ids, principal=self._principal)
-        return [found[enterprise_id] for enterprise_id in ids]
 
     def listed_enterprises(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Enterprises a list answered, as rows of EnterprisePublic's fields: later references
         to them in the same operation need no query (a model per row is built only then)."""
         self._listed.update((row["id"], row) for row in rows)
 
-    async def _load_enterprises(self, ids: list[UUID]) -> list[EnterprisePublic | None]:
+
+class _Reads:
+    """The loaders' batch reads; every batch applies tenancy."""
+
+    def __init__(self, database: SessionAccess, principal: Principal) -> None:
+        self._database = database
+        self._principal = principal
+        self.listed: dict[UUID, Mapping[str, Any]] = {}
+
+    async def order_status(self, ids: list[UUID]) -> list[list[OrderStatusPublic]]:
+        async with self._database() as session:
+            found = await order_service.get_many(session, ids, principal=self._principal)
+        return [found[enterprise_id] for enterprise_id in ids]
+
+    async def enterprises(self, ids: list[UUID]) -> list[EnterprisePublic | None]:
         by_id = {
-            enterprise_id: EnterprisePublic.model_construct(**self._listed[enterprise_id])
+            enterprise_id: EnterprisePublic.model_construct(**self.listed[enterprise_id])
             for enterprise_id in ids
-            if enterprise_id in self._listed
+            if enterprise_id in self.listed
         }
         if unlisted := [enterprise_id for enterprise_id in ids if enterprise_id not in by_id]:
             async with self._database() as session:
@@ -58,7 +70,7 @@ class Loaders:
         # Invisible and missing ids both answer None: the caller cannot tell them apart.
         return [by_id.get(enterprise_id) for enterprise_id in ids]
 
-    async def _load_enrolments(self, enterprise_ids: list[UUID]) -> list[list[EnrolmentPublic]]:
+    async def enrolments(self, enterprise_ids: list[UUID]) -> list[list[EnrolmentPublic]]:
         async with self._database() as session:
             found = await lifecycle_service.for_enterprises(
                 session, enterprise_ids, principal=self._principal

@@ -36,6 +36,7 @@ from services.enrolment.programme_events.service import programme_event_service
 from services.enrolment.trainer_evidence.graphql import EvidenceMutations, EvidenceQueries
 from shared import enums
 from shared.graphql import PAGE, parse_id, subgraph_router, subgraph_schema
+from shared.graphql_execution import Rows
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor
 from shared.problems import InvalidInput, NotFound, field_error
 
@@ -75,8 +76,10 @@ async def _enterprises(
             session, principal=context.principal, page=page, country=country_code
         )
     context.loaders.listed_enterprises(result.rows)
+    # The rows themselves: a page of plain fields is answered from them without an
+    # Enterprise per row (shared.graphql_execution.Rows).
     return EnterpriseConnection(
-        items=[Enterprise.from_row(row) for row in result.rows], next_cursor=result.next_cursor
+        items=Rows(result.rows, Enterprise.from_row), next_cursor=result.next_cursor
     )
 
 
