@@ -5,7 +5,6 @@ notation. ``str(Decimal)`` writes 900000 entered as 9.0e5 as "9.0E+5" and 0.0000
 from decimal import Decimal
 from typing import Annotated
 
-import strawberry
 from pydantic import PlainSerializer
 
 
@@ -17,12 +16,3 @@ def plain_text(value: Decimal) -> str:
 # For response and event fields: serialised to JSON as a plain decimal string. In a union
 # with bool, name bool first: a function serialiser cannot tell True from a Decimal.
 PlainDecimal = Annotated[Decimal, PlainSerializer(plain_text, return_type=str, when_used="json")]
-
-# The GraphQL Decimal scalar with the same rule (Strawberry's own uses str()), for a
-# schema's ``StrawberryConfig(scalar_map={Decimal: GraphQLDecimal})``.
-GraphQLDecimal = strawberry.scalar(
-    name="Decimal",
-    description="Decimal (fixed-point), as a string in positional notation",
-    serialize=plain_text,
-    parse_value=lambda value: Decimal(str(value)),
-)

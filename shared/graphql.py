@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
+import strawberry
 from cachetools import LRUCache
 from cross_web import HTTPException
 from fastapi import Request
@@ -30,7 +31,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from shared.db import DEFERRED_COMMIT, reads_only_when
-from shared.decimals import GraphQLDecimal
+from shared.decimals import plain_text
 from shared.graphql_execution import PlainFieldsExecutionContext
 from shared.idempotency import Claim
 from shared.identity import Principal
@@ -46,6 +47,16 @@ from shared.problems import (
 )
 
 INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
+
+# The GraphQL Decimal scalar written as REST and events write decimals (Strawberry's own uses
+# str(), exponents and all). Here rather than in shared.decimals, which every event schema
+# imports and which then had to import Strawberry too.
+GraphQLDecimal = strawberry.scalar(
+    name="Decimal",
+    description="Decimal (fixed-point), as a string in positional notation",
+    serialize=plain_text,
+    parse_value=lambda value: Decimal(str(value)),
+)
 
 
 def list_size(
