@@ -10,6 +10,7 @@ The proxy's and the graph's own calls skip httpx's request and response objects 
 (``send_streamed``, ``post_whole``) and send what httpx would have sent.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ Content: TypeAlias = bytes | AsyncIterable[bytes] | None
 RawHeaders: TypeAlias = Sequence[tuple[bytes, bytes]]
 
 
-class StreamedAnswer:
+class StreamedAnswer(ABC):
     """A service's answer whose status and headers have arrived, its body still to come,
     whichever client fetched it. Reading the body fails with httpx's errors, as any
     request's failures do."""
@@ -95,16 +96,17 @@ class StreamedAnswer:
         values = [value.decode("latin-1") for key, value in self.raw_headers if key.lower() == name]
         return ", ".join(values) if values else None
 
+    @abstractmethod
     def aiter_raw(self) -> AsyncIterator[bytes]:
         """The body as it arrives, as sent (a compressed one compressed)."""
-        raise NotImplementedError
 
     async def read(self) -> bytes:
         """The whole body, as sent; the connection is free again once it is read."""
         return b"".join([chunk async for chunk in self.aiter_raw()])
 
+    @abstractmethod
     async def aclose(self) -> None:
-        raise NotImplementedError
+        """Give the connection back (or close it, if the body was not read to its end)."""
 
 
 class _HttpxAnswer(StreamedAnswer):

@@ -9,23 +9,12 @@ import httpx
 import pytest
 from strawberry.federation import Schema
 
+from benchmarks.layers import ENTERPRISES
 from services.enrolment.enterprises.service import enterprise_service
 from services.enrolment.organisations.service import project_service
 from shared.identity import Principal
 from shared.problems import Forbidden
 from tests.enrolment.support import ILO, Api, World, register
-
-# The benchmark's document (benchmarks.layers.ENTERPRISES).
-ENTERPRISES = """
-query Enterprises($first: Int!) {
-  enterprises(first: $first) {
-    items {
-      id name country city sector subSector womenLed workforceTotal workforcePermanent
-      workforceFemale workforceMale partnerId possibleDuplicateOfId buyerIds createdAt updatedAt
-    }
-    nextCursor
-  }
-}"""
 
 # Headers that differ between any two requests.
 PER_REQUEST = {"x-request-id", "date", "traceparent"}

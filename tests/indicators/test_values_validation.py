@@ -484,12 +484,20 @@ def test_values_sharing_an_enterprise_and_period_each_get_its_errors_at_their_po
     assert unknown_round.slot is None
 
 
-def test_a_rows_groups_are_those_its_slot_spells() -> None:
-    """check_row makes a row's groups with its slot, from the same parts: they are the
-    groups ``_groups_of`` reads from the slot, for every disaggregation and part."""
-    enterprise_id, project_id = uuid4(), uuid4()
-    baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
-    for disaggregations in ((), ("sex",), ("role",), ("sex", "role"), ("role", "sex")):
+@dataclass(frozen=True)
+class WorkersBaseline:
+    """A count indicator "workers" and an enterprise enrolled in a project's baseline round:
+    what ``check_row`` needs to place a row of that enterprise."""
+
+    enterprise_id: UUID
+    baseline: RoundInfo
+    indicator: IndicatorInfo
+    context: RowContext
+
+    @classmethod
+    def disaggregated_by(cls, disaggregations: tuple[str, ...]) -> "WorkersBaseline":
+        enterprise_id, project_id = uuid4(), uuid4()
+        baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
         indicator = IndicatorInfo(
             id=uuid4(),
             code="workers",
@@ -505,44 +513,42 @@ def test_a_rows_groups_are_those_its_slot_spells() -> None:
             rounds={baseline.id: baseline},
             today=date.today(),
         )
+        return cls(enterprise_id, baseline, indicator, context)
+
+
+def test_a_rows_groups_are_those_its_slot_spells() -> None:
+    """check_row makes a row's groups with its slot, from the same parts: they are the
+    groups ``_groups_of`` reads from the slot, for every disaggregation and part."""
+    for disaggregations in ((), ("sex",), ("role",), ("sex", "role"), ("role", "sex")):
+        world = WorkersBaseline.disaggregated_by(disaggregations)
         for sex in (None, *Sex):
             for role in (None, *ParticipantRole):
                 row = CheckedRow(
                     index=0,
                     data=ValueIn(
-                        enterprise_id=enterprise_id,
+                        enterprise_id=world.enterprise_id,
                         indicator_code="workers",
-                        round_id=baseline.id,
+                        round_id=world.baseline.id,
                         sex=sex,
                         role=role,
                         value=Decimal(3),
                     ),
                 )
-                check_row(row, context)
+                check_row(row, world.context)
                 assert row.slot is not None
-                assert row.groups() == _groups_of(row.slot, indicator)
+                assert row.groups() == _groups_of(row.slot, world.indicator)
                 assert len(row.groups()) == len(disaggregations)
 
 
 def test_slots_to_load_are_the_rows_slots_and_their_groups_siblings() -> None:
     """What a batch loads of the stored values: its own slots, the other parts and the
     total of each of its groups; nothing of other indicators or periods."""
-    enterprise_id, project_id = uuid4(), uuid4()
-    baseline = RoundInfo(id=uuid4(), project_id=project_id, kind="baseline", sequence=0)
-    workers = IndicatorInfo(
-        id=uuid4(),
-        code="workers",
-        version=1,
-        kind="count",
-        min_value=None,
-        max_value=None,
-        disaggregations=("sex",),
-    )
-    context = RowContext(
-        indicators={"workers": workers},
-        enrolments={enterprise_id: {project_id: "level1"}},
-        rounds={baseline.id: baseline},
-        today=date.today(),
+    world = WorkersBaseline.disaggregated_by(("sex",))
+    enterprise_id, baseline, workers, context = (
+        world.enterprise_id,
+        world.baseline,
+        world.indicator,
+        world.context,
     )
     row = CheckedRow(
         index=0,

@@ -133,12 +133,19 @@ def _groups_of(slot: str, indicator: IndicatorInfo) -> list[tuple[str, str, str]
     if not indicator.disaggregations:
         return []
     enterprise, indicator_id, period, sex, role = slot.split("|")
+    return _groups_from(f"{enterprise}|{indicator_id}|{period}", sex, role, indicator)
+
+
+def _groups_from(
+    stem: str, sex: str, role: str, indicator: IndicatorInfo
+) -> list[tuple[str, str, str]]:
+    """``_groups_of`` from a slot's parts: its stem (enterprise|indicator|period), sex, role."""
     groups = []
     for dimension in indicator.disaggregations:
         if dimension == "sex":
-            groups.append(("sex", f"{enterprise}|{indicator_id}|{period}|#|{role}", sex))
+            groups.append(("sex", f"{stem}|#|{role}", sex))
         elif dimension == "role":
-            groups.append(("role", f"{enterprise}|{indicator_id}|{period}|{sex}|#", role))
+            groups.append(("role", f"{stem}|{sex}|#", role))
     return groups
 
 
@@ -412,14 +419,8 @@ def check_row(row: CheckedRow, ctx: RowContext) -> None:
         role = TOTAL if data.role is None else data.role._value_
         stem = f"{period.enterprise_text}|{ctx.texts[indicator.id.int]}|{period.period_text}"
         row.slot = f"{stem}|{sex}|{role}"
-        # The slot's groups (see ``_groups_of``) from its parts, rather than split again.
-        groups = []
-        for dimension in indicator.disaggregations:
-            if dimension == "sex":
-                groups.append(("sex", f"{stem}|#|{role}", sex))
-            elif dimension == "role":
-                groups.append(("role", f"{stem}|{sex}|#", role))
-        row._groups = groups
+        # The slot's groups from its parts, rather than split again.
+        row._groups = _groups_from(stem, sex, role, indicator)
 
 
 def _not_disaggregated(
