@@ -308,7 +308,7 @@ class AppShelf:
 
     FastAPI builds an included router's routes (each one's dependencies, parameter models
     and validators) on an app's first request for that router, a few milliseconds a route:
-    a new app per test paid for it again in every test, a third of the in-process tests'
+    a new app per test paid for it again in every test, a third of tests/enrolment's
     CPU. A lent app is the same app a test would have built (same factory, same settings,
     same database handle); nothing a test does to it outlives the loan: its dependency
     overrides and ``app.state`` are put back as they were when it is returned, and an app is
