@@ -4,8 +4,9 @@ one rolled-back transaction per test, and real signed identity tokens."""
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -300,6 +301,40 @@ def request_session_over(session: AsyncSession) -> Callable[[], AsyncIterator[As
             raise
 
     return test_session
+
+
+class AppShelf:
+    """Service apps built once per worker and lent to one test (or baseline) at a time.
+
+    FastAPI builds an included router's routes (each one's dependencies, parameter models
+    and validators) on an app's first request for that router, a few milliseconds a route:
+    a new app per test paid for it again in every test, a third of tests/enrolment's
+    CPU. A lent app is the same app a test would have built (same factory, same settings,
+    same database handle); nothing a test does to it outlives the loan: its dependency
+    overrides and ``app.state`` are put back as they were when it is returned, and an app is
+    never lent twice at once (a second borrower gets an app of its own).
+    """
+
+    def __init__(self) -> None:
+        self._free: defaultdict[Hashable, list[FastAPI]] = defaultdict(list)
+
+    @contextmanager
+    def lend(self, key: Hashable, build: Callable[[], FastAPI]) -> Iterator[FastAPI]:
+        """An app built by ``build`` (only if none of ``key`` is free), returned at exit."""
+        free = self._free[key]
+        app = free.pop() if free else build()
+        overrides, state = dict(app.dependency_overrides), dict(app.state._state)
+        try:
+            yield app
+        finally:
+            app.dependency_overrides.clear()
+            app.dependency_overrides.update(overrides)
+            app.state._state.clear()
+            app.state._state.update(state)
+            free.append(app)
+
+
+APPS = AppShelf()
 
 
 @asynccontextmanager

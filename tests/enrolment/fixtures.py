@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from uuid import UUID
 
 import pytest
+from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app
@@ -15,17 +16,20 @@ from services.enrolment.settings import EnrolmentSettings
 from shared.db import Database
 from shared.enums import OrganisationKind, Role
 from shared.identity import Principal
-from tests.conftest import asgi_api
+from tests.conftest import APPS, asgi_api
 from tests.enrolment.support import ILO, Api, World, platform_settings, unique
 
 
 @asynccontextmanager
 async def enrolment_api(session: AsyncSession, database: Database) -> AsyncIterator[Api]:
     """The enrolment app over ASGI, its requests in ``session``."""
-    settings = EnrolmentSettings(platform=platform_settings())
-    app = create_app(settings, database=database)
-    async with asgi_api(app, session, "http://enrolment.test") as client:
-        yield client
+
+    def build() -> FastAPI:
+        return create_app(EnrolmentSettings(platform=platform_settings()), database=database)
+
+    with APPS.lend(("enrolment", database), build) as app:
+        async with asgi_api(app, session, "http://enrolment.test") as client:
+            yield client
 
 
 @pytest.fixture

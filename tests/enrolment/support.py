@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -44,16 +45,23 @@ def platform_settings(**overrides: Any) -> PlatformSettings:
     return PlatformSettings.model_validate(values | overrides)
 
 
+@cache
+def token_settings() -> PlatformSettings:
+    """The settings tokens are minted and checked with, read once: reading them from the
+    environment cost more than signing, and every request of the suite carries a token."""
+    return platform_settings()
+
+
 def token_for(principal: Principal, *, graph: bool = False) -> str:
     """A token as the gateway mints it: for REST, or (``graph``) for a subgraph's /graphql."""
-    settings = platform_settings()
+    settings = token_settings()
     audience = settings.identity_graph_audience if graph else settings.identity_audience
     return issue_token(principal, IDENTITY_KEY, settings, audience=audience)
 
 
 def forwarded_claims(token: str, *, graph: bool = False) -> dict[str, Any]:
     """The claims of a token the gateway forwarded, checked with its public key."""
-    settings = platform_settings()
+    settings = token_settings()
     audience = settings.identity_graph_audience if graph else settings.identity_audience
     claims: dict[str, Any] = jwt.decode(
         token, IDENTITY_KEY.public, algorithms=["EdDSA"], audience=audience

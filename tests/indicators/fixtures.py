@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,7 @@ from shared.enums import LifecycleStage, Role
 from shared.identity import Principal
 from shared.storage import StorageSettings, storage_settings
 from tests.conftest import (
+    APPS,
     OpenTransactions,
     asgi_api,
     asgi_feed_consumer,
@@ -79,16 +81,20 @@ async def indicators_app_api(
     session: AsyncSession, database: Database, storage: StorageSettings
 ) -> AsyncIterator[Api]:
     """The indicators app over ASGI, its requests in ``session`` and its files in ``storage``."""
-    # The replica is filled explicitly by sync_replica(); no background consumer in tests.
-    settings = IndicatorsSettings(
-        platform=platform_settings(),
-        feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
-        consume_enrolment=False,
-    )
-    app = create_app(settings, database=database)
-    app.dependency_overrides[storage_settings] = lambda: storage
-    async with asgi_api(app, session, "http://indicators.test") as client:
-        yield client
+
+    def build() -> FastAPI:
+        # The replica is filled explicitly by sync_replica(); no background consumer in tests.
+        settings = IndicatorsSettings(
+            platform=platform_settings(),
+            feed_key=FEED_KEY_PEMS["indicators"],  # type: ignore[arg-type]
+            consume_enrolment=False,
+        )
+        return create_app(settings, database=database)
+
+    with APPS.lend(("indicators", database), build) as app:
+        app.dependency_overrides[storage_settings] = lambda: storage
+        async with asgi_api(app, session, "http://indicators.test") as client:
+            yield client
 
 
 @pytest.fixture

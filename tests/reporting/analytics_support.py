@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from fastapi import FastAPI
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +36,7 @@ from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
 from shared.ids import new_id
-from tests.conftest import asgi_api
+from tests.conftest import APPS, asgi_api
 from tests.enrolment.support import Api
 from tests.reporting.fixtures import reporting_settings
 
@@ -362,9 +363,13 @@ async def reporting_api_with(
     session: AsyncSession, database: Database, **settings: Any
 ) -> AsyncIterator[Api]:
     """The reporting app with other settings (a minimum group size...), over ``session``."""
-    app = create_app(reporting_settings(**settings), database=database)
-    async with asgi_api(app, session) as client:
-        yield client
+
+    def build() -> FastAPI:
+        return create_app(reporting_settings(**settings), database=database)
+
+    with APPS.lend(("reporting", database, *sorted(settings.items())), build) as app:
+        async with asgi_api(app, session) as client:
+            yield client
 
 
 async def report(api: Api, path: str, as_: Principal, **params: Any) -> dict[str, Any]:

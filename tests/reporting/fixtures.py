@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,7 @@ from shared.db import Database
 from shared.enums import Role
 from shared.identity import Principal
 from tests.conftest import (
+    APPS,
     OpenTransactions,
     asgi_feed_consumer,
     disposed_engine,
@@ -95,13 +97,15 @@ async def reporting_api(
 
     The read models are filled explicitly by sync_reporting(); no background consumers.
     """
-    app = create_app(
-        reporting_settings(),
-        database=reporting_database,
-        feed_clients={"enrolment": api.client, "indicators": indicators_api.client},
-    )
-    async with asgi_api(app, reporting_session, REPORTING_BASE) as client:
-        yield client
+
+    def build() -> FastAPI:
+        return create_app(reporting_settings(), database=reporting_database)
+
+    with APPS.lend(("reporting", reporting_database), build) as app:
+        # What create_app(feed_clients=...) keeps: this test's enrolment and indicators apps.
+        app.state.feed_clients = {"enrolment": api.client, "indicators": indicators_api.client}
+        async with asgi_api(app, reporting_session, REPORTING_BASE) as client:
+            yield client
 
 
 def feed_consumer(name: str, api: Api, session: AsyncSession, handler: Handler) -> FeedConsumer:

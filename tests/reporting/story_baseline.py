@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Baseline, BaselineGround
 from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import build_indicators_world
-from tests.reporting.fixtures import Story, tell_story
+from tests.reporting.fixtures import Story, sync_reporting, tell_story
 
 
 async def _story(parts: BaselineParts) -> Story:
@@ -42,4 +42,22 @@ def story(story_baseline: Baseline[Story]) -> Story:
     return story_baseline.data
 
 
-__all__ = ["story", "story_baseline"]
+async def _projected_story(parts: BaselineParts) -> Story:
+    story = await _story(parts)
+    await sync_reporting(parts.enrolment_api, parts.indicators_api, parts.reporting_session)
+    return story
+
+
+@pytest.fixture(scope="module")
+async def projected_story_baseline(
+    baseline_ground: BaselineGround,
+) -> AsyncIterator[Baseline[Story]]:
+    """The story as ``story_baseline`` tells it, and reporting's read models projected from
+    it once by the same consumers, for a module whose tests read what the projection made:
+    each test's own ``sync_reporting`` then finds the story applied and projects only what
+    the test wrote itself."""
+    async for baseline in module_baseline(_projected_story, baseline_ground):
+        yield baseline
+
+
+__all__ = ["projected_story_baseline", "story", "story_baseline"]

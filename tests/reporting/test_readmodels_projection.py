@@ -31,17 +31,24 @@ from services.reporting.readmodels.models import (
     RmTrainerCertification,
     RmValue,
 )
+from tests.conftest import Baseline
 from tests.enrolment.support import Api, World, unique
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import accepted_ids, make_indicator, value
 from tests.reporting.fixtures import Story, sync_reporting
-from tests.reporting.story_baseline import story, story_baseline
+from tests.reporting.story_baseline import projected_story_baseline
 from tests.sql_support import statements
 
-# Every test here stands on the module's story (told once): one that doesn't name it
-# would otherwise wait forever on the outbox lock the story's open transaction holds.
-pytestmark = pytest.mark.usefixtures("story_baseline")
-__all__ = ["story", "story_baseline"]
+# Every test here stands on the module's story (told and projected once): one that doesn't
+# name it would otherwise wait forever on the outbox lock the story's open transaction holds.
+pytestmark = pytest.mark.usefixtures("projected_story_baseline")
+__all__ = ["projected_story_baseline"]
+
+
+@pytest.fixture
+def story(projected_story_baseline: Baseline[Story]) -> Story:
+    return projected_story_baseline.data
+
 
 T = TypeVar("T", bound=Table)
 
