@@ -18,6 +18,7 @@ from services.gateway.graph.errors import (
     RequestError,
 )
 from services.gateway.graph.executor import Forwarded
+from services.gateway.graph.operation import KnownQuery
 from services.gateway.graph.runtime import GraphRuntime
 from services.gateway.graph.writes import MutationKey, WriteRefused
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -189,6 +190,11 @@ async def graphql_response(request: Request, *, get: bool) -> Response:
             media_type="text/plain; charset=utf-8",
         )
     request_id: str = getattr(request.state, "request_id", "")
+    principal: Principal = request.state.principal
+    admin = ADMIN_SCOPE in principal.scopes
+    trace = admin and request.headers.get(TRACE_HEADER, "").lower() in ("1", "true")
+    known: KnownQuery | None = None
+    body: bytes | None = None
     try:
         graph: GraphRuntime | None = getattr(request.app.state, "graph", None)
         if graph is None:
@@ -208,29 +214,36 @@ async def graphql_response(request: Request, *, get: bool) -> Response:
             if problem is not None:
                 return _error_response(problem, media_type)
             body = await _read_body(request, graph.limits.max_body_bytes)
-            try:
-                payload = wire.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
-            query, variables, operation_name = _parameters(payload)
+            # A body met before passed every check below and was planned: it goes on as then.
+            known = None if trace else graph.known_query(body)
+            if known is None:
+                try:
+                    payload = wire.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
+                query, variables, operation_name = _parameters(payload)
         if get and len(query.encode("utf-8")) > graph.limits.max_body_bytes:
             raise _too_large(graph.limits.max_body_bytes)
-        principal: Principal = request.state.principal
-        admin = ADMIN_SCOPE in principal.scopes
         mutation_key = MutationKey.from_header(request.headers.get(IDEMPOTENCY_HEADER))
-        result = await graph.execute(
-            document=query,
-            variables=variables,
-            operation_name=operation_name,
-            identity_token=request.state.identity_token,
-            request_id=request_id,
-            allow_introspection=graph.limits.introspection or admin,
-            trace=admin and request.headers.get(TRACE_HEADER, "").lower() in ("1", "true"),
-            allow_mutation=not get,
-            scopes=principal.scopes,
-            mutation_key=mutation_key,
-            forward_as_is=True,
-        )
+        if known is not None:
+            result = await graph.forward_known(
+                known, identity_token=request.state.identity_token, request_id=request_id
+            )
+        else:
+            result = await graph.execute(
+                document=query,
+                variables=variables,
+                operation_name=operation_name,
+                identity_token=request.state.identity_token,
+                request_id=request_id,
+                allow_introspection=graph.limits.introspection or admin,
+                trace=trace,
+                allow_mutation=not get,
+                scopes=principal.scopes,
+                mutation_key=mutation_key,
+                forward_as_is=True,
+                body=body,
+            )
     except MutationOverGet as exc:
         return _error_response(exc.error, media_type, headers={"Allow": "POST"})
     except WriteRefused as exc:
