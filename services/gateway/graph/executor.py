@@ -186,6 +186,16 @@ def passthrough_payload(
     return payload
 
 
+def _passthrough_result(body: JSONObject) -> JSONObject:
+    """A subgraph's decoded answer to a whole document, as the client gets it."""
+    result: JSONObject = {}
+    if "data" in body:
+        result["data"] = body["data"]
+    if body.get("errors"):
+        result["errors"] = body["errors"]
+    return result
+
+
 def _encoded(payload: JSONObject) -> bytes:
     # As httpx encodes ``json=`` (compact, UTF-8, no NaN), so either path sends the same bytes.
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -349,17 +359,16 @@ class _Execution:
             else:
                 body = await self.client.send(subgraph, "passthrough", payload, writes=mutation)
         except SubgraphFailure as failure:
-            self._log(failure)
-            for fetch in self.plan.fetches():
-                for key in fetch.fields if fetch.is_root else ():
-                    self.errors.append(_unavailable(failure, [key]))
-            return self._shape()
-        result: JSONObject = {}
-        if "data" in body:
-            result["data"] = body["data"]
-        if body.get("errors"):
-            result["errors"] = body["errors"]
-        return result
+            return self.passthrough_failed(failure)
+        return _passthrough_result(body)
+
+    def passthrough_failed(self, failure: SubgraphFailure) -> JSONObject:
+        """The answer when the one subgraph gave none: its root fields null, with errors."""
+        self._log(failure)
+        for fetch in self.plan.fetches():
+            for key in fetch.fields if fetch.is_root else ():
+                self.errors.append(_unavailable(failure, [key]))
+        return self._shape()
 
     async def _request(self, subgraph: str, fetches: tuple[Fetch, ...]) -> None:
         if fetches[0].is_root:
@@ -622,13 +631,13 @@ async def run_operation(
 
 async def run_known(known: KnownQuery, client: SubgraphClient) -> JSONObject | Forwarded:
     """The response to a POST body met before (``OperationCache.known``): its query goes
-    to its subgraph as it went then, with none of the checks or the planning again."""
-    execution = _Execution(
-        known.plan,
-        known.prepared,
-        client,
-        known.variables,
-        known.operation_name,
-        forward_as_is=True,
-    )
-    return await execution.passthrough(known.subgraph, known.payload, known.encoded)
+    to its subgraph as it went then, with none of the checks or the planning again (what
+    ``_Execution.passthrough`` does for a query, without an execution made until needed)."""
+    try:
+        answer = await client.forward(known.subgraph, "passthrough", known.payload, known.encoded)
+    except SubgraphFailure as failure:
+        execution = _Execution(
+            known.plan, known.prepared, client, known.variables, known.operation_name
+        )
+        return execution.passthrough_failed(failure)
+    return answer if isinstance(answer, Forwarded) else _passthrough_result(answer)
