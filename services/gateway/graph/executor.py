@@ -23,7 +23,7 @@ from graphql.execution.values import get_variable_values
 
 from services.gateway.graph.errors import RequestError, RequestErrors
 from services.gateway.graph.limits import GraphLimits, check_cost
-from services.gateway.graph.operation import OperationCache, PreparedOperation
+from services.gateway.graph.operation import KnownQuery, OperationCache, PreparedOperation
 from services.gateway.graph.planner import Fetch, QueryPlan
 from services.gateway.graph.shaper import Shaper
 from services.gateway.graph.supergraph import FieldTree
@@ -94,11 +94,12 @@ class SubgraphClient:
         return self._decoded(subgraph, answer)
 
     async def forward(
-        self, subgraph: str, kind: str, payload: JSONObject
+        self, subgraph: str, kind: str, payload: JSONObject, encoded: bytes | None = None
     ) -> "JSONObject | Forwarded":
         """A query's answer as the subgraph sent it, when it is a plain GraphQL answer (data,
-        no top-level extensions): there is nothing to change in it. Otherwise decoded."""
-        answer = await self._post(subgraph, kind, payload)
+        no top-level extensions): there is nothing to change in it. Otherwise decoded.
+        ``encoded``: ``payload`` as ``_encoded`` wrote it before (a known request's)."""
+        answer = await self._post(subgraph, kind, payload, encoded=encoded)
         if answer.status_code == 200 and _plain_answer(answer):
             return Forwarded(answer.content)
         return self._decoded(subgraph, answer)
@@ -111,6 +112,7 @@ class SubgraphClient:
         *,
         representations: int = 0,
         writes: bool = False,
+        encoded: bytes | None = None,
     ) -> WholeAnswer:
         self.counts[(subgraph, kind)] += 1
         key = self.mutation_key if writes else None
@@ -134,7 +136,8 @@ class SubgraphClient:
                 return WholeAnswer.of(response)
             if isinstance(self.http, UpstreamClient):
                 headers["Content-Type"] = "application/json"
-                return await self.http.post_whole(url, _encoded(payload), headers)
+                content = _encoded(payload) if encoded is None else encoded
+                return await self.http.post_whole(url, content, headers)
             return WholeAnswer.of(await self.http.post(url, json=payload, headers=headers))
         except httpx.TimeoutException as exc:
             raise SubgraphFailure(
@@ -169,6 +172,28 @@ class SubgraphClient:
                 f"The {subgraph} service is unavailable",
             )
         return body
+
+
+def passthrough_payload(
+    source: str, variables: JSONObject, operation_name: str | None
+) -> JSONObject:
+    """The request a subgraph gets for a document it answers whole: the client's own."""
+    payload: JSONObject = {"query": source}
+    if variables:
+        payload["variables"] = variables
+    if operation_name is not None:
+        payload["operationName"] = operation_name
+    return payload
+
+
+def _passthrough_result(body: JSONObject) -> JSONObject:
+    """A subgraph's decoded answer to a whole document, as the client gets it."""
+    result: JSONObject = {}
+    if "data" in body:
+        result["data"] = body["data"]
+    if body.get("errors"):
+        result["errors"] = body["errors"]
+    return result
 
 
 def _encoded(payload: JSONObject) -> bytes:
@@ -307,7 +332,8 @@ class _Execution:
 
     async def run(self, source: str) -> JSONObject | Forwarded:
         if self.plan.passthrough is not None:
-            return await self._passthrough(source, self.plan.passthrough)
+            payload = passthrough_payload(source, self.variables, self.operation_name)
+            return await self.passthrough(self.plan.passthrough, payload)
         for phase in self.plan.phases:
             for wave in phase.waves:
                 by_subgraph: dict[str, list[Fetch]] = {}
@@ -318,33 +344,31 @@ class _Execution:
                 )
         return self._shape()
 
-    async def _passthrough(self, source: str, subgraph: str) -> JSONObject | Forwarded:
-        payload: JSONObject = {"query": source}
-        if self.variables:
-            payload["variables"] = self.variables
-        if self.operation_name is not None:
-            payload["operationName"] = self.operation_name
+    async def passthrough(
+        self, subgraph: str, payload: JSONObject, encoded: bytes | None = None
+    ) -> JSONObject | Forwarded:
+        """The whole document sent to the one subgraph that answers it (``encoded``: the
+        payload's bytes, when they were written before)."""
         mutation = self.plan.operation is OperationType.MUTATION
         try:
             if self.forward_as_is and not mutation:
-                answer = await self.client.forward(subgraph, "passthrough", payload)
+                answer = await self.client.forward(subgraph, "passthrough", payload, encoded)
                 if isinstance(answer, Forwarded):
                     return answer
                 body = answer
             else:
                 body = await self.client.send(subgraph, "passthrough", payload, writes=mutation)
         except SubgraphFailure as failure:
-            self._log(failure)
-            for fetch in self.plan.fetches():
-                for key in fetch.fields if fetch.is_root else ():
-                    self.errors.append(_unavailable(failure, [key]))
-            return self._shape()
-        result: JSONObject = {}
-        if "data" in body:
-            result["data"] = body["data"]
-        if body.get("errors"):
-            result["errors"] = body["errors"]
-        return result
+            return self.passthrough_failed(failure)
+        return _passthrough_result(body)
+
+    def passthrough_failed(self, failure: SubgraphFailure) -> JSONObject:
+        """The answer when the one subgraph gave none: its root fields null, with errors."""
+        self._log(failure)
+        for fetch in self.plan.fetches():
+            for key in fetch.fields if fetch.is_root else ():
+                self.errors.append(_unavailable(failure, [key]))
+        return self._shape()
 
     async def _request(self, subgraph: str, fetches: tuple[Fetch, ...]) -> None:
         if fetches[0].is_root:
@@ -553,12 +577,14 @@ async def run_operation(
     allow_mutation: bool = True,
     scopes: frozenset[str] | None = None,
     forward_as_is: bool = False,
+    body: bytes | None = None,
 ) -> JSONObject | Forwarded:
     """The GraphQL response for one request; request errors come back without ``data``.
 
     ``scopes`` (the caller's; None: not checked) must hold ``write`` for a mutation.
     ``forward_as_is``: a query one subgraph answers whole may come back as its answer's
-    bytes (``Forwarded``); never when ``trace`` asks for the gateway's extensions."""
+    bytes (``Forwarded``); never when ``trace`` asks for the gateway's extensions. ``body``:
+    the POST body the request came in; such a query is remembered by it (``run_known``)."""
     raw_variables = variables or {}
     try:
         prepared = cache.prepare(document, operation_name, allow_mutation=allow_mutation)
@@ -577,15 +603,41 @@ async def run_operation(
         return {"errors": exc.errors}
     except RequestError as exc:
         return {"errors": [exc.as_dict()]}
+    forward = forward_as_is and not trace
     execution = _Execution(
-        plan,
-        prepared,
-        client,
-        raw_variables,
-        operation_name,
-        forward_as_is=forward_as_is and not trace,
+        plan, prepared, client, raw_variables, operation_name, forward_as_is=forward
     )
+    if (
+        forward
+        and body is not None
+        and plan.passthrough is not None
+        and plan.operation is OperationType.QUERY
+        and not prepared.introspection
+    ):
+        # Every check above depends on the body alone (the caller's scopes and introspection
+        # rights play no part in such a query): the same body again needs none of them.
+        payload = passthrough_payload(document, raw_variables, operation_name)
+        known = KnownQuery(
+            plan.passthrough, plan, prepared, raw_variables, operation_name, payload,
+            _encoded(payload) if isinstance(client.http, UpstreamClient) else None,
+        )  # fmt: skip
+        cache.remember(body, known)
+        return await execution.passthrough(known.subgraph, payload, known.encoded)
     result = await execution.run(document)
     if trace and isinstance(result, dict):
         result["extensions"] = {"gateway": {"fetches": client.trace}}
     return result
+
+
+async def run_known(known: KnownQuery, client: SubgraphClient) -> JSONObject | Forwarded:
+    """The response to a POST body met before (``OperationCache.known``): its query goes
+    to its subgraph as it went then, with none of the checks or the planning again (what
+    ``_Execution.passthrough`` does for a query, without an execution made until needed)."""
+    try:
+        answer = await client.forward(known.subgraph, "passthrough", known.payload, known.encoded)
+    except SubgraphFailure as failure:
+        execution = _Execution(
+            known.plan, known.prepared, client, known.variables, known.operation_name
+        )
+        return execution.passthrough_failed(failure)
+    return answer if isinstance(answer, Forwarded) else _passthrough_result(answer)

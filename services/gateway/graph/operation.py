@@ -43,6 +43,9 @@ from services.gateway.graph.planner import (
 PLANS_PER_OPERATION = 16
 # Costs of one operation remembered for different page sizes.
 COSTS_PER_OPERATION = 64
+# POST bodies remembered whole (``KnownQuery``) up to this size: a client's usual queries,
+# not a bulk of variables held in memory.
+KNOWN_BODY_BYTES = 16_384
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -95,6 +98,20 @@ class PreparedOperation:
     costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class KnownQuery:
+    """A POST body met before whose query one subgraph answers whole: what its checks and
+    plan came to, and the request that subgraph gets (``encoded``: its bytes, if written)."""
+
+    subgraph: str
+    plan: QueryPlan
+    prepared: PreparedOperation
+    variables: dict[str, Any]
+    operation_name: str | None
+    payload: dict[str, Any]
+    encoded: bytes | None
+
+
 @dataclass
 class _Document:
     document: DocumentNode
@@ -133,7 +150,18 @@ class OperationCache:
         self.supergraph = supergraph
         self.limits = limits
         self._documents: _LRU[str, _Document] = _LRU(limits.plan_cache_size)
+        self._known: _LRU[bytes, KnownQuery] = _LRU(limits.plan_cache_size)
         self.plans_built = 0
+        # Requests whose operation went through ``prepare`` (the checks, cached or not).
+        self.operations_checked = 0
+
+    def known(self, body: bytes) -> KnownQuery | None:
+        """What a POST body met before came to, if it was a query one subgraph answers."""
+        return self._known.get(body)
+
+    def remember(self, body: bytes, known: KnownQuery) -> None:
+        if len(body) <= KNOWN_BODY_BYTES:
+            self._known.put(body, known)
 
     def _parse(self, source: str) -> _Document:
         found = self._documents.get(source)
@@ -191,6 +219,7 @@ class OperationCache:
         self, source: str, operation_name: str | None, *, allow_mutation: bool = True
     ) -> PreparedOperation:
         """Parse, select the operation, check its shape, validate the document."""
+        self.operations_checked += 1
         parsed = self._parse(source)
         prepared = parsed.prepared.get(operation_name)
         operation = prepared.operation if prepared else self._select(parsed, operation_name)

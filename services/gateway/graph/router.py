@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway import wire
@@ -18,6 +20,7 @@ from services.gateway.graph.errors import (
     RequestError,
 )
 from services.gateway.graph.executor import Forwarded
+from services.gateway.graph.operation import KnownQuery
 from services.gateway.graph.runtime import GraphRuntime
 from services.gateway.graph.writes import MutationKey, WriteRefused
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -137,18 +140,25 @@ def _parameters(payload: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     return query, variables, operation_name
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    """The whole body, as ``Request.stream`` reads it (a disconnect is ``ClientDisconnect``),
+    refused past ``limit`` bytes, declared or sent."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 def _too_large(limit: int) -> RequestError:
@@ -178,23 +188,94 @@ def _content_type_error(content_type: str | None) -> RequestError | None:
     return None
 
 
+@dataclass(slots=True)
+class _Headers:
+    """The request headers the answer depends on, each the first of its name (as
+    ``Request.headers.get`` gives it), read in one pass over the ASGI scope."""
+
+    accept: str | None = None
+    content_type: str | None = None
+    content_length: str | None = None
+    idempotency_key: str | None = None
+    trace: str | None = None
+
+    @classmethod
+    def of(cls, scope: Scope) -> "_Headers":
+        found = cls()
+        for name, value in scope["headers"]:
+            attribute = _READ_HEADERS.get(name)
+            if attribute is not None and getattr(found, attribute) is None:
+                setattr(found, attribute, value.decode("latin-1"))
+        return found
+
+
+_READ_HEADERS = {
+    b"accept": "accept",
+    b"content-type": "content_type",
+    b"content-length": "content_length",
+    IDEMPOTENCY_HEADER.lower().encode("latin-1"): "idempotency_key",
+    TRACE_HEADER.encode("latin-1"): "trace",
+}
+_CONTENT_TYPES = {
+    media_type: f"{media_type}; charset=utf-8".encode("latin-1")
+    for media_type in (GRAPHQL_RESPONSE, JSON)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Relayed:
+    """A subgraph's answer passed on as it came (``Forwarded``), in the negotiated type."""
+
+    body: bytes
+    media_type: str
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # What Response(body, media_type=...) sends, without building one.
+        headers = [
+            (b"content-length", str(len(self.body)).encode("latin-1")),
+            (b"content-type", _CONTENT_TYPES[self.media_type]),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 async def graphql_response(request: Request, *, get: bool) -> Response:
     """The answer to one GraphQL-over-HTTP request (GET or POST) from an admitted caller."""
+    answer = await _answer(request.scope, request.receive, get=get)
+    if isinstance(answer, _Relayed):
+        return Response(
+            content=answer.body,
+            status_code=200,
+            media_type=f"{answer.media_type}; charset=utf-8",
+        )
+    return answer
+
+
+async def _answer(scope: Scope, receive: Receive, *, get: bool) -> Response | _Relayed:
+    """``graphql_response`` read straight from the ASGI scope: a subgraph's answer relayed
+    as it came, or a response."""
+    headers = _Headers.of(scope)
     try:
-        media_type = negotiate(request.headers.get("accept"))
+        media_type = negotiate(headers.accept)
     except NotAcceptable:
         return Response(
             content=f"Acceptable: {GRAPHQL_RESPONSE}, {JSON}",
             status_code=406,
             media_type="text/plain; charset=utf-8",
         )
-    request_id: str = getattr(request.state, "request_id", "")
+    state = scope.setdefault("state", {})
+    request_id: str = state.get("request_id", "")
+    principal: Principal = state["principal"]
+    admin = ADMIN_SCOPE in principal.scopes
+    trace = admin and (headers.trace or "").lower() in ("1", "true")
+    known: KnownQuery | None = None
+    body: bytes | None = None
     try:
-        graph: GraphRuntime | None = getattr(request.app.state, "graph", None)
+        graph: GraphRuntime | None = getattr(scope["app"].state, "graph", None)
         if graph is None:
             raise GraphNotReady()
         if get:
-            params = request.query_params
+            params = QueryParams(scope["query_string"])
             query, variables, operation_name = _parameters(
                 {
                     "query": params.get("query"),
@@ -204,33 +285,40 @@ async def graphql_response(request: Request, *, get: bool) -> Response:
                 }
             )
         else:
-            problem = _content_type_error(request.headers.get("content-type"))
+            problem = _content_type_error(headers.content_type)
             if problem is not None:
                 return _error_response(problem, media_type)
-            body = await _read_body(request, graph.limits.max_body_bytes)
-            try:
-                payload = wire.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
-            query, variables, operation_name = _parameters(payload)
+            body = await _read_body(receive, headers.content_length, graph.limits.max_body_bytes)
+            # A body met before passed every check below and was planned: it goes on as then.
+            known = None if trace else graph.known_query(body)
+            if known is None:
+                try:
+                    payload = wire.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise RequestError("The request body is not valid JSON", "BAD_REQUEST") from exc
+                query, variables, operation_name = _parameters(payload)
         if get and len(query.encode("utf-8")) > graph.limits.max_body_bytes:
             raise _too_large(graph.limits.max_body_bytes)
-        principal: Principal = request.state.principal
-        admin = ADMIN_SCOPE in principal.scopes
-        mutation_key = MutationKey.from_header(request.headers.get(IDEMPOTENCY_HEADER))
-        result = await graph.execute(
-            document=query,
-            variables=variables,
-            operation_name=operation_name,
-            identity_token=request.state.identity_token,
-            request_id=request_id,
-            allow_introspection=graph.limits.introspection or admin,
-            trace=admin and request.headers.get(TRACE_HEADER, "").lower() in ("1", "true"),
-            allow_mutation=not get,
-            scopes=principal.scopes,
-            mutation_key=mutation_key,
-            forward_as_is=True,
-        )
+        mutation_key = MutationKey.from_header(headers.idempotency_key)
+        if known is not None:
+            result = await graph.forward_known(
+                known, identity_token=state["identity_token"], request_id=request_id
+            )
+        else:
+            result = await graph.execute(
+                document=query,
+                variables=variables,
+                operation_name=operation_name,
+                identity_token=state["identity_token"],
+                request_id=request_id,
+                allow_introspection=graph.limits.introspection or admin,
+                trace=trace,
+                allow_mutation=not get,
+                scopes=principal.scopes,
+                mutation_key=mutation_key,
+                forward_as_is=True,
+                body=body,
+            )
     except MutationOverGet as exc:
         return _error_response(exc.error, media_type, headers={"Allow": "POST"})
     except WriteRefused as exc:
@@ -251,9 +339,7 @@ async def graphql_response(request: Request, *, get: bool) -> Response:
         return _error_response(error, media_type)
     if isinstance(result, Forwarded):
         # A subgraph's own answer to the whole query, which carries data: sent unread.
-        return Response(
-            content=result.body, status_code=200, media_type=f"{media_type}; charset=utf-8"
-        )
+        return _Relayed(result.body, media_type)
     # No data: the document could not be executed (syntax, validation, variables, a
     # limit). Legacy application/json clients expect those errors with a 200.
     status = 200 if "data" in result or media_type == JSON else 400
@@ -322,9 +408,8 @@ class GraphLane:
             await self.app(scope, receive, send)
             return
         scope["route"] = _LANE_ROUTE
-        response: Response
         if READ_SCOPE not in principal.scopes:
-            response = problem_response(lacks_read_scope(), GRAPH_PATH)
-        else:
-            response = await graphql_response(Request(scope, receive), get=scope["method"] == "GET")
-        await response(scope, receive, send)
+            await problem_response(lacks_read_scope(), GRAPH_PATH)(scope, receive, send)
+            return
+        answer = await _answer(scope, receive, get=scope["method"] == "GET")
+        await answer(scope, receive, send)

@@ -24,11 +24,12 @@ from services.gateway.graph.errors import CompositionError, GraphNotReady, Subgr
 from services.gateway.graph.executor import (
     Forwarded,
     SubgraphClient,
+    run_known,
     run_operation,
     subgraph_headers,
 )
 from services.gateway.graph.limits import GraphLimits
-from services.gateway.graph.operation import OperationCache
+from services.gateway.graph.operation import KnownQuery, OperationCache
 from services.gateway.graph.writes import MutationKey
 
 logger = logging.getLogger("score.gateway.graph")
@@ -123,6 +124,13 @@ class GraphRuntime:
     @property
     def ready(self) -> bool:
         return self._active is not None
+
+    @property
+    def operations(self) -> OperationCache:
+        """The documents and plans of the graph in use."""
+        if self._active is None:
+            raise GraphNotReady()
+        return self._active.operations
 
     @property
     def supergraph(self) -> Supergraph:
@@ -283,6 +291,7 @@ class GraphRuntime:
         scopes: frozenset[str] | None = None,
         mutation_key: MutationKey | None = None,
         forward_as_is: Literal[False] = False,
+        body: bytes | None = None,
     ) -> dict[str, Any]: ...
 
     @overload
@@ -300,6 +309,7 @@ class GraphRuntime:
         scopes: frozenset[str] | None = None,
         mutation_key: MutationKey | None = None,
         forward_as_is: bool,
+        body: bytes | None = None,
     ) -> dict[str, Any] | Forwarded: ...
 
     async def execute(
@@ -316,6 +326,7 @@ class GraphRuntime:
         scopes: frozenset[str] | None = None,
         mutation_key: MutationKey | None = None,
         forward_as_is: bool = False,
+        body: bytes | None = None,
     ) -> dict[str, Any] | Forwarded:
         """The GraphQL response (``data``/``errors``/``extensions``) for one client request.
 
@@ -324,7 +335,8 @@ class GraphRuntime:
         ``allow_mutation=False`` (GET) makes a mutation raise ``MutationOverGet``; a mutation
         without ``write`` in ``scopes``, or refused its ``mutation_key``, raises
         ``WriteRefused`` (graph/writes.py). ``forward_as_is``: a query one subgraph answers
-        whole may come back as that answer's bytes (``Forwarded``), unread.
+        whole may come back as that answer's bytes (``Forwarded``), unread; ``body``, the POST
+        body it came in, then finds it again (``known_query``).
         """
         active = self._active
         if active is None:
@@ -349,7 +361,27 @@ class GraphRuntime:
             allow_mutation=allow_mutation,
             scopes=scopes,
             forward_as_is=forward_as_is,
+            body=body,
         )
+
+    def known_query(self, body: bytes) -> KnownQuery | None:
+        """The query a POST body carried before, already checked and planned on the graph in
+        use, if one subgraph answers it whole (``execute`` with that ``body``)."""
+        active = self._active
+        return None if active is None else active.operations.known(body)
+
+    async def forward_known(
+        self, known: KnownQuery, *, identity_token: str, request_id: str
+    ) -> dict[str, Any] | Forwarded:
+        """``execute``'s answer to the same body again, for another (or the same) caller."""
+        client = SubgraphClient(
+            http=self.http,
+            urls=self.subgraph_urls,
+            identity_token=identity_token,
+            request_id=request_id,
+            counts=self.fetch_counts,
+        )
+        return await run_known(known, client)
 
     def describe(self) -> Mapping[str, Any]:
         """Ownership and keys, for operators (``score graph`` and logs)."""
