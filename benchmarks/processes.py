@@ -1,10 +1,12 @@
 """The platform as real processes, for benchmarks and end-to-end tests alike: `score seed
---demo` then `score up` on a fresh embedded Postgres, every process on a free port, and API
-keys made with `score keys create` the way an operator makes them."""
+--demo` then `score up` on a fresh embedded Postgres (or, for tests that opt in, on a copy of
+a data folder seeded once), every process on a free port, and API keys made with `score keys
+create` the way an operator makes them."""
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,21 +161,70 @@ def prepare_platform(data_dir: Path, **extra_env: str) -> Platform:
     return _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
 
 
-def _seeded_platform(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Platform:
-    """A platform on free ports with the demo data loaded (`score seed --demo`, which
-    migrates)."""
-    platform = _platform_on_free_ports(data_dir, log, extra_env)
+def _seed(platform: Platform) -> None:
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")
-    return platform
+
+
+def seed_data_folder(data_dir: Path) -> None:
+    """`score seed --demo` under ``data_dir``: a fresh embedded Postgres (initdb), every
+    service's migrations and the demo data. The seed stops its Postgres cleanly as it exits,
+    so the folder is then valid wherever it is copied to."""
+    _seed(prepare_platform(data_dir))
+    if (data_dir / "pgdata" / "postmaster.pid").exists():
+        raise RuntimeError(f"the seeded Postgres under {data_dir} did not stop")
+
+
+# What a copy of a seeded data folder leaves out: the development keys (each platform makes
+# its own, as a fresh one does) and, in the Postgres cluster, the server's log and pgserver's
+# list of the processes holding the server (a copy starts with no holder).
+NOT_COPIED = {Path("keys"), Path("pgdata/log"), Path("pgdata/.handle_pids.json")}
+
+
+def copy_data_folder(seeded: Path, data_dir: Path) -> None:
+    """``data_dir`` as a copy of the data folder ``seeded`` (`seed_data_folder`, not started
+    since), each file with its owner: under root, pgserver runs Postgres as a user of its own,
+    which must own its cluster."""
+
+    def not_copied(directory: str, names: list[str]) -> set[str]:
+        relative = Path(directory).relative_to(seeded)
+        return {name for name in names if relative / name in NOT_COPIED}
+
+    shutil.copytree(seeded, data_dir, symlinks=True, ignore=not_copied, dirs_exist_ok=True)
+    if os.geteuid() != 0:
+        return
+    for directory, _, files in os.walk(data_dir):
+        for path in (Path(directory), *(Path(directory) / name for name in files)):
+            source = (seeded / path.relative_to(data_dir)).lstat()
+            os.lchown(path, source.st_uid, source.st_gid)
+
+
+def save_template(seeded: Path, template: Path) -> None:
+    """``template`` as a copy of the data folder ``seeded``, for platforms to start from; it
+    appears whole or not at all (copied beside it, then renamed)."""
+    copying = template.with_name(f"{template.name}.copying")
+    shutil.rmtree(copying, ignore_errors=True)
+    copy_data_folder(seeded, copying)
+    copying.rename(template)
 
 
 @contextmanager
-def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit."""
+def running_platform(
+    data_dir: Path, *, template: Path | None = None, seeded: bool = False, **extra_env: str
+) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit.
+
+    With ``template`` (a data folder seeded once, see `save_template`), the data folder is a
+    copy of it instead: the same demo data without the seed's initdb and migrations. With
+    ``seeded``, ``data_dir`` was seeded already (`seed_data_folder`).
+    """
     log = data_dir / "up.log"
-    platform = _seeded_platform(data_dir, log, extra_env)
+    platform = _platform_on_free_ports(data_dir, log, extra_env)
+    if template is not None:
+        copy_data_folder(template, data_dir)
+    elif not seeded:
+        _seed(platform)
     with log.open("w") as output:
         # Its own process group, so a `score up` that does not stop in time is killed with
         # its services and not left behind as orphans holding ports and data folders.
@@ -356,8 +407,11 @@ class Processes:
 
 
 @contextmanager
-def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
-    """`score seed --demo`, then every process with `score serve`; stopped on exit.
+def separate_processes(
+    data_dir: Path, *, template: Path | None = None, **extra_env: str
+) -> Iterator[Processes]:
+    """`score seed --demo` (or a copy of ``template``, as for `running_platform`), then every
+    process with `score serve`; stopped on exit.
 
     The embedded Postgres is this process's, and the others reach it by URL, as services
     reach a database server in production: a service killed outright then leaves the
@@ -366,11 +420,15 @@ def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
+    if template is not None:
+        copy_data_folder(template, data_dir)
     socket_dir = start_embedded_server(pgdata)
     databases = {
         f"SCORE_{name.upper()}_DATABASE_URL": embedded_url(socket_dir, name) for name in PROCESSES
     }
-    platform = _seeded_platform(data_dir, logs / "seed.log", databases | extra_env)
+    platform = _platform_on_free_ports(data_dir, logs / "seed.log", databases | extra_env)
+    if template is None:
+        _seed(platform)
     processes = Processes(platform, logs)
     try:
         for name in ("enrolment", "indicators", "reporting", "gateway"):

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from benchmarks.processes import Processes, eventually, separate_processes
+from tests.e2e.demo_template import demo_template
 
 ACROSS = """{
   enterprises(first: 2) { items { name indicatorValues { value } scoreStatus { eitInPlace } } }
@@ -21,6 +22,8 @@ ACROSS = """{
 def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
     with separate_processes(
         tmp_path_factory.mktemp("score-outages"),
+        # About outages, not seeding: the demo data copied from the run's seeded template.
+        template=demo_template(tmp_path_factory),
         # Subgraph SDLs polled every second: a changed or returning one is noticed soon.
         SCORE_GATEWAY_GRAPH_POLL_INTERVAL="1",
     ) as running:
