@@ -115,11 +115,16 @@ def _prober() -> httpx.Client:
     return httpx.Client(timeout=2, limits=httpx.Limits(max_keepalive_connections=0))
 
 
-def ready(base: str) -> bool:
+def answers(url: str) -> bool:
+    """``url`` answers 200 (a connection refused, broken or timed out is a no)."""
     try:
-        return _prober().get(f"{base}/readyz").status_code == 200
+        return _prober().get(url).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def ready(base: str) -> bool:
+    return answers(f"{base}/readyz")
 
 
 def wait_until(
@@ -133,7 +138,7 @@ def wait_until(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("score up stopped:\n" + log.read_text())
+            raise RuntimeError(f"{process.args!r} stopped:\n{log.read_text()}")
         if condition():
             return
         time.sleep(0.1)
@@ -192,20 +197,33 @@ NOT_COPIED = {Path("keys"), Path("pgdata/log"), Path("pgdata/.handle_pids.json")
 
 def copy_data_folder(seeded: Path, data_dir: Path) -> None:
     """``data_dir`` as a copy of the data folder ``seeded`` (`seed_data_folder`, not started
-    since), each file with its owner: under root, pgserver runs Postgres as a user of its own,
-    which must own its cluster."""
+    since), each file and folder with its owner: under root, pgserver runs Postgres as a user
+    of its own, which must own its cluster."""
+    as_root = os.geteuid() == 0
 
     def not_copied(directory: str, names: list[str]) -> set[str]:
         relative = Path(directory).relative_to(seeded)
         return {name for name in names if relative / name in NOT_COPIED}
 
-    shutil.copytree(seeded, data_dir, symlinks=True, ignore=not_copied, dirs_exist_ok=True)
-    if os.geteuid() != 0:
-        return
-    for directory, _, files in os.walk(data_dir):
-        for path in (Path(directory), *(Path(directory) / name for name in files)):
-            source = (seeded / path.relative_to(data_dir)).lstat()
-            os.lchown(path, source.st_uid, source.st_gid)
+    def copy_file(source: str, target: str) -> None:
+        shutil.copy2(source, target)
+        if as_root:
+            _same_owner(Path(source), Path(target))
+
+    shutil.copytree(
+        seeded, data_dir, symlinks=True, ignore=not_copied, dirs_exist_ok=True,
+        copy_function=copy_file,
+    )  # fmt: skip
+    if as_root:
+        for directory, _, _ in os.walk(seeded):
+            relative = Path(directory).relative_to(seeded)
+            if relative != Path() and (data_dir / relative).exists():
+                _same_owner(Path(directory), data_dir / relative)
+
+
+def _same_owner(source: Path, target: Path) -> None:
+    owner = source.lstat()
+    os.lchown(target, owner.st_uid, owner.st_gid)
 
 
 def save_template(seeded: Path, template: Path) -> None:
@@ -218,22 +236,27 @@ def save_template(seeded: Path, template: Path) -> None:
 
 
 @contextmanager
-def running_platform(
-    data_dir: Path, *, template: Path | None = None, seeded: bool = False, **extra_env: str
-) -> Iterator[Platform]:
-    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit.
+def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit."""
+    platform = _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
+    _seed(platform)
+    with _up(platform):
+        yield platform
 
-    With ``template`` (a data folder seeded once, see `save_template`), the data folder is a
-    copy of it instead: the same demo data without the seed's initdb and migrations. With
-    ``seeded``, ``data_dir`` was seeded already (`seed_data_folder`).
-    """
-    log = data_dir / "up.log"
-    platform = _platform_on_free_ports(data_dir, log, extra_env)
-    if template is not None:
-        copy_data_folder(template, data_dir)
-    elif not seeded:
-        _seed(platform)
-    with log.open("w") as output:
+
+@contextmanager
+def running_seeded_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score up` under ``data_dir``, which holds the demo data already: seeded there
+    (`seed_data_folder`), or a copy of a folder seeded once (`copy_data_folder`), which spares
+    the seed's initdb and migrations; stopped (SIGTERM) on exit."""
+    platform = _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
+    with _up(platform):
+        yield platform
+
+
+@contextmanager
+def _up(platform: Platform) -> Iterator[None]:
+    with platform.log.open("w") as output:
         # Its own process group, so a `score up` that does not stop in time is killed with
         # its services and not left behind as orphans holding ports and data folders.
         process = subprocess.Popen(
@@ -244,8 +267,8 @@ def running_platform(
         platform.process_id = process.pid
         try:
             for name in PROCESSES:
-                wait_until(partial(ready, platform.urls[name]), process, log)
-            yield platform
+                wait_until(partial(ready, platform.urls[name]), process, platform.log)
+            yield
         finally:
             platform.process_id = None
             # SIGTERM, not SIGINT: a shell running this in the background starts its children

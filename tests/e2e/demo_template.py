@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock, Timeout
 
-from benchmarks.processes import save_template, seed_data_folder
+from benchmarks.processes import copy_data_folder, save_template, seed_data_folder
 
 
 def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -29,7 +29,7 @@ def _template_and_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seeded demo data folder, for `running_platform(..., template=...)`."""
+    """The seeded demo data folder (made now if no worker has made it yet)."""
     template, lock = _template_and_lock(tmp_path_factory)
     with lock:
         if not template.exists():
@@ -38,6 +38,14 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             seed_data_folder(seeding)
             save_template(seeding, template)
     return template
+
+
+def demo_data_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A new data folder holding the demo data, a copy of the template: for
+    `running_seeded_platform` where a test is not about seeding."""
+    data_dir = tmp_path_factory.mktemp(name)
+    copy_data_folder(demo_template(tmp_path_factory), data_dir)
+    return data_dir
 
 
 def seed_for_real(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> None:

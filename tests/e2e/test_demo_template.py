@@ -32,11 +32,13 @@ def test_a_copy_of_the_template_starts_with_the_demo_data_and_keys_of_its_own(
     template = demo_template(tmp_path_factory)
     before = files_and_times(template)
     copy = tmp_path_factory.mktemp("copy")
+    (copy / "logs").mkdir()  # a folder made before the copy (as separate_processes does)
     copy_data_folder(template, copy)
 
     assert not (copy / "keys").exists()
     pgdata = copy / "pgdata"
-    assert pgdata.stat().st_uid == (template / "pgdata").stat().st_uid
+    for path in (Path(), Path("base"), Path("PG_VERSION")):
+        assert (pgdata / path).stat().st_uid == (template / "pgdata" / path).stat().st_uid
     socket_dir = start_embedded_server(pgdata)
     try:
         enterprises = asyncio.run(count(socket_dir, "enrolment", "enterprise"))
