@@ -441,8 +441,8 @@ class Processes:
 def separate_processes(
     data_dir: Path, *, template: Path | None = None, **extra_env: str
 ) -> Iterator[Processes]:
-    """`score seed --demo` (or a copy of ``template``, as for `running_platform`), then every
-    process with `score serve`; stopped on exit.
+    """`score seed --demo` (or a copy of ``template``, a seeded data folder: see
+    `copy_data_folder`), then every process with `score serve`; stopped on exit.
 
     The embedded Postgres is this process's, and the others reach it by URL, as services
     reach a database server in production: a service killed outright then leaves the
