@@ -1,10 +1,12 @@
 """The platform as real processes, for benchmarks and end-to-end tests alike: `score seed
---demo` then `score up` on a fresh embedded Postgres, every process on a free port, and API
-keys made with `score keys create` the way an operator makes them."""
+--demo` then `score up` on a fresh embedded Postgres (or, for tests that opt in, on a copy of
+a data folder seeded once), every process on a free port, and API keys made with `score keys
+create` the way an operator makes them."""
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -105,11 +107,24 @@ class Platform:
         return self._keys[cache_key]
 
 
-def ready(base: str) -> bool:
+@cache
+def _prober() -> httpx.Client:
+    # One client for every probe: making one (its SSL context) costs about 20 ms of CPU, a
+    # hundred times the probe, and the platform starting shares the machine with the prober.
+    # No connection kept: each probe reaches the process as a new caller would.
+    return httpx.Client(timeout=2, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def answers(url: str) -> bool:
+    """``url`` answers 200 (a connection refused, broken or timed out is a no)."""
     try:
-        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+        return _prober().get(url).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def ready(base: str) -> bool:
+    return answers(f"{base}/readyz")
 
 
 def wait_until(
@@ -123,10 +138,10 @@ def wait_until(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("score up stopped:\n" + log.read_text())
+            raise RuntimeError(f"{process.args!r} stopped:\n{log.read_text()}")
         if condition():
             return
-        time.sleep(0.3)
+        time.sleep(0.1)
     raise RuntimeError("the platform never got ready:\n" + log.read_text())
 
 
@@ -159,22 +174,89 @@ def prepare_platform(data_dir: Path, **extra_env: str) -> Platform:
     return _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
 
 
-def _seeded_platform(data_dir: Path, log: Path, extra_env: dict[str, str]) -> Platform:
-    """A platform on free ports with the demo data loaded (`score seed --demo`, which
-    migrates)."""
-    platform = _platform_on_free_ports(data_dir, log, extra_env)
+def _seed(platform: Platform) -> None:
     seeded = platform.score("seed", "--demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"score seed --demo failed: {seeded.stdout}{seeded.stderr}")
-    return platform
+
+
+def seed_data_folder(data_dir: Path) -> None:
+    """`score seed --demo` under ``data_dir``: a fresh embedded Postgres (initdb), every
+    service's migrations and the demo data. The seed stops its Postgres cleanly as it exits,
+    so the folder is then valid wherever it is copied to."""
+    _seed(prepare_platform(data_dir))
+    if (data_dir / "pgdata" / "postmaster.pid").exists():
+        raise RuntimeError(f"the seeded Postgres under {data_dir} did not stop")
+
+
+# What a copy of a seeded data folder leaves out: the development keys (each platform makes
+# its own, as a fresh one does) and, in the Postgres cluster, the server's log and pgserver's
+# list of the processes holding the server (a copy starts with no holder).
+NOT_COPIED = {Path("keys"), Path("pgdata/log"), Path("pgdata/.handle_pids.json")}
+
+
+def copy_data_folder(seeded: Path, data_dir: Path) -> None:
+    """``data_dir`` as a copy of the data folder ``seeded`` (`seed_data_folder`, not started
+    since), each file and folder with its owner: under root, pgserver runs Postgres as a user
+    of its own, which must own its cluster."""
+    as_root = os.geteuid() == 0
+
+    def not_copied(directory: str, names: list[str]) -> set[str]:
+        relative = Path(directory).relative_to(seeded)
+        return {name for name in names if relative / name in NOT_COPIED}
+
+    def copy_file(source: str, target: str) -> None:
+        shutil.copy2(source, target)
+        if as_root:
+            _same_owner(Path(source), Path(target))
+
+    shutil.copytree(
+        seeded, data_dir, symlinks=True, ignore=not_copied, dirs_exist_ok=True,
+        copy_function=copy_file,
+    )  # fmt: skip
+    if as_root:
+        for directory, _, _ in os.walk(seeded):
+            relative = Path(directory).relative_to(seeded)
+            if relative != Path() and (data_dir / relative).exists():
+                _same_owner(Path(directory), data_dir / relative)
+
+
+def _same_owner(source: Path, target: Path) -> None:
+    owner = source.lstat()
+    os.lchown(target, owner.st_uid, owner.st_gid)
+
+
+def save_template(seeded: Path, template: Path) -> None:
+    """``template`` as a copy of the data folder ``seeded``, for platforms to start from; it
+    appears whole or not at all (copied beside it, then renamed)."""
+    copying = template.with_name(f"{template.name}.copying")
+    shutil.rmtree(copying, ignore_errors=True)
+    copy_data_folder(seeded, copying)
+    copying.rename(template)
 
 
 @contextmanager
 def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
     """`score seed --demo` and `score up` under ``data_dir``; stopped (SIGTERM) on exit."""
-    log = data_dir / "up.log"
-    platform = _seeded_platform(data_dir, log, extra_env)
-    with log.open("w") as output:
+    platform = _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
+    _seed(platform)
+    with _up(platform):
+        yield platform
+
+
+@contextmanager
+def running_seeded_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
+    """`score up` under ``data_dir``, which holds the demo data already: seeded there
+    (`seed_data_folder`), or a copy of a folder seeded once (`copy_data_folder`), which spares
+    the seed's initdb and migrations; stopped (SIGTERM) on exit."""
+    platform = _platform_on_free_ports(data_dir, data_dir / "up.log", extra_env)
+    with _up(platform):
+        yield platform
+
+
+@contextmanager
+def _up(platform: Platform) -> Iterator[None]:
+    with platform.log.open("w") as output:
         # Its own process group, so a `score up` that does not stop in time is killed with
         # its services and not left behind as orphans holding ports and data folders.
         process = subprocess.Popen(
@@ -185,8 +267,8 @@ def running_platform(data_dir: Path, **extra_env: str) -> Iterator[Platform]:
         platform.process_id = process.pid
         try:
             for name in PROCESSES:
-                wait_until(partial(ready, platform.urls[name]), process, log)
-            yield platform
+                wait_until(partial(ready, platform.urls[name]), process, platform.log)
+            yield
         finally:
             platform.process_id = None
             # SIGTERM, not SIGINT: a shell running this in the background starts its children
@@ -356,8 +438,11 @@ class Processes:
 
 
 @contextmanager
-def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
-    """`score seed --demo`, then every process with `score serve`; stopped on exit.
+def separate_processes(
+    data_dir: Path, *, template: Path | None = None, **extra_env: str
+) -> Iterator[Processes]:
+    """`score seed --demo` (or a copy of ``template``, a seeded data folder: see
+    `copy_data_folder`), then every process with `score serve`; stopped on exit.
 
     The embedded Postgres is this process's, and the others reach it by URL, as services
     reach a database server in production: a service killed outright then leaves the
@@ -366,11 +451,15 @@ def separate_processes(data_dir: Path, **extra_env: str) -> Iterator[Processes]:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
+    if template is not None:
+        copy_data_folder(template, data_dir)
     socket_dir = start_embedded_server(pgdata)
     databases = {
         f"SCORE_{name.upper()}_DATABASE_URL": embedded_url(socket_dir, name) for name in PROCESSES
     }
-    platform = _seeded_platform(data_dir, logs / "seed.log", databases | extra_env)
+    platform = _platform_on_free_ports(data_dir, logs / "seed.log", databases | extra_env)
+    if template is None:
+        _seed(platform)
     processes = Processes(platform, logs)
     try:
         for name in ("enrolment", "indicators", "reporting", "gateway"):

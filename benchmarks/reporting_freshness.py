@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,7 +31,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.processes import free_port
+from benchmarks.processes import free_port, ready
 from services.enrolment.calls.presets import load_preset
 from shared.embedded_pg import asyncpg_dsn, embedded_url, start_embedded_server, with_database
 from shared.enums import Role
@@ -142,9 +142,8 @@ class ProcessPlatform:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"{service} exited:\n{self.log(service).read_text()}")
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{self.url(service)}/readyz", timeout=1).status_code == 200:
-                    return
+            if ready(self.url(service)):  # a probe of a few milliseconds, not a new client
+                return
             time.sleep(0.1)
         raise RuntimeError(f"{service} never got ready:\n{self.log(service).read_text()}")
 

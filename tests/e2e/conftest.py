@@ -5,12 +5,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.processes import Platform, postgres_pids, running_platform
+from benchmarks.processes import Platform, postgres_pids, running_seeded_platform
+from tests.e2e.demo_template import seed_for_real
 
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with running_platform(tmp_path_factory.mktemp("score-data")) as running:
+    # Seeded for real, not copied (tests/e2e/test_score_up.py is about the README's first
+    # commands); the seeded folder becomes the template other platforms copy.
+    data_dir = tmp_path_factory.mktemp("score-data")
+    seed_for_real(tmp_path_factory, data_dir)
+    with running_seeded_platform(data_dir) as running:
         yield running
     # `score up` stopped on SIGTERM, and its embedded Postgres with it, though
     # test_database_outage.py restarted that server under it.

@@ -8,15 +8,15 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from benchmarks.processes import eventually, free_port
+from benchmarks.processes import answers, eventually, free_port, wait_until
 from services.gateway.keys.schemas import ApiKeyCreate
 from services.gateway.keys.service import api_key_service
 from shared.db import Database
@@ -170,17 +170,7 @@ def live_gateway(
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the gateway never started:\n" + log.read_text())
-            time.sleep(0.2)
+        wait_until(partial(answers, f"{base}/healthz"), process, log, timeout=60)
         yield LiveGateway(base, live_key, log)
     finally:
         process.terminate()
