@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks.processes import Platform, running_platform
+from benchmarks.processes import Platform, running_seeded_platform
+from tests.e2e.demo_template import demo_data_folder
 
 CHECKS = (
     "not_a_server_error",
@@ -64,8 +65,10 @@ def rest_operations(document: dict[str, Any]) -> list[tuple[str, str]]:
 def fuzzed_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """A platform of its own: the generated writes must not change the demo data other
     end-to-end tests count."""
-    with running_platform(
-        tmp_path_factory.mktemp("schemathesis-data"),
+    # A copy of the demo data folder seeded once per run (tests/e2e/demo_template.py): this
+    # test is about the answers, not about seeding.
+    with running_seeded_platform(
+        demo_data_folder(tmp_path_factory, "schemathesis-data"),
         # The generated requests come faster than a partner's: no rate limit in their way.
         SCORE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
         SCORE_GATEWAY_RATE_LIMIT_BURST="100000",
