@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
-from itertools import filterfalse
+from itertools import filterfalse, takewhile
 from typing import Any
 
 import orjson
@@ -68,12 +68,6 @@ class _ContextFilter(logging.Filter):
 _FLAT_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
-def _same_float(value: float) -> bool:
-    """Whether orjson spells ``value`` as ``float.__repr__`` does: json writes NaN and the
-    infinities as such (orjson as null), and below 1e-4 repr switches to an exponent."""
-    return value == 0 or 1e-4 <= abs(value) < 1e16
-
-
 class JsonLineFormatter(JsonFormatter):
     """python-json-logger's ``JsonFormatter``, every line byte for byte as it writes it.
 
@@ -109,6 +103,11 @@ class JsonLineFormatter(JsonFormatter):
         )
         self._second = -1
         self._asctime = ""
+        # The attributes every LogRecord starts with, in their order, as far as all are
+        # skipped: a record that starts with them has its extra fields after them.
+        standard = list(logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__)
+        self._standard = list(takewhile(self._skip_fields.__contains__, standard))
+        self._after_standard = len(self._standard)
 
     def format(self, record: logging.LogRecord) -> str:
         if (
@@ -131,7 +130,10 @@ class JsonLineFormatter(JsonFormatter):
         attributes = record.__dict__
         log_data = {printed: attributes.get(field) for field, printed in self._named}
         renamed = self.rename_fields
-        for name in filterfalse(self._skip_fields.__contains__, attributes):
+        names = list(attributes)
+        if names[: self._after_standard] == self._standard:
+            del names[: self._after_standard]
+        for name in filterfalse(self._skip_fields.__contains__, names):
             if not (isinstance(name, str) and name.startswith("_")):
                 log_data[renamed.get(name, name)] = attributes[name]
         line = _as_json_writes(log_data)
@@ -146,8 +148,12 @@ def _as_json_writes(log_data: dict[str, Any]) -> str | None:
     kinds = set(map(type, values))
     if not kinds <= _FLAT_TYPES:
         return None
-    if float in kinds and not all(_same_float(value) for value in values if type(value) is float):
-        return None
+    if float in kinds:
+        for value in values:
+            # json writes NaN and the infinities as such (orjson as null), and below 1e-4
+            # repr switches to an exponent where orjson does not.
+            if type(value) is float and not (value == 0 or 1e-4 <= abs(value) < 1e16):
+                return None
     try:
         indented = orjson.dumps(log_data, option=orjson.OPT_INDENT_2)
     except TypeError:  # an integer beyond 64 bits, a key that is not a string
