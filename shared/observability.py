@@ -6,6 +6,7 @@ lives in a context variable for the request's lifetime so every log line carries
 goes back in the response and on to any service the request calls.
 """
 
+import json
 import logging
 import os
 import re
@@ -13,13 +14,15 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
+from itertools import filterfalse, takewhile
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -61,6 +64,106 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+# Values orjson writes as json's encoder does (ensure_ascii aside, checked on the result).
+_FLAT_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+class JsonLineFormatter(JsonFormatter):
+    """python-json-logger's ``JsonFormatter``, every line byte for byte as it writes it.
+
+    A record of plain values (strings, numbers, booleans, nulls; a string message, no
+    exception or stack) is encoded by orjson in one call: its generic path (the fields
+    looked up by name, a stdlib encoder made and run through its Python layers for every
+    line) was most of a logged line's cost, and every service logs a line per request.
+    orjson's indented form has json's ``": "``, and, since a string never holds a raw line
+    break, its item breaks alone become json's ``", "``. Anything else, and any line orjson
+    would write differently (non-ASCII text, DEL, NaN, tiny floats, huge integers), takes
+    the library's own path.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The fields the format names, with the names they are written under.
+        self._named = [(field, self._get_rename(field)) for field in self._required_fields]
+        self._timed = "asctime" in self._required_fields
+        # Only the configuration configure_logging gives takes the direct path.
+        self._direct = (
+            self.json_serializer is json.dumps
+            and self.json_encoder is JsonEncoder
+            and self.json_default is None
+            and self.json_ensure_ascii
+            and self.json_indent is None
+            and bool(self._named)
+            and not self.defaults
+            and not self.static_fields
+            and not self.timestamp
+            and not self.rename_fields_keep_missing
+            and type(self).process_log_record is JsonFormatter.process_log_record
+            and type(self).add_fields is JsonFormatter.add_fields
+        )
+        self._second = -1
+        self._asctime = ""
+        # The attributes every LogRecord starts with, in their order, as far as all are
+        # skipped: a record that starts with them has its extra fields after them.
+        standard = list(logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__)
+        self._standard = list(takewhile(self._skip_fields.__contains__, standard))
+        self._after_standard = len(self._standard)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if (
+            not self._direct
+            or record.exc_info
+            or record.exc_text
+            or record.stack_info
+            or isinstance(record.msg, dict)
+        ):
+            return super().format(record)
+        record.message = record.getMessage()
+        if self._timed:
+            # strftime of a whole second: the same string for every record in that second.
+            second = int(record.created)
+            if second != self._second:
+                self._asctime = self.formatTime(record, self.datefmt)
+                self._second = second
+            record.asctime = self._asctime
+        # The fields in add_fields's order: those the format names, then the extra ones.
+        attributes = record.__dict__
+        log_data = {printed: attributes.get(field) for field, printed in self._named}
+        renamed = self.rename_fields
+        names = list(attributes)
+        if names[: self._after_standard] == self._standard:
+            del names[: self._after_standard]
+        for name in filterfalse(self._skip_fields.__contains__, names):
+            if not (isinstance(name, str) and name.startswith("_")):
+                log_data[renamed.get(name, name)] = attributes[name]
+        line = _as_json_writes(log_data)
+        if line is None:
+            line = self.jsonify_log_record(log_data)
+        return self.prefix + line
+
+
+def _as_json_writes(log_data: dict[str, Any]) -> str | None:
+    """``json.dumps(log_data)`` written by orjson, or None where orjson might differ."""
+    values = log_data.values()
+    kinds = set(map(type, values))
+    if not kinds <= _FLAT_TYPES:
+        return None
+    if float in kinds:
+        for value in values:
+            # json writes NaN and the infinities as such (orjson as null), and below 1e-4
+            # repr switches to an exponent where orjson does not.
+            if type(value) is float and not (value == 0 or 1e-4 <= abs(value) < 1e16):
+                return None
+    try:
+        indented = orjson.dumps(log_data, option=orjson.OPT_INDENT_2)
+    except TypeError:  # an integer beyond 64 bits, a key that is not a string
+        return None
+    if not indented.isascii() or b"\x7f" in indented:
+        return None  # json escapes these (ensure_ascii), orjson writes them as they are
+    # b'{\n  "a": 1,\n  "b": "x"\n}' -> '{"a": 1, "b": "x"}'
+    return "{" + indented[4:-2].replace(b",\n  ", b", ").decode("ascii") + "}"
+
+
 def configure_logging(service: str, settings: ObservabilitySettings | None = None) -> None:
     """One handler on the root logger; uvicorn's and the libraries' loggers propagate to it."""
     settings = settings or ObservabilitySettings()
@@ -68,7 +171,7 @@ def configure_logging(service: str, settings: ObservabilitySettings | None = Non
     handler.addFilter(_ContextFilter(service))
     if settings.log_format == "json":
         handler.setFormatter(
-            JsonFormatter(
+            JsonLineFormatter(
                 "{asctime}{levelname}{name}{message}{service}{request_id}",
                 style="{",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

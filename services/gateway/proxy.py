@@ -70,27 +70,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[str]:
-    """Header names a message's Connection header declares hop-by-hop."""
-    names: set[str] = set()
-    for name, value in headers:
-        if name.lower() == b"connection":
-            names.update(
-                token.strip().lower() for token in value.decode("latin-1").split(",") if token
-            )
-    return names
-
-
-def hop_by_hop_free(
-    headers: Iterable[tuple[bytes, bytes]], *, also: frozenset[str] = frozenset()
-) -> list[tuple[bytes, bytes]]:
-    headers = list(headers)
-    dropped = HOP_BY_HOP | connection_tokens(headers) | also
-    return [
-        (name, value) for name, value in headers if name.decode("latin-1").lower() not in dropped
-    ]
-
-
 @lru_cache(maxsize=8)
 def _never_forwarded(request_id_header: str) -> frozenset[str]:
     """Request headers that never reach a service, whatever the Connection header adds:
@@ -100,31 +79,105 @@ def _never_forwarded(request_id_header: str) -> frozenset[str]:
     return HOP_BY_HOP | CLIENT_IDENTITY | own
 
 
+class _HeaderNames:
+    """Which header names pass a filter (by their lowercase form: not among ``dropped``, no
+    dropped prefix) and which is Location, worked out once per name as it arrives: the
+    clients' and the services' names are nearly always the same few."""
+
+    KEEP, DROP, LOCATION = 0, 1, 2
+
+    def __init__(self, dropped: frozenset[str], prefixes: tuple[str, ...] = ()) -> None:
+        self.dropped = dropped
+        self.prefixes = prefixes
+        self._verdicts: dict[bytes, int] = {}
+
+    def verdict(self, name: bytes) -> int:
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            lowered = name.decode("latin-1").lower()
+            if lowered in self.dropped or lowered.startswith(self.prefixes):
+                verdict = self.DROP
+            else:
+                verdict = self.LOCATION if lowered == "location" else self.KEEP
+            if len(self._verdicts) < 1024:  # names a client makes up are not all kept
+                self._verdicts[name] = verdict
+        return verdict
+
+
+@lru_cache(maxsize=8)
+def _request_names(request_id_header: str) -> _HeaderNames:
+    return _HeaderNames(_never_forwarded(request_id_header), CLIENT_IDENTITY_PREFIXES)
+
+
+_RESPONSE_NAMES = _HeaderNames(HOP_BY_HOP | RESPONSE_OWN)
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode("latin-1")
+
+
+@lru_cache(maxsize=64)
+def _forwarded_prefix(service: str) -> tuple[bytes, bytes]:
+    return (b"x-forwarded-prefix", f"/{service}".encode("latin-1"))
+
+
+def _declared(value: bytes) -> set[str]:
+    """The header names a Connection header's value declares hop-by-hop."""
+    return {token.strip().lower() for token in value.decode("latin-1").split(",") if token}
+
+
 def upstream_headers(
     request: Request, *, service: str, settings: GatewaySettings
 ) -> list[tuple[bytes, bytes]]:
-    raw = request.headers.raw
-    dropped = _never_forwarded(settings.request_id_header)
-    declared = connection_tokens(raw)
-    if declared:
-        dropped = dropped | declared
-    kept = []
-    for name, value in raw:
-        lowered = name.decode("latin-1").lower()
-        if lowered not in dropped and not lowered.startswith(CLIENT_IDENTITY_PREFIXES):
-            kept.append((name, value))
+    """The client's headers a service may hear (in their order), then the gateway's own:
+    the identity token, the request id and where the request came from."""
     scope = request.scope
+    names = _request_names(settings.request_id_header)
+    kept = []
+    declared: set[str] | None = None
+    host: bytes | None = None
+    for name, value in scope["headers"]:
+        if names.verdict(name) != _HeaderNames.DROP:
+            kept.append((name, value))
+        elif name == b"host":
+            if host is None:
+                host = value  # the first, as request.headers.get("host") reads it
+        elif name.lower() == b"connection":
+            declared = (declared or set()) | _declared(value)
+    if declared:
+        kept = [
+            (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
+        ]
     client = scope.get("client")
     state = scope["state"]
-    return [
-        *kept,
+    kept += (
         (b"authorization", b"Bearer " + state["identity_token"].encode("latin-1")),
-        (REQUEST_ID_HEADER.lower().encode("latin-1"), state["request_id"].encode("latin-1")),
+        (_REQUEST_ID_NAME, state["request_id"].encode("latin-1")),
         (b"x-forwarded-for", (client[0] if client else "unknown").encode("latin-1")),
         (b"x-forwarded-proto", _url_parts(request)[1].encode("latin-1")),
-        (b"x-forwarded-host", request.headers.get("host", "").encode("latin-1")),
-        (b"x-forwarded-prefix", f"/{service}".encode("latin-1")),
-    ]
+        (b"x-forwarded-host", host or b""),
+        _forwarded_prefix(service),
+    )
+    return kept
+
+
+def answer_headers(
+    headers: Iterable[tuple[bytes, bytes]], base: str, service: str
+) -> list[tuple[bytes, bytes]]:
+    """A service's answer headers as the client gets them: hop-by-hop ones and those the
+    gateway sets itself dropped, a redirect to the service rewritten to the gateway."""
+    kept = []
+    declared: set[str] | None = None
+    for name, value in headers:
+        verdict = _RESPONSE_NAMES.verdict(name)
+        if verdict == _HeaderNames.KEEP:
+            kept.append((name, value))
+        elif verdict == _HeaderNames.LOCATION:
+            kept.append((name, rewrite_location(value, base, service)))
+        elif name.lower() == b"connection":
+            declared = (declared or set()) | _declared(value)
+    if declared:
+        kept = [
+            (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
+        ]
+    return kept
 
 
 # Characters that Starlette's request.url changes or drops in a path (urlsplit drops
@@ -253,10 +306,9 @@ async def forward(request: Request, service: str, path: str) -> Response:
         content=body,
         url=upstream_target(request, base, service),
         headers=upstream_headers(request, service=service, settings=settings),
-        limits=httpx.Timeout(
+        limits=_limits(
             settings.upstream_timeout(method, _url_parts(request)[0]),
-            connect=settings.upstream_connect_timeout,
-            pool=settings.upstream_connect_timeout,
+            settings.upstream_connect_timeout,
         ),
     )
     if isinstance(body, _RequestBody) and body.too_large is not None:
@@ -264,10 +316,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
         # is still the 413.
         await upstream.aclose()
         raise body.too_large
-    headers = [
-        (name, rewrite_location(value, base, service) if name.lower() == b"location" else value)
-        for name, value in hop_by_hop_free(upstream.raw_headers, also=RESPONSE_OWN)
-    ]
+    headers = answer_headers(upstream.raw_headers, base, service)
     response: Response
     if _small(upstream):
         # Read whole and sent in one message: streaming costs a task per response (and a
@@ -281,6 +330,12 @@ async def forward(request: Request, service: str, path: str) -> Response:
         )
     response.raw_headers = headers
     return response
+
+
+@lru_cache(maxsize=16)
+def _limits(read: float, connect: float) -> httpx.Timeout:
+    """A request's limits: the settings give a handful, made once each (read, never changed)."""
+    return httpx.Timeout(read, connect=connect, pool=connect)
 
 
 PROXY_PATH = "/{service}/{path:path}"
