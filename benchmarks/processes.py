@@ -426,6 +426,18 @@ class Processes:
         process.kill()
         process.wait(timeout=30)
 
+    def terminate(self, name: str, *, timeout: float = 120) -> int:
+        """Stop ``name`` as a container is stopped (SIGTERM); its exit status. Raises
+        ``subprocess.TimeoutExpired`` (and kills it) if it is still running after ``timeout``."""
+        process = self.running.pop(name)
+        process.terminate()
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
     def stop(self) -> None:
         for process in self.running.values():
             process.terminate()

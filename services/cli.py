@@ -154,6 +154,12 @@ LOG_TAIL_LINES = 15
 RELAY_EVERY = 0.02
 RELAY_CHUNK = 1 << 16
 
+# Seconds a stopping process lets its requests in flight finish. The event feed's long polls
+# (a consumer waits up to 20 s for the next event) would otherwise hold every stop - Ctrl-C,
+# a container's SIGTERM - for their whole wait, past the 10 s `docker compose stop` gives
+# before it kills; a consumer cut off asks again from the position it applied.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
 
 def _cpu_ticks(pid: int) -> int:
     """CPU time the process has used, in clock ticks (Linux /proc; elsewhere 0, and only
@@ -319,8 +325,7 @@ def up(
             command = [
                 sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
                 "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
-                # Long-polling feeds would hold Ctrl-C for their whole wait otherwise.
-                "--timeout-graceful-shutdown", "3",
+                "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS),
             ]  # fmt: skip
             process = subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -412,6 +417,7 @@ def serve(
         # (SCORE_GATEWAY_TRUSTED_PROXIES, default nobody), never uvicorn's loopback default.
         proxy_headers=False,
         log_config=None,  # keep the JSON logging the app configures
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

@@ -2,6 +2,7 @@
 service killed during cross-service queries costs only its own fields, and a gateway
 restarted while a service is down serves the rest, then picks the service up again."""
 
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,14 @@ import httpx
 import pytest
 
 from benchmarks.processes import Processes, eventually, separate_processes
+from shared.enums import Role
+from shared.identity import Principal
 from tests.e2e.demo_template import demo_template
+
+# A long poll far longer than a stop of any process may take.
+LONG_POLL_SECONDS = 600
+# Beyond any position enrolment's feed will reach in this module: a long poll after it waits.
+FAR_POSITION = 2**62
 
 ACROSS = """{
   enterprises(first: 2) { items { name indicatorValues { value } scoreStatus { eitInPlace } } }
@@ -26,6 +34,9 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
         template=demo_template(tmp_path_factory),
         # Subgraph SDLs polled every second: a changed or returning one is noticed soon.
         SCORE_GATEWAY_GRAPH_POLL_INTERVAL="1",
+        # A long poll of enrolment's feed may wait ten minutes (its consumers still ask for
+        # 20 s): far longer than any stop may take (test_a_stopped_service_...).
+        SCORE_ENROLMENT_FEED_MAX_WAIT=str(LONG_POLL_SECONDS),
     ) as running:
         yield running
 
@@ -131,4 +142,45 @@ def test_a_gateway_restarted_while_a_service_is_down_serves_the_rest_then_the_wh
     assert (reporting["reachable"], reporting["schema"]) == (False, "artefact")
 
     processes.start("reporting")
+    assert eventually(lambda: complete(across(http, processes, key)), timeout=120)
+
+
+def test_a_stopped_service_does_not_wait_out_the_long_polls_of_its_feed(
+    processes: Processes, key: str, http: httpx.Client
+) -> None:
+    """`score serve` (a container's process) stops on SIGTERM without waiting for the long
+    polls in flight on its event feed: a consumer asks again from the position it applied."""
+    platform = processes.platform
+    headers = platform.identity_headers(Principal(subject="e2e", role=Role.ilo_global))
+    answered: list[httpx.Response | Exception] = []
+
+    def long_poll() -> None:
+        try:
+            answered.append(
+                httpx.get(
+                    f"{platform.enrolment}/events",
+                    params={"after": FAR_POSITION, "wait": LONG_POLL_SECONDS},
+                    headers=headers,
+                    timeout=LONG_POLL_SECONDS + 60,
+                )
+            )
+        except httpx.HTTPError as exc:
+            answered.append(exc)
+
+    poller = threading.Thread(target=long_poll, daemon=True)
+    poller.start()
+    try:
+        # Time for the request to reach the service (if it has not, the stop below is quick
+        # anyway and proves nothing: this never makes the test fail, only pass for nothing).
+        poller.join(timeout=3)
+        assert not answered, answered  # still waiting, as a long poll does
+        # Without a bound on the graceful stop, this waits for the long poll (ten minutes)
+        # and fails after two.
+        # uvicorn, stopped cleanly, exits by the signal it was stopped with (143 in a shell).
+        assert processes.terminate("enrolment", timeout=120) == -signal.SIGTERM
+        poller.join(timeout=60)
+        assert answered, "the long poll was left hanging"
+    finally:
+        processes.start("enrolment")
+    # Enrolment serves again, and the graph across services with it.
     assert eventually(lambda: complete(across(http, processes, key)), timeout=120)
