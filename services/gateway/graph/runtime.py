@@ -341,14 +341,7 @@ class GraphRuntime:
         active = self._active
         if active is None:
             raise GraphNotReady()
-        client = SubgraphClient(
-            http=self.http,
-            urls=self.subgraph_urls,
-            identity_token=identity_token,
-            request_id=request_id,
-            counts=self.fetch_counts,
-            mutation_key=mutation_key,
-        )
+        client = self._client(identity_token, request_id, mutation_key)
         return await run_operation(
             active.operations,
             client,
@@ -374,14 +367,20 @@ class GraphRuntime:
         self, known: KnownQuery, *, identity_token: str, request_id: str
     ) -> dict[str, Any] | Forwarded:
         """``execute``'s answer to the same body again, for another (or the same) caller."""
-        client = SubgraphClient(
+        return await run_known(known, self._client(identity_token, request_id))
+
+    def _client(
+        self, identity_token: str, request_id: str, mutation_key: MutationKey | None = None
+    ) -> SubgraphClient:
+        """One request's subgraph calls, as its caller and under its request id."""
+        return SubgraphClient(
             http=self.http,
             urls=self.subgraph_urls,
             identity_token=identity_token,
             request_id=request_id,
             counts=self.fetch_counts,
+            mutation_key=mutation_key,
         )
-        return await run_known(known, client)
 
     def describe(self) -> Mapping[str, Any]:
         """Ownership and keys, for operators (``score graph`` and logs)."""
