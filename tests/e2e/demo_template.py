@@ -59,7 +59,7 @@ def seed_for_real(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> N
         try:
             lock.acquire(blocking=False)
         except Timeout:
-            pass
+            pass  # another worker is making the template: this seed runs alongside (below)
         else:
             try:
                 if not template.exists():
