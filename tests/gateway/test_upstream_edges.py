@@ -38,8 +38,15 @@ class ClosingServer(RawServer):
         connection.settimeout(10)
         try:
             self._read_request(connection)
-            connection.sendall(OK)
+            # Counted before the answer leaves: a test reads the count as soon as its answer
+            # arrives, which can be before this thread runs again (as ``dropped`` is counted
+            # before the close the client sees).
             self.answered += 1
+            try:
+                connection.sendall(OK)
+            except OSError:
+                self.answered -= 1
+                raise
             self._read_request(connection)
             self.dropped += 1
         except OSError:
