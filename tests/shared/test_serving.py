@@ -1,6 +1,6 @@
 """A serving process tunes the garbage collector around its app (services/serving.py): the
-young generation's threshold raised before it serves, the start-up heap frozen once the app's
-own start-up has run, and the app's own lifespan kept whole."""
+young generation's threshold raised before the service is even imported, the start-up heap
+frozen once the app's own start-up has run, and the app's own lifespan kept whole."""
 
 import asyncio
 import gc
@@ -32,9 +32,9 @@ class Survivor:
         self.me = self
 
 
-def test_serving_raises_the_young_generation_threshold(collector_restored: None) -> None:
+def test_tuning_raises_only_the_young_generation_threshold(collector_restored: None) -> None:
     gc.set_threshold(700, 10, 10)
-    serving.serving(FastAPI())
+    serving.tune_collector()
     assert gc.get_threshold() == (serving.YOUNG_GENERATION_THRESHOLD, 10, 10)
 
 
@@ -51,7 +51,7 @@ def test_the_start_up_heap_is_frozen_after_the_apps_own_start_up(
         yield {"state": "kept"}
         happened.append("stop")
 
-    app = serving.serving(FastAPI(lifespan=lifespan))
+    app = serving.frozen_once_started(FastAPI(lifespan=lifespan))
     gc.unfreeze()
     frozen_before = gc.get_freeze_count()
 
@@ -73,7 +73,7 @@ def test_start_up_garbage_is_collected_not_frozen(collector_restored: None) -> N
         Survivor()  # garbage at once, freeable only by the cyclic collector
         yield
 
-    app = serving.serving(FastAPI(lifespan=lifespan))
+    app = serving.frozen_once_started(FastAPI(lifespan=lifespan))
     gc.unfreeze()
     gc.collect()
 
@@ -93,8 +93,10 @@ def paths(app: FastAPI) -> list[str]:
 def test_each_process_serves_its_services_app(
     service: ServiceEntry, collector_restored: None
 ) -> None:
+    gc.set_threshold(700, 10, 10)
     module, factory = service.process_factory.split(":")
     served = getattr(importlib.import_module(module), factory)()
+    assert gc.get_threshold()[0] == serving.YOUNG_GENERATION_THRESHOLD
     assert isinstance(served, FastAPI)
     assert served.title == app_of(service).title
     assert paths(served) == paths(app_of(service))
