@@ -194,6 +194,10 @@ def seed_data_folder(data_dir: Path) -> None:
 # its own, as a fresh one does) and, in the Postgres cluster, the server's log and pgserver's
 # list of the processes holding the server (a copy starts with no holder).
 NOT_COPIED = {Path("keys"), Path("pgdata/log"), Path("pgdata/.handle_pids.json")}
+# Nor the server's socket and its lock file: Postgres may remove them just after its pid file
+# when it stops (a busy machine has copies meet that moment; copying a socket fails), and a
+# server makes its own as it starts.
+POSTGRES_SOCKET_FILES = ".s.PGSQL."
 
 
 def copy_data_folder(seeded: Path, data_dir: Path) -> None:
@@ -204,7 +208,11 @@ def copy_data_folder(seeded: Path, data_dir: Path) -> None:
 
     def not_copied(directory: str, names: list[str]) -> set[str]:
         relative = Path(directory).relative_to(seeded)
-        return {name for name in names if relative / name in NOT_COPIED}
+        return {
+            name
+            for name in names
+            if relative / name in NOT_COPIED or name.startswith(POSTGRES_SOCKET_FILES)
+        }
 
     def copy_file(source: str, target: str) -> None:
         shutil.copy2(source, target)
