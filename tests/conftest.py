@@ -28,6 +28,7 @@ from shared.embedded_pg import (
 from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
+from tests import tuned_gc
 from tests.enrolment.support import Api, feed_token_for
 
 # What development makes on first use (keys, the file store) lands in a folder of the run's,
@@ -46,6 +47,16 @@ pytest_plugins = [
     "tests.indicators.fixtures",
     "tests.reporting.fixtures",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tuned_gc.set_threshold()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Every test module is imported by now, and with them the services' code: alive for the
+    # whole run, so left out of every later collection (tests/tuned_gc.py).
+    tuned_gc.freeze_what_lives()
 
 
 # First: pytest-xdist's worker turns the marks into the group it schedules by in its own
