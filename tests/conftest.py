@@ -3,6 +3,7 @@ one rolled-back transaction per test, and real signed identity tokens."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
@@ -94,12 +95,28 @@ def pg_socket_dir() -> Iterator[str]:
     root = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="score-pg-"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     pgdata = root / (f"pgdata-{worker}" if worker else "pgdata")
-    yield start_embedded_server(pgdata)
+    socket_dir = start_embedded_server(pgdata)
+    without_durability(socket_dir)
+    yield socket_dir
     if not configured:
         # Stopped first: pgserver's own stop at exit reads its list of holders from the data
         # folder, and with the folder gone it left the server running after every run.
         stop_embedded_server(pgdata)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def without_durability(socket_dir: str) -> None:
+    """A test server keeps nothing that must outlive a crash of its machine: its commits and
+    the checkpoints of CREATE DATABASE do not wait for the disk (the migrations, the
+    committed fixtures, the consumers). Kept across restarts (postgresql.auto.conf)."""
+    # Imported by shared.embedded_pg already, under its filter of pgserver's import warning.
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+    commands = [f"ALTER SYSTEM SET {name} = {value}" for name, value in settings.items()]
+    psql = [str(Path(POSTGRES_BIN_PATH) / "psql"), "-h", socket_dir, "-U", "postgres", "-qX"]
+    for command in [*commands, "SELECT pg_reload_conf()"]:
+        subprocess.run([*psql, "-c", command], check=True, capture_output=True)
 
 
 async def migrated_database_url(socket_dir: str, service: str, name: str) -> str:
