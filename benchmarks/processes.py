@@ -22,6 +22,7 @@ from uuid import UUID
 
 import httpx
 
+from services.registry import SERVICES
 from shared.embedded_pg import embedded_url, start_embedded_server, stop_embedded_server
 from shared.identity import Principal, issue_token
 from shared.keys import SigningKey, development_key
@@ -349,11 +350,12 @@ def service_pids(platform: Platform) -> dict[str, int]:
     empty where there is no /proc."""
     if platform.process_id is None or not Path("/proc").is_dir():
         return {}
+    factories = {service.process_factory: service.name for service in SERVICES}
     return {
         name: pid
         for pid, command in _children(platform.process_id).items()
-        for name in PROCESSES
-        if f"services.{name}.app" in command
+        for factory, name in factories.items()
+        if factory in command
     }
 
 

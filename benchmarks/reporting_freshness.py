@@ -126,7 +126,7 @@ class ProcessPlatform:
 
     def start(self, service: str) -> None:
         command = [
-            sys.executable, "-m", "uvicorn", f"services.{service}.app:create_app", "--factory",
+            sys.executable, "-m", "uvicorn", f"services.serving:{service}", "--factory",
             "--host", "127.0.0.1", "--port", str(self.ports[service]), "--no-access-log",
             # Consumers' long polls would hold a clean shutdown for their full wait.
             "--timeout-graceful-shutdown", "2",

@@ -323,7 +323,7 @@ def up(
                 f"{service.env_prefix}DATABASE_URL": urls[service.name],
             }
             command = [
-                sys.executable, "-m", "uvicorn", service.app_factory, "--factory",
+                sys.executable, "-m", "uvicorn", service.process_factory, "--factory",
                 "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
                 "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS),
             ]  # fmt: skip
@@ -408,7 +408,7 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        entry.app_factory,
+        entry.process_factory,
         factory=True,
         host=settings.host,
         port=settings.port,

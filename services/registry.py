@@ -18,8 +18,14 @@ class _DatabaseOnly(BaseSettings):
 @dataclass(frozen=True)
 class ServiceEntry:
     name: str
-    app_factory: str  # "module:function" for uvicorn --factory
+    app_factory: str  # "module:function" building the app (tests call it too)
     env_prefix: str
+
+    @property
+    def process_factory(self) -> str:
+        """The uvicorn --factory entry of the process serving it: the app, tuned for a long
+        life in a process of its own (services/serving.py)."""
+        return f"services.serving:{self.name}"
 
     @property
     def has_reference_data(self) -> bool:

@@ -3,7 +3,8 @@ on a fresh embedded Postgres, then the demo data read back over HTTP."""
 
 import httpx
 
-from benchmarks.processes import Platform, eventually
+from benchmarks.processes import Platform, eventually, service_pids
+from services.registry import SERVICES
 from shared.enums import Role
 from shared.identity import Principal
 
@@ -63,3 +64,13 @@ def test_demo_indicator_values_are_served(platform: Platform) -> None:
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["items"]) == 6  # three enterprises, baseline and endline
+
+
+def test_each_process_runs_its_serving_factory(platform: Platform) -> None:
+    """`score up` starts every process through services/serving.py (the collector tuned for
+    a long-lived process), and the benchmarks find each one to measure its CPU time."""
+    pids = service_pids(platform)
+    assert set(pids) == {service.name for service in SERVICES}
+    for service in SERVICES:
+        with open(f"/proc/{pids[service.name]}/cmdline", "rb") as cmdline:
+            assert service.process_factory.encode() in cmdline.read().split(b"\0")

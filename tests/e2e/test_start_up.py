@@ -82,7 +82,7 @@ def slow_reporting(data_dir: Path) -> Iterator[Up]:
     up = Up(
         data_dir,
         data_dir / "slow.log",
-        SCORE_TEST_SLOW_APP="services.reporting.app",
+        SCORE_TEST_SLOW_APP="services.serving:reporting",
         SCORE_TEST_SLOW_SECONDS=str(SLOW_SECONDS),
         SCORE_UP_READY_TIMEOUT=str(READY_TIMEOUT),
     )
@@ -112,7 +112,7 @@ def test_a_process_that_makes_no_progress_is_named_with_its_log_tail(data_dir: P
     up = Up(
         data_dir,
         data_dir / "stuck.log",
-        SCORE_TEST_SLOW_APP="services.indicators.app",
+        SCORE_TEST_SLOW_APP="services.serving:indicators",
         SCORE_TEST_HANG="1",
         SCORE_UP_READY_TIMEOUT="5",
     )
