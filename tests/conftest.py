@@ -3,6 +3,7 @@ one rolled-back transaction per test, and real signed identity tokens."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
@@ -28,6 +29,7 @@ from shared.embedded_pg import (
 from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
+from tests import tuned_gc
 from tests.enrolment.support import Api, feed_token_for
 
 # What development makes on first use (keys, the file store) lands in a folder of the run's,
@@ -46,6 +48,16 @@ pytest_plugins = [
     "tests.indicators.fixtures",
     "tests.reporting.fixtures",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tuned_gc.set_threshold()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Every test module is imported by now, and with them the services' code: alive for the
+    # whole run, so left out of every later collection (tests/tuned_gc.py).
+    tuned_gc.freeze_what_lives()
 
 
 # First: pytest-xdist's worker turns the marks into the group it schedules by in its own
@@ -83,12 +95,28 @@ def pg_socket_dir() -> Iterator[str]:
     root = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="score-pg-"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     pgdata = root / (f"pgdata-{worker}" if worker else "pgdata")
-    yield start_embedded_server(pgdata)
+    socket_dir = start_embedded_server(pgdata)
+    without_durability(socket_dir)
+    yield socket_dir
     if not configured:
         # Stopped first: pgserver's own stop at exit reads its list of holders from the data
         # folder, and with the folder gone it left the server running after every run.
         stop_embedded_server(pgdata)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def without_durability(socket_dir: str) -> None:
+    """A test server keeps nothing that must outlive a crash of its machine: its commits and
+    the checkpoints of CREATE DATABASE do not wait for the disk (the migrations, the
+    committed fixtures, the consumers). Kept across restarts (postgresql.auto.conf)."""
+    # Imported by shared.embedded_pg already, under its filter of pgserver's import warning.
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+    commands = [f"ALTER SYSTEM SET {name} = {value}" for name, value in settings.items()]
+    psql = [str(Path(POSTGRES_BIN_PATH) / "psql"), "-h", socket_dir, "-U", "postgres", "-qX"]
+    for command in [*commands, "SELECT pg_reload_conf()"]:
+        subprocess.run([*psql, "-c", command], check=True, capture_output=True)
 
 
 async def migrated_database_url(socket_dir: str, service: str, name: str) -> str:

@@ -16,6 +16,17 @@ from filelock import FileLock, Timeout
 
 from benchmarks.processes import copy_data_folder, save_template, seed_data_folder
 
+# What the platforms of a test run keep must not outlive a crash of the machine: their commits
+# (the schemathesis run's generated writes among them) do not wait for the disk.
+WITHOUT_DURABILITY = "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+
+
+def without_durability(data_dir: Path) -> None:
+    """The seeded cluster under ``data_dir`` set to commit without waiting for the disk, from its
+    next start: so is every copy of it (the demo template's)."""
+    with (data_dir / "pgdata" / "postgresql.auto.conf").open("a") as settings:
+        settings.write(WITHOUT_DURABILITY)
+
 
 def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.getbasetemp()
@@ -36,6 +47,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             seeding = template.with_name(f"{template.name}.seeding")
             shutil.rmtree(seeding, ignore_errors=True)  # what an interrupted run left
             seed_data_folder(seeding)
+            without_durability(seeding)
             save_template(seeding, template)
     return template
 
@@ -64,8 +76,10 @@ def seed_for_real(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> N
             try:
                 if not template.exists():
                     seed_data_folder(data_dir)
+                    without_durability(data_dir)
                     save_template(data_dir, template)
                     return
             finally:
                 lock.release()
     seed_data_folder(data_dir)
+    without_durability(data_dir)

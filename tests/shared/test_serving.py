@@ -13,16 +13,22 @@ from fastapi import FastAPI
 
 from services import serving
 from services.registry import SERVICES, ServiceEntry
+from tests import tuned_gc
 from tests.deploy.test_manifests import app_of
 
 
 @pytest.fixture
 def collector_restored() -> Iterator[None]:
-    """The test process's collector as it was: these tests change process-wide settings."""
+    """The test process's collector as it was: these tests change process-wide settings. A
+    worker froze its imported code (tests/tuned_gc.py): frozen again, or every later full
+    collection of the worker would rescan it."""
     thresholds = gc.get_threshold()
+    was_frozen = gc.get_freeze_count() > 0
     yield
     gc.set_threshold(*thresholds)
     gc.unfreeze()
+    if was_frozen:
+        tuned_gc.freeze_what_lives()
 
 
 class Survivor:
