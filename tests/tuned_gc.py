@@ -17,7 +17,8 @@ import importlib.util
 import runpy
 import sys
 
-# The services' value (shared/service_app.py). The older generations keep theirs.
+# The serving processes' value (services/serving.py YOUNG_GENERATION_THRESHOLD; not imported:
+# the schemathesis run would import FastAPI for it). The older generations keep theirs.
 GC_GEN0_THRESHOLD = 10_000
 
 
