@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterat
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 from uuid import UUID
 
+import orjson
 import strawberry
 from cachetools import LRUCache
 from cross_web import HTTPException
@@ -347,6 +348,17 @@ def subgraph_schema(
 ContextT = TypeVar("ContextT", bound=SubgraphContext)
 
 
+_PLAIN_JSON_ONLY = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _not_plain(value: object) -> NoReturn:
+    raise TypeError(f"{type(value).__name__} is written by pydantic's encoder")
+
+
 class SubgraphRouter(GraphQLRouter[ContextT, None]):
     def decode_json(self, data: str | bytes) -> object:
         # pydantic's parser (Rust) reads a request's body about twice as fast as json.loads.
@@ -361,9 +373,15 @@ class SubgraphRouter(GraphQLRouter[ContextT, None]):
         return body
 
     def encode_json(self, data: object) -> bytes:
-        # pydantic's encoder (Rust) writes a page of rows several times faster than json.dumps;
-        # the values are already GraphQL's output (strings, numbers, lists), so the JSON is too.
-        return to_json(data)
+        # The values are already GraphQL's output (strings, numbers, lists): orjson writes a
+        # page of them about eight times faster than pydantic's encoder, byte for byte as it
+        # does. Anything either writes its own way (timestamps, dataclasses, subclasses of
+        # str, int, dict, list) or orjson cannot write (a Decimal, a set, bytes, an int beyond
+        # 64 bits: an error's extensions) goes to pydantic's encoder, as before.
+        try:
+            return orjson.dumps(data, default=_not_plain, option=_PLAIN_JSON_ONLY)
+        except TypeError:
+            return to_json(data)
 
     def answer_posts(self, context_getter: Callable[..., Awaitable[ContextT]]) -> None:
         """Replaces Strawberry's POST route by one that answers a query whose document
