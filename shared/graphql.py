@@ -152,6 +152,31 @@ def _only_queries(document: str) -> bool:
     )
 
 
+# Strawberry's own reading of a content type (with the email package's parser: more CPU than
+# a page's JSON), per header value: clients send the same few.
+@lru_cache(maxsize=64)
+def _is_json(content_type: str) -> bool:
+    return parse_content_type(content_type)[0] == "application/json"
+
+
+_PARSED_BODY = "score.graphql.body"
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body, parsed once for the session's judge (``queries_only``) and the
+    direct path (``SubgraphRouter._run_cached_query``); ValueError if it is not JSON."""
+    parsed = request.scope.get(_PARSED_BODY)
+    if parsed is None:
+        try:
+            parsed = from_json(await request.body())
+        except ValueError as error:
+            parsed = error
+        request.scope[_PARSED_BODY] = parsed
+    if isinstance(parsed, ValueError):
+        raise parsed
+    return parsed
+
+
 async def queries_only(request: Request) -> bool:
     """Whether the request's document only queries (``shared.db.reads_only_when``)."""
     if request.method == "GET":
@@ -159,7 +184,7 @@ async def queries_only(request: Request) -> bool:
     if request.headers.get("content-type", "").partition(";")[0].strip() != "application/json":
         return False  # multipart uploads are mutations
     try:
-        body = from_json(await request.body())
+        body = await _json_body(request)
     except ValueError:
         return False  # Strawberry answers 400
     document = body.get("query") if isinstance(body, dict) else None
@@ -434,7 +459,7 @@ class SubgraphRouter(GraphQLRouter[ContextT, None]):
         schema = self.schema
         if (
             request.method != "POST"
-            or parse_content_type(request.headers.get("content-type", ""))[0] != "application/json"
+            or not _is_json(request.headers.get("content-type", ""))
             or self._stream_transport_map  # streamed answers: Strawberry's
             or not isinstance(schema, SubgraphSchema)
             or schema.directives  # Strawberry adds an extension for them
@@ -442,7 +467,7 @@ class SubgraphRouter(GraphQLRouter[ContextT, None]):
         ):
             return None
         try:
-            body = from_json(await request.body())
+            body = await _json_body(request)
         except ValueError:
             return None
         if not isinstance(body, dict):
