@@ -1,6 +1,6 @@
 """A cheaper way through the objects whose selected fields are all plain attributes (a page
-of rows, its scalars and lists of scalars): one loop per object, graphql-core's own steps for
-everything else, and for any value it would refuse, so the answer and its errors stay the
+of rows, its scalars and lists of scalars): one loop per object, a field at a time for a list
+of them, graphql-core's own steps for everything else, and for any value it would refuse, so the answer and its errors stay the
 same."""
 
 import weakref
@@ -181,7 +181,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core builds a resolve info, a path and a resolver call for every field of every
     row (50 enterprises: 850 of each), which cost a GraphQL list about as much CPU as all the
     rest of the request. Fields without a resolver, extension or permission only read an
-    attribute, so an object made of them is read in one loop. Lists of such objects, the
+    attribute, so an object made of them is read in one loop, and a list of them a field at a
+    time (a column's values checked together by their types). Lists of such objects, the
     shape of every page, then cost little more than their REST twin."""
 
     # Plans by what decides them (the type, each field's response and schema name): partners
