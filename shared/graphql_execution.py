@@ -1,7 +1,7 @@
 """A cheaper way through the objects whose selected fields are all plain attributes (a page
 of rows, its scalars and lists of scalars): one loop per object, a field at a time for a list
-of them, graphql-core's own steps for everything else, and for any value it would refuse, so the answer and its errors stay the
-same."""
+of them, graphql-core's own steps for everything else, and for any value it would refuse, so
+the answer and its errors stay the same."""
 
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence

@@ -5,6 +5,7 @@ and the connection goes back to the pool as it came."""
 from typing import Any
 
 import httpx
+import pydantic_core
 import pytest
 import strawberry
 from fastapi import FastAPI
@@ -122,7 +123,7 @@ async def test_a_known_querys_body_is_parsed_once_for_its_session_and_its_answer
     enrolment_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[bytes] = []
-    from_json = shared.graphql.from_json
+    from_json = pydantic_core.from_json
 
     def counted(data: bytes, *args: Any, **kwargs: Any) -> Any:
         parsed.append(data)
