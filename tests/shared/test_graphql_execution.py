@@ -6,10 +6,11 @@ import dataclasses
 import gc
 import weakref
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, cast
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 import strawberry
@@ -286,6 +287,69 @@ async def test_a_page_of_plain_rows_is_completed_without_a_call_per_row_and_plan
     # plan is made by the first request and the others reuse it.
     assert completed == []
     assert planned == ["Query", "Row"]
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        datetime(2026, 12, 3, 18, 7, 0, 250, tzinfo=UTC),
+        datetime(2026, 12, 3, 18, 7),  # naive
+        datetime(2026, 12, 3, 18, 7, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 12, 3, 18, 7, tzinfo=timezone(timedelta(seconds=-3601))),
+        datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+        datetime(999, 1, 1, tzinfo=UTC),
+    ],
+)
+async def test_a_page_of_timestamps_in_any_zone_answers_as_graphql_core_does(
+    since: datetime,
+) -> None:
+    rows = [_row(0), _row(1, since=since), _row(2, since=since)]
+    answer = await rows_and_objects("{ id since }", rows)
+    assert answer["data"]["rows"][1]["since"] == since.isoformat()
+
+
+async def test_a_page_with_unusual_values_in_a_column_answers_as_graphql_core_does() -> None:
+    # Each column mixes the usual values with others the scalar converts (or refuses).
+    rows = [
+        _row(0, size=-(2**31), id=7),
+        _row(1, size=True, name=7.5),
+        _row(2, size=2**31 - 1, since=datetime(2026, 1, 1)),
+    ]
+    answer = await both("{ rows { id name size since } }", rows)
+    assert answer["errors"] == []
+    assert [row["size"] for row in answer["data"]["rows"]] == [-(2**31), 1, 2**31 - 1]
+    refused = await both("{ rows { id size } }", [_row(0), _row(1, size=-(2**31) - 1)])
+    assert [path for _, path in refused["errors"]] == [["rows", 1, "size"]]
+
+
+async def test_a_page_of_plain_scalars_is_completed_a_column_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page's strings, ints, ids and timestamps are checked a field at a time, by the types
+    of their values: no call per value."""
+    calls: list[Any] = []
+    completer = PlainFieldsExecutionContext._completer
+
+    def counting(self: Any, return_type: Any) -> Any:
+        complete = completer(self, return_type)
+        if complete is None:
+            return None
+        inner = complete
+
+        def counted(value: Any) -> Any:
+            calls.append(value)
+            return inner(value)
+
+        return counted
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "_completer", counting)
+    ROWS[:] = _with_uuids([_row(n) for n in range(50)])
+    _, plain = schemas()
+    result = await plain.execute("{ rows { __typename id name size since } rowPage { id } }")
+    assert result.errors is None
+    assert result.data is not None
+    assert len(result.data["rows"]) == len(result.data["rowPage"]) == 50
+    assert calls == []
 
 
 @pytest.mark.parametrize("subgraph", [enrolment, indicators, reporting])

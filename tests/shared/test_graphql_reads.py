@@ -2,11 +2,16 @@
 route marked ``reads_only`` does; a document with a mutation keeps the request's transaction,
 and the connection goes back to the pool as it came."""
 
+from typing import Any
+
 import httpx
+import pydantic_core
+import pytest
 import strawberry
 from fastapi import FastAPI
 from sqlalchemy import text
 
+import shared.graphql
 from shared.db import Database, SessionDep
 from shared.enums import Role
 from shared.graphql import SubgraphContext, subgraph_router, subgraph_schema
@@ -112,3 +117,26 @@ async def test_a_body_that_is_json_but_not_an_object_is_answered_400(
             )
             assert response.status_code == 400, body
             assert response.text == "The request body must be a JSON object", body
+
+
+async def test_a_known_querys_body_is_parsed_once_for_its_session_and_its_answer(
+    enrolment_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[bytes] = []
+    from_json = pydantic_core.from_json
+
+    def counted(data: bytes, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(data)
+        return from_json(data, *args, **kwargs)
+
+    monkeypatch.setattr(shared.graphql, "from_json", counted)
+    transport = httpx.ASGITransport(app=app_over(enrolment_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answers = []
+        for _ in range(2):  # the second by the direct path: the document is known by then
+            parsed.clear()
+            response = await client.post("/graphql", json={"query": QUERY})
+            answers.append(response.raise_for_status().json())
+    assert answers == [{"data": {"oneTransaction": False}}] * 2
+    # Judged a query (its statements run without a transaction) and answered: one parse.
+    assert len(parsed) == 1
