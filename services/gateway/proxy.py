@@ -259,9 +259,18 @@ def rewrite_location(value: bytes, base: str, service: str) -> bytes:
     return value
 
 
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length")
-    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+def _body_headers(request: Request) -> tuple[str | None, bool]:
+    """The first Content-Length (as ``request.headers.get`` gives it) and whether any
+    Transfer-Encoding was sent, in one pass over the scope's headers."""
+    length: bytes | None = None
+    chunked = False
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            if length is None:
+                length = value
+        elif name == b"transfer-encoding":
+            chunked = True
+    return (None if length is None else length.decode("latin-1")), chunked
 
 
 OPERATOR_ONLY = frozenset({"metrics"})
@@ -296,7 +305,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
     settings: GatewaySettings = request.app.state.settings
     method = request.method
     check_access(request.state.principal, method, path)
-    base = settings.service_urls[service]
+    base = settings.services[service].rstrip("/")  # settings.service_urls[service]
     http: httpx.AsyncClient = request.app.state.upstream
     body = await _body(request)
     upstream = await _send(
@@ -412,10 +421,10 @@ Content: TypeAlias = "bytes | _RequestBody | None"
 
 
 async def _body(request: Request) -> Content:
-    if not _has_body(request):
+    length, chunked = _body_headers(request)
+    if not ((length is not None and length != "0") or chunked):
         return None
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) <= REPLAYABLE_BODY_BYTES:
+    if length is not None and length.isdigit() and int(length) <= REPLAYABLE_BODY_BYTES:
         return await request.body()
     return _RequestBody(request)
 
