@@ -326,19 +326,29 @@ async def forward(request: Request, service: str, path: str) -> Response:
         await upstream.aclose()
         raise body.too_large
     headers = answer_headers(upstream.raw_headers, base, service)
-    response: Response
     if _small(upstream):
         # Read whole and sent in one message: streaming costs a task per response (and a
         # send per chunk), most of the gateway's time on a small answer.
-        response = Response(await _read(upstream, service), status_code=upstream.status_code)
-    else:
-        response = StreamingResponse(
-            _relay(upstream, service),
-            status_code=upstream.status_code,
-            background=BackgroundTask(upstream.aclose),
-        )
+        return _Whole(await _read(upstream, service), upstream.status_code, headers)
+    response = StreamingResponse(
+        _relay(upstream, service),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
     response.raw_headers = headers
     return response
+
+
+class _Whole(Response):
+    """A service's answer read whole, sent as ``Response`` sends it: its status, the
+    headers the client may see (the service's Content-Length among them) and its body.
+    Made without ``Response``'s rendering and header set-up, which these headers replace."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = headers
+        self.background = None
 
 
 @lru_cache(maxsize=16)
