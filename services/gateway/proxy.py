@@ -141,7 +141,9 @@ def upstream_headers(
                 host = value  # the first, as request.headers.get("host") reads it
         elif name.lower() == b"connection":
             declared = (declared or set()) | _declared(value)
-    if declared:
+    if declared and not declared <= names.dropped:
+        # Only a name not dropped already can be among those kept ("keep-alive", which
+        # nearly every client declares, never is): no pass over them for it.
         kept = [
             (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
         ]
@@ -173,7 +175,7 @@ def answer_headers(
             kept.append((name, rewrite_location(value, base, service)))
         elif name.lower() == b"connection":
             declared = (declared or set()) | _declared(value)
-    if declared:
+    if declared and not declared <= _RESPONSE_NAMES.dropped:
         kept = [
             (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
         ]
