@@ -141,7 +141,9 @@ def upstream_headers(
                 host = value  # the first, as request.headers.get("host") reads it
         elif name.lower() == b"connection":
             declared = (declared or set()) | _declared(value)
-    if declared:
+    if declared and not declared <= names.dropped:
+        # Only a name not dropped already can be among those kept ("keep-alive", which
+        # nearly every client declares, never is): no pass over them for it.
         kept = [
             (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
         ]
@@ -173,7 +175,7 @@ def answer_headers(
             kept.append((name, rewrite_location(value, base, service)))
         elif name.lower() == b"connection":
             declared = (declared or set()) | _declared(value)
-    if declared:
+    if declared and not declared <= _RESPONSE_NAMES.dropped:
         kept = [
             (name, value) for name, value in kept if name.decode("latin-1").lower() not in declared
         ]
@@ -259,9 +261,18 @@ def rewrite_location(value: bytes, base: str, service: str) -> bytes:
     return value
 
 
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length")
-    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+def _body_headers(request: Request) -> tuple[str | None, bool]:
+    """The first Content-Length (as ``request.headers.get`` gives it) and whether any
+    Transfer-Encoding was sent, in one pass over the scope's headers."""
+    length: bytes | None = None
+    chunked = False
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            if length is None:
+                length = value
+        elif name == b"transfer-encoding":
+            chunked = True
+    return (None if length is None else length.decode("latin-1")), chunked
 
 
 OPERATOR_ONLY = frozenset({"metrics"})
@@ -296,7 +307,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
     settings: GatewaySettings = request.app.state.settings
     method = request.method
     check_access(request.state.principal, method, path)
-    base = settings.service_urls[service]
+    base = settings.services[service].rstrip("/")  # settings.service_urls[service]
     http: httpx.AsyncClient = request.app.state.upstream
     body = await _body(request)
     upstream = await _send(
@@ -317,19 +328,29 @@ async def forward(request: Request, service: str, path: str) -> Response:
         await upstream.aclose()
         raise body.too_large
     headers = answer_headers(upstream.raw_headers, base, service)
-    response: Response
     if _small(upstream):
         # Read whole and sent in one message: streaming costs a task per response (and a
         # send per chunk), most of the gateway's time on a small answer.
-        response = Response(await _read(upstream, service), status_code=upstream.status_code)
-    else:
-        response = StreamingResponse(
-            _relay(upstream, service),
-            status_code=upstream.status_code,
-            background=BackgroundTask(upstream.aclose),
-        )
+        return _Whole(await _read(upstream, service), upstream.status_code, headers)
+    response = StreamingResponse(
+        _relay(upstream, service),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
     response.raw_headers = headers
     return response
+
+
+class _Whole(Response):
+    """A service's answer read whole, sent as ``Response`` sends it: its status, the
+    headers the client may see (the service's Content-Length among them) and its body.
+    Made without ``Response``'s rendering and header set-up, which these headers replace."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = headers
+        self.background = None
 
 
 @lru_cache(maxsize=16)
@@ -412,10 +433,10 @@ Content: TypeAlias = "bytes | _RequestBody | None"
 
 
 async def _body(request: Request) -> Content:
-    if not _has_body(request):
+    length, chunked = _body_headers(request)
+    if not ((length is not None and length != "0") or chunked):
         return None
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) <= REPLAYABLE_BODY_BYTES:
+    if length is not None and length.isdigit() and int(length) <= REPLAYABLE_BODY_BYTES:
         return await request.body()
     return _RequestBody(request)
 

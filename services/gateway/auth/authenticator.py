@@ -4,13 +4,12 @@ bearer JWT from the OpenID Connect issuer. Anything else is a 401."""
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import Headers
 
 from services.gateway.auth.oidc import OidcVerifier
 from services.gateway.keys.service import (
@@ -22,6 +21,9 @@ from services.gateway.settings import GatewaySettings
 from shared.columns import utcnow
 from shared.identity import Principal
 from shared.problems import Unauthenticated
+
+# The headers ``authenticate`` reads (lowercase).
+CREDENTIAL_HEADERS = ("x-api-key", "authorization")
 
 
 class SessionSource(Protocol):
@@ -60,7 +62,9 @@ class Authenticator:
         # successes are kept, and never a key itself.
         self._keys: OrderedDict[bytes, tuple[VerifiedKey, Caller, float]] = OrderedDict()
 
-    async def authenticate(self, headers: Headers) -> Caller:
+    async def authenticate(self, headers: Mapping[str, str]) -> Caller:
+        """The caller ``headers`` prove (their names in lowercase, each name's first value,
+        as ``Headers.get`` reads them), or ``Unauthenticated``."""
         api_key = headers.get("x-api-key")
         authorization = headers.get("authorization")
         if api_key is not None:

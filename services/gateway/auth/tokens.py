@@ -34,19 +34,35 @@ class IdentityTokens:
         self.max_entries = max_entries
         # (principal, audience) -> (token, when it was signed); least recently used first.
         self._tokens: OrderedDict[tuple[Principal, str], tuple[str, float]] = OrderedDict()
+        # The last answer, by the Principal object itself: (principal, audience, entry).
+        self._last: tuple[Principal, str, tuple[str, float]] | None = None
 
     def token(self, principal: Principal, audience: str) -> str:
         now = self.clock()
+        last = self._last
+        # The same caller again (the authenticator hands out one Principal per cached key):
+        # its entry is the most recent already, and hashing the Principal (its fields, in
+        # Python) is skipped.
+        if (
+            last is not None
+            and last[0] is principal
+            and last[1] == audience
+            and now - last[2][1] < self.reuse_seconds
+        ):
+            return last[2][0]
         cache_key = (principal, audience)
         found = self._tokens.get(cache_key)
         if found is not None and now - found[1] < self.reuse_seconds:
             self._tokens.move_to_end(cache_key)
+            self._last = (principal, audience, found)
             return found[0]
         signed = issue_token(
             principal, self.key(), self.platform, audience=audience, ttl_seconds=self.ttl_seconds
         )
-        self._tokens[cache_key] = (signed, now)
+        entry = (signed, now)
+        self._tokens[cache_key] = entry
         self._tokens.move_to_end(cache_key)
         while len(self._tokens) > self.max_entries:
             self._tokens.popitem(last=False)
+        self._last = (principal, audience, entry)
         return signed
