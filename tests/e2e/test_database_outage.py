@@ -12,7 +12,7 @@ import httpx
 
 from benchmarks.processes import Platform, eventually, ready
 from shared.embedded_pg import embedded_url
-from tests.e2e.operator import api_key_made_here
+from tests.e2e.api_keys import api_key_made_here
 from tests.e2e.test_score_up import ilo_headers
 
 with warnings.catch_warnings():

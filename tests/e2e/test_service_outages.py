@@ -16,8 +16,8 @@ import pytest
 from benchmarks.processes import Processes, eventually, separate_processes
 from shared.enums import Role
 from shared.identity import Principal
+from tests.e2e.api_keys import api_key_made_here
 from tests.e2e.demo_template import demo_template
-from tests.e2e.operator import api_key_made_here
 
 # A long poll far longer than a stop of any process may take.
 LONG_POLL_SECONDS = 600
