@@ -72,6 +72,9 @@ class ProcessPlatform:
     socket_dir: str
     prefix: str  # database names are "{prefix}_{service}"
     workdir: Path  # logs, and the development keys every process of the platform shares
+    # Seconds a stopping process lets requests in flight finish: the consumers' long polls
+    # would otherwise hold a clean stop for their full wait.
+    graceful_shutdown: int = 2
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -128,8 +131,7 @@ class ProcessPlatform:
         command = [
             sys.executable, "-m", "uvicorn", f"services.serving:{service}", "--factory",
             "--host", "127.0.0.1", "--port", str(self.ports[service]), "--no-access-log",
-            # Consumers' long polls would hold a clean shutdown for their full wait.
-            "--timeout-graceful-shutdown", "2",
+            "--timeout-graceful-shutdown", str(self.graceful_shutdown),
         ]  # fmt: skip
         with self.log(service).open("a") as output:
             self.processes[service] = subprocess.Popen(
@@ -163,15 +165,31 @@ class ProcessPlatform:
             process.wait()
 
     def stop_all(self) -> None:
-        # Consumers first, so no producer waits on a consumer's open long poll.
-        for service in reversed(list(self.processes)):
-            self.stop(service)
+        # All at once: a producer waits out a long poll still open on its feed (even one
+        # whose consumer has stopped), and one after another those waits added up.
+        stopping = list(self.processes.values())
+        self.processes.clear()
+        for process in stopping:
+            process.send_signal(signal.SIGTERM)
+        for process in stopping:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @contextmanager
-def running_platform(socket_dir: str, *, prefix: str, workdir: Path) -> Iterator[ProcessPlatform]:
+def running_platform(
+    socket_dir: str, *, prefix: str, workdir: Path, graceful_shutdown: int = 2
+) -> Iterator[ProcessPlatform]:
     """Fresh databases, the three services started and ready; everything removed after."""
-    platform = ProcessPlatform(socket_dir=socket_dir, prefix=prefix, workdir=workdir)
+    platform = ProcessPlatform(
+        socket_dir=socket_dir,
+        prefix=prefix,
+        workdir=workdir,
+        graceful_shutdown=graceful_shutdown,
+    )
     platform.create_databases()
     try:
         for service in SERVICES:

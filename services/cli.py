@@ -159,6 +159,15 @@ RELAY_CHUNK = 1 << 16
 # a container's SIGTERM - for their whole wait, past the 10 s `docker compose stop` gives
 # before it kills; a consumer cut off asks again from the position it applied.
 GRACEFUL_SHUTDOWN_SECONDS = 3
+GracefulShutdown = Annotated[
+    int,
+    typer.Option(
+        envvar="SCORE_GRACEFUL_SHUTDOWN_SECONDS",
+        min=0,
+        help="Seconds a stopping process lets its requests in flight finish (long polls "
+        "of the event feeds included) before it cuts them off",
+    ),
+]
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -393,6 +402,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 @app.command()
 def serve(
     service: Annotated[str, typer.Argument(help="Which process: gateway or a service's name")],
+    graceful_shutdown: GracefulShutdown = GRACEFUL_SHUTDOWN_SECONDS,
 ) -> None:
     """Run one process in the foreground, configured by its environment (for containers).
 
@@ -417,7 +427,7 @@ def serve(
         # (SCORE_GATEWAY_TRUSTED_PROXIES, default nobody), never uvicorn's loopback default.
         proxy_headers=False,
         log_config=None,  # keep the JSON logging the app configures
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=graceful_shutdown,
     )
 
 

@@ -110,6 +110,7 @@ def graph_runtime(settings: GatewaySettings, http: httpx.AsyncClient) -> GraphRu
         settings.graphql,
         service_token=lambda: gateway_graph_token(settings),
         fallback=read_artefact(settings.graph_fallback_file or ARTEFACT),
+        schema_timeout=settings.graph_schema_timeout,
     )
 
 

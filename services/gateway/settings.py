@@ -104,6 +104,9 @@ class GatewaySettings(ServiceSettings):
     subgraphs: dict[str, str] | None = None
     # Seconds between two polls of the subgraphs' SDLs (a changed one is recomposed).
     graph_poll_interval: float = Field(default=10.0, gt=0)
+    # Longest wait for one subgraph's SDL: a subgraph that hangs holds the first graph (and
+    # so the gateway's readiness) this long before its stored SDL stands in.
+    graph_schema_timeout: float = Field(default=10.0, gt=0)
     # The subgraphs' SDLs to fall back on, on a cold start, for those that do not answer;
     # unset: the artefact committed with the code (`score graph compose` writes it).
     graph_fallback_file: Path | None = None

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.processes import Platform, eventually, ready
+from shared.embedded_pg import embedded_url
+from tests.e2e.api_keys import api_key_made_here
 from tests.e2e.test_score_up import ilo_headers
 
 with warnings.catch_warnings():
@@ -45,7 +47,9 @@ def test_a_database_outage_is_answered_503_and_recovered_from_without_restart(
 ) -> None:
     pgdata = Path(platform.env["SCORE_DATA_DIR"]) / "pgdata"
     # A key the gateway has not checked yet: its check needs the gateway's database.
-    key = platform.api_key("ilo_global", name="outage")
+    gateway_database = embedded_url(str(pgdata), "gateway")
+    env = {**platform.env, "SCORE_GATEWAY_DATABASE_URL": gateway_database}
+    key = api_key_made_here(env, "ilo_global", name="outage")
     stop_database(pgdata)
     try:
         through_gateway = httpx.get(

@@ -3,9 +3,12 @@ service killed during cross-service queries costs only its own fields, and a gat
 restarted while a service is down serves the rest, then picks the service up again."""
 
 import signal
+import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -13,12 +16,15 @@ import pytest
 from benchmarks.processes import Processes, eventually, separate_processes
 from shared.enums import Role
 from shared.identity import Principal
+from tests.e2e.api_keys import api_key_made_here
 from tests.e2e.demo_template import demo_template
 
 # A long poll far longer than a stop of any process may take.
 LONG_POLL_SECONDS = 600
 # Beyond any position enrolment's feed will reach in this module: a long poll after it waits.
 FAR_POSITION = 2**62
+# A TCP connection's state "established" in /proc/net/tcp.
+ESTABLISHED = "01"
 
 ACROSS = """{
   enterprises(first: 2) { items { name indicatorValues { value } scoreStatus { eitInPlace } } }
@@ -37,13 +43,16 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
         # A long poll of enrolment's feed may wait ten minutes (its consumers still ask for
         # 20 s): far longer than any stop may take (test_a_stopped_service_...).
         SCORE_ENROLMENT_FEED_MAX_WAIT=str(LONG_POLL_SECONDS),
+        # Every stop lets requests in flight finish for a second, not the default three:
+        # the services' consumers always have long polls open on each other's feeds.
+        SCORE_GRACEFUL_SHUTDOWN_SECONDS="1",
     ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def key(processes: Processes) -> str:
-    return processes.platform.api_key("ilo_global", name="e2e-outages")
+    return api_key_made_here(processes.env_for("gateway"), "ilo_global", name="e2e-outages")
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +154,23 @@ def test_a_gateway_restarted_while_a_service_is_down_serves_the_rest_then_the_wh
     assert eventually(lambda: complete(across(http, processes, key)), timeout=120)
 
 
+def loopback_port(address: str) -> int | None:
+    """The port of a /proc/net/tcp address on 127.0.0.1 ("0100007F:1F90"), else None."""
+    host, port = address.split(":")
+    return int(port, 16) if host == "0100007F" else None
+
+
+def read_by_server(server: int, client: int) -> bool:
+    """Whether the server listening on port ``server`` has read everything the connection
+    from port ``client`` sent (Linux /proc/net/tcp: that connection's receive queue, on the
+    server's side, is empty). uvicorn starts a request's task as it reads the request."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state, queues = line.split()[1:5]
+        if (loopback_port(local), loopback_port(remote)) == (server, client):
+            return state == ESTABLISHED and int(queues.split(":")[1], 16) == 0
+    return False
+
+
 def test_a_stopped_service_does_not_wait_out_the_long_polls_of_its_feed(
     processes: Processes, key: str, http: httpx.Client
 ) -> None:
@@ -152,27 +178,30 @@ def test_a_stopped_service_does_not_wait_out_the_long_polls_of_its_feed(
     polls in flight on its event feed: a consumer asks again from the position it applied."""
     platform = processes.platform
     headers = platform.identity_headers(Principal(subject="e2e", role=Role.ilo_global))
-    answered: list[httpx.Response | Exception] = []
+    service = urlsplit(platform.enrolment)
+    # Over a socket of its own, so the test knows the connection the service reads it from.
+    connection = socket.create_connection((service.hostname, service.port))
+    connection.settimeout(LONG_POLL_SECONDS + 60)
+    client_port = connection.getsockname()[1]
+    connection.sendall(
+        f"GET /events?after={FAR_POSITION}&wait={LONG_POLL_SECONDS} HTTP/1.1\r\n"
+        f"Host: {service.netloc}\r\nAuthorization: {headers['Authorization']}\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    answered: list[bytes | OSError] = []
 
     def long_poll() -> None:
+        # Whatever comes first: the service's answer, or its end of the connection.
         try:
-            answered.append(
-                httpx.get(
-                    f"{platform.enrolment}/events",
-                    params={"after": FAR_POSITION, "wait": LONG_POLL_SECONDS},
-                    headers=headers,
-                    timeout=LONG_POLL_SECONDS + 60,
-                )
-            )
-        except httpx.HTTPError as exc:
+            answered.append(connection.recv(65536))
+        except OSError as exc:
             answered.append(exc)
 
     poller = threading.Thread(target=long_poll, daemon=True)
     poller.start()
     try:
-        # Time for the request to reach the service (if it has not, the stop below is quick
-        # anyway and proves nothing: this never makes the test fail, only pass for nothing).
-        poller.join(timeout=3)
+        # The service has read the request (its task runs): the stop below has it in flight.
+        assert eventually(lambda: read_by_server(service.port or 0, client_port), timeout=60)
         assert not answered, answered  # still waiting, as a long poll does
         # Without a bound on the graceful stop, this waits for the long poll (ten minutes)
         # and fails after two.
@@ -180,7 +209,15 @@ def test_a_stopped_service_does_not_wait_out_the_long_polls_of_its_feed(
         assert processes.terminate("enrolment", timeout=120) == -signal.SIGTERM
         poller.join(timeout=60)
         assert answered, "the long poll was left hanging"
+        [answer] = answered
+        # Cut off by the stop: uvicorn answers a request it cancels with a bare text/plain
+        # 500 (or drops the connection), never with the feed's own answer (a page, a
+        # problem document), which would mean the long poll never waited.
+        if not isinstance(answer, OSError) and answer:
+            assert answer.startswith(b"HTTP/1.1 500 "), answer
+            assert b"text/plain" in answer, answer
     finally:
+        connection.close()
         processes.start("enrolment")
     # Enrolment serves again, and the graph across services with it.
     assert eventually(lambda: complete(across(http, processes, key)), timeout=120)

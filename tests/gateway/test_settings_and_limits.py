@@ -1,8 +1,10 @@
 """Gateway settings that refuse unsafe configurations, and the token bucket's arithmetic."""
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from services.gateway.app import graph_runtime
 from services.gateway.auth.ratelimit import TokenBucketLimiter, retry_after_seconds
 from services.gateway.settings import DEVELOPMENT_API_KEY_PEPPER, GatewaySettings
 from shared.settings import Environment, PlatformSettings
@@ -45,6 +47,7 @@ def test_settings_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("SCORE_GATEWAY_GRAPHQL__MAX_DEPTH", "7")
     monkeypatch.setenv("SCORE_GATEWAY_OIDC_CLAIMS__ROLE", "roles")
     monkeypatch.setenv("SCORE_GATEWAY_SERVICES", '{"enrolment": "http://10.0.0.5:9001/"}')
+    monkeypatch.setenv("SCORE_GATEWAY_GRAPH_SCHEMA_TIMEOUT", "1.5")
     settings = GatewaySettings()
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.oidc_algorithms == ["RS256", "ES256"]
@@ -53,6 +56,8 @@ def test_settings_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.service_urls == {"enrolment": "http://10.0.0.5:9001"}
     assert settings.subgraph_urls == {"enrolment": "http://10.0.0.5:9001/graphql"}
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    # The graph's runtime waits that long for a subgraph's SDL.
+    assert graph_runtime(settings, httpx.AsyncClient()).schema_timeout == 1.5
 
 
 class Clock:
