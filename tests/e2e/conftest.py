@@ -15,7 +15,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     # commands); the seeded folder becomes the template other platforms copy.
     data_dir = tmp_path_factory.mktemp("score-data")
     seed_for_real(tmp_path_factory, data_dir)
-    with running_seeded_platform(data_dir) as running:
+    # A failed webhook delivery is retried after a tenth of the default wait: the retries, in
+    # order, are what tests/e2e/test_webhooks.py proves (their spacing is
+    # tests/reporting/test_webhooks.py's), and seconds of waiting would be idle on every run.
+    with running_seeded_platform(
+        data_dir, SCORE_REPORTING_WEBHOOK_BACKOFF_INITIAL="0.1"
+    ) as running:
         yield running
     # `score up` stopped on SIGTERM, and its embedded Postgres with it, though
     # test_database_outage.py restarted that server under it.

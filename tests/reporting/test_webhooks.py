@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.reporting.webhooks.delivery import WebhookWorker
+from services.reporting.webhooks.delivery import WebhookWorker, backoff
 from services.reporting.webhooks.models import WebhookDelivery, WebhookEndpoint
 from services.reporting.webhooks.targets import TargetRefused, check_target
 from shared.columns import utcnow
@@ -437,3 +437,21 @@ async def test_a_worker_killed_mid_delivery_loses_nothing_and_the_next_one_deliv
     while await successor.run_once():
         pass
     assert [e["type"] for e in receiver.verified(hook["secret"])] == ["enterprise.updated"]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "ceiling"),
+    [(0, 1.0), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 10.0), (30, 10.0)],
+)
+def test_retries_back_off_exponentially_with_full_jitter_up_to_the_cap(
+    attempts: int, ceiling: float
+) -> None:
+    """Each failed attempt doubles the longest wait before the next, from the initial backoff
+    up to the cap; the wait is drawn at random below it (full jitter), so receivers that came
+    back are not met by every sender at once."""
+    settings = reporting_settings(webhook_backoff_initial=1.0, webhook_backoff_max=10.0)
+    waits = [backoff(settings, attempts) for _ in range(200)]
+    assert all(0 <= wait <= ceiling for wait in waits), max(waits)
+    # Drawn over the whole range: some in its upper half (so the ceiling did grow), some in
+    # its lower half (jitter). 200 draws all in one half: a chance of 2**-200.
+    assert max(waits) > ceiling / 2 > min(waits), (min(waits), max(waits))
