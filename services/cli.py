@@ -296,6 +296,7 @@ def up(
             "time) before it is called stuck; a process that keeps working is waited for",
         ),
     ] = DEFAULT_READY_TIMEOUT,
+    graceful_shutdown: GracefulShutdown = GRACEFUL_SHUTDOWN_SECONDS,
 ) -> None:
     """Start the embedded Postgres if needed, migrate, and run every service until Ctrl-C."""
     urls = _database_urls(stop_on_exit=True)
@@ -334,7 +335,7 @@ def up(
             command = [
                 sys.executable, "-m", "uvicorn", service.process_factory, "--factory",
                 "--host", host, "--port", str(port), "--no-access-log", "--no-proxy-headers",
-                "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS),
+                "--timeout-graceful-shutdown", str(graceful_shutdown),
             ]  # fmt: skip
             process = subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -8,6 +8,8 @@ import pytest
 from benchmarks.processes import Platform, postgres_pids, running_seeded_platform
 from tests.e2e.demo_template import seed_for_real
 
+GRACEFUL_SHUTDOWN_SECONDS = 1
+
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
@@ -18,8 +20,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     # A failed webhook delivery is retried after a tenth of the default wait: the retries, in
     # order, are what tests/e2e/test_webhooks.py proves (their spacing is
     # tests/reporting/test_webhooks.py's), and seconds of waiting would be idle on every run.
+    # Its processes stop within a second: each holds its consumers' long polls open on the
+    # others' feeds, and every stop waited them out for the default 3 s.
     with running_seeded_platform(
-        data_dir, SCORE_REPORTING_WEBHOOK_BACKOFF_INITIAL="0.1"
+        data_dir,
+        SCORE_REPORTING_WEBHOOK_BACKOFF_INITIAL="0.1",
+        SCORE_GRACEFUL_SHUTDOWN_SECONDS=str(GRACEFUL_SHUTDOWN_SECONDS),
     ) as running:
         yield running
     # `score up` stopped on SIGTERM, and its embedded Postgres with it, though

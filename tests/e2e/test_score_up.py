@@ -7,6 +7,7 @@ from benchmarks.processes import Platform, eventually, service_pids
 from services.registry import SERVICES
 from shared.enums import Role
 from shared.identity import Principal
+from tests.e2e.conftest import GRACEFUL_SHUTDOWN_SECONDS
 
 
 def ilo_headers(platform: Platform) -> dict[str, str]:
@@ -74,3 +75,13 @@ def test_each_process_runs_its_serving_factory(platform: Platform) -> None:
     for service in SERVICES:
         with open(f"/proc/{pids[service.name]}/cmdline", "rb") as cmdline:
             assert service.process_factory.encode() in cmdline.read().split(b"\0")
+
+
+def test_score_up_bounds_each_process_graceful_stop_as_configured(platform: Platform) -> None:
+    """SCORE_GRACEFUL_SHUTDOWN_SECONDS (set by this platform's fixture) reaches every
+    process `score up` starts, as it does `score serve`'s."""
+    for service, pid in service_pids(platform).items():
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            arguments = cmdline.read().decode().split("\0")
+        given = arguments[arguments.index("--timeout-graceful-shutdown") + 1]
+        assert given == str(GRACEFUL_SHUTDOWN_SECONDS), (service, arguments)

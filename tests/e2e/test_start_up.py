@@ -57,7 +57,13 @@ class Up:
         (wrapper / "sitecustomize.py").write_text(SLOW_START)
         self.ports = {name: free_port() for name in PROCESSES}
         env = platform_env(
-            data_dir, self.ports, SCORE_LOG_FORMAT="text", PYTHONPATH=str(wrapper), **extra
+            data_dir,
+            self.ports,
+            SCORE_LOG_FORMAT="text",
+            PYTHONPATH=str(wrapper),
+            # Stopped within a second, not the default 3 s its consumers' long polls hold.
+            SCORE_GRACEFUL_SHUTDOWN_SECONDS="1",
+            **extra,
         )
         self.log = log
         with log.open("w") as output:
