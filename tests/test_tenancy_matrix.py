@@ -30,7 +30,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app as create_enrolment_app
@@ -56,6 +56,7 @@ from tests.enrolment.support import (
 )
 from tests.in_process import session_api
 from tests.reporting.fixtures import reporting_settings
+from tests.savepoints import depth_savepoint_engine
 from tests.tenancy_world import PRINCIPALS, Apps, Obj, TenancyWorld, build_world
 
 # --- the entries --------------------------------------------------------------------------
@@ -934,23 +935,33 @@ class Platform:
     sessions: dict[str, AsyncSession]
 
 
+@asynccontextmanager
+async def module_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A part's session on ``url``, rolled back when the part ends, on an engine of its own
+    whose savepoints (one per request) are named by depth (tests/savepoints.py)."""
+    engine = depth_savepoint_engine(url)
+    try:
+        async with rolled_back_session(engine) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="module")
-async def matrix_enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(enrolment_engine) as session:
+async def matrix_enrolment_session(enrolment_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(enrolment_url) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
-async def matrix_indicators_session(
-    indicators_engine: AsyncEngine,
-) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(indicators_engine) as session:
+async def matrix_indicators_session(indicators_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(indicators_url) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
-async def matrix_reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(reporting_engine) as session:
+async def matrix_reporting_session(reporting_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(reporting_url) as session:
         yield session
 
 
