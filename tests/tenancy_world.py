@@ -82,19 +82,35 @@ class TenancyWorld:
     objects: list[Obj]
     # Values requests may name besides an object's own (a call to apply to, a buyer ...).
     extras: dict[str, str]
+    # The world does not change once built: what each principal sees is worked out once
+    # (every probe asks, thousands of times per part).
+    _secrets: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def of_kind(self, kind: str) -> list[Obj]:
         return [obj for obj in self.objects if obj.kind == kind]
 
-    def secrets(self, principal: str) -> dict[str, str]:
+    def secrets(self, principal: str) -> Mapping[str, str]:
         """Ids that must never reach ``principal`` (id -> what it is): those of objects it
         may not read, unless the same id is also one of an object it may (a buyer's)."""
-        seen = {obj.id for obj in self.objects if principal in obj.readers}
-        return {
-            obj.id: obj.name
-            for obj in self.objects
-            if principal not in obj.readers and obj.kind not in PUBLIC_KINDS and obj.id not in seen
-        }
+        if principal not in self._secrets:
+            seen = self.seen_by(principal)
+            self._secrets[principal] = {
+                obj.id: obj.name
+                for obj in self.objects
+                if principal not in obj.readers
+                and obj.kind not in PUBLIC_KINDS
+                and obj.id not in seen
+            }
+        return self._secrets[principal]
+
+    def seen_by(self, principal: str) -> frozenset[str]:
+        """The ids of the objects ``principal`` may read."""
+        if principal not in self._seen:
+            self._seen[principal] = frozenset(
+                obj.id for obj in self.objects if principal in obj.readers
+            )
+        return self._seen[principal]
 
     def get(self, name: str) -> Obj:
         return next(obj for obj in self.objects if obj.name == name)

@@ -30,7 +30,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.app import create_app as create_enrolment_app
@@ -54,7 +54,9 @@ from tests.enrolment.support import (
     headers_for,
     platform_settings,
 )
-from tests.reporting.fixtures import asgi_api, reporting_settings
+from tests.in_process import session_api
+from tests.reporting.fixtures import reporting_settings
+from tests.savepoints import depth_savepoint_engine
 from tests.tenancy_world import PRINCIPALS, Apps, Obj, TenancyWorld, build_world
 
 # --- the entries --------------------------------------------------------------------------
@@ -933,23 +935,33 @@ class Platform:
     sessions: dict[str, AsyncSession]
 
 
+@asynccontextmanager
+async def module_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A part's session on ``url``, rolled back when the part ends, on an engine of its own
+    whose savepoints (one per request) are named by depth (tests/savepoints.py)."""
+    engine = depth_savepoint_engine(url)
+    try:
+        async with rolled_back_session(engine) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="module")
-async def matrix_enrolment_session(enrolment_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(enrolment_engine) as session:
+async def matrix_enrolment_session(enrolment_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(enrolment_url) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
-async def matrix_indicators_session(
-    indicators_engine: AsyncEngine,
-) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(indicators_engine) as session:
+async def matrix_indicators_session(indicators_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(indicators_url) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
-async def matrix_reporting_session(reporting_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rolled_back_session(reporting_engine) as session:
+async def matrix_reporting_session(reporting_url: str) -> AsyncIterator[AsyncSession]:
+    async with module_session(reporting_url) as session:
         yield session
 
 
@@ -966,6 +978,10 @@ def indicators_app(database: Database | None) -> FastAPI:
     return create_indicators_app(settings, database)
 
 
+# The apps' base URL (every app's: the requests name paths only).
+BASE = "http://reporting.test"
+
+
 @pytest.fixture(scope="module")
 async def platform(
     matrix_enrolment_session: AsyncSession,
@@ -976,15 +992,24 @@ async def platform(
     reporting_database: Database,
 ) -> AsyncIterator[Platform]:
     async with (
-        asgi_api(enrolment_app(enrolment_database), matrix_enrolment_session) as enrolment,
-        asgi_api(indicators_app(indicators_database), matrix_indicators_session) as indicators,
+        session_api(
+            enrolment_app(enrolment_database), enrolment_database, matrix_enrolment_session, BASE
+        ) as enrolment,
+        session_api(
+            indicators_app(indicators_database),
+            indicators_database,
+            matrix_indicators_session,
+            BASE,
+        ) as indicators,
     ):
         reporting_app = create_reporting_app(
             reporting_settings(),
             database=reporting_database,
             feed_clients={"enrolment": enrolment.client, "indicators": indicators.client},
         )
-        async with asgi_api(reporting_app, matrix_reporting_session) as reporting:
+        async with session_api(
+            reporting_app, reporting_database, matrix_reporting_session, BASE
+        ) as reporting:
             apps = Apps(enrolment, indicators, reporting)
             world = await build_world(
                 apps, matrix_enrolment_session, matrix_indicators_session, matrix_reporting_session
@@ -1023,10 +1048,13 @@ def random_twin(world: TenancyWorld, obj: Obj, caller: str) -> dict[str, str]:
     """The object's placeholders with its own id replaced by one nobody has, and the ids of
     its context (its enterprise, cohort ...) too unless the caller may see them: a consent
     of a visible supplier to another buyer is compared with a consent to a random buyer."""
-    seen = {o.id for o in world.objects if caller in o.readers and o.id != obj.id}
+    seen = world.seen_by(caller)
     return {
         **obj.fixed,
-        **{name: value if value in seen else str(uuid4()) for name, value in obj.ids.items()},
+        **{
+            name: value if value in seen and value != obj.id else str(uuid4())
+            for name, value in obj.ids.items()
+        },
     }
 
 

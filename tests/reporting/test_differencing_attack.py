@@ -10,7 +10,7 @@ each shown n is the size of the group the attacker thinks it is, so the attack i
 """
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.readmodels.models import RmIndicator, RmTrainerCertification
 from shared.identity import Principal
+from tests.conftest import Baseline, BaselineGround, open_transactions, savepoint_session
 from tests.enrolment.support import Api
 from tests.reporting.analytics_support import (
     Rows,
@@ -117,8 +118,30 @@ PAKISTAN = [
 ]
 
 
+# Every test stands on the module's baseline (tests/conftest.py ``Baseline``), in a savepoint
+# of its transactions rolled back after it.
+pytestmark = pytest.mark.usefixtures("attack_baseline")
+
+
+@pytest.fixture(scope="module")
+async def attack_baseline(baseline_ground: BaselineGround) -> AsyncIterator[Baseline[World]]:
+    """The attack's world, written once for the module (the tests only read it): the same
+    rows each test wrote for itself before."""
+    async with open_transactions(*baseline_ground.engines) as transactions:
+        session = savepoint_session(transactions.reporting)
+        try:
+            world = await build_attack_world(session)
+        finally:
+            await session.close()
+        yield Baseline(transactions, world)
+
+
 @pytest.fixture
-async def attack_world(reporting_session: AsyncSession) -> World:
+def attack_world(attack_baseline: Baseline[World]) -> World:
+    return attack_baseline.data
+
+
+async def build_attack_world(reporting_session: AsyncSession) -> World:
     rows = Rows(reporting_session)
     efp, npcc, mdpi = (rows.organisation(name) for name in ("EFP", "NPCC", "MDPI"))
     buyer = rows.organisation("Inditex", kind="lead_buyer")
@@ -317,22 +340,31 @@ def covers(firm: Firm, request: Request, row: Mapping[str, Any]) -> bool:
     return True
 
 
-def rank(vectors: Iterable[Sequence[int]]) -> int:
-    """The rank over the rationals, by Gaussian elimination."""
-    rows = [[Fraction(x) for x in vector] for vector in vectors]
-    found = 0
-    width = len(rows[0]) if rows else 0
-    for column in range(width):
-        pivot = next((r for r in range(found, len(rows)) if rows[r][column] != 0), None)
-        if pivot is None:
-            continue
-        rows[found], rows[pivot] = rows[pivot], rows[found]
-        for r in range(len(rows)):
-            if r != found and rows[r][column] != 0:
-                factor = rows[r][column] / rows[found][column]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[found], strict=True)]
-        found += 1
-    return found
+class Span:
+    """The span over the rationals of the shown figures' vectors, reduced once (Gaussian
+    elimination): a suppressed figure is recovered exactly when its vector lies in it
+    (adding it leaves the rank as it was). One pass over the basis per vector, where the
+    rank of every shown vector and it again was a whole elimination per suppressed one."""
+
+    def __init__(self, vectors: Iterable[Sequence[int]]) -> None:
+        # (pivot column, row): 1 at its pivot, 0 at the pivots of the rows before it.
+        self.basis: list[tuple[int, list[Fraction]]] = []
+        for vector in vectors:
+            row = self._reduced(vector)
+            pivot = next((column for column, x in enumerate(row) if x != 0), None)
+            if pivot is not None:
+                self.basis.append((pivot, [x / row[pivot] for x in row]))
+
+    def _reduced(self, vector: Sequence[int]) -> list[Fraction]:
+        row = [Fraction(x) for x in vector]
+        for pivot, base in self.basis:
+            if row[pivot] != 0:
+                factor = row[pivot]
+                row = [a - factor * b for a, b in zip(row, base, strict=True)]
+        return row
+
+    def holds(self, vector: Sequence[int]) -> bool:
+        return all(x == 0 for x in self._reduced(vector))
 
 
 async def play(api: Api, caller: Principal, universe: Sequence[Firm]) -> dict[str, int]:
@@ -356,9 +388,9 @@ async def play(api: Api, caller: Principal, universe: Sequence[Firm]) -> dict[st
                 shown.setdefault(measure, []).append(vector)
     for measure, suppressed in hidden.items():
         published = shown.get(measure, [])
-        base = rank(published) if published else 0
+        span = Span(published)
         for vector, request in suppressed:
-            recovered = published and rank([*published, vector]) == base
+            recovered = bool(published) and span.holds(vector)
             assert not recovered, (
                 f"{caller.role.value} recovers a suppressed {measure} figure of "
                 f"{sum(vector)} enterprise(s) from {request.params()}"
@@ -418,9 +450,9 @@ async def play_reach(
             else:
                 assert row["enterprises_participating"] == sum(vector), (params, row)
                 published.append(vector)
-    base = rank(published) if published else 0
+    span = Span(published)
     for vector, params in suppressed:
-        recovered = published and rank([*published, vector]) == base
+        recovered = bool(published) and span.holds(vector)
         assert not recovered, (
             f"{caller.role.value} recovers the enterprises participating of a suppressed "
             f"group of {sum(vector)} from the reach report with {params}"

@@ -18,14 +18,22 @@ from tests.deploy.test_manifests import app_of
 
 
 @pytest.fixture
-def collector_restored() -> Iterator[None]:
-    """The test process's collector as it was: these tests change process-wide settings. A
-    worker froze its imported code (tests/tuned_gc.py): frozen again, or every later full
-    collection of the worker would rescan it."""
+def thresholds_restored() -> Iterator[None]:
+    """The test process's collector thresholds as they were: these tests change them
+    process-wide."""
     thresholds = gc.get_threshold()
-    was_frozen = gc.get_freeze_count() > 0
     yield
     gc.set_threshold(*thresholds)
+
+
+@pytest.fixture
+def collector_restored(thresholds_restored: None) -> Iterator[None]:
+    """The test process's collector as it was, for a test that thaws or freezes: a worker
+    froze its imported code (tests/tuned_gc.py): frozen again, or every later full
+    collection of the worker would rescan it. (Refreezing collects the whole heap, a second
+    or more in a worker late in the suite: tests that only set thresholds skip it.)"""
+    was_frozen = gc.get_freeze_count() > 0
+    yield
     gc.unfreeze()
     if was_frozen:
         tuned_gc.freeze_what_lives()
@@ -38,7 +46,7 @@ class Survivor:
         self.me = self
 
 
-def test_tuning_raises_only_the_young_generation_threshold(collector_restored: None) -> None:
+def test_tuning_raises_only_the_young_generation_threshold(thresholds_restored: None) -> None:
     gc.set_threshold(700, 10, 10)
     serving.tune_collector()
     assert gc.get_threshold() == (serving.YOUNG_GENERATION_THRESHOLD, 10, 10)
@@ -97,7 +105,7 @@ def paths(app: FastAPI) -> list[str]:
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
 def test_each_process_serves_its_services_app(
-    service: ServiceEntry, collector_restored: None
+    service: ServiceEntry, thresholds_restored: None
 ) -> None:
     gc.set_threshold(700, 10, 10)
     module, factory = service.process_factory.split(":")
