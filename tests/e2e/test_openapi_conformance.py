@@ -63,18 +63,21 @@ GRAPHQL = r"/graphql$"
 # resource pool: its `POST /enrolment/calls` before `PUT .../criteria`), so every operation
 # is sent what it was sent in one run; the test checks it.
 PARTS: dict[str, str | None] = {
-    # The feeds' long-poll (25 s waiting) beside the reports' own operations.
-    "event feed and reports": (
-        r"^(GET /enrolment/events|[A-Z]+ /reporting/"
-        r"(charts|costs|events|exports|feed|impact|reach|targets|webhooks)(/.*)?)$"
+    # The feed's long-poll (25 s waiting) beside the reports' and indicators' operations that
+    # are not about an enterprise.
+    "event feed, reports and indicators": (
+        r"^(GET /enrolment/events"
+        r"|[A-Z]+ /reporting/(charts|costs|events|exports|feed|impact|reach|targets|webhooks)(/.*)?"
+        r"|[A-Z]+ /indicators/(business-cases|events|improvement-plans|indicators|projects"
+        r"|replica|review-policies|rounds|suggestions)(/.*)?)$"
     ),
     # A call's criteria (~2,600 coverage cases) and enrolment's operations of its own.
     "calls": (
         r"^[A-Z]+ /enrolment/(calls(/\{call_id\}(/criteria(/\{version\})?)?)?"
         r"|(applications|assessments|materials|modules|projects|sessions|trainers)(/.*)?)$"
     ),
-    # Enterprises and what the services keep about them.
-    "the rest": None,
+    # Enterprises, what every service keeps about them, and the rest.
+    "enterprises and the rest": None,
 }
 
 
@@ -192,16 +195,17 @@ def test_the_run_has_the_suites_gc_tuning() -> None:
 
 def test_every_operation_is_in_one_part_and_graphql_in_none() -> None:
     named = {
-        "GET /enrolment/events": "event feed and reports",
-        "POST /reporting/webhooks": "event feed and reports",
+        "GET /enrolment/events": "event feed, reports and indicators",
+        "POST /reporting/webhooks": "event feed, reports and indicators",
+        "GET /indicators/events": "event feed, reports and indicators",
         "PUT /enrolment/calls/{call_id}/criteria": "calls",
-        "POST /enrolment/calls/{call_id}/applications": "the rest",
-        "GET /enrolment/enterprises": "the rest",
-        "GET /indicators/events": "the rest",
-        "GET /healthz": "the rest",
+        "POST /enrolment/calls/{call_id}/applications": "enterprises and the rest",
+        "GET /enrolment/enterprises": "enterprises and the rest",
+        "GET /indicators/values": "enterprises and the rest",
+        "GET /healthz": "enterprises and the rest",
     }
     assert {operation: part_of(operation) for operation in named} == named
-    last = schemathesis_command("http://127.0.0.1:8000", "score_example", "the rest")
+    last = schemathesis_command("http://127.0.0.1:8000", "score_example", list(PARTS)[-1])
     left_out = last[last.index("--exclude-name-regex") + 1]
     assert re.search(left_out, "POST /indicators/graphql")
     assert re.search(left_out, "GET /enrolment/events")
