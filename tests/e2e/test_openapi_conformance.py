@@ -15,8 +15,9 @@ A run sends one request at a time and waits for each answer (``--workers 1``: CP
 ast.parse is not thread-safe, python/cpython#106905), so alone it left a core idle, and one
 of its cases waits 25 s for an event that never comes (a long-poll of ``GET
 /enrolment/events``). A second platform would cost ~20 s of CPU; processes sharing this one
-cost nothing more. Each command is printed so a failure can be replayed against a platform
-of your own (``benchmarks.processes.running_platform``), e.g. the part of the calls:
+measured no more CPU than one run. Each command is printed so a failure can be replayed
+against a platform of your own (``benchmarks.processes.running_platform``), e.g. the part of
+the calls (its whole pattern in ``PARTS``):
 
     uv run python -m tests.tuned_gc schemathesis.cli run http://127.0.0.1:8000/openapi.json \\
         --header "X-API-Key: $KEY" --checks not_a_server_error,status_code_conformance,\\
@@ -60,8 +61,8 @@ GRAPHQL = r"/graphql$"
 # The parts the REST operations run in, by name ("METHOD /path"), about equal in time; the
 # last part is every operation none of the others names. Each part keeps whole what
 # schemathesis links (an operation whose answers give the ids another's requests use, the
-# resource pool: its `POST /enrolment/calls` before `PUT .../criteria`), so every operation
-# is sent what it was sent in one run; the test checks it.
+# resource pool: its `POST /enrolment/calls` before `PUT .../criteria`), so the ids an
+# operation is sent come from the same operations as in one run; the test checks it.
 PARTS: dict[str, str | None] = {
     # The feed's long-poll (25 s waiting) beside the reports' and indicators' operations that
     # are not about an enterprise.
