@@ -37,7 +37,6 @@ from typing import Any
 
 import httpx
 import pytest
-import schemathesis
 
 from benchmarks.processes import Platform, running_seeded_platform
 from tests.e2e.demo_template import demo_data_folder
@@ -122,6 +121,8 @@ def fuzzed_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platfo
         # The generated requests come faster than a partner's: no rate limit in their way.
         SCORE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
         SCORE_GATEWAY_RATE_LIMIT_BURST="100000",
+        # Stopped within a second, not the default 3 s its consumers' long polls hold.
+        SCORE_GRACEFUL_SHUTDOWN_SECONDS="1",
     ) as running:
         yield running
 
@@ -164,6 +165,10 @@ def phase_outcome(output: str, phase: str) -> str | None:
 def crossing_links(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(resource, producer, consumer) of every link schemathesis finds between operations of
     different parts: a producer's answers would not reach its consumer's requests."""
+    # Imported here: schemathesis (with Hypothesis) costs ~1.8 s of CPU to import, which every
+    # pytest-xdist worker would pay when it collects this module.
+    import schemathesis
+
     schema = schemathesis.openapi.from_dict(document)
     operations = schema.analysis.dependency_graph.serialize()["operations"]
     producers: defaultdict[str, set[str]] = defaultdict(set)
