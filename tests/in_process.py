@@ -4,7 +4,7 @@ that send thousands of requests to the same apps (the tenancy matrix)."""
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
-from shared.idempotency import IdempotentReplay
 from shared.identity import Principal
+from tests.conftest import request_session_over
 from tests.enrolment.support import ILO, Api, token_for, token_settings
 
 
@@ -24,7 +24,10 @@ class SessionDatabase:
     dependency override. An app with any override makes FastAPI analyse every dependency
     of every request again (``get_dependant`` per sub-dependency, a tenth of the tenancy
     matrix's CPU); this leaves the app's dependencies as they are. The rest (``sessions``
-    for the readiness probe, ``engine``) is the real database's."""
+    for the readiness probe, ``engine``) is the real database's: so a write sent with an
+    Idempotency-Key, whose session the idempotency middleware takes from ``sessions`` and
+    commits itself, would commit for real. The matrix sends none; suites that do use
+    ``tests.conftest.asgi_api``."""
 
     def __init__(self, database: Database, session: AsyncSession) -> None:
         self.database = database
@@ -33,16 +36,9 @@ class SessionDatabase:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.database, name)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        try:
-            yield self.session
-            await self.session.commit()
-        except IdempotentReplay:
-            raise  # a replayed retry wrote nothing: the test's objects stay loaded
-        except BaseException:
-            await self.session.rollback()
-            raise
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        # The override's own handling: commit, rollback on error, a replay left alone.
+        return asynccontextmanager(request_session_over(self.session))()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
