@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -23,7 +23,12 @@ from uuid import UUID
 import httpx
 
 from services.registry import SERVICES
-from shared.embedded_pg import embedded_url, start_embedded_server, stop_embedded_server
+from shared.embedded_pg import (
+    embedded_url,
+    running_socket_dir,
+    start_embedded_server,
+    stop_embedded_server,
+)
 from shared.identity import Principal, issue_token
 from shared.keys import SigningKey, development_key
 from shared.settings import IDENTITY_KEY_NAME, Environment, PlatformSettings
@@ -80,6 +85,23 @@ class Platform:
             env=self.env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
+    def score_here(self, *arguments: str) -> str:
+        """`score ...arguments` run in this process (see ``score_here``) against this platform."""
+        return score_here(self.gateway_database_env(), *arguments)
+
+    def gateway_database_env(self) -> dict[str, str]:
+        """The platform's environment with the gateway's database given by URL. Run in this
+        process, a command must reach the embedded server `score up` holds by its socket, not
+        join it through pgserver: joining makes this process one of the server's holders, and
+        the server would outlive the platform's stop."""
+        if "SCORE_GATEWAY_DATABASE_URL" in self.env:
+            return self.env
+        settings = PlatformSettings(environment=Environment.development, data_dir=self.data_dir)
+        socket_dir = running_socket_dir(settings.embedded_pg_dir)
+        if socket_dir is None:
+            raise RuntimeError(f"no Postgres is running under {settings.embedded_pg_dir}")
+        return {**self.env, "SCORE_GATEWAY_DATABASE_URL": embedded_url(socket_dir, "gateway")}
+
     def api_key(
         self,
         role: str,
@@ -101,11 +123,28 @@ class Platform:
                     arguments += [option, str(value)]
             if enterprise is not None:
                 arguments += ["--enterprise", str(enterprise)]
-            created = self.score(*arguments)
-            if created.returncode != 0:
-                raise RuntimeError(f"score keys create failed: {created.stdout}{created.stderr}")
-            self._keys[cache_key] = created.stdout.strip().splitlines()[-1]
+            self._keys[cache_key] = self.score_here(*arguments).strip().splitlines()[-1]
         return self._keys[cache_key]
+
+
+def score_here(env: Mapping[str, str], *arguments: str) -> str:
+    """`score ...arguments` run in this process with exactly the environment ``env``, for the
+    key commands the end-to-end tests and benchmarks run often: as a process of its own each
+    spends about a second of CPU importing, for one row (the suite's 21 keys were 17 s of its
+    CPU). Its output; RuntimeError with that output if the command failed.
+
+    ``env`` must give the databases the command touches by URL: run here, a command that
+    started or joined an embedded server would make this process one of its holders."""
+    # Imported here: typer's test runner is for this helper only, not the benchmarks' paths.
+    from typer.testing import CliRunner
+
+    from services import cli
+
+    exact = {**dict.fromkeys(os.environ), **env}  # None: unset while the command runs
+    done = CliRunner().invoke(cli.app, list(arguments), env=exact)
+    if done.exit_code != 0:
+        raise RuntimeError(f"score {' '.join(arguments)} failed: {done.output}")
+    return done.output
 
 
 @cache

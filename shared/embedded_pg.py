@@ -53,6 +53,15 @@ def _follow_restart(server: pgserver.PostgresServer) -> None:
     server._postmaster_info = running if running is not None and running.is_running() else None
 
 
+def running_socket_dir(pgdata: Path) -> str | None:
+    """The socket directory of the server running under ``pgdata`` (None if none runs), read
+    from its postmaster.pid without joining it as a holder."""
+    running = PostmasterInfo.read_from_pgdata(pgdata)
+    if running is None or not running.is_running() or running.socket_dir is None:
+        return None
+    return str(running.socket_dir)
+
+
 def embedded_url(socket_dir: str, database: str) -> str:
     return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 

@@ -1,12 +1,9 @@
-"""API keys made by `score keys create` run in the test's own process: as a process of its
-own the command spends about a second of CPU and two of wall time importing, for a key."""
+"""API keys made by `score keys create` run in the test's own process (see
+benchmarks.processes.score_here), for platforms whose databases are given by URL."""
 
-import os
 from collections.abc import Mapping
 
-from typer.testing import CliRunner
-
-from services import cli
+from benchmarks.processes import score_here
 
 
 def api_key_made_here(env: Mapping[str, str], role: str, *, name: str) -> str:
@@ -14,9 +11,5 @@ def api_key_made_here(env: Mapping[str, str], role: str, *, name: str) -> str:
     gateway's database by URL: run here, the command must not start an embedded server)."""
     if "SCORE_GATEWAY_DATABASE_URL" not in env:
         raise ValueError("the gateway's database must be given by URL")
-    arguments = ["keys", "create", "--role", role, "--name", name]
-    exact = {**dict.fromkeys(os.environ), **env}  # None: unset while the command runs
-    created = CliRunner().invoke(cli.app, arguments, env=exact)
-    if created.exit_code != 0:
-        raise RuntimeError(f"score keys create failed: {created.output}")
-    return created.output.strip().splitlines()[-1]
+    created = score_here(env, "keys", "create", "--role", role, "--name", name)
+    return created.strip().splitlines()[-1]
