@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.consumer import FeedConsumer, Handler
@@ -31,6 +31,7 @@ from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
 from tests import tuned_gc
 from tests.enrolment.support import Api, feed_token_for
+from tests.savepoints import depth_savepoint_engine
 
 # What development makes on first use (keys, the file store) lands in a folder of the run's,
 # never in the checkout's .score, which a developer's `score up` uses. One per pytest-xdist
@@ -133,8 +134,10 @@ async def enrolment_url(pg_socket_dir: str) -> str:
 
 @asynccontextmanager
 async def disposed_engine(url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on ``url`` for the whole run, disposed of at its end."""
-    engine = create_async_engine(url)
+    """An engine on ``url`` for the whole run, disposed of at its end: with depth-named
+    savepoints and a big statement cache (tests.savepoints), since every request of an
+    in-process test is a savepoint in the test's transaction."""
+    engine = depth_savepoint_engine(url)
     try:
         yield engine
     finally:

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from tests.conftest import SessionSource, migrated_database_url, savepoint_session
+from tests.conftest import (
+    SessionSource,
+    disposed_engine,
+    migrated_database_url,
+    savepoint_session,
+)
 from tests.enrolment.support import Api
 from tests.gateway.support import Upstreams, gateway_settings
 
@@ -32,9 +37,8 @@ async def committed_gateway_db_url(pg_socket_dir: str) -> str:
 
 @pytest.fixture(scope="session")
 async def gateway_engine(gateway_db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(gateway_db_url)
-    yield engine
-    await engine.dispose()
+    async with disposed_engine(gateway_db_url) as engine:
+        yield engine
 
 
 @pytest.fixture
