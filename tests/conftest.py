@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.gateway.graph import runtime as graph_runtime
 from shared.consumer import FeedConsumer, Handler
 from shared.db import Database, request_session
 from shared.embedded_pg import (
@@ -29,7 +30,7 @@ from shared.embedded_pg import (
 from shared.idempotency import IdempotentReplay
 from shared.migrate import upgrade_async
 from shared.plumbing import Plumbing
-from tests import tuned_gc
+from tests import composed_once, tuned_gc
 from tests.enrolment.support import Api, feed_token_for
 from tests.savepoints import depth_savepoint_engine
 
@@ -83,6 +84,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if shared:
             group = "tests/e2e" if "tests/e2e" in shared else shared[0]
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def graphs_composed_once() -> Iterator[None]:
+    """Every gateway app the tests build shares the graph composed from the same SDLs
+    (tests/composed_once.py): without it the suite composed the graph 138 times, ~10 s of
+    its CPU."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_runtime, "compose", composed_once.composed_once)
+        yield
 
 
 @pytest.fixture(scope="session")

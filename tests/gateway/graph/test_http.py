@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from services.gateway.graph import executor
-from services.gateway.graph.composer import compose
 from services.gateway.graph.limits import GraphLimits
-from services.gateway.graph.local import local_sdls
+from tests.composed_once import local_supergraph
 from tests.enrolment.support import ILO, token_for
 from tests.gateway.graph.support import (
     ADMIN,
@@ -36,7 +35,7 @@ async def offline() -> AsyncIterator[Graph]:
     subgraphs = Subgraphs({})
     async with httpx.AsyncClient(transport=subgraphs) as http:
         runtime = runtime_for({}, http)
-        runtime.use(compose(local_sdls()))
+        runtime.use(local_supergraph())
         transport = httpx.ASGITransport(app=graph_app(runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Graph(client, runtime, subgraphs)
