@@ -8,8 +8,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.app import create_app
 from services.enrolment.organisations.models import Project
-from tests.enrolment.support import Api, World
+from services.enrolment.settings import EnrolmentSettings
+from shared.db import Database
+from tests.conftest import asgi_api
+from tests.enrolment.support import Api, World, platform_settings
 
 
 async def projects_named(on: AsyncSession | AsyncConnection, name: str) -> int:
@@ -61,3 +65,16 @@ async def test_a_refused_keyed_write_is_rolled_back_and_the_test_goes_on(
     assert await projects_named(enrolment_session, f"{name} bis") == 0
     assert await projects_named(enrolment_session, name) == 1
     assert (await api.get(f"/projects/{first.json()['id']}")).status_code == 200
+
+
+async def test_an_app_is_served_without_overrides_and_gets_its_database_back(
+    enrolment_session: AsyncSession, enrolment_database: Database
+) -> None:
+    app = create_app(EnrolmentSettings(platform=platform_settings()), database=enrolment_database)
+
+    async with asgi_api(app, enrolment_session, "http://enrolment.test") as api:
+        assert app.dependency_overrides == {}
+        # The readiness probe takes a session of the app's database's own: the test's.
+        assert (await api.get("/readyz")).status_code == 200
+
+    assert app.state.database is enrolment_database
