@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway.graph import runtime as graph_runtime
 from shared.consumer import FeedConsumer, Handler
-from shared.db import Database, request_session
+from shared.db import Database
 from shared.embedded_pg import (
     embedded_url,
     ensure_database,
@@ -326,23 +326,67 @@ class SessionSource:
         yield self.session
 
 
-def request_session_over(session: AsyncSession) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """A stand-in for ``shared.db.request_session`` (``app.dependency_overrides``) that
-    hands every request the test's rolled-back ``session``: committed (a savepoint) when
-    the endpoint returns, rolled back on an error. A replayed retry wrote nothing and is
-    not rolled back, so the test's objects stay loaded."""
+class SessionDatabase:
+    """A service app's ``Database`` (``app.state.database``) whose every session lives in
+    a test's rolled-back transaction, so requests are served without a FastAPI dependency
+    override: an app with any override analyses every dependency of every request again
+    (``get_dependant`` per sub-dependency), a twentieth of the in-process suites' CPU.
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    Each way the app takes a session gets one with savepoint semantics (a commit releases a
+    savepoint, a rollback goes back to it, a close leaves the transaction open):
+
+    * ``transaction`` and ``read_session`` (``shared.db.request_session``) hand out the
+      test's own ``session``, committed when the endpoint returns and rolled back on an
+      error; a replayed retry wrote nothing and is left alone, so the test's objects stay
+      loaded;
+    * ``sessions()``, what a keyed write (Idempotency-Key) and the readiness probe take,
+      is a session of its own on the test's connection, as a service's is on its pool: the
+      idempotency middleware commits the write with the record of its answer, or rolls it
+      back, and closes it, all inside the test's transaction. From the real ``sessions``
+      it would commit for real (tests/test_in_process.py).
+
+    The rest (``engine``, ``url``) is the real database's.
+    """
+
+    def __init__(self, database: Database, session: AsyncSession) -> None:
+        self.database = database
+        self.session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.database, name)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         try:
-            yield session
-            await session.commit()
+            yield self.session
+            await self.session.commit()
         except IdempotentReplay:
             raise
         except BaseException:
-            await session.rollback()
+            await self.session.rollback()
             raise
 
-    return test_session
+    def read_session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        # Reads in the test's transaction too: they must see what the test wrote.
+        return self.transaction()
+
+    def sessions(self) -> AsyncSession:
+        connection = self.session.bind
+        assert isinstance(connection, AsyncConnection), "a test session is bound to its connection"
+        return savepoint_session(connection)
+
+
+@contextmanager
+def serving_over(app: FastAPI, session: AsyncSession) -> Iterator[None]:
+    """``app`` takes its sessions from the test's ``session`` (``SessionDatabase``) until
+    the block ends, when its database is put back."""
+    before = app.state.database
+    real = before.database if isinstance(before, SessionDatabase) else before
+    app.state.database = SessionDatabase(real, session)
+    try:
+        yield
+    finally:
+        app.state.database = before
 
 
 class AppShelf:
@@ -384,11 +428,11 @@ async def asgi_api(
     app: FastAPI, session: AsyncSession, base_url: str = "http://reporting.test"
 ) -> AsyncIterator[Api]:
     """An Api client over ``app`` (real authentication, no network) whose requests use the
-    test's rolled-back ``session``."""
-    app.dependency_overrides[request_session] = request_session_over(session)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield Api(client)
+    test's rolled-back ``session`` (``SessionDatabase``: no dependency override)."""
+    with serving_over(app, session):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield Api(client)
 
 
 def asgi_feed_consumer(

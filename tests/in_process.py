@@ -1,10 +1,10 @@
-"""A service app served in-process over one test session without FastAPI dependency
-overrides, and a client that reuses each caller's token as the gateway does: for suites
-that send thousands of requests to the same apps (the tenancy matrix)."""
+"""A service app served in-process over one test session (``tests.conftest.SessionDatabase``)
+with a client that reuses each caller's token as the gateway does: for suites that send
+thousands of requests to the same apps (the tenancy matrix)."""
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,38 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.identity import Principal
-from tests.conftest import request_session_over
+from tests.conftest import serving_over
 from tests.enrolment.support import ILO, Api, token_for, token_settings
-
-
-class SessionDatabase:
-    """The app's ``Database`` with every request's session (``shared.db.request_session``)
-    taken from one test session, committed (a savepoint released) when the endpoint returns
-    and rolled back on an error: what ``tests.conftest.request_session_over`` does as a
-    dependency override. An app with any override makes FastAPI analyse every dependency
-    of every request again (``get_dependant`` per sub-dependency, a tenth of the tenancy
-    matrix's CPU); this leaves the app's dependencies as they are. The rest (``sessions``
-    for the readiness probe, ``engine``) is the real database's: so a write sent with an
-    Idempotency-Key, whose session the idempotency middleware takes from ``sessions`` and
-    commits itself, would commit for real. The matrix sends none; suites that do use
-    ``tests.conftest.asgi_api``."""
-
-    def __init__(self, database: Database, session: AsyncSession) -> None:
-        self.database = database
-        self.session = session
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.database, name)
-
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        # The override's own handling: commit, rollback on error, a replay left alone.
-        return asynccontextmanager(request_session_over(self.session))()
-
-    @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession]:
-        # The same session for reads, as the override gave every request.
-        async with self.transaction() as session:
-            yield session
 
 
 @asynccontextmanager
@@ -53,14 +23,11 @@ async def session_api(
 ) -> AsyncIterator["TokenReusingApi"]:
     """An Api client over ``app`` (real authentication, no network) whose requests use the
     test's ``session``; the app's database is put back when the block ends."""
-    before = app.state.database
-    app.state.database = SessionDatabase(database, session)
-    try:
+    assert app.state.database is database, "the app serves the database given"
+    with serving_over(app, session):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield TokenReusingApi(client)
-    finally:
-        app.state.database = before
 
 
 class TokenReusingApi(Api):

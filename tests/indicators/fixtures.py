@@ -1,8 +1,9 @@
 """Indicators fixtures: its migrated database, the real app over ASGI, and the enrolment
 replica filled from the real enrolment app's event feed."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ from tests.enrolment.support import (
 )
 
 FEED_READER = Principal(subject="indicators-service", role=Role.service)
+# Where ``shared.storage.StorageSettings`` reads its local folder from.
+STORAGE_PATH = "SCORE_STORAGE_PATH"
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +94,33 @@ async def indicators_app_api(
         )
         return create_app(settings, database=database)
 
-    with APPS.lend(("indicators", database), build) as app:
-        app.dependency_overrides[storage_settings] = lambda: storage
+    with APPS.lend(("indicators", database), build) as app, storing_in(storage):
         async with asgi_api(app, session, "http://indicators.test") as client:
             yield client
+
+
+@contextmanager
+def storing_in(storage: StorageSettings) -> Iterator[None]:
+    """The apps' file routes keep their files in ``storage``'s folder until the block ends:
+    ``shared.storage.storage_settings`` reads it from the environment, as in a service's
+    process, once (``lru_cache``: cleared here on the way in and out). A dependency
+    override would do it too, but an app with any makes FastAPI analyse every dependency
+    of every request again."""
+    assert storage.path is not None, "a test's files go to a folder of its own"
+    before = os.environ.get(STORAGE_PATH)
+    os.environ[STORAGE_PATH] = str(storage.path)
+    storage_settings.cache_clear()
+    try:
+        # Only the folder comes through the environment: the rest must be as given.
+        served = storage_settings().model_dump(exclude={"platform"})
+        assert served == storage.model_dump(exclude={"platform"}), (served, storage)
+        yield
+    finally:
+        if before is None:
+            del os.environ[STORAGE_PATH]
+        else:
+            os.environ[STORAGE_PATH] = before
+        storage_settings.cache_clear()
 
 
 @pytest.fixture
