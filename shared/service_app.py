@@ -66,14 +66,9 @@ def create_service_app(
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
             app.state.database = owned
-        # Built at start, not on the gateway's first request for it (seconds for a big app),
-        # but beside serving: readiness (and so `score up`) does not wait for the document.
-        documenting = asyncio.create_task(asyncio.to_thread(app.openapi))
+        # The OpenAPI document is built when first asked for (shared.openapi), not here.
         stop = asyncio.Event()
-        tasks: list[asyncio.Task[Any]] = [
-            documenting,
-            *(asyncio.create_task(work(app, stop)) for work in background),
-        ]
+        tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:
             yield
         finally:
