@@ -29,8 +29,9 @@ class ServiceEntry:
 
     @property
     def has_reference_data(self) -> bool:
-        """Whether `ensure_reference_data` loads anything (importing a good part of the
-        service to do it): `score up` starts the other processes meanwhile."""
+        """Whether `ensure_reference_data` may load anything (importing a good part of the
+        service to do it where something is missing): `score up` starts the other processes
+        meanwhile."""
         return self.name == "indicators"
 
     async def ensure_reference_data(self, url: str) -> int:

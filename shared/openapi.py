@@ -7,12 +7,15 @@ Routes add their specifics (``responses=`` with a description); this fills in th
 and the rest, so the document cannot drift from the shared handlers.
 """
 
+import asyncio
 import copy
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from shared.problems import PROBLEM_JSON
 
@@ -167,10 +170,18 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def document_common_responses(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the completed document."""
+    """Make ``app.openapi()`` return the completed document, and ``app.openapi_url`` build it
+    off the event loop the first time it is asked for.
+
+    Built on first request, not at start-up: it is a quarter to a third of a second of CPU
+    per service (pydantic's JSON schemas of every model), that every start of the platform
+    paid while its processes started side by side on the machine's cores, for a document
+    only the gateway's /openapi.json and /docs ask for. The first request for it waits that
+    long once; the service's other requests meanwhile are served, not queued behind it.
+    """
     generate: Callable[[], dict[str, Any]] = app.openapi
-    # The service builds its document in a thread at start (shared.service_app), and FastAPI
-    # stores the document before it is completed: nobody may read it half-done.
+    # Built in a thread, and FastAPI stores the document before it is completed: nobody may
+    # read it half-done, nor build it twice.
     building = threading.Lock()
 
     def openapi() -> dict[str, Any]:
@@ -180,3 +191,19 @@ def document_common_responses(app: FastAPI) -> None:
             return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if app.openapi_url is None:
+        return
+    # FastAPI's own route (servers, root path) serves it, once it is built off the loop.
+    route = next(
+        route
+        for route in app.router.routes
+        if isinstance(route, Route) and route.path == app.openapi_url
+    )
+    serve = route.app
+
+    async def built_off_the_loop(scope: Scope, receive: Receive, send: Send) -> None:
+        if app.openapi_schema is None:
+            await asyncio.to_thread(openapi)
+        await serve(scope, receive, send)
+
+    route.app = built_off_the_loop

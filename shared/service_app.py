@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import text
 
 from shared.db import DATABASE_RETRY_AFTER, Database, SessionDep, resolve_database_url
@@ -66,14 +67,14 @@ def create_service_app(
         if getattr(app.state, "database", None) is None:
             owned = Database(await resolve_database_url(settings))
             app.state.database = owned
-        # Built at start, not on the gateway's first request for it (seconds for a big app),
-        # but beside serving: readiness (and so `score up`) does not wait for the document.
-        documenting = asyncio.create_task(asyncio.to_thread(app.openapi))
+        # FastAPI builds a router's request handling (dependencies, fields) on the first
+        # request routed through it, and the OpenAPI document, built when first asked for
+        # (shared.openapi), no longer does it first: built here, so a first request after
+        # readiness is not the one that pays (up to 70 ms for a late enrolment route).
+        for _ in iter_route_contexts(app.routes):
+            pass
         stop = asyncio.Event()
-        tasks: list[asyncio.Task[Any]] = [
-            documenting,
-            *(asyncio.create_task(work(app, stop)) for work in background),
-        ]
+        tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:
             yield
         finally:

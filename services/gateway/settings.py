@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from services.gateway.graph.limits import GraphLimits
 from shared.keys import SigningKey
 from shared.settings import (
     IDENTITY_KEY_NAME,
@@ -86,6 +85,25 @@ def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!)")  # matches nothing
     return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
+
+
+class GraphLimits(BaseModel):
+    """Configured as ``SCORE_GATEWAY_GRAPHQL__<NAME>`` (for example ``..._MAX_DEPTH=12``)."""
+
+    max_body_bytes: int = Field(default=100_000, gt=0)
+    max_tokens: int = Field(default=5_000, gt=0)
+    max_depth: int = Field(default=12, gt=0)
+    max_aliases: int = Field(default=30, ge=0)
+    max_root_fields: int = Field(default=20, gt=0)
+    # Estimated cost: each field costs 1 (or its @cost), multiplied by the sizes of the
+    # enclosing lists (their page size or declared @listSize).
+    max_cost: int = Field(default=50_000, gt=0)
+    # Introspection for everyone (development); otherwise only callers with the admin scope.
+    introspection: bool = False
+    # Items assumed for a list field whose subgraph declares no @listSize.
+    default_list_size: int = Field(default=10, gt=0)
+    # Parsed documents and plans kept, most recently used first.
+    plan_cache_size: int = Field(default=500, gt=0)
 
 
 class GatewaySettings(ServiceSettings):

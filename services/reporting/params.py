@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_origin
 from uuid import UUID
 
+from fastapi import Depends, Request
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from services.reporting.settings import ReportingSettings
 from shared.enums import LifecycleStage
 from shared.geo import CountryCode
 from shared.problems import invalid_query
@@ -318,3 +320,13 @@ def parse_query(model: type[M], query: Sequence[tuple[str, str]]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid_query(exc, allowed=list(fields)) from exc
+
+
+def min_group_size(request: Request) -> int:
+    """The service's minimum group size: a setting, never a request parameter (a caller
+    cannot lower it by adding ``?min_group_size=1``: the report's query model refuses it)."""
+    settings: ReportingSettings = request.app.state.settings
+    return settings.min_group_size
+
+
+MinGroupSize = Annotated[int, Depends(min_group_size)]

@@ -1,8 +1,8 @@
-"""Reporting service settings (env prefix ``SCORE_REPORTING_``)."""
+"""Reporting service settings (env prefix ``SCORE_REPORTING_``).
 
-from typing import Annotated
+Free of FastAPI: `score up` reads every service's settings (ports) before it starts any
+(the dependency reading the minimum group size lives in ``services.reporting.params``)."""
 
-from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -44,13 +44,3 @@ class ReportingSettings(FeedReaderSettings):
         if self.webhook_allow_private_targets is not None:
             return self.webhook_allow_private_targets
         return self.platform.environment is not Environment.production
-
-
-def min_group_size(request: Request) -> int:
-    """The service's minimum group size: a setting, never a request parameter (a caller
-    cannot lower it by adding ``?min_group_size=1``: the report's query model refuses it)."""
-    settings: ReportingSettings = request.app.state.settings
-    return settings.min_group_size
-
-
-MinGroupSize = Annotated[int, Depends(min_group_size)]

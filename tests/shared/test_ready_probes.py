@@ -1,8 +1,10 @@
-"""Readiness probes (`score up`'s, and the test and benchmark harness's) share one HTTP
-client: a client made per probe builds an SSL context, about 20 ms of CPU, a hundred times the
-probe, taken from the processes starting. Each probe still opens a connection of its own."""
+"""Readiness probes make no HTTP client per probe: one made per probe builds an SSL context,
+about 20 ms of CPU, a hundred times the probe, taken from the processes starting. `score up`
+probes with plain http.client (no client at all), the test and benchmark harness with one
+shared httpx client. Each probe still opens a connection of its own."""
 
 import http.server
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.processes import ready
+from benchmarks.processes import free_port, ready
 from services import cli
 from services.registry import SERVICES
 
@@ -60,19 +62,40 @@ def ssl_contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
     return made
 
 
-def test_score_up_probes_with_one_client(
+def started_on(port: int) -> cli.Started:
+    process = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE)
+    started = cli.Started(SERVICES[0], port, process)
+    process.wait(timeout=60)
+    return started
+
+
+def test_score_up_probes_without_a_client_per_probe(
     server: http.server.ThreadingHTTPServer, ssl_contexts: list[ssl.SSLContext]
 ) -> None:
-    process = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE)
-    started = cli.Started(SERVICES[0], server.server_address[1], process)
-    process.wait(timeout=60)
-    cli._prober.cache_clear()
+    started = started_on(server.server_address[1])
 
     answers = [started.answers_ready() for _ in range(PROBES)]
 
     assert answers == [True] * PROBES
-    assert len(ssl_contexts) <= 1
+    assert ssl_contexts == []
     assert len(Readyz.connections) == PROBES
+
+
+class HangsUp(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.close()
+
+
+def test_score_up_reads_no_answer_as_not_ready() -> None:
+    with socketserver.TCPServer(("127.0.0.1", 0), HangsUp) as hangs_up:
+        thread = threading.Thread(target=hangs_up.serve_forever, daemon=True)
+        thread.start()
+        try:
+            assert not started_on(hangs_up.server_address[1]).answers_ready()
+        finally:
+            hangs_up.shutdown()
+    nobody = free_port()  # refused: nothing listens there
+    assert not started_on(nobody).answers_ready()
 
 
 def test_the_harness_probes_with_one_client(

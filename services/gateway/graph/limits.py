@@ -20,31 +20,15 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from pydantic import BaseModel, Field
 
 from services.gateway.graph.errors import RequestError
 from services.gateway.graph.supergraph import ListSize, Supergraph
 
+# Defined with the gateway's settings, which `score up` reads (for the ports) without
+# importing graphql-core; also known by this module's name.
+from services.gateway.settings import GraphLimits as GraphLimits
+
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
-
-
-class GraphLimits(BaseModel):
-    """Configured as ``SCORE_GATEWAY_GRAPHQL__<NAME>`` (for example ``..._MAX_DEPTH=12``)."""
-
-    max_body_bytes: int = Field(default=100_000, gt=0)
-    max_tokens: int = Field(default=5_000, gt=0)
-    max_depth: int = Field(default=12, gt=0)
-    max_aliases: int = Field(default=30, ge=0)
-    max_root_fields: int = Field(default=20, gt=0)
-    # Estimated cost: each field costs 1 (or its @cost), multiplied by the sizes of the
-    # enclosing lists (their page size or declared @listSize).
-    max_cost: int = Field(default=50_000, gt=0)
-    # Introspection for everyone (development); otherwise only callers with the admin scope.
-    introspection: bool = False
-    # Items assumed for a list field whose subgraph declares no @listSize.
-    default_list_size: int = Field(default=10, gt=0)
-    # Parsed documents and plans kept, most recently used first.
-    plan_cache_size: int = Field(default=500, gt=0)
 
 
 def _exceeded(message: str, actual: int, limit: int, code: str) -> RequestError:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from services.reporting.exports.chart import render_svg
 from services.reporting.exports.formats import CONTENT_TYPES, csv_chunks
 from services.reporting.exports.service import IMPACT_REPORT, export_service, filename
-from services.reporting.settings import MinGroupSize
+from services.reporting.params import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from services.reporting.impact.schemas import ImpactExplanation, ImpactParams, PairsParams
 from services.reporting.impact.service import RULES, explain_impact, impact_report
+from services.reporting.params import MinGroupSize
 from services.reporting.report import ReportTable
-from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 

@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reporting.params import ReportParams
+from services.reporting.params import MinGroupSize, ReportParams
 from services.reporting.reach.service import cost_recovery_report, reach_report
 from services.reporting.report import ReportTable
-from services.reporting.settings import MinGroupSize
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.reporting.params import MinGroupSize
 from services.reporting.report import ReportTable
-from services.reporting.settings import MinGroupSize
 from services.reporting.targets.schemas import (
     CostCreate,
     CostPublic,
