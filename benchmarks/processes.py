@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -136,14 +137,23 @@ def score_here(env: Mapping[str, str], *arguments: str) -> str:
     ``env`` must give the databases the command touches by URL: run here, a command that
     started or joined an embedded server would make this process one of its holders."""
     # Imported here: typer's test runner is for this helper only, not the benchmarks' paths.
-    from typer.testing import CliRunner
+    from typer.testing import CliRunner, Result
 
     from services import cli
 
     exact = {**dict.fromkeys(os.environ), **env}  # None: unset while the command runs
-    done = CliRunner().invoke(cli.app, list(arguments), env=exact)
+
+    def invoke() -> Result:
+        return CliRunner().invoke(cli.app, list(arguments), env=exact)
+
+    # The command runs its own event loop (asyncio.run), which cannot start in a thread whose
+    # loop is running (a benchmark's async code): there it runs in a thread of its own.
+    with ThreadPoolExecutor(1) as thread:
+        done = thread.submit(invoke).result()
     if done.exit_code != 0:
-        raise RuntimeError(f"score {' '.join(arguments)} failed: {done.output}")
+        raise RuntimeError(
+            f"score {' '.join(arguments)} failed: {done.output}{done.exception or ''}"
+        )
     return done.output
 
 

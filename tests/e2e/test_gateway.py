@@ -82,6 +82,19 @@ def test_rest_is_routed_by_service_prefix_under_the_keys_tenancy(platform: Platf
     assert len(everything) > len(seen.json()["items"])
 
 
+async def test_a_key_is_made_from_async_code_as_the_benchmarks_make_theirs(
+    platform: Platform,
+) -> None:
+    # `score keys create` runs its own event loop: made here, in a running one, it must not
+    # try to start it in this thread (benchmarks.processes.score_here).
+    key = platform.api_key("ilo_global", name="e2e-from-async")
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            f"{platform.gateway}/enrolment/organisations", headers={"X-API-Key": key}
+        )
+    assert answer.status_code == 200
+
+
 def test_a_revoked_key_is_refused(platform: Platform) -> None:
     key = platform.api_key("ilo_global", name="e2e-to-revoke")
     url = f"{platform.gateway}/enrolment/organisations"
