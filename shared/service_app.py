@@ -71,6 +71,7 @@ def create_service_app(
         # request routed through it, and the OpenAPI document, built when first asked for
         # (shared.openapi), no longer does it first: built here, so a first request after
         # readiness is not the one that pays (up to 70 ms for a late enrolment route).
+        # Iterating is what builds them: FastAPI caches each context as it yields it.
         for _ in iter_route_contexts(app.routes):
             pass
         stop = asyncio.Event()
