@@ -8,6 +8,7 @@ reaches a feed through the gateway with an ordinary identity token.
 """
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,6 +21,11 @@ from shared.problems import NotFound, Unauthenticated
 from shared.settings import FeedReaderSettings, PlatformSettings
 
 FEED_ISSUER = "score-feed-reader"
+
+# Whether the caller of a long poll has gone (its connection closed): ``Request.is_disconnected``.
+# Nobody reads the answer of a long poll whose caller left, and one left waiting held its
+# service's stop for the whole graceful period, then was cut off as a 500 with a traceback.
+CallerLeft = Callable[[], Awaitable[bool]]
 # Long enough for one long-polling request; a fresh token is signed for every fetch.
 FEED_TOKEN_TTL = 120
 

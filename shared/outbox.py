@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import Select, Text, bindparam, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionDep
 from shared.events import EventEnvelope, EventFeedPage, EventPayload
-from shared.feeds import FeedReader
+from shared.feeds import CallerLeft, FeedReader
 from shared.identity import Principal
 from shared.ids import new_id
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_HEAD
@@ -117,9 +117,16 @@ class ChangeLog:
         )
 
     async def read_feed(
-        self, session: AsyncSession, *, after: int, limit: int, wait: float
+        self,
+        session: AsyncSession,
+        *,
+        after: int,
+        limit: int,
+        wait: float,
+        caller_left: CallerLeft | None = None,
     ) -> EventFeedPage:
-        """Events after ``after`` in position order; waits up to ``wait`` seconds for one."""
+        """Events after ``after`` in position order; waits up to ``wait`` seconds for one, or
+        until ``caller_left`` says the caller has gone."""
         outbox = self.plumbing.outbox
         deadline = time.monotonic() + wait
         while True:
@@ -155,6 +162,8 @@ class ChangeLog:
                 await asyncio.sleep(_POLL_INTERVAL)
                 if await self._next_position.rows(session, None, {"after": after}):
                     break
+                if caller_left is not None and await caller_left():
+                    deadline = time.monotonic()  # no one to wait for: answer (unread) now
 
 
 def event_feed_router(
@@ -166,6 +175,7 @@ def event_feed_router(
 
     @router.get("/events", response_model=EventFeedPage, summary="Event feed (long-polling)")
     async def read_events(
+        request: Request,
         session: SessionDep,
         reader: FeedReader,
         after: Annotated[
@@ -174,7 +184,13 @@ def event_feed_router(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         wait: Annotated[float, Query(ge=0, description="Seconds to wait for an event")] = 0,
     ) -> EventFeedPage:
-        page = await changes.read_feed(session, after=after, limit=limit, wait=min(wait, max_wait))
+        page = await changes.read_feed(
+            session,
+            after=after,
+            limit=limit,
+            wait=min(wait, max_wait),
+            caller_left=request.is_disconnected,
+        )
         OUTBOX_HEAD.labels(service).set(page.head_position)
         # What this reader had still to fetch when it asked: its backlog in our outbox.
         OUTBOX_BACKLOG.labels(service, reader).set(page.remaining + len(page.events))

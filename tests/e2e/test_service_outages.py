@@ -2,9 +2,11 @@
 service killed during cross-service queries costs only its own fields, and a gateway
 restarted while a service is down serves the rest, then picks the service up again."""
 
+import json
 import signal
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -169,6 +171,44 @@ def read_by_server(server: int, client: int) -> bool:
         if (loopback_port(local), loopback_port(remote)) == (server, client):
             return state == ESTABLISHED and int(queues.split(":")[1], 16) == 0
     return False
+
+
+def logged_request(log: Path, request_id: str) -> dict[str, Any] | None:
+    """The access log entry of the request ``request_id`` (JSON lines), once it has ended."""
+    for line in log.read_text(errors="replace").splitlines():
+        if request_id in line and line.startswith("{"):
+            entry: dict[str, Any] = json.loads(line)
+            if entry.get("request_id") == request_id and "status" in entry:
+                return entry
+    return None
+
+
+def test_a_long_poll_whose_caller_left_ends_at_once(processes: Processes) -> None:
+    """A consumer that goes away (stopped, restarted, given up) frees its long poll on the
+    feed at once: the service neither polls on for nobody until the wait is over (ten minutes
+    here) nor holds its own stop for it, cut off then as a 500 with a traceback."""
+    platform = processes.platform
+    headers = platform.identity_headers(Principal(subject="e2e", role=Role.ilo_global))
+    service = urlsplit(platform.enrolment)
+    request_id = uuid.uuid4().hex
+    connection = socket.create_connection((service.hostname, service.port))
+    client_port = connection.getsockname()[1]
+    try:
+        connection.sendall(
+            f"GET /events?after={FAR_POSITION}&wait={LONG_POLL_SECONDS} HTTP/1.1\r\n"
+            f"Host: {service.netloc}\r\nAuthorization: {headers['Authorization']}\r\n"
+            f"X-Request-ID: {request_id}\r\n\r\n".encode()
+        )
+        # The service has read the request, and its long poll waits for an event.
+        assert eventually(lambda: read_by_server(service.port or 0, client_port), timeout=60)
+    finally:
+        connection.close()  # the caller leaves
+    log = processes.logs / "enrolment.log"
+    # Ended (and logged) within moments, far sooner than the ten minutes it asked to wait.
+    assert eventually(lambda: logged_request(log, request_id) is not None, timeout=120)
+    entry = logged_request(log, request_id)
+    assert entry is not None
+    assert (entry["path"], entry["status"]) == ("/events", 200), entry
 
 
 def test_a_stopped_service_does_not_wait_out_the_long_polls_of_its_feed(

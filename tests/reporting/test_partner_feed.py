@@ -2,6 +2,7 @@
 their consenting suppliers' status (stopped at once by a withdrawal), with a cursor and
 documented, versioned types; replays publish nothing twice."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import plumbing
 from services.reporting.feed.models import PartnerEvent
+from services.reporting.feed.service import encode_position, partner_feed_service
 from shared.identity import Principal
 from tests.enrolment.support import ILO, Api
 from tests.reporting.fixtures import sync_reporting
@@ -203,3 +205,30 @@ async def test_replaying_the_upstream_feeds_publishes_nothing_twice(
     await reporting_session.commit()
     assert await sync_reporting(api, indicators_api, reporting_session) > 0
     assert await reporting_session.scalar(count) == published
+
+
+async def test_a_long_poll_stops_waiting_once_its_caller_has_left(
+    reporting_session: AsyncSession,
+) -> None:
+    """Nobody reads the answer of a caller who left (a partner's system stopped, a request
+    given up): the wait ends at the next look, not when the asked-for wait is over."""
+    looks = 0
+
+    async def caller_left() -> bool:
+        nonlocal looks
+        looks += 1
+        return True
+
+    page = await asyncio.wait_for(
+        partner_feed_service.read(
+            reporting_session,
+            principal=ILO,
+            after=encode_position(2**62),  # past every event: the read waits for the next
+            limit=10,
+            wait=600,
+            caller_left=caller_left,
+        ),
+        timeout=120,
+    )
+    assert page.events == []
+    assert looks == 1

@@ -52,6 +52,7 @@ async def read_feed(
         limit=limit,
         wait=min(wait, settings.feed_max_wait),
         types=type or [],
+        caller_left=request.is_disconnected,
     )
 
 
