@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth.authenticator import CREDENTIAL_HEADERS, Authenticator
@@ -47,6 +48,9 @@ OPEN_PATHS = frozenset(
 )
 # The composed graph's endpoint (services/gateway/graph/router.py).
 GRAPH_PATH = "/graphql"
+# The access log's and metrics' status of a request whose caller left before its answer
+# (nginx's "client closed request"): never sent, as there is no one to send it to.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def problem_response(
@@ -139,6 +143,13 @@ class EdgeMiddleware:
                 if response_started:
                     raise
                 await problem_response(exc, path)(scope, receive, send_with_id)
+            except ClientDisconnect:
+                # The caller hung up before its answer came (a long poll, an export): there
+                # is no one to answer, and nothing went wrong here. Logged and counted as
+                # the status proxies use for it ("client closed request"), not as a 500.
+                if response_started:
+                    raise
+                status = CLIENT_CLOSED_REQUEST
             except Exception as exc:
                 if response_started:
                     log.exception("error after answering %s %s", scope.get("method"), path)

@@ -7,9 +7,10 @@ directly; through the gateway only ILO-global callers get them, everyone else a 
 services answer the same, so nothing about the feed's existence leaks).
 """
 
+import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeAlias
@@ -19,6 +20,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.edge import GRAPH_PATH, problem_response
@@ -310,7 +312,8 @@ async def forward(request: Request, service: str, path: str) -> Response:
     base = settings.services[service].rstrip("/")  # settings.service_urls[service]
     http: httpx.AsyncClient = request.app.state.upstream
     body = await _body(request)
-    upstream = await _send(
+    gateway_path = _url_parts(request)[0]
+    sending = _send(
         http,
         request,
         service=service,
@@ -318,10 +321,15 @@ async def forward(request: Request, service: str, path: str) -> Response:
         url=upstream_target(request, base, service),
         headers=upstream_headers(request, service=service, settings=settings),
         limits=_limits(
-            settings.upstream_timeout(method, _url_parts(request)[0]),
+            settings.upstream_timeout(method, gateway_path),
             settings.upstream_connect_timeout,
         ),
     )
+    if body is None and method == "GET" and settings.is_bulk(gateway_path):
+        # A long poll or an export: may take long, so the caller may leave first.
+        upstream = await _unless_caller_leaves(request, sending)
+    else:
+        upstream = await sending
     if isinstance(body, _RequestBody) and body.too_large is not None:
         # The service answered a broken upload (in-process apps do); the client's answer
         # is still the 413.
@@ -492,6 +500,37 @@ async def _send(
                 raise BadGateway(f"The {service} service is unreachable", service=service) from exc
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _unless_caller_leaves(
+    request: Request, sending: Awaitable[StreamedAnswer]
+) -> StreamedAnswer:
+    """The service's answer, unless the caller hangs up first: then the request to the
+    service is cancelled (its connection closed, which the service sees as its caller
+    leaving: a long poll stops waiting, an export stops being made for nobody) and
+    ``ClientDisconnect`` is raised. Only for requests without a body, whose ``receive``
+    has nothing left to give but the disconnect."""
+    answer = asyncio.ensure_future(sending)
+    left = asyncio.ensure_future(_caller_left(request))
+    try:
+        done, _ = await asyncio.wait((answer, left), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # this request cancelled: neither may outlive it
+        answer.cancel()
+        left.cancel()
+        raise
+    if answer in done:
+        left.cancel()
+        return answer.result()  # the answer (or its failure) came first
+    answer.cancel()
+    await asyncio.wait((answer,))  # the cancelled request has let go of its connection
+    left.result()  # whatever else ended the watch, raised as it is
+    raise ClientDisconnect()
+
+
+async def _caller_left(request: Request) -> None:
+    """Returns once the client's connection has closed."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 class UploadAborted(Exception):

@@ -279,9 +279,14 @@ class GatewaySettings(ServiceSettings):
     def identity_signing_key(self) -> SigningKey:
         return signing_key(self.identity_key, platform=self.platform, name=IDENTITY_KEY_NAME)
 
+    def is_bulk(self, path: str) -> bool:
+        """Whether ``path`` is one whose answers may take long to start (long polls,
+        exports, imports): ``upstream_bulk_paths``."""
+        return _any_of(tuple(self.upstream_bulk_paths)).match(path) is not None
+
     def upstream_timeout(self, method: str, path: str) -> float:
         """How long a service may take to start answering ``method`` on ``path``."""
-        if _any_of(tuple(self.upstream_bulk_paths)).match(path):
+        if self.is_bulk(path):
             return self.upstream_bulk_timeout
         if method in ("GET", "HEAD", "OPTIONS"):
             return self.upstream_interactive_timeout

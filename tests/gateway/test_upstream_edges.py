@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +73,43 @@ class ClosingServer(RawServer):
                     remaining -= len(connection.recv(65536))
 
 
+class HoldingServer(RawServer):
+    """Reads each request and holds it unanswered, as a service's long poll does, noting
+    when it holds one for ``path`` and when the other end of that connection hangs up (the
+    gateway's own requests, such as its graph's, are held too, and not noted)."""
+
+    def __init__(self, path: bytes) -> None:
+        self.request_line = b"GET " + path
+        self.holding = threading.Event()
+        self.hung_up = threading.Event()
+        super().__init__(None)
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(900)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            if not head.startswith(self.request_line):
+                connection.recv(65536)  # held until the gateway gives up on it
+                return
+            self.holding.set()
+            if connection.recv(65536) == b"":
+                self.hung_up.set()
+        except OSError:
+            pass
+
+
 @dataclass(frozen=True)
 class Edge:
     base: str
     key: str
     closing: ClosingServer
+    holding: HoldingServer
+    log: Path
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +123,7 @@ def edge(
 ) -> Iterator[Edge]:
     closing = ClosingServer()
     silent = RawServer(None)
+    holding = HoldingServer(b"/feed?")
     port = free_port()
     env = gateway_env(
         tmp_path_factory.mktemp("edge-data"),
@@ -97,7 +132,7 @@ def edge(
             {
                 "enrolment": f"http://127.0.0.1:{closing.port}",
                 "indicators": f"http://127.0.0.1:{silent.port}",
-                "reporting": f"http://127.0.0.1:{free_port()}",
+                "reporting": f"http://127.0.0.1:{holding.port}",
             }
         ),
         # Kept long, so the gateway does reuse the connection the service then drops.
@@ -107,11 +142,12 @@ def edge(
     log = tmp_path_factory.mktemp("edge-log") / "gateway.log"
     process = start_gateway(port, env, log)
     try:
-        yield Edge(f"http://127.0.0.1:{port}", live_key, closing)
+        yield Edge(f"http://127.0.0.1:{port}", live_key, closing, holding, log)
     finally:
         stop(process)
         closing.stop()
         silent.stop()
+        holding.stop()
 
 
 def gateway_env(data_dir: Path, **gateway: str) -> dict[str, str]:
@@ -207,6 +243,32 @@ def test_a_hung_service_answers_504_within_the_interactive_timeout(edge: Edge) -
     response = call(edge, "GET", "/indicators/values")
     assert response.status_code == 504
     assert response.json()["type"].endswith("/upstream-timeout")
+
+
+def test_a_caller_who_hangs_up_on_a_long_poll_frees_the_service_from_it(edge: Edge) -> None:
+    """A partner's system that gives up on a long poll (or an export) through the gateway:
+    the gateway hangs up on the service at once too (which ends the service's wait), rather
+    than holding the request open until the service answers or five minutes (the bulk
+    timeout) run out, and logs the request as the caller's doing (499), not as an error."""
+    port = int(edge.base.rsplit(":", 1)[1])
+    request_id = uuid.uuid4().hex
+    with socket.create_connection(("127.0.0.1", port)) as caller:
+        caller.sendall(
+            f"GET /reporting/feed?wait=25 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"X-API-Key: {edge.key}\r\nX-Request-ID: {request_id}\r\n\r\n".encode()
+        )
+        assert edge.holding.holding.wait(timeout=120), "the service never got the request"
+    # The caller has hung up.
+    assert edge.holding.hung_up.wait(timeout=120), "the gateway kept the service waiting"
+
+    def logged() -> list[str]:
+        return [line for line in edge.log.read_text().splitlines() if request_id in line]
+
+    deadline = time.monotonic() + 120
+    while not any("GET /reporting/feed 499" in line for line in logged()):
+        assert time.monotonic() < deadline, logged()
+        time.sleep(0.1)
+    assert not any("error" in line.lower() for line in logged()), logged()
 
 
 def test_timeouts_follow_the_kind_of_route() -> None:
