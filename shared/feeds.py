@@ -26,6 +26,7 @@ FEED_ISSUER = "score-feed-reader"
 # Nobody reads the answer of a long poll whose caller left, and one left waiting held its
 # service's stop for the whole graceful period, then was cut off as a 500 with a traceback.
 CallerLeft = Callable[[], Awaitable[bool]]
+
 # Long enough for one long-polling request; a fresh token is signed for every fetch.
 FEED_TOKEN_TTL = 120
 

@@ -523,6 +523,8 @@ async def _unless_caller_leaves(
         return answer.result()  # the answer (or its failure) came first
     answer.cancel()
     await asyncio.wait((answer,))  # the cancelled request has let go of its connection
+    if not answer.cancelled() and answer.exception() is None:
+        await answer.result().aclose()  # answered all the same: its connection goes back
     left.result()  # whatever else ended the watch, raised as it is
     raise ClientDisconnect()
 
