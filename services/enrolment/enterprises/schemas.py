@@ -10,6 +10,8 @@ from pydantic_core import PydanticCustomError
 from shared.enums import Ownership
 from shared.geo import CountryCode
 
+_OWNERSHIPS = frozenset(Ownership)
+
 Headcount = Annotated[int, Field(ge=0, le=1_000_000)]
 Slug = Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[a-z0-9_]+$")]
 
@@ -123,5 +125,9 @@ class EnterprisePublic(EnterpriseProfile):
         data["possible_duplicate"] = data["duplicate_reason"] is not None
         if not original_shown:
             data["possible_duplicate_of_id"] = None
+        # The column holds the enum's value; the model's serializer expects the enum (the
+        # string serializes the same, with a warning for every answer).
+        if data["ownership"] in _OWNERSHIPS:
+            data["ownership"] = Ownership(data["ownership"])
         # Stored rows were validated on the way in; skip re-validation (and its cross-checks).
         return cls.model_construct(**data, buyer_ids=buyer_ids)
