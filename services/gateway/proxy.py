@@ -325,7 +325,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
             settings.upstream_connect_timeout,
         ),
     )
-    if body is None and method == "GET" and settings.is_bulk(gateway_path):
+    if method == "GET" and not isinstance(body, _RequestBody) and settings.is_bulk(gateway_path):
         # A long poll or an export: may take long, so the caller may leave first.
         upstream = await _unless_caller_leaves(request, sending)
     else:
@@ -508,8 +508,8 @@ async def _unless_caller_leaves(
     """The service's answer, unless the caller hangs up first: then the request to the
     service is cancelled (its connection closed, which the service sees as its caller
     leaving: a long poll stops waiting, an export stops being made for nobody) and
-    ``ClientDisconnect`` is raised. Only for requests without a body, whose ``receive``
-    has nothing left to give but the disconnect."""
+    ``ClientDisconnect`` is raised. Only for requests whose body (if any) has been read
+    whole: their ``receive`` has nothing left to give but the disconnect."""
     answer = asyncio.ensure_future(sending)
     left = asyncio.ensure_future(_caller_left(request))
     try:

@@ -4,6 +4,7 @@ keep-alive ends), one that hangs, and the gateway's own database going away."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -96,6 +97,10 @@ class HoldingServer(RawServer):
             if not head.startswith(self.request_line):
                 connection.recv(65536)  # held until the gateway gives up on it
                 return
+            head, _, body = head.partition(b"\r\n\r\n")
+            declared = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            while declared is not None and len(body) < int(declared.group(1)):
+                body += connection.recv(65536)
             self.holding.set()
             if connection.recv(65536) == b"":
                 self.hung_up.set()
@@ -245,17 +250,24 @@ def test_a_hung_service_answers_504_within_the_interactive_timeout(edge: Edge) -
     assert response.json()["type"].endswith("/upstream-timeout")
 
 
-def test_a_caller_who_hangs_up_on_a_long_poll_frees_the_service_from_it(edge: Edge) -> None:
+@pytest.mark.parametrize("body", [b"", b"{}"], ids=["no body", "a small body"])
+def test_a_caller_who_hangs_up_on_a_long_poll_frees_the_service_from_it(
+    edge: Edge, body: bytes
+) -> None:
     """A partner's system that gives up on a long poll (or an export) through the gateway:
     the gateway hangs up on the service at once too (which ends the service's wait), rather
     than holding the request open until the service answers or five minutes (the bulk
     timeout) run out, and logs the request as the caller's doing (499), not as an error."""
     port = int(edge.base.rsplit(":", 1)[1])
     request_id = uuid.uuid4().hex
+    edge.holding.holding.clear()
+    edge.holding.hung_up.clear()
+    declared = f"Content-Length: {len(body)}\r\n" if body else ""
     with socket.create_connection(("127.0.0.1", port)) as caller:
         caller.sendall(
             f"GET /reporting/feed?wait=25 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"X-API-Key: {edge.key}\r\nX-Request-ID: {request_id}\r\n\r\n".encode()
+            f"X-API-Key: {edge.key}\r\nX-Request-ID: {request_id}\r\n{declared}\r\n".encode()
+            + body
         )
         assert edge.holding.holding.wait(timeout=120), "the service never got the request"
     # The caller has hung up.
