@@ -7,6 +7,7 @@ key for the one producer it calls: the token reads that producer's feed and noth
 reaches a feed through the gateway with an ordinary identity token.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -22,10 +23,22 @@ from shared.settings import FeedReaderSettings, PlatformSettings
 
 FEED_ISSUER = "score-feed-reader"
 
-# Whether the caller of a long poll has gone (its connection closed): ``Request.is_disconnected``.
-# Nobody reads the answer of a long poll whose caller left, and one left waiting held its
-# service's stop for the whole graceful period, then was cut off as a 500 with a traceback.
-CallerLeft = Callable[[], Awaitable[bool]]
+# Whether a long poll should answer now rather than wait on (``stop_waiting``).
+StopWaiting = Callable[[], Awaitable[bool]]
+
+
+def stop_waiting(request: Request) -> StopWaiting:
+    """A long poll stops waiting when its caller has hung up (nobody would read the answer)
+    or its server has begun to stop (the answer, sent now, lets the stop go on; the caller
+    asks again). Before, either case held the service's stop for the graceful period and
+    was then cut off as a 500 with a traceback."""
+    stopping: asyncio.Event | None = getattr(request.app.state, "stopping", None)
+
+    async def now() -> bool:
+        return (stopping is not None and stopping.is_set()) or await request.is_disconnected()
+
+    return now
+
 
 # Long enough for one long-polling request; a fresh token is signed for every fetch.
 FEED_TOKEN_TTL = 120

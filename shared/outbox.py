@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionDep
 from shared.events import EventEnvelope, EventFeedPage, EventPayload
-from shared.feeds import CallerLeft, FeedReader
+from shared.feeds import FeedReader, StopWaiting, stop_waiting
 from shared.identity import Principal
 from shared.ids import new_id
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_HEAD
@@ -123,10 +123,10 @@ class ChangeLog:
         after: int,
         limit: int,
         wait: float,
-        caller_left: CallerLeft | None = None,
+        stop: StopWaiting | None = None,
     ) -> EventFeedPage:
         """Events after ``after`` in position order; waits up to ``wait`` seconds for one, or
-        until ``caller_left`` says the caller has gone."""
+        until ``stop`` says to answer now."""
         outbox = self.plumbing.outbox
         deadline = time.monotonic() + wait
         while True:
@@ -162,8 +162,8 @@ class ChangeLog:
                 await asyncio.sleep(_POLL_INTERVAL)
                 if await self._next_position.rows(session, None, {"after": after}):
                     break
-                if caller_left is not None and await caller_left():
-                    deadline = time.monotonic()  # no one to wait for: answer (unread) now
+                if stop is not None and await stop():
+                    deadline = time.monotonic()  # the caller left, or the server stops
 
 
 def event_feed_router(
@@ -189,7 +189,7 @@ def event_feed_router(
             after=after,
             limit=limit,
             wait=min(wait, max_wait),
-            caller_left=request.is_disconnected,
+            stop=stop_waiting(request),
         )
         OUTBOX_HEAD.labels(service).set(page.head_position)
         # What this reader had still to fetch when it asked: its backlog in our outbox.

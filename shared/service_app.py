@@ -26,6 +26,7 @@ from shared.outbox import ChangeLog, event_feed_router
 from shared.problems import install_problem_handlers
 from shared.request_guard import RequestGuard, strict_json_body
 from shared.settings import ServiceSettings
+from shared.stopping import set_on_stop_signals
 
 BackgroundWork = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -74,6 +75,9 @@ def create_service_app(
         # Iterating is what builds them: FastAPI caches each context as it yields it.
         for _ in iter_route_contexts(app.routes):
             pass
+        # Set as the server begins to stop (SIGTERM): long polls answer at once (shared.feeds).
+        app.state.stopping = asyncio.Event()
+        set_on_stop_signals(app.state.stopping)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(work(app, stop)) for work in background]
         try:

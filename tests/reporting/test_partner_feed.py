@@ -226,7 +226,7 @@ async def test_a_long_poll_stops_waiting_once_its_caller_has_left(
             after=encode_position(2**62),  # past every event: the read waits for the next
             limit=10,
             wait=600,
-            caller_left=caller_left,
+            stop=caller_left,
         ),
         timeout=120,
     )

@@ -8,6 +8,7 @@ from services.reporting.feed.schemas import EVENT_TYPES, EventTypeInfo, FeedPage
 from services.reporting.feed.service import partner_feed_service
 from services.reporting.settings import ReportingSettings
 from shared.db import SessionDep
+from shared.feeds import stop_waiting
 from shared.identity import CurrentPrincipal
 
 router = APIRouter(tags=["partner feed"])
@@ -52,7 +53,7 @@ async def read_feed(
         limit=limit,
         wait=min(wait, settings.feed_max_wait),
         types=type or [],
-        caller_left=request.is_disconnected,
+        stop=stop_waiting(request),
     )
 
 

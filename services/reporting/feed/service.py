@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.reporting.feed.models import PartnerEvent
 from services.reporting.feed.repository import partner_feed_repository
 from services.reporting.feed.schemas import EventType, FeedPage, PartnerEventOut
-from shared.feeds import CallerLeft
+from shared.feeds import StopWaiting
 from shared.identity import Principal
 from shared.problems import InvalidInput, field_error
 
@@ -81,10 +81,10 @@ class PartnerFeedService:
         limit: int,
         wait: float,
         types: Sequence[str] = (),
-        caller_left: CallerLeft | None = None,
+        stop: StopWaiting | None = None,
     ) -> FeedPage:
         """Events after the cursor the caller may read; waits up to ``wait`` seconds for one,
-        or until ``caller_left`` says the caller has gone.
+        or until ``stop`` says to answer now.
 
         The next cursor moves past events the caller may not read too, so a quiet reader
         does not scan them again."""
@@ -101,8 +101,8 @@ class PartnerFeedService:
                 break
             await partner_feed_repository.next_snapshot(session)
             await asyncio.sleep(POLL_INTERVAL)
-            if caller_left is not None and await caller_left():
-                break  # no one to wait for: the (unread) answer as it stands
+            if stop is not None and await stop():
+                break  # the caller left, or the server stops: the answer as it stands
         if len(rows) == limit:
             last = rows[-1].position
             assert last is not None

@@ -1,0 +1,42 @@
+"""Letting long-running answers know that their server has begun to stop.
+
+uvicorn tells an app that it is stopping only once every connection has closed (the
+lifespan's shutdown). A long poll in flight at SIGTERM therefore waited out the whole
+graceful period and was then cut off: its caller got a 500, and the process logged a
+traceback for it. That happens at every rolling deploy, with the other services' consumers
+connected. ``set_on_stop_signals`` puts a handler in front of uvicorn's own for SIGINT and
+SIGTERM that sets an event the long polls watch: they answer their page at once (the
+caller asks again, of another replica or later), and the stop goes on without waiting.
+"""
+
+import asyncio
+import signal
+from types import FrameType
+from typing import Any
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def set_on_stop_signals(stopping: asyncio.Event) -> None:
+    """Set ``stopping`` when the uvicorn server serving this app is told to stop, then let
+    uvicorn handle the signal as before. Does nothing where no uvicorn server handles the
+    signals (an app served in-process by tests, or from a thread)."""
+    loop = asyncio.get_running_loop()
+    for number in STOP_SIGNALS:
+        handler = signal.getsignal(number)
+        if not _uvicorn_handler(handler):
+            continue
+
+        def chained(signum: int, frame: FrameType | None, handler: Any = handler) -> None:
+            # A signal handler runs between any two bytecodes: the event is set by the loop.
+            loop.call_soon_threadsafe(stopping.set)
+            handler(signum, frame)
+
+        signal.signal(number, chained)
+
+
+def _uvicorn_handler(handler: object) -> bool:
+    # uvicorn's Server.handle_exit, a bound method: uvicorn installs it, from the main
+    # thread, for the time it serves (and puts back what was there before when it stops).
+    owner = getattr(handler, "__self__", None)
+    return owner is not None and type(owner).__module__.startswith("uvicorn.")
