@@ -100,7 +100,10 @@ class HoldingServer(RawServer):
             head, _, body = head.partition(b"\r\n\r\n")
             declared = re.search(rb"(?im)^content-length:\s*(\d+)", head)
             while declared is not None and len(body) < int(declared.group(1)):
-                body += connection.recv(65536)
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return  # hung up before its body was sent
+                body += chunk
             self.holding.set()
             if connection.recv(65536) == b"":
                 self.hung_up.set()
