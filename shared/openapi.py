@@ -67,7 +67,10 @@ DESCRIPTIONS: dict[int, str] = {
     422: "Invalid input: `errors` names each field and the rule it broke; nothing was written",
     429: "Too many requests: wait `Retry-After` seconds",
     502: "The service behind the gateway is unreachable",
-    503: "Temporarily unavailable (the database is away): retry after `Retry-After` seconds",
+    503: (
+        "Temporarily unavailable (a database is away, the gateway is restarting): retry "
+        "after `Retry-After` seconds"
+    ),
     504: "The service behind the gateway did not answer in time",
 }
 RETRY_AFTER = {

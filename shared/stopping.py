@@ -17,15 +17,21 @@ from typing import Any
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def set_on_stop_signals(stopping: asyncio.Event) -> None:
+def set_on_stop_signals(stopping: asyncio.Event) -> float | None:
     """Set ``stopping`` when the uvicorn server serving this app is told to stop, then let
     uvicorn handle the signal as before. Does nothing where no uvicorn server handles the
-    signals (an app served in-process by tests, or from a thread)."""
+    signals (an app served in-process by tests, or from a thread).
+
+    Returns the server's graceful period: the seconds it then lets requests in flight finish
+    before it cuts them off (``None``: no such server, or no limit)."""
     loop = asyncio.get_running_loop()
+    graceful: float | None = None
     for number in STOP_SIGNALS:
         handler = signal.getsignal(number)
-        if not _uvicorn_handler(handler):
+        server = _uvicorn_server(handler)
+        if server is None:
             continue
+        graceful = server.config.timeout_graceful_shutdown
 
         def chained(signum: int, frame: FrameType | None, handler: Any = handler) -> None:
             # A signal handler runs between any two bytecodes: the event is set by the loop.
@@ -33,10 +39,14 @@ def set_on_stop_signals(stopping: asyncio.Event) -> None:
             handler(signum, frame)
 
         signal.signal(number, chained)
+    return graceful
 
 
-def _uvicorn_handler(handler: object) -> bool:
-    # uvicorn's Server.handle_exit, a bound method: uvicorn installs it, from the main
-    # thread, for the time it serves (and puts back what was there before when it stops).
+def _uvicorn_server(handler: object) -> Any | None:
+    """The uvicorn server whose handler ``handler`` is, if it is one: uvicorn's
+    Server.handle_exit, a bound method, which uvicorn installs from the main thread for the
+    time it serves (and puts back what was there before when it stops)."""
     owner = getattr(handler, "__self__", None)
-    return owner is not None and type(owner).__module__.startswith("uvicorn.")
+    if owner is not None and type(owner).__module__.startswith("uvicorn."):
+        return owner
+    return None

@@ -4,6 +4,7 @@ from shared.problems import InternalError, Problem, ServiceUnavailable
 
 __all__ = [
     "BadGateway",
+    "GatewayRestarting",
     "GatewayTimeout",
     "InternalError",
     "PayloadTooLarge",
@@ -34,3 +35,11 @@ class GatewayTimeout(Problem):
     status = 504
     type_slug = "upstream-timeout"
     title = "Service timed out"
+
+
+class GatewayRestarting(ServiceUnavailable):
+    """The gateway began to stop (a deploy) before the service answered: ask again, another
+    replica or the restarted gateway answers."""
+
+    type_slug = "gateway-restarting"
+    title = "Gateway restarting"

@@ -24,7 +24,12 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.edge import GRAPH_PATH, problem_response
-from services.gateway.problems import BadGateway, GatewayTimeout, PayloadTooLarge
+from services.gateway.problems import (
+    BadGateway,
+    GatewayRestarting,
+    GatewayTimeout,
+    PayloadTooLarge,
+)
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import StreamedAnswer, send_streamed
 from shared.enums import Role
@@ -326,8 +331,9 @@ async def forward(request: Request, service: str, path: str) -> Response:
         ),
     )
     if method == "GET" and not isinstance(body, _RequestBody) and settings.is_bulk(gateway_path):
-        # A long poll or an export: may take long, so the caller may leave first.
-        upstream = await _unless_caller_leaves(request, sending)
+        # A long poll or an export: may take long, so the caller may leave first, or the
+        # gateway may begin to stop.
+        upstream = await _awaited(request, sending)
     else:
         upstream = await sending
     if isinstance(body, _RequestBody) and body.too_large is not None:
@@ -502,22 +508,49 @@ async def _send(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _unless_caller_leaves(
-    request: Request, sending: Awaitable[StreamedAnswer]
-) -> StreamedAnswer:
-    """The service's answer, unless the caller hangs up first: then the request to the
-    service is cancelled (its connection closed, which the service sees as its caller
-    leaving: a long poll stops waiting, an export stops being made for nobody) and
-    ``ClientDisconnect`` is raised. Only for requests whose body (if any) has been read
-    whole: their ``receive`` has nothing left to give but the disconnect."""
+# What a stopping gateway keeps of its graceful period to answer in: past the period, uvicorn
+# cuts a request off (a bare 500, and a traceback in the log).
+STOP_MARGIN_SECONDS = 0.5
+# Retry-After of the 503 a stopping gateway answers: its replacement (or another replica)
+# is expected to serve within moments.
+RESTART_RETRY_AFTER = 1
+
+
+async def _awaited(request: Request, sending: Awaitable[StreamedAnswer]) -> StreamedAnswer:
+    """The service's answer to a GET that may take long (a long poll, an export), unless
+    first:
+
+    - the caller hangs up: ``ClientDisconnect`` is raised;
+    - the gateway begins to stop (SIGTERM, a deploy): a long poll, which waits for events
+      that may never come, at once; anything else once its graceful period is nearly over.
+      ``GatewayRestarting`` (503, Retry-After) is raised: both used to be cut off at the
+      end of that period, as a bare 500 with a traceback in the log.
+
+    Either way the request to the service is cancelled (its connection closed, which the
+    service sees as its caller leaving: a long poll stops waiting, an export stops being
+    made for nobody). Only for requests whose body (if any) has been read whole: their
+    ``receive`` has nothing left to give but the disconnect."""
+    state = request.app.state
     answer = asyncio.ensure_future(sending)
     left = asyncio.ensure_future(_caller_left(request))
+    stopping: asyncio.Event | None = state.stopping
+    stopped = None if stopping is None else asyncio.ensure_future(stopping.wait())
+    watched = {answer, left} if stopped is None else {answer, left, stopped}
     try:
-        done, _ = await asyncio.wait((answer, left), return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:  # this request cancelled: neither may outlive it
-        answer.cancel()
-        left.cancel()
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        if answer not in done and left not in done and not _long_poll(request):
+            # The gateway is stopping: the answer gets what is left of the graceful period.
+            done, _ = await asyncio.wait(
+                (answer, left),
+                timeout=_drain_seconds(state.graceful_seconds),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+    except BaseException:  # this request cancelled: none may outlive it
+        for watch in watched:
+            watch.cancel()
         raise
+    if stopped is not None:
+        stopped.cancel()
     if answer in done:
         left.cancel()
         return answer.result()  # the answer (or its failure) came first
@@ -525,8 +558,30 @@ async def _unless_caller_leaves(
     await asyncio.wait((answer,))  # the cancelled request has let go of its connection
     if not answer.cancelled() and answer.exception() is None:
         await answer.result().aclose()  # answered all the same: its connection goes back
-    left.result()  # whatever else ended the watch, raised as it is
-    raise ClientDisconnect()
+    if left in done:
+        left.result()  # whatever else ended the watch, raised as it is
+        raise ClientDisconnect()
+    left.cancel()
+    raise GatewayRestarting(
+        "The gateway is restarting: ask again in a moment (a long poll with the same cursor)",
+        retry_after=RESTART_RETRY_AFTER,
+    )
+
+
+def _long_poll(request: Request) -> bool:
+    """Whether the request is a feed's long poll: its ``wait`` (seconds to wait for an event
+    when none is there, on every feed) is positive."""
+    wait = request.query_params.get("wait")
+    try:
+        return wait is not None and float(wait) > 0
+    except ValueError:
+        return False  # the service refuses it at once (422)
+
+
+def _drain_seconds(graceful: float | None) -> float | None:
+    """How long a stopping gateway still waits for an answer: until just before uvicorn's
+    graceful period ends (``None``: uvicorn waits without limit, and so does it)."""
+    return None if graceful is None else max(graceful - STOP_MARGIN_SECONDS, 0.0)
 
 
 async def _caller_left(request: Request) -> None:

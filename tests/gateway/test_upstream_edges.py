@@ -136,13 +136,7 @@ def edge(
     env = gateway_env(
         tmp_path_factory.mktemp("edge-data"),
         DATABASE_URL=committed_gateway_db_url,
-        SERVICES=json.dumps(
-            {
-                "enrolment": f"http://127.0.0.1:{closing.port}",
-                "indicators": f"http://127.0.0.1:{silent.port}",
-                "reporting": f"http://127.0.0.1:{holding.port}",
-            }
-        ),
+        SERVICES=services_at(enrolment=closing, indicators=silent, reporting=holding),
         # Kept long, so the gateway does reuse the connection the service then drops.
         UPSTREAM_KEEPALIVE_EXPIRY="120",
         UPSTREAM_INTERACTIVE_TIMEOUT="1",
@@ -156,6 +150,11 @@ def edge(
         closing.stop()
         silent.stop()
         holding.stop()
+
+
+def services_at(**servers: RawServer) -> str:
+    """SCORE_GATEWAY_SERVICES naming the server that stands in for each service."""
+    return json.dumps({name: f"http://127.0.0.1:{server.port}" for name, server in servers.items()})
 
 
 def gateway_env(data_dir: Path, **gateway: str) -> dict[str, str]:
@@ -172,11 +171,13 @@ def gateway_env(data_dir: Path, **gateway: str) -> dict[str, str]:
     }
 
 
-def start_gateway(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_gateway(
+    port: int, env: dict[str, str], log: Path, *uvicorn_options: str
+) -> subprocess.Popen[bytes]:
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "services.gateway.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port)],
+             "--host", "127.0.0.1", "--port", str(port), *uvicorn_options],
             env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -284,6 +285,68 @@ def test_a_caller_who_hangs_up_on_a_long_poll_frees_the_service_from_it(
         assert time.monotonic() < deadline, logged()
         time.sleep(0.1)
     assert not any("error" in line.lower() for line in logged()), logged()
+
+
+def test_a_gateway_stopped_at_a_deploy_answers_its_waiting_long_requests_503(
+    committed_gateway_db_url: str, live_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SIGTERM to a gateway with a partner's long poll and an export waiting for their
+    services: the long poll is answered at once, the export once the graceful period is
+    nearly over, both 503 with Retry-After (ask again, of the gateway that replaces it);
+    neither is cut off at the end of that period as a bare 500 with a traceback logged."""
+    feed = HoldingServer(b"/feed?")
+    exports = HoldingServer(b"/exports/")
+    port = free_port()
+    env = gateway_env(
+        tmp_path_factory.mktemp("stop-data"),
+        DATABASE_URL=committed_gateway_db_url,
+        SERVICES=services_at(enrolment=feed, indicators=exports, reporting=feed),
+    )
+    log = tmp_path_factory.mktemp("stop-log") / "gateway.log"
+    # The graceful period `score up` and `score serve` give every process.
+    process = start_gateway(port, env, log, "--timeout-graceful-shutdown", "3")
+    answers: dict[str, httpx.Response | Exception] = {}
+
+    def ask(path: str) -> None:
+        try:
+            answers[path] = call_at(port, live_key, path)
+        except Exception as exc:  # the test reports it
+            answers[path] = exc
+
+    askers = [
+        threading.Thread(target=ask, args=(path,), daemon=True)
+        for path in ("/reporting/feed?wait=25", "/indicators/exports/values.xlsx")
+    ]
+    try:
+        for asker in askers:
+            asker.start()
+        assert feed.holding.wait(timeout=120), "the service never got the long poll"
+        assert exports.holding.wait(timeout=120), "the service never got the export"
+        process.terminate()
+        for asker in askers:
+            asker.join(timeout=120)
+        process.wait(timeout=120)
+    finally:
+        stop(process)
+        feed.stop()
+        exports.stop()
+    for path, answer in answers.items():
+        assert isinstance(answer, httpx.Response), (path, answer)
+        assert answer.status_code == 503, (path, answer.text)
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["type"].endswith("/gateway-restarting")
+    assert len(answers) == 2, answers
+    # The services were let go of: the long poll stops waiting for nobody.
+    assert feed.hung_up.wait(timeout=120)
+    logged = log.read_text()
+    assert "Exception in ASGI application" not in logged, logged
+    assert "graceful shutdown exceeded" not in logged, logged
+
+
+def call_at(port: int, key: str, path: str) -> httpx.Response:
+    return httpx.get(
+        f"http://127.0.0.1:{port}{path}", headers={"X-API-Key": key}, timeout=CLIENT_TIMEOUT
+    )
 
 
 def test_timeouts_follow_the_kind_of_route() -> None:
