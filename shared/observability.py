@@ -24,6 +24,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.head import head_as_get
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 # A caller's id is kept only if it is short and plain, so it cannot forge log lines.
@@ -301,6 +303,10 @@ class ObservabilityMiddleware:
         token = request_id_var.set(request_id)
         status = 500
         started = time.perf_counter()
+        method = scope.get("method", "GET")
+        routed = scope
+        if method == "HEAD":
+            routed, send = head_as_get(scope, send)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -314,11 +320,10 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(routed, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = route_template(scope)
-            method = scope.get("method", "GET")
+            route = route_template(routed)  # the router notes the route in the scope it got
             if route != "/metrics":
                 self.metrics.observe(method, route, status, elapsed)
                 self.access_log.info(

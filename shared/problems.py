@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -194,6 +195,22 @@ def _query_parameters(request: Request) -> list[str] | None:
     return [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method answered at the request's path, as a 405's Allow must list them (RFC
+    9110, section 15.5.6): Starlette lists only those of the first route it finds there (GET
+    of ``GET /enterprises``, not POST of its neighbour). HEAD wherever GET (shared/head.py)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    # Every route, those of included routers too (FastAPI keeps those in the router).
+    for route in iter_route_contexts(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(path):
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def _response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
         problem.body(instance=request.url.path),
@@ -222,7 +239,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "HTTP error"
         )
         problem.type_slug = "http-error"
-        return _response(problem, request)
+        response = _response(problem, request)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

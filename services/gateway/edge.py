@@ -21,6 +21,7 @@ from services.gateway.auth.tokens import IdentityTokens
 from services.gateway.problems import InternalError, PayloadTooLarge, TooManyRequests
 from services.gateway.settings import GatewaySettings
 from shared.db import DATABASE_RETRY_AFTER, database_unavailable
+from shared.head import head_as_get
 from shared.observability import (
     HttpMetrics,
     accept_request_id,
@@ -106,6 +107,11 @@ class EdgeMiddleware:
         context = request_id_var.set(request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # Everything inside sees a HEAD as its GET (shared/head.py); logged as the HEAD it was.
+        method = scope["method"]
+        routed = scope
+        if method == "HEAD":
+            routed, send = head_as_get(scope, send)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -128,21 +134,21 @@ class EdgeMiddleware:
         path = scope.get("path", "")
         try:
             try:
-                problem, extra_headers = await self._admit(scope, headers, state)
+                problem, extra_headers = await self._admit(routed, headers, state)
             except Exception as exc:
                 problem, extra_headers = self._failed(exc, scope, request_id), None
             if problem is not None:
-                await problem_response(problem, path, extra_headers)(scope, receive, send_with_id)
+                await problem_response(problem, path, extra_headers)(routed, receive, send_with_id)
                 return
             try:
                 await self.app(
-                    scope, self._limited(receive, lambda: response_started), send_with_id
+                    routed, self._limited(receive, lambda: response_started), send_with_id
                 )
             except PayloadTooLarge as exc:
                 # Raised from the body stream after a route began reading it.
                 if response_started:
                     raise
-                await problem_response(exc, path)(scope, receive, send_with_id)
+                await problem_response(exc, path)(routed, receive, send_with_id)
             except ClientDisconnect:
                 # The caller hung up before its answer came (a long poll, an export): there
                 # is no one to answer, and nothing went wrong here. Logged and counted as
@@ -152,13 +158,12 @@ class EdgeMiddleware:
                 status = CLIENT_CLOSED_REQUEST
             except Exception as exc:
                 if response_started:
-                    log.exception("error after answering %s %s", scope.get("method"), path)
+                    log.exception("error after answering %s %s", method, path)
                     raise
                 masked = self._failed(exc, scope, request_id)
-                await problem_response(masked, path)(scope, receive, send_with_id)
+                await problem_response(masked, path)(routed, receive, send_with_id)
         finally:
-            template = route_template(scope)
-            method = scope.get("method", "GET")
+            template = route_template(routed)  # the router notes the route in its scope
             if template != "/metrics":
                 elapsed = time.perf_counter() - started
                 self.metrics.observe(method, template, status, elapsed)

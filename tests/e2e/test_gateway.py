@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from benchmarks.processes import Platform, eventually
+from shared.enums import Role
+from shared.identity import Principal
 from tests.node_packages import installed
 
 AUDIT = Path(__file__).resolve().parents[1] / "gateway" / "graph" / "audit"
@@ -93,6 +95,78 @@ async def test_a_key_is_made_from_async_code_as_the_benchmarks_make_theirs(
             f"{platform.gateway}/enrolment/organisations", headers={"X-API-Key": key}
         )
     assert answer.status_code == 200
+
+
+# GET answers whose bytes do not change between two asks: the services' lists, a streamed
+# CSV export, the gateway's own probe and merged OpenAPI document.
+STABLE_GETS = (
+    "/enrolment/enterprises?limit=20",
+    "/indicators/indicators",
+    "/reporting/exports/impact.csv",
+    "/healthz",
+    "/openapi.json",
+)
+
+
+def test_head_answers_what_get_would_without_the_body(platform: Platform) -> None:
+    """HEAD wherever GET (RFC 9110): an uptime monitor's probe, or a partner's system
+    checking an export before fetching it. FastAPI alone refused it as 405. The gateway asks
+    the service for the GET; a service asked directly answers HEAD the same way."""
+    key = platform.api_key("ilo_global", name="e2e-head")
+    direct = platform.identity_headers(Principal(subject="e2e", role=Role.ilo_global))
+    asks = [
+        *((platform.gateway, path, {"X-API-Key": key}) for path in STABLE_GETS),
+        (platform.enrolment, "/enterprises?limit=20", direct),
+    ]
+    with httpx.Client(timeout=60) as http:
+        for index, (base, path, headers) in enumerate(asks):
+            got = http.get(base + path, headers=headers)
+            head = http.head(base + path, headers={**headers, "X-Request-ID": f"e2e-head-{index}"})
+            assert (head.status_code, got.status_code) == (200, 200), (path, head.text)
+            assert head.content == b"", path
+            for name in ("content-type", "content-length", "content-disposition"):
+                assert head.headers.get(name) == got.headers.get(name), (path, name)
+
+    # Logged and counted as the HEAD it was, under its route (the last lines may still be
+    # on their way through `score up`'s output).
+    def logged() -> list[dict[str, Any]]:
+        return [
+            json.loads(line.partition(" | ")[2])
+            for line in platform.log.read_text(errors="replace").splitlines()
+            if '"request_id": "e2e-head-' in line and '"status": 200' in line
+        ]
+
+    def heads() -> set[tuple[str, str, str]]:
+        return {
+            (entry["service"], entry["path"], entry.get("route", ""))
+            for entry in logged()
+            if entry["method"] == "HEAD"
+        }
+
+    expected = {
+        ("gateway", "/enrolment/enterprises", ""),
+        ("enrolment", "/enterprises", "/enterprises"),
+    }
+    assert eventually(lambda: heads() >= expected, timeout=60), logged()
+
+
+def test_a_method_not_allowed_names_every_method_the_path_answers(platform: Platform) -> None:
+    """405 lists them all in Allow (RFC 9110), not only those of the first route found at
+    the path: ``GET /enterprises`` and ``POST /enterprises`` are two routes."""
+    key = platform.api_key("ilo_global", scopes=("read", "write"), name="e2e-allow")
+    with httpx.Client(base_url=platform.gateway, headers={"X-API-Key": key}, timeout=60) as http:
+        for method, path, allowed in (
+            ("DELETE", "/enrolment/enterprises", "GET, HEAD, POST"),
+            ("HEAD", "/enrolment/projects/x/nothing", None),
+            ("POST", "/healthz", "GET, HEAD"),
+        ):
+            answer = http.request(method, path)
+            if allowed is None:
+                assert answer.status_code == 404, (method, path, answer.text)
+                continue
+            assert answer.status_code == 405, (method, path, answer.text)
+            assert answer.headers["Allow"] == allowed, (method, path)
+            assert answer.json()["title"] == "Method not allowed"
 
 
 def test_a_revoked_key_is_refused(platform: Platform) -> None:
