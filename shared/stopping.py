@@ -11,10 +11,30 @@ caller asks again, of another replica or later), and the stop goes on without wa
 
 import asyncio
 import signal
+import time
 from types import FrameType
 from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopEvent(asyncio.Event):
+    """The event ``set_on_stop_signals`` sets, remembering when it was first set
+    (``time.monotonic()``): what is left of the graceful period is counted from the stop,
+    also for a request that comes to wait only later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_at: float | None = None
+
+    def set(self) -> None:
+        if self.set_at is None:
+            self.set_at = time.monotonic()
+        super().set()
+
+    def seconds_since(self) -> float:
+        """Seconds since the event was first set (0 while it is not)."""
+        return 0.0 if self.set_at is None else time.monotonic() - self.set_at
 
 
 def set_on_stop_signals(stopping: asyncio.Event) -> float | None:

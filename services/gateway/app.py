@@ -44,7 +44,7 @@ from shared.observability import (
 )
 from shared.openapi import complete_document
 from shared.problems import install_problem_handlers
-from shared.stopping import set_on_stop_signals
+from shared.stopping import StopEvent, set_on_stop_signals
 
 log = logging.getLogger("score.gateway")
 
@@ -158,7 +158,7 @@ def create_app(
         app.state.graph = graph
         # Set as the server begins to stop (SIGTERM, a deploy): long polls and exports still
         # waiting for their service then answer 503 in time, not a 500 at the cut (proxy.py).
-        app.state.stopping = asyncio.Event()
+        app.state.stopping = StopEvent()
         app.state.graceful_seconds = set_on_stop_signals(app.state.stopping)
         # Composed at once (from the artefact for subgraphs not up yet), then kept current.
         composing = asyncio.create_task(graph.keep_current(settings.graph_poll_interval))

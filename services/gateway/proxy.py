@@ -36,6 +36,7 @@ from shared.enums import Role
 from shared.identity import Principal
 from shared.observability import REQUEST_ID_HEADER
 from shared.problems import Forbidden, NotFound, Problem
+from shared.stopping import StopEvent
 
 log = logging.getLogger("score.gateway.proxy")
 
@@ -533,16 +534,17 @@ async def _awaited(request: Request, sending: Awaitable[StreamedAnswer]) -> Stre
     state = request.app.state
     answer = asyncio.ensure_future(sending)
     left = asyncio.ensure_future(_caller_left(request))
-    stopping: asyncio.Event | None = state.stopping
+    stopping: StopEvent | None = state.stopping
     stopped = None if stopping is None else asyncio.ensure_future(stopping.wait())
     watched = {answer, left} if stopped is None else {answer, left, stopped}
     try:
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-        if answer not in done and left not in done and not _long_poll(request):
+        waiting = answer not in done and left not in done
+        if waiting and stopping is not None and not _long_poll(request):
             # The gateway is stopping: the answer gets what is left of the graceful period.
             done, _ = await asyncio.wait(
                 (answer, left),
-                timeout=_drain_seconds(state.graceful_seconds),
+                timeout=_drain_seconds(stopping, state.graceful_seconds),
                 return_when=asyncio.FIRST_COMPLETED,
             )
     except BaseException:  # this request cancelled: none may outlive it
@@ -578,10 +580,14 @@ def _long_poll(request: Request) -> bool:
         return False  # the service refuses it at once (422)
 
 
-def _drain_seconds(graceful: float | None) -> float | None:
+def _drain_seconds(stopping: StopEvent, graceful: float | None) -> float | None:
     """How long a stopping gateway still waits for an answer: until just before uvicorn's
-    graceful period ends (``None``: uvicorn waits without limit, and so does it)."""
-    return None if graceful is None else max(graceful - STOP_MARGIN_SECONDS, 0.0)
+    graceful period ends (``None``: uvicorn waits without limit, and so does it). The period
+    runs from the stop: a request that comes to wait later (its body, or its authentication,
+    was slow) gets what is left of it, not a period of its own that uvicorn would cut off."""
+    if graceful is None:
+        return None
+    return max(graceful - STOP_MARGIN_SECONDS - stopping.seconds_since(), 0.0)
 
 
 async def _caller_left(request: Request) -> None:

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from services.gateway.app import create_app
 from services.gateway.proxy import STOP_MARGIN_SECONDS
+from shared.stopping import StopEvent
 from tests.conftest import SessionSource
 from tests.gateway.support import gateway_settings, key_headers, make_key
 from tests.gateway.test_proxy_direct import gateway_client
@@ -96,7 +97,7 @@ async def stopping(gateway_session: AsyncSession) -> AsyncIterator[Stopping]:
             gateway_settings(services={"reporting": url}, subgraphs={"reporting": f"{url}/g"}),
             database=SessionSource(gateway_session),
         )
-        app.state.stopping = asyncio.Event()  # as the gateway's lifespan makes it
+        app.state.stopping = StopEvent()  # as the gateway's lifespan makes it
         key = await make_key(gateway_session)
         async with gateway_client(app, []) as client:
             yield Stopping(app, client, service, key_headers(key))

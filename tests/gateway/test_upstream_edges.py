@@ -349,6 +349,56 @@ def call_at(port: int, key: str, path: str) -> httpx.Response:
     )
 
 
+def test_a_long_request_that_comes_to_wait_after_the_stop_gets_only_what_is_left(
+    committed_gateway_db_url: str, live_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The graceful period runs from the stop, for every request: an export whose (small)
+    body arrives only after the SIGTERM reaches its wait late, and is answered 503 as the
+    period nearly ends, like those waiting at the stop. It used to get a period of its own,
+    counted from then, which uvicorn cut off as a bare 500 with a traceback."""
+    exports = HoldingServer(b"/exports/")
+    port = free_port()
+    env = gateway_env(
+        tmp_path_factory.mktemp("late-data"),
+        DATABASE_URL=committed_gateway_db_url,
+        SERVICES=services_at(enrolment=exports, indicators=exports, reporting=exports),
+    )
+    log = tmp_path_factory.mktemp("late-log") / "gateway.log"
+    process = start_gateway(port, env, log, "--timeout-graceful-shutdown", "3")
+    answer = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT) as caller:
+            caller.sendall(
+                f"GET /reporting/exports/impact.csv HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"X-API-Key: {live_key}\r\nContent-Type: application/json\r\n"
+                "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n".encode()
+            )
+            # The gateway asks for the body: the request is past its authentication and in
+            # flight as the stop begins.
+            continued = b""
+            while b"\r\n\r\n" not in continued:
+                chunk = caller.recv(65536)
+                assert chunk, continued
+                continued += chunk
+            assert continued.startswith(b"HTTP/1.1 100"), continued
+            process.terminate()
+            # Half the graceful period on: the body, and the wait for the service, come late.
+            time.sleep(1.5)
+            caller.sendall(b"{}")
+            while chunk := caller.recv(65536):
+                answer += chunk
+        process.wait(timeout=120)
+    finally:
+        stop(process)
+        exports.stop()
+    assert answer.startswith(b"HTTP/1.1 503"), answer
+    assert b"retry-after: 1\r\n" in answer.lower(), answer
+    assert b"/gateway-restarting" in answer, answer
+    logged = log.read_text()
+    assert "Exception in ASGI application" not in logged, logged
+    assert "graceful shutdown exceeded" not in logged, logged
+
+
 def test_timeouts_follow_the_kind_of_route() -> None:
     from services.gateway.settings import GatewaySettings
     from tests.gateway.support import gateway_settings
