@@ -318,6 +318,27 @@ async def test_an_upload_over_the_limit_on_the_direct_path_is_413(
     assert all(len(heard.body) < 5_000 for heard in service.heard)
 
 
+@pytest.mark.parametrize("through", ["direct", "through_httpx"])
+async def test_a_service_named_with_percent_escapes_is_served_or_named_as_none(
+    gateways: Gateways, service: Service, through: str
+) -> None:
+    client: httpx.AsyncClient = getattr(gateways, through)
+    # "%73vc" is "svc" (RFC 3986, section 6.2.2.2): the same service, the same path.
+    escaped = await client.get("/%73vc/items/7?a=1", headers=key_headers(gateways.key))
+    heard = len(service.heard)
+    # "svc%2Fitems" is one segment, "svc/items": no service has that name. Both used to be
+    # a 500 with a traceback (the service's path was cut from the raw path at the decoded
+    # name's length).
+    joined = await client.get("/svc%2Fitems", headers=key_headers(gateways.key))
+
+    assert escaped.status_code == 200
+    assert service.heard[-1].target == b"/items/7?a=1"
+    assert joined.status_code == 404
+    assert joined.headers["content-type"] == "application/problem+json"
+    assert "'svc/items'" in joined.json()["detail"]
+    assert len(service.heard) == heard
+
+
 def _request(raw_path: bytes, query: bytes) -> Request:
     path = raw_path.decode("latin-1")
     return Request(
