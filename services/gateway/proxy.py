@@ -416,21 +416,24 @@ class _LaneRoute:
 
 
 _LANE_ROUTE = _LaneRoute()
-_LANE_METHODS = frozenset(METHODS)
 
 
 class ProxyLane:
     """``/{service}/...`` for a known service answered straight after the gateway's edge
     (request id, authentication, rate limit), without FastAPI's exception middleware, router
     and request wrapper: on a small answer those cost about as much as the proxying itself.
-    Problems become the same problem+json answers the gateway's handlers give."""
+    Problems become the same problem+json answers the gateway's handlers give.
+
+    Whatever the method: only the service knows which ones its path answers, so a TRACE or a
+    PROPFIND gets the service's 405 with the path's own Allow (the proxy route's would list
+    every method the gateway forwards, OPTIONS and PUT included, wherever it was asked)."""
 
     def __init__(self, app: ASGIApp, *, services: Iterable[str]) -> None:
         self.app = app
         self.known = frozenset(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _LANE_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         service, slash, path = scope["path"][1:].partition("/")
