@@ -35,6 +35,7 @@ from shared.problems import (
     Problem,
     UnsupportedMediaType,
     field_error,
+    instance_path,
 )
 
 log = logging.getLogger("score.errors")
@@ -245,13 +246,12 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
         errors = url_errors(scope)
         if not errors and scope.get("method") in BODY_METHODS and is_json(scope):
             body, receive = await read_body(scope, receive)
             errors = json_body_errors(body)
         if errors:
-            await problem_response(_invalid(errors), path)(scope, receive, send)
+            await problem_response(_invalid(errors), instance_path(scope))(scope, receive, send)
             return
         started = False
 
@@ -267,7 +267,7 @@ class RequestGuard:
             if started:
                 raise  # too late for an answer: the connection is dropped instead
             problem = self._problem(exc, scope)
-            await problem_response(problem, path)(scope, receive, send)
+            await problem_response(problem, instance_path(scope))(scope, receive, send)
 
     @staticmethod
     def _problem(exc: Exception, scope: Scope) -> Problem:

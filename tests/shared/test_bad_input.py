@@ -138,6 +138,33 @@ async def test_a_json_operation_refuses_another_media_type(api: Api, world: Worl
     assert response.json()["errors"][0]["field"] == "header.Content-Type"
 
 
+async def test_a_problem_behind_the_gateway_names_the_path_its_caller_asked_for(
+    api: Api,
+) -> None:
+    """The gateway routes "/enrolment/..." to the service's "/..." and says so in
+    X-Forwarded-Prefix: every problem's ``instance`` is then the gateway's path (it was the
+    service's, "/enterprises/...", which is nothing at the gateway)."""
+    missing = f"/enterprises/{uuid4()}"
+    behind = {"X-Forwarded-Prefix": "/enrolment"}
+    answers = {
+        "handler (404)": await api.get(missing, headers=behind),
+        "router (405)": await api.delete("/enterprises", headers=behind),
+        "request guard (422)": await api.get(f"{missing}%00", headers=behind),
+        "idempotency (422)": await api.post(
+            "/enterprises", json={}, headers={**behind, "Idempotency-Key": " "}
+        ),
+    }
+    paths = {name: answer.json()["instance"] for name, answer in answers.items()}
+    assert paths == {
+        "handler (404)": f"/enrolment{missing}",
+        "router (405)": "/enrolment/enterprises",
+        "request guard (422)": f"/enrolment{missing}\x00",
+        "idempotency (422)": "/enrolment/enterprises",
+    }
+    # Asked directly, the service's own path.
+    assert (await api.get(missing)).json()["instance"] == missing
+
+
 async def test_integers_beyond_their_column_are_refused_in_paths_and_queries(
     api: Api, indicators_api: Api
 ) -> None:
