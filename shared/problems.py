@@ -109,6 +109,14 @@ class UnsupportedMediaType(Problem):
     title = "Unsupported media type"
 
 
+class UnsupportedContentCoding(UnsupportedMediaType):
+    """A body in a content coding no route decodes (gzip ...): refused with the codings that
+    are accepted, identity only (RFC 9110, section 15.5.16)."""
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Accept-Encoding": "identity"}
+
+
 class InternalError(Problem):
     status = 500
     type_slug = "internal-error"

@@ -8,7 +8,8 @@ Refused here, once for every route, rather than in each model:
   PostgreSQL cannot store it;
 * ``NaN``, ``Infinity`` and numbers too large for a double (``1e309``): not JSON numbers;
 * lone surrogates (``"\\ud800"``): not Unicode text, and not encodable in any answer;
-* integers beyond 64 bits in the JSON body: no column holds them.
+* integers beyond 64 bits in the JSON body: no column holds them;
+* a body in a content coding (``Content-Encoding: gzip``): no route decodes one (415).
 """
 
 import json
@@ -33,6 +34,7 @@ from shared.problems import (
     InternalError,
     InvalidInput,
     Problem,
+    UnsupportedContentCoding,
     UnsupportedMediaType,
     field_error,
     instance_path,
@@ -95,6 +97,19 @@ def is_json(scope: Scope) -> bool:
                 media.startswith(b"application/") and media.endswith(b"+json")
             )
     return False
+
+
+def body_coding(scope: Scope) -> str | None:
+    """The content coding of a write's body, if any but identity: no route decodes one, so
+    a compressed body used to be parsed as it came (JSON's "error parsing the body")."""
+    if scope.get("method") not in BODY_METHODS:
+        return None
+    for name, value in scope.get("headers", ()):
+        if name == b"content-encoding":
+            coding: str = value.decode("latin-1").strip().lower()
+            if coding not in ("", "identity"):
+                return coding
+    return None
 
 
 @dataclass(frozen=True)
@@ -245,6 +260,14 @@ class RequestGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        coding = body_coding(scope)
+        if coding is not None:
+            refused = UnsupportedContentCoding(
+                f"A body in Content-Encoding {coding} is not accepted: send it uncompressed",
+                errors=[field_error("header.Content-Encoding", "content_coding", "identity only")],
+            )
+            await problem_response(refused, instance_path(scope))(scope, receive, send)
             return
         errors = url_errors(scope)
         if not errors and scope.get("method") in BODY_METHODS and is_json(scope):
