@@ -10,10 +10,11 @@ services answer the same, so nothing about the feed's existence leaks).
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 import httpx
@@ -29,6 +30,7 @@ from services.gateway.problems import (
     GatewayRestarting,
     GatewayTimeout,
     PayloadTooLarge,
+    UploadsBusy,
 )
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import StreamedAnswer, send_streamed
@@ -346,6 +348,10 @@ async def forward(request: Request, service: str, path: str) -> Response:
         # A long poll or an export: may take long, so the caller may leave first, or the
         # gateway may begin to stop.
         upstream = await _awaited(request, sending)
+    elif isinstance(body, _RequestBody):
+        uploads: StreamedUploads = request.app.state.streamed_uploads
+        with uploads.slot(sending):
+            upstream = await sending
     else:
         upstream = await sending
     if isinstance(body, _RequestBody) and body.too_large is not None:
@@ -365,6 +371,42 @@ async def forward(request: Request, service: str, path: str) -> Response:
     )
     response.raw_headers = headers
     return response
+
+
+# Seconds a caller is asked to wait when every upload slot is taken.
+UPLOADS_RETRY_AFTER = 1
+
+
+class StreamedUploads:
+    """How many uploads the gateway streams to the services at once, at most ``limit``.
+
+    A streamed upload holds one of the pool's connections (``upstream_max_connections``)
+    for as long as its sender takes: a sender trickling a byte now and then held it for
+    good, and a few hundred such senders (any tenant with a write scope, within its rate
+    limit) took the whole pool: every other caller waited for a connection and got a 504
+    from a healthy service. Bodies read whole first (up to ``REPLAYABLE_BODY_BYTES``) hold
+    a connection only once they are in, and are not counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.streaming = 0
+
+    @contextmanager
+    def slot(self, sending: Coroutine[Any, Any, Any]) -> Iterator[None]:
+        """Held while the upload is sent; a 503 if all are taken (``sending`` is then closed
+        unstarted)."""
+        if self.streaming >= self.limit:
+            sending.close()
+            raise UploadsBusy(
+                f"The gateway is streaming {self.limit} uploads already; retry in "
+                f"{UPLOADS_RETRY_AFTER} s",
+                retry_after=UPLOADS_RETRY_AFTER,
+            )
+        self.streaming += 1
+        try:
+            yield
+        finally:
+            self.streaming -= 1
 
 
 class _Whole(Response):
