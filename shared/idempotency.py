@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import DEFERRED_COMMIT, SessionDep
 from shared.identity import verify_token
-from shared.problems import Conflict, InvalidInput, Problem, field_error
+from shared.problems import Conflict, InvalidInput, Problem, field_error, instance_path
 from shared.request_guard import BODY_METHODS, problem_response, read_body
 
 log = logging.getLogger("score.idempotency")
@@ -235,7 +235,7 @@ class IdempotencyMiddleware:
                     )
                 ],
             )
-            await problem_response(problem, scope.get("path", ""))(scope, receive, send)
+            await problem_response(problem, instance_path(scope))(scope, receive, send)
             return
         subject = _subject(scope)
         if subject is None:

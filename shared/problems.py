@@ -8,9 +8,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://score.ilo.org/problems/"
+# Set by the gateway on every request it forwards: "/enrolment" of "/enrolment/enterprises",
+# which reaches the enrolment service as "/enterprises" (services/gateway/proxy.py).
+FORWARDED_PREFIX = b"x-forwarded-prefix"
+
+
+def instance_path(scope: Scope) -> str:
+    """A problem's ``instance``, the path its caller asked for: through the gateway the
+    gateway's path, the forwarded prefix before the service's own path. A partner's system
+    that resolves it, logs it or shows it must find the path it sent, not a service's."""
+    path = scope.get("path", "")
+    for name, value in scope.get("headers", ()):
+        if name == FORWARDED_PREFIX:
+            prefix = value.decode("latin-1").rstrip("/")
+            if prefix.startswith("/") and prefix.isprintable():
+                return f"{prefix}{path}"
+            break
+    return str(path)
 
 
 class Problem(Exception):
@@ -89,6 +107,14 @@ class UnsupportedMediaType(Problem):
     status = 415
     type_slug = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+class UnsupportedContentCoding(UnsupportedMediaType):
+    """A body in a content coding no route decodes (gzip ...): refused with the codings that
+    are accepted, identity only (RFC 9110, section 15.5.16)."""
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Accept-Encoding": "identity"}
 
 
 class InternalError(Problem):
@@ -211,25 +237,30 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def _response(problem: Problem, request: Request) -> JSONResponse:
+def _response(problem: Problem, request: Request, *, forwarded: bool) -> JSONResponse:
     return JSONResponse(
-        problem.body(instance=request.url.path),
+        problem.body(instance=instance_path(request.scope) if forwarded else request.url.path),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=problem.headers() or None,
     )
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, *, forwarded: bool = False) -> None:
+    """Problems rendered as RFC 9457 answers; ``forwarded`` for an app behind the gateway,
+    whose ``instance`` is then the gateway's path (``instance_path``)."""
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return _response(exc, request)
+        return _response(exc, request, forwarded=forwarded)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         unknown = any(err.get("type") == "extra_forbidden" for err in exc.errors())
         allowed = _query_parameters(request) if unknown else None
-        return _response(validation_problem(exc, allowed_query=allowed), request)
+        return _response(
+            validation_problem(exc, allowed_query=allowed), request, forwarded=forwarded
+        )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -239,7 +270,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "HTTP error"
         )
         problem.type_slug = "http-error"
-        response = _response(problem, request)
+        response = _response(problem, request, forwarded=forwarded)
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))

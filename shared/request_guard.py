@@ -8,7 +8,8 @@ Refused here, once for every route, rather than in each model:
   PostgreSQL cannot store it;
 * ``NaN``, ``Infinity`` and numbers too large for a double (``1e309``): not JSON numbers;
 * lone surrogates (``"\\ud800"``): not Unicode text, and not encodable in any answer;
-* integers beyond 64 bits in the JSON body: no column holds them.
+* integers beyond 64 bits in the JSON body: no column holds them;
+* a body in a content coding (``Content-Encoding: gzip``): no route decodes one (415).
 """
 
 import json
@@ -33,8 +34,10 @@ from shared.problems import (
     InternalError,
     InvalidInput,
     Problem,
+    UnsupportedContentCoding,
     UnsupportedMediaType,
     field_error,
+    instance_path,
 )
 
 log = logging.getLogger("score.errors")
@@ -94,6 +97,19 @@ def is_json(scope: Scope) -> bool:
                 media.startswith(b"application/") and media.endswith(b"+json")
             )
     return False
+
+
+def body_coding(scope: Scope) -> str | None:
+    """The content coding of a write's body, if any but identity: no route decodes one, so
+    a compressed body used to be parsed as it came (JSON's "error parsing the body")."""
+    if scope.get("method") not in BODY_METHODS:
+        return None
+    for name, value in scope.get("headers", ()):
+        if name == b"content-encoding":
+            coding: str = value.decode("latin-1").strip().lower()
+            if coding not in ("", "identity"):
+                return coding
+    return None
 
 
 @dataclass(frozen=True)
@@ -245,13 +261,20 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
+        coding = body_coding(scope)
+        if coding is not None:
+            refused = UnsupportedContentCoding(
+                f"A body in Content-Encoding {coding} is not accepted: send it uncompressed",
+                errors=[field_error("header.Content-Encoding", "content_coding", "identity only")],
+            )
+            await problem_response(refused, instance_path(scope))(scope, receive, send)
+            return
         errors = url_errors(scope)
         if not errors and scope.get("method") in BODY_METHODS and is_json(scope):
             body, receive = await read_body(scope, receive)
             errors = json_body_errors(body)
         if errors:
-            await problem_response(_invalid(errors), path)(scope, receive, send)
+            await problem_response(_invalid(errors), instance_path(scope))(scope, receive, send)
             return
         started = False
 
@@ -267,7 +290,7 @@ class RequestGuard:
             if started:
                 raise  # too late for an answer: the connection is dropped instead
             problem = self._problem(exc, scope)
-            await problem_response(problem, path)(scope, receive, send)
+            await problem_response(problem, instance_path(scope))(scope, receive, send)
 
     @staticmethod
     def _problem(exc: Exception, scope: Scope) -> Problem:

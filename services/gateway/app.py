@@ -29,7 +29,7 @@ from services.gateway.graph.router import READ_SCOPE, GraphLane, graphql_router,
 from services.gateway.graph.runtime import ARTEFACT, GraphRuntime, read_artefact
 from services.gateway.health import router as health_router
 from services.gateway.openapi import MergedOpenApi, openapi_router
-from services.gateway.proxy import ProxyLane, proxy_router
+from services.gateway.proxy import ProxyLane, StreamedUploads, proxy_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import AiohttpTransport, UpstreamClient
 from shared.db import Database, resolve_database_url
@@ -190,6 +190,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.upstream = upstream
+    app.state.streamed_uploads = StreamedUploads(settings.upstream_max_streamed_uploads)
     app.state.graph = None
     app.state.stopping = None
     app.state.graceful_seconds = None

@@ -10,6 +10,7 @@ __all__ = [
     "PayloadTooLarge",
     "ServiceUnavailable",
     "TooManyRequests",
+    "UploadsBusy",
 ]
 
 
@@ -43,3 +44,10 @@ class GatewayRestarting(ServiceUnavailable):
 
     type_slug = "gateway-restarting"
     title = "Gateway restarting"
+
+
+class UploadsBusy(ServiceUnavailable):
+    """As many uploads as the gateway streams at once are on their way: ask again soon."""
+
+    type_slug = "uploads-busy"
+    title = "Too many uploads in progress"

@@ -10,11 +10,12 @@ services answer the same, so nothing about the feed's existence leaks).
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeAlias
-from urllib.parse import quote
+from typing import Any, TypeAlias
+from urllib.parse import quote, unquote, unquote_to_bytes
 
 import httpx
 from fastapi import APIRouter, Request
@@ -29,6 +30,7 @@ from services.gateway.problems import (
     GatewayRestarting,
     GatewayTimeout,
     PayloadTooLarge,
+    UploadsBusy,
 )
 from services.gateway.settings import GatewaySettings
 from services.gateway.transport import StreamedAnswer, send_streamed
@@ -226,21 +228,36 @@ def _plain_base(base: str) -> str | None:
     return written
 
 
+def _service_rest(request: Request, service: str) -> bytes:
+    """The client's raw path after its first segment, which names ``service`` (from the
+    decoded path): "/enterprises" of "/enrolment/enterprises" and of "/%65nrolment/enterprises"
+    alike. A first segment that only decodes to more than the name ("/enrolment%2Fenterprises"
+    is the one segment "enrolment/enterprises") names no service: 404."""
+    raw_path: bytes = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+    # Some servers (and httpx's ASGI transport) put the query in raw_path; ASGI does not.
+    raw_path = raw_path.split(b"?", 1)[0]
+    name = service.encode("ascii")
+    rest = raw_path[len(name) + 1 :]
+    if rest[:1] == b"/" and raw_path.startswith(name, 1):
+        return rest  # nearly every request: the name as it is
+    first, slash, rest = raw_path[1:].partition(b"/")
+    if slash and unquote_to_bytes(first) == name:
+        return slash + rest
+    raise NotFound(
+        f"No service named {unquote(first.decode('latin-1'))!r}: "
+        "a service's name is the path's first segment, unencoded"
+    )
+
+
 def upstream_target(request: Request, base: str, service: str) -> str:
     """``str(upstream_url(...))``, written directly when the client's path and query are
     made of characters httpx leaves alone (nearly every request): parsing the base and the
     target into URL objects was a sixth of the proxy's time per request."""
-    raw_path: bytes | None = request.scope.get("raw_path")
     written = _plain_base(base)
-    if raw_path and written is not None:
-        rest = raw_path.split(b"?", 1)[0][len(service) + 1 :]
+    if written is not None:
+        rest = _service_rest(request, service)
         query: bytes = request.scope.get("query_string", b"")
-        if (
-            rest.startswith(b"/")
-            and b"/." not in rest
-            and _PLAIN_PATH.fullmatch(rest)
-            and _PLAIN_QUERY.fullmatch(query)
-        ):
+        if b"/." not in rest and _PLAIN_PATH.fullmatch(rest) and _PLAIN_QUERY.fullmatch(query):
             target = written + rest.decode("ascii")
             return f"{target}?{query.decode('ascii')}" if query else target
     return str(upstream_url(request, base, service))
@@ -248,10 +265,7 @@ def upstream_target(request: Request, base: str, service: str) -> str:
 
 def upstream_url(request: Request, base: str, service: str) -> httpx.URL:
     """The service URL for the request, with the client's path and query byte for byte."""
-    raw_path: bytes = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
-    # Some servers (and httpx's ASGI transport) put the query in raw_path; ASGI does not.
-    raw_path = raw_path.split(b"?", 1)[0]
-    rest = raw_path[len(service) + 1 :]  # drop "/{service}"
+    rest = _service_rest(request, service)
     base_url = httpx.URL(base)
     query: bytes = request.scope.get("query_string", b"")
     target = base_url.raw_path.rstrip(b"/") + rest
@@ -335,6 +349,10 @@ async def forward(request: Request, service: str, path: str) -> Response:
         # A long poll or an export: may take long, so the caller may leave first, or the
         # gateway may begin to stop.
         upstream = await _awaited(request, sending)
+    elif isinstance(body, _RequestBody):
+        uploads: StreamedUploads = request.app.state.streamed_uploads
+        with uploads.slot(sending):
+            upstream = await sending
     else:
         upstream = await sending
     if isinstance(body, _RequestBody) and body.too_large is not None:
@@ -354,6 +372,42 @@ async def forward(request: Request, service: str, path: str) -> Response:
     )
     response.raw_headers = headers
     return response
+
+
+# Seconds a caller is asked to wait when every upload slot is taken.
+UPLOADS_RETRY_AFTER = 1
+
+
+class StreamedUploads:
+    """How many uploads the gateway streams to the services at once, at most ``limit``.
+
+    A streamed upload holds one of the pool's connections (``upstream_max_connections``)
+    for as long as its sender takes: a sender trickling a byte now and then held it for
+    good, and a few hundred such senders (any tenant with a write scope, within its rate
+    limit) took the whole pool: every other caller waited for a connection and got a 504
+    from a healthy service. Bodies read whole first (up to ``REPLAYABLE_BODY_BYTES``) hold
+    a connection only once they are in, and are not counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.streaming = 0
+
+    @contextmanager
+    def slot(self, sending: Coroutine[Any, Any, Any]) -> Iterator[None]:
+        """Held while the upload is sent; a 503 if all are taken (``sending`` is then closed
+        unstarted)."""
+        if self.streaming >= self.limit:
+            sending.close()
+            raise UploadsBusy(
+                f"The gateway is streaming {self.limit} uploads already; retry in "
+                f"{UPLOADS_RETRY_AFTER} s",
+                retry_after=UPLOADS_RETRY_AFTER,
+            )
+        self.streaming += 1
+        try:
+            yield
+        finally:
+            self.streaming -= 1
 
 
 class _Whole(Response):
@@ -405,21 +459,24 @@ class _LaneRoute:
 
 
 _LANE_ROUTE = _LaneRoute()
-_LANE_METHODS = frozenset(METHODS)
 
 
 class ProxyLane:
     """``/{service}/...`` for a known service answered straight after the gateway's edge
     (request id, authentication, rate limit), without FastAPI's exception middleware, router
     and request wrapper: on a small answer those cost about as much as the proxying itself.
-    Problems become the same problem+json answers the gateway's handlers give."""
+    Problems become the same problem+json answers the gateway's handlers give.
+
+    Whatever the method: only the service knows which ones its path answers, so a TRACE or a
+    PROPFIND gets the service's 405 with the path's own Allow (the proxy route's would list
+    every method the gateway forwards, OPTIONS and PUT included, wherever it was asked)."""
 
     def __init__(self, app: ASGIApp, *, services: Iterable[str]) -> None:
         self.app = app
         self.known = frozenset(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _LANE_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         service, slash, path = scope["path"][1:].partition("/")

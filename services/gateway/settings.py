@@ -143,6 +143,11 @@ class GatewaySettings(ServiceSettings):
     # (uvicorn's is 5 s), so the gateway seldom reuses one a service is closing.
     upstream_keepalive_expiry: float = Field(default=2.0, ge=0)
     upstream_max_connections: int = Field(default=200, gt=0)
+    # Uploads streamed to a service at once (bodies over 1 MiB, or chunked): each holds a
+    # pooled connection as long as its sender takes to send, so slow senders must not take
+    # the whole pool (every other caller then waited for a connection and got a 504). One
+    # more is answered 503 with Retry-After.
+    upstream_max_streamed_uploads: int = Field(default=50, gt=0)
     # Each service's /readyz gets this long before the gateway reports it down.
     readiness_timeout: float = Field(default=2.0, gt=0)
     # The identity token forwarded to services lives only as long as one request needs.

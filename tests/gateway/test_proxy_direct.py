@@ -4,6 +4,7 @@ line, headers in the same order, the same body), and a caller gets the same answ
 streamed uploads and answers, the body limit, redirects through the gateway, hop-by-hop
 headers stopped."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -316,6 +317,84 @@ async def test_an_upload_over_the_limit_on_the_direct_path_is_413(
     assert response.json()["max_body_bytes"] == 2_000
     assert calls == []
     assert all(len(heard.body) < 5_000 for heard in service.heard)
+
+
+@pytest.mark.parametrize("through", ["direct", "through_httpx"])
+async def test_a_service_named_with_percent_escapes_is_served_or_named_as_none(
+    gateways: Gateways, service: Service, through: str
+) -> None:
+    client: httpx.AsyncClient = getattr(gateways, through)
+    # "%73vc" is "svc" (RFC 3986, section 6.2.2.2): the same service, the same path.
+    escaped = await client.get("/%73vc/items/7?a=1", headers=key_headers(gateways.key))
+    heard = len(service.heard)
+    # "svc%2Fitems" is one segment, "svc/items": no service has that name. Both used to be
+    # a 500 with a traceback (the service's path was cut from the raw path at the decoded
+    # name's length).
+    joined = await client.get("/svc%2Fitems", headers=key_headers(gateways.key))
+
+    assert escaped.status_code == 200
+    assert service.heard[-1].target == b"/items/7?a=1"
+    assert joined.status_code == 404
+    assert joined.headers["content-type"] == "application/problem+json"
+    assert "'svc/items'" in joined.json()["detail"]
+    assert len(service.heard) == heard
+
+
+async def test_slow_uploads_cannot_take_every_connection_to_the_services(
+    gateway_session: AsyncSession, service: Service
+) -> None:
+    """Streamed uploads hold a pooled connection while their senders send: past the limit
+    one more is a 503 with Retry-After, and the rest of the pool stays for everyone else.
+    Two slow senders held two of three connections; a third upload used to take the last."""
+    settings = gateway_settings(
+        services={"svc": service.base},
+        subgraphs={"svc": f"{service.base}/graphql"},
+        upstream_max_connections=3,
+        upstream_max_streamed_uploads=2,
+        # The key is checked once: the requests below run at once, and the test's one
+        # database session takes one statement at a time.
+        api_key_cache_ttl=60,
+    )
+    app = create_app(settings, database=SessionSource(gateway_session))
+    key = await make_key(gateway_session)
+    go_on = asyncio.Event()
+    both_streaming = asyncio.Event()
+    streaming = 0
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        nonlocal streaming
+        yield b"z" * 65536
+        # Asked for more: the first chunk is on its way to the service.
+        streaming += 1
+        if streaming == 2:
+            both_streaming.set()
+        await go_on.wait()  # the sender stalls, its upload streaming
+        yield b"z" * 65536
+
+    async with gateway_client(app, []) as client:
+        assert (await client.get("/svc/items", headers=key_headers(key))).status_code == 200
+        slow = [
+            asyncio.create_task(
+                client.put(f"/svc/files/{n}", content=slow_body(), headers=key_headers(key))
+            )
+            for n in (1, 2)
+        ]
+        await both_streaming.wait()
+        assert app.state.streamed_uploads.streaming == 2
+        refused = await client.put(
+            "/svc/files/3", content=_chunks(UPLOAD, 65536), headers=key_headers(key)
+        )
+        read = await client.get("/svc/items", headers=key_headers(key))
+        go_on.set()
+        finished = await asyncio.gather(*slow)
+
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["type"].endswith("/uploads-busy")
+    assert read.status_code == 200
+    assert [answer.json() for answer in finished] == [{"received": 131072}] * 2
+    assert app.state.streamed_uploads.streaming == 0
 
 
 def _request(raw_path: bytes, query: bytes) -> Request:

@@ -1,6 +1,7 @@
 """Input no route should ever see gets a 422 problem naming the field, in every service and
 before any write; whatever still goes wrong answers problem details with the request id."""
 
+import gzip
 import json
 import logging
 from typing import Any
@@ -136,6 +137,62 @@ async def test_a_json_operation_refuses_another_media_type(api: Api, world: Worl
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["field"] == "header.Content-Type"
+
+
+async def test_a_compressed_body_is_refused_as_a_coding_no_route_decodes(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    """A gzip body used to be parsed as it came: JSON's 400 "There was an error parsing the
+    body", which says nothing of the cause. 415 with Accept-Encoding (RFC 9110)."""
+    before = await enterprises(enrolment_session)
+    body = gzip.compress(json.dumps(garment_factory()).encode())
+    response = await api.post(
+        "/enterprises",
+        content=body,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        as_=world.efp_staff,
+    )
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["accept-encoding"] == "identity"
+    assert response.json()["errors"][0]["field"] == "header.Content-Encoding"
+    assert "gzip" in response.json()["detail"]
+    assert await enterprises(enrolment_session) == before
+    # Identity is no coding at all: the body is read as it is.
+    plain = await api.post(
+        "/enterprises",
+        json=garment_factory(),
+        headers={"Content-Encoding": "identity"},
+        as_=world.efp_staff,
+    )
+    assert plain.status_code == 201, plain.text
+
+
+async def test_a_problem_behind_the_gateway_names_the_path_its_caller_asked_for(
+    api: Api,
+) -> None:
+    """The gateway routes "/enrolment/..." to the service's "/..." and says so in
+    X-Forwarded-Prefix: every problem's ``instance`` is then the gateway's path (it was the
+    service's, "/enterprises/...", which is nothing at the gateway)."""
+    missing = f"/enterprises/{uuid4()}"
+    behind = {"X-Forwarded-Prefix": "/enrolment"}
+    answers = {
+        "handler (404)": await api.get(missing, headers=behind),
+        "router (405)": await api.delete("/enterprises", headers=behind),
+        "request guard (422)": await api.get(f"{missing}%00", headers=behind),
+        "idempotency (422)": await api.post(
+            "/enterprises", json={}, headers={**behind, "Idempotency-Key": " "}
+        ),
+    }
+    paths = {name: answer.json()["instance"] for name, answer in answers.items()}
+    assert paths == {
+        "handler (404)": f"/enrolment{missing}",
+        "router (405)": "/enrolment/enterprises",
+        "request guard (422)": f"/enrolment{missing}\x00",
+        "idempotency (422)": "/enrolment/enterprises",
+    }
+    # Asked directly, the service's own path.
+    assert (await api.get(missing)).json()["instance"] == missing
 
 
 async def test_integers_beyond_their_column_are_refused_in_paths_and_queries(
