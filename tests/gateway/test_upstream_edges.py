@@ -296,15 +296,11 @@ def test_a_gateway_stopped_at_a_deploy_answers_its_waiting_long_requests_503(
     neither is cut off at the end of that period as a bare 500 with a traceback logged."""
     feed = HoldingServer(b"/feed?")
     exports = HoldingServer(b"/exports/")
-    port = free_port()
-    env = gateway_env(
-        tmp_path_factory.mktemp("stop-data"),
-        DATABASE_URL=committed_gateway_db_url,
-        SERVICES=services_at(enrolment=feed, indicators=exports, reporting=feed),
+    port, process, log = gateway_to_stop(
+        committed_gateway_db_url,
+        tmp_path_factory,
+        services_at(enrolment=feed, indicators=exports, reporting=feed),
     )
-    log = tmp_path_factory.mktemp("stop-log") / "gateway.log"
-    # The graceful period `score up` and `score serve` give every process.
-    process = start_gateway(port, env, log, "--timeout-graceful-shutdown", "3")
     answers: dict[str, httpx.Response | Exception] = {}
 
     def ask(path: str) -> None:
@@ -338,6 +334,24 @@ def test_a_gateway_stopped_at_a_deploy_answers_its_waiting_long_requests_503(
     assert len(answers) == 2, answers
     # The services were let go of: the long poll stops waiting for nobody.
     assert feed.hung_up.wait(timeout=120)
+    assert_nothing_cut_off(log)
+
+
+def gateway_to_stop(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, services: str
+) -> tuple[int, subprocess.Popen[bytes], Path]:
+    """A gateway process of its own (a test stops it), in front of ``services``, with the
+    graceful period `score up` and `score serve` give every process; its port and log."""
+    port = free_port()
+    env = gateway_env(
+        tmp_path_factory.mktemp("stop-data"), DATABASE_URL=database_url, SERVICES=services
+    )
+    log = tmp_path_factory.mktemp("stop-log") / "gateway.log"
+    return port, start_gateway(port, env, log, "--timeout-graceful-shutdown", "3"), log
+
+
+def assert_nothing_cut_off(log: Path) -> None:
+    """No request was cut off at the end of the graceful period (uvicorn's 500)."""
     logged = log.read_text()
     assert "Exception in ASGI application" not in logged, logged
     assert "graceful shutdown exceeded" not in logged, logged
@@ -357,14 +371,11 @@ def test_a_long_request_that_comes_to_wait_after_the_stop_gets_only_what_is_left
     period nearly ends, like those waiting at the stop. It used to get a period of its own,
     counted from then, which uvicorn cut off as a bare 500 with a traceback."""
     exports = HoldingServer(b"/exports/")
-    port = free_port()
-    env = gateway_env(
-        tmp_path_factory.mktemp("late-data"),
-        DATABASE_URL=committed_gateway_db_url,
-        SERVICES=services_at(enrolment=exports, indicators=exports, reporting=exports),
+    port, process, log = gateway_to_stop(
+        committed_gateway_db_url,
+        tmp_path_factory,
+        services_at(enrolment=exports, indicators=exports, reporting=exports),
     )
-    log = tmp_path_factory.mktemp("late-log") / "gateway.log"
-    process = start_gateway(port, env, log, "--timeout-graceful-shutdown", "3")
     answer = b""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT) as caller:
@@ -394,9 +405,7 @@ def test_a_long_request_that_comes_to_wait_after_the_stop_gets_only_what_is_left
     assert answer.startswith(b"HTTP/1.1 503"), answer
     assert b"retry-after: 1\r\n" in answer.lower(), answer
     assert b"/gateway-restarting" in answer, answer
-    logged = log.read_text()
-    assert "Exception in ASGI application" not in logged, logged
-    assert "graceful shutdown exceeded" not in logged, logged
+    assert_nothing_cut_off(log)
 
 
 def test_timeouts_follow_the_kind_of_route() -> None:
