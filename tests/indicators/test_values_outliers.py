@@ -4,6 +4,7 @@ flagged values are kept and listed for review, never dropped."""
 import statistics
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -362,3 +363,50 @@ async def test_a_large_enough_project_keeps_its_own_peers(
         "scope": "project",
         "project_id": str(world.pakistan_project_id),
     }
+
+
+async def test_another_partners_figures_are_no_peers_so_a_flag_cannot_give_them_away(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    world = indicators_world.world
+    # Six EFP enterprises with their baseline figures, and two of MDPI's of the same country
+    # and sector in MDPI's project: too few to judge by, so the sample widens to the sector.
+    efp_peers = await make_enterprises(
+        indicators_session, partner_id=world.efp_id, project_id=world.pakistan_project_id, count=6
+    )
+    mdpi_own, mdpi_other = await make_enterprises(
+        indicators_session, partner_id=world.mdpi_id, project_id=world.ghana_project_id, count=2
+    )
+    absenteeism = await make_indicator(indicators_session, kind="rate")
+    efp_round = await make_round(indicators_api, world.pakistan_project_id)
+    mdpi_round = await make_round(indicators_api, world.ghana_project_id)
+    efp_figures = ["4.1", "3.8", "4.5", "5.0", "4.2", "3.9"]
+    await accepted_ids(
+        indicators_api,
+        [
+            value(peer, absenteeism, rate, round_id=efp_round)
+            for peer, rate in zip(efp_peers, efp_figures, strict=True)
+        ],
+        as_=ILO,
+        submit=True,
+    )
+
+    def probe(pick: str) -> list[dict[str, Any]]:
+        # A value far off, and the other enterprise's figure picked to move the median
+        # from one of EFP's figures to the next: a dry run writes nothing.
+        return [
+            value(mdpi_own, absenteeism, "31.5", round_id=mdpi_round),
+            value(mdpi_other, absenteeism, pick, round_id=mdpi_round),
+        ]
+
+    for pick in ("0", "1000"):
+        response = await post_batch(indicators_api, probe(pick), as_=world.mdpi_staff, dry_run=True)
+        assert response.status_code == 200, response.text
+        assert [row["outlier_flags"] for row in response.json()["results"]] == [[], []]
+        assert not any(f'"median":{figure}' in response.text for figure in efp_figures)
+
+    # The ILO, who may see every enterprise, still judges against all of them.
+    response = await post_batch(indicators_api, probe("0"), as_=ILO, dry_run=True)
+    [flag] = response.json()["results"][0]["outlier_flags"]
+    assert (flag["check"], flag["n"], flag["median"]) == ("peers", 7, 4.1)
+    assert flag["peers"] == {"scope": "country_and_sector", "country": "PK", "sector": "textile"}

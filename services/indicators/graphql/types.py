@@ -472,10 +472,10 @@ class Enterprise:
         resolver=_satisfaction,
         description="Its participants' ratings (of one module if given); null without any",
     )
-    improvement_plans: list[ImprovementPlan] = strawberry.field(
+    improvement_plans: list[ImprovementPlan] | None = strawberry.field(
         resolver=_improvement_plans, description="Its Enterprise Improvement Plans, oldest first"
     )
-    suggestion_scheme: SuggestionSchemeSummary = strawberry.field(
+    suggestion_scheme: SuggestionSchemeSummary | None = strawberry.field(
         resolver=_suggestion_scheme,
         description="Its suggestion register: adopted, rewarded, savings; whether in place",
     )

@@ -30,6 +30,7 @@ from services.indicators.values.validation import (
     distinct_ids,
     shared_objects,
 )
+from shared.identity import Principal
 
 MAD_FACTOR = 0.6745
 MEAN_AD_FACTOR = 1.253314
@@ -430,10 +431,18 @@ class _Assessment:
 
 
 async def flag_outliers(
-    session: AsyncSession, rows: Sequence[CheckedRow], policy: OutlierPolicy
+    session: AsyncSession,
+    rows: Sequence[CheckedRow],
+    policy: OutlierPolicy,
+    *,
+    principal: Principal,
 ) -> None:
     """Load the stored history and peers of the rows (two queries; a third for rows whose
-    project has too few peers) and flag the rows."""
+    project has too few peers) and flag the rows.
+
+    Peers are enterprises the caller may see: a flag shows its sample's median and n, and a
+    dry run with values of one's own enterprises picked to move that median would otherwise
+    read another partner's figures, value by value."""
     # row.ok and indicator.numeric inlined: two calls per value.
     numeric = [
         r
@@ -454,6 +463,7 @@ async def flag_outliers(
         months={r.month for r in numeric if r.month is not None},
         round_kinds={found.kind for found in shared_objects(r.round for r in numeric)},
         exclude_enterprise_ids=enterprises,
+        principal=principal,
     )
     # The project's own peers first: the samples built for them also tell which rows have
     # too few, and serve as they are when none has (the usual case of a big batch).
@@ -471,6 +481,7 @@ async def flag_outliers(
             months={r.month for r in lacking if r.month is not None},
             round_kinds={r.round.kind for r in lacking if r.round is not None},
             exclude_enterprise_ids=enterprises,
+            principal=principal,
         )
         # The lacking rows' enterprises now have places: their values join wider samples.
         assessment = _Assessment(numeric, stored, policy, places)

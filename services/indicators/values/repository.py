@@ -199,8 +199,10 @@ class ValueRepository:
         months: Collection[date],
         round_kinds: Collection[str],
         exclude_enterprise_ids: Collection[UUID],
+        principal: Principal,
     ) -> list[StoredPoint]:
-        """Other enterprises' values in the same projects, for the same months or round kinds."""
+        """Other enterprises' values in the same projects, for the same months or round kinds:
+        of enterprises the caller may see only (a flag shows its peers' median and n)."""
         if not project_ids or not (months or round_kinds):
             return []
         period = or_(
@@ -212,6 +214,7 @@ class ValueRepository:
             any_of(IndicatorValue.indicator_id, indicator_ids),
             period,
             ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids),
+            enterprise_visible(IndicatorValue.enterprise_id, principal),
         )
         return await self._fetch_points(session, statement)
 
@@ -224,9 +227,11 @@ class ValueRepository:
         months: Collection[date],
         round_kinds: Collection[str],
         exclude_enterprise_ids: Collection[UUID],
+        principal: Principal,
     ) -> list[StoredPoint]:
         """Enterprises of the same sectors in any project, for the same months or round
-        kinds: the wider peer groups of a project with too few enterprises."""
+        kinds: the wider peer groups of a project with too few enterprises (those the caller
+        may see, as ``peer_points``)."""
         if not sectors or not (months or round_kinds):
             return []
         period = or_(
@@ -238,6 +243,7 @@ class ValueRepository:
             any_of(IndicatorValue.indicator_id, indicator_ids),
             period,
             ~any_of(IndicatorValue.enterprise_id, exclude_enterprise_ids),
+            enterprise_visible(IndicatorValue.enterprise_id, principal),
         )
         return await self._fetch_points(session, statement)
 

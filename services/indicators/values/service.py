@@ -202,7 +202,7 @@ class ValueService:
         accepted = [row for row in rows if not row.errors]
         if not per_row and len(accepted) < len(rows):
             raise _batch_problem(rows)
-        await flag_outliers(session, accepted, policy or DEFAULT_POLICY)
+        await flag_outliers(session, accepted, policy or DEFAULT_POLICY, principal=principal)
         batch_id = new_id()
         if dry_run:
             for row in accepted:
@@ -577,7 +577,7 @@ class ValueService:
         row = await self._judge_one(
             session, value, code, data.value, data.currency, data.note, principal=principal
         )
-        await flag_outliers(session, [row], policy or DEFAULT_POLICY)
+        await flag_outliers(session, [row], policy or DEFAULT_POLICY, principal=principal)
         await value_repository.archive(session, [value.id])
         _apply(value, row)
         if row.indicator is not None:
@@ -633,7 +633,7 @@ class ValueService:
             principal=principal,
             correction=True,
         )
-        await flag_outliers(session, [row], policy or DEFAULT_POLICY)
+        await flag_outliers(session, [row], policy or DEFAULT_POLICY, principal=principal)
         now = utcnow()
         assert row.indicator is not None
         new = await _supersede(

@@ -265,6 +265,28 @@ async def test_a_service_that_is_down_costs_only_its_own_fields_of_each_enterpri
     ]
 
 
+async def test_plans_and_suggestions_of_a_service_that_is_down_cost_only_those_fields(
+    graph: Graph, indicators_world: IndicatorsWorld
+) -> None:
+    # As for a caller indicators does not show the enterprise to (a consenting lead buyer):
+    # its part of the enterprise comes back null, which every one of its fields must allow.
+    graph.subgraphs.down.add("indicators.test")
+    document = """query ($id: ID!) {
+      enterprise(id: $id) { name improvementPlans { title } suggestionScheme { submitted } }
+    }"""
+
+    body = await graph.query(document, {"id": str(indicators_world.efp_enterprise_id)})
+
+    enterprise = body["data"]["enterprise"]
+    assert enterprise is not None, body
+    assert enterprise["name"].startswith("Karachi Knitwear")
+    assert (enterprise["improvementPlans"], enterprise["suggestionScheme"]) == (None, None)
+    assert [(e["path"], e["extensions"]["service"]) for e in body["errors"]] == [
+        (["enterprise", "improvementPlans"], "indicators"),
+        (["enterprise", "suggestionScheme"], "indicators"),
+    ]
+
+
 async def test_an_expired_forwarded_identity_is_reported_as_such_not_as_an_outage(
     graph: Graph,
 ) -> None:
