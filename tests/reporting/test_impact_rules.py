@@ -56,6 +56,33 @@ async def test_lower_is_better_counts_decreases_as_improvements(
     assert row["direction"] == "down"
 
 
+async def test_relative_changes_round_half_to_even_as_the_pairs_behind_them_do(
+    reporting_api: Api, reporting_session: AsyncSession
+) -> None:
+    rows = Rows(reporting_session)
+    _, project, ids = await pakistan(rows, 2)
+    rows.indicator("pieces_checked", direction="up", kind="count", unit="pieces")
+    # 2000 -> 2007 is +0.35% (a float just below it), which half to even is 0.4.
+    for enterprise in ids:
+        await rows.pair(enterprise, project, "pieces_checked", 2000, 2007)
+    await rows.flush()
+
+    row = only_row(await impact(reporting_api, project), "pieces_checked")
+    explained = await reporting_api.get(
+        "/impact/pairs",
+        params={"indicator": "pieces_checked", "project": str(project)},
+        as_=ILO_ANALYST,
+    )
+
+    assert (row["q1_change_pct"], row["median_change_pct"], row["q3_change_pct"]) == (
+        0.4,
+        0.4,
+        0.4,
+    )
+    assert explained.status_code == 200, explained.text
+    assert {pair["relative_change_pct"] for pair in explained.json()["pairs"]} == {"0.4"}
+
+
 async def test_enterprise_with_baseline_only_is_not_a_pair(
     reporting_api: Api, reporting_session: AsyncSession
 ) -> None:
