@@ -196,9 +196,13 @@ class TrainerCertified(EventPayload):
     trainer_id: UUID
     organisation_id: UUID | None
     module_code: str
+    # The standing now: also sent when a certification is withdrawn back to candidate.
     level: CertificationLevel
     sex: Sex
     country: str
+    # The day the certification was awarded (None for a candidate, and in events recorded
+    # before it was carried), not the day it was recorded.
+    certified_on: date | None = None
 
     def aggregate_id(self) -> UUID:
         return self.trainer_id

@@ -241,7 +241,10 @@ class TrainerService:
         session.add(certification)
         await session.flush()
         after = certification_public(certification, module)
-        if data.level in _CERTIFIED_LEVELS and previous is not data.level:
+        # A new standing, certified or withdrawn back to candidate (reports stop counting it).
+        if previous is not data.level and (
+            data.level in _CERTIFIED_LEVELS or previous in _CERTIFIED_LEVELS
+        ):
             await changes.emit(
                 session,
                 TrainerCertified(
@@ -251,6 +254,7 @@ class TrainerService:
                     level=data.level,
                     sex=Sex(trainer.sex),
                     country=trainer.country,
+                    certified_on=certification.certified_on,
                 ),
                 principal=principal,
             )

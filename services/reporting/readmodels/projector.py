@@ -247,11 +247,15 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                         "sex": payload.sex.value,
                         "country": payload.country,
                         "certified_at": at,
+                        "certified_on": payload.certified_on,
                     }
                 ],
                 key=("trainer_id", "module_code"),
-                # A promotion to expert keeps the date the trainer was first certified.
-                keep=("certified_at",),
+                # A promotion to expert keeps the date the trainer was first certified; an
+                # event that does not carry the day awarded keeps the one known.
+                keep=("certified_at",)
+                if payload.certified_on
+                else ("certified_at", "certified_on"),
             )
         case ProgrammeEventChanged():
             await upsert(
