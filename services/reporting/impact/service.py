@@ -3,7 +3,7 @@ explanation of one of its figures (the pairs behind it, with their value ids).""
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from services.reporting.report import (
     ReportColumn,
     ReportTable,
     dimension_columns,
+    rounded,
 )
 from services.reporting.repository import name_groups
 from services.reporting.suppliers.service import change_of
@@ -388,35 +389,27 @@ def _figures(
         n=n,
         enterprises=int(row["enterprises"]),
         improved=improved,
-        improved_pct=_round(Decimal(100 * improved) / n, 1) if improved is not None and n else None,
+        improved_pct=(
+            rounded(Decimal(100 * improved) / n, 1) if improved is not None and n else None
+        ),
         base_zero_excluded=None if yes_no else int(row["base_zero"]),
-        q1_change_pct=_round(q1, 1),
-        median_change_pct=_round(median, 1),
-        q3_change_pct=_round(q3, 1),
-        median_abs_change=None if yes_no else _round(row["median_abs_change"], 4),
+        q1_change_pct=rounded(q1, 1),
+        median_change_pct=rounded(median, 1),
+        q3_change_pct=rounded(q3, 1),
+        median_abs_change=None if yes_no else rounded(row["median_abs_change"], 4),
         currency=row["currency"],
         adoption_before_pct=(
-            _round(Decimal(100 * row["practised_before"]) / yes_no_pairs, 1)
+            rounded(Decimal(100 * row["practised_before"]) / yes_no_pairs, 1)
             if yes_no_pairs
             else None
         ),
         adoption_after_pct=(
-            _round(Decimal(100 * row["practised_after"]) / yes_no_pairs, 1)
+            rounded(Decimal(100 * row["practised_after"]) / yes_no_pairs, 1)
             if yes_no_pairs
             else None
         ),
         suppressed=False,
     )
-
-
-def _round(value: Any, digits: int) -> float | None:
-    """Half to even on the decimal the figure stands for, as a pair's own relative change is
-    rounded (``change_of``): +0.35% arrives as the float 0.34999..., which round() takes
-    down to 0.3 where the pairs behind the figure say 0.4."""
-    if value is None:
-        return None
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
 
 
 async def indicator_codes(session: AsyncSession, codes: list[str]) -> dict[str, RmIndicator]:
