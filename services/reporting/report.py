@@ -10,7 +10,6 @@ be reproduced.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -19,17 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.params import Dimension, group_key
 from shared.identity import Principal
-
-
-def rounded(value: Decimal | float | None, digits: int) -> float | None:
-    """A figure rounded half to even on the decimal it stands for. round() works on the
-    binary float, which takes 12.35 (stored as 12.3499...) down to 12.3; a share is best
-    passed as an exact Decimal fraction, a float from the database is read as the shortest
-    decimal that gives it back."""
-    if value is None:
-        return None
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
 
 
 class ColumnKind(StrEnum):

@@ -30,13 +30,13 @@ from services.reporting.report import (
     ReportColumn,
     ReportTable,
     dimension_columns,
-    rounded,
 )
 from services.reporting.repository import name_groups
 from services.reporting.suppliers.service import change_of
 from services.reporting.tenancy import sees_every_pair, suppression_applies
 from shared.collector import collector_paused
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.enums import Role
 from shared.identity import Principal
 from shared.problems import Forbidden, InvalidInput, field_error

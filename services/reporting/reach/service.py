@@ -35,11 +35,11 @@ from services.reporting.report import (
     ReportColumn,
     ReportTable,
     dimension_columns,
-    rounded,
 )
 from services.reporting.repository import name_groups
 from services.reporting.tenancy import suppression_applies
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.identity import Principal
 
 

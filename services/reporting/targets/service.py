@@ -24,7 +24,6 @@ from services.reporting.report import (
     Report,
     ReportColumn,
     ReportTable,
-    rounded,
 )
 from services.reporting.targets.models import Target, TrainingCost
 from services.reporting.targets.repository import (
@@ -43,6 +42,7 @@ from services.reporting.targets.schemas import (
 )
 from services.reporting.tenancy import partner_delivers, suppression_applies
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
