@@ -208,6 +208,22 @@ class TrainerCertified(EventPayload):
         return self.trainer_id
 
 
+class TrainerUpdated(EventPayload):
+    """A trainer's sex, country or organisation changed (a correction, a move): what its
+    certifications are counted by."""
+
+    event_type: ClassVar[str] = "trainer.updated"
+    aggregate_type: ClassVar[str] = "trainer"
+
+    trainer_id: UUID
+    organisation_id: UUID | None
+    sex: Sex
+    country: str
+
+    def aggregate_id(self) -> UUID:
+        return self.trainer_id
+
+
 class TrainerQuizRecorded(EventPayload):
     """A quiz result on a trainer's certification path (a retake replaces the session's)."""
 
@@ -371,6 +387,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
         ParticipantChanged,
         ModuleProgressChanged,
         TrainerCertified,
+        TrainerUpdated,
         TrainingMaterialPublished,
         TrainerQuizRecorded,
         TrainerAssignmentSubmitted,

@@ -172,6 +172,41 @@ async def test_a_trainer_counts_from_the_day_certified_until_back_to_candidate(
     assert await certified_in(2018) == 0
 
 
+async def test_a_corrected_trainer_record_moves_its_certifications_figures(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    story: Story,
+) -> None:
+    async def trainers(country: str) -> tuple[int, int, int]:
+        response = await reporting_api.get(
+            "/reach",
+            params={"from": "2018-01-01", "to": "2018-12-31", "country": country},
+            as_=ILO,
+        )
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        if not rows:
+            return (0, 0, 0)
+        row = rows[0]
+        return (row["trainers_certified"], row["trainers_female"], row["trainers_male"])
+
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert await trainers("PK") == (1, 1, 0)
+
+    corrected = await api.patch(
+        f"/trainers/{story.trainer_id}",
+        json={"sex": "male", "country": "GH"},
+        as_=ILO,
+    )
+    assert corrected.status_code == 200, corrected.text
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    assert await trainers("PK") == (0, 0, 0)
+    assert await trainers("GH") == (1, 0, 1)
+
+
 async def test_catalogue_and_rounds_reach_the_read_models(
     api: Api, indicators_api: Api, reporting_session: AsyncSession, story: Story
 ) -> None:

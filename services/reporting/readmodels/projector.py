@@ -56,6 +56,7 @@ from shared.events import (
     StageChanged,
     SuggestionChanged,
     TrainerCertified,
+    TrainerUpdated,
     ValuesSubmitted,
     ValueValidated,
     ValueWithdrawn,
@@ -256,6 +257,14 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                 keep=("certified_at",)
                 if payload.certified_on
                 else ("certified_at", "certified_on"),
+            )
+        case TrainerUpdated():
+            await read_model_repository.update_trainer(
+                session,
+                payload.trainer_id,
+                organisation_id=payload.organisation_id,
+                sex=payload.sex.value,
+                country=payload.country,
             )
         case ProgrammeEventChanged():
             await upsert(
