@@ -2,7 +2,7 @@
 notation. ``str(Decimal)`` writes 900000 entered as 9.0e5 as "9.0E+5" and 0.0000001 as
 "1E-7"; positional notation keeps the digits stored and drops only the exponent."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
 from pydantic import PlainSerializer
@@ -16,3 +16,14 @@ def plain_text(value: Decimal) -> str:
 # For response and event fields: serialised to JSON as a plain decimal string. In a union
 # with bool, name bool first: a function serialiser cannot tell True from a Decimal.
 PlainDecimal = Annotated[Decimal, PlainSerializer(plain_text, return_type=str, when_used="json")]
+
+
+def rounded(value: Decimal | float | None, digits: int) -> float | None:
+    """A published figure rounded half to even on the decimal it stands for. round() works
+    on the binary float, which takes 12.35 (stored as 12.3499...) down to 12.3; a share is
+    best passed as an exact Decimal fraction, a float from the database is read as the
+    shortest decimal that gives it back."""
+    if value is None:
+        return None
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))

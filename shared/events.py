@@ -196,7 +196,27 @@ class TrainerCertified(EventPayload):
     trainer_id: UUID
     organisation_id: UUID | None
     module_code: str
+    # The standing now: also sent when a certification is withdrawn back to candidate.
     level: CertificationLevel
+    sex: Sex
+    country: str
+    # The day the certification was awarded (None for a candidate, and in events recorded
+    # before it was carried), not the day it was recorded.
+    certified_on: date | None = None
+
+    def aggregate_id(self) -> UUID:
+        return self.trainer_id
+
+
+class TrainerUpdated(EventPayload):
+    """A trainer's sex, country or organisation changed (a correction, a move): what its
+    certifications are counted by."""
+
+    event_type: ClassVar[str] = "trainer.updated"
+    aggregate_type: ClassVar[str] = "trainer"
+
+    trainer_id: UUID
+    organisation_id: UUID | None
     sex: Sex
     country: str
 
@@ -367,6 +387,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
         ParticipantChanged,
         ModuleProgressChanged,
         TrainerCertified,
+        TrainerUpdated,
         TrainingMaterialPublished,
         TrainerQuizRecorded,
         TrainerAssignmentSubmitted,

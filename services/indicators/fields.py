@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from shared.decimals import rounded
+
 # The earliest and latest UTC offsets in use; a date is "in the future" only when it is
 # after today everywhere, so a meeting recorded in Karachi shortly after midnight is not
 # refused because it is still yesterday in UTC.
@@ -48,4 +50,4 @@ Headcount = Annotated[int, Field(ge=0, le=10_000)]
 
 
 def percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+    return rounded(Decimal(100 * part) / whole, 1) if whole else None

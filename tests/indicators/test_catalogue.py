@@ -570,7 +570,7 @@ async def test_changing_disaggregations_with_recorded_values_is_refused(
         json={"kind": "rate", "unit": "per 100 garments", "reason": "normalise"},
     )
     assert kind.status_code == 409
-    assert fields_of(kind) == {"body.kind": "values_exist"}
+    assert fields_of(kind) == {"body.kind": "values_exist", "body.unit": "values_exist"}
     # Nothing changed, and the value is still there.
     current = (await indicators_api.get("/indicators/rejected_garments")).json()
     assert (current["version"], current["disaggregations"], current["kind"]) == (
@@ -591,6 +591,25 @@ async def test_changing_disaggregations_with_recorded_values_is_refused(
     )
     assert renamed.status_code == 200
     assert renamed.json()["version"] == 2
+
+
+async def test_changing_the_unit_of_recorded_values_is_refused(
+    indicators_api: Api, indicators_session: AsyncSession
+) -> None:
+    """Values recorded in kWh read as GJ once the unit changes: a baseline of 10000 kWh and
+    an endline of 30 GJ would be published as a 99.7% cut in energy use."""
+    indicator = await create(indicators_api, "rejected_garments")
+    await record_value(indicators_session, indicator["id"])
+
+    response = await indicators_api.patch(
+        "/indicators/rejected_garments",
+        json={"unit": "dozens of garments", "reason": "partners count in dozens"},
+    )
+
+    assert response.status_code == 409
+    assert fields_of(response) == {"body.unit": "values_exist"}
+    current = (await indicators_api.get("/indicators/rejected_garments")).json()
+    assert (current["version"], current["unit"]) == (1, "garments")
 
 
 async def test_changing_disaggregations_without_values_is_a_new_version(

@@ -1,9 +1,11 @@
 """Matched-pair rules of GET /impact, each pinned on read-model rows written directly."""
 
+import io
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.enrolment.support import Api
@@ -54,6 +56,33 @@ async def test_lower_is_better_counts_decreases_as_improvements(
     )
     assert row["median_abs_change"] == -2.5
     assert row["direction"] == "down"
+
+
+async def test_relative_changes_round_half_to_even_as_the_pairs_behind_them_do(
+    reporting_api: Api, reporting_session: AsyncSession
+) -> None:
+    rows = Rows(reporting_session)
+    _, project, ids = await pakistan(rows, 2)
+    rows.indicator("pieces_checked", direction="up", kind="count", unit="pieces")
+    # 2000 -> 2007 is +0.35% (a float just below it), which half to even is 0.4.
+    for enterprise in ids:
+        await rows.pair(enterprise, project, "pieces_checked", 2000, 2007)
+    await rows.flush()
+
+    row = only_row(await impact(reporting_api, project), "pieces_checked")
+    explained = await reporting_api.get(
+        "/impact/pairs",
+        params={"indicator": "pieces_checked", "project": str(project)},
+        as_=ILO_ANALYST,
+    )
+
+    assert (row["q1_change_pct"], row["median_change_pct"], row["q3_change_pct"]) == (
+        0.4,
+        0.4,
+        0.4,
+    )
+    assert explained.status_code == 200, explained.text
+    assert {pair["relative_change_pct"] for pair in explained.json()["pairs"]} == {"0.4"}
 
 
 async def test_enterprise_with_baseline_only_is_not_a_pair(
@@ -115,6 +144,31 @@ async def test_latest_round_of_each_kind_and_only_validated_totals_count(
     assert row["n"] == 1
     assert row["median_abs_change"] == -5.0  # 20 -> 15: the second rounds
     assert row["median_change_pct"] == -25.0
+
+
+async def test_a_suppliers_indicator_change_and_its_stated_method_use_the_latest_baseline(
+    reporting_api: Api, reporting_session: AsyncSession
+) -> None:
+    rows = Rows(reporting_session)
+    _, project, [enterprise] = await pakistan(rows, 1)
+    rows.indicator("absenteeism", direction="down")
+    await rows.value(enterprise, project, "absenteeism", "baseline", 10)
+    # The comprehensive baseline of Level 2: a second baseline round.
+    await rows.value(enterprise, project, "absenteeism", "baseline", 20, sequence=2)
+    await rows.value(enterprise, project, "absenteeism", "endline", 15)
+    await rows.flush()
+
+    status = await reporting_api.get(f"/suppliers/{enterprise}", as_=ILO_ANALYST)
+    export = await reporting_api.get("/exports/suppliers.xlsx", as_=ILO_ANALYST)
+
+    assert status.status_code == 200, status.text
+    [change] = status.json()["indicator_changes"]
+    assert (change["baseline"], change["endline"]) == ("20", "15")
+    assert export.status_code == 200, export.text
+    sheet = load_workbook(io.BytesIO(export.content))["Method and filters"]
+    method = str({row[0].value: row[1].value for row in sheet.iter_rows()}["Method"])
+    assert "latest baseline round" in method
+    assert "first baseline" not in method
 
 
 async def test_pair_needs_both_sides_in_the_same_project(

@@ -32,7 +32,7 @@ from services.reporting.readmodels.models import (
     RmValue,
 )
 from tests.conftest import Baseline
-from tests.enrolment.support import Api, World, unique
+from tests.enrolment.support import ILO, Api, World, unique
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.values_support import accepted_ids, make_indicator, value
 from tests.reporting.fixtures import Story, sync_reporting
@@ -129,6 +129,82 @@ async def test_training_reaches_cohorts_participants_progress_and_trainers(
     )
     assert (certification.sex, certification.country) == ("female", "PK")
     assert certification.organisation_id == world.efp_id
+
+
+async def test_a_trainer_counts_from_the_day_certified_until_back_to_candidate(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    story: Story,
+) -> None:
+    async def certified_in(year: int) -> int:
+        response = await reporting_api.get(
+            "/reach",
+            params={"from": f"{year}-01-01", "to": f"{year}-12-31", "country": "PK"},
+            as_=ILO,
+        )
+        assert response.status_code == 200, response.text
+        [row] = response.json()["rows"]
+        return int(row["trainers_certified"])
+
+    await sync_reporting(api, indicators_api, reporting_session)
+    # Certified on 2018-09-20 (the later of ToT and ToE), whenever that was recorded.
+    [certification] = await rows(
+        reporting_session, RmTrainerCertification, trainer_id=story.trainer_id
+    )
+    assert certification.certified_on == date(2018, 9, 20)
+    assert await certified_in(2018) == 1
+
+    withdrawn = await api.put(
+        f"/trainers/{story.trainer_id}/certifications/workplace_cooperation",
+        json={"level": "candidate"},
+        as_=story.world.efp_staff,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    reporting_session.expire_all()  # the row read above, as the projection left it
+
+    [certification] = await rows(
+        reporting_session, RmTrainerCertification, trainer_id=story.trainer_id
+    )
+    assert certification.level == "candidate"
+    assert await certified_in(2018) == 0
+
+
+async def test_a_corrected_trainer_record_moves_its_certifications_figures(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    story: Story,
+) -> None:
+    async def trainers(country: str) -> tuple[int, int, int]:
+        response = await reporting_api.get(
+            "/reach",
+            params={"from": "2018-01-01", "to": "2018-12-31", "country": country},
+            as_=ILO,
+        )
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        if not rows:
+            return (0, 0, 0)
+        row = rows[0]
+        return (row["trainers_certified"], row["trainers_female"], row["trainers_male"])
+
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert await trainers("PK") == (1, 1, 0)
+
+    corrected = await api.patch(
+        f"/trainers/{story.trainer_id}",
+        json={"sex": "male", "country": "GH"},
+        as_=ILO,
+    )
+    assert corrected.status_code == 200, corrected.text
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    assert await trainers("PK") == (0, 0, 0)
+    assert await trainers("GH") == (1, 0, 1)
 
 
 async def test_catalogue_and_rounds_reach_the_read_models(

@@ -102,6 +102,35 @@ async def test_another_projects_target_is_not_found(
     assert response.status_code == 404
 
 
+async def test_cost_recovery_rounds_half_to_even_on_the_exact_share(
+    reporting_api: Api, reporting_session: AsyncSession
+) -> None:
+    efp, pakistan, _, _ = await projects(Rows(reporting_session))
+    await reporting_api.created(
+        "/costs",
+        {
+            "project_id": str(pakistan),
+            "period_start": "2024-03-01",
+            "period_end": "2024-03-31",
+            "currency": "PKR",
+            "total_cost": "2000",
+            "non_ilo_contribution": "247",
+        },
+        as_=partner_staff(efp),
+    )
+    await reporting_api.created(
+        "/targets", target(pakistan, "cost_recovery_pct", target_value="12.4")
+    )
+
+    body = await report(reporting_api, "/reach/cost-recovery", ILO_ANALYST)
+    progress = await report(reporting_api, "/targets/progress", ILO_ANALYST)
+
+    # 247 / 2000 is 12.35% exactly (the float 12.3499...): 12.4, not 12.3.
+    assert [row["cost_recovery_pct"] for row in body["rows"]] == [12.4]
+    [row] = progress["rows"]
+    assert (row["actual"], row["pct_met"], row["status"]) == (12.4, 100.0, "met")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "rule"),
     [

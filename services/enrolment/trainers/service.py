@@ -23,7 +23,7 @@ from services.enrolment.trainers.schemas import (
 )
 from shared.columns import utcnow
 from shared.enums import CertificationLevel, OrganisationKind, Role, Sex
-from shared.events import TrainerCertified
+from shared.events import TrainerCertified, TrainerUpdated
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -173,6 +173,20 @@ class TrainerService:
         session.add(trainer)
         await session.flush()
         after = await self._publish_one(session, trainer)
+        if any(
+            getattr(before, f) != getattr(after, f) for f in ("sex", "country", "organisation_id")
+        ):
+            # Reports count certified trainers by these: they follow the record.
+            await changes.emit(
+                session,
+                TrainerUpdated(
+                    trainer_id=trainer.id,
+                    organisation_id=trainer.organisation_id,
+                    sex=Sex(trainer.sex),
+                    country=trainer.country,
+                ),
+                principal=principal,
+            )
         await changes.audit(
             session,
             principal=principal,
@@ -241,7 +255,10 @@ class TrainerService:
         session.add(certification)
         await session.flush()
         after = certification_public(certification, module)
-        if data.level in _CERTIFIED_LEVELS and previous is not data.level:
+        # A new standing, certified or withdrawn back to candidate (reports stop counting it).
+        if previous is not data.level and (
+            data.level in _CERTIFIED_LEVELS or previous in _CERTIFIED_LEVELS
+        ):
             await changes.emit(
                 session,
                 TrainerCertified(
@@ -251,6 +268,7 @@ class TrainerService:
                     level=data.level,
                     sex=Sex(trainer.sex),
                     country=trainer.country,
+                    certified_on=certification.certified_on,
                 ),
                 principal=principal,
             )

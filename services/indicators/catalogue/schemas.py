@@ -216,7 +216,12 @@ class IndicatorUpdate(BaseModel):
     kind: IndicatorKind | None = Field(
         default=None, description="Refused once the indicator has values"
     )
-    unit: str | None = Field(default=None, min_length=1, max_length=40)
+    unit: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="Refused once the indicator has values",
+    )
     direction: Direction | None = None
     min_value: Decimal | None = Field(default=None, allow_inf_nan=False)
     max_value: Decimal | None = Field(default=None, allow_inf_nan=False)

@@ -35,9 +35,10 @@ from shared.problems import (
 S = TypeVar("S", bound=IndicatorSnapshot)
 
 _DEFINITION_FIELDS = tuple(name for name in IndicatorDefinition.model_fields if name != "code")
-# Values are given in the parts and the kind of their indicator: changing either would
-# leave recorded values meaning something else, so it is refused once values exist.
-_SHAPE_FIELDS = ("kind", "disaggregations")
+# Values are given in the parts, the kind and the unit of their indicator: changing any
+# would leave recorded values meaning something else (a baseline in kWh paired with an
+# endline in GJ), so it is refused once values exist.
+_SHAPE_FIELDS = ("kind", "disaggregations", "unit")
 _BOUNDS = ("min_value", "max_value")
 CREATED_REASON = "indicator created"
 
@@ -326,14 +327,14 @@ class CatalogueService:
         )
         raise Conflict(
             f"Indicator '{indicator.code}' already has {count} recorded value(s); changing its "
-            f"{described} would orphan them and discard their data, so nothing was changed. "
+            f"{described} would orphan them or change what they mean, so nothing was changed. "
             "Retire it (active: false) and create a new indicator instead.",
             errors=[
                 field_error(
                     f"body.{field}",
                     "values_exist",
                     f"{count} recorded value(s) were given with {field} "
-                    f"{_shown(getattr(before, field))}; changing it would orphan them",
+                    f"{_shown(getattr(before, field))}; changing it would change what they mean",
                     _shown(getattr(proposed, field)),
                 )
                 for field in shape

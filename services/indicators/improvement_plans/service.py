@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes
+from services.indicators.fields import percent
 from services.indicators.improvement_plans.models import ImprovementPlan, ImprovementPlanAction
 from services.indicators.improvement_plans.repository import plan_repository
 from services.indicators.improvement_plans.schemas import (
@@ -64,7 +65,7 @@ def plan_public(plan: ImprovementPlan, actions: list[ImprovementPlanAction]) -> 
             done=done,
             dropped=dropped,
             overdue=sum(1 for a in shown if a.overdue),
-            percent_done=round(100.0 * done / counted, 1) if counted else 0.0,
+            percent_done=percent(done, counted) or 0.0,
         ),
         actions=shown,
         created_at=plan.created_at,

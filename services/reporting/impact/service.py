@@ -3,6 +3,7 @@ explanation of one of its figures (the pairs behind it, with their value ids).""
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -35,6 +36,7 @@ from services.reporting.suppliers.service import change_of
 from services.reporting.tenancy import sees_every_pair, suppression_applies
 from shared.collector import collector_paused
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.enums import Role
 from shared.identity import Principal
 from shared.problems import Forbidden, InvalidInput, field_error
@@ -387,25 +389,27 @@ def _figures(
         n=n,
         enterprises=int(row["enterprises"]),
         improved=improved,
-        improved_pct=_round(100.0 * improved / n, 1) if improved is not None and n else None,
+        improved_pct=(
+            rounded(Decimal(100 * improved) / n, 1) if improved is not None and n else None
+        ),
         base_zero_excluded=None if yes_no else int(row["base_zero"]),
-        q1_change_pct=_round(q1, 1),
-        median_change_pct=_round(median, 1),
-        q3_change_pct=_round(q3, 1),
-        median_abs_change=None if yes_no else _round(row["median_abs_change"], 4),
+        q1_change_pct=rounded(q1, 1),
+        median_change_pct=rounded(median, 1),
+        q3_change_pct=rounded(q3, 1),
+        median_abs_change=None if yes_no else rounded(row["median_abs_change"], 4),
         currency=row["currency"],
         adoption_before_pct=(
-            _round(100.0 * row["practised_before"] / yes_no_pairs, 1) if yes_no_pairs else None
+            rounded(Decimal(100 * row["practised_before"]) / yes_no_pairs, 1)
+            if yes_no_pairs
+            else None
         ),
         adoption_after_pct=(
-            _round(100.0 * row["practised_after"] / yes_no_pairs, 1) if yes_no_pairs else None
+            rounded(Decimal(100 * row["practised_after"]) / yes_no_pairs, 1)
+            if yes_no_pairs
+            else None
         ),
         suppressed=False,
     )
-
-
-def _round(value: Any, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 async def indicator_codes(session: AsyncSession, codes: list[str]) -> dict[str, RmIndicator]:

@@ -235,7 +235,13 @@ TRAINER_DIMENSIONS = {
     Dimension.module: DimensionSql(column_of(RmTrainerCertification.module_code)),
     Dimension.country: DimensionSql(column_of(RmTrainerCertification.country)),
     Dimension.partner: DimensionSql(column_of(RmTrainerCertification.organisation_id)),
-    Dimension.period: DimensionSql(cast(RmTrainerCertification.certified_at, Date)),
+    # The day certified; certifications recorded before events carried it: the day recorded.
+    Dimension.period: DimensionSql(
+        func.coalesce(
+            col(RmTrainerCertification.certified_on),
+            cast(RmTrainerCertification.certified_at, Date),
+        )
+    ),
     Dimension.sex: DimensionSql(column_of(RmTrainerCertification.sex)),
 }
 

@@ -8,6 +8,7 @@ currency is always part of the breakdown, so a project paying in two has a row f
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +39,7 @@ from services.reporting.report import (
 from services.reporting.repository import name_groups
 from services.reporting.tenancy import suppression_applies
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.identity import Principal
 
 
@@ -270,7 +272,7 @@ _DERIVED = {"participants": ("share_women_pct",), "satisfaction": ("satisfaction
 def _percent(part: int | None, whole: int | None) -> float | None:
     if part is None or not whole:
         return None
-    return round(100.0 * part / whole, 1)
+    return rounded(Decimal(100 * part) / whole, 1)
 
 
 def reach_row(
@@ -363,9 +365,9 @@ REPORTS[REPORT] = Report(ReportParams, reach_report)
 COST_METHOD = (
     "Cost recovery = sum of non-ILO contributions / sum of training costs x 100, over the "
     "training cost entries recorded for the projects the caller may see, rounded to 1 "
-    "decimal. Amounts in different currencies are never added: every row is one currency. "
-    "Period: the entry's period start; country: the project's; module and partner: those "
-    "of the entry's cohort (entries without a cohort have none)."
+    "decimal (half to even). Amounts in different currencies are never added: every row is "
+    "one currency. Period: the entry's period start; country: the project's; module and "
+    "partner: those of the entry's cohort (entries without a cohort have none)."
 )
 
 COST_COLUMNS = [
@@ -382,7 +384,7 @@ COST_COLUMNS = [
 def recovery_pct(non_ilo: Any, total: Any) -> float | None:
     if total is None or not total:
         return None
-    return round(float(100 * non_ilo / total), 1)
+    return rounded(Decimal(100 * non_ilo) / Decimal(total), 1)
 
 
 async def cost_recovery_rows(

@@ -153,7 +153,10 @@ class RmTrainerCertification(Table, table=True):
     level: str = Field(sa_type=String(20))
     sex: str = Field(sa_type=String(20))
     country: str = Field(sa_type=String(2))
+    # When the certification was first recorded; certified_on is the day it was awarded
+    # (None in events that did not carry it).
     certified_at: datetime = created_at_field()
+    certified_on: date | None = None
 
 
 class RmIndicator(Table, table=True):

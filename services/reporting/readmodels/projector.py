@@ -56,6 +56,7 @@ from shared.events import (
     StageChanged,
     SuggestionChanged,
     TrainerCertified,
+    TrainerUpdated,
     ValuesSubmitted,
     ValueValidated,
     ValueWithdrawn,
@@ -247,11 +248,23 @@ async def _project_enrolment_event(session: AsyncSession, envelope: EventEnvelop
                         "sex": payload.sex.value,
                         "country": payload.country,
                         "certified_at": at,
+                        "certified_on": payload.certified_on,
                     }
                 ],
                 key=("trainer_id", "module_code"),
-                # A promotion to expert keeps the date the trainer was first certified.
-                keep=("certified_at",),
+                # A promotion to expert keeps the date the trainer was first certified; an
+                # event that does not carry the day awarded keeps the one known.
+                keep=("certified_at",)
+                if payload.certified_on
+                else ("certified_at", "certified_on"),
+            )
+        case TrainerUpdated():
+            await read_model_repository.update_trainer(
+                session,
+                payload.trainer_id,
+                organisation_id=payload.organisation_id,
+                sex=payload.sex.value,
+                country=payload.country,
             )
         case ProgrammeEventChanged():
             await upsert(

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, delete, func, literal, null
+from sqlalchemy import and_, case, delete, func, literal, null, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +20,7 @@ from services.reporting.readmodels.models import (
     RmModuleProgress,
     RmOrganisation,
     RmProject,
+    RmTrainerCertification,
     RmValue,
 )
 from shared.sql import upsert
@@ -42,6 +43,23 @@ class ReadModelRepository:
             )
         )
         await upsert(session, RmEventAttendee, rows)
+
+    async def update_trainer(
+        self,
+        session: AsyncSession,
+        trainer_id: UUID,
+        *,
+        organisation_id: UUID | None,
+        sex: str,
+        country: str,
+    ) -> None:
+        """Every certification of the trainer takes its record's sex, country and
+        organisation (certifications arriving later carry them too)."""
+        await session.execute(
+            update(RmTrainerCertification)
+            .where(col(RmTrainerCertification.trainer_id) == trainer_id)
+            .values(organisation_id=organisation_id, sex=sex, country=country)
+        )
 
     async def upsert_values(
         self, session: AsyncSession, rows: Sequence[dict[str, Any]], *, counted: bool = False

@@ -372,13 +372,14 @@ COLUMNS = [
 
 METHOD = (
     "One row per enterprise the caller may see; for a lead buyer (or with buyer_id) only "
-    "enterprises that list the buyer among their buyers and whose current consent to share "
-    "with it is 'given' - a withdrawal removes the row as soon as its event is applied. "
+    "enterprises whose current consent to share with it is 'given' (consent alone decides) "
+    "- a withdrawal removes the row as soon as its event is applied. "
     "Stage: the enterprise's lifecycle stage in each project. Modules: module progress "
     "recorded as completed, with its date. EIT in place: the latest Enterprise Improvement "
-    "Team has at least one manager and one worker. Indicator changes: per indicator, the "
-    "validated total value at the first baseline round against the last endline round; "
-    "improved means moved in the indicator's desired direction."
+    "Team has at least one manager and one worker. Indicator changes: per indicator and "
+    "project, the validated total value of the latest baseline round against the latest "
+    "endline round holding one (the impact report's pairs); improved means moved in the "
+    "indicator's desired direction."
 )
 
 

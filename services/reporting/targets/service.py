@@ -18,7 +18,13 @@ from services.reporting.params import ReportParams
 from services.reporting.reach.service import cost_recovery_rows, reach_groups
 from services.reporting.readmodels.models import RmProject
 from services.reporting.readmodels.service import read_model_service
-from services.reporting.report import REPORTS, ColumnKind, Report, ReportColumn, ReportTable
+from services.reporting.report import (
+    REPORTS,
+    ColumnKind,
+    Report,
+    ReportColumn,
+    ReportTable,
+)
 from services.reporting.targets.models import Target, TrainingCost
 from services.reporting.targets.repository import (
     cost_repository,
@@ -36,6 +42,7 @@ from services.reporting.targets.schemas import (
 )
 from services.reporting.tenancy import partner_delivers, suppression_applies
 from shared.columns import utcnow
+from shared.decimals import rounded
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, make_page
@@ -238,7 +245,7 @@ def assess(
         return actual.status, None, expected
     if actual.value is None:
         return Status.no_data, None, expected
-    pct_met = round(100.0 * actual.value / target_value, 1) if target_value else None
+    pct_met = rounded(100 * Decimal(repr(actual.value)) / target, 1) if target else None
     if actual.value >= target_value:
         return Status.met, pct_met, expected
     if today < start:
@@ -277,7 +284,7 @@ async def actual_of(
         n = measures[definition.n_measure]
         value = measures[definition.measure]
         if definition.kind is MetricKind.rate:
-            return Actual(round(100.0 * value / n, 1) if n else None, n)
+            return Actual(rounded(Decimal(100 * value) / n, 1) if n else None, n)
         return Actual(float(value), n)
     if metric == COST_RECOVERY:
         rows = await cost_recovery_rows(session, principal, scope)
@@ -395,7 +402,7 @@ async def progress_report(
                 "actual": actual.value,
                 "n": actual.n,
                 "pct_met": pct_met,
-                "expected_to_date": round(expected, 1) if expected is not None else None,
+                "expected_to_date": rounded(expected, 1),
                 "status": status.value,
                 "note": actual.note,
                 "suppressed": status is Status.suppressed,
