@@ -2,10 +2,18 @@
 notation. ``str(Decimal)`` writes 900000 entered as 9.0e5 as "9.0E+5" and 0.0000001 as
 "1E-7"; positional notation keeps the digits stored and drops only the exponent."""
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Annotated
 
 from pydantic import PlainSerializer
+
+
+def rounded_to(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    """``value`` quantized to ``step`` (0.1, 0.000001 ...) however large it is: the default
+    context's 28 digits cannot hold 6 places of a figure of 10^22 or more, and quantizing it
+    there raises InvalidOperation instead of rounding."""
+    digits = max(value.adjusted(), 0) + 1 - int(step.as_tuple().exponent)
+    return value.quantize(step, rounding=rounding, context=Context(prec=max(28, digits)))
 
 
 def plain_text(value: Decimal) -> str:
