@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from typer.testing import CliRunner
 
 from services.indicators.cli_import import ImportFailed, import_command, import_file
+from services.indicators.imports import parsing as imports_parsing
 from services.indicators.imports import router as imports_router
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.values.models import IndicatorValue
@@ -305,6 +306,25 @@ async def test_a_file_over_the_limit_answers_413(
         response = await send
         assert response.status_code == 413
         assert response.json()["type"].endswith("/payload-too-large")
+
+
+async def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
+    indicators_api: Api, indicators_world: IndicatorsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A zip bomb: 1 MB of workbook holding one long cell took the service to 2 GB of memory,
+    # so the 10 MB the gateway lets through could take it down. Here, 40 notes of the 32,767
+    # characters a cell holds against a limit of 1 MB.
+    monkeypatch.setattr(imports_parsing, "MAX_UNPACKED_BYTES", 1024 * 1024, raising=False)
+    enterprise = str(indicators_world.efp_enterprise_id)
+    row = [enterprise, "", "defects", "", "2019-05", "", "", 1, "", "a" * 32_767]
+    data = xlsx_file(HEADER, [row] * 40)
+    assert len(data) < 100 * 1024
+
+    response = await post_file(indicators_api, data, as_=indicators_world.world.efp_staff)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("file", "xlsx_unpacked_size")
 
 
 @pytest.mark.usefixtures("catalogue")

@@ -41,6 +41,12 @@ PERIOD_COLUMNS: tuple[str, ...] = ("round_id", "month")
 # Shown to people, never imported: the name is looked up from the id.
 INFORMATIONAL_COLUMNS: frozenset[str] = frozenset({"enterprise_name"})
 VALUES_SHEET = "values"
+# The most value rows one file may hold.
+MAX_ROWS = 100_000
+# An XLSX is a zip archive, read whole into memory: a few megabytes of repeated XML unpack
+# to gigabytes (1 MB of one long cell took the service to 2 GB). 100,000 rows of ten
+# columns in the template layout unpack to about 65 MB.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 TRUE_WORDS = frozenset({"yes", "true"})
 FALSE_WORDS = frozenset({"no", "false"})
@@ -175,11 +181,35 @@ def read_csv(data: bytes) -> Sheet:
     return _sheet(enumerate(records, start=1))
 
 
+def _unpacked_size(data: bytes) -> int:
+    """What the workbook's parts unpack to, as its zip directory declares (reading a part
+    stops at its declared size: a part that lies fails its CRC check)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a zip: openpyxl names what is wrong with it
+
+
 def read_xlsx(data: bytes) -> Sheet:
     # openpyxl is imported when a workbook is read, not when the service starts.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    unpacked = _unpacked_size(data)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileUnreadable(
+            [
+                RowError(
+                    None,
+                    None,
+                    "xlsx_unpacked_size",
+                    f"The workbook unpacks to {unpacked} bytes, more than the "
+                    f"{MAX_UNPACKED_BYTES} a file of {MAX_ROWS} rows needs; split it",
+                    value=unpacked,
+                )
+            ]
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
