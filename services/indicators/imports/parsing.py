@@ -167,12 +167,14 @@ def read_csv(data: bytes) -> Sheet:
         ) from exc
     first_line = text.split("\n", 1)[0]
     try:
-        # Spreadsheets in many locales save CSV with semicolons.
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first_line, ",;\t")
+        # Spreadsheets in many locales save CSV with semicolons. Only the delimiter is taken
+        # from the header: the rest is how spreadsheets quote (a quote in a quoted cell is
+        # doubled), which a header without quotes cannot show the sniffer.
+        delimiter = csv.Sniffer().sniff(first_line, ",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        records = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     except csv.Error as exc:
         raise FileUnreadable(
             [RowError(None, None, "csv_format", f"The CSV file cannot be read: {exc}")]
