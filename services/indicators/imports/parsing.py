@@ -48,6 +48,10 @@ MAX_ROWS = 100_000
 # columns in the template layout unpack to about 65 MB.
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
+# Spreadsheets run a cell starting with these as a formula: text a partner typed (an
+# enterprise name, a note) must never become one in an export (CSV injection). CSV text gets
+# a leading apostrophe, which reading the file takes off again; XLSX cells are typed text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUE_WORDS = frozenset({"yes", "true"})
 FALSE_WORDS = frozenset({"no", "false"})
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
@@ -398,7 +402,7 @@ def parse_row(row: SheetRow, *, kinds: Mapping[str, str]) -> tuple[ValueIn | Non
         "role": text.get("role", "").lower() or None,
         "value": value,
         "currency": text.get("currency", "").upper() or None,
-        "note": text.get("note") or None,
+        "note": unquoted(text.get("note", "")) or None,
     }
     try:
         parsed = ValueIn.model_validate(data)
@@ -420,6 +424,13 @@ def parse_row(row: SheetRow, *, kinds: Mapping[str, str]) -> tuple[ValueIn | Non
             )
         return None, errors
     return (None, errors) if errors else (parsed, errors)
+
+
+def unquoted(text: str) -> str:
+    """Text as it was typed, without the apostrophe an export put before a formula start."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 def parse_month(cell: Cell) -> date | None:
