@@ -1,0 +1,93 @@
+"""The same first write sent several times at once, without an Idempotency-Key, through the
+gateway: one makes the object and the others answer as a repeat sent after it would (409 for
+a taken name, 200 for a PUT or an existing enrolment), never a 500 from the unique key."""
+
+import asyncio
+from collections import Counter
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from benchmarks.processes import Platform
+
+AT_ONCE = 8
+# Each burst is a race: repeated, the losing interleaving (both past the look-up before
+# either inserts) is all but certain to come up.
+BURSTS = 3
+
+
+async def burst(platform: Platform, key: str, method: str, path: str, body: Any) -> Counter[int]:
+    async with httpx.AsyncClient(
+        base_url=platform.gateway, headers={"X-API-Key": key}, timeout=60
+    ) as client:
+        answers = await asyncio.gather(
+            *(client.request(method, path, json=body) for _ in range(AT_ONCE))
+        )
+    errors = [answer.text for answer in answers if answer.status_code >= 500]
+    assert errors == [], errors
+    return Counter(answer.status_code for answer in answers)
+
+
+def ilo_key(platform: Platform) -> str:
+    return platform.api_key("ilo_global", scopes=("read", "write"), name="e2e-concurrent")
+
+
+async def test_a_module_created_several_times_at_once_is_made_once(platform: Platform) -> None:
+    key = ilo_key(platform)
+    for _ in range(BURSTS):
+        code = f"race_{uuid4().hex[:8]}"
+        body = {"code": code, "name": f"Module {code}", "level": 2, "classroom_days": 2}
+        answers = await burst(platform, key, "POST", "/enrolment/modules", body)
+        assert answers == {201: 1, 409: AT_ONCE - 1}
+
+
+async def test_a_material_published_several_times_at_once_is_made_once(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    for _ in range(BURSTS):
+        body = {"language": "en", "title": f"Handout {uuid4().hex[:8]}"}
+        path = "/enrolment/modules/workplace_cooperation/materials"
+        answers = await burst(platform, key, "POST", path, body)
+        assert answers == {201: 1, 409: AT_ONCE - 1}
+
+
+async def test_a_first_review_policy_put_several_times_at_once_is_set(platform: Platform) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        created = []
+        for _ in range(BURSTS):
+            body = {"name": f"Project {uuid4().hex[:8]}", "country": "PK"}
+            body |= {"start_date": "2024-01-01", "end_date": "2026-12-31"}
+            response = await client.post("/enrolment/projects", json=body)
+            assert response.status_code == 201, response.text
+            created.append(response.json()["id"])
+    for project_id in created:
+        policy = {"four_eyes": False, "reason": "One reviewer only in the pilot year"}
+        path = f"/indicators/projects/{project_id}/review-policy"
+        # Indicators learns of the project from enrolment's feed: until then it is not found.
+        for _ in range(100):
+            answers = await burst(platform, key, "PUT", path, policy)
+            if 404 not in answers:
+                break
+            await asyncio.sleep(0.1)
+        assert answers == {200: AT_ONCE}
+
+
+async def test_an_enrolment_made_several_times_at_once_is_created_once(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        projects = (await client.get("/enrolment/projects", params={"limit": 1})).json()["items"]
+        partner_id = projects[0]["partner_ids"][0]
+        for _ in range(BURSTS):
+            enterprise = {"name": f"Race {uuid4().hex[:8]}", "country": "PK", "sector": "textile"}
+            enterprise["partner_id"] = partner_id
+            response = await client.post("/enrolment/enterprises", json=enterprise)
+            assert response.status_code == 201, response.text
+            body = {"project_id": projects[0]["id"], "enterprise_id": response.json()["id"]}
+            # 201 tells the one request that made it; the others get the same enrolment, 200.
+            answers = await burst(platform, key, "POST", "/enrolment/enrolments", body)
+            assert answers == {201: 1, 200: AT_ONCE - 1}
