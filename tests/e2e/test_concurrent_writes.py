@@ -91,3 +91,49 @@ async def test_an_enrolment_made_several_times_at_once_is_created_once(
             # 201 tells the one request that made it; the others get the same enrolment, 200.
             answers = await burst(platform, key, "POST", "/enrolment/enrolments", body)
             assert answers == {201: 1, 200: AT_ONCE - 1}
+
+
+async def test_an_indicator_created_several_times_at_once_is_made_once(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    for _ in range(BURSTS):
+        code = f"race_{uuid4().hex[:8]}"
+        names = {"name_en": "Race", "name_fr": "Course", "name_es": "Carrera"}
+        body = {"code": code, **names, "kind": "count", "unit": "pieces", "direction": "up"}
+        answers = await burst(platform, key, "POST", "/indicators/indicators", body)
+        assert answers == {201: 1, 409: AT_ONCE - 1}
+
+
+async def test_a_target_set_several_times_at_once_is_made_once(platform: Platform) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        projects = (await client.get("/enrolment/projects", params={"limit": 1})).json()["items"]
+    for year in range(2001, 2001 + BURSTS):
+        body = {"project_id": projects[0]["id"], "metric": "enterprises_trained"}
+        body |= {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31"}
+        answers = await burst(
+            platform, key, "POST", "/reporting/targets", body | {"target_value": "40"}
+        )
+        assert answers == {201: 1, 409: AT_ONCE - 1}
+
+
+async def test_an_invitation_put_several_times_at_once_is_made_once(platform: Platform) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        projects = (await client.get("/enrolment/projects", params={"limit": 1})).json()["items"]
+        enterprises = (await client.get("/enrolment/enterprises", params={"limit": 1})).json()
+        enterprise_id = enterprises["items"][0]["id"]
+        for _ in range(BURSTS):
+            event = {"project_id": projects[0]["id"], "kind": "mobilisation", "venue": "online"}
+            event |= {"title": f"Open day {uuid4().hex[:8]}", "held_on": "2030-05-01"}
+            event["organiser"] = "EFP"
+            created = await client.post("/enrolment/programme-events", json=event)
+            assert created.status_code == 201, created.text
+            path = f"/enrolment/programme-events/{created.json()['id']}/invitations/{enterprise_id}"
+            answers = await burst(platform, key, "PUT", path, {"people": ["Ms Amina Khan"]})
+            assert answers == {200: AT_ONCE}
+            invited = await client.get(
+                f"/enrolment/programme-events/{created.json()['id']}/invitations"
+            )
+            assert [i["enterprise_id"] for i in invited.json()] == [enterprise_id]
