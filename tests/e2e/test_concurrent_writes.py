@@ -137,3 +137,55 @@ async def test_an_invitation_put_several_times_at_once_is_made_once(platform: Pl
                 f"/enrolment/programme-events/{created.json()['id']}/invitations"
             )
             assert [i["enterprise_id"] for i in invited.json()] == [enterprise_id]
+
+
+async def test_an_organisation_registered_several_times_at_once_is_made_once(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    for _ in range(BURSTS):
+        body = {"name": f"Funder {uuid4().hex[:8]}", "kind": "funder"}
+        answers = await burst(platform, key, "POST", "/enrolment/organisations", body)
+        assert answers == {201: 1, 409: AT_ONCE - 1}
+
+
+async def test_a_first_certification_put_several_times_at_once_is_recorded(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        trainers = (await client.get("/enrolment/trainers", params={"limit": 1})).json()["items"]
+        for _ in range(BURSTS):
+            trainer = {"name": "Nadia Rauf", "sex": "female", "country": "PK"}
+            trainer["organisation_id"] = trainers[0]["organisation_id"]
+            created = await client.post("/enrolment/trainers", json=trainer)
+            assert created.status_code == 201, created.text
+            path = f"/enrolment/trainers/{created.json()['id']}/certifications/quality_management"
+            answers = await burst(platform, key, "PUT", path, {"level": "candidate"})
+            assert answers == {200: AT_ONCE}
+
+
+async def test_order_status_shared_several_times_at_once_is_kept_once(
+    platform: Platform,
+) -> None:
+    key = ilo_key(platform)
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        organisations = await client.get("/enrolment/organisations", params={"limit": 100})
+        buyer_id = next(o["id"] for o in organisations.json()["items"] if o["kind"] == "lead_buyer")
+        partner_id = next(
+            o["id"] for o in organisations.json()["items"] if o["kind"] == "implementation_partner"
+        )
+        for _ in range(BURSTS):
+            enterprise: dict[str, Any] = {"name": f"Supplier {uuid4().hex[:8]}", "country": "PK"}
+            enterprise |= {"sector": "textile", "partner_id": partner_id, "buyer_ids": [buyer_id]}
+            created = await client.post("/enrolment/enterprises", json=enterprise)
+            assert created.status_code == 201, created.text
+            enterprise_id = created.json()["id"]
+            months = [{"month": "2024-01", "confirmed": 1200, "pipeline": 300}]
+            path = f"/enrolment/enterprises/{enterprise_id}/order-status/{buyer_id}"
+            answers = await burst(platform, key, "PUT", path, {"months": months})
+            assert answers == {200: AT_ONCE}
+            shared = await client.get(f"/enrolment/enterprises/{enterprise_id}/order-status")
+            assert shared.status_code == 200, shared.text
+            [status] = shared.json()
+            assert [m["month"] for m in status["months"]] == ["2024-01"]
