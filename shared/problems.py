@@ -246,6 +246,24 @@ def _response(problem: Problem, request: Request, *, forwarded: bool) -> JSONRes
     )
 
 
+def unparsable_body(exc: StarletteHTTPException) -> InvalidInput | None:
+    """FastAPI answers a JSON body that is not UTF-8, or that nests past the parser's depth,
+    with a bare 400 ("There was an error parsing the body"); it is as invalid as a syntax
+    error, which it answers 422 json_invalid naming the position, and is answered so."""
+    cause = exc.__cause__
+    if exc.status_code != 400:
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        error = field_error(
+            f"body.{cause.start}", "json_invalid", f"JSON text must be UTF-8 ({cause.reason})"
+        )
+    elif isinstance(cause, RecursionError):
+        error = field_error("body", "json_invalid", "JSON nested too deeply")
+    else:
+        return None
+    return InvalidInput(f"The request has 1 invalid field(s): {error['field']}", errors=[error])
+
+
 def install_problem_handlers(app: FastAPI, *, forwarded: bool = False) -> None:
     """Problems rendered as RFC 9457 answers; ``forwarded`` for an app behind the gateway,
     whose ``instance`` is then the gateway's path (``instance_path``)."""
@@ -264,6 +282,9 @@ def install_problem_handlers(app: FastAPI, *, forwarded: bool = False) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        refused = unparsable_body(exc)
+        if refused is not None:
+            return _response(refused, request, forwarded=forwarded)
         problem = Problem(str(exc.detail))
         problem.status = exc.status_code
         problem.title = {404: "Not found", 405: "Method not allowed"}.get(

@@ -45,6 +45,11 @@ PhotoReference = Annotated[
         examples=["s3://score-photos/pk/warehouse-before.jpg"],
     ),
 ]
+# A figure indicator values and their bounds carry: what a numeric(40, 20) column holds.
+# Nothing a SCORE indicator counts, measures or costs comes near it, while the unbounded
+# decimal it replaces let "1e131072" through to be stored as 0 by the database driver and
+# "1e999999999" fail the write.
+Figure = Annotated[Decimal, Field(max_digits=40, decimal_places=20, allow_inf_nan=False)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, examples=["150000.00"])]
 Headcount = Annotated[int, Field(ge=0, le=10_000)]
 

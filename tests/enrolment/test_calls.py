@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -166,6 +167,25 @@ async def test_deadline_without_timezone_and_duplicate_keys_are_refused(
     assert errors["body.deadline"]["rule"] == "timezone_aware"
     assert errors["body.criteria"]["rule"] == "unique_criterion_keys"
     assert "workforce_size" in errors["body.criteria"]["message"]
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+async def test_deadline_past_the_years_a_utc_instant_holds_is_refused_naming_it(
+    api: Api, world: World, deadline: str
+) -> None:
+    # Valid with its offset, but stored as UTC: year 10000 or year 0 failed the write (500).
+    response = await api.post(
+        "/calls",
+        json={
+            "project_id": str(world.pakistan_project_id),
+            "title": "Call at the end of time",
+            "deadline": deadline,
+            "criteria": pakistan_criteria(),
+        },
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body.deadline", "datetime_range")
 
 
 async def test_calls_are_public_filtered_by_project_and_paged_by_cursor(

@@ -290,6 +290,35 @@ async def test_membership_changes_emit_cohort_changed_and_audit(
     ]
 
 
+async def test_lists_of_ids_past_their_bound_are_refused_naming_them(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    # Unbounded, 40,000 ids made 40,000 query arguments: the driver refused them (a 500).
+    enterprises = await enrolled_enterprises(api, enrolment_session, world, 4)
+    cohort = await new_cohort(api, world, enterprises)
+    many = [str(uuid4()) for _ in range(40_000)]
+    answers = {
+        "body.enterprise_ids": await api.put(
+            f"/cohorts/{cohort['id']}/enterprises",
+            json={"enterprise_ids": many},
+            as_=world.efp_staff,
+        ),
+        "body.trainer_ids": await api.put(
+            f"/cohorts/{cohort['id']}/trainers", json={"trainer_ids": many}, as_=world.efp_staff
+        ),
+    }
+    for field, response in answers.items():
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert (error["field"], error["rule"]) == (field, "too_long")
+    created = await api.post(
+        "/cohorts", json=cohort_body(world, many, trainer_ids=many), as_=world.efp_staff
+    )
+    assert created.status_code == 422, created.text
+    fields = {(e["field"], e["rule"]) for e in created.json()["errors"]}
+    assert fields == {("body.enterprise_ids", "too_long"), ("body.trainer_ids", "too_long")}
+
+
 async def test_enterprise_with_participants_cannot_leave_the_cohort(
     api: Api, world: World, enrolment_session: AsyncSession
 ) -> None:

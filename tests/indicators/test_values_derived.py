@@ -345,6 +345,38 @@ async def test_a_derived_value_outside_its_bounds_is_not_computed(
     assert gap["lineage"]["reason"].startswith("out of bounds: 150 is outside [0, 100]")
 
 
+async def test_a_derived_value_of_more_than_28_digits_is_computed_to_its_6_places(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    # Hours worked entered in the wrong unit: 2 accidents in 10^-20 hours are 4 x 10^25 per
+    # 200,000 hours. Rounding that to 6 places took 32 digits, past the decimal context's 28:
+    # the validation that derived it failed with a 500, and so did every retry.
+    efp = indicators_world.efp_enterprise_id
+    tiny = "0.00000000000000000001"
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "accidents", 2, round_id=baseline, sex="female"),
+            value(efp, "accidents", 3, round_id=baseline, sex="male"),
+            value(efp, "accidents", 5, round_id=baseline),
+            value(efp, "hours_worked", tiny, round_id=baseline, sex="female"),
+            value(efp, "hours_worked", tiny, round_id=baseline, sex="male"),
+            value(efp, "hours_worked", "0.00000000000000000002", round_id=baseline),
+        ],
+    )
+
+    rates = await derived_values(
+        indicators_api, indicators_world, "accident_rate", round_id=baseline
+    )
+    by_part = {rate["sex"]: (rate["status"], rate["value"]) for rate in rates}
+    assert by_part == {
+        "female": ("validated", "4" + "0" * 25),
+        "male": ("validated", "6" + "0" * 25),
+        None: ("validated", "5" + "0" * 25),
+    }
+
+
 async def test_exports_list_derived_values_apart_and_the_template_names_their_inputs(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:

@@ -354,6 +354,42 @@ async def test_amount_with_its_currency_is_stored_with_it(
     assert stored["value"] == "1250000.50"
 
 
+async def test_figures_beyond_20_digits_either_side_of_the_point_are_refused_by_name(
+    indicators_api: Api, capture: Capture, indicators_session: AsyncSession
+) -> None:
+    # Decimals go as strings, so the JSON number rules do not bound them: unbounded, 1e131072
+    # was stored as 0 by the database driver and 1e999999999 failed the write with a 500.
+    efp, staff = capture.world.efp_enterprise_id, capture.world.world.efp_staff
+    figures = {
+        "1e131072": "decimal_max_digits",
+        "1e999999999": "decimal_max_digits",
+        "123456789012345678901": "decimal_whole_digits",
+        "0.000000000000000000001": "decimal_max_places",
+    }
+    values_before = await count_values(indicators_session)
+
+    response = await post_batch(
+        indicators_api,
+        [
+            value(efp, capture.amount, figure, currency="PKR", month=month(index + 1))
+            for index, figure in enumerate(figures)
+        ],
+        as_=staff,
+    )
+
+    assert response.status_code == 422, response.text
+    for index, rule in enumerate(figures.values()):
+        assert (f"body.values.{index}.value.decimal", rule) in errors_of(response), index
+    assert await count_values(indicators_session) == values_before
+    # The largest and the finest figure the bound leaves are kept exactly.
+    widest = "99999999999999999999.99999999999999999999"
+    [value_id] = await accepted_ids(
+        indicators_api, [value(efp, capture.amount, widest, currency="PKR")], as_=staff
+    )
+    stored = (await indicators_api.get(f"/values/{value_id}", as_=staff)).json()
+    assert stored["value"] == widest
+
+
 async def test_every_sex_category_given_adds_up_to_the_total(
     indicators_api: Api, capture: Capture, indicators_session: AsyncSession
 ) -> None:

@@ -12,6 +12,7 @@ from tests.reporting.test_suppliers_support import (
     Suppliers,
     suppliers,
     suppliers_baseline,
+    validated_pairs,
     withdraw,
 )
 from tests.sql_support import statements
@@ -289,3 +290,35 @@ async def test_a_page_of_suppliers_costs_the_same_statements_whatever_its_size(
         assert len(response.json()["items"]) == 2
     # Only the transaction's savepoints may differ, not the queries.
     assert len(queries(one)) == len(queries(two))
+
+
+async def test_a_relative_change_of_more_than_28_digits_is_applied_and_shown(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    suppliers: Suppliers,
+) -> None:
+    # A rate from 10^-20 to 10^7 is up ~10^29 %: rounding that to 0.1 took 31 digits, past
+    # the decimal context's 28. Applying the validation event raised, and the indicators
+    # feed consumer retried that event for ever: no later value reached any report.
+    await validated_pairs(
+        indicators_api,
+        suppliers,
+        suppliers.second_id,
+        {suppliers.defect_code: ("0.00000000000000000001", "10000000")},
+    )
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    response = await reporting_api.get(f"/suppliers/{suppliers.second_id}", as_=suppliers.inditex)
+    assert response.status_code == 200, response.text
+    [change] = response.json()["indicator_changes"]
+    # (10^7 - 10^-20) / 10^-20 x 100, exactly.
+    assert change["relative_change_percent"] == "9" * 27 + "00"
+    # The impact report rounds the same change to its 1 decimal too, rather than refusing.
+    report = await reporting_api.get(
+        "/impact", params={"indicator": suppliers.defect_code}, as_=ILO
+    )
+    assert report.status_code == 200, report.text
+    [row] = report.json()["rows"]
+    assert row["q3_change_pct"] > 1e27

@@ -302,6 +302,12 @@ async def test_bad_registrations_are_refused_naming_the_field(
     assert [(e["field"], e["rule"]) for e in ftp.json()["errors"]] == [
         ("body.url", "webhook_target")
     ]
+    # Not a host name IDNA can decode: it was a 500.
+    idna = await reporting_api.post("/webhooks", json={"url": "https://xn--zz.test/x"}, as_=efp)
+    assert idna.status_code == 422, idna.text
+    assert [(e["field"], e["rule"]) for e in idna.json()["errors"]] == [
+        ("body.url", "webhook_target")
+    ]
     assert (await reporting_api.get("/webhooks", as_=efp)).json() == []
 
 

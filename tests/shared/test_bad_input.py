@@ -93,6 +93,27 @@ async def test_unencodable_json_is_refused_without_being_echoed(
     assert await enterprises(enrolment_session) == before
 
 
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"name": "Karachi \xff\xfe Knitwear"}', "body.18"),
+        (b"[" * 100_000 + b"]" * 100_000, "body"),
+    ],
+    ids=["not_utf8", "nested_100000_deep"],
+)
+async def test_a_body_that_is_not_utf8_or_nests_too_deep_is_invalid_json_named(
+    api: Api, world: World, raw: bytes, field: str
+) -> None:
+    # Both were a bare 400 "There was an error parsing the body", naming nothing.
+    response = await api.post(
+        "/enterprises",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+        as_=world.efp_staff,
+    )
+    assert_refused(response, field, "json_invalid")
+
+
 async def test_an_escaped_emoji_is_still_text(api: Api, world: World) -> None:
     body = json.dumps(garment_factory(city="Karachi \U0001f3ed"))  # escaped as a pair
     response = await post_raw(api, "/enterprises", body, as_=world.efp_staff)

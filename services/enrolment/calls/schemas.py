@@ -6,7 +6,6 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from services.enrolment.calls.questions import Answers, CallQuestion, QuestionList
 from services.enrolment.calls.rules import CriterionResult, CriterionSpec, validate_criteria_set
 from shared.enums import ApplicationOutcome, LifecycleStage
+from shared.schemas import Instant
 
 
 def _usable_criteria(criteria: list[CriterionSpec]) -> list[CriterionSpec]:
@@ -52,7 +52,7 @@ class CallCreate(BaseModel):
     title: str = Field(min_length=2, max_length=200, examples=["SCORE Pakistan 2018 call"])
     description: str | None = Field(default=None, max_length=5000)
     opens_on: date | None = None
-    deadline: AwareDatetime = Field(
+    deadline: Instant = Field(
         description="Applications after this instant are refused; needs a timezone",
         examples=["2018-08-10T23:59:59+05:00"],
     )

@@ -1,5 +1,6 @@
 """The SCORE module catalogue: ILO-managed changes to it, read by anyone."""
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.models import TrainingModule
@@ -37,15 +38,20 @@ class ModuleService:
         self, session: AsyncSession, data: ModuleCreate, *, principal: Principal
     ) -> ModulePublic:
         _require_ilo(principal)
+        taken = Conflict(
+            f"A module with code '{data.code}' already exists",
+            errors=[field_error("body.code", "unique", "already in the catalogue", data.code)],
+        )
         if await module_repository.get_by_code(session, data.code) is not None:
-            raise Conflict(
-                f"A module with code '{data.code}' already exists",
-                errors=[field_error("body.code", "unique", "already in the catalogue", data.code)],
-            )
+            raise taken
         await self._check_replacement(session, data.code, data.replaced_by_code)
         module = TrainingModule(**data.model_dump())
-        session.add(module)
-        await session.flush()
+        try:
+            # A concurrent request may have created the same code since the check above.
+            async with session.begin_nested():
+                session.add(module)
+        except IntegrityError as exc:
+            raise taken from exc
         public = ModulePublic.model_validate(module)
         await changes.audit(
             session,

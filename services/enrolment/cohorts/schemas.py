@@ -10,6 +10,11 @@ from pydantic_core import PydanticCustomError
 from services.enrolment.catalogue.schemas import ModuleCode
 from shared.enums import DeliveryMode
 
+# Cohorts are 4-5 enterprises with their trainers; the bounds only keep a list of ids within
+# what one statement takes (each id is a query argument: past 32,767 the driver refused it).
+MAX_ENTERPRISES = 500
+MAX_TRAINERS = 100
+
 
 def _dates_in_order(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and end < start:
@@ -51,9 +56,9 @@ class CohortCreate(BaseModel):
     start_date: date | None = None
     end_date: date | None = None
     delivery_mode: DeliveryMode = DeliveryMode.on_site
-    trainer_ids: list[UUID] = Field(default_factory=list)
+    trainer_ids: list[UUID] = Field(default_factory=list, max_length=MAX_TRAINERS)
     lead_trainer_id: LeadTrainer = None
-    enterprise_ids: list[UUID] = Field(default_factory=list)
+    enterprise_ids: list[UUID] = Field(default_factory=list, max_length=MAX_ENTERPRISES)
     override_reason: OverrideReason = None
 
     @model_validator(mode="after")
@@ -65,14 +70,14 @@ class CohortCreate(BaseModel):
 class EnterpriseMembership(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enterprise_ids: list[UUID]
+    enterprise_ids: list[UUID] = Field(max_length=MAX_ENTERPRISES)
     override_reason: OverrideReason = None
 
 
 class TrainerMembership(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    trainer_ids: list[UUID]
+    trainer_ids: list[UUID] = Field(max_length=MAX_TRAINERS)
     lead_trainer_id: LeadTrainer = None
     override_reason: OverrideReason = None
 

@@ -13,6 +13,9 @@ from shared.geo import CountryCode
 _OWNERSHIPS = frozenset(Ownership)
 
 Headcount = Annotated[int, Field(ge=0, le=1_000_000)]
+# Every list of ids a request names is bounded: each id is a query argument, and past 32,767
+# of them the database driver refused the statement (a 500).
+MAX_BUYERS = 100
 Slug = Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[a-z0-9_]+$")]
 
 
@@ -39,7 +42,9 @@ class EnterpriseProfile(BaseModel):
     has_industrial_engineer: bool | None = None
     ceo_name: str | None = Field(default=None, max_length=200)
     contact_email: str | None = Field(default=None, max_length=200)
-    buyer_ids: list[UUID] = Field(default_factory=list, description="Lead buyers supplied")
+    buyer_ids: list[UUID] = Field(
+        default_factory=list, max_length=MAX_BUYERS, description="Lead buyers supplied"
+    )
 
     # Declared after workforce_total, so info.data already holds the validated total.
     @field_validator("workforce_permanent", "workforce_female", "workforce_male")
@@ -97,7 +102,7 @@ class EnterpriseUpdate(BaseModel):
     has_industrial_engineer: bool | None = None
     ceo_name: str | None = Field(default=None, max_length=200)
     contact_email: str | None = Field(default=None, max_length=200)
-    buyer_ids: list[UUID] | None = None
+    buyer_ids: list[UUID] | None = Field(default=None, max_length=MAX_BUYERS)
 
 
 class EnterprisePublic(EnterpriseProfile):

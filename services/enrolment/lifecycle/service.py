@@ -145,14 +145,16 @@ class LifecycleService:
         )
         if before is not None:
             return EnrolmentPublic.build(before), False
-        enrolment = await self.ensure_enrolment(
+        # Created by this call only if its insert made it: a concurrent first request for the
+        # same pair may have, since the look-up above (it answered 201 to both).
+        enrolment, created = await self._insert_if_absent(
             session,
             project_id=data.project_id,
             enterprise_id=data.enterprise_id,
             principal=principal,
             reason=data.reason,
         )
-        return EnrolmentPublic.build(enrolment), True
+        return EnrolmentPublic.build(enrolment), created
 
     async def change_stage(
         self,
@@ -190,12 +192,30 @@ class LifecycleService:
         Insert-or-nothing, then read: two first requests for the same pair at once both
         get the one enrolment instead of one of them failing on the unique constraint.
         """
+        enrolment, _ = await self._insert_if_absent(
+            session,
+            project_id=project_id,
+            enterprise_id=enterprise_id,
+            principal=principal,
+            reason=reason,
+        )
+        return enrolment
+
+    async def _insert_if_absent(
+        self,
+        session: AsyncSession,
+        *,
+        project_id: UUID,
+        enterprise_id: UUID,
+        principal: Principal,
+        reason: str | None,
+    ) -> tuple[Enrolment, bool]:
         enrolment, created = await enrolment_repository.insert_if_absent(
             session, project_id=project_id, enterprise_id=enterprise_id
         )
         if created:
             await self._record(session, enrolment, None, principal=principal, reason=reason)
-        return enrolment
+        return enrolment, created
 
     async def transition(
         self,

@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from fastapi import UploadFile
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.service import module_service
@@ -73,14 +74,19 @@ class MaterialService:
     ) -> MaterialPublic:
         _require_ilo(principal)
         module = await module_service.get_or_404(session, module_code)
+        taken = Conflict(
+            f"Module '{module.code}' already has '{data.title}' in {data.language}: "
+            "upload a new version of it instead"
+        )
         if await material_repository.named(session, module.id, data.language, data.title):
-            raise Conflict(
-                f"Module '{module.code}' already has '{data.title}' in {data.language}: "
-                "upload a new version of it instead"
-            )
+            raise taken
         material = TrainingMaterial(module_id=module.id, **data.model_dump())
-        session.add(material)
-        await session.flush()
+        try:
+            # A concurrent request may have published the same title since the check above.
+            async with session.begin_nested():
+                session.add(material)
+        except IntegrityError as exc:
+            raise taken from exc
         public = _public(material, module.code, [])
         await changes.audit(
             session,

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,6 +37,12 @@ class OrderRepository:
     async def replace(
         self, session: AsyncSession, enterprise_id: UUID, buyer_id: UUID, rows: list[OrderMonth]
     ) -> None:
+        # One sharing at a time per enterprise and buyer: two at once each deleted what the
+        # other had not yet written, then both inserted the months (a unique-key 500).
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:scope, 0))"),
+            {"scope": f"order_status\n{enterprise_id}\n{buyer_id}"},
+        )
         await session.execute(
             delete(OrderMonth).where(
                 col(OrderMonth.enterprise_id) == enterprise_id,

@@ -34,8 +34,9 @@ class ProjectCreate(BaseModel):
     country: CountryCode
     start_date: date | None = None
     end_date: date | None = None
-    partner_ids: list[UUID] = Field(default_factory=list)
-    funder_ids: list[UUID] = Field(default_factory=list)
+    # Bounded like every list of ids a request names (each id is a query argument).
+    partner_ids: list[UUID] = Field(default_factory=list, max_length=100)
+    funder_ids: list[UUID] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes
@@ -34,14 +35,19 @@ class OrganisationService:
         self, session: AsyncSession, data: OrganisationCreate, *, principal: Principal
     ) -> OrganisationPublic:
         _require_ilo(principal, "register organisations")
+        taken = Conflict(
+            f"An organisation named '{data.name}' already exists",
+            errors=[field_error("body.name", "unique", "already registered", data.name)],
+        )
         if await organisation_repository.get_by_name(session, data.name) is not None:
-            raise Conflict(
-                f"An organisation named '{data.name}' already exists",
-                errors=[field_error("body.name", "unique", "already registered", data.name)],
-            )
+            raise taken
         organisation = Organisation(**data.model_dump())
-        session.add(organisation)
-        await session.flush()
+        try:
+            # A concurrent request may have registered the same name since the check above.
+            async with session.begin_nested():
+                session.add(organisation)
+        except IntegrityError as exc:
+            raise taken from exc
         public = OrganisationPublic.model_validate(organisation)
         await changes.emit(
             session,

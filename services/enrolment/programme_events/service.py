@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.db import changes
@@ -367,9 +368,21 @@ class ProgrammeEventService:
                 people=people,
                 invited_by=principal.actor,
             )
-        else:
-            invitation.people = people
-            invitation.invited_by = principal.actor
+            try:
+                # A concurrent PUT may invite the enterprise first; then this one replaces it.
+                async with session.begin_nested():
+                    session.add(invitation)
+            except IntegrityError:
+                found = await programme_event_repository.invitation(
+                    session, event.id, enterprise_id
+                )
+                if found is None:
+                    raise
+                if found.people == people:
+                    return _invitation(found)
+                invitation, before = found, _invitation(found)
+        invitation.people = people
+        invitation.invited_by = principal.actor
         session.add(invitation)
         await session.flush()
         after = _invitation(invitation)

@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.catalogue.models import TrainingModule
@@ -252,6 +253,15 @@ class TrainerService:
             certification.override_reason = override
             certification.overridden_by = principal.actor if override else None
         certification.updated_at = utcnow()
+        if existing is None:
+            try:
+                async with session.begin_nested():
+                    session.add(certification)
+            except IntegrityError:
+                # A concurrent first PUT recorded the module meanwhile: judged again after it.
+                return await self.certify(
+                    session, trainer_id, module_code, data, principal=principal
+                )
         session.add(certification)
         await session.flush()
         after = certification_public(certification, module)

@@ -18,8 +18,11 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
+    Visitor,
     parse,
     validate,
+    visit,
 )
 
 from services.gateway.graph.composer import Supergraph
@@ -37,6 +40,7 @@ from services.gateway.graph.planner import (
     response_names,
     single_subgraph,
 )
+from shared.request_guard import text_problem
 
 # Plans of one operation for different @skip/@include values: bounded, since each
 # condition variable can double them.
@@ -68,6 +72,30 @@ class _LRU(Generic[K, V]):
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return value
+
+
+class _UnstorableText(Visitor):
+    """String literals holding what no service stores: the NUL character, written as an
+    escape (a lone surrogate is already a syntax error). The services refuse it in variables
+    and JSON bodies; a literal reached their database as it was (an unexpected error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[GraphQLError] = []
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        found = text_problem(node.value)
+        if found is not None:
+            rule, message = found
+            self.errors.append(GraphQLError(message, node, extensions={"rule": rule}))
+
+
+def _unstorable_text(source: str, document: DocumentNode) -> list[GraphQLError]:
+    if "\\u" not in source:  # only an escape writes the NUL character into a document
+        return []
+    visitor = _UnstorableText()
+    visit(document, visitor)
+    return visitor.errors
 
 
 def _formatted(errors: list[GraphQLError], code: str) -> list[dict[str, object]]:
@@ -186,6 +214,9 @@ class OperationCache:
             raise RequestErrors(
                 _formatted([exc], "GRAPHQL_PARSE_FAILED"), "GRAPHQL_PARSE_FAILED"
             ) from exc
+        unstorable = _unstorable_text(source, document)
+        if unstorable:
+            raise RequestErrors(_formatted(unstorable, "BAD_USER_INPUT"), "BAD_USER_INPUT")
         fragments: dict[str, FragmentDefinitionNode] = {}
         operations: dict[str | None, OperationDefinitionNode] = {}
         for definition in document.definitions:

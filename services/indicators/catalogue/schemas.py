@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from services.indicators.catalogue.models import IndicatorVersion
+from services.indicators.fields import Figure
 from shared.decimals import PlainDecimal
 
 IndicatorCode = Annotated[
@@ -65,6 +66,8 @@ class Formula(BaseModel):
     multiplier: PlainDecimal = Field(
         default=Decimal(1),
         gt=0,
+        max_digits=40,
+        decimal_places=20,
         examples=[100, 200000],
         description="100 for a percentage; 200000 for a rate per 200,000 hours worked",
     )
@@ -100,13 +103,13 @@ class IndicatorCreate(BaseModel):
         description='Required for numeric kinds; yes/no indicators default to "yes/no"',
     )
     direction: Direction = Field(description="Which way is better")
-    min_value: Decimal | None = Field(
+    min_value: Figure | None = Field(
         default=None,
         validate_default=True,
         allow_inf_nan=False,
         description="Lowest valid value; defaults to 0 except for amounts; none for yes/no",
     )
-    max_value: Decimal | None = Field(
+    max_value: Figure | None = Field(
         default=None,
         validate_default=True,
         allow_inf_nan=False,
@@ -223,8 +226,8 @@ class IndicatorUpdate(BaseModel):
         description="Refused once the indicator has values",
     )
     direction: Direction | None = None
-    min_value: Decimal | None = Field(default=None, allow_inf_nan=False)
-    max_value: Decimal | None = Field(default=None, allow_inf_nan=False)
+    min_value: Figure | None = None
+    max_value: Figure | None = None
     module_code: ModuleCode | None = None
     disaggregations: list[Disaggregation] | None = Field(
         default=None, description="Refused once the indicator has values"

@@ -4,6 +4,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.models import Indicator, IndicatorVersion
@@ -144,15 +145,20 @@ class CatalogueService:
         self, session: AsyncSession, data: IndicatorCreate, *, principal: Principal
     ) -> IndicatorPublic:
         _require_ilo(principal)
+        taken = Conflict(
+            f"An indicator with code '{data.code}' already exists",
+            errors=[field_error("body.code", "unique", "already in the catalogue", data.code)],
+        )
         if await indicator_repository.get_by_code(session, data.code) is not None:
-            raise Conflict(
-                f"An indicator with code '{data.code}' already exists",
-                errors=[field_error("body.code", "unique", "already in the catalogue", data.code)],
-            )
+            raise taken
         await self._check_formula(session, data)
         indicator = Indicator(**indicator_columns(data), version=1)
-        session.add(indicator)
-        await session.flush()
+        try:
+            # A concurrent request may have created the same code since the check above.
+            async with session.begin_nested():
+                session.add(indicator)
+        except IntegrityError as exc:
+            raise taken from exc
         return await self.record_created(session, indicator, principal=principal)
 
     async def record_created(

@@ -8,11 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import product
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.indicators.catalogue.models import Indicator
-from services.indicators.imports.parsing import COLUMNS, VALUES_SHEET, Cell, FileFormat, cell_text
+from services.indicators.imports.parsing import (
+    COLUMNS,
+    FORMULA_STARTS,
+    VALUES_SHEET,
+    Cell,
+    FileFormat,
+    cell_text,
+)
 from services.indicators.imports.repository import ExportedValue
 from shared.enums import ParticipantRole, Sex
 
@@ -151,9 +158,29 @@ def write_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([cell_text(cell) for cell in row])
+        writer.writerow([_csv_text(cell) for cell in row])
     # The byte-order mark makes spreadsheets open the file as UTF-8 (enterprise names).
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_text(cell: Cell) -> str:
+    text = cell_text(cell)
+    if isinstance(cell, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _xlsx_row(sheet: "WriteOnlyWorksheet", row: Sequence[Cell]) -> list[Any]:
+    """The row's cells, text starting with "=" typed as text (openpyxl would store a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = list(row)
+    for position, cell in enumerate(cells):
+        if isinstance(cell, str) and cell.startswith("="):
+            text = WriteOnlyCell(sheet, value=cell)
+            text.data_type = "s"
+            cells[position] = text
+    return cells
 
 
 def write_xlsx(
@@ -185,31 +212,34 @@ def write_xlsx(
         values.data_validations.append(validation)
     _header(values, COLUMNS)
     for row in rows:
-        values.append(list(row))
+        values.append(_xlsx_row(values, row))
     sheet = workbook.create_sheet("indicators")
     _header(sheet, INDICATOR_COLUMNS)
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 40
     for indicator in indicators:
         sheet.append(
-            [
-                indicator.code,
-                indicator.name_en,
-                indicator.kind,
-                indicator.unit,
-                indicator.direction,
-                indicator.min_value,
-                indicator.max_value,
-                ", ".join(indicator.disaggregations),
-                indicator.module_code,
-                computed_from(indicator),
-            ]
+            _xlsx_row(
+                sheet,
+                [
+                    indicator.code,
+                    indicator.name_en,
+                    indicator.kind,
+                    indicator.unit,
+                    indicator.direction,
+                    indicator.min_value,
+                    indicator.max_value,
+                    ", ".join(indicator.disaggregations),
+                    indicator.module_code,
+                    computed_from(indicator),
+                ],
+            )
         )
     if derived:
         computed = workbook.create_sheet(DERIVED_SHEET)
         _header(computed, DERIVED_COLUMNS)
         for row in derived:
-            computed.append(list(row))
+            computed.append(_xlsx_row(computed, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -41,7 +41,17 @@ PERIOD_COLUMNS: tuple[str, ...] = ("round_id", "month")
 # Shown to people, never imported: the name is looked up from the id.
 INFORMATIONAL_COLUMNS: frozenset[str] = frozenset({"enterprise_name"})
 VALUES_SHEET = "values"
+# The most value rows one file may hold.
+MAX_ROWS = 100_000
+# An XLSX is a zip archive, read whole into memory: a few megabytes of repeated XML unpack
+# to gigabytes (1 MB of one long cell took the service to 2 GB). 100,000 rows of ten
+# columns in the template layout unpack to about 65 MB.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
+# Spreadsheets run a cell starting with these as a formula: text a partner typed (an
+# enterprise name, a note) must never become one in an export (CSV injection). CSV text gets
+# a leading apostrophe, which reading the file takes off again; XLSX cells are typed text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUE_WORDS = frozenset({"yes", "true"})
 FALSE_WORDS = frozenset({"no", "false"})
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
@@ -161,12 +171,14 @@ def read_csv(data: bytes) -> Sheet:
         ) from exc
     first_line = text.split("\n", 1)[0]
     try:
-        # Spreadsheets in many locales save CSV with semicolons.
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first_line, ",;\t")
+        # Spreadsheets in many locales save CSV with semicolons. Only the delimiter is taken
+        # from the header: the rest is how spreadsheets quote (a quote in a quoted cell is
+        # doubled), which a header without quotes cannot show the sniffer.
+        delimiter = csv.Sniffer().sniff(first_line, ",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        records = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     except csv.Error as exc:
         raise FileUnreadable(
             [RowError(None, None, "csv_format", f"The CSV file cannot be read: {exc}")]
@@ -175,11 +187,35 @@ def read_csv(data: bytes) -> Sheet:
     return _sheet(enumerate(records, start=1))
 
 
+def _unpacked_size(data: bytes) -> int:
+    """What the workbook's parts unpack to, as its zip directory declares (reading a part
+    stops at its declared size: a part that lies fails its CRC check)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a zip: openpyxl names what is wrong with it
+
+
 def read_xlsx(data: bytes) -> Sheet:
     # openpyxl is imported when a workbook is read, not when the service starts.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    unpacked = _unpacked_size(data)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileUnreadable(
+            [
+                RowError(
+                    None,
+                    None,
+                    "xlsx_unpacked_size",
+                    f"The workbook unpacks to {unpacked} bytes, more than the "
+                    f"{MAX_UNPACKED_BYTES} a file of {MAX_ROWS} rows needs; split it",
+                    value=unpacked,
+                )
+            ]
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -366,7 +402,7 @@ def parse_row(row: SheetRow, *, kinds: Mapping[str, str]) -> tuple[ValueIn | Non
         "role": text.get("role", "").lower() or None,
         "value": value,
         "currency": text.get("currency", "").upper() or None,
-        "note": text.get("note") or None,
+        "note": unquoted(text.get("note", "")) or None,
     }
     try:
         parsed = ValueIn.model_validate(data)
@@ -388,6 +424,13 @@ def parse_row(row: SheetRow, *, kinds: Mapping[str, str]) -> tuple[ValueIn | Non
             )
         return None, errors
     return (None, errors) if errors else (parsed, errors)
+
+
+def unquoted(text: str) -> str:
+    """Text as it was typed, without the apostrophe an export put before a formula start."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 def parse_month(cell: Cell) -> date | None:

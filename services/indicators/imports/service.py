@@ -23,6 +23,7 @@ from services.indicators.imports.files import (
 )
 from services.indicators.imports.parsing import (
     COLUMNS,
+    MAX_ROWS,
     FileFormat,
     FileUnreadable,
     ParsedFile,
@@ -43,7 +44,6 @@ from shared.identity import Principal
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, field_error
 
 # The value batch's own ceiling: one file is one batch.
-MAX_ROWS = 100_000
 _BATCH_FIELD = re.compile(r"^(?:body\.)?values\.(\d+)(?:\.(.+))?$")
 
 

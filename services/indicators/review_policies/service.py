@@ -3,6 +3,7 @@ decision of the ILO or the project's manager that the ILO can list."""
 
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.db import changes
@@ -45,9 +46,18 @@ class ReviewPolicyService:
         if principal.role not in (Role.ilo_global, Role.programme_manager):
             raise Forbidden(f"A {principal.role.value} does not set a project's review policy")
         before = await self.get(session, project_id, principal=principal)
-        stored = await review_policy_repository.policy(session, project_id) or ReviewPolicy(
-            project_id=project_id, four_eyes=True, reason="", changed_by=""
-        )
+        stored = await review_policy_repository.policy(session, project_id)
+        if stored is None:
+            stored = ReviewPolicy(project_id=project_id, four_eyes=True, reason="", changed_by="")
+            try:
+                # A concurrent first PUT may set the policy first; then this one replaces it.
+                async with session.begin_nested():
+                    session.add(stored)
+            except IntegrityError:
+                found = await review_policy_repository.policy(session, project_id)
+                if found is None:
+                    raise
+                stored, before = found, ReviewPolicyPublic.model_validate(found)
         stored.four_eyes = data.four_eyes
         stored.reason = data.reason
         stored.changed_by = principal.actor

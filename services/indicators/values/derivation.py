@@ -27,6 +27,7 @@ from services.indicators.values.repository import value_repository
 from services.indicators.values.schemas import ValueStatus
 from services.indicators.values.validation import slot_key
 from shared.columns import utcnow
+from shared.decimals import rounded_to
 from shared.events import ValueValidated, ValueWithdrawn
 from shared.identity import Principal
 
@@ -73,7 +74,7 @@ class Outcome:
 
 def plain(value: Decimal) -> Decimal:
     """``value`` rounded to the derived precision, without trailing zeros or an exponent."""
-    rounded = value.quantize(DERIVED_PLACES, rounding=ROUND_HALF_EVEN)
+    rounded = rounded_to(value, DERIVED_PLACES, ROUND_HALF_EVEN)
     return Decimal(format(rounded.normalize(), "f"))
 
 

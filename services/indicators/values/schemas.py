@@ -5,7 +5,6 @@ The batch part is the contract between the REST API, the bulk importer and the s
 """
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -14,8 +13,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
 )
 
+from services.indicators.fields import Figure
 from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
@@ -47,8 +48,10 @@ class ValueIn(BaseModel):
     month: date | None = Field(default=None, description="Any day of the month; stored as day 1")
     sex: Sex | None = Field(default=None, description="null: the total over both sexes")
     role: ParticipantRole | None = Field(default=None, description="null: all roles")
-    # Numbers for numeric indicators, true/false for yes/no practice indicators.
-    value: Decimal | bool | None
+    # Numbers for numeric indicators, true/false for yes/no practice indicators. Strictly a
+    # bool: GraphQL and imports validate Python values, where a figure refused as a decimal
+    # would otherwise be taken as a bool (1e-400 as false).
+    value: Figure | StrictBool | None
     currency: CurrencyCode | None = Field(default=None, description="For amounts only")
     note: str | None = Field(default=None, max_length=2000)
     project_id: UUID | None = Field(
@@ -159,7 +162,7 @@ class ValueUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    value: Decimal | bool | None
+    value: Figure | StrictBool | None
     currency: CurrencyCode | None = None
     note: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(
@@ -172,7 +175,7 @@ class ValueCorrection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    value: Decimal | bool | None
+    value: Figure | StrictBool | None
     currency: CurrencyCode | None = None
     reason: Reason = Field(examples=["Transcription error: the register shows 12 accidents"])
     note: str | None = Field(default=None, max_length=2000)

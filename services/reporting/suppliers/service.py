@@ -27,6 +27,7 @@ from services.reporting.suppliers.repository import supplier_repository
 from services.reporting.suppliers.schemas import IndicatorChange, SupplierFilters, SupplierStatus
 from services.reporting.tenancy import sees_whole_enterprise
 from shared.columns import utcnow
+from shared.decimals import rounded_to
 from shared.enums import Role
 from shared.identity import Principal
 from shared.pagination import Page, PageRequest, encode_cursor
@@ -69,7 +70,7 @@ def change_of(
     change = after - before
     relative = None
     if not yes_no and before != 0:
-        relative = (change / abs(before) * HUNDRED).quantize(PERCENT_STEP, rounding=ROUND_HALF_EVEN)
+        relative = rounded_to(change / abs(before) * HUNDRED, PERCENT_STEP, ROUND_HALF_EVEN)
     return IndicatorChange(
         indicator_code=indicator.code,
         indicator_name=indicator.name_en,

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.db import changes
@@ -549,8 +550,13 @@ class TargetService:
         _check_value(body.metric, body.target_value)
         target = Target(**body.model_dump(), created_by=principal.actor)
         await self._check_unique(session, target, excluding=None)
-        session.add(target)
-        await session.flush()
+        try:
+            # A concurrent request may have set a target of the same scope since the check.
+            async with session.begin_nested():
+                session.add(target)
+        except IntegrityError:
+            await self._check_unique(session, target, excluding=None)
+            raise
         public = TargetPublic.build(target)
         await changes.audit(
             session,

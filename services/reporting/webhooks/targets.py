@@ -35,12 +35,14 @@ def parse_target(url: str, *, allow_private: bool) -> httpx.URL:
     """The URL, if its form is acceptable (absolute http(s), a host, no credentials)."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        # The host is decoded when first read: an invalid IDNA label (xn--zz) raises here.
+        host = parsed.host
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise TargetRefused(f"not a URL: {exc}") from exc
     allowed = ("http", "https") if allow_private else ("https",)
     if parsed.scheme not in allowed:
         raise TargetRefused(f"the scheme must be {' or '.join(allowed)}")
-    if not parsed.host:
+    if not host:
         raise TargetRefused("the URL has no host")
     if parsed.userinfo:
         raise TargetRefused("credentials in the URL are not allowed; use the signature")

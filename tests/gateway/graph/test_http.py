@@ -143,6 +143,29 @@ async def test_graphql_request_errors_are_400_for_graphql_response_and_200_for_j
         assert error_codes(response)[0] == code
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        'mutation { registerEnterprise(input: {name: "Ab\\u0000c", country: "PK", '
+        'sector: "textile"}) { __typename } }',
+        '{ trainingMaterials(moduleCode: "workplace_cooperation", language: "e\\u{0}") { id } }',
+    ],
+)
+async def test_a_nul_character_written_into_the_document_is_refused_before_any_subgraph(
+    offline: Graph, query: str
+) -> None:
+    # Sent in variables, the services refuse it; written into the document as an escape, it
+    # reached their database as it was: an unexpected error (and a 500 in its log).
+    response = await post_raw(offline, json.dumps({"query": query}))
+
+    assert response.status_code == 400
+    assert "data" not in response.json()
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "rule": "no_null_character"}
+    assert error["locations"]
+    assert offline.subgraphs.calls == []
+
+
 async def test_a_post_needs_a_json_body(offline: Graph) -> None:
     missing = await offline.client.post("/graphql", headers=auth())
     text = await offline.client.post(
