@@ -418,19 +418,26 @@ async def timed(
 
 
 def same_figures(report_rows: list[dict[str, Any]], hand_rows: list[asyncpg.Record]) -> bool:
-    """The report and the hand-written SQL agree on every n, improved and median."""
+    """The report and the hand-written SQL agree on every n, improved and median (sorted
+    by their text: a yes/no indicator's median is None, which sorts against no float)."""
     ours = sorted(
-        (str(row.get("country", "")), row["n"], row["improved"], row["median_change_pct"])
-        for row in report_rows
+        (
+            (str(row.get("country", "")), row["n"], row["improved"], row["median_change_pct"])
+            for row in report_rows
+        ),
+        key=repr,
     )
     theirs = sorted(
         (
-            str(dict(row).get("country", "")),
-            row["n"],
-            row["improved"],
-            round(row["quartiles"][1], 1) if row["quartiles"] else None,
-        )
-        for row in hand_rows
+            (
+                str(dict(row).get("country", "")),
+                row["n"],
+                row["improved"],
+                round(row["quartiles"][1], 1) if row["quartiles"] else None,
+            )
+            for row in hand_rows
+        ),
+        key=repr,
     )
     return ours == theirs
 

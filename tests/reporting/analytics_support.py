@@ -130,7 +130,13 @@ class Rows:
         )
 
     def indicator(
-        self, code: str, *, kind: str = "rate", direction: str = "up", unit: str = "%"
+        self,
+        code: str,
+        *,
+        kind: str = "rate",
+        direction: str = "up",
+        unit: str = "%",
+        disaggregations: tuple[str, ...] = (),
     ) -> str:
         self.add(
             RmIndicator(
@@ -143,6 +149,7 @@ class Rows:
                 kind=kind,
                 unit=unit,
                 direction=direction,
+                disaggregations=list(disaggregations),
                 updated_at=AT,
             )
         )

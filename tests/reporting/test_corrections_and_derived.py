@@ -14,6 +14,7 @@ from tests.conftest import Baseline, BaselineGround
 from tests.enrolment.support import ILO, Api, World
 from tests.indicators.baseline import BaselineParts, module_baseline
 from tests.indicators.fixtures import enrol_for_measurement, sync_replica
+from tests.indicators.test_catalogue import new_indicator
 from tests.indicators.values_support import accepted_ids, make_round, value
 from tests.reporting.fixtures import sync_reporting
 
@@ -242,3 +243,100 @@ async def test_the_unfiltered_report_follows_a_validated_correction_and_a_withdr
     assert (await impact(reporting_api, measured, "defect_rate", unfiltered=True))["n"] == 4
     assert (await impact(reporting_api, measured, "pieces_checked", unfiltered=True))["n"] == 4
     assert (await impact(reporting_api, measured, "defects", unfiltered=True))["n"] == 5
+
+
+async def test_accidents_recorded_only_by_sex_follow_their_parts_corrections_and_withdrawals(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    """Accidents entered as female and male parts without a total (a normal batch): each
+    enterprise's total is the sum of its validated parts, and follows them as they change."""
+    # Per enterprise: (female, male) at baseline, then at endline.
+    figures = [
+        ((3, 5), (1, 2)),
+        ((2, 2), (1, 1)),
+        ((0, 4), (0, 2)),
+        ((1, 1), (2, 2)),
+        ((6, 0), (3, 0)),
+    ]
+    ids: dict[str, list[str]] = {}
+    for position, kind in enumerate(("baseline", "endline")):
+        ids[kind] = await record(
+            indicators_api,
+            measured,
+            [
+                value(enterprise, "accidents", amount, round_id=measured.rounds[kind], sex=sex)
+                for enterprise, sides in zip(measured.enterprises, figures, strict=True)
+                for sex, amount in zip(("female", "male"), sides[position], strict=True)
+            ],
+        )
+    await sync_reporting(api, indicators_api, reporting_session)
+    for unfiltered in (False, True):
+        row = await impact(reporting_api, measured, "accidents", unfiltered=unfiltered)
+        # 8 -> 3, 4 -> 2, 4 -> 2, 2 -> 4, 6 -> 3.
+        assert (row["n"], row["improved"], row["median_change_pct"]) == (5, 4, -50.0)
+
+    # The first enterprise's endline female part, 1, corrected to 6: 8 -> 8 once validated.
+    correction = await indicators_api.post(
+        f"/values/{ids['endline'][0]}/corrections",
+        json={"value": 6, "reason": "Injuries of the night shift left out"},
+        as_=measured.world.efp_staff,
+    )
+    assert correction.status_code == 201, correction.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert (await impact(reporting_api, measured, "accidents"))["improved"] == 4
+    validated = await indicators_api.post(
+        f"/values/{correction.json()['id']}/validate", as_=measured.world.pakistan_manager
+    )
+    assert validated.status_code == 200, validated.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    for unfiltered in (False, True):
+        row = await impact(reporting_api, measured, "accidents", unfiltered=unfiltered)
+        assert (row["n"], row["improved"]) == (5, 3)
+
+    # The second enterprise's endline male part withdrawn: that round has no total any more.
+    withdrawn = await indicators_api.post(
+        f"/values/{ids['endline'][3]}/withdraw",
+        json={"reason": "Accidents of another factory"},
+        as_=measured.world.pakistan_manager,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    for unfiltered in (False, True):
+        row = await impact(reporting_api, measured, "accidents", unfiltered=unfiltered)
+        assert (row["n"], row["improved"]) == (4, 2)
+
+
+async def test_an_indicator_given_by_role_only_counts_the_sum_of_its_role_parts(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    created = await indicators_api.post(
+        "/indicators",
+        json=new_indicator("trained_staff", kind="count", direction="up", disaggregations=["role"]),
+        as_=ILO,
+    )
+    assert created.status_code == 201, created.text
+    for kind, (managers, workers) in (("baseline", (2, 8)), ("endline", (3, 17))):
+        await record(
+            indicators_api,
+            measured,
+            [
+                value(
+                    enterprise, "trained_staff", amount, round_id=measured.rounds[kind], role=role
+                )
+                for enterprise in measured.enterprises
+                for role, amount in (("manager", managers), ("worker", workers))
+            ],
+        )
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    row = await impact(reporting_api, measured, "trained_staff")
+
+    assert (row["n"], row["improved"], row["median_change_pct"]) == (5, 5, 100.0)

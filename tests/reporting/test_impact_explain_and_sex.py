@@ -83,6 +83,8 @@ async def test_a_figure_lists_the_pairs_and_values_behind_it(
             "value_id": str(base.value_id),
             "version": base.value_version,
             "value": str(base.value),
+            "derived_from_parts": False,
+            "parts": [],
         }
         assert pair["endline"]["value_id"] == str(end.value_id)
     first = next(p for p in explained["pairs"] if p["enterprise_id"] == str(ids[0]))

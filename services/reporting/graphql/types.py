@@ -15,7 +15,7 @@ import strawberry
 from services.reporting.graphql.context import GraphQLContext
 from services.reporting.graphql.loaders import ScoreStatusRow
 from services.reporting.impact.schemas import ImpactExplanation as ImpactExplanationModel
-from services.reporting.impact.schemas import MatchedPair, PairSide
+from services.reporting.impact.schemas import MatchedPair, PairPart, PairSide
 from services.reporting.params import Dimension, PeriodGrain
 from services.reporting.report import ReportColumn as ReportColumnModel
 from services.reporting.report import ReportTable
@@ -513,21 +513,49 @@ class ProgrammeSummary:
 # --- explain a figure ------------------------------------------------------------------------
 
 
-@strawberry.type(description="One side of a matched pair: the validated value counted")
-class ImpactPairSide:
+@strawberry.type(description="A validated part a side of a matched pair is the sum of")
+class ImpactPairPart:
     value_id: strawberry.ID = strawberry.field(description="The value in the indicators service")
     version: int = strawberry.field(description="The latest validated version of its slot")
+    part: str = strawberry.field(description="The sex or role part")
+    value: Decimal
+
+    @classmethod
+    def from_model(cls, part: PairPart) -> Self:
+        return cls(
+            value_id=_id(part.value_id), version=part.version, part=part.part, value=part.value
+        )
+
+
+@strawberry.type(description="One side of a matched pair: the validated value counted")
+class ImpactPairSide:
+    value_id: strawberry.ID | None = strawberry.field(
+        description="The value in the indicators service; null when derived from parts"
+    )
+    version: int | None = strawberry.field(
+        description="The latest validated version of its slot; null when derived from parts"
+    )
     value: Decimal | None = strawberry.field(description="Numeric indicators")
     value_bool: bool | None = strawberry.field(description="Yes/no practice indicators")
+    derived_from_parts: bool = strawberry.field(
+        description="No total was recorded for the round: the sum of its validated parts "
+        "(counts and amounts only; sex parts, or role parts of an indicator given by role "
+        "only), listed in parts"
+    )
+    parts: list[ImpactPairPart] = strawberry.field(
+        description="The parts summed, when derivedFromParts"
+    )
 
     @classmethod
     def from_model(cls, side: PairSide) -> Self:
         flag = side.value if isinstance(side.value, bool) else None
         return cls(
-            value_id=_id(side.value_id),
+            value_id=_optional_id(side.value_id),
             version=side.version,
             value=None if flag is not None else side.value,  # type: ignore[arg-type]
             value_bool=flag,
+            derived_from_parts=side.derived_from_parts,
+            parts=[ImpactPairPart.from_model(part) for part in side.parts],
         )
 
 

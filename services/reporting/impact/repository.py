@@ -1,8 +1,9 @@
 """Matched-pair impact per indicator, computed in one SQL statement on the read models.
 
 A matched pair is an enterprise with a validated baseline and a validated endline total
-(sex and role null) of the same indicator in the same project; its figures are aggregated
-in Postgres (FILTER, percentile_cont) so no value is loaded into Python.
+(sex and role null; for a count or amount recorded only as its parts, their sum) of the
+same indicator in the same project; its figures are aggregated in Postgres (FILTER,
+percentile_cont) so no value is loaded into Python.
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -12,8 +13,10 @@ from uuid import UUID
 
 from sqlalchemy import (
     CTE,
+    Boolean,
     ColumnElement,
     Float,
+    Integer,
     String,
     Subquery,
     Uuid,
@@ -28,9 +31,10 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, array, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import aliased
@@ -51,7 +55,7 @@ from services.reporting.readmodels.models import (
 )
 from services.reporting.repository import Breakdown, DimensionSql, breakdown, period_label
 from services.reporting.tenancy import row_visible
-from shared.enums import Role
+from shared.enums import ParticipantRole, Role, Sex
 from shared.identity import Principal
 from shared.sql import column_of
 
@@ -61,6 +65,16 @@ BASELINE = "baseline"
 ENDLINE = "endline"
 YES_NO = "yes_no"
 QUARTILES = (0.25, 0.5, 0.75)
+# Only counts and amounts add up to their total (the indicators service's ADDITIVE_KINDS):
+# a defect rate or a 5S score of women and of men does not sum to everyone's.
+ADDITIVE_KINDS = ("count", "amount")
+SEX = "sex"
+ROLE = "role"
+# The parts the indicators service requires of a group (its _group_errors): female and
+# male of a sex-disaggregated value (other and not_disclosed only where the enterprise has
+# such people), every role of a role-disaggregated one.
+REQUIRED_SEX_PARTS = (Sex.female.value, Sex.male.value)
+ROLE_PARTS = tuple(role.value for role in ParticipantRole)
 
 
 def _latest_totals(
@@ -72,20 +86,18 @@ def _latest_totals(
     with_values: bool = False,
 ) -> Subquery:
     """Per enterprise, project, indicator and round kind: the validated total of the
-    latest round (highest sequence) of that kind that has one. ``by_sex``: the female and
-    male parts instead of the total, each its own series."""
+    latest round (highest sequence) of that kind that has one, recorded or, for an
+    additive indicator recorded only as its parts, their sum (``_totals_from_parts``; a
+    recorded total wins in its round). ``by_sex``: the female and male parts instead of the
+    total, each its own series."""
     conditions: list[ColumnElement[bool]] = [
         col(RmValue.status) == VALIDATED,
         col(RmValue.round_kind).in_((BASELINE, ENDLINE)),
         col(RmValue.sex).is_not(None) if by_sex else col(RmValue.sex).is_(None),
         col(RmValue.role).is_(None),
         or_(col(RmValue.value).is_not(None), col(RmValue.value_bool).is_not(None)),
-        row_visible(RmValue.enterprise_id, RmValue.project_id, principal),
+        *_scope(principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids),
     ]
-    if indicator_codes is not None:
-        conditions.append(col(RmValue.indicator_code).in_(indicator_codes))
-    if enterprise_ids is not None:
-        conditions.append(col(RmValue.enterprise_id).in_(enterprise_ids))
     series = [
         col(RmValue.enterprise_id),
         col(RmValue.project_id),
@@ -95,27 +107,156 @@ def _latest_totals(
         *([col(RmValue.sex)] if by_sex else []),
         col(RmValue.round_kind),
     ]
+    recorded = select(
+        *series,
+        col(RmValue.round_id),
+        col(RmValue.value),
+        col(RmValue.value_bool),
+        col(RmValue.currency),
+        # Only to explain a figure: the report's own scan reads the index alone.
+        *(
+            [
+                col(RmValue.value_id),
+                col(RmValue.value_version),
+                cast(null(), JSONB).label("parts"),
+            ]
+            if with_values
+            else []
+        ),
+    ).where(*conditions)
+    if by_sex:
+        return (
+            recorded.ext(distinct_on(*series))
+            .order_by(*series, col(RmValue.round_sequence).desc())
+            .subquery("latest")
+        )
+    derived = _totals_from_parts(
+        principal,
+        indicator_codes=indicator_codes,
+        enterprise_ids=enterprise_ids,
+        with_values=with_values,
+    )
+    candidates = union_all(
+        recorded.add_columns(col(RmValue.round_sequence), literal(False).label("from_parts")),
+        derived,
+    ).subquery("candidates")
+    keys = list(candidates.c)[: len(series)]  # the series' columns come first
+    return (
+        select(*(c for c in candidates.c if c.key not in ("round_sequence", "from_parts")))
+        .ext(distinct_on(*keys))
+        .order_by(*keys, candidates.c.round_sequence.desc(), candidates.c.from_parts)
+        .subquery("latest")
+    )
+
+
+def _scope(
+    principal: Principal,
+    *,
+    indicator_codes: Collection[str] | None,
+    enterprise_ids: Collection[UUID] | None,
+) -> list[ColumnElement[bool]]:
+    """The values the caller may see, of the indicators and enterprises asked for."""
+    conditions = [row_visible(RmValue.enterprise_id, RmValue.project_id, principal)]
+    if indicator_codes is not None:
+        conditions.append(col(RmValue.indicator_code).in_(indicator_codes))
+    if enterprise_ids is not None:
+        conditions.append(col(RmValue.enterprise_id).in_(enterprise_ids))
+    return conditions
+
+
+def _totals_from_parts(
+    principal: Principal,
+    *,
+    indicator_codes: Collection[str] | None,
+    enterprise_ids: Collection[UUID] | None,
+    with_values: bool,
+) -> Any:
+    """Per round slot of an additive indicator with validated parts (its sex parts, or the
+    role parts of an indicator disaggregated by role only) that the indicators service
+    would accept without a total (every required part, one currency): their sum, the
+    total they add up to (its rule ``parts_add_up``). Columns as ``_latest_totals``'
+    candidates, with the parts summed (as JSON) to explain a figure.
+
+    A batch of parts without totals is normal input there, so without this such an
+    enterprise would silently be left out of every figure."""
+    by_sex = and_(
+        col(RmValue.sex).is_not(None),
+        col(RmValue.role).is_(None),
+        col(RmIndicator.disaggregations).contains([SEX]),
+    )
+    by_role = and_(
+        col(RmValue.role).is_not(None),
+        col(RmValue.sex).is_(None),
+        col(RmIndicator.disaggregations) == cast(array([literal(ROLE)]), ARRAY(String)),
+    )
+    part = func.coalesce(col(RmValue.sex), col(RmValue.role))
+    every_part = or_(
+        and_(*(func.bool_or(col(RmValue.sex) == one) for one in REQUIRED_SEX_PARTS)),
+        and_(*(func.bool_or(col(RmValue.role) == one) for one in ROLE_PARTS)),
+    )
+    currency = func.coalesce(col(RmValue.currency), "")
+    slot = [
+        col(RmValue.enterprise_id),
+        col(RmValue.project_id),
+        col(RmValue.indicator_id),
+        col(RmValue.indicator_code),
+        col(RmValue.round_kind),
+        col(RmValue.round_id),
+        col(RmValue.round_sequence),
+    ]
+    parts = func.jsonb_agg(
+        aggregate_order_by(
+            func.jsonb_build_object(
+                "value_id",
+                col(RmValue.value_id),
+                "version",
+                col(RmValue.value_version),
+                "part",
+                part,
+                "value",
+                cast(col(RmValue.value), String),
+            ),
+            part,
+        )
+    )
     return (
         select(
-            *series,
+            *slot[:5],
             col(RmValue.round_id),
-            col(RmValue.value),
-            col(RmValue.value_bool),
-            col(RmValue.currency),
-            # Only to explain a figure: the report's own scan reads the index alone.
-            *([col(RmValue.value_id), col(RmValue.value_version)] if with_values else []),
+            func.sum(col(RmValue.value)).label("value"),
+            cast(null(), Boolean).label("value_bool"),
+            func.max(col(RmValue.currency)).label("currency"),
+            *(
+                [
+                    cast(null(), Uuid).label("value_id"),
+                    cast(null(), Integer).label("value_version"),
+                    parts.label("parts"),
+                ]
+                if with_values
+                else []
+            ),
+            col(RmValue.round_sequence),
+            literal(True).label("from_parts"),
         )
-        .ext(distinct_on(*series))
-        .where(*conditions)
-        .order_by(*series, col(RmValue.round_sequence).desc())
-        .subquery("latest")
+        .join(RmIndicator, col(RmIndicator.id) == col(RmValue.indicator_id))
+        .where(
+            col(RmIndicator.kind).in_(ADDITIVE_KINDS),
+            col(RmValue.status) == VALIDATED,
+            col(RmValue.round_kind).in_((BASELINE, ENDLINE)),
+            col(RmValue.value).is_not(None),
+            or_(by_sex, by_role),
+            *_scope(principal, indicator_codes=indicator_codes, enterprise_ids=enterprise_ids),
+        )
+        .group_by(*slot)
+        .having(every_part, func.min(currency) == func.max(currency))
     )
 
 
 def _value_columns(
     latest: Subquery, is_base: ColumnElement[bool], is_end: ColumnElement[bool], wanted: bool
 ) -> list[ColumnElement[Any]]:
-    """The value ids and versions behind a pair, to explain a figure."""
+    """The value ids and versions behind a pair, to explain a figure; a side that is the
+    sum of its parts has none, its parts (ids, versions, part, value) instead."""
     if not wanted:
         return []
     return [
@@ -123,6 +264,8 @@ def _value_columns(
         func.array_agg(latest.c.value_id).filter(is_end)[1].label("end_value_id"),
         func.max(latest.c.value_version).filter(is_base).label("base_version"),
         func.max(latest.c.value_version).filter(is_end).label("end_version"),
+        func.array_agg(latest.c.parts).filter(is_base)[1].label("base_parts"),
+        func.array_agg(latest.c.parts).filter(is_end)[1].label("end_parts"),
     ]
 
 
@@ -318,6 +461,8 @@ def paired_values(
                     sides.c.end_value_id,
                     sides.c.base_version,
                     sides.c.end_version,
+                    sides.c.base_parts,
+                    sides.c.end_parts,
                 ]
                 if with_values
                 else []
@@ -671,6 +816,8 @@ class ImpactRepository:
                 pairs.c.end_value_id,
                 pairs.c.base_version,
                 pairs.c.end_version,
+                pairs.c.base_parts,
+                pairs.c.end_parts,
                 pairs.c.base,
                 pairs.c.end,
                 pairs.c.base_bool,

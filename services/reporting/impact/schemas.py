@@ -55,10 +55,31 @@ class PairsParams(ReportParams, _Figure):
     """Which figure to explain: one indicator (and sex part), filtered like the report."""
 
 
-class PairSide(BaseModel):
-    value_id: UUID = Field(description="The validated value counted (see /indicators/values)")
+class PairPart(BaseModel):
+    value_id: UUID = Field(description="A validated part of the total (see /indicators/values)")
     version: int = Field(description="Its version: the latest validated one of its slot")
+    part: str = Field(description="The sex (female, male, other, not_disclosed) or role part")
+    value: PlainDecimal
+
+
+class PairSide(BaseModel):
+    value_id: UUID | None = Field(
+        description="The validated value counted (see /indicators/values); null when the "
+        "side is derived from parts"
+    )
+    version: int | None = Field(
+        description="Its version: the latest validated one of its slot; null when derived"
+    )
     value: bool | PlainDecimal | None
+    derived_from_parts: bool = Field(
+        default=False,
+        description="No total was recorded for the round: the side is the sum of its validated "
+        "parts (counts and amounts only; sex parts, or role parts of an indicator given by "
+        "role only), listed in parts",
+    )
+    parts: list[PairPart] = Field(
+        default_factory=list, description="The parts summed, when derived_from_parts"
+    )
 
 
 class MatchedPair(BaseModel):

@@ -17,6 +17,7 @@ from services.reporting.impact.schemas import (
     ImpactExplanation,
     ImpactParams,
     MatchedPair,
+    PairPart,
     PairSide,
     PairsParams,
 )
@@ -53,7 +54,11 @@ METHOD = (
     "value and a validated endline value of that indicator in the same project, both the "
     "total (not a value by sex or role; with group_by=sex, the female and male parts of "
     "sex-disaggregated indicators instead, each part paired with itself); of each kind the "
-    "latest round (highest sequence) holding a validated value is used. An enterprise "
+    "latest round (highest sequence) holding a validated value is used. A count or amount "
+    "recorded in a round only as its parts (no validated total) has the sum of its validated "
+    "parts as its total: female and male (with other and not_disclosed where validated), or "
+    "every role of an indicator given by role only, in one currency; a recorded total always "
+    "wins, and rates, percentages, durations and yes/no values are never summed. An enterprise "
     "with a baseline but no endline (or the reverse) is not a pair and is left out; an "
     "enterprise enrolled in two projects is one pair per project. n is the number of "
     "pairs. "
@@ -82,7 +87,9 @@ RULES = (
     "correction counts once validated, the corrected version until then; a withdrawn value "
     "no longer counts); derived rates (defect, accident, absenteeism rate ...) are computed "
     "from their validated inputs and count like any value. A pair is an enterprise's "
-    "validated baseline and endline total in one project (group_by=sex: each sex part of a "
+    "validated baseline and endline total in one project (of a count or amount given only "
+    "as parts: the sum of its validated sex parts, or role parts when given by role only; a "
+    "recorded total wins) (group_by=sex: each sex part of a "
     "sex-disaggregated indicator; 422 for an indicator given in totals only). A baseline "
     "of 0 counts in n and % improved but has no relative change (base_zero_excluded). "
     "Percentages and relative changes are rounded to 1 decimal (half to even), absolute "
@@ -527,8 +534,22 @@ EXPLAIN_METHOD = (
     "of a breakdown is explained by filtering on its group: country=PK, module=..., "
     "from/to for a period, sex=female for a sex part): per pair the validated baseline "
     "and endline values, in their latest validated version, with their value ids and "
+    "versions; a side with no recorded total, the sum of its parts, says so "
+    "(derived_from_parts, value_id null) and lists the parts with their value ids and "
     "versions. Only enterprises whose values you may see are listed."
 )
+
+
+def _side(row: Mapping[Any, Any], side: str, *, yes_no: bool) -> PairSide:
+    """One side of an explained pair: its value, or the parts it is the sum of."""
+    parts = row[f"{side}_parts"]
+    return PairSide(
+        value_id=row[f"{side}_value_id"],
+        version=row[f"{side}_version"],
+        value=row[f"{side}_bool"] if yes_no else row[side],
+        derived_from_parts=parts is not None,
+        parts=[PairPart.model_validate(part) for part in parts or ()],
+    )
 
 
 async def explain_impact(
@@ -572,16 +593,8 @@ async def explain_impact(
                 enterprise_name=names.get(row["enterprise_id"]),
                 project_id=row["project_id"],
                 sex=row["sex"],
-                baseline=PairSide(
-                    value_id=row["base_value_id"],
-                    version=row["base_version"],
-                    value=row["base_bool"] if yes_no else row["base"],
-                ),
-                endline=PairSide(
-                    value_id=row["end_value_id"],
-                    version=row["end_version"],
-                    value=row["end_bool"] if yes_no else row["end"],
-                ),
+                baseline=_side(row, "base", yes_no=yes_no),
+                endline=_side(row, "end", yes_no=yes_no),
                 change=change.change if change else None,
                 relative_change_pct=change.relative_change_percent if change else None,
                 improved=change.improved if change else None,

@@ -345,8 +345,11 @@ async def _values(
         }.values()
     )
     await read_model_repository.upsert_values(session, rows, counted=counted)
-    # The pairs these values may make or break, paired anew in the same transaction.
-    paired = [f for f in facts if f.round_kind in PAIRED_ROUNDS and f.role is None]
+    # The pairs these values may make or break, paired anew in the same transaction: totals,
+    # sex parts, and role parts (which may add up to a total no one entered).
+    paired = [
+        f for f in facts if f.round_kind in PAIRED_ROUNDS and (f.role is None or f.sex is None)
+    ]
     if paired:
         await impact_repository.refresh_pairs(
             session,

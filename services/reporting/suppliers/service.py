@@ -379,7 +379,8 @@ METHOD = (
     "recorded as completed, with its date. EIT in place: the latest Enterprise Improvement "
     "Team has at least one manager and one worker. Indicator changes: per indicator and "
     "project, the validated total value of the latest baseline round against the latest "
-    "endline round holding one (the impact report's pairs); improved means moved in the "
+    "endline round holding one (the impact report's pairs; a count or amount recorded only "
+    "as its sex or role parts has their sum as its total); improved means moved in the "
     "indicator's desired direction."
 )
 
