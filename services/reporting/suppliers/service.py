@@ -356,12 +356,14 @@ COLUMNS = [
         key="indicators_measured",
         label="Indicators with baseline and endline",
         kind=ColumnKind.integer,
+        description="One per indicator and project, as the indicator changes: an indicator "
+        "measured in two projects counts twice",
     ),
     ReportColumn(
         key="indicators_improved",
         label="Indicators improved",
         kind=ColumnKind.integer,
-        description="Moved in the desired direction from baseline to endline",
+        description="Of those, moved in the desired direction from baseline to endline",
     ),
     ReportColumn(
         key="indicator_changes",
