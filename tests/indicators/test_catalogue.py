@@ -611,6 +611,13 @@ async def test_changing_the_unit_of_recorded_values_is_refused(
     current = (await indicators_api.get("/indicators/rejected_garments")).json()
     assert (current["version"], current["unit"]) == (1, "garments")
 
+    # Spelt anew, the unit still means what the values were given in: a correction is fine.
+    respelt = await indicators_api.patch(
+        "/indicators/rejected_garments", json={"unit": "Garments", "reason": "capitalised"}
+    )
+    assert respelt.status_code == 200, respelt.text
+    assert (respelt.json()["version"], respelt.json()["unit"]) == (2, "Garments")
+
 
 async def test_changing_disaggregations_without_values_is_a_new_version(
     indicators_api: Api,

@@ -223,7 +223,8 @@ class IndicatorUpdate(BaseModel):
         default=None,
         min_length=1,
         max_length=40,
-        description="Refused once the indicator has values",
+        description="Refused once the indicator has values, but for its spelling (case, "
+        "spaces: kwh to kWh)",
     )
     direction: Direction | None = None
     min_value: Figure | None = None

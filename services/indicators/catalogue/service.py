@@ -83,6 +83,16 @@ def _cycle(start: str, graph: Mapping[str, tuple[str, ...]]) -> list[str] | None
     return None
 
 
+def _same_unit(before: str | None, after: str | None) -> bool:
+    """A unit spelt anew (case, spacing: "kwh" to "kWh") still means what values were given
+    in, and may be corrected once they exist; any other change may not."""
+
+    def spelt(unit: str | None) -> str | None:
+        return None if unit is None else " ".join(unit.split()).casefold()
+
+    return spelt(before) == spelt(after)
+
+
 class CatalogueService:
     # --- for other modules (values, imports, reporting) ---------------------------------
 
@@ -321,7 +331,11 @@ class CatalogueService:
         proposed: IndicatorCreate,
         changed: list[str],
     ) -> None:
-        shape = [field for field in _SHAPE_FIELDS if field in changed]
+        shape = [
+            field
+            for field in _SHAPE_FIELDS
+            if field in changed and not (field == "unit" and _same_unit(before.unit, proposed.unit))
+        ]
         if not shape:
             return
         count = await indicator_repository.value_count(session, indicator.id)
