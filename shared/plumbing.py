@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ def plumbing_tables(metadata: MetaData) -> Plumbing:
         Column("subject", String(200), primary_key=True),
         Column("request_hash", String(64), nullable=False),
         Column("status_code", Integer, nullable=False),
-        Column("response", JSONB, nullable=False),
+        # json, not jsonb: kept as sent, so a replay answers the fields in their order.
+        Column("response", JSON, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return Plumbing(
