@@ -484,6 +484,14 @@ async def test_new_criteria_version_reevaluates_open_applications_and_keeps_the_
     assert first["criteria"][1]["rule"]["threshold"] == 300
     assert (await api.get(f"/calls/{call['id']}")).json()["criteria_version"] == 2
 
+    # The same criteria PUT again (a retry without a key) is the version already current.
+    again = await api.put(
+        f"/calls/{call['id']}/criteria", json={"criteria": criteria}, as_=world.pakistan_manager
+    )
+    assert again.status_code == 200, again.text
+    assert again.json() == response.json()
+    assert (await api.get(f"/calls/{call['id']}/criteria/3")).status_code == 404
+
 
 async def test_criteria_change_after_the_deadline_leaves_applications_as_judged(
     api: Api, world: World, enrolment_session: AsyncSession

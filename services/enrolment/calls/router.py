@@ -63,6 +63,8 @@ async def get_call(call_id: UUID, session: SessionDep, principal: CurrentPrincip
 @router.put(
     "/calls/{call_id}/criteria",
     summary="Publish a new criteria version; open applications are judged again",
+    description="The same criteria and questions as the current version answer that version: "
+    "no new one is published and nothing is judged again (a retry is harmless).",
 )
 async def update_criteria(
     call_id: UUID, body: CriteriaUpdate, session: SessionDep, principal: CurrentPrincipal

@@ -121,6 +121,16 @@ def _rule_fields(rule: Rule, path: str) -> Iterator[tuple[str, str]]:
         yield f"{path}.field", rule.field
 
 
+def _dumped(
+    criteria: Sequence[CriterionSpec], questions: Sequence[CallQuestion]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Criteria and questions as a version stores them."""
+    return (
+        [c.model_dump(mode="json") for c in criteria],
+        [q.model_dump(mode="json", exclude_none=True) for q in questions],
+    )
+
+
 def _check_fields(criteria: Sequence[CriterionSpec], questions: Sequence[CallQuestion]) -> None:
     # A field no application carries would leave its criterion unknown for everyone.
     errors = question_errors(questions, SNAPSHOT_FIELDS)
@@ -636,6 +646,13 @@ class CallService:
         await _require_manager(session, call.project_id, principal, "change the call's criteria")
         _check_fields(data.criteria, data.questions)
         previous = call.current_criteria_version
+        current = await call_repository.criteria_version(session, call.id, previous)
+        if current is not None and (current.criteria, current.questions) == _dumped(
+            data.criteria, data.questions
+        ):
+            # The same criteria PUT again (a retry without a key): already the current
+            # version, so no new one, and applications stay judged as they are.
+            return self._public(call, current)
         call.current_criteria_version = previous + 1
         session.add(call)
         version = await self._add_version(
@@ -779,11 +796,12 @@ class CallService:
         *,
         principal: Principal,
     ) -> CriteriaVersion:
+        stored_criteria, stored_questions = _dumped(criteria, questions)
         version = CriteriaVersion(
             call_id=call.id,
             version=call.current_criteria_version,
-            criteria=[c.model_dump(mode="json") for c in criteria],
-            questions=[q.model_dump(mode="json", exclude_none=True) for q in questions],
+            criteria=stored_criteria,
+            questions=stored_questions,
             created_by=principal.actor,
         )
         session.add(version)
