@@ -110,18 +110,27 @@ async def test_certification_emits_trainer_certified_with_sex_and_country(
     assert event["level"] == "certified"
     assert (event["sex"], event["country"]) == ("female", "PK")
     assert event["organisation_id"] == str(world.efp_id)
-    # Recording the same standing again (e.g. a corrected date) is no new certification.
+    # Recording the same standing again is no new certification.
+    same = await api.put(url, json={"level": "certified"}, as_=world.efp_staff)
+    assert same.status_code == 200
+    assert len(await events_of(enrolment_session, trainer["id"], "trainer.certified")) == 1
+    # A corrected date is sent again: reports date a certification by the day awarded.
     again = await api.put(
         url, json={"level": "certified", "certified_on": "2018-10-01"}, as_=world.efp_staff
     )
     assert again.status_code == 200
     assert again.json()["tot_completed_on"] == "2018-03-10"
-    assert len(await events_of(enrolment_session, trainer["id"], "trainer.certified")) == 1
+    events = await events_of(enrolment_session, trainer["id"], "trainer.certified")
+    assert [(e["level"], e["certified_on"]) for e in events] == [
+        ("certified", "2018-09-20"),
+        ("certified", "2018-10-01"),
+    ]
     assert await audit_actions(enrolment_session, trainer["id"]) == [
         "trainer.registered",
         "trainer.quiz_recorded",
         "trainer.quiz_recorded",
         "trainer.assignment_submitted",
+        "trainer.certification_changed",
         "trainer.certification_changed",
         "trainer.certification_changed",
     ]

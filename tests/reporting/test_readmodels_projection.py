@@ -156,6 +156,16 @@ async def test_a_trainer_counts_from_the_day_certified_until_back_to_candidate(
     assert certification.certified_on == date(2018, 9, 20)
     assert await certified_in(2018) == 1
 
+    # The day awarded, corrected into the next year: counted once, in that year.
+    redated = await api.put(
+        f"/trainers/{story.trainer_id}/certifications/workplace_cooperation",
+        json={"level": "certified", "certified_on": "2019-01-15"},
+        as_=story.world.efp_staff,
+    )
+    assert redated.status_code == 200, redated.text
+    await sync_reporting(api, indicators_api, reporting_session)
+    assert (await certified_in(2018), await certified_in(2019)) == (0, 1)
+
     withdrawn = await api.put(
         f"/trainers/{story.trainer_id}/certifications/workplace_cooperation",
         json={"level": "candidate"},
@@ -169,7 +179,7 @@ async def test_a_trainer_counts_from_the_day_certified_until_back_to_candidate(
         reporting_session, RmTrainerCertification, trainer_id=story.trainer_id
     )
     assert certification.level == "candidate"
-    assert await certified_in(2018) == 0
+    assert (await certified_in(2018), await certified_in(2019)) == (0, 0)
 
 
 async def test_a_corrected_trainer_record_moves_its_certifications_figures(

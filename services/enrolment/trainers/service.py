@@ -265,9 +265,16 @@ class TrainerService:
         session.add(certification)
         await session.flush()
         after = certification_public(certification, module)
-        # A new standing, certified or withdrawn back to candidate (reports stop counting it).
-        if previous is not data.level and (
-            data.level in _CERTIFIED_LEVELS or previous in _CERTIFIED_LEVELS
+        # A new standing, certified or withdrawn back to candidate (reports stop counting it),
+        # or the day a standing was awarded corrected (reports date certifications by it).
+        redated = (
+            before is not None
+            and data.level in _CERTIFIED_LEVELS
+            and before.certified_on != certification.certified_on
+        )
+        if redated or (
+            previous is not data.level
+            and (data.level in _CERTIFIED_LEVELS or previous in _CERTIFIED_LEVELS)
         ):
             await changes.emit(
                 session,
