@@ -49,9 +49,8 @@ async def test_a_material_published_several_times_at_once_is_made_once(
     # A module of its own: the demo's library is what other tests of this platform read.
     code = f"race_{uuid4().hex[:8]}"
     module = {"code": code, "name": f"Module {code}", "level": 2, "classroom_days": 2}
-    created = httpx.post(
-        f"{platform.gateway}/enrolment/modules", json=module, headers={"X-API-Key": key}
-    )
+    async with httpx.AsyncClient(base_url=platform.gateway, headers={"X-API-Key": key}) as client:
+        created = await client.post("/enrolment/modules", json=module)
     assert created.status_code == 201, created.text
     for _ in range(BURSTS):
         body = {"language": "en", "title": f"Handout {uuid4().hex[:8]}"}
