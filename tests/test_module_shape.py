@@ -81,6 +81,7 @@ _TABLE_DEFINITION = {
     "Float",
     "Uuid",
     "ARRAY",
+    "JSON",
     "JSONB",
     "Enum",
     "LargeBinary",
