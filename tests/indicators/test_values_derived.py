@@ -10,10 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.standard import ensure_standard_indicators
 from shared.identity import Principal
-from tests.enrolment.support import Api
+from tests.enrolment.support import ILO, Api
 from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.imports_support import xlsx_rows
+from tests.indicators.test_catalogue import new_indicator
 from tests.indicators.values_support import (
     accepted_ids,
     events_of,
@@ -650,3 +651,83 @@ async def test_parts_of_an_input_that_does_not_add_up_are_never_summed(
         indicators_api, indicators_world, "accident_rate", round_id=baseline
     )
     assert {r["sex"]: r["value"] for r in rates if r["sex"]} == {"female": "2", "male": "2"}
+
+
+@pytest.fixture
+async def wage_share(indicators_api: Api) -> str:
+    """wage_share = wages (an amount by sex) / revenue (an amount) x 100."""
+    for code, overrides in (
+        ("wages", {"kind": "amount", "unit": "wages"}),
+        ("revenue", {"kind": "amount", "unit": "revenue", "disaggregations": []}),
+        (
+            "wage_share",
+            {
+                "kind": "percentage",
+                "unit": "%",
+                "disaggregations": [],
+                "formula": {"numerator": "wages", "denominator": "revenue", "multiplier": "100"},
+            },
+        ),
+    ):
+        created = await indicators_api.post(
+            "/indicators", json=new_indicator(code, **overrides), as_=ILO
+        )
+        assert created.status_code == 201, created.text
+    return "wage_share"
+
+
+async def test_a_ratio_of_amounts_in_different_currencies_is_not_computed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str, wage_share: str
+) -> None:
+    # 200 EUR of wages over 1,000 PKR of revenue is no 20%.
+    efp = indicators_world.efp_enterprise_id
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "wages", 100, round_id=baseline, sex="female", currency="EUR"),
+            value(efp, "wages", 100, round_id=baseline, sex="male", currency="EUR"),
+            value(efp, "wages", 200, round_id=baseline, currency="EUR"),
+            value(efp, "revenue", 1000, round_id=baseline, currency="PKR"),
+        ],
+    )
+
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("not_computable", None)
+    assert share["lineage"]["reason"] == (
+        "inputs in different currencies: 'wages' in EUR and 'revenue' in PKR"
+    )
+
+
+async def test_parts_in_different_currencies_are_not_summed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str, wage_share: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    _, male_id, _ = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "wages", 100, round_id=baseline, sex="female", currency="USD"),
+            value(efp, "wages", 100, round_id=baseline, sex="male", currency="EUR"),
+            value(efp, "revenue", 1000, round_id=baseline, currency="USD"),
+        ],
+    )
+
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("not_computable", None)
+    assert share["lineage"]["reason"] == (
+        "input 'wages' has no total and its parts are in different currencies (EUR, USD)"
+    )
+    # In one currency they are summed: 200 USD of 1,000 USD.
+    correction = await indicators_api.post(
+        f"/values/{male_id}/corrections",
+        json={"value": 100, "currency": "USD", "reason": "Paid in dollars"},
+        as_=staff(indicators_world),
+    )
+    assert correction.status_code == 201, correction.text
+    validated = await indicators_api.post(
+        f"/values/{correction.json()['id']}/validate", as_=manager(indicators_world)
+    )
+    assert validated.status_code == 200, validated.text
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("validated", "20")

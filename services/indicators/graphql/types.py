@@ -92,7 +92,8 @@ class ValueLineage:
     formula_version: int = strawberry.field(description="The derived indicator's version")
     inputs: list[LineageInput] = strawberry.field(description="The validated inputs used")
     reason: str | None = strawberry.field(
-        description="Why no value: a missing or withdrawn input, division by zero, out of bounds"
+        description="Why no value: a missing or withdrawn input, inputs in different "
+        "currencies, division by zero, out of bounds"
     )
 
     @classmethod

@@ -141,10 +141,11 @@ def _bounds_reason(indicator: Indicator, value: Decimal) -> str | None:
     return None
 
 
-def _sum_of_parts(code: str, parts: Parts) -> tuple[Decimal, dict[str, Any]] | str:
-    """The sum of an input's validated parts with its lineage entry, or why there is none:
-    every required part (female and male; every role) validated, in one currency; other
-    parts added where validated, as the batch rules accept parts without a total."""
+def _sum_of_parts(code: str, parts: Parts) -> tuple[Decimal, str | None, dict[str, Any]] | str:
+    """The sum of an input's validated parts, their currency and the lineage entry, or why
+    there is none: every required part (female and male; every role) validated, in one
+    currency; other parts added where validated, as the batch rules accept parts without a
+    total."""
     required = REQUIRED_SEX_PARTS if parts.dimension == "sex" else PARTS[parts.dimension]
     usable = {
         part: found
@@ -183,7 +184,7 @@ def _sum_of_parts(code: str, parts: Parts) -> tuple[Decimal, dict[str, Any]] | s
             if (found := usable.get(part)) is not None and found.value is not None
         ],
     }
-    return total, entry
+    return total, currencies.pop() if currencies else None, entry
 
 
 def compute(
@@ -197,6 +198,7 @@ def compute(
     used: list[dict[str, Any]] = []
     reasons: list[str] = []
     numbers: dict[str, Decimal | None] = {}
+    currencies: dict[str, str] = {}
     for code in formula.inputs:
         found = inputs.get(code)
         of_parts = (parts or {}).get(code)
@@ -206,7 +208,9 @@ def compute(
                 reasons.append(summed)
                 numbers[code] = None
             else:
-                numbers[code], entry = summed
+                numbers[code], currency, entry = summed
+                if currency:
+                    currencies[code] = currency
                 used.append(entry)
             continue
         if found is None:
@@ -228,9 +232,14 @@ def compute(
                 }
             )
             numbers[code] = found.value
+            if found.currency:
+                currencies[code] = found.currency
             continue
         numbers[code] = None
     value: Decimal | None = None
+    if not reasons and len(set(currencies.values())) > 1:
+        shown = " and ".join(f"'{code}' in {currency}" for code, currency in currencies.items())
+        reasons.append(f"inputs in different currencies: {shown}")
     if not reasons:
         if numbers[formula.denominator] == 0:
             reasons.append(f"division by zero: '{formula.denominator}' is 0")

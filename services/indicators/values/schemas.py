@@ -131,8 +131,9 @@ class Lineage(BaseModel):
     )
     reason: str | None = Field(
         default=None,
-        description="Why no value was computed: a missing or withdrawn input, division by "
-        "zero, a result outside the indicator's bounds; null when computed",
+        description="Why no value was computed: a missing or withdrawn input, inputs in "
+        "different currencies, division by zero, a result outside the indicator's bounds; "
+        "null when computed",
     )
 
 
