@@ -623,6 +623,32 @@ async def test_a_recorded_total_wins_over_the_sum_of_its_parts(
     assert accidents["parts"] == []
 
 
+async def test_a_withdrawn_total_leaves_the_total_rate_to_the_sum_of_its_parts(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    # Reporting then counts the parts' sum as the accidents of the round: the rate follows.
+    ids = await accidents_by_sex_only(indicators_api, indicators_world, baseline, female=1, male=3)
+    [total_id] = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [value(indicators_world.efp_enterprise_id, "accidents", 4, round_id=baseline)],
+    )
+    withdrawn = await indicators_api.post(
+        f"/values/{total_id}/withdraw",
+        json={"reason": "Typed in the wrong round"},
+        as_=manager(indicators_world),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["status"], rate["value"], rate["version"]) == ("validated", "2", 4)
+    [accidents] = [i for i in rate["lineage"]["inputs"] if i["indicator_code"] == "accidents"]
+    assert (accidents["derived_from_parts"], [p["value_id"] for p in accidents["parts"]]) == (
+        True,
+        [ids["female"], ids["male"]],
+    )
+
+
 async def test_parts_of_an_input_that_does_not_add_up_are_never_summed(
     indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
 ) -> None:

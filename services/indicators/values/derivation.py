@@ -187,13 +187,20 @@ def _sum_of_parts(code: str, parts: Parts) -> tuple[Decimal, str | None, dict[st
     return total, currencies.pop() if currencies else None, entry
 
 
+def _withdrawn_or_none(found: IndicatorValue | None) -> bool:
+    """No validated total: reporting then counts the sum of the validated parts, and so
+    does a derived total, so both figures rest on the same enterprises."""
+    return found is None or found.status == ValueStatus.withdrawn
+
+
 def compute(
     target: Target,
     inputs: Mapping[str, IndicatorValue | None],
     parts: Mapping[str, Parts] | None = None,
 ) -> Outcome:
     """The derived value of ``target`` from the counting versions of its two inputs; an
-    input with none, of a total target, from the sum of its parts in ``parts``."""
+    input with none or a withdrawn one, of a total target, from the sum of its parts in
+    ``parts``."""
     formula = target.formula
     used: list[dict[str, Any]] = []
     reasons: list[str] = []
@@ -202,10 +209,13 @@ def compute(
     for code in formula.inputs:
         found = inputs.get(code)
         of_parts = (parts or {}).get(code)
-        if found is None and of_parts is not None and of_parts.found:
+        if _withdrawn_or_none(found) and of_parts is not None and of_parts.found:
             summed = _sum_of_parts(code, of_parts)
             if isinstance(summed, str):
-                reasons.append(summed)
+                # A withdrawn total with parts that do not make one: the withdrawal says why.
+                reasons.append(
+                    summed if found is None else f"input '{code}' was withdrawn (value {found.id})"
+                )
                 numbers[code] = None
             else:
                 numbers[code], currency, entry = summed
@@ -360,14 +370,16 @@ class DerivationService:
             if code in by_code
         }
         counting = await value_repository.counting_versions(session, input_slots)
-        # Only a total target's input with no counting total is read as its parts: a
-        # recorded total wins, and most batches give totals.
+        # Only a total target's input with no validated total (none, or withdrawn) is read
+        # as its parts: a recorded total wins, and most batches give totals.
         part_slots = {
             (slot, code): target.part_slots(by_code[code], summed[code])
             for slot, target in targets.items()
             if target.is_total
             for code in target.formula.inputs
-            if code in summed and code in by_code and target.slot(by_code[code]) not in counting
+            if code in summed
+            and code in by_code
+            and _withdrawn_or_none(counting.get(target.slot(by_code[code])))
         }
         counting_parts = await value_repository.counting_versions(
             session, {part for slots in part_slots.values() for part in slots.values()}
