@@ -10,10 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.indicators.catalogue.standard import ensure_standard_indicators
 from shared.identity import Principal
-from tests.enrolment.support import Api
+from tests.enrolment.support import ILO, Api
 from tests.indicators.baseline import indicators_world, indicators_world_baseline
 from tests.indicators.fixtures import IndicatorsWorld
 from tests.indicators.imports_support import xlsx_rows
+from tests.indicators.test_catalogue import new_indicator
 from tests.indicators.values_support import (
     accepted_ids,
     events_of,
@@ -448,3 +449,311 @@ async def test_the_graph_shows_derived_values_with_their_lineage(
     assert {"indicatorCode": "defects", "valueId": defects_id, "version": 1} in rate["lineage"][
         "inputs"
     ]
+
+
+async def accidents_by_sex_only(
+    api: Api, world: IndicatorsWorld, round_id: str, **parts: int
+) -> dict[str, str]:
+    """Hours worked (400,000: a total and its parts) validated, then accidents as sex parts
+    without a total, in a second batch (its parts alone must reach the total rate); the
+    parts' value ids."""
+    efp = world.efp_enterprise_id
+    await enter_and_validate(
+        api,
+        world,
+        [
+            value(efp, "hours_worked", hours, round_id=round_id, sex=sex)
+            for sex, hours in (("female", 100_000), ("male", 300_000), (None, 400_000))
+        ],
+    )
+    ids = await enter_and_validate(
+        api,
+        world,
+        [value(efp, "accidents", n, round_id=round_id, sex=sex) for sex, n in parts.items()],
+    )
+    return dict(zip(parts, ids, strict=True))
+
+
+async def total_rate(api: Api, world: IndicatorsWorld, round_id: str) -> dict[str, Any]:
+    rates = await derived_values(api, world, "accident_rate", round_id=round_id)
+    [total] = [rate for rate in rates if rate["sex"] is None and rate["role"] is None]
+    return total
+
+
+async def test_a_total_rate_is_derived_from_an_input_recorded_only_as_its_sex_parts(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    ids = await accidents_by_sex_only(
+        indicators_api, indicators_world, baseline, female=1, male=3, other=2
+    )
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    # (1 + 3 + 2) accidents per 400,000 hours: 3 per 200,000 (version 1 lacked accidents).
+    assert (rate["status"], rate["value"], rate["version"]) == ("validated", "3", 2)
+    lineage = rate["lineage"]
+    assert lineage["reason"] is None
+    [accidents] = [i for i in lineage["inputs"] if i["indicator_code"] == "accidents"]
+    assert accidents == {
+        "indicator_code": "accidents",
+        "value_id": None,
+        "version": None,
+        "value": "6",
+        "derived_from_parts": True,
+        "parts": [
+            {"value_id": ids["female"], "version": 1, "part": "female", "value": "1"},
+            {"value_id": ids["male"], "version": 1, "part": "male", "value": "3"},
+            {"value_id": ids["other"], "version": 1, "part": "other", "value": "2"},
+        ],
+    }
+    [hours] = [i for i in lineage["inputs"] if i["indicator_code"] == "hours_worked"]
+    assert (hours["value"], hours["derived_from_parts"]) == ("400000", False)
+    # The graph and the export's derived sheet say the same.
+    graph = await indicators_api.post(
+        "/graphql",
+        json={
+            "query": """query ($id: ID!) {
+              _entities(representations: [{__typename: "Enterprise", id: $id}]) {
+                ... on Enterprise {
+                  indicatorValues(indicatorCode: "accident_rate") {
+                    sex value
+                    lineage { inputs { indicatorCode valueId value derivedFromParts
+                                       parts { valueId version part value } } }
+                  }
+                }
+              }
+            }""",
+            "variables": {"id": str(indicators_world.efp_enterprise_id)},
+        },
+        as_=staff(indicators_world),
+    )
+    assert graph.status_code == 200, graph.text
+    assert "errors" not in graph.json(), graph.text
+    [total] = [v for v in graph.json()["data"]["_entities"][0]["indicatorValues"] if not v["sex"]]
+    [summed] = [i for i in total["lineage"]["inputs"] if i["derivedFromParts"]]
+    assert (summed["indicatorCode"], summed["valueId"], summed["value"]) == ("accidents", None, "6")
+    assert [p["valueId"] for p in summed["parts"]] == [ids["female"], ids["male"], ids["other"]]
+    exported = await indicators_api.get(
+        "/exports/values",
+        params={"enterprise_id": str(indicators_world.efp_enterprise_id), "format": "xlsx"},
+        as_=staff(indicators_world),
+    )
+    assert exported.status_code == 200, exported.text
+    [header, *rows] = xlsx_rows(exported.content, "derived")
+    [row] = [r for r in (dict(zip(header, r, strict=True)) for r in rows) if r["sex"] is None]
+    assert f"accidents 6 (sum of its parts: female 1 (value {ids['female']} v1) + " in str(
+        row["inputs"]
+    )
+
+
+async def test_a_validated_correction_of_a_part_recomputes_the_total_rate(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    ids = await accidents_by_sex_only(indicators_api, indicators_world, baseline, female=1, male=3)
+    before = await total_rate(indicators_api, indicators_world, baseline)
+    assert (before["value"], before["version"]) == ("2", 2)
+
+    correction = await indicators_api.post(
+        f"/values/{ids['female']}/corrections",
+        json={"value": 5, "reason": "Night shift's injuries were left out"},
+        as_=staff(indicators_world),
+    )
+    assert correction.status_code == 201, correction.text
+    corrected_id = correction.json()["id"]
+    validated = await indicators_api.post(
+        f"/values/{corrected_id}/validate", as_=manager(indicators_world)
+    )
+    assert validated.status_code == 200, validated.text
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["value"], rate["version"], rate["supersedes_id"]) == ("4", 3, before["id"])
+    [accidents] = [i for i in rate["lineage"]["inputs"] if i["indicator_code"] == "accidents"]
+    assert [(p["value_id"], p["version"], p["value"]) for p in accidents["parts"]] == [
+        (corrected_id, 2, "5"),
+        (ids["male"], 1, "3"),
+    ]
+
+
+async def test_a_withdrawn_part_makes_the_total_rate_not_computable(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: str,
+    indicators_session: AsyncSession,
+) -> None:
+    ids = await accidents_by_sex_only(indicators_api, indicators_world, baseline, female=1, male=3)
+    assert (await total_rate(indicators_api, indicators_world, baseline))["value"] == "2"
+
+    withdrawn = await indicators_api.post(
+        f"/values/{ids['male']}/withdraw",
+        json={"reason": "Accidents of another factory"},
+        as_=manager(indicators_world),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["status"], rate["value"], rate["version"]) == ("not_computable", None, 3)
+    assert rate["lineage"]["reason"] == (
+        f"input 'accidents' has no total and its 'male' part was withdrawn "
+        f"(value {withdrawn.json()['id']})"
+    )
+    gone = await events_of(indicators_session, "value.withdrawn")
+    assert ("accident_rate", None) in {(e["indicator_code"], e["sex"]) for e in gone}
+
+
+async def test_a_recorded_total_wins_over_the_sum_of_its_parts(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    await accidents_by_sex_only(indicators_api, indicators_world, baseline, female=1, male=3)
+    from_parts = await total_rate(indicators_api, indicators_world, baseline)
+    assert from_parts["value"] == "2"
+
+    [total_id] = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [value(indicators_world.efp_enterprise_id, "accidents", 4, round_id=baseline)],
+    )
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["value"], rate["version"]) == ("2", 3)
+    [accidents] = [i for i in rate["lineage"]["inputs"] if i["indicator_code"] == "accidents"]
+    assert (accidents["value_id"], accidents["version"], accidents["derived_from_parts"]) == (
+        total_id,
+        1,
+        False,
+    )
+    assert accidents["parts"] == []
+
+
+async def test_a_withdrawn_total_leaves_the_total_rate_to_the_sum_of_its_parts(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    # Reporting then counts the parts' sum as the accidents of the round: the rate follows.
+    ids = await accidents_by_sex_only(indicators_api, indicators_world, baseline, female=1, male=3)
+    [total_id] = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [value(indicators_world.efp_enterprise_id, "accidents", 4, round_id=baseline)],
+    )
+    withdrawn = await indicators_api.post(
+        f"/values/{total_id}/withdraw",
+        json={"reason": "Typed in the wrong round"},
+        as_=manager(indicators_world),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["status"], rate["value"], rate["version"]) == ("validated", "2", 4)
+    [accidents] = [i for i in rate["lineage"]["inputs"] if i["indicator_code"] == "accidents"]
+    assert (accidents["derived_from_parts"], [p["value_id"] for p in accidents["parts"]]) == (
+        True,
+        [ids["female"], ids["male"]],
+    )
+
+
+async def test_parts_of_an_input_that_does_not_add_up_are_never_summed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str
+) -> None:
+    # Accidents are counts (summed); hours worked are a duration, never summed here.
+    efp = indicators_world.efp_enterprise_id
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, code, n, round_id=baseline, sex=sex)
+            for code, parts in (("accidents", (1, 3)), ("hours_worked", (100_000, 300_000)))
+            for sex, n in zip(("female", "male"), parts, strict=True)
+        ],
+    )
+
+    rate = await total_rate(indicators_api, indicators_world, baseline)
+    assert (rate["status"], rate["value"]) == ("not_computable", None)
+    assert rate["lineage"]["reason"] == (
+        "missing input: 'hours_worked' has no validated value for this enterprise, period and part"
+    )
+    assert [(i["indicator_code"], i["value"]) for i in rate["lineage"]["inputs"]] == [
+        ("accidents", "4")
+    ]
+    # Each sex's own rate is computed from its own parts, as before.
+    rates = await derived_values(
+        indicators_api, indicators_world, "accident_rate", round_id=baseline
+    )
+    assert {r["sex"]: r["value"] for r in rates if r["sex"]} == {"female": "2", "male": "2"}
+
+
+@pytest.fixture
+async def wage_share(indicators_api: Api) -> str:
+    """wage_share = wages (an amount by sex) / revenue (an amount) x 100."""
+    for code, overrides in (
+        ("wages", {"kind": "amount", "unit": "wages"}),
+        ("revenue", {"kind": "amount", "unit": "revenue", "disaggregations": []}),
+        (
+            "wage_share",
+            {
+                "kind": "percentage",
+                "unit": "%",
+                "disaggregations": [],
+                "formula": {"numerator": "wages", "denominator": "revenue", "multiplier": "100"},
+            },
+        ),
+    ):
+        created = await indicators_api.post(
+            "/indicators", json=new_indicator(code, **overrides), as_=ILO
+        )
+        assert created.status_code == 201, created.text
+    return "wage_share"
+
+
+async def test_a_ratio_of_amounts_in_different_currencies_is_not_computed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str, wage_share: str
+) -> None:
+    # 200 EUR of wages over 1,000 PKR of revenue is no 20%.
+    efp = indicators_world.efp_enterprise_id
+    await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "wages", 100, round_id=baseline, sex="female", currency="EUR"),
+            value(efp, "wages", 100, round_id=baseline, sex="male", currency="EUR"),
+            value(efp, "wages", 200, round_id=baseline, currency="EUR"),
+            value(efp, "revenue", 1000, round_id=baseline, currency="PKR"),
+        ],
+    )
+
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("not_computable", None)
+    assert share["lineage"]["reason"] == (
+        "inputs in different currencies: 'wages' in EUR and 'revenue' in PKR"
+    )
+
+
+async def test_parts_in_different_currencies_are_not_summed(
+    indicators_api: Api, indicators_world: IndicatorsWorld, baseline: str, wage_share: str
+) -> None:
+    efp = indicators_world.efp_enterprise_id
+    _, male_id, _ = await enter_and_validate(
+        indicators_api,
+        indicators_world,
+        [
+            value(efp, "wages", 100, round_id=baseline, sex="female", currency="USD"),
+            value(efp, "wages", 100, round_id=baseline, sex="male", currency="EUR"),
+            value(efp, "revenue", 1000, round_id=baseline, currency="USD"),
+        ],
+    )
+
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("not_computable", None)
+    assert share["lineage"]["reason"] == (
+        "input 'wages' has no total and its parts are in different currencies (EUR, USD)"
+    )
+    # In one currency they are summed: 200 USD of 1,000 USD.
+    correction = await indicators_api.post(
+        f"/values/{male_id}/corrections",
+        json={"value": 100, "currency": "USD", "reason": "Paid in dollars"},
+        as_=staff(indicators_world),
+    )
+    assert correction.status_code == 201, correction.text
+    validated = await indicators_api.post(
+        f"/values/{correction.json()['id']}/validate", as_=manager(indicators_world)
+    )
+    assert validated.status_code == 200, validated.text
+    [share] = await derived_values(indicators_api, indicators_world, wage_share, round_id=baseline)
+    assert (share["status"], share["value"]) == ("validated", "20")

@@ -340,3 +340,45 @@ async def test_an_indicator_given_by_role_only_counts_the_sum_of_its_role_parts(
     row = await impact(reporting_api, measured, "trained_staff")
 
     assert (row["n"], row["improved"], row["median_change_pct"]) == (5, 5, 100.0)
+
+
+async def test_an_accident_rate_of_accidents_recorded_only_by_sex_reaches_the_impact_report(
+    api: Api,
+    indicators_api: Api,
+    reporting_api: Api,
+    reporting_session: AsyncSession,
+    measured: Project,
+) -> None:
+    """Accidents entered as female and male parts without a total: each enterprise's total
+    accident rate is derived from their sum, so none is left out of the figures."""
+    hours = [("female", 100_000), ("male", 100_000), (None, 200_000)]
+    # Per enterprise: (female, male) accidents at baseline, then at endline.
+    figures = [
+        ((3, 5), (1, 2)),
+        ((2, 2), (1, 1)),
+        ((0, 4), (0, 2)),
+        ((1, 1), (2, 2)),
+        ((6, 0), (3, 0)),
+    ]
+    for position, kind in enumerate(("baseline", "endline")):
+        round_id = measured.rounds[kind]
+        await record(
+            indicators_api,
+            measured,
+            [
+                value(enterprise, "hours_worked", n, round_id=round_id, sex=sex)
+                for enterprise in measured.enterprises
+                for sex, n in hours
+            ]
+            + [
+                value(enterprise, "accidents", n, round_id=round_id, sex=sex)
+                for enterprise, sides in zip(measured.enterprises, figures, strict=True)
+                for sex, n in zip(("female", "male"), sides[position], strict=True)
+            ],
+        )
+    await sync_reporting(api, indicators_api, reporting_session)
+
+    for unfiltered in (False, True):
+        row = await impact(reporting_api, measured, "accident_rate", unfiltered=unfiltered)
+        # Per 200,000 hours, the accidents themselves: 8 -> 3, 4 -> 2, 4 -> 2, 2 -> 4, 6 -> 3.
+        assert (row["n"], row["improved"], row["median_change_pct"]) == (5, 4, -50.0)

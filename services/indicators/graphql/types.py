@@ -62,12 +62,28 @@ class IndicatorFormula:
         )
 
 
+@strawberry.type(description="A validated part summed into an input that has no total")
+class LineagePart:
+    value_id: strawberry.ID
+    version: int
+    part: str = strawberry.field(description="The sex or role part")
+    value: Decimal
+
+
 @strawberry.type(description="An input a derived value was computed from")
 class LineageInput:
     indicator_code: str
-    value_id: strawberry.ID
-    version: int
+    value_id: strawberry.ID | None = strawberry.field(
+        description="null when the input is the sum of its parts"
+    )
+    version: int | None = strawberry.field(
+        description="null when the input is the sum of its parts"
+    )
     value: Decimal | None
+    derived_from_parts: bool = strawberry.field(
+        description="No total was recorded: the input is the sum of its validated parts"
+    )
+    parts: list[LineagePart] = strawberry.field(description="The parts summed, if any")
 
 
 @strawberry.type(description="Where a derived value comes from, or why it was not computed")
@@ -76,7 +92,8 @@ class ValueLineage:
     formula_version: int = strawberry.field(description="The derived indicator's version")
     inputs: list[LineageInput] = strawberry.field(description="The validated inputs used")
     reason: str | None = strawberry.field(
-        description="Why no value: a missing or withdrawn input, division by zero, out of bounds"
+        description="Why no value: a missing or withdrawn input, inputs in different "
+        "currencies, division by zero, out of bounds"
     )
 
     @classmethod
@@ -90,9 +107,19 @@ class ValueLineage:
             inputs=[
                 LineageInput(
                     indicator_code=item["indicator_code"],
-                    value_id=strawberry.ID(item["value_id"]),
+                    value_id=None if item["value_id"] is None else strawberry.ID(item["value_id"]),
                     version=item["version"],
                     value=None if item["value"] is None else Decimal(item["value"]),
+                    derived_from_parts=item.get("derived_from_parts", False),
+                    parts=[
+                        LineagePart(
+                            value_id=strawberry.ID(part["value_id"]),
+                            version=part["version"],
+                            part=part["part"],
+                            value=Decimal(part["value"]),
+                        )
+                        for part in item.get("parts", [])
+                    ],
                 )
                 for item in lineage.get("inputs", [])
             ],

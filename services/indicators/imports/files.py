@@ -281,12 +281,19 @@ def derived_row(exported: ExportedValue) -> list[Cell]:
         f"{formula.get('numerator')} / {formula.get('denominator')} x {formula.get('multiplier')}"
         if formula
         else None,
-        ", ".join(
-            f"{i['indicator_code']} {i['value']} (value {i['value_id']} v{i['version']})"
-            for i in lineage.get("inputs", [])
-        ),
+        ", ".join(_lineage_input(i) for i in lineage.get("inputs", [])),
         lineage.get("reason"),
     ]
+
+
+def _lineage_input(item: dict[str, Any]) -> str:
+    if item.get("derived_from_parts"):
+        parts = " + ".join(
+            f"{p['part']} {p['value']} (value {p['value_id']} v{p['version']})"
+            for p in item.get("parts", [])
+        )
+        return f"{item['indicator_code']} {item['value']} (sum of its parts: {parts})"
+    return f"{item['indicator_code']} {item['value']} (value {item['value_id']} v{item['version']})"
 
 
 def exported_row(exported: ExportedValue) -> list[Cell]:

@@ -88,13 +88,31 @@ class BatchResult(BaseModel):
     results: list[RowResult]
 
 
+class LineagePart(BaseModel):
+    """A validated part summed into an input that has no total."""
+
+    value_id: UUID
+    version: int
+    part: str = Field(description="The sex (female, male, other, not_disclosed) or role part")
+    value: PlainDecimal
+
+
 class LineageInput(BaseModel):
     """One input a derived value was computed from: which value, in which version."""
 
     indicator_code: str
-    value_id: UUID
-    version: int
+    value_id: UUID | None = Field(description="null when the input is the sum of its parts")
+    version: int | None = Field(description="null when the input is the sum of its parts")
     value: PlainDecimal | None
+    derived_from_parts: bool = Field(
+        default=False,
+        description="No total of the input was recorded for the period: the value is the sum "
+        "of its validated parts (counts and amounts only; sex parts, or role parts of an "
+        "indicator given by role only), listed in parts",
+    )
+    parts: list[LineagePart] = Field(
+        default_factory=list, description="The parts summed, when derived_from_parts"
+    )
 
 
 class LineageFormula(BaseModel):
@@ -113,8 +131,9 @@ class Lineage(BaseModel):
     )
     reason: str | None = Field(
         default=None,
-        description="Why no value was computed: a missing or withdrawn input, division by "
-        "zero, a result outside the indicator's bounds; null when computed",
+        description="Why no value was computed: a missing or withdrawn input, inputs in "
+        "different currencies, division by zero, a result outside the indicator's bounds; "
+        "null when computed",
     )
 
 

@@ -864,10 +864,11 @@ class ValueService:
             session.add(value)
         await session.flush()
         rounds = await self._rounds_of(session, [v for v, _ in values])
-        for value, code in values:
-            await changes.emit(
-                session, snapshot(ValueValidated, value, code, rounds), principal=principal
-            )
+        await changes.emit_many(
+            session,
+            [snapshot(ValueValidated, value, code, rounds) for value, code in values],
+            principal=principal,
+        )
         await self._audit_each(session, principal, values, action="value.validated")
         # In the same transaction: the derived values of these inputs, and their events.
         await derivation_service.refresh(session, [v for v, _ in values], principal=principal)
