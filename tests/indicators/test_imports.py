@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from services.indicators.cli_import import ImportFailed, import_command, import_file
 from services.indicators.imports import parsing as imports_parsing
 from services.indicators.imports import router as imports_router
+from services.indicators.imports import service as imports_service
 from services.indicators.imports.parsing import COLUMNS
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.values.models import IndicatorValue
@@ -309,6 +310,39 @@ async def test_a_file_over_the_limit_answers_413(
         response = await send
         assert response.status_code == 413
         assert response.json()["type"].endswith("/payload-too-large")
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("mode", ["all_or_nothing", "per_row"])
+async def test_an_import_answer_lists_a_bounded_number_of_errors_and_counts_them_all(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+) -> None:
+    # A file of 100,000 rows, every cell wrong, answered 800,000 errors (130 MB of JSON).
+    monkeypatch.setattr(imports_service, "MAX_REPORTED_ERRORS", 3)
+    enterprise, round_id = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows = [
+        [enterprise, "", "imp_five_s_score", round_id, None, None, None, f"x{n}", None, None]
+        for n in range(6)
+    ]
+    response = await post_file(
+        indicators_api,
+        csv_file(HEADER, rows),
+        as_=indicators_world.world.efp_staff,
+        content_type="text/csv",
+        mode=mode,
+    )
+    assert response.status_code == (422 if mode == "all_or_nothing" else 200), response.text
+    answer = response.json()
+    assert (answer["rejected"], answer["errors_total"]) == (6, 6)
+    assert [(error["row"], error["rule"]) for error in answer["errors"]] == [
+        (2, "number_format"),
+        (3, "number_format"),
+        (4, "number_format"),
+    ]
 
 
 async def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
@@ -682,6 +716,34 @@ async def test_cli_import_per_row_in_chunks_reports_file_rows_and_totals(
     assert re.search(r"rejected\W+1\b", text)
     assert await stored_values(indicators_session, efp) == 4
     assert await stored_values(indicators_session, other) == 3
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_cli_import_says_how_many_errors_the_service_did_not_list(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(imports_service, "MAX_REPORTED_ERRORS", 3)
+    enterprise, round_id = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows = [
+        [enterprise, "", "imp_five_s_score", round_id, None, None, None, f"x{n}", None, None]
+        for n in range(6)
+    ]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, output = cli_console()
+    summary = await import_file(
+        path,
+        token=token_for(indicators_world.world.efp_staff),
+        mode="per_row",
+        client=indicators_api.client,
+        console=console,
+    )
+    assert (summary.rejected, len(summary.errors), summary.errors_unlisted) == (6, 3, 3)
+    assert "3 more the service counted but did not list" in output.getvalue()
 
 
 @pytest.mark.usefixtures("catalogue")

@@ -23,6 +23,7 @@ from services.indicators.imports.files import (
 )
 from services.indicators.imports.parsing import (
     COLUMNS,
+    MAX_REPORTED_ERRORS,
     MAX_ROWS,
     FileFormat,
     FileUnreadable,
@@ -167,7 +168,11 @@ class ImportService:
             skipped=len(parsed.skipped_rows),
             flagged_outliers=result.flagged_outliers if result else 0,
             skipped_rows=parsed.skipped_rows,
-            errors=[ImportRowError.model_validate(error.as_dict()) for error in errors],
+            errors_total=len(errors),
+            errors=[
+                ImportRowError.model_validate(error.as_dict())
+                for error in errors[:MAX_REPORTED_ERRORS]
+            ],
         )
         if result is not None and not dry_run and result.accepted:
             await changes.audit(
@@ -273,7 +278,13 @@ class ImportService:
 
     @staticmethod
     def _invalid(detail: str, errors: Sequence[RowError], **counts: int) -> InvalidInput:
-        return InvalidInput(detail, errors=[error.as_dict() for error in _sorted(errors)], **counts)
+        listed = _sorted(errors)[:MAX_REPORTED_ERRORS]
+        return InvalidInput(
+            detail,
+            errors=[error.as_dict() for error in listed],
+            errors_total=len(errors),
+            **counts,
+        )
 
 
 import_service = ImportService()
