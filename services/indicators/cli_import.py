@@ -151,7 +151,8 @@ class _Importer:
             summary.flagged_outliers += int(body.get("flagged_outliers", 0))
             self._add_errors(body, chunk, summary)
             return True
-        if response.status_code == 422 and isinstance(body.get("errors"), list):
+        # 409: rows whose slots cannot change now (awaiting review, locked): row errors too.
+        if response.status_code in (409, 422) and isinstance(body.get("errors"), list):
             summary.rows_read += int(body.get("rows_read", len(chunk.rows)))
             summary.rejected += int(body.get("rejected", 0))
             summary.skipped += int(body.get("skipped", 0))

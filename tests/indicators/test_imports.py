@@ -775,6 +775,31 @@ async def test_cli_import_all_or_nothing_writes_nothing_when_a_chunk_has_errors(
 
 
 @pytest.mark.usefixtures("catalogue")
+async def test_cli_import_lists_the_rows_whose_values_await_review(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+) -> None:
+    staff = indicators_world.world.efp_staff
+    rows = value_rows(indicators_world.efp_enterprise_id, baseline.id)
+    submitted = await post_file(indicators_api, xlsx_file(HEADER, rows), as_=staff, submit="true")
+    assert submitted.status_code == 200, submitted.text
+    path = tmp_path / "again.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, output = cli_console()
+    # The service answers 409 naming each row: the report names them too, by file row.
+    summary = await import_file(
+        path, token=token_for(staff), client=indicators_api.client, console=console
+    )
+    assert not summary.written
+    assert [(e["row"], e["rule"]) for e in summary.errors] == [
+        (row, "under_review") for row in (2, 3, 4, 5)
+    ]
+    assert "Nothing was imported" in output.getvalue()
+
+
+@pytest.mark.usefixtures("catalogue")
 async def test_cli_rerun_of_an_import_duplicates_nothing(
     indicators_api: Api,
     indicators_world: IndicatorsWorld,
