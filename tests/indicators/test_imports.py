@@ -2,6 +2,7 @@
 
 import io
 import re
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ import pytest
 import typer
 from openpyxl import load_workbook
 from rich.console import Console
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ from tests.indicators.imports_support import (
     XLSX,
     Catalogue,
     add_catalogue,
+    add_indicator,
     add_round,
     csv_file,
     csv_rows,
@@ -550,6 +552,55 @@ async def test_exported_values_reimport_cleanly(
         ("imp_five_s_score", None, "85"),
         ("imp_osh_policy", None, "yes"),
     }
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+async def test_figures_a_double_cannot_hold_export_and_reimport_digit_for_digit(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    baseline: MeasurementRound,
+    file_format: str,
+) -> None:
+    energy = await add_indicator(indicators_session, "imp_energy", kind="rate", unit="kWh")
+    savings = await add_indicator(indicators_session, "imp_savings", kind="amount")
+    enterprise, staff = indicators_world.efp_enterprise_id, indicators_world.world.efp_staff
+    e, r = str(enterprise), str(baseline.id)
+    figures = {
+        energy.id: Decimal("0.12345678901234567891"),
+        savings.id: Decimal("12345678901234567.891"),
+    }
+    rows = [
+        [e, "", "imp_energy", r, None, None, None, "0.12345678901234567891", None, None],
+        [e, "", "imp_savings", r, None, None, None, "12345678901234567.891", "PKR", None],
+    ]
+    imported = await post_file(
+        indicators_api, csv_file(HEADER, rows), as_=staff, content_type="text/csv"
+    )
+    assert imported.status_code == 200, imported.text
+    exported = await indicators_api.get(
+        "/exports/values", params={"enterprise_id": e, "format": file_format}, as_=staff
+    )
+    assert exported.status_code == 200, exported.text
+    again = await post_file(
+        indicators_api,
+        exported.content,
+        as_=staff,
+        content_type=exported.headers["content-type"],
+        format=file_format,
+    )
+    assert (again.status_code, again.json()["accepted"]) == (200, 2), again.text
+    # A spreadsheet number is a double (15-17 digits): 12345678901234567.891 came back
+    # as 12345678901234568.
+    stored = (
+        await indicators_session.exec(
+            select(IndicatorValue).where(
+                IndicatorValue.enterprise_id == enterprise,
+                col(IndicatorValue.is_current).is_(True),
+            )
+        )
+    ).all()
+    assert {value.indicator_id: value.value for value in stored} == figures
 
 
 @pytest.mark.usefixtures("catalogue")
