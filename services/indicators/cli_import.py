@@ -9,6 +9,7 @@ import asyncio
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from services.indicators.imports.schemas import ImportMode
 
 DEFAULT_URL = "http://127.0.0.1:8002"
 SHOWN_ERRORS = 200
+_DUPLICATE_ROWS = re.compile(r"\brow (\d+(?:, \d+)*)")
 # Rows that differ only in sex or role are parts of one value.
 _GROUP_COLUMNS = ("enterprise_id", "indicator_code", "round_id", "month", "project_id")
 
@@ -166,7 +168,19 @@ class _Importer:
         errors = body.get("errors", [])
         summary.errors_unlisted += max(0, int(body.get("errors_total", len(errors))) - len(errors))
         for error in errors:
-            summary.errors.append({**error, "row": _file_row(error.get("row"), chunk)})
+            message = error.get("message")
+            if error.get("rule") == "duplicate_in_batch" and isinstance(message, str):
+                # The other rows it names are the chunk's too.
+                message = _DUPLICATE_ROWS.sub(
+                    lambda rows: (
+                        "row "
+                        + ", ".join(str(_file_row(int(n), chunk)) for n in rows[1].split(", "))
+                    ),
+                    message,
+                )
+            summary.errors.append(
+                {**error, "row": _file_row(error.get("row"), chunk), "message": message}
+            )
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

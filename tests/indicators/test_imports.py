@@ -184,6 +184,41 @@ async def test_dry_run_reports_without_writing(
 
 
 @pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("mode", ["all_or_nothing", "per_row"])
+async def test_a_value_given_twice_names_the_other_row_of_the_file(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    mode: str,
+) -> None:
+    e, r = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows: list[list[object]] = [
+        [e, "", "imp_osh_policy", r, None, None, None, None, None, None],  # row 2: skipped
+        [e, "", "imp_five_s_score", r, None, None, None, 50, None, None],
+        [e, "", "imp_osh_policy", r, None, None, None, "yes", None, None],
+        [e, "", "imp_five_s_score", r, None, None, None, 60, None, None],
+    ]
+    response = await post_file(
+        indicators_api,
+        csv_file(HEADER, rows),
+        as_=indicators_world.world.efp_staff,
+        content_type="text/csv",
+        mode=mode,
+    )
+    errors = response.json()["errors"]
+    # The batch said "also given at position 2" (and 0): places no spreadsheet shows.
+    assert [(error["row"], error["rule"], error["message"]) for error in errors] == [
+        (
+            row,
+            "duplicate_in_batch",
+            "The same enterprise, indicator, period and disaggregation is also given in "
+            f"row {other}: give each value once",
+        )
+        for row, other in ((3, 5), (5, 3))
+    ]
+
+
+@pytest.mark.usefixtures("catalogue")
 async def test_csv_import_as_raw_body_submits_for_review(
     indicators_api: Api,
     indicators_world: IndicatorsWorld,
@@ -823,6 +858,37 @@ async def test_cli_import_all_or_nothing_writes_nothing_when_a_chunk_has_errors(
     ]
     assert "Nothing was imported" in output.getvalue()
     assert await stored_values(indicators_session, efp) == 0
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_cli_import_names_a_repeated_value_by_its_rows_in_the_file(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+) -> None:
+    e, r = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows: list[list[object]] = [
+        [e, "", "imp_osh_policy", r, None, None, None, "yes", None, None],
+        [e, "", "imp_five_s_score", r, None, None, None, 50, None, None],
+        [e, "", "imp_osh_policy", r, None, None, None, "no", None, None],
+    ]
+    path = tmp_path / "twice.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, _ = cli_console()
+    # Chunks carry a value's rows together: rows 2 and 4 of the file are rows 2 and 3 of one.
+    summary = await import_file(
+        path,
+        token=token_for(indicators_world.world.efp_staff),
+        mode="per_row",
+        chunk_size=1,
+        client=indicators_api.client,
+        console=console,
+    )
+    assert [(e["row"], e["message"].split(" given in ")[1]) for e in summary.errors] == [
+        (2, "row 4: give each value once"),
+        (4, "row 2: give each value once"),
+    ]
 
 
 @pytest.mark.usefixtures("catalogue")
