@@ -22,6 +22,7 @@ from services.indicators.imports import service as imports_service
 from services.indicators.imports.parsing import COLUMNS
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.values.models import IndicatorValue
+from services.indicators.values.repository import SlotTaken, value_repository
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, token_for
@@ -216,6 +217,28 @@ async def test_a_value_given_twice_names_the_other_row_of_the_file(
         )
         for row, other in ((3, 5), (5, 3))
     ]
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_an_import_racing_another_write_of_its_slots_says_to_retry(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def taken(*args: object, **kwargs: object) -> None:
+        # What the COPY meets when another request stored one of the slots first.
+        raise SlotTaken
+
+    monkeypatch.setattr(value_repository, "insert_new", taken)
+    data = xlsx_file(HEADER, value_rows(indicators_world.efp_enterprise_id, baseline.id))
+    response = await post_file(indicators_api, data, as_=indicators_world.world.efp_staff)
+    assert response.status_code == 409, response.text
+    # Not "The batch was refused": two imports of the same new rows at once, one retries.
+    assert response.json()["detail"] == (
+        "Another request wrote values for the same slots at the same time; "
+        "retry the batch (nothing was written)"
+    )
 
 
 @pytest.mark.usefixtures("catalogue")

@@ -294,8 +294,11 @@ class ImportService:
         """The batch's refusal, its errors pointing at the file's cells."""
         invalid = self._rows_invalid(parsed, cell_errors(exc.errors or [], parsed.values))
         if isinstance(exc, Conflict):
-            # Slots locked or under review: the values are fine, the moment is not.
-            return Conflict(invalid.detail, errors=invalid.errors, **invalid.extensions)
+            # Slots locked or under review: the values are fine, the moment is not. A refusal
+            # naming no row (another request wrote the same slots at once) keeps its own
+            # detail: it says to retry.
+            detail = invalid.detail if invalid.extensions["rejected"] else exc.detail
+            return Conflict(detail, errors=invalid.errors, **invalid.extensions)
         return invalid
 
     def _rows_invalid(self, parsed: ParsedFile, errors: Sequence[RowError]) -> InvalidInput:
