@@ -9,6 +9,7 @@ import asyncio
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from services.indicators.imports.schemas import ImportMode
 
 DEFAULT_URL = "http://127.0.0.1:8002"
 SHOWN_ERRORS = 200
+_DUPLICATE_ROWS = re.compile(r"\brow (\d+(?:, \d+)*)")
 # Rows that differ only in sex or role are parts of one value.
 _GROUP_COLUMNS = ("enterprise_id", "indicator_code", "round_id", "month", "project_id")
 
@@ -59,6 +61,8 @@ class ImportSummary:
     written: bool = False
     # Errors by the file's own row numbers: row, column, rule, message, value.
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Errors the service counted but did not list (past its limit per answer).
+    errors_unlisted: int = 0
 
 
 @dataclass
@@ -147,21 +151,36 @@ class _Importer:
             summary.rejected += int(body.get("rejected", 0))
             summary.skipped += int(body.get("skipped", 0))
             summary.flagged_outliers += int(body.get("flagged_outliers", 0))
-            self._add_errors(body.get("errors", []), chunk, summary)
+            self._add_errors(body, chunk, summary)
             return True
-        if response.status_code == 422 and isinstance(body.get("errors"), list):
+        # 409: rows whose slots cannot change now (awaiting review, locked): row errors too.
+        if response.status_code in (409, 422) and isinstance(body.get("errors"), list):
             summary.rows_read += int(body.get("rows_read", len(chunk.rows)))
             summary.rejected += int(body.get("rejected", 0))
             summary.skipped += int(body.get("skipped", 0))
-            self._add_errors(body["errors"], chunk, summary)
+            self._add_errors(body, chunk, summary)
             return False
         detail = body.get("detail") or response.text
         raise ImportFailed(f"{response.status_code} {body.get('title', '')}: {detail}".strip())
 
     @staticmethod
-    def _add_errors(errors: list[dict[str, Any]], chunk: _Chunk, summary: ImportSummary) -> None:
+    def _add_errors(body: dict[str, Any], chunk: _Chunk, summary: ImportSummary) -> None:
+        errors = body.get("errors", [])
+        summary.errors_unlisted += max(0, int(body.get("errors_total", len(errors))) - len(errors))
         for error in errors:
-            summary.errors.append({**error, "row": _file_row(error.get("row"), chunk)})
+            message = error.get("message")
+            if error.get("rule") == "duplicate_in_batch" and isinstance(message, str):
+                # The other rows it names are the chunk's too.
+                message = _DUPLICATE_ROWS.sub(
+                    lambda rows: (
+                        "row "
+                        + ", ".join(str(_file_row(int(n), chunk)) for n in rows[1].split(", "))
+                    ),
+                    message,
+                )
+            summary.errors.append(
+                {**error, "row": _file_row(error.get("row"), chunk), "message": message}
+            )
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -209,6 +228,11 @@ async def import_file(
     # Chunks keep a value's parts together, not the file's order: show errors in file order.
     summary.errors.sort(key=lambda error: error.get("row") or 0)
     _print_errors(console, summary.errors)
+    if summary.errors_unlisted:
+        console.print(
+            f"... and {summary.errors_unlisted} more the service counted but did not list "
+            "(send fewer rows per request: --chunk-size)"
+        )
     _print_totals(console, summary, dry_run=dry_run, total=len(sheet.rows))
     return summary
 
@@ -246,6 +270,7 @@ async def _run(
                 summary.skipped = checked.skipped
                 summary.chunks_sent = checked.chunks_sent
                 summary.errors = checked.errors
+                summary.errors_unlisted = checked.errors_unlisted
                 return
         task = progress.add_task("checking" if dry_run else "importing", total=total)
         clean = await _pass(importer, chunks, progress, task, dry_run=dry_run, summary=summary)

@@ -2,6 +2,7 @@
 
 import io
 import re
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -10,16 +11,18 @@ import pytest
 import typer
 from openpyxl import load_workbook
 from rich.console import Console
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typer.testing import CliRunner
 
 from services.indicators.cli_import import ImportFailed, import_command, import_file
 from services.indicators.imports import parsing as imports_parsing
 from services.indicators.imports import router as imports_router
+from services.indicators.imports import service as imports_service
 from services.indicators.imports.parsing import COLUMNS
 from services.indicators.rounds.models import MeasurementRound
 from services.indicators.values.models import IndicatorValue
+from services.indicators.values.repository import SlotTaken, value_repository
 from shared.enums import Role
 from shared.identity import Principal
 from tests.enrolment.support import Api, token_for
@@ -29,6 +32,7 @@ from tests.indicators.imports_support import (
     XLSX,
     Catalogue,
     add_catalogue,
+    add_indicator,
     add_round,
     csv_file,
     csv_rows,
@@ -181,6 +185,63 @@ async def test_dry_run_reports_without_writing(
 
 
 @pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("mode", ["all_or_nothing", "per_row"])
+async def test_a_value_given_twice_names_the_other_row_of_the_file(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    mode: str,
+) -> None:
+    e, r = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows: list[list[object]] = [
+        [e, "", "imp_osh_policy", r, None, None, None, None, None, None],  # row 2: skipped
+        [e, "", "imp_five_s_score", r, None, None, None, 50, None, None],
+        [e, "", "imp_osh_policy", r, None, None, None, "yes", None, None],
+        [e, "", "imp_five_s_score", r, None, None, None, 60, None, None],
+    ]
+    response = await post_file(
+        indicators_api,
+        csv_file(HEADER, rows),
+        as_=indicators_world.world.efp_staff,
+        content_type="text/csv",
+        mode=mode,
+    )
+    errors = response.json()["errors"]
+    # The batch said "also given at position 2" (and 0): places no spreadsheet shows.
+    assert [(error["row"], error["rule"], error["message"]) for error in errors] == [
+        (
+            row,
+            "duplicate_in_batch",
+            "The same enterprise, indicator, period and disaggregation is also given in "
+            f"row {other}: give each value once",
+        )
+        for row, other in ((3, 5), (5, 3))
+    ]
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_an_import_racing_another_write_of_its_slots_says_to_retry(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def taken(*args: object, **kwargs: object) -> None:
+        # What the COPY meets when another request stored one of the slots first.
+        raise SlotTaken
+
+    monkeypatch.setattr(value_repository, "insert_new", taken)
+    data = xlsx_file(HEADER, value_rows(indicators_world.efp_enterprise_id, baseline.id))
+    response = await post_file(indicators_api, data, as_=indicators_world.world.efp_staff)
+    assert response.status_code == 409, response.text
+    # Not "The batch was refused": two imports of the same new rows at once, one retries.
+    assert response.json()["detail"] == (
+        "Another request wrote values for the same slots at the same time; "
+        "retry the batch (nothing was written)"
+    )
+
+
+@pytest.mark.usefixtures("catalogue")
 async def test_csv_import_as_raw_body_submits_for_review(
     indicators_api: Api,
     indicators_world: IndicatorsWorld,
@@ -309,6 +370,39 @@ async def test_a_file_over_the_limit_answers_413(
         response = await send
         assert response.status_code == 413
         assert response.json()["type"].endswith("/payload-too-large")
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("mode", ["all_or_nothing", "per_row"])
+async def test_an_import_answer_lists_a_bounded_number_of_errors_and_counts_them_all(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+) -> None:
+    # A file of 100,000 rows, every cell wrong, answered 800,000 errors (130 MB of JSON).
+    monkeypatch.setattr(imports_service, "MAX_REPORTED_ERRORS", 3)
+    enterprise, round_id = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows = [
+        [enterprise, "", "imp_five_s_score", round_id, None, None, None, f"x{n}", None, None]
+        for n in range(6)
+    ]
+    response = await post_file(
+        indicators_api,
+        csv_file(HEADER, rows),
+        as_=indicators_world.world.efp_staff,
+        content_type="text/csv",
+        mode=mode,
+    )
+    assert response.status_code == (422 if mode == "all_or_nothing" else 200), response.text
+    answer = response.json()
+    assert (answer["rejected"], answer["errors_total"]) == (6, 6)
+    assert [(error["row"], error["rule"]) for error in answer["errors"]] == [
+        (2, "number_format"),
+        (3, "number_format"),
+        (4, "number_format"),
+    ]
 
 
 async def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
@@ -518,6 +612,55 @@ async def test_exported_values_reimport_cleanly(
     }
 
 
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+async def test_figures_a_double_cannot_hold_export_and_reimport_digit_for_digit(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    indicators_session: AsyncSession,
+    baseline: MeasurementRound,
+    file_format: str,
+) -> None:
+    energy = await add_indicator(indicators_session, "imp_energy", kind="rate", unit="kWh")
+    savings = await add_indicator(indicators_session, "imp_savings", kind="amount")
+    enterprise, staff = indicators_world.efp_enterprise_id, indicators_world.world.efp_staff
+    e, r = str(enterprise), str(baseline.id)
+    figures = {
+        energy.id: Decimal("0.12345678901234567891"),
+        savings.id: Decimal("12345678901234567.891"),
+    }
+    rows = [
+        [e, "", "imp_energy", r, None, None, None, "0.12345678901234567891", None, None],
+        [e, "", "imp_savings", r, None, None, None, "12345678901234567.891", "PKR", None],
+    ]
+    imported = await post_file(
+        indicators_api, csv_file(HEADER, rows), as_=staff, content_type="text/csv"
+    )
+    assert imported.status_code == 200, imported.text
+    exported = await indicators_api.get(
+        "/exports/values", params={"enterprise_id": e, "format": file_format}, as_=staff
+    )
+    assert exported.status_code == 200, exported.text
+    again = await post_file(
+        indicators_api,
+        exported.content,
+        as_=staff,
+        content_type=exported.headers["content-type"],
+        format=file_format,
+    )
+    assert (again.status_code, again.json()["accepted"]) == (200, 2), again.text
+    # A spreadsheet number is a double (15-17 digits): 12345678901234567.891 came back
+    # as 12345678901234568.
+    stored = (
+        await indicators_session.exec(
+            select(IndicatorValue).where(
+                IndicatorValue.enterprise_id == enterprise,
+                col(IndicatorValue.is_current).is_(True),
+            )
+        )
+    ).all()
+    assert {value.indicator_id: value.value for value in stored} == figures
+
+
 @pytest.mark.usefixtures("catalogue")
 @pytest.mark.parametrize("file_format", ["xlsx", "csv"])
 async def test_a_note_typed_as_a_formula_is_exported_as_text_and_reimports_as_typed(
@@ -685,6 +828,34 @@ async def test_cli_import_per_row_in_chunks_reports_file_rows_and_totals(
 
 
 @pytest.mark.usefixtures("catalogue")
+async def test_cli_import_says_how_many_errors_the_service_did_not_list(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(imports_service, "MAX_REPORTED_ERRORS", 3)
+    enterprise, round_id = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows = [
+        [enterprise, "", "imp_five_s_score", round_id, None, None, None, f"x{n}", None, None]
+        for n in range(6)
+    ]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, output = cli_console()
+    summary = await import_file(
+        path,
+        token=token_for(indicators_world.world.efp_staff),
+        mode="per_row",
+        client=indicators_api.client,
+        console=console,
+    )
+    assert (summary.rejected, len(summary.errors), summary.errors_unlisted) == (6, 3, 3)
+    assert "3 more the service counted but did not list" in output.getvalue()
+
+
+@pytest.mark.usefixtures("catalogue")
 async def test_cli_import_all_or_nothing_writes_nothing_when_a_chunk_has_errors(
     indicators_api: Api,
     indicators_world: IndicatorsWorld,
@@ -710,6 +881,62 @@ async def test_cli_import_all_or_nothing_writes_nothing_when_a_chunk_has_errors(
     ]
     assert "Nothing was imported" in output.getvalue()
     assert await stored_values(indicators_session, efp) == 0
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_cli_import_names_a_repeated_value_by_its_rows_in_the_file(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+) -> None:
+    e, r = str(indicators_world.efp_enterprise_id), str(baseline.id)
+    rows: list[list[object]] = [
+        [e, "", "imp_osh_policy", r, None, None, None, "yes", None, None],
+        [e, "", "imp_five_s_score", r, None, None, None, 50, None, None],
+        [e, "", "imp_osh_policy", r, None, None, None, "no", None, None],
+    ]
+    path = tmp_path / "twice.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, _ = cli_console()
+    # Chunks carry a value's rows together: rows 2 and 4 of the file are rows 2 and 3 of one.
+    summary = await import_file(
+        path,
+        token=token_for(indicators_world.world.efp_staff),
+        mode="per_row",
+        chunk_size=1,
+        client=indicators_api.client,
+        console=console,
+    )
+    assert [(e["row"], e["message"].split(" given in ")[1]) for e in summary.errors] == [
+        (2, "row 4: give each value once"),
+        (4, "row 2: give each value once"),
+    ]
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_cli_import_lists_the_rows_whose_values_await_review(
+    indicators_api: Api,
+    indicators_world: IndicatorsWorld,
+    baseline: MeasurementRound,
+    tmp_path: Any,
+) -> None:
+    staff = indicators_world.world.efp_staff
+    rows = value_rows(indicators_world.efp_enterprise_id, baseline.id)
+    submitted = await post_file(indicators_api, xlsx_file(HEADER, rows), as_=staff, submit="true")
+    assert submitted.status_code == 200, submitted.text
+    path = tmp_path / "again.csv"
+    path.write_bytes(csv_file(HEADER, rows))
+    console, output = cli_console()
+    # The service answers 409 naming each row: the report names them too, by file row.
+    summary = await import_file(
+        path, token=token_for(staff), client=indicators_api.client, console=console
+    )
+    assert not summary.written
+    assert [(e["row"], e["rule"]) for e in summary.errors] == [
+        (row, "under_review") for row in (2, 3, 4, 5)
+    ]
+    assert "Nothing was imported" in output.getvalue()
 
 
 @pytest.mark.usefixtures("catalogue")

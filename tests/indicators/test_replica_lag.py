@@ -4,6 +4,7 @@ seen, is accepted; a value that is really wrong keeps its 422."""
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +19,7 @@ from tests.indicators.fixtures import (
     replica_consumer,
     sync_replica,
 )
+from tests.indicators.imports_support import csv_file
 from tests.indicators.values_support import make_indicator, post_batch, value
 
 
@@ -77,3 +79,40 @@ async def test_a_value_that_is_really_refused_keeps_its_validation_error(
     assert response.status_code == 422, response.text
     assert response.json()["type"].endswith("/validation-error")
     assert "Retry-After" not in response.headers
+
+
+async def test_an_import_naming_an_enterprise_enrolled_a_moment_ago_is_a_transient_refusal(
+    api: Api,
+    following_api: Api,
+    indicators_world: IndicatorsWorld,
+    enrolment_session: AsyncSession,
+    indicators_session: AsyncSession,
+) -> None:
+    world = indicators_world.world
+    indicator = await make_indicator(indicators_session, kind="count")
+    newcomer = await enrol_for_measurement(
+        api, enrolment_session, as_=world.efp_staff, project_id=world.pakistan_project_id
+    )
+    data = csv_file(
+        ["enterprise_id", "indicator_code", "month", "value"],
+        [[str(newcomer), indicator.code, "2024-03", 7]],
+    )
+
+    async def upload() -> httpx.Response:
+        return await following_api.post(
+            "/imports",
+            content=data,
+            headers={"Content-Type": "text/csv"},
+            as_=world.efp_staff,
+        )
+
+    early = await upload()
+    # Not a 422 "unknown enterprise": the file is right, the moment is not.
+    assert early.status_code == 409, early.text
+    assert early.json()["type"].endswith("/enrolment-not-yet-seen")
+    assert int(early.headers["Retry-After"]) > 0
+    assert early.json()["errors"][0]["field"] == "file.rows.2.enterprise_id"
+
+    await sync_replica(api, indicators_session)
+    later = await upload()
+    assert (later.status_code, later.json()["accepted"]) == (200, 1), later.text

@@ -171,15 +171,21 @@ def _csv_text(cell: Cell) -> str:
 
 
 def _xlsx_row(sheet: "WriteOnlyWorksheet", row: Sequence[Cell]) -> list[Any]:
-    """The row's cells, text starting with "=" typed as text (openpyxl would store a formula)."""
+    """The row's cells, text starting with "=" typed as text (openpyxl would store a formula),
+    and a figure a spreadsheet number (a double) cannot hold exactly written as its digits: a
+    value has up to 40 digits, a double keeps 15 to 17 (12345678901234567.891 read back as
+    12345678901234568). The importer reads such text cells as numbers."""
     from openpyxl.cell import WriteOnlyCell
 
     cells: list[Any] = list(row)
     for position, cell in enumerate(cells):
-        if isinstance(cell, str) and cell.startswith("="):
-            text = WriteOnlyCell(sheet, value=cell)
-            text.data_type = "s"
-            cells[position] = text
+        if isinstance(cell, Decimal) and Decimal(repr(float(cell))) != cell:
+            cell = format(cell, "f")
+        elif not (isinstance(cell, str) and cell.startswith("=")):
+            continue
+        text = WriteOnlyCell(sheet, value=cell)
+        text.data_type = "s"
+        cells[position] = text
     return cells
 
 

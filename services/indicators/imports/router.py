@@ -17,6 +17,7 @@ from services.indicators.imports.service import (
     template_service,
     value_export_service,
 )
+from services.indicators.replica.freshness import unless_replica_behind
 from shared.db import SessionDep
 from shared.identity import CurrentPrincipal
 from shared.problems import InvalidInput, Problem, field_error
@@ -113,7 +114,15 @@ _UPLOAD_BODY: dict[str, Any] = {
         "reported. dry_run validates only. Rows without a value are skipped and listed."
     ),
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "The file is larger than 20 MB"}},
+    responses={
+        409: {
+            "description": "Rows target slots validated (`locked`) or awaiting review "
+            "(`under_review`); or (type `enrolment-not-yet-seen`, with `Retry-After`) they name "
+            "enterprises or enrolments changed a moment ago that this service has not caught "
+            "up with yet: send the same file again after `Retry-After` seconds"
+        },
+        413: {"description": "The file is larger than 20 MB"},
+    },
 )
 async def import_values(
     request: Request,
@@ -131,15 +140,19 @@ async def import_values(
 ) -> ImportReport:
     content, filename = await _uploaded_file(request)
     resolved: FileFormat = file_format or detect_format(content, filename=filename)
-    return await import_service.run(
-        session,
-        content,
-        file_format=resolved,
-        mode=mode,
-        dry_run=dry_run,
-        submit=submit,
-        principal=principal,
-    )
+    try:
+        return await import_service.run(
+            session,
+            content,
+            file_format=resolved,
+            mode=mode,
+            dry_run=dry_run,
+            submit=submit,
+            principal=principal,
+        )
+    except InvalidInput as refused:
+        # Rows naming an enterprise enrolled a moment ago: retry, as for a value batch.
+        raise await unless_replica_behind(request, refused) from None
 
 
 @router.get(

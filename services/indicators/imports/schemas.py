@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.indicators.imports.parsing import FileFormat
+from services.indicators.imports.parsing import MAX_REPORTED_ERRORS, FileFormat
 
 ImportMode = Literal["all_or_nothing", "per_row"]
 
@@ -31,4 +31,8 @@ class ImportReport(BaseModel):
     skipped: int = Field(description="Rows left without a value (unfilled template rows)")
     flagged_outliers: int
     skipped_rows: list[int]
-    errors: list[ImportRowError]
+    errors_total: int = Field(description="Every error found, listed or not")
+    errors: list[ImportRowError] = Field(
+        description=f"The first errors in row order, at most {MAX_REPORTED_ERRORS:,} "
+        "(errors_total counts them all)"
+    )

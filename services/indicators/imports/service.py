@@ -2,6 +2,7 @@
 back to cells), a round's pre-filled template, and exports of current values in the template
 layout (so an export can be edited and re-imported)."""
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from services.indicators.imports.files import (
 )
 from services.indicators.imports.parsing import (
     COLUMNS,
+    MAX_REPORTED_ERRORS,
     MAX_ROWS,
     FileFormat,
     FileUnreadable,
@@ -91,6 +93,42 @@ def result_errors(result: BatchResult, rows: Sequence[ParsedRow]) -> list[RowErr
     return mapped
 
 
+def name_duplicate_rows(errors: Iterable[RowError], rows: Sequence[ParsedRow]) -> list[RowError]:
+    """A value given twice, its other rows named by spreadsheet row (the batch names them by
+    their position in the batch, which no row of the file shows)."""
+    errors = list(errors)
+    repeated = {error.row for error in errors if error.rule == "duplicate_in_batch"}
+    if not repeated:
+        return errors
+    slots: dict[int, tuple[object, ...]] = {}
+    for row in rows:
+        if row.number in repeated:
+            value = row.value
+            month = value.month.replace(day=1) if value.month else None
+            slots[row.number] = (
+                value.enterprise_id,
+                value.indicator_code,
+                value.round_id,
+                month,
+                value.project_id,
+                value.sex,
+                value.role,
+            )
+    named = []
+    for error in errors:
+        slot = slots.get(error.row) if error.row is not None else None
+        others = [number for number, same in slots.items() if same == slot and number != error.row]
+        if error.rule == "duplicate_in_batch" and slot is not None and others:
+            error = dataclasses.replace(
+                error,
+                message="The same enterprise, indicator, period and disaggregation is also "
+                f"given in row {', '.join(str(number) for number in others)}: give each "
+                "value once",
+            )
+        named.append(error)
+    return named
+
+
 def _column(field: str | None) -> str | None:
     if not field:
         return None
@@ -154,7 +192,7 @@ class ImportService:
             result, errors = await self._per_row(
                 session, parsed, dry_run=dry_run, submit=submit, principal=principal
             )
-        errors = _sorted([*parsed.errors, *errors])
+        errors = _sorted(name_duplicate_rows([*parsed.errors, *errors], parsed.values))
         report = ImportReport(
             batch_id=result.batch_id if result else None,
             format=file_format,
@@ -167,7 +205,11 @@ class ImportService:
             skipped=len(parsed.skipped_rows),
             flagged_outliers=result.flagged_outliers if result else 0,
             skipped_rows=parsed.skipped_rows,
-            errors=[ImportRowError.model_validate(error.as_dict()) for error in errors],
+            errors_total=len(errors),
+            errors=[
+                ImportRowError.model_validate(error.as_dict())
+                for error in errors[:MAX_REPORTED_ERRORS]
+            ],
         )
         if result is not None and not dry_run and result.accepted:
             await changes.audit(
@@ -252,11 +294,15 @@ class ImportService:
         """The batch's refusal, its errors pointing at the file's cells."""
         invalid = self._rows_invalid(parsed, cell_errors(exc.errors or [], parsed.values))
         if isinstance(exc, Conflict):
-            # Slots locked or under review: the values are fine, the moment is not.
-            return Conflict(invalid.detail, errors=invalid.errors, **invalid.extensions)
+            # Slots locked or under review: the values are fine, the moment is not. A refusal
+            # naming no row (another request wrote the same slots at once) keeps its own
+            # detail: it says to retry.
+            detail = invalid.detail if invalid.extensions["rejected"] else exc.detail
+            return Conflict(detail, errors=invalid.errors, **invalid.extensions)
         return invalid
 
     def _rows_invalid(self, parsed: ParsedFile, errors: Sequence[RowError]) -> InvalidInput:
+        errors = name_duplicate_rows(errors, parsed.values)
         rejected = len({error.row for error in errors if error.row is not None})
         detail = (
             f"{rejected} of {parsed.rows_read} rows have errors; nothing was imported"
@@ -273,7 +319,13 @@ class ImportService:
 
     @staticmethod
     def _invalid(detail: str, errors: Sequence[RowError], **counts: int) -> InvalidInput:
-        return InvalidInput(detail, errors=[error.as_dict() for error in _sorted(errors)], **counts)
+        listed = _sorted(errors)[:MAX_REPORTED_ERRORS]
+        return InvalidInput(
+            detail,
+            errors=[error.as_dict() for error in listed],
+            errors_total=len(errors),
+            **counts,
+        )
 
 
 import_service = ImportService()
