@@ -30,7 +30,10 @@ async def burst(platform: Platform, key: str, method: str, path: str, body: Any)
 
 
 def ilo_key(platform: Platform) -> str:
-    return platform.api_key("ilo_global", scopes=("read", "write"), name="e2e-concurrent")
+    """A key of its own per test: the gateway's rate limit is a bucket per caller (100 at
+    once), and the bursts of every test of this file, one after another, would empty one."""
+    name = f"e2e-concurrent-{uuid4().hex[:8]}"
+    return platform.api_key("ilo_global", scopes=("read", "write"), name=name)
 
 
 async def test_a_module_created_several_times_at_once_is_made_once(platform: Platform) -> None:
