@@ -2,9 +2,12 @@
 
 from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
+
+from shared.decimals import PlainDecimal
 
 # Why someone did something (a transition, a withdrawal, a policy change): stated, not blank.
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -26,3 +29,13 @@ def _in_utc_range(value: datetime) -> datetime:
 
 # An instant: a date-time with its UTC offset, within the years 1 to 9999 in UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+
+
+class SummedPart(BaseModel):
+    """A validated part of a count or amount recorded without its total, summed to stand for
+    it: in a derived value's lineage (indicators) and in a matched pair's side (reporting)."""
+
+    value_id: UUID = Field(description="The validated part (see /indicators/values)")
+    version: int = Field(description="Its version: the latest validated one of its slot")
+    part: str = Field(description="The sex (female, male, other, not_disclosed) or role part")
+    value: PlainDecimal

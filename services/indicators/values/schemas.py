@@ -20,7 +20,7 @@ from services.indicators.fields import Figure
 from shared.decimals import PlainDecimal
 from shared.enums import ParticipantRole, Sex
 from shared.geo import CurrencyCode
-from shared.schemas import Reason
+from shared.schemas import Reason, SummedPart
 
 
 class ValueStatus(StrEnum):
@@ -88,15 +88,6 @@ class BatchResult(BaseModel):
     results: list[RowResult]
 
 
-class LineagePart(BaseModel):
-    """A validated part summed into an input that has no total."""
-
-    value_id: UUID
-    version: int
-    part: str = Field(description="The sex (female, male, other, not_disclosed) or role part")
-    value: PlainDecimal
-
-
 class LineageInput(BaseModel):
     """One input a derived value was computed from: which value, in which version."""
 
@@ -110,7 +101,7 @@ class LineageInput(BaseModel):
         "of its validated parts (counts and amounts only; sex parts, or role parts of an "
         "indicator given by role only), listed in parts",
     )
-    parts: list[LineagePart] = Field(
+    parts: list[SummedPart] = Field(
         default_factory=list, description="The parts summed, when derived_from_parts"
     )
 

@@ -15,7 +15,7 @@ import strawberry
 from services.reporting.graphql.context import GraphQLContext
 from services.reporting.graphql.loaders import ScoreStatusRow
 from services.reporting.impact.schemas import ImpactExplanation as ImpactExplanationModel
-from services.reporting.impact.schemas import MatchedPair, PairPart, PairSide
+from services.reporting.impact.schemas import MatchedPair, PairSide
 from services.reporting.params import Dimension, PeriodGrain
 from services.reporting.report import ReportColumn as ReportColumnModel
 from services.reporting.report import ReportTable
@@ -23,6 +23,7 @@ from services.reporting.suppliers.schemas import IndicatorChange as IndicatorCha
 from services.reporting.suppliers.schemas import ModuleCompleted, ProjectStage
 from shared import enums
 from shared.graphql import list_size, parse_id
+from shared.schemas import SummedPart
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -521,7 +522,7 @@ class ImpactPairPart:
     value: Decimal
 
     @classmethod
-    def from_model(cls, part: PairPart) -> Self:
+    def from_model(cls, part: SummedPart) -> Self:
         return cls(
             value_id=_id(part.value_id), version=part.version, part=part.part, value=part.value
         )

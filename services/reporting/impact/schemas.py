@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 from services.reporting.params import Codes, ReportParams, strings
 from shared.decimals import PlainDecimal
 from shared.enums import Sex
+from shared.schemas import SummedPart
 
 SEXES = tuple(sex.value for sex in Sex)
 _INDICATORS = "Indicator codes (default: every indicator)"
@@ -55,13 +56,6 @@ class PairsParams(ReportParams, _Figure):
     """Which figure to explain: one indicator (and sex part), filtered like the report."""
 
 
-class PairPart(BaseModel):
-    value_id: UUID = Field(description="A validated part of the total (see /indicators/values)")
-    version: int = Field(description="Its version: the latest validated one of its slot")
-    part: str = Field(description="The sex (female, male, other, not_disclosed) or role part")
-    value: PlainDecimal
-
-
 class PairSide(BaseModel):
     value_id: UUID | None = Field(
         description="The validated value counted (see /indicators/values); null when the "
@@ -77,7 +71,7 @@ class PairSide(BaseModel):
         "parts (counts and amounts only; sex parts, or role parts of an indicator given by "
         "role only), listed in parts",
     )
-    parts: list[PairPart] = Field(
+    parts: list[SummedPart] = Field(
         default_factory=list, description="The parts summed, when derived_from_parts"
     )
 

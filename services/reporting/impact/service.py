@@ -17,7 +17,6 @@ from services.reporting.impact.schemas import (
     ImpactExplanation,
     ImpactParams,
     MatchedPair,
-    PairPart,
     PairSide,
     PairsParams,
 )
@@ -41,6 +40,7 @@ from shared.decimals import rounded
 from shared.enums import Role
 from shared.identity import Principal
 from shared.problems import Forbidden, InvalidInput, field_error
+from shared.schemas import SummedPart
 
 INDICATOR_PARAM = "indicator"
 
@@ -550,7 +550,7 @@ def _side(row: Mapping[Any, Any], side: str, *, yes_no: bool) -> PairSide:
         version=row[f"{side}_version"],
         value=row[f"{side}_bool"] if yes_no else row[side],
         derived_from_parts=parts is not None,
-        parts=[PairPart.model_validate(part) for part in parts or ()],
+        parts=[SummedPart.model_validate(part) for part in parts or ()],
     )
 
 
