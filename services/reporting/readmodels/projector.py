@@ -33,7 +33,11 @@ from services.reporting.readmodels.models import (
     RmSuggestion,
     RmTrainerCertification,
 )
-from services.reporting.readmodels.repository import VALUE_SLOT, read_model_repository
+from services.reporting.readmodels.repository import (
+    VALIDATED,
+    VALUE_SLOT,
+    read_model_repository,
+)
 from shared.events import (
     CohortChanged,
     ConsentChanged,
@@ -346,9 +350,17 @@ async def _values(
     )
     await read_model_repository.upsert_values(session, rows, counted=counted)
     # The pairs these values may make or break, paired anew in the same transaction: totals,
-    # sex parts, and role parts (which may add up to a total no one entered).
+    # sex parts, and role parts (which may add up to a total no one entered). Pairs are made
+    # of validated values only, and ``upsert_values`` keeps a slot's validated version until
+    # a fact that counts arrives: so only a validated fact or one that counts (a validation,
+    # a withdrawal) can change them. A batch submitted for review re-paired nothing, yet
+    # paid for pairing every enterprise and indicator in it.
     paired = [
-        f for f in facts if f.round_kind in PAIRED_ROUNDS and (f.role is None or f.sex is None)
+        f
+        for f in facts
+        if f.round_kind in PAIRED_ROUNDS
+        and (f.role is None or f.sex is None)
+        and (counted or f.status == VALIDATED)
     ]
     if paired:
         await impact_repository.refresh_pairs(
