@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.reporting.feed.models import PartnerEvent, PublishedSupplierStatus
 from services.reporting.tenancy import consenting_buyers, partner_event_visible
 from shared.identity import Principal
+from shared.sql import execute_for_each
 
 # Any constant works; it only has to be the same for every publisher of the database.
 _PUBLISH_LOCK_KEY = 0x5C0_FEED
@@ -28,8 +29,9 @@ class PartnerFeedRepository:
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK_KEY}
         )
-        statement = insert(PartnerEvent).values(list(rows))
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+        statement = insert(PartnerEvent).on_conflict_do_nothing(index_elements=["id"])
+        # In the rows' order: the positions they take are the order readers see.
+        await execute_for_each(session, statement, rows)
 
     async def page(
         self,

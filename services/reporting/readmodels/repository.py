@@ -23,7 +23,7 @@ from services.reporting.readmodels.models import (
     RmTrainerCertification,
     RmValue,
 )
-from shared.sql import upsert
+from shared.sql import execute_for_each, upsert
 
 VALIDATED = "validated"
 # The columns naming one value slot; uq_rm_value_slot treats nulls as equal.
@@ -74,7 +74,7 @@ class ReadModelRepository:
         """
         if not rows:
             return
-        statement = insert(RmValue).values(list(rows))
+        statement = insert(RmValue)
         stored, new = RmValue.__table__.c, statement.excluded  # type: ignore[attr-defined]
         keep = and_(
             literal(not counted),
@@ -89,8 +89,8 @@ class ReadModelRepository:
         }
         updates["pending_value_id"] = case((keep, new.value_id), else_=null())
         updates["pending_status"] = case((keep, new.status), else_=null())
-        await session.execute(
-            statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates)
+        await execute_for_each(
+            session, statement.on_conflict_do_update(index_elements=VALUE_SLOT, set_=updates), rows
         )
 
     async def cursors(self, session: AsyncSession) -> dict[str, tuple[int, datetime]]:
