@@ -57,7 +57,7 @@ from services.reporting.repository import Breakdown, DimensionSql, breakdown, pe
 from services.reporting.tenancy import row_visible
 from shared.enums import ParticipantRole, Role, Sex
 from shared.identity import Principal
-from shared.sql import column_of
+from shared.sql import column_of, execute_for_each
 
 REPORT = "impact"
 VALIDATED = "validated"
@@ -376,12 +376,14 @@ async def _outdate_figures(
         return
     if not indicator_codes:
         return
-    # In code order, so two transactions raising the same codes cannot deadlock.
-    raised = pg_insert(PairGeneration).values(
-        [{"indicator_code": one, "generation": 1} for one in sorted(indicator_codes)]
+    raised = pg_insert(PairGeneration).on_conflict_do_update(
+        index_elements=[code], set_={"generation": generation + 1}
     )
-    await session.execute(
-        raised.on_conflict_do_update(index_elements=[code], set_={"generation": generation + 1})
+    # In code order, so two transactions raising the same codes cannot deadlock.
+    await execute_for_each(
+        session,
+        raised,
+        [{"indicator_code": one, "generation": 1} for one in sorted(indicator_codes)],
     )
     await session.execute(
         delete(ImpactFigures).where(col(ImpactFigures.indicator_code).in_(indicator_codes))
