@@ -6,6 +6,7 @@ same indicator in the same project; its figures are aggregated in Postgres (FILT
 percentile_cont) so no value is loaded into Python.
 """
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -13,14 +14,17 @@ from uuid import UUID
 
 from sqlalchemy import (
     CTE,
+    BindParameter,
     Boolean,
     ColumnElement,
     Float,
+    Insert,
     Integer,
     String,
     Subquery,
     Uuid,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -77,11 +81,16 @@ REQUIRED_SEX_PARTS = (Sex.female.value, Sex.male.value)
 ROLE_PARTS = tuple(role.value for role in ParticipantRole)
 
 
+# The indicator codes or enterprises a statement is about: the values themselves, or a
+# parameter given when a statement built once is run (``refresh_pairs``).
+Among = Collection[Any] | BindParameter[Any]
+
+
 def _latest_totals(
     principal: Principal,
     *,
-    indicator_codes: Collection[str] | None,
-    enterprise_ids: Collection[UUID] | None,
+    indicator_codes: Among | None,
+    enterprise_ids: Among | None,
     by_sex: bool = False,
     with_values: bool = False,
 ) -> Subquery:
@@ -152,8 +161,8 @@ def _latest_totals(
 def _scope(
     principal: Principal,
     *,
-    indicator_codes: Collection[str] | None,
-    enterprise_ids: Collection[UUID] | None,
+    indicator_codes: Among | None,
+    enterprise_ids: Among | None,
 ) -> list[ColumnElement[bool]]:
     """The values the caller may see, of the indicators and enterprises asked for."""
     conditions = [row_visible(RmValue.enterprise_id, RmValue.project_id, principal)]
@@ -167,8 +176,8 @@ def _scope(
 def _totals_from_parts(
     principal: Principal,
     *,
-    indicator_codes: Collection[str] | None,
-    enterprise_ids: Collection[UUID] | None,
+    indicator_codes: Among | None,
+    enterprise_ids: Among | None,
     with_values: bool,
 ) -> Any:
     """Per round slot of an additive indicator with validated parts (its sex parts, or the
@@ -338,20 +347,35 @@ async def refresh_pairs(
     if indicator_codes is not None:
         stale = stale.where(col(RmPair.indicator_code).in_(indicator_codes))
     await session.execute(stale)
+    given: dict[str, list[Any]] = {}
+    if enterprise_ids is not None:
+        given["enterprise_ids"] = list(enterprise_ids)
+    if indicator_codes is not None:
+        given["indicator_codes"] = list(indicator_codes)
+    # On the session's connection: the ORM reads parameters given with an INSERT as rows.
+    connection = await session.connection()
     for by_sex in (False, True):
-        pairs = paired_values(
-            EVERYONE,
-            indicator_codes=indicator_codes,
-            enterprise_ids=enterprise_ids,
-            by_sex=by_sex,
-        )
-        await session.execute(
-            insert(RmPair).from_select(
-                ["id", *PAIR_COLUMNS],
-                select(pair_id(pairs), *(pairs.c[name] for name in PAIR_COLUMNS)),
-            )
-        )
+        statement = _pairing(by_sex, enterprise_ids is not None, indicator_codes is not None)
+        await connection.execute(statement, given)
     await _outdate_figures(session, indicator_codes=indicator_codes)
+
+
+@functools.cache
+def _pairing(by_sex: bool, some_enterprises: bool, some_codes: bool) -> Insert:
+    """The statement storing the pairs of the enterprises and indicator codes given as the
+    parameters ``enterprise_ids`` and ``indicator_codes`` (all, where not ``some_``): built
+    once per kind, since a projector applying an event re-pairs a few values, and building
+    the statement anew took as long as running it."""
+    pairs = paired_values(
+        EVERYONE,
+        indicator_codes=bindparam("indicator_codes", expanding=True) if some_codes else None,
+        enterprise_ids=bindparam("enterprise_ids", expanding=True) if some_enterprises else None,
+        by_sex=by_sex,
+    )
+    return insert(RmPair).from_select(
+        ["id", *PAIR_COLUMNS],
+        select(pair_id(pairs), *(pairs.c[name] for name in PAIR_COLUMNS)),
+    )
 
 
 async def _outdate_figures(
@@ -405,8 +429,8 @@ def pair_id(pairs: CTE) -> ColumnElement[UUID]:
 def paired_values(
     principal: Principal,
     *,
-    indicator_codes: Collection[str] | None = None,
-    enterprise_ids: Collection[UUID] | None = None,
+    indicator_codes: Among | None = None,
+    enterprise_ids: Among | None = None,
     by_sex: bool = False,
     with_values: bool = False,
 ) -> CTE:
