@@ -8,12 +8,9 @@ round checks that both stored the same rows.
 """
 
 import asyncio
-import atexit
 import json
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert
 
+from benchmarks import scratch_pgdata
 from services.indicators.catalogue.models import Indicator
 from services.indicators.db import metadata
 from services.indicators.replica.models import ReplicaEnrolment, ReplicaEnterprise
@@ -374,10 +372,7 @@ def main(
 ) -> None:
     """Validated batch submission vs plain COPY of the same rows, on a fresh database."""
     if pgdata is None:
-        scratch = Path(tempfile.mkdtemp(prefix="score-bench-"))
-        # Registered before the server starts, so it runs after pgserver stops it at exit.
-        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-        pgdata = scratch / "pgdata"
+        pgdata = scratch_pgdata()
     asyncio.run(
         run(enterprises=enterprises, slots=slots, repeats=repeats, submit=submit, pgdata=pgdata)
     )

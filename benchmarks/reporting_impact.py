@@ -6,12 +6,9 @@ minutes in all; ``--help``).
 """
 
 import asyncio
-import atexit
 import itertools
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import scratch_pgdata
 from services.reporting.impact.repository import refresh_pairs
 from services.reporting.impact.schemas import ImpactParams
 from services.reporting.impact.service import impact_report
@@ -534,10 +532,7 @@ def main(
 ) -> None:
     """The impact report's latency on a global-scale data set, beside hand-written SQL."""
     if pgdata is None:
-        scratch = Path(tempfile.mkdtemp(prefix="score-bench-"))
-        # Registered before the server starts, so it runs after pgserver stops it at exit.
-        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-        pgdata = scratch / "pgdata"
+        pgdata = scratch_pgdata()
     asyncio.run(run(enterprises=enterprises, repeats=repeats, pgdata=pgdata, explain=explain))
 
 

@@ -16,9 +16,6 @@ Postgres's.
 """
 
 import asyncio
-import atexit
-import shutil
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -32,6 +29,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import scratch_pgdata
 from benchmarks.reporting_impact import Layout, layout, load, uuid
 from services.reporting.impact.repository import refresh_pairs
 from services.reporting.readmodels.projector import apply_indicators_event
@@ -207,10 +205,7 @@ def main(
 ) -> None:
     """The projector's cost per indicators event on a loaded reporting database."""
     if pgdata is None:
-        scratch = Path(tempfile.mkdtemp(prefix="score-bench-"))
-        # Registered before the server starts, so it runs after pgserver stops it at exit.
-        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-        pgdata = scratch / "pgdata"
+        pgdata = scratch_pgdata()
     asyncio.run(run(enterprises=enterprises, events=events, submitted=submitted, pgdata=pgdata))
 
 
